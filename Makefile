@@ -1,0 +1,31 @@
+# Set-up and checks for FRANC. `make demo` and `make test` work on a fresh machine.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install lint check-jdk bench
+
+$(STAMP): setup.cfg pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+check-jdk:
+	@command -v javac >/dev/null 2>&1 || { \
+	  echo "FRANC needs a JDK (javac 17+) for its Java checks."; \
+	  echo "Install one with: apt-get install default-jdk-headless"; exit 1; }
+
+demo: install check-jdk
+	$(VENV)/bin/franc demo
+
+lint: install
+	$(VENV)/bin/ruff check franc tests benchmarks
+
+test: install check-jdk lint
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+
+bench: install check-jdk
+	$(PY) benchmarks/static_filter.py

@@ -1,0 +1,5 @@
+import sys
+
+from franc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,52 @@
+"""Run per-item work over the machine's cores with one progress bar.
+
+Work is sent in chunks so that each worker process keeps its warm state (a
+compiler, an analyzer) across many items; results come back in input order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def progress_bar(enabled: bool = True) -> Progress:
+    """A rich progress bar on stderr (hidden when ``enabled`` is false)."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), disable=not enabled, transient=False)
+
+
+def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *,
+               workers: int | None = None, chunk_size: int = 64,
+               description: str = "working", progress: bool = True) -> list[R]:
+    """Apply ``fn`` (which maps a chunk to one result per item) over ``items``.
+
+    ``fn`` must be a picklable top-level function. With one worker, or when the
+    items fit in one chunk, it runs in this process (no start-up cost).
+    """
+    workers = workers or default_workers()
+    chunks = [items[i:i + chunk_size] for i in range(0, len(items), chunk_size)]
+    results: list[R] = []
+    with progress_bar(progress) as bar:
+        task = bar.add_task(description, total=len(items))
+        if workers == 1 or len(chunks) <= 1:
+            for chunk in chunks:
+                results.extend(fn(chunk))
+                bar.advance(task, len(chunk))
+            return results
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for chunk, chunk_results in zip(chunks, pool.map(fn, chunks), strict=True):
+                results.extend(chunk_results)
+                bar.advance(task, len(chunk))
+    return results

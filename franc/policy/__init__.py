@@ -1,0 +1,47 @@
+"""Locate the user-editable policy files shipped with FRANC.
+
+The folders ``filters/``, ``rankers/`` and ``repair_prompts/`` at the top of the
+repository are linked into this package so that they travel inside the wheel.
+A policy is named either by a path (any file the user wrote) or by a bare name,
+looked up in the shipped folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from franc.errors import InputError
+
+PolicyKind = Literal["filters", "rankers", "repair_prompts"]
+SHIPPED = Path(__file__).resolve().parent
+
+
+def shipped_dir(kind: PolicyKind) -> Path:
+    """The folder holding the shipped policy files of one kind."""
+    return (SHIPPED / kind).resolve()
+
+
+def locate(kind: PolicyKind, name_or_path: str | Path, suffixes: tuple[str, ...]) -> Path:
+    """Resolve a policy given as a path or as a name in the shipped folder.
+
+    ``suffixes`` are tried in order after a bare name (``"python"`` ->
+    ``filters/python.toml``). Raises :class:`InputError` listing what exists.
+    """
+    candidate = Path(name_or_path)
+    if candidate.suffix and candidate.is_file():
+        return candidate
+    folder = shipped_dir(kind)
+    for suffix in ("", *suffixes):
+        path = folder / f"{name_or_path}{suffix}"
+        if path.is_file():
+            return path
+    known = sorted({p.stem for p in folder.iterdir() if p.suffix in suffixes}) if folder.is_dir() else []
+    raise InputError(f"no {kind} policy {str(name_or_path)!r}; shipped: {', '.join(known) or 'none'}"
+                     " (or give a path to a file)")
+
+
+def available(kind: PolicyKind, suffixes: tuple[str, ...]) -> list[str]:
+    """Names of the shipped policies of one kind."""
+    folder = shipped_dir(kind)
+    return sorted(p.stem for p in folder.iterdir() if p.suffix in suffixes)
