@@ -6,7 +6,7 @@ import gzip
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from franc.errors import InputError
 
@@ -14,7 +14,7 @@ from franc.errors import InputError
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
-def _open_binary(path: Path):  # noqa: ANN202 - file object of either kind
+def _open_binary(path: Path) -> IO[bytes]:
     with open(path, "rb") as probe:
         magic = probe.read(2)
     return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")

@@ -97,7 +97,8 @@ class Candidate:
             kwargs = {f.name: data[f.name] for f in fields(cls) if f.name in data}
             candidate = cls(**kwargs)
             if candidate.findings is not None:
-                candidate.findings = [Finding.from_json(f) for f in candidate.findings]  # type: ignore[arg-type]
+                raw_findings: list[Any] = list(candidate.findings)
+                candidate.findings = [Finding.from_json(f) for f in raw_findings]
         except (TypeError, KeyError) as exc:
             raise InputError(f"not a candidate: {exc}", source=source, line=line) from exc
         if not isinstance(candidate.code, str) or not isinstance(candidate.task_id, str):

@@ -36,9 +36,9 @@ def locate(kind: PolicyKind, name_or_path: str | Path, suffixes: tuple[str, ...]
         path = folder / f"{name_or_path}{suffix}"
         if path.is_file():
             return path
-    known = sorted({p.stem for p in folder.iterdir() if p.suffix in suffixes}) if folder.is_dir() else []
-    raise InputError(f"no {kind} policy {str(name_or_path)!r}; shipped: {', '.join(known) or 'none'}"
-                     " (or give a path to a file)")
+    known = available(kind, suffixes) if folder.is_dir() else []
+    raise InputError(f"no {kind} policy {str(name_or_path)!r}; shipped: "
+                     f"{', '.join(known) or 'none'} (or give a path to a file)")
 
 
 def available(kind: PolicyKind, suffixes: tuple[str, ...]) -> list[str]:

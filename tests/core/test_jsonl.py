@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from franc.errors import InputError
+from franc.jsonl import read_jsonl, write_jsonl
+
+
+def test_round_trip_plain_and_gzip(tmp_path: Path) -> None:
+    rows = [{"a": 1}, {"b": "é"}]
+    for name in ("x.jsonl", "x.jsonl.gz"):
+        assert write_jsonl(tmp_path / name, rows) == 2
+        assert [row for _, row in read_jsonl(tmp_path / name)] == rows
+
+
+def test_blank_lines_are_skipped_and_numbers_kept(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"a": 1}\n\n{"a": 2}\n')
+    assert list(read_jsonl(path)) == [(1, {"a": 1}), (3, {"a": 2})]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b'{"a": 1}\n{"a": \n', r"x\.jsonl:2: malformed JSON"),
+    (b'{"a": 1}\n[1, 2]\n', r"x\.jsonl:2: expected a JSON object, got list"),
+    (b'{"a": "\xff\xfe"}\n', r"x\.jsonl:1: not UTF-8"),
+    (b"\x00\x01\x02binary\n", r"x\.jsonl:1: malformed JSON"),
+])
+def test_bad_lines_name_file_and_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        list(read_jsonl(path))
+
+
+def test_huge_line_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("franc.jsonl.MAX_LINE_BYTES", 100)
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"a": "' + "x" * 500 + '"}\n')
+    with pytest.raises(InputError, match="line longer than 100 bytes"):
+        list(read_jsonl(path))
+
+
+def test_gzip_detected_by_content(tmp_path: Path) -> None:
+    path = tmp_path / "no_suffix"
+    with gzip.open(path, "wt") as handle:
+        handle.write('{"a": 1}\n')
+    assert [row for _, row in read_jsonl(path)] == [{"a": 1}]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        list(read_jsonl(tmp_path / "nope.jsonl"))
