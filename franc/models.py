@@ -102,7 +102,8 @@ class Candidate:
         except (TypeError, KeyError) as exc:
             raise InputError(f"not a candidate: {exc}", source=source, line=line) from exc
         if not isinstance(candidate.code, str) or not isinstance(candidate.task_id, str):
-            raise InputError("fields 'task_id' and 'code' must be strings", source=source, line=line)
+            raise InputError("fields 'task_id' and 'code' must be strings",
+                             source=source, line=line)
         return candidate
 
     def generated_findings(self) -> list[Finding]:
