@@ -1,0 +1,191 @@
+"""The FastAPI application: FRANC's HTTP API under /v1 and the OpenAI-style proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from franc.errors import FrancError
+from franc.models import Candidate, Language, Task
+from franc.server.config import ServerConfig
+from franc.server.engine import Job, JobResult, WorkerPool
+from franc.server.limits import BodySizeLimit, RequestRejected, check_candidates
+from franc.server.schemas import (
+    CandidateOut,
+    CandidatesRequest,
+    CandidatesResponse,
+    ErrorItem,
+    ErrorResponse,
+    Health,
+    NamesResponse,
+)
+
+EXECUTING_RANKERS = frozenset({"examples"})
+ERROR_RESPONSES = {code: {"model": ErrorResponse} for code in (401, 413, 422, 503)}
+
+
+@dataclass
+class ServerState:
+    config: ServerConfig
+    pool: WorkerPool
+
+    def deadline(self, requested_ms: int | None) -> float:
+        limit = self.config.deadline_seconds
+        return min(limit, requested_ms / 1000) if requested_ms else limit
+
+
+def state_of(request: Request) -> ServerState:
+    return request.app.state.franc
+
+
+def check_token(request: Request) -> None:
+    token = state_of(request).config.api_token
+    if token is None:
+        return
+    given = request.headers.get("authorization", "")
+    if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise RequestRejected(401, "missing or wrong bearer token", "authorization")
+
+
+def field_name(location: tuple[int | str, ...]) -> str:
+    parts = [str(part) for part in location if part != "body"]
+    return ".".join(parts) or "body"
+
+
+def error_response(status: int, error: str, details: list[ErrorItem]) -> JSONResponse:
+    content = ErrorResponse(error=error, details=details).model_dump()
+    return JSONResponse(status_code=status, content=content)
+
+
+def resolve_ranker(name: str | None, state: ServerState) -> tuple[str, Any]:
+    from franc.ranking import get_ranker
+
+    name = name or state.config.default_ranker
+    if name in EXECUTING_RANKERS and not state.config.enable_examples_ranker:
+        raise RequestRejected(422, f"ranker {name!r} executes candidate code; start the server "
+                                   "with enable_examples_ranker to allow it", "ranker")
+    try:
+        return name, get_ranker(name)
+    except FrancError as exc:
+        raise RequestRejected(422, str(exc), "ranker") from exc
+
+
+async def run_stages(request: CandidatesRequest, state: ServerState, *,
+                     analyze: bool) -> JobResult:
+    check_candidates(request.prompt, request.candidates, state.config)
+    if request.language not in state.config.languages:
+        raise RequestRejected(422, f"language {request.language!r} is not served here",
+                              "language")
+    analyzers = tuple(request.options.analyzers) if request.options.analyzers else None
+    job = Job(language=request.language, prompt=request.prompt,
+              candidates=tuple(request.candidates), analyze=analyze, analyzers=analyzers)
+    return await state.pool.run(job, state.deadline(request.options.deadline_ms))
+
+
+def response_of(result: JobResult, candidates: list[Candidate],
+                ranker: str | None = None) -> CandidatesResponse:
+    return CandidatesResponse(candidates=[CandidateOut.of(c) for c in candidates],
+                              partial=result.partial, stages=list(result.completed),
+                              notes=result.notes, ranker=ranker)
+
+
+async def rank_request(request: CandidatesRequest, state: ServerState) -> CandidatesResponse:
+    """Filter, analyse and rank; the ranker runs here, on whatever stages completed."""
+    name, ranker = resolve_ranker(request.ranker, state)
+    result = await run_stages(request, state, analyze=True)
+    task = Task(task_id="request", prompt=request.prompt, language=request.language)
+    ranked = await asyncio.to_thread(ranker.rank, task, result.candidates)
+    return response_of(result, ranked, name)
+
+
+def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
+    """The ASGI app; ``pool`` defaults to ``config.workers`` warm worker processes."""
+    languages: tuple[Language, ...] = tuple(config.languages)  # type: ignore[assignment]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker_pool = pool or WorkerPool(config.workers, languages)
+        await worker_pool.start()
+        app.state.franc = ServerState(config=config, pool=worker_pool)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(worker_pool.close)
+
+    app = FastAPI(title="FRANC", version="1",
+                  description="Filter, analyse, rank and repair code generated by language "
+                              "models.", lifespan=lifespan)
+    app.add_middleware(BodySizeLimit, limit=config.max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [ErrorItem(field=field_name(tuple(error.get("loc", ()))),
+                             message=str(error.get("msg", "invalid")))
+                   for error in exc.errors()]
+        return error_response(422, "invalid request", details)
+
+    @app.exception_handler(RequestRejected)
+    async def rejected(_: Request, exc: RequestRejected) -> JSONResponse:
+        return error_response(exc.status, exc.message,
+                              [ErrorItem(field=exc.field, message=exc.message)])
+
+    @app.exception_handler(FrancError)
+    async def franc_error(_: Request, exc: FrancError) -> JSONResponse:
+        return error_response(422, str(exc), [])
+
+    guarded = [Depends(check_token)]
+
+    @app.get("/healthz", response_model=Health)
+    async def healthz() -> Health:
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+    async def readyz(request: Request) -> Health | JSONResponse:
+        if state_of(request).pool.ready():
+            return Health(status="ready")
+        return JSONResponse(status_code=503, content={"status": "warming up"})
+
+    @app.post("/v1/filter", response_model=CandidatesResponse, dependencies=guarded,
+              responses=ERROR_RESPONSES)
+    async def filter_candidates(body: CandidatesRequest, request: Request) -> CandidatesResponse:
+        result = await run_stages(body, state_of(request), analyze=False)
+        return response_of(result, result.candidates)
+
+    @app.post("/v1/analyze", response_model=CandidatesResponse, dependencies=guarded,
+              responses=ERROR_RESPONSES)
+    async def analyze(body: CandidatesRequest, request: Request) -> CandidatesResponse:
+        result = await run_stages(body, state_of(request), analyze=True)
+        return response_of(result, result.candidates)
+
+    @app.post("/v1/rank", response_model=CandidatesResponse, dependencies=guarded,
+              responses=ERROR_RESPONSES)
+    async def rank(body: CandidatesRequest, request: Request) -> CandidatesResponse:
+        return await rank_request(body, state_of(request))
+
+    @app.get("/v1/rankers", response_model=NamesResponse, dependencies=guarded)
+    async def rankers(request: Request) -> NamesResponse:
+        from franc.ranking import available_rankers
+
+        names = available_rankers()
+        if not state_of(request).config.enable_examples_ranker:
+            names = [name for name in names if name not in EXECUTING_RANKERS]
+        return NamesResponse(names=names)
+
+    @app.get("/v1/templates", response_model=NamesResponse, dependencies=guarded)
+    async def templates() -> NamesResponse:
+        from franc.repair import available_templates
+
+        return NamesResponse(names=available_templates())
+
+    from franc.server.proxy import router as proxy_router  # the proxy builds on this module
+
+    app.include_router(proxy_router)
+    return app

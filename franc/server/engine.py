@@ -1,0 +1,216 @@
+"""Warm workers for the server: each holds a static filter and analyzers per language.
+
+A request is a :class:`Job`; its worker streams back each finished stage
+(filtered, analyzed) so that a request that hits its deadline still gets the
+last complete stage, clearly marked partial. A worker that overruns the
+deadline is killed and replaced, so a hung analysis never leaves a stuck worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing as mp
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Literal
+
+from franc.models import Candidate, Language, Task
+
+Stage = Literal["filtered", "analyzed"]
+STAGES: tuple[Stage, ...] = ("filtered", "analyzed")
+
+
+@dataclass(frozen=True)
+class Job:
+    language: Language
+    prompt: str
+    candidates: tuple[str, ...]
+    analyze: bool = True
+    analyzers: tuple[str, ...] | None = None
+    task_id: str = "request"
+
+    @property
+    def task(self) -> Task:
+        return Task(task_id=self.task_id, prompt=self.prompt, language=self.language)
+
+
+@dataclass
+class JobResult:
+    candidates: list[Candidate] = field(default_factory=list)
+    completed: list[Stage] = field(default_factory=list)
+    partial: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class StageRunner:
+    """The in-process stages, created once per language and kept warm."""
+
+    def __init__(self, languages: tuple[Language, ...]):
+        from franc.analysis import Analyzers
+        from franc.filter import StaticFilter
+
+        self.filters = {lang: StaticFilter(lang) for lang in languages}
+        self.analyzers = {lang: Analyzers(lang) for lang in languages}
+
+    def warm_up(self) -> None:
+        """Pay first-use costs (JVM start, pylint/astroid imports) before the first request."""
+        samples = {"python": "def f(x):\n    return x + 1\n",
+                   "java": "class A {\n    int f(int x) {\n        return x + 1;\n    }\n}\n"}
+        for language in self.filters:
+            job = Job(language=language, prompt="", candidates=(samples[language],))
+            for _ in self.stages(job):
+                pass
+
+    def stages(self, job: Job) -> Iterator[tuple[Stage, list[Candidate]]]:
+        task = job.task
+        filtered = self.filters[job.language].run_many(
+            [(task, index, raw) for index, raw in enumerate(job.candidates)])
+        yield "filtered", filtered
+        if job.analyze:
+            analyzers = self.analyzers[job.language]
+            if job.analyzers is not None:
+                from franc.analysis import Analyzers
+
+                analyzers = Analyzers(job.language, names=list(job.analyzers))
+            yield "analyzed", analyzers.run(filtered, {task.task_id: task})
+
+    def close(self) -> None:
+        for stage_filter in self.filters.values():
+            stage_filter.close()
+        for analyzers in self.analyzers.values():
+            analyzers.close()
+
+
+def _worker_main(connection: Connection, languages: tuple[Language, ...]) -> None:
+    runner = StageRunner(languages)
+    runner.warm_up()
+    connection.send(("ready", None))
+    try:
+        while True:
+            job = connection.recv()
+            if job is None:
+                break
+            try:
+                for stage, candidates in runner.stages(job):
+                    connection.send((stage, candidates))
+                connection.send(("done", None))
+            except Exception as exc:  # one bad request must not kill the worker
+                connection.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        runner.close()
+
+
+class Worker:
+    """One warm worker process and its pipe; replaced whole when it overruns."""
+
+    def __init__(self, languages: tuple[Language, ...]):
+        self.languages = languages
+        self._context = mp.get_context("spawn")
+        self._start()
+
+    def _start(self) -> None:
+        self.connection, child = self._context.Pipe()
+        self.process = self._context.Process(target=_worker_main, args=(child, self.languages),
+                                             daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = threading.Event()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait for the worker's warm-up; only the thread that holds the worker calls this."""
+        if not self.ready.is_set() and self.connection.poll(timeout):
+            message, _ = self.connection.recv()
+            if message == "ready":
+                self.ready.set()
+        return self.ready.is_set()
+
+    def restart(self) -> None:
+        self.kill()
+        self._start()
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+
+    def submit(self, job: Job, deadline: float) -> JobResult:
+        """Run ``job``; blocks until done or until ``deadline`` (monotonic seconds)."""
+        result = JobResult()
+        if not self.wait_ready(max(0.0, deadline - time.monotonic())):
+            result.partial = True
+            result.notes.append("worker still warming up at the deadline")
+            return result
+        self.connection.send(job)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self.connection.poll(remaining):
+                result.partial = True
+                result.notes.append(f"deadline reached after stage(s): "
+                                    f"{', '.join(result.completed) or 'none'}; worker restarted")
+                self.restart()
+                return result
+            try:
+                message, payload = self.connection.recv()
+            except EOFError:
+                result.partial = True
+                result.notes.append("worker died; restarted")
+                self.restart()
+                return result
+            if message == "done":
+                return result
+            if message == "error":
+                result.partial = True
+                result.notes.append(f"stage failed: {payload}")
+                return result
+            result.candidates = payload
+            result.completed.append(message)
+
+
+class WorkerPool:
+    """A fixed number of warm workers shared by concurrent requests.
+
+    Workers join the idle queue once warm; :meth:`start` must run inside the
+    server's event loop.
+    """
+
+    WARM_UP_SECONDS = 300.0
+
+    def __init__(self, size: int, languages: tuple[Language, ...]):
+        self.workers = [Worker(languages) for _ in range(size)]
+        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self._admissions: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._admissions = [asyncio.create_task(self._admit(worker)) for worker in self.workers]
+
+    async def _admit(self, worker: Worker) -> None:
+        await asyncio.to_thread(worker.wait_ready, self.WARM_UP_SECONDS)
+        self._idle.put_nowait(worker)
+
+    def ready(self) -> bool:
+        return all(worker.ready.is_set() for worker in self.workers)
+
+    async def run(self, job: Job, deadline_seconds: float) -> JobResult:
+        deadline = time.monotonic() + deadline_seconds
+        queue = self._idle
+        try:
+            worker = await asyncio.wait_for(queue.get(), timeout=deadline_seconds)
+        except TimeoutError:
+            return JobResult(partial=True, notes=["all workers busy until the deadline"])
+        try:
+            return await asyncio.to_thread(worker.submit, job, deadline)
+        finally:
+            queue.put_nowait(worker)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            with contextlib.suppress(OSError, BrokenPipeError):
+                worker.connection.send(None)
+            worker.process.join(timeout=5)
+            worker.kill()

@@ -1,0 +1,89 @@
+"""Request and response models of the HTTP API (version 1).
+
+Responses reuse the library's own :class:`~franc.models.Finding` dataclass, so
+the OpenAPI schema and the Python API describe the same thing.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from franc.models import Candidate, Finding, Language
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    analyzers: list[str] | None = Field(
+        None, description="analyzer ids to run (default: all for the language)")
+    deadline_ms: int | None = Field(
+        None, ge=1, description="per-request deadline; capped by the server's own")
+
+
+class CandidatesRequest(BaseModel):
+    """The body of /v1/filter, /v1/analyze and /v1/rank."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Language
+    prompt: str = Field("", description="the prompt the candidates complete")
+    candidates: list[str] = Field(..., min_length=1, description="raw model outputs")
+    ranker: str | None = Field(None, description="ranker name (GET /v1/rankers)")
+    options: Options = Field(default_factory=Options)
+
+
+class RepairRequest(CandidatesRequest):
+    template: str = Field("chat", description="repair template (GET /v1/templates)")
+    max_rounds: int = Field(1, ge=1, le=5)
+
+
+class CandidateOut(BaseModel):
+    index: int = Field(..., description="position of the candidate in the request")
+    code: str
+    compiles: bool
+    errors: list[str]
+    findings: list[Finding] | None = None
+    score: float | None = None
+    score_parts: dict[str, float] | None = None
+
+    @classmethod
+    def of(cls, candidate: Candidate) -> CandidateOut:
+        return cls(index=candidate.index, code=candidate.code, compiles=candidate.compiles,
+                   errors=candidate.errors, findings=candidate.findings, score=candidate.score,
+                   score_parts=candidate.score_parts)
+
+
+class CandidatesResponse(BaseModel):
+    candidates: list[CandidateOut]
+    partial: bool = Field(False, description="true when the deadline cut a stage short")
+    stages: list[str] = Field(default_factory=list, description="stages that completed")
+    notes: list[str] = Field(default_factory=list)
+    ranker: str | None = None
+
+
+class RepairRound(BaseModel):
+    prompt: str | list[dict[str, str]]
+    answers: list[CandidateOut]
+
+
+class RepairResponse(CandidatesResponse):
+    rounds: list[RepairRound] = Field(default_factory=list)
+    judge: str | None = None
+
+
+class ErrorItem(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    details: list[ErrorItem] = Field(default_factory=list)
+
+
+class NamesResponse(BaseModel):
+    names: list[str]
+
+
+class Health(BaseModel):
+    status: str
