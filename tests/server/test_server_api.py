@@ -1,0 +1,172 @@
+"""End-to-end tests against a real server process on a loopback port."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from live_server import StubModel, start_server, stop_server
+
+PROMPT = 'def add(a, b):\n    """Return the sum of a and b."""\n'
+PYTHON_CANDIDATES = [
+    PROMPT + "    return a +\n",                                         # truncated
+    PROMPT + "    import subprocess\n    subprocess.call('echo %s' % a, shell=True)\n"
+             "    return a + b\n",                                      # insecure
+    PROMPT + "    return a + b\n\n\nprint(add(1, 2))\n",               # trailing junk
+]
+JAVA_PROMPT = "class Add {\n    public static int add(int a, int b) {\n"
+JAVA_CANDIDATES = [
+    "return a + b;\n    }\n}\n",
+    "return a +\n",
+    "int s = a + b;\n        return s;\n    }\n}\n",
+]
+
+
+def post(url: str, path: str, body: object, **kwargs: object) -> httpx.Response:
+    return httpx.post(url + path, json=body, timeout=60, **kwargs)
+
+
+def test_health_and_ready(server_url: str) -> None:
+    assert httpx.get(server_url + "/healthz").json() == {"status": "ok"}
+    assert httpx.get(server_url + "/readyz").json() == {"status": "ready"}
+
+
+def test_rank_python_orders_best_first_with_request_indexes(server_url: str) -> None:
+    reply = post(server_url, "/v1/rank", {"language": "python", "prompt": PROMPT,
+                                         "candidates": PYTHON_CANDIDATES})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert not body["partial"]
+    assert body["stages"] == ["filtered", "analyzed"]
+    ranked = body["candidates"]
+    assert sorted(c["index"] for c in ranked) == [0, 1, 2]
+    assert ranked[0]["index"] == 2 and ranked[0]["compiles"]
+    assert "print(add" not in ranked[0]["code"]
+    insecure = next(c for c in ranked if c["index"] == 1)
+    assert any(f["tool"] == "bandit" and f["cwe"] == 78 for f in insecure["findings"])
+    scores = [c["score"] for c in ranked]
+    assert scores == sorted(scores, reverse=True)
+    for candidate in ranked:
+        assert sum(candidate["score_parts"].values()) == pytest.approx(candidate["score"])
+
+
+def test_rank_java(server_url: str) -> None:
+    reply = post(server_url, "/v1/rank", {"language": "java", "prompt": JAVA_PROMPT,
+                                         "candidates": JAVA_CANDIDATES})
+    assert reply.status_code == 200, reply.text
+    ranked = reply.json()["candidates"]
+    assert ranked[0]["compiles"]
+    assert {c["index"] for c in ranked if c["compiles"]} >= {0, 2}
+
+
+def test_filter_keeps_request_order_and_skips_analysis(server_url: str) -> None:
+    body = post(server_url, "/v1/filter", {"language": "python", "prompt": PROMPT,
+                                          "candidates": PYTHON_CANDIDATES}).json()
+    assert [c["index"] for c in body["candidates"]] == [0, 1, 2]
+    assert body["stages"] == ["filtered"]
+    assert all(c["findings"] is None for c in body["candidates"])
+
+
+def test_analyze_adds_findings(server_url: str) -> None:
+    body = post(server_url, "/v1/analyze", {"language": "python", "prompt": PROMPT,
+                                           "candidates": PYTHON_CANDIDATES[1:2]}).json()
+    assert body["candidates"][0]["findings"]
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"language": "cobol", "candidates": ["x"]}, 422, "language"),
+    ({"language": "python", "candidates": [3]}, 422, "candidates.0"),
+    ({"language": "python"}, 422, "candidates"),
+    ({"language": "python", "candidates": []}, 422, "candidates"),
+    ({"language": "python", "candidates": ["x"], "ranker": "nope"}, 422, "ranker"),
+    ({"language": "python", "candidates": ["x"], "ranker": "examples"}, 422, "ranker"),
+    ({"language": "python", "candidates": ["a\x00b"]}, 422, "candidates.0"),
+    ({"language": "python", "candidates": ["x"] * 65}, 413, "candidates"),
+    ({"language": "python", "candidates": ["[" * 500]}, 422, "candidates.0"),
+    ({"language": "python", "candidates": ["x"], "surprise": 1}, 422, "surprise"),
+])
+def test_bad_requests_get_4xx_naming_the_field(server_url: str, body: dict, status: int,
+                                                field: str) -> None:
+    reply = post(server_url, "/v1/rank", body)
+    assert reply.status_code == status, reply.text
+    assert field in [detail["field"] for detail in reply.json()["details"]]
+
+
+def test_malformed_and_non_utf8_bodies(server_url: str) -> None:
+    for raw in (b"{not json", b'{"language": "python", "candidates": ["\xff\xfe"]}'):
+        reply = httpx.post(server_url + "/v1/rank", content=raw,
+                           headers={"content-type": "application/json"})
+        assert reply.status_code == 422, reply.text
+        assert reply.json()["error"] == "invalid request"
+
+
+def test_oversized_body_is_refused(server_url: str) -> None:
+    reply = httpx.post(server_url + "/v1/rank", content=b"x" * 2_000_001,
+                       headers={"content-type": "application/json"})
+    assert reply.status_code == 413
+    assert reply.json()["details"][0]["field"] == "body"
+
+
+def test_tiny_deadline_gives_a_partial_answer_not_an_error(server_url: str) -> None:
+    reply = post(server_url, "/v1/rank", {"language": "python", "prompt": PROMPT,
+                                         "candidates": PYTHON_CANDIDATES,
+                                         "options": {"deadline_ms": 1}})
+    assert reply.status_code == 200
+    assert reply.json()["partial"] is True
+    # The worker that overran was replaced: the next request is complete again.
+    again = post(server_url, "/v1/rank", {"language": "python", "prompt": PROMPT,
+                                         "candidates": PYTHON_CANDIDATES})
+    assert again.json()["partial"] is False
+
+
+def test_listing_endpoints(server_url: str) -> None:
+    rankers = httpx.get(server_url + "/v1/rankers").json()["names"]
+    assert {"original", "franc", "quality"} <= set(rankers)
+    assert "examples" not in rankers
+    assert httpx.get(server_url + "/v1/templates").json()["names"]
+    assert "/v1/rank" in httpx.get(server_url + "/openapi.json").json()["paths"]
+
+
+def test_proxy_completions_answers_best_of_n(server_url: str) -> None:
+    StubModel.requests.clear()
+    reply = post(server_url, "/v1/completions",
+                 {"model": "stub", "prompt": PROMPT, "n": 1, "max_tokens": 64,
+                  "franc_language": "python"})
+    assert reply.status_code == 200, reply.text
+    answer = reply.json()
+    assert StubModel.requests[-1]["n"] == 4
+    assert "franc_language" not in StubModel.requests[-1]
+    assert len(answer["choices"]) == 1
+    best = answer["choices"][0]
+    assert best["text"] == "    return a + b\n"
+    assert best["franc"]["compiles"] and best["franc"]["findings"] == []
+    assert float(reply.headers["x-franc-added-latency-ms"]) >= 0
+
+
+def test_proxy_chat_streaming_is_one_event(server_url: str) -> None:
+    reply = post(server_url, "/v1/chat/completions",
+                 {"model": "stub", "n": 2, "stream": True,
+                  "messages": [{"role": "user", "content": "write add(a, b) in python"}]})
+    assert reply.status_code == 200
+    events = [line for line in reply.text.splitlines() if line.startswith("data: ")]
+    assert events[-1] == "data: [DONE]"
+    chunk = json.loads(events[0][len("data: "):])
+    assert chunk["object"] == "chat.completion.chunk"
+    assert len(chunk["choices"]) == 2
+    assert chunk["choices"][0]["franc"]["compiles"]
+
+
+def test_token_is_required_when_configured(tmp_path: Path) -> None:
+    process, url = start_server(tmp_path, env={"FRANC_API_TOKEN": "s3cret"})
+    try:
+        body = {"language": "python", "candidates": ["x = 1\n"]}
+        assert post(url, "/v1/filter", body).status_code == 401
+        assert post(url, "/v1/filter", body,
+                    headers={"authorization": "Bearer wrong"}).status_code == 401
+        ok = post(url, "/v1/filter", body, headers={"authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+        assert httpx.get(url + "/healthz").status_code == 200
+    finally:
+        stop_server(process)

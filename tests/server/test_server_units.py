@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from franc.errors import InputError
+from franc.server.config import load_config
+from franc.server.limits import RequestRejected, check_candidates, nesting_depth
+from franc.server.proxy import chat_prompt, guess_language, parse_body
+
+
+def test_loopback_needs_no_token_but_other_addresses_do() -> None:
+    assert load_config(environ={}).host == "127.0.0.1"
+    with pytest.raises(InputError, match="FRANC_API_TOKEN"):
+        load_config(overrides={"host": "0.0.0.0"}, environ={})
+    config = load_config(overrides={"host": "0.0.0.0"}, environ={"FRANC_API_TOKEN": "s3cret"})
+    assert config.api_token == "s3cret"
+
+
+def test_config_file_and_environment(tmp_path: Path) -> None:
+    path = tmp_path / "franc.toml"
+    path.write_text('[server]\nport = 9000\nmax_candidates = 5\n')
+    config = load_config(path, environ={"FRANC_PORT": "9100"})
+    assert (config.port, config.max_candidates) == (9100, 5)
+    path.write_text("port = [")
+    with pytest.raises(InputError, match=r"franc\.toml"):
+        load_config(path, environ={})
+    with pytest.raises(InputError, match="bad server setting"):
+        load_config(overrides={"port": -1}, environ={})
+
+
+def test_nesting_depth() -> None:
+    assert nesting_depth("f(a[1], {2: (3)})") == 3
+    assert nesting_depth(")))(") == 1
+
+
+@pytest.mark.parametrize(("candidates", "field", "status"), [
+    (["x"] * 65, "candidates", 413),
+    (["ok", "a" * 100_001], "candidates.1", 413),
+    (["ok", "bad\x00byte"], "candidates.1", 422),
+    (["(" * 300 + ")" * 300], "candidates.0", 422),
+    (["\ud800"], "candidates.0", 422),
+])
+def test_limits_name_the_field(candidates: list[str], field: str, status: int) -> None:
+    with pytest.raises(RequestRejected) as caught:
+        check_candidates("", candidates, load_config(environ={}))
+    assert (caught.value.field, caught.value.status) == (field, status)
+
+
+def test_guess_language() -> None:
+    assert guess_language("def f(x):\n    return x\n") == "python"
+    assert guess_language("public class A {\n  int f() { return 1; }\n}") == "java"
+
+
+def test_proxy_body_checks() -> None:
+    assert parse_body(b'{"prompt": ["p"], "n": 2}', chat=False)["prompt"] == "p"
+    for raw, field in ((b"{", "body"), (b'{"prompt": 3}', "prompt"),
+                       (b'{"prompt": "p", "n": 0}', "n"), (b'{"messages": {}}', "messages")):
+        with pytest.raises(RequestRejected) as caught:
+            parse_body(raw, chat=b"messages" in raw)
+        assert caught.value.field == field
+
+
+def test_chat_prompt_takes_the_users_code_block() -> None:
+    messages = [{"role": "system", "content": "be brief"},
+                {"role": "user", "content": "Fix:\n```python\ndef f():\n    pass\n```\n"}]
+    assert chat_prompt(messages) == "def f():\n    pass\n"
+    assert chat_prompt([{"role": "user", "content": "no code"}]) == ""
