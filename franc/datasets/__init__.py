@@ -14,7 +14,9 @@ from pathlib import Path
 from franc.datasets.formats import (
     SUGGESTION_FORMATS,
     TASK_FORMATS,
+    SuggestionFormat,
     Suggestions,
+    TaskFormat,
     suggestion_format,
     task_format,
 )
@@ -24,8 +26,13 @@ from franc.models import Task
 __all__ = [
     "SUGGESTION_FORMATS",
     "TASK_FORMATS",
+    "SuggestionFormat",
+    "Suggestions",
+    "TaskFormat",
     "load_suggestions",
     "load_tasks",
+    "suggestion_format",
+    "task_format",
 ]
 
 
