@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from franc.models import Language
 from franc.server.app import check_token, rank_request, state_of
 from franc.server.limits import RequestRejected
-from franc.server.schemas import CandidatesRequest
+from franc.server.schemas import CandidatesRequest, ErrorResponse
 
 FENCE = re.compile(r"```[\w+-]*\n(.*?)```", re.DOTALL)
 JAVA_MARKERS = re.compile(r"\b(public|private|class|interface|void|import java)\b|;\s*$", re.M)
@@ -150,13 +150,14 @@ async def proxy(request: Request, path: str, chat: bool) -> Response:
 
 
 router = APIRouter(dependencies=[Depends(check_token)])
+PROXY_ERRORS = {code: {"model": ErrorResponse} for code in (401, 413, 422, 502, 503)}
 
 
-@router.post("/v1/completions", response_model=None)
+@router.post("/v1/completions", response_model=None, responses=PROXY_ERRORS)
 async def completions(request: Request) -> Response:
     return await proxy(request, "/v1/completions", chat=False)
 
 
-@router.post("/v1/chat/completions", response_model=None)
+@router.post("/v1/chat/completions", response_model=None, responses=PROXY_ERRORS)
 async def chat_completions(request: Request) -> Response:
     return await proxy(request, "/v1/chat/completions", chat=True)
