@@ -1,0 +1,1 @@
+"""Evaluation: run candidates against benchmark tests in a sandbox and label them."""
