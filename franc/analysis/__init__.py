@@ -1,0 +1,109 @@
+"""Quality analysis: bandit, pylint and our Java rules, one findings model.
+
+``Analyzers(language)`` builds the analyzers once and stays warm (for the
+server and for worker processes); ``analyze(...)`` is the one-shot form::
+
+    with Analyzers("python") as analyzers:
+        candidates = analyzers.run(candidates, {t.task_id: t for t in tasks})
+
+Only compilable candidates are analysed (the others get ``findings == []``).
+A finding whose line lies in the prompt the candidate begins with gets
+``in_prompt=True``: it is reported but does not count against the candidate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+
+from franc.analysis.base import (
+    DEFAULT_TIMEOUT,
+    ERROR_RULE,
+    ERROR_TOOL,
+    Analyzer,
+    error_finding,
+    prompt_line_span,
+)
+from franc.analysis.registry import ANALYZERS, DEFAULT_ANALYZERS
+from franc.errors import InputError
+from franc.models import Candidate, Finding, Task, check_language
+
+__all__ = ["ANALYZERS", "DEFAULT_ANALYZERS", "ERROR_RULE", "ERROR_TOOL", "Analyzer", "Analyzers",
+           "analyze", "prompt_line_span"]
+
+
+class Analyzers:
+    """The analyzers of one language, created once and reused for many batches.
+
+    ``names`` picks analyzers by id (default: ``DEFAULT_ANALYZERS[language]``).
+    Optional tools that cannot run here are left out and explained in ``skipped``
+    (id -> reason).
+    """
+
+    def __init__(self, language: str, names: Sequence[str] | None = None, *,
+                 timeout: float = DEFAULT_TIMEOUT):
+        self.language = check_language(language)
+        known = ANALYZERS[self.language]
+        wanted = list(DEFAULT_ANALYZERS[self.language] if names is None else names)
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise InputError(f"unknown {language} analyzer(s) {', '.join(unknown)}; "
+                             f"available: {', '.join(known)}")
+        self.skipped: dict[str, str] = {}
+        self.analyzers: list[Analyzer] = []
+        for name in dict.fromkeys(wanted):
+            reason = known[name].unavailable()
+            if reason:
+                self.skipped[name] = reason
+            else:
+                self.analyzers.append(known[name](timeout=timeout))
+
+    @property
+    def names(self) -> list[str]:
+        return [analyzer.id for analyzer in self.analyzers]
+
+    def findings(self, codes: Sequence[str]) -> list[list[Finding]]:
+        """All analyzers over ``codes``: one list per code, ordered by line."""
+        merged: list[list[Finding]] = [[] for _ in codes]
+        for analyzer in self.analyzers:
+            try:
+                results = analyzer.analyze_batch(codes)
+            except Exception as exc:  # an analyzer bug must not cost the batch
+                results = [[error_finding(analyzer.id, f"crashed: {exc!r}"[:300])] for _ in codes]
+            for bucket, found in zip(merged, results, strict=True):
+                bucket.extend(found)
+        return [sorted(bucket, key=lambda f: (f.line, f.column, f.tool, f.rule_id))
+                for bucket in merged]
+
+    def run(self, candidates: Sequence[Candidate], tasks: Mapping[str, Task]) -> list[Candidate]:
+        """Set ``findings`` on every candidate (in place) and return them in order."""
+        compilable = [c for c in candidates if c.compiles]
+        for candidate in candidates:
+            if not candidate.compiles:
+                candidate.findings = []
+        for candidate, found in zip(compilable, self.findings([c.code for c in compilable]),
+                                    strict=True):
+            task = tasks.get(candidate.task_id)
+            span = prompt_line_span(task.prompt, candidate.code) if task is not None else 0
+            candidate.findings = [dataclasses.replace(f, in_prompt=1 <= f.line <= span)
+                                  for f in found]
+        return list(candidates)
+
+    def close(self) -> None:
+        for analyzer in self.analyzers:
+            analyzer.close()
+
+    def __enter__(self) -> Analyzers:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+
+def analyze(language: str, candidates: Sequence[Candidate], tasks: Mapping[str, Task],
+            analyzers: Sequence[str] | None = None) -> list[Candidate]:
+    """One-shot analysis: build the analyzers, run them over ``candidates``, close them."""
+    with Analyzers(language, analyzers) as warm:
+        return warm.run(candidates, tasks)

@@ -1,0 +1,137 @@
+"""The contract every analyzer follows, and the guards that keep a batch alive.
+
+An analyzer maps a batch of compilable code strings to one list of
+:class:`~franc.models.Finding` per string. Whatever goes wrong on one string (a
+crash inside the tool, a time-out, a ``RecursionError`` on deeply nested code)
+becomes a finding of tool ``franc`` with rule ``analyzer-error`` for that string
+only; the rest of the batch is analysed normally.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import ClassVar
+
+from franc.models import Finding, Language
+
+ERROR_TOOL = "franc"
+ERROR_RULE = "analyzer-error"
+DEFAULT_TIMEOUT = 10.0
+
+
+class AnalyzerTimeout(BaseException):
+    """Raised inside an analyzer that ran past its limit.
+
+    A BaseException so that tools which catch ``Exception`` internally (pylint
+    turns checker crashes into messages) cannot swallow it.
+    """
+
+
+class Analyzer:
+    """One quality tool for one language, warm between batches.
+
+    Subclasses set ``id`` and ``language`` and implement :meth:`analyze_batch`.
+    ``unavailable()`` says why an optional external tool cannot run here
+    (``None`` when it can); such analyzers are skipped with that note.
+    """
+
+    id: ClassVar[str]
+    language: ClassVar[Language]
+    description: ClassVar[str] = ""
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT):
+        self.timeout = timeout
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        return None
+
+    def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release processes or caches held between batches."""
+
+
+def error_finding(tool: str, reason: str, line: int = 1) -> Finding:
+    """The finding that stands for 'tool could not analyse this code'."""
+    return Finding(tool=ERROR_TOOL, rule_id=ERROR_RULE, message=f"{tool}: {reason}",
+                   severity="low", confidence="low", line=max(1, line))
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, AnalyzerTimeout):
+        return str(exc) or "timed out"
+    if isinstance(exc, RecursionError):
+        return "code nested too deeply to analyse (RecursionError)"
+    if isinstance(exc, MemoryError):
+        return "ran out of memory"
+    if isinstance(exc, SyntaxError):
+        return f"could not parse: {exc.msg} (line {exc.lineno})"
+    return f"crashed: {type(exc).__name__}: {exc}"[:300]
+
+
+@contextmanager
+def time_limit(seconds: float | None, what: str = "analysis") -> Iterator[None]:
+    """Raise :class:`AnalyzerTimeout` in this thread after ``seconds``.
+
+    Uses a real-time interval timer, which only the main thread can receive; in
+    other threads (a server's worker pool) the body runs without a limit.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise AnalyzerTimeout(f"{what} timed out after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def guarded(tool: str, analyze_one: Callable[[str], list[Finding]], code: str,
+            timeout: float | None) -> list[Finding]:
+    """Run ``analyze_one(code)`` under a time limit; any failure becomes a finding."""
+    try:
+        with time_limit(timeout, tool):
+            return analyze_one(code)
+    except (Exception, AnalyzerTimeout, RecursionError, MemoryError) as exc:
+        return [error_finding(tool, describe_error(exc))]
+
+
+def prompt_line_span(prompt: str, code: str) -> int:
+    """How many leading lines of ``code`` are the user's prompt (1-based last line, 0 if none).
+
+    For non-chat models the filtered code begins with the prompt; the span is the
+    longest common prefix of lines, compared without trailing white space and
+    after leading blank lines on either side (the filter may trim those). A
+    prompt's last line that the model continued (``x = `` -> ``x = f()``) differs
+    and so counts as generated.
+    """
+    prompt_lines = prompt.splitlines()
+    code_lines = code.splitlines()
+    p = _first_non_blank(prompt_lines)
+    c = _first_non_blank(code_lines)
+    span = 0
+    while p < len(prompt_lines) and c < len(code_lines):
+        if prompt_lines[p].rstrip() != code_lines[c].rstrip():
+            break
+        p += 1
+        c += 1
+        span = c
+    return span
+
+
+def _first_non_blank(lines: Sequence[str]) -> int:
+    for i, line in enumerate(lines):
+        if line.strip():
+            return i
+    return len(lines)

@@ -1,0 +1,166 @@
+"""Python quality findings from pylint, in-process and batched.
+
+pylint's start-up (loading checkers, building astroid's models of the standard
+library) dwarfs the cost of one snippet, so many candidates are linted in one
+``Run`` (one file each in a fresh temporary folder) and the process stays warm.
+Which message categories count is policy: the ``[analysis.pylint]`` table of
+``filters/python.toml``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import astroid
+from pylint.lint import Run
+from pylint.reporters import CollectingReporter
+
+from franc.analysis.base import (
+    Analyzer,
+    AnalyzerTimeout,
+    describe_error,
+    error_finding,
+    time_limit,
+)
+from franc.errors import InputError
+from franc.models import Finding, Level
+from franc.policy import locate
+
+SEVERITY: dict[str, Level] = {"fatal": "high", "error": "high", "warning": "medium",
+                              "refactor": "low", "convention": "low", "info": "low"}
+CONFIDENCE: dict[str, Level] = {"HIGH": "high", "CONTROL_FLOW": "medium", "INFERENCE": "medium",
+                                "UNDEFINED": "medium", "INFERENCE_FAILURE": "low"}
+CATEGORY_LETTERS = {"fatal": "F", "error": "E", "warning": "W", "refactor": "R",
+                    "convention": "C", "info": "I"}
+#: Messages meaning "pylint could not analyse this file", reported as analyzer errors.
+TOOL_FAILURES = frozenset({"fatal", "astroid-error", "parse-error", "syntax-error",
+                           "method-check-failed"})
+#: Checks that compare files with each other: in a batch of candidates they would
+#: report one candidate against another, so they are always off.
+CROSS_FILE_CHECKS = ("duplicate-code", "cyclic-import")
+#: Extra seconds a batch may take per candidate before it is split up.
+BATCH_SECONDS_PER_CANDIDATE = 0.5
+
+
+@dataclass(frozen=True)
+class PylintSettings:
+    categories: tuple[str, ...] = ("fatal", "error", "warning", "refactor", "convention")
+    disable: tuple[str, ...] = ()
+    batch_size: int = 100
+
+    @classmethod
+    def from_policy(cls, path: str | Path | None = None) -> PylintSettings:
+        """Read ``[analysis.pylint]`` from a filter policy (default: the shipped python one)."""
+        try:
+            policy = locate("filters", path or "python", (".toml",))
+        except InputError:
+            if path is not None:
+                raise
+            return cls()
+        try:
+            table = tomllib.loads(policy.read_text("utf-8")).get("analysis", {}).get("pylint", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"invalid TOML: {exc}", source=str(policy)) from exc
+        unknown = set(table.get("categories", ())) - set(CATEGORY_LETTERS)
+        if unknown:
+            raise InputError(f"[analysis.pylint] unknown categories {sorted(unknown)}; "
+                             f"expected some of {sorted(CATEGORY_LETTERS)}", source=str(policy))
+        return cls(categories=tuple(table.get("categories", cls.categories)),
+                   disable=tuple(table.get("disable", ())),
+                   batch_size=int(table.get("batch_size", cls.batch_size)))
+
+    def arguments(self) -> list[str]:
+        off = [letter for name, letter in CATEGORY_LETTERS.items() if name not in self.categories]
+        on = [CATEGORY_LETTERS[name] for name in self.categories]
+        return ["--persistent=n", "--score=n", "--reports=n", "--jobs=1",
+                f"--enable={','.join(on)}",
+                f"--disable={','.join([*off, *self.disable, *CROSS_FILE_CHECKS])}"]
+
+
+class PylintAnalyzer(Analyzer):
+    id = "pylint"
+    language = "python"
+    description = "pylint messages (categories from filters/python.toml), batched in-process"
+
+    def __init__(self, timeout: float = 10.0, settings: PylintSettings | None = None):
+        super().__init__(timeout)
+        self.settings = settings or PylintSettings.from_policy()
+        self._arguments = self.settings.arguments()
+        self._rcfile_dir = tempfile.TemporaryDirectory(prefix="franc-pylint-rc-")
+        # An empty rcfile keeps a user's or project's pylintrc out of the verdicts.
+        rcfile = Path(self._rcfile_dir.name) / "pylintrc"
+        rcfile.write_text("", "utf-8")
+        self._arguments.append(f"--rcfile={rcfile}")
+
+    def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
+        size = max(1, self.settings.batch_size)
+        results: list[list[Finding]] = []
+        for start in range(0, len(codes), size):
+            batch = codes[start:start + size]
+            limit = self.timeout + BATCH_SECONDS_PER_CANDIDATE * len(batch)
+            try:
+                results.extend(self._lint(batch, limit))
+            except (Exception, AnalyzerTimeout, RecursionError, MemoryError) as exc:
+                if len(batch) == 1:
+                    results.append([error_finding(self.id, describe_error(exc))])
+                else:  # find the candidate that broke the batch: lint each alone
+                    results.extend(self.analyze_batch_one_by_one(batch))
+        return results
+
+    def analyze_batch_one_by_one(self, codes: Sequence[str]) -> list[list[Finding]]:
+        results = []
+        for code in codes:
+            try:
+                results.extend(self._lint([code], self.timeout))
+            except (Exception, AnalyzerTimeout, RecursionError, MemoryError) as exc:
+                results.append([error_finding(self.id, describe_error(exc))])
+        return results
+
+    def _lint(self, codes: Sequence[str], limit: float) -> list[list[Finding]]:
+        with tempfile.TemporaryDirectory(prefix="franc-pylint-") as folder:
+            paths = []
+            for i, code in enumerate(codes):
+                path = Path(folder) / f"candidate_{i:04d}.py"
+                path.write_bytes(code.encode("utf-8", errors="surrogateescape"))
+                paths.append(str(path))
+            reporter = CollectingReporter()
+            try:
+                with time_limit(limit, f"pylint on {len(codes)} candidate(s)"):
+                    Run([*self._arguments, *paths], reporter=reporter, exit=False)
+            finally:
+                _forget_modules_under(folder)
+            by_path: dict[str, list[Finding]] = {path: [] for path in paths}
+            for message in reporter.messages:
+                findings = by_path.get(message.abspath)
+                if findings is not None:
+                    findings.append(self._finding(message))
+        return [sorted(by_path[path], key=lambda f: (f.line, f.column)) for path in paths]
+
+    def _finding(self, message: object) -> Finding:
+        line = getattr(message, "line", None) or 1
+        if message.symbol in TOOL_FAILURES:  # type: ignore[attr-defined]
+            return error_finding(self.id, f"{message.symbol}: {message.msg}", line)  # type: ignore[attr-defined]
+        return Finding(tool=self.id, rule_id=message.symbol,  # type: ignore[attr-defined]
+                       message=message.msg,  # type: ignore[attr-defined]
+                       severity=SEVERITY.get(message.category, "low"),  # type: ignore[attr-defined]
+                       confidence=CONFIDENCE.get(message.confidence.name, "medium"),  # type: ignore[attr-defined]
+                       line=line, column=getattr(message, "column", 0) or 0)
+
+    def close(self) -> None:
+        self._rcfile_dir.cleanup()
+
+
+def _forget_modules_under(folder: str) -> None:
+    """Drop the batch's candidate modules from astroid's process-wide cache.
+
+    The standard library models stay (that is what makes later batches fast);
+    the candidates' own modules would otherwise pile up in a long-lived process.
+    """
+    cache = astroid.MANAGER.astroid_cache
+    for name in [name for name, module in cache.items()
+                 if (getattr(module, "file", None) or "").startswith(folder)]:
+        del cache[name]
