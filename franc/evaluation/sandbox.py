@@ -101,6 +101,18 @@ def _probe(argv: Sequence[str]) -> bool:
     return done.returncode == 0
 
 
+def _loopback_up() -> list[str]:
+    """A prefix that brings up ``lo`` in the new network namespace before the program runs.
+
+    Tests may start their own server on 127.0.0.1 (SOEval's HTTP tasks); the
+    namespace still has no route anywhere else.
+    """
+    ip = shutil.which("ip", path="/usr/sbin:/sbin:" + SAFE_PATH)
+    if ip is None:
+        return []
+    return ["/bin/sh", "-c", f'{ip} link set lo up 2>/dev/null; exec "$@"', "sh"]
+
+
 def _uid_prefix(uid: int, read_all: bool, setpriv: str) -> list[str]:
     prefix = [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
     if read_all:
@@ -216,7 +228,7 @@ def run_sandboxed(argv: Sequence[str], files: Mapping[str, str | bytes], *,
                                        in _rlimits(limits)), "--", *command]
         if caps.netns and caps.unshare:
             command = [caps.unshare, "--net", *(PIDNS_OPTIONS if caps.pidns else ()), "--",
-                       *command]
+                       *_loopback_up(), *command]
         out_path, err_path = Path(private) / "stdout", Path(private) / "stderr"
         start = time.perf_counter()
         timed_out = False
