@@ -1,0 +1,50 @@
+"""When is a candidate clean? Compiles after the static filter, and no finding of at
+least a given severity from the security analyzers on a generated line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from franc.models import LEVELS, Candidate, Finding, Level
+
+#: The security analyzers of each language (FRANC's: bandit, SpotBugs; SpotBugs cannot
+#: run here, our Java rules stand in).
+SECURITY_ANALYZERS = {"python": ("bandit",), "java": ("java-rules",)}
+COMPILER = {"python": "compile()", "java": "javac"}
+ERROR_TOOL = "franc"
+
+
+@dataclass(frozen=True)
+class Judge:
+    """``strict`` is FRANC's own judge: any finding of those tools, prompt lines included."""
+
+    language: str
+    analyzers: tuple[str, ...] = ()
+    min_severity: Level = "medium"
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.analyzers:
+            object.__setattr__(self, "analyzers", SECURITY_ANALYZERS[self.language])
+
+    @property
+    def name(self) -> str:
+        scope = ("any finding, any line" if self.strict
+                 else f"no finding >= {self.min_severity} on generated lines")
+        return f"{COMPILER[self.language]} + {'+'.join(self.analyzers)}: {scope}"
+
+    def counts(self, finding: Finding) -> bool:
+        """Whether this finding is one the judge looks at (a crashed analyzer counts:
+        it could not vouch for the code)."""
+        return finding.tool in self.analyzers or finding.tool == ERROR_TOOL
+
+    def blocking(self, candidate: Candidate) -> list[Finding]:
+        if self.strict:
+            return [f for f in candidate.findings or [] if self.counts(f)]
+        threshold = LEVELS.index(self.min_severity)
+        return [f for f in candidate.generated_findings()
+                if self.counts(f) and LEVELS.index(f.severity) >= threshold]
+
+    def is_clean(self, candidate: Candidate) -> bool:
+        return candidate.compiles and candidate.findings is not None \
+            and not self.blocking(candidate)

@@ -1,0 +1,148 @@
+"""Repair prompt templates: Jinja2 files in ``repair_prompts/`` (completion models) and
+TOML files with a ``system`` and a ``user`` Jinja2 message (chat models).
+
+A template is named by a path or by a shipped name; ``<name>_<language>`` is tried
+before ``<name>`` so a language can override a shared template. The fields a
+template may use are documented in ``repair_prompts/README.md``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from franc.errors import InputError
+from franc.generation.base import Prompt
+from franc.models import Candidate, Finding, Task
+from franc.policy import available, locate, shipped_dir
+
+SUFFIXES = (".j2", ".toml")
+HINTS_FILE = "hints.toml"
+COMMENT = {"python": "#", "java": "//"}
+LANGUAGE_TITLE = {"python": "Python", "java": "Java"}
+
+
+def available_templates() -> list[str]:
+    """Names of the shipped templates (``hints`` is data, not a template)."""
+    return [name for name in available("repair_prompts", SUFFIXES) if name != "hints"]
+
+
+@cache
+def _hints(path: Path) -> Mapping[str, Any]:
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def hint_for(finding: Finding, hints: Mapping[str, Any]) -> str:
+    """The one-line fix hint of a finding's rule (rule, then tool default, then default)."""
+    tool = hints.get(finding.tool, {})
+    tool = tool if isinstance(tool, Mapping) else {}
+    return str(tool.get(finding.rule_id) or tool.get("default") or hints.get("default", ""))
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """What is sent to the model, and the code a completion model continues.
+
+    ``continues`` is the code the model's continuation is appended to (FRANC's P2:
+    the task prompt; P3: the code before the first flagged line); empty when the
+    answer is expected to be a whole program (P1, chat).
+    """
+
+    template: str
+    prompt: Prompt
+    continues: str = ""
+
+
+@dataclass(frozen=True)
+class RepairTemplate:
+    name: str
+    path: Path
+    language: str
+
+    @property
+    def chat(self) -> bool:
+        return self.path.suffix == ".toml"
+
+    def fields(self, task: Task, candidate: Candidate,
+               findings: Sequence[Finding]) -> dict[str, Any]:
+        hints = _hints(shipped_dir("repair_prompts") / HINTS_FILE)
+        # The analyzer's order, as FRANC wrote its "Fix:" lines.
+        views = [{**asdict(f), "hint": hint_for(f, hints)} for f in findings]
+        generated = [v for v in views if not v["in_prompt"]] or views
+        lines = candidate.code.split("\n")
+        prompt_lines = len(task.prompt.rstrip("\n").split("\n")) if task.prompt.strip() else 0
+        cut = min((v["line"] for v in generated), default=len(lines) + 1)
+        keep = max(cut, prompt_lines + 1)
+        return {"code": candidate.code.removesuffix("\n"), "prompt": task.prompt,
+                "language": self.language, "language_title": LANGUAGE_TITLE[self.language],
+                "comment": COMMENT[self.language], "task_id": task.task_id,
+                "findings": views, "generated": generated,
+                "code_before_cut": "\n".join(lines[:cut - 1]),
+                "code_before_cut_keep_prompt": "\n".join(lines[:keep - 1]).removesuffix("\n")
+                + "\n"}
+
+    def render(self, task: Task, candidate: Candidate,
+               findings: Sequence[Finding]) -> RenderedPrompt:
+        values = self.fields(task, candidate, findings)
+        try:
+            if self.chat:
+                messages = [{"role": role, "content": _environment().from_string(text)
+                             .render(values).strip()}
+                            for role, text in _chat_parts(self.path).items()]
+                return RenderedPrompt(self.name, messages)
+            module = _environment().from_string(self.path.read_text(encoding="utf-8")) \
+                .make_module(values)
+        except jinja2.TemplateError as exc:
+            raise InputError(f"template error: {exc}", source=str(self.path),
+                             line=getattr(exc, "lineno", None)) from exc
+        continues_field = str(getattr(module, "continues", ""))
+        if continues_field and continues_field not in values:
+            raise InputError(f"'continues' names an unknown field {continues_field!r}",
+                             source=str(self.path))
+        return RenderedPrompt(self.name, str(module),
+                              values[continues_field] if continues_field else "")
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    # keep_trailing_newline: FRANC's prompts end with "Fixed Code: \n"; StrictUndefined:
+    # a misspelt field is an error, not an empty string.
+    return jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+                              autoescape=False)
+
+
+def _chat_parts(path: Path) -> dict[str, str]:
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not TOML: {exc}", source=str(path)) from exc
+    parts = {role: data.get(role) for role in ("system", "user")}
+    if not isinstance(parts["user"], str) or not isinstance(parts["system"] or "", str):
+        raise InputError("a chat template needs a 'user' (and optional 'system') string",
+                         source=str(path))
+    return {role: text for role, text in parts.items() if text}
+
+
+def load_template(name_or_path: str | Path, language: str) -> RepairTemplate:
+    """A template by path, or by shipped name (``<name>_<language>`` first)."""
+    if language not in COMMENT:
+        raise InputError(f"unknown language {language!r} for a repair template")
+    path: Path | None = None
+    if not Path(name_or_path).suffix:
+        try:
+            path = locate("repair_prompts", f"{name_or_path}_{language}", SUFFIXES)
+        except InputError:
+            path = None
+    path = path or locate("repair_prompts", name_or_path, SUFFIXES)
+    if path.name == HINTS_FILE:
+        raise InputError("hints.toml holds fix hints, not a template", source=str(path))
+    name = Path(name_or_path).stem if Path(name_or_path).suffix else str(name_or_path)
+    return RepairTemplate(name=name, path=path, language=language)
