@@ -57,11 +57,12 @@ class StubModel(BaseHTTPRequestHandler):
         return
 
 
-def start_server(tmp_path: Path, extra: str = "", env: dict[str, str] | None = None
-                 ) -> tuple[subprocess.Popen, str]:
+def start_server(tmp_path: Path, extra: str = "", env: dict[str, str] | None = None,
+                 workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """``franc serve`` in a subprocess with ``extra`` config lines; returns it and its URL."""
     port = free_port()
     config = tmp_path / "franc.toml"
-    config.write_text(f"[server]\nport = {port}\nworkers = 1\n{extra}")
+    config.write_text(f"[server]\nport = {port}\nworkers = {workers}\n{extra}")
     process = subprocess.Popen([sys.executable, "-m", "franc", "serve", "--config", str(config)],
                                env={**os.environ, **(env or {})},
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -1,0 +1,184 @@
+"""Latency and load of the HTTP API on real reference candidates.
+
+* ``POST /v1/rank`` with 10 real HumanEval candidates (Python and Java), warm server,
+  1 and 8 concurrent clients: p50/p95/p99 (FRANC's own code: ~0.8 s Python, ~20 s Java
+  for 10 candidates, from its per-snippet costs).
+* The OpenAI-style proxy in front of a local stub upstream: FRANC's added latency.
+* Load: 16 concurrent clients for --load-seconds on loopback, mixed valid and invalid
+  requests: 5xx count, dropped requests, memory growth of the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
+from live_server import StubModel, free_port, start_server, stop_server
+from report import REFERENCE, append_section, table
+
+FRANC_SECONDS_PER_SNIPPET = {"python": 0.08, "java": 2.0}
+FILES = {"python": "HumanEval_python_codegen-2B-mono_128_10",
+         "java": "HumanEval_java_codegen-2B-multi_128_10"}
+
+
+def requests_for(language: str, limit: int) -> list[dict]:
+    prompts = {}
+    bench = REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl"
+    for line in bench.read_text().splitlines():
+        row = json.loads(line)
+        prompts[row["task_id"]] = row["prompt"]
+    bodies = []
+    with gzip.open(REFERENCE / "suggestions" / f"{FILES[language]}.jsonl.gz", "rt") as handle:
+        for line in handle:
+            row = json.loads(line)
+            bodies.append({"language": language, "prompt": prompts[row["task_id"]],
+                           "candidates": row["suggestions"][:10]})
+            if len(bodies) == limit:
+                break
+    return bodies
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
+async def measure(url: str, path: str, bodies: list[dict], clients: int,
+                  rounds: int) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    partial = 0
+    queue: asyncio.Queue[dict] = asyncio.Queue()
+    for i in range(rounds):
+        queue.put_nowait(bodies[i % len(bodies)])
+
+    async def client() -> None:
+        nonlocal partial
+        async with httpx.AsyncClient(timeout=120) as session:
+            while not queue.empty():
+                body = queue.get_nowait()
+                started = time.perf_counter()
+                reply = await session.post(url + path, json=body)
+                latencies.append((time.perf_counter() - started) * 1000)
+                reply.raise_for_status()
+                partial += bool(reply.json().get("partial"))
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return latencies, partial
+
+
+def server_rss_kib(pid: int) -> int:
+    """Resident memory of the server and its worker processes."""
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        process = int(status.parent.name)
+        if process == pid or int(fields.get("PPid", "0")) == pid:
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total
+
+
+INVALID_BODIES = [{"language": "cobol", "candidates": ["x"]},
+                  {"language": "python", "candidates": [1, 2]},
+                  {"language": "python", "candidates": ["(" * 1000]},
+                  {"language": "python"}]
+
+
+async def load(url: str, bodies: list[dict], seconds: float, clients: int) -> dict[str, int]:
+    counts = {"requests": 0, "2xx": 0, "4xx": 0, "5xx": 0, "dropped": 0}
+    stop = time.monotonic() + seconds
+    rng = random.Random(7)
+
+    async def client() -> None:
+        async with httpx.AsyncClient(timeout=60) as session:
+            while time.monotonic() < stop:
+                body = rng.choice(INVALID_BODIES) if rng.random() < 0.3 else rng.choice(bodies)
+                counts["requests"] += 1
+                try:
+                    reply = await session.post(url + "/v1/rank", json=body)
+                except httpx.HTTPError:
+                    counts["dropped"] += 1
+                    continue
+                counts[f"{reply.status_code // 100}xx"] += 1
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=60, help="requests per measurement")
+    parser.add_argument("--load-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    if not REFERENCE.is_dir():
+        sys.exit("../shared/reference is absent")
+
+    StubModel.requests.clear()
+    stub = ThreadingHTTPServer(("127.0.0.1", free_port()), StubModel)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    workdir = Path(tempfile.mkdtemp())
+    process, url = start_server(workdir, f'upstream_url = "http://127.0.0.1:'
+                                         f'{stub.server_address[1]}"\nproxy_n = 10\n'
+                                         "deadline_seconds = 30\n", workers=2)
+    rows = []
+    try:
+        for language in ("python", "java"):
+            bodies = requests_for(language, 40)
+            asyncio.run(measure(url, "/v1/rank", bodies, 2, 20))  # warm both workers
+            franc_ms = FRANC_SECONDS_PER_SNIPPET[language] * 10 * 1000
+            for clients in (1, 8):
+                latencies, partial = asyncio.run(
+                    measure(url, "/v1/rank", bodies, clients, args.rounds))
+                p50, p95, p99 = percentiles(latencies)
+                rows.append([f"/v1/rank {language}", clients, len(latencies), partial,
+                             f"{p50:.0f}", f"{p95:.0f}", f"{p99:.0f}", f"{franc_ms:.0f}",
+                             f"{franc_ms / p95:.0f}x"])
+        completion = {"model": "stub", "prompt": 'def add(a, b):\n    """Sum."""\n', "n": 1,
+                      "franc_language": "python"}
+        added = []
+        with httpx.Client(timeout=60) as session:
+            for _ in range(args.rounds):
+                reply = session.post(url + "/v1/completions", json=completion)
+                reply.raise_for_status()
+                added.append(float(reply.headers["x-franc-added-latency-ms"]))
+        p50, p95, p99 = percentiles(added)
+        rows.append(["proxy /v1/completions (added by FRANC, 10 stub choices)", 1, len(added),
+                     0, f"{p50:.0f}", f"{p95:.0f}", f"{p99:.0f}", "", ""])
+        before = server_rss_kib(process.pid)
+        bodies = requests_for("python", 40) + requests_for("java", 20)
+        counts = asyncio.run(load(url, bodies, args.load_seconds, 16))
+        after = server_rss_kib(process.pid)
+    finally:
+        stop_server(process)
+        stub.shutdown()
+    latency = table(["request", "clients", "requests", "partial", "p50 ms", "p95 ms", "p99 ms",
+                     "FRANC ms (10 snippets)", "FRANC / ours p95"], rows)
+    load_table = table(["clients", "seconds", "requests", "2xx", "4xx", "5xx", "dropped",
+                        "server RSS before MiB", "after MiB", "growth MiB"],
+                       [[16, args.load_seconds, counts["requests"], counts["2xx"], counts["4xx"],
+                         counts["5xx"], counts["dropped"], f"{before / 1024:.0f}",
+                         f"{after / 1024:.0f}", f"{(after - before) / 1024:.1f}"]])
+    append_section("HTTP server: latency and load",
+                   "Warm server, 2 worker processes, 10 real candidates per request "
+                   f"({FILES['python']}, {FILES['java']}).\n\n{latency}\n\n"
+                   "Load, 30 % invalid requests:\n\n" + load_table)
+
+
+if __name__ == "__main__":
+    main()
