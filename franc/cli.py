@@ -18,6 +18,8 @@ from franc.errors import FrancError
 #: The modules that contribute sub-commands, in the order of the pipeline.
 COMMAND_MODULES: tuple[str, ...] = (
     "franc.filter.cli",
+    "franc.analysis.cli",
+    "franc.datasets.cli",
     "franc.server.cli",
     "franc.lsp.cli",
 )
