@@ -1,0 +1,359 @@
+"""Java heuristics of the static filter, the honesty check and the warm javac compiler.
+
+H2 ``java-merge-prompt`` puts the prompt (imports, class header, signature) around what a
+chat model returned (a bare body, a bare method, a whole class); H6
+``java-drop-extra-classes`` keeps the target class and the helper types it uses; H7
+``java-complete-truncated`` cuts trailing incomplete lines and closes open braces until the
+unit parses; beyond FRANC: ``java-add-imports`` (JDK types from a table in
+``filters/java.toml``) and ``java-single-public-class`` (a unit compiles in a file named
+after its one public class). Structure comes from tree-sitter-java, never from regexes alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+
+from tree_sitter import Node
+
+from franc.filter.base import FilterContext, Heuristic, LanguageSupport, heuristic
+from franc.filter.common import join_prompt, merge_prompt, normalize_ws, target_name
+from franc.java import JavaCompiler, java_class_name
+from franc.java.syntax import (
+    TYPE_DECLARATIONS as TYPE_DECLARATION_NODES,
+)
+from franc.java.syntax import declaration_name, is_public, parse, top_level_types
+from franc.models import Task
+
+__all__ = ["HEURISTICS", "SUPPORT", "JavaCompiler", "has_generated_body", "java_class_name"]
+
+_TYPE_HEADER = re.compile(
+    r"^[ \t]*(?:(?:public|protected|private|abstract|final|static|sealed|strictfp)\s+)*"
+    r"(?:class|interface|enum|record)\s+(\w+)[^\n]*$", re.M)
+_NOT_A_TYPE = frozenset({"return", "new", "throw", "else", "case", "yield", "assert"})
+_IMPORT_LINE = re.compile(r"^[ \t]*import\s+[\w.*\s]+;[ \t]*$", re.M)
+_COMMENT_TYPES = frozenset({"line_comment", "block_comment"})
+
+
+def _text(node: Node) -> str:
+    return node.text.decode("utf-8", "replace") if node.text else ""
+
+
+def _declares_method(code: str, name: str) -> bool:
+    """A line declaring method ``name`` (a return type before the name, not a call)."""
+    pattern = re.compile(rf"^[ \t]*(?:[@\w<>\[\],.?]+[ \t]+)+{re.escape(name)}[ \t]*\(", re.M)
+    return any(match.group(0).split()[0] not in _NOT_A_TYPE for match in pattern.finditer(code))
+
+
+def _prompt_class_name(prompt: str) -> str | None:
+    names = _TYPE_HEADER.findall(prompt)
+    return names[-1] if names else None
+
+
+def _class_header(prompt: str) -> str:
+    """The prompt up to and including its last type declaration's opening line."""
+    headers = list(_TYPE_HEADER.finditer(prompt))
+    return prompt[:headers[-1].end()] + "\n" if headers else ""
+
+
+# --- H2 ------------------------------------------------------------------------------------
+
+def _rename_target_class(code: str, class_name: str | None, method: str | None) -> str:
+    """Give the top-level class that declares the target method the prompt's class name.
+
+    Tests call ``PromptClass.method(...)``; a chat model often names its class ``Solution``.
+    """
+    if not class_name or not method:
+        return code
+    types = top_level_types(parse(code).root_node)
+    if any(declaration_name(t) == class_name for t in types):
+        return code
+    for node in types:
+        if _declares_method(_text(node), method):
+            name = node.child_by_field_name("name")
+            if name is None:
+                return code
+            data = code.encode("utf-8", "surrogatepass")
+            renamed = data[:name.start_byte] + class_name.encode() + data[name.end_byte:]
+            return renamed.decode("utf-8", "surrogatepass")
+    return code
+
+
+@heuristic("java-merge-prompt",
+           "H2: merge the prompt's imports, class header and signature with what the model wrote")
+def merge_java_prompt(code: str, context: FilterContext) -> str:
+    prompt = context.task.prompt
+    method = target_name(context.task)
+    class_name = _prompt_class_name(prompt)
+    imports = _IMPORT_LINE.findall(prompt)
+
+    def declares_target(text: str) -> bool:
+        return bool(_TYPE_HEADER.search(text)) or (method is not None
+                                                   and _declares_method(text, method))
+
+    def place_declaration(text: str, missing_imports: list[str]) -> str:
+        if _TYPE_HEADER.search(text):  # a whole class or file: add only the missing imports
+            head = "".join(line.strip() + "\n" for line in missing_imports)
+            return head + _rename_target_class(text, class_name, method)
+        # A bare method: wrap it in the prompt's class header (which carries the imports).
+        return _class_header(prompt) + text.rstrip() + "\n}\n"
+
+    return merge_prompt(prompt, code, declares_target=declares_target, head_units=imports,
+                        place_declaration=place_declaration,
+                        place_body=lambda text: join_prompt(prompt, text))
+
+
+# --- H6 ------------------------------------------------------------------------------------
+
+def _target_type(types: Sequence[Node], class_name: str | None, method: str | None) -> Node | None:
+    """The top-level type the task is about: the prompt's class, else the one with the method."""
+    for node in types:
+        if class_name and declaration_name(node) == class_name:
+            return node
+    for node in types:
+        if method and _declares_method(_text(node), method):
+            return node
+    return types[0] if len(types) == 1 else None
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _names_used(node: Node) -> set[str]:
+    return {_text(n) for n in _walk(node) if n.type in ("identifier", "type_identifier")}
+
+
+_HEADER_NODES = ("package_declaration", "import_declaration")
+
+
+@heuristic("java-drop-extra-classes",
+           "H6: drop top-level classes other than the target class and the helper types it uses")
+def drop_extra_classes(code: str, context: FilterContext) -> str:
+    root = parse(code).root_node
+    types = top_level_types(root)
+    target = _target_type(types, _prompt_class_name(context.task.prompt),
+                          target_name(context.task))
+    if target is None or target.has_error:
+        return code
+    used = _names_used(target)
+    kept = [child for child in root.children
+            if child.type in _HEADER_NODES or child == target
+            or (child in types and not child.has_error and declaration_name(child) in used)]
+    if len(kept) == len([c for c in root.children if c.type not in _COMMENT_TYPES]):
+        return code  # nothing but comments to drop
+    # Keep the lines around each kept node as written (indentation, Javadoc of the target).
+    data = code.encode("utf-8", "surrogatepass")
+    pieces = []
+    for node in kept:
+        start = node.start_byte
+        if node == target and node.prev_sibling is not None and \
+                node.prev_sibling.type == "block_comment":
+            start = node.prev_sibling.start_byte
+        line_start = data.rfind(b"\n", 0, start) + 1
+        pieces.append(data[line_start:node.end_byte].decode("utf-8", "surrogatepass"))
+    separator = lambda node: "\n" if node.type in _HEADER_NODES else "\n\n"  # noqa: E731
+    out = pieces[0]
+    for node, piece in zip(kept[1:], pieces[1:], strict=True):
+        out += separator(node) + piece
+    return out + "\n"
+
+
+# --- H7 ------------------------------------------------------------------------------------
+
+_CLOSER = {"}": "{", ")": "(", "]": "["}
+
+
+def open_brackets(code: str) -> list[str] | None:
+    """The brackets still open at the end of ``code``, outermost first.
+
+    None when the end lies inside a string, char literal or block comment, or a closer
+    has no opener: no closing can make such a prefix parse.
+    """
+    stack: list[str] = []
+    i, n = 0, len(code)
+    while i < n:
+        ch = code[i]
+        if ch == "/" and code.startswith("//", i):
+            end = code.find("\n", i)
+            i = n if end == -1 else end
+        elif ch == "/" and code.startswith("/*", i):
+            end = code.find("*/", i + 2)
+            if end == -1:
+                return None
+            i = end + 2
+        elif code.startswith('"""', i):
+            end = code.find('"""', i + 3)
+            if end == -1:
+                return None
+            i = end + 3
+        elif ch in "\"'":
+            j = i + 1
+            while j < n and code[j] != ch and code[j] != "\n":
+                j += 2 if code[j] == "\\" else 1
+            if j >= n or code[j] != ch:
+                return None
+            i = j + 1
+        else:
+            if ch in "{([":
+                stack.append(ch)
+            elif ch in _CLOSER:
+                if not stack or stack[-1] != _CLOSER[ch]:
+                    return None
+                stack.pop()
+            i += 1
+    return stack
+
+
+@heuristic("java-complete-truncated",
+           "H7: delete trailing incomplete lines bottom-up and close open braces until it parses")
+def complete_truncated(code: str, context: FilterContext) -> str:
+    if not parse(code).root_node.has_error:
+        return code
+    max_cut = int(context.params.get("max_cut_lines", 200))
+    prompt = context.task.prompt
+    # Never cut into a prompt the code starts with.
+    floor = prompt.count("\n") if prompt and code.startswith(prompt) else 0
+    lines = code.split("\n")
+    for keep in range(len(lines), max(floor, len(lines) - max_cut, 0), -1):
+        head = "\n".join(lines[:keep]).rstrip()
+        opened = open_brackets(head)
+        if not opened or any(bracket != "{" for bracket in opened):
+            if opened == [] and not parse(head).root_node.has_error:
+                return head + "\n"
+            continue
+        closing = "".join("\n" + "    " * depth + "}" for depth in reversed(range(len(opened))))
+        fixed = head + closing + "\n"
+        if not parse(fixed).root_node.has_error:
+            return fixed
+    return code
+
+
+# --- beyond FRANC: imports and file naming --------------------------------------------------
+
+def _imports(root: Node) -> tuple[set[str], set[str]]:
+    """(simple names imported one by one, packages imported on demand)."""
+    single, star = set(), set()
+    for node in root.children:
+        if node.type != "import_declaration" or any(c.type == "static" for c in node.children):
+            continue
+        name = next((c for c in node.children if c.type in ("scoped_identifier", "identifier")),
+                    None)
+        if name is None:
+            continue
+        if any(c.type == "asterisk" for c in node.children):
+            star.add(_text(name))
+        else:
+            single.add(_text(name).rsplit(".", 1)[-1])
+    return single, star
+
+
+def _types_table(params: Mapping[str, object]) -> dict[str, str]:
+    """``{"java.util": ["List", ...]}`` from the policy as simple name -> package."""
+    table: dict[str, str] = {}
+    packages = params.get("packages", {})
+    if isinstance(packages, Mapping):
+        for package, names in packages.items():
+            for name in names if isinstance(names, list) else []:
+                table.setdefault(str(name), str(package))
+    return table
+
+
+@heuristic("java-add-imports", "import JDK types the code uses but does not import (policy table)")
+def add_imports(code: str, context: FilterContext) -> str:
+    table = _types_table(context.params)
+    root = parse(code).root_node
+    declared, used = set(), set()
+    for node in _walk(root):
+        if node.type in TYPE_DECLARATION_NODES or node.type == "type_parameter":
+            name = node.child_by_field_name("name") or next(
+                (c for c in node.children if c.type in ("identifier", "type_identifier")), None)
+            if name is not None:
+                declared.add(_text(name))
+        elif node.type == "type_identifier" or (
+                node.type == "identifier" and node.parent is not None
+                and node.parent.type in ("method_invocation", "field_access",
+                                         "method_reference")
+                and node.parent.child_by_field_name("object") == node):
+            used.add(_text(node))
+    single, star = _imports(root)
+    missing = sorted(name for name in used - declared - single
+                     if name in table and table[name] not in star)
+    if not missing:
+        return code
+    lines = "".join(f"import {table[name]}.{name};\n" for name in missing)
+    anchors = [c for c in root.children if c.type in _HEADER_NODES]
+    if not anchors:
+        return lines + code
+    data = code.encode("utf-8", "surrogatepass")
+    end = anchors[-1].end_byte
+    line_end = data.find(b"\n", end)
+    cut = len(data) if line_end == -1 else line_end + 1
+    head = data[:cut].decode("utf-8", "surrogatepass")
+    return head + ("" if head.endswith("\n") else "\n") + lines + \
+        data[cut:].decode("utf-8", "surrogatepass")
+
+
+@heuristic("java-single-public-class",
+           "drop 'public' from all top-level types but the target, so the file name can match")
+def single_public_class(code: str, context: FilterContext) -> str:
+    root = parse(code).root_node
+    types = top_level_types(root)
+    public = [t for t in types if is_public(t)]
+    if len(public) <= 1:
+        return code
+    target = _target_type(types, _prompt_class_name(context.task.prompt),
+                          target_name(context.task))
+    keep = target if target in public else public[0]
+    data = code.encode("utf-8", "surrogatepass")
+    for node in reversed(public):
+        if node == keep:
+            continue
+        modifiers = next(c for c in node.children if c.type == "modifiers")
+        word = next(c for c in modifiers.children if c.type == "public")
+        end = word.end_byte
+        while end < len(data) and data[end:end + 1] in (b" ", b"\t"):
+            end += 1
+        data = data[:word.start_byte] + data[end:]
+    return data.decode("utf-8", "surrogatepass")
+
+
+# --- honesty rule ---------------------------------------------------------------------------
+
+def has_generated_body(code: str, task: Task) -> bool:
+    """True when the target method keeps at least one statement the model wrote."""
+    method = target_name(task)
+    prompt = task.prompt
+    if method:
+        declaration = re.search(
+            rf"\b{re.escape(method)}[ \t]*\([^)]*\)[^{{;]*\{{", prompt)
+        prompt_tail = prompt[declaration.end():] if declaration else prompt
+    else:
+        prompt_tail = prompt
+    written = normalize_ws(prompt_tail)
+    for node in _walk(parse(code).root_node):
+        if node.type not in ("method_declaration", "constructor_declaration"):
+            continue
+        if method and declaration_name(node) != method:
+            continue
+        body = node.child_by_field_name("body")
+        if body is None:
+            continue
+        for statement in body.named_children:
+            if statement.type in _COMMENT_TYPES:
+                continue
+            if not written or normalize_ws(_text(statement)) not in written:
+                return True
+    return False
+
+
+HEURISTICS: tuple[Heuristic, ...] = (
+    merge_java_prompt, drop_extra_classes, complete_truncated, add_imports, single_public_class)
+
+SUPPORT = LanguageSupport(
+    language="java", heuristics=HEURISTICS, make_compiler=JavaCompiler,
+    has_generated_body=has_generated_body)
