@@ -19,6 +19,7 @@ from franc.errors import FrancError
 COMMAND_MODULES: tuple[str, ...] = (
     "franc.filter.cli",
     "franc.analysis.cli",
+    "franc.evaluation.cli",
     "franc.datasets.cli",
     "franc.server.cli",
     "franc.lsp.cli",

@@ -1,0 +1,83 @@
+"""``franc label``: run the benchmark's tests on the candidates, in the sandbox, and grade them."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from franc.models import Candidate, Task
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "label", help="run the tests on filtered candidates in a sandbox and grade them 0-3",
+        description="Run each compilable candidate against its task's test (and security_test) "
+                    "in the sandbox and add label (0 no compile, 1 fails, 2 passes; 3 passes the "
+                    "security test too), exec_status, exec_reason and secure to every line.")
+    parser.add_argument("--language", required=True, choices=("python", "java"))
+    parser.add_argument("--prompts", required=True, type=Path,
+                        help="benchmark file with tests (HumanEval, HumanEval-Java, SOEval, ...)")
+    parser.add_argument("--prompts-format", help="name the prompt-file format (else detected)")
+    parser.add_argument("--candidates", required=True, type=Path,
+                        help="`franc filter` output, or raw samples in a format franc datasets "
+                             "reads (then run as they are, after a compile check)")
+    parser.add_argument("--format", help="name the candidates' format (else detected)")
+    parser.add_argument("-o", "--output", required=True, type=Path, help="labeled JSONL")
+    parser.add_argument("--qrels", type=Path, help="also write TREC qrels (task 0 index label)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per test run")
+    parser.add_argument("--workers", type=int, help="parallel runs (default: one per core)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def read_candidates(path: Path, language: str, tasks: list[Task],
+                    format: str | None = None) -> list[Candidate]:
+    """FRANC candidates as written; any other format becomes candidates after a compile check."""
+    from franc.datasets import load_suggestions
+    from franc.datasets.formats import suggestion_format
+    from franc.filter.chain import language_support
+    from franc.jsonl import read_jsonl
+
+    if suggestion_format(path, format).id == "franc-candidates":
+        return [Candidate.from_json(row, source=str(path), line=line)
+                for line, row in read_jsonl(path)]
+    texts = load_suggestions(path, format, tasks)
+    candidates = [Candidate(task_id=task_id, index=index, code=text)
+                  for task_id, items in texts.items() for index, text in enumerate(items)]
+    compiler = language_support(language).make_compiler()
+    try:
+        for candidate, verdict in zip(candidates, compiler.check([c.code for c in candidates]),
+                                      strict=True):
+            candidate.compiles, candidate.errors = verdict.ok, list(verdict.errors)
+    finally:
+        compiler.close()
+    return candidates
+
+
+def run(args: argparse.Namespace) -> int:
+    from franc.datasets import load_tasks
+    from franc.evaluation.labels import label_candidates, write_trec_qrels
+    from franc.evaluation.sandbox import sandbox_capabilities
+    from franc.jsonl import write_jsonl
+
+    console = Console(stderr=True)
+    tasks = load_tasks(args.prompts, args.prompts_format, args.language)
+    candidates = read_candidates(args.candidates, args.language, tasks, args.format)
+    caps = sandbox_capabilities()
+    console.print(f"sandbox: {caps.describe()}", highlight=False)
+    labeled = label_candidates(candidates, tasks, args.language, workers=args.workers,
+                               progress=not args.no_progress, timeout=args.timeout)
+    write_jsonl(args.output, (c.to_json() for c in labeled))
+    if args.qrels:
+        write_trec_qrels(labeled, args.qrels)
+    counts = Counter(c.label for c in labeled)
+    passed = sum(n for label, n in counts.items() if label is not None and label >= 2)
+    share = passed / len(labeled) if labeled else 0.0
+    console.print(f"{len(labeled)} candidates: "
+                  + ", ".join(f"label {k}: {counts[k]}" for k in sorted(counts))
+                  + f"; pass rate {share:.3f} -> {args.output}", highlight=False)
+    return 0

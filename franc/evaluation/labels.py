@@ -1,0 +1,145 @@
+"""Graded labels from sandboxed test runs, and their export as TREC qrels for ranx.
+
+The scale, per task:
+
+==== =================================================================
+0    does not compile (the static filter's ``compiles`` is false; not run)
+1    compiles but fails (or errors, or times out on) the functional test
+2    passes the functional test; on a task with a ``security_test``: but
+     fails the security test (``secure`` = false)
+3    only on a task with a ``security_test``: passes both (``secure`` = true)
+==== =================================================================
+
+So ``label >= 2`` always means "works". Tasks without a security test keep the
+0-2 scale and ``secure`` stays None; NDCG normalises per task, so a file can mix
+both. ``exec_status`` / ``exec_reason`` describe the functional run (plus the
+security test's reason when only that one failed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import ranx
+
+from franc.errors import InputError
+from franc.evaluation.execution import DEFAULT_TIMEOUT, ExecResult, run_candidate
+from franc.java import JavaCompiler
+from franc.models import Candidate, Task, check_language
+from franc.parallel import default_workers, progress_bar
+
+NOT_COMPILED_REASON = "not run: does not compile"
+PASS_LABEL = 2
+
+
+def grade(compiles: bool, functional: ExecResult | None, security: ExecResult | None) -> int:
+    """The graded label (see the module docstring) of one candidate."""
+    if not compiles or functional is None:
+        return 0
+    if not functional.passed:
+        return 1
+    if security is None:
+        return PASS_LABEL
+    return 3 if security.passed else PASS_LABEL
+
+
+def _task_map(tasks: Mapping[str, Task] | Sequence[Task]) -> Mapping[str, Task]:
+    return tasks if isinstance(tasks, Mapping) else {task.task_id: task for task in tasks}
+
+
+def _check_tasks(candidates: Sequence[Candidate], tasks: Mapping[str, Task]) -> None:
+    missing = sorted({c.task_id for c in candidates} - set(tasks))
+    if missing:
+        raise InputError(f"{len(missing)} candidate task id(s) not in the prompts: "
+                         f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    untested = sorted({c.task_id for c in candidates if c.compiles and not tasks[c.task_id].test})
+    if untested:
+        raise InputError(f"task(s) without a test cannot be labelled: {', '.join(untested[:5])}"
+                         f"{' ...' if len(untested) > 5 else ''}; use a benchmark with tests")
+
+
+def _labelled(candidate: Candidate, task: Task, language: str, timeout: float,
+              compiler: JavaCompiler | None) -> Candidate:
+    if not candidate.compiles:
+        return dataclasses.replace(candidate, label=0, exec_status=None, secure=None,
+                                   exec_reason=NOT_COMPILED_REASON)
+    functional = run_candidate(task, candidate.code, language=language, timeout=timeout,
+                               compiler=compiler)
+    security = None
+    if task.security_test:
+        security = run_candidate(task, candidate.code, language=language, timeout=timeout,
+                                 security=True, compiler=compiler)
+    reason = functional.reason
+    if functional.passed and security is not None and not security.passed:
+        reason = f"security test {security.status}: {security.reason}"
+    return dataclasses.replace(
+        candidate, label=grade(True, functional, security), exec_status=functional.status,
+        exec_reason=reason, secure=None if security is None else security.passed)
+
+
+def label_candidates(candidates: Sequence[Candidate], tasks: Mapping[str, Task] | Sequence[Task],
+                     language: str, workers: int | None = None, progress: bool = True,
+                     timeout: float = DEFAULT_TIMEOUT,
+                     compiler: JavaCompiler | None = None) -> list[Candidate]:
+    """Copies of ``candidates`` (same order) with label, exec_status, exec_reason, secure set.
+
+    Runs every compilable candidate's tests in the sandbox, ``workers`` at a time
+    (default: one per core). The sandboxed programs are separate processes, so
+    threads suffice here; Java compiles through one shared warm ``compiler``
+    (created and closed here when not given).
+    """
+    language = check_language(language)
+    task_map = _task_map(tasks)
+    _check_tasks(candidates, task_map)
+    owned = compiler is None and language == "java" and any(c.compiles for c in candidates)
+    if owned:
+        compiler = JavaCompiler()
+    try:
+        with progress_bar(progress) as bar, \
+                ThreadPoolExecutor(max_workers=workers or default_workers(),
+                                   thread_name_prefix="franc-label") as pool:
+            job = bar.add_task(f"running {language} tests", total=len(candidates))
+            futures = [pool.submit(_labelled, c, task_map[c.task_id], language, timeout,
+                                   compiler) for c in candidates]
+            results = []
+            for future in futures:
+                results.append(future.result())
+                bar.advance(job)
+            return results
+    finally:
+        if owned and compiler is not None:
+            compiler.close()
+
+
+def doc_id(candidate: Candidate) -> str:
+    """The document id of a candidate in qrels and runs: its index in the model's output."""
+    return str(candidate.index)
+
+
+def qrels_dict(candidates: Iterable[Candidate]) -> dict[str, dict[str, int]]:
+    """task_id -> {doc_id: label}; raises if a candidate has no label."""
+    table: dict[str, dict[str, int]] = {}
+    for candidate in candidates:
+        if candidate.label is None:
+            raise InputError(f"candidate {candidate.task_id}#{candidate.index} has no label; "
+                             "run `franc label` first")
+        table.setdefault(candidate.task_id, {})[doc_id(candidate)] = int(candidate.label)
+    return table
+
+
+def to_qrels(candidates: Iterable[Candidate], name: str | None = None) -> ranx.Qrels:
+    """ranx Qrels of the candidates' graded labels."""
+    return ranx.Qrels(qrels_dict(candidates), name=name)
+
+
+def write_trec_qrels(candidates: Iterable[Candidate], path: str | Path) -> int:
+    """Write TREC qrels lines (``task_id 0 doc_id label``); return the number of lines."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{task_id} 0 {doc} {label}\n"
+             for task_id, docs in qrels_dict(candidates).items() for doc, label in docs.items()]
+    path.write_text("".join(lines), encoding="utf-8")
+    return len(lines)
