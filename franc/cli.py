@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "franc.filter.cli",
     "franc.analysis.cli",
     "franc.evaluation.cli",
+    "franc.ranking.cli",
     "franc.datasets.cli",
     "franc.server.cli",
     "franc.lsp.cli",

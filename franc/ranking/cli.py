@@ -1,0 +1,141 @@
+"""``franc rank``, ``franc eval`` and ``franc train-ranker``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from franc.errors import InputError
+from franc.jsonl import read_jsonl, write_jsonl
+from franc.models import LANGUAGES, Candidate, Task, check_language
+from franc.ranking.evaluate import (
+    DEFAULT_METRICS,
+    EXECUTORS,
+    apply_qrels,
+    evaluate,
+    group_tasks,
+    load_labeled,
+    rank_files,
+)
+
+
+def _tasks(paths: list[str] | None, language: str | None = None) -> dict[str, Task]:
+    from franc.datasets import load_tasks  # lazy: only when prompts are given
+
+    tasks: dict[str, Task] = {}
+    for path in paths or []:
+        tasks.update({t.task_id: t for t in load_tasks(path, language=language)})
+    return tasks
+
+
+def _rank(args: argparse.Namespace) -> int:
+    from franc.ranking.rankers import get_ranker
+
+    language = check_language(args.language)
+    tasks = _tasks(args.prompts, language)
+    candidates = [Candidate.from_json(row, source=args.candidates, line=line)
+                  for line, row in read_jsonl(args.candidates)]
+    ranker = get_ranker(args.ranker, language)
+    try:
+        ranked = [c for task_id, group in group_tasks(candidates).items()
+                  for c in ranker.rank(tasks.get(task_id), group)]
+    finally:
+        ranker.close()
+    count = write_jsonl(args.output, (c.to_json() for c in ranked))
+    Console(stderr=True).print(f"ranked {count} candidates of {len(group_tasks(ranked))} tasks "
+                               f"with {ranker.name!r} -> {args.output}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from franc.ranking import report as render
+
+    tasks = _tasks(args.prompts, args.language)
+    files = [load_labeled(path, tasks, args.language) for path in args.labeled]
+    if args.qrels:
+        if len(files) != 1:
+            raise InputError("--qrels overrides the labels of exactly one --labeled file")
+        apply_qrels(files[0], args.qrels)
+    rankers = [r.strip() for r in args.rankers.split(",") if r.strip()]
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    orders = rank_files(files, rankers, tasks, executor=args.executor, workers=args.workers,
+                        progress=not args.quiet)
+    result = evaluate(files, rankers, tasks, metrics=metrics, stat_test=args.stat_test,
+                      orders=orders)
+    console = Console()
+    for table in render.rich_tables(result):
+        console.print(table)
+    console.print(render.NOTE.format(test=args.stat_test), highlight=False)
+    outputs = {args.markdown: render.markdown, args.latex: render.latex,
+               args.html: render.html_page,
+               args.json: lambda r: json.dumps(r.to_json(), indent=2) + "\n"}
+    for path, make in outputs.items():
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(make(result), encoding="utf-8")
+    if args.trec:
+        render.write_trec(Path(args.trec), files, orders)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from franc.ranking.learned import train
+
+    tasks = _tasks(args.prompts)
+    files = [load_labeled(path, tasks, args.language) for path in args.labeled]
+    model = train([(f.name, f.language, f.candidates) for f in files], tasks,
+                  folds=args.folds, c=args.C)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    console = Console(stderr=True)
+    for language, info in model.card["languages"].items():
+        console.print(f"{language}: {info['candidates']} candidates, {info['passing']} passing; "
+                      f"grouped CV {info['cv']} (original order {info['original_order']})",
+                      highlight=False)
+    console.print(f"wrote {args.output}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    rank = subparsers.add_parser("rank", help="order each task's candidates by a ranker")
+    rank.add_argument("--language", required=True, choices=LANGUAGES)
+    rank.add_argument("--candidates", required=True, help="analyzed candidates (JSONL)")
+    rank.add_argument("--ranker", default="quality",
+                      help="a shipped ranker (original, franc, quality, consensus, learned, "
+                           "examples) or a policy file's path")
+    rank.add_argument("--prompts", action="append",
+                      help="benchmark prompts (to tell prompt from generated code)")
+    rank.add_argument("-o", "--output", required=True)
+    rank.set_defaults(func=_rank)
+
+    ev = subparsers.add_parser("eval", help="NDCG/top-1 of rankers against execution labels")
+    ev.add_argument("--labeled", action="append", required=True, help="`franc label` output")
+    ev.add_argument("--rankers", default="original,franc,quality,consensus,learned",
+                    help="comma-separated names, paths, or NAME=PATH")
+    ev.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
+                    help="ranx metrics over the graded labels (top-1 pass rate is always added)")
+    ev.add_argument("--prompts", action="append", help="benchmark prompts of the tasks")
+    ev.add_argument("--language", choices=LANGUAGES, help="when file names do not say it")
+    ev.add_argument("--qrels", help="TREC qrels overriding the labels of the one --labeled file")
+    ev.add_argument("--stat-test", default="student", choices=("student", "fisher", "tukey"))
+    ev.add_argument("--executor", default="process", choices=EXECUTORS)
+    ev.add_argument("--workers", type=int)
+    ev.add_argument("--markdown", help="write the tables as Markdown")
+    ev.add_argument("--latex", help="write ranx's LaTeX table")
+    ev.add_argument("--json", help="write all scores and p-values as JSON")
+    ev.add_argument("--trec", help="directory for TREC qrels and run files")
+    ev.add_argument("--html", help="a self-contained HTML report with plots")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
+    ev.set_defaults(func=_eval)
+
+    tr = subparsers.add_parser("train-ranker", help="train the learned ranker (JSON, no pickle)")
+    tr.add_argument("labeled", nargs="+", help="`franc label` output with findings")
+    tr.add_argument("--prompts", action="append", help="benchmark prompts of the tasks")
+    tr.add_argument("--language", choices=LANGUAGES)
+    tr.add_argument("--folds", type=int, default=5)
+    tr.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
+    tr.add_argument("-o", "--output", required=True)
+    tr.set_defaults(func=_train)

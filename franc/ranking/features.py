@@ -1,0 +1,164 @@
+"""Static features of the candidates of one task, shared by ``quality`` and ``learned``.
+
+Features come from the filter (compile status, heuristics applied), the
+analyzers (findings on generated lines only), the text itself (repetition,
+empty or trivial body, length) and the other candidates of the same task
+(consensus). No feature needs the candidate to run.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from franc.models import Candidate, Finding, Language, Task
+from franc.ranking import code as codeview
+
+#: The names and order of the feature vector (the learned model stores them too).
+FEATURES: tuple[str, ...] = (
+    "compiles",            # 1 when the filtered code compiles
+    "heuristics",          # how many repair heuristics the filter applied
+    "findings",            # sum of severity x confidence over generated-line findings
+    "security",            # CWE-weighted sum over findings that carry a CWE
+    "lint_errors",         # pylint/Java-rule errors (high severity, E/F messages)
+    "lint_warnings",       # pylint/Java-rule warnings (medium severity)
+    "analyzer_errors",     # analyzers that crashed or timed out on this candidate
+    "repetition",          # compressibility of the generated text (0..1)
+    "duplicate_lines",     # share of generated lines repeating an earlier line
+    "trivial_body",        # 1 when the generated text holds no real statement
+    "log_lines",           # log(1 + generated statement lines)
+    "consensus",           # mean similarity to the other compilable candidates
+    "consensus_gap",       # consensus minus the best consensus in the task
+    "duplicates",          # share of other compilable candidates with identical tokens
+    "position",            # the model's order, 0 = first
+)
+
+_LEVEL = {"low": 1.0, "medium": 2.0, "high": 3.0}
+_ERROR_ID = re.compile(r"^[EF]\d{4}$")
+_WARNING_ID = re.compile(r"^W\d{4}$")
+ANALYZER_ERROR = "analyzer-error"
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How findings turn into numbers: severity, confidence and CWE weights."""
+
+    severity: Mapping[str, float] = field(default_factory=lambda: dict(_LEVEL))
+    confidence: Mapping[str, float] = field(
+        default_factory=lambda: {"low": 0.5, "medium": 0.75, "high": 1.0})
+    cwe: Mapping[int, float] = field(default_factory=dict)
+    cwe_default: float = 1.0
+    #: Tools whose messages count as lint errors/warnings.
+    lint_tools: tuple[str, ...] = ("pylint", "java-rules")
+
+
+@dataclass(frozen=True)
+class ConsensusParams:
+    """How candidates are compared: token n-grams, identifiers renamed or not."""
+
+    max_n: int = 4
+    normalise: bool = True
+
+
+def _lint_level(finding: Finding) -> str | None:
+    if _ERROR_ID.match(finding.rule_id) or finding.severity == "high":
+        return "error"
+    if _WARNING_ID.match(finding.rule_id) or finding.severity == "medium":
+        return "warning"
+    return None
+
+
+def finding_features(findings: Sequence[Finding], weights: Weights) -> dict[str, float]:
+    """Counts over the findings on generated lines (prompt lines never count)."""
+    parts = {"findings": 0.0, "security": 0.0, "lint_errors": 0.0, "lint_warnings": 0.0,
+             "analyzer_errors": 0.0}
+    for finding in findings:
+        if finding.in_prompt:
+            continue
+        if finding.rule_id == ANALYZER_ERROR:
+            parts["analyzer_errors"] += 1
+            continue
+        parts["findings"] += (weights.severity.get(finding.severity, 1.0)
+                              * weights.confidence.get(finding.confidence, 1.0))
+        if finding.cwe is not None:
+            parts["security"] += weights.cwe.get(finding.cwe, weights.cwe_default)
+        if finding.tool in weights.lint_tools:
+            level = _lint_level(finding)
+            if level:
+                parts[f"lint_{level}s"] += 1
+    return parts
+
+
+def ngram_profile(tokens: Sequence[str], max_n: int) -> list[Counter[tuple[str, ...]]]:
+    return [Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+            for n in range(1, max_n + 1)]
+
+
+def profile_similarity(a: list[Counter], b: list[Counter]) -> float:
+    """Mean over n of the n-gram overlap F1 (BLEU-like, symmetric, 0..1)."""
+    scores = []
+    for grams_a, grams_b in zip(a, b, strict=True):
+        total = sum(grams_a.values()) + sum(grams_b.values())
+        if total == 0:
+            continue
+        scores.append(2.0 * sum((grams_a & grams_b).values()) / total)
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def consensus_scores(token_lists: Sequence[Sequence[str] | None],
+                     params: ConsensusParams) -> tuple[list[float], list[float]]:
+    """Per candidate: mean similarity to the other comparable candidates, and the
+    share of them with exactly the same tokens. ``None`` marks a candidate that
+    does not take part (it does not compile, or it is trivial)."""
+    profiles = [ngram_profile(t, params.max_n) if t is not None else None for t in token_lists]
+    members = [i for i, p in enumerate(profiles) if p is not None]
+    consensus = [0.0] * len(token_lists)
+    duplicates = [0.0] * len(token_lists)
+    if len(members) < 2:
+        return consensus, duplicates
+    sims: dict[tuple[int, int], float] = {}
+    for pos, i in enumerate(members):
+        for j in members[pos + 1:]:
+            sims[i, j] = sims[j, i] = profile_similarity(profiles[i], profiles[j])  # type: ignore[arg-type]
+    for i in members:
+        others = [j for j in members if j != i]
+        consensus[i] = sum(sims[i, j] for j in others) / len(others)
+        duplicates[i] = sum(token_lists[i] == token_lists[j] for j in others) / len(others)
+    return consensus, duplicates
+
+
+def task_features(language: Language, task: Task | None, candidates: Sequence[Candidate],
+                  weights: Weights | None = None,
+                  consensus: ConsensusParams | None = None) -> list[dict[str, float]]:
+    """One feature dict (keys = :data:`FEATURES`) per candidate of one task."""
+    weights = weights or Weights()
+    consensus = consensus or ConsensusParams()
+    rows: list[dict[str, float]] = []
+    token_lists: list[list[str] | None] = []
+    for candidate in candidates:
+        generated = codeview.generated_part(candidate.code, task)
+        trivial = codeview.is_trivial(generated, language)
+        row = {"compiles": float(candidate.compiles),
+               "heuristics": float(len(candidate.heuristics)),
+               **finding_features(candidate.findings or [], weights),
+               "repetition": codeview.repetition(generated),
+               "duplicate_lines": codeview.duplicate_line_share(generated),
+               "trivial_body": float(trivial),
+               "log_lines": math.log1p(len(codeview.statement_lines(generated, language))),
+               "position": float(candidate.index)}
+        rows.append(row)
+        tokens = codeview.code_tokens(generated, language) if candidate.compiles and not trivial \
+            else None
+        if tokens is not None and consensus.normalise:
+            tokens = codeview.normalise_identifiers(tokens, language)
+        token_lists.append(tokens)
+    agreement, duplicates = consensus_scores(token_lists, consensus)
+    best = max(agreement, default=0.0)
+    for row, score, dup in zip(rows, agreement, duplicates, strict=True):
+        row["consensus"] = score
+        row["consensus_gap"] = score - best
+        row["duplicates"] = dup
+    return [{name: row[name] for name in FEATURES} for row in rows]
