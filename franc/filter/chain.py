@@ -1,0 +1,185 @@
+"""The heuristic chain named by a TOML policy, and :class:`StaticFilter`, which runs it.
+
+A chain file (``filters/python.toml``, ``filters/java.toml`` or any path) names a
+language and an ordered list of ``[[step]]`` tables: ``id`` picks a heuristic
+from the language's registry (``franc.filter.common`` + the language module's
+``HEURISTICS``), every other key is a parameter passed to it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from franc.errors import FrancError, InputError
+from franc.filter import common
+from franc.filter.base import Compiler, FilterContext, Heuristic, LanguageSupport
+from franc.models import Candidate, Task, check_language
+from franc.policy import locate
+
+#: The error a candidate gets when its target keeps nothing the model wrote.
+EMPTY_BODY = "empty body"
+
+
+def language_support(language: str) -> LanguageSupport:
+    """The language module's ``SUPPORT``, imported on first use (Python users never load Java)."""
+    check_language(language)
+    try:
+        module = importlib.import_module(f"franc.filter.{language}")
+    except ImportError as exc:  # pragma: no cover - only while a language is being written
+        raise FrancError(f"no static-filter support for {language}: {exc}") from exc
+    return module.SUPPORT
+
+
+def registry(support: LanguageSupport) -> dict[str, Heuristic]:
+    """Heuristic id -> heuristic, for one language (the common ones first)."""
+    found: dict[str, Heuristic] = {}
+    for item in (*common.HEURISTICS, *support.heuristics):
+        if item.id in found:
+            raise FrancError(f"two {support.language} heuristics share the id {item.id!r}")
+        found[item.id] = item
+    return found
+
+
+@dataclass(frozen=True)
+class Step:
+    heuristic: Heuristic
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+class HeuristicFailure(FrancError):
+    """A heuristic raised on one candidate; the batch goes on without it."""
+
+    def __init__(self, heuristic_id: str, cause: BaseException):
+        self.heuristic_id = heuristic_id
+        super().__init__(f"heuristic {heuristic_id} failed: {type(cause).__name__}: {cause}")
+
+
+@dataclass(frozen=True)
+class Chain:
+    language: str
+    steps: tuple[Step, ...]
+    source: str
+
+    @property
+    def ids(self) -> list[str]:
+        return [step.heuristic.id for step in self.steps]
+
+    def apply(self, task: Task, code: str) -> tuple[str, list[str]]:
+        """Run every step in order; return the code and the ids of the steps that changed it."""
+        applied: list[str] = []
+        for step in self.steps:
+            try:
+                changed = step.heuristic.apply(code, FilterContext(task, step.params))
+            except (Exception, RecursionError) as exc:
+                raise HeuristicFailure(step.heuristic.id, exc) from exc
+            if not isinstance(changed, str):
+                raise HeuristicFailure(step.heuristic.id, TypeError("did not return a string"))
+            if changed != code:
+                applied.append(step.heuristic.id)
+                code = changed
+        return code, applied
+
+
+def load_chain(language: str, chain: str | Path | None = None) -> Chain:
+    """Load a chain by shipped name (``"python"``) or path; default: ``filters/<language>.toml``."""
+    language = check_language(language)
+    path = locate("filters", chain if chain is not None else language, (".toml",))
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"chain file is not UTF-8 ({exc.reason})", source=source) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"malformed TOML: {exc}", source=source) from exc
+    declared = data.get("language", language)
+    if declared != language:
+        raise InputError(f"chain is for language {declared!r}, not {language!r}", source=source)
+    steps = data.get("step")
+    if not isinstance(steps, list) or not steps:
+        raise InputError("no [[step]] tables: a chain lists its heuristics as [[step]] id = ...",
+                         source=source)
+    known = registry(language_support(language))
+    parsed: list[Step] = []
+    for number, table in enumerate(steps, start=1):
+        heuristic_id = table.get("id") if isinstance(table, dict) else None
+        if not isinstance(heuristic_id, str):
+            raise InputError(f"step {number} has no string 'id'", source=source)
+        if heuristic_id not in known:
+            raise InputError(f"step {number}: unknown {language} heuristic {heuristic_id!r}; "
+                             f"known: {', '.join(sorted(known))}", source=source)
+        params = {k: v for k, v in table.items() if k != "id"}
+        parsed.append(Step(known[heuristic_id], params))
+    return Chain(language, tuple(parsed), source)
+
+
+class StaticFilter:
+    """Repair raw candidates with a heuristic chain, then check them with a real compiler.
+
+    ``fix`` only rewrites; ``run``/``run_many`` also apply the honesty rule (a
+    target that keeps nothing the model wrote is ``empty body``, never compilable)
+    and compile. One failing candidate never aborts a batch. Close it (or use it
+    as a context manager) to release a warm compiler.
+    """
+
+    def __init__(self, language: str, chain: str | Path | None = None):
+        self.language = check_language(language)
+        self.chain = load_chain(language, chain)
+        self.support = language_support(language)
+        self._compiler: Compiler | None = None
+
+    def fix(self, task: Task, raw: str) -> tuple[str, list[str]]:
+        """The repaired code and the ids of the heuristics that changed it (no compile check)."""
+        return self.chain.apply(task, raw)
+
+    def run(self, task: Task, raw: str, index: int = 0) -> Candidate:
+        return self.run_many([(task, index, raw)])[0]
+
+    def run_many(self, items: Sequence[tuple[Task, int, str]]) -> list[Candidate]:
+        """Fix every candidate, then compile all the honest ones in one batch."""
+        candidates: list[Candidate] = []
+        to_compile: list[int] = []
+        for task, index, raw in items:
+            candidate = Candidate(task_id=task.task_id, index=index, code=raw)
+            try:
+                candidate.code, candidate.heuristics = self.fix(task, raw)
+                if self.support.has_generated_body(candidate.code, task):
+                    to_compile.append(len(candidates))
+                else:
+                    candidate.errors = [EMPTY_BODY]
+            except (Exception, RecursionError) as exc:
+                if isinstance(exc, FrancError) and not isinstance(exc, HeuristicFailure):
+                    raise
+                candidate.errors = [str(exc) if isinstance(exc, HeuristicFailure)
+                                    else f"honesty check failed: {type(exc).__name__}: {exc}"]
+            candidates.append(candidate)
+        if to_compile:
+            results = self.compiler.check([candidates[i].code for i in to_compile])
+            for i, result in zip(to_compile, results, strict=True):
+                candidates[i].compiles = result.ok
+                candidates[i].errors = list(result.errors)
+        return candidates
+
+    @property
+    def compiler(self) -> Compiler:
+        """The language's compiler, started on first use and kept warm until :meth:`close`."""
+        if self._compiler is None:
+            self._compiler = self.support.make_compiler()
+        return self._compiler
+
+    def close(self) -> None:
+        if self._compiler is not None:
+            self._compiler.close()
+            self._compiler = None
+
+    def __enter__(self) -> StaticFilter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()

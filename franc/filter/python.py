@@ -1,0 +1,489 @@
+"""Python heuristics, the ``compile()`` check and the honesty rule.
+
+Structure comes from two sources: a small scanner that splits code into logical
+lines (it understands strings, brackets, comments and line continuations, and
+keeps going through truncated or broken code, where a parser gives up or
+guesses), and tree-sitter-python for the names a function refers to.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import tree_sitter_python
+from tree_sitter import Language, Parser, Query, QueryCursor
+
+from franc.filter import common
+from franc.filter.base import CompileResult, FilterContext, Heuristic, LanguageSupport, heuristic
+from franc.models import Task
+
+# ---------------------------------------------------------------------------------------------
+# Logical-line scanner
+# ---------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"""
+    (?P<triple>'''|\"\"\")
+  | (?P<single>['"])
+  | (?P<comment>\#[^\n]*)
+  | (?P<open>[(\[{])
+  | (?P<close>[)\]}])
+  | (?P<cont>\\\r?\n)
+  | (?P<newline>\n)
+  | (?P<space>[ \t\f\r]+)
+  | (?P<other>[^'"\#()\[\]{}\\\n \t\f\r]+|\\)
+""", re.X)
+# Possessive quantifiers: a string that never closes fails in linear time.
+_STRING_END = {
+    "'''": re.compile(r"(?:[^'\\]++|\\.|'(?!''))*+'''", re.S),
+    '"""': re.compile(r'(?:[^"\\]++|\\.|"(?!""))*+"""', re.S),
+    "'": re.compile(r"(?:[^'\\\n]++|\\.)*+'", re.S),
+    '"': re.compile(r'(?:[^"\\\n]++|\\.)*+"', re.S),
+}
+_CLOSER = {"(": ")", "[": "]", "{": "}"}
+
+
+@dataclass(frozen=True)
+class LogicalLine:
+    start: int  # offset of its first token
+    end: int  # offset just past its last character (before the newline)
+    line_start: int  # offset of the physical line it starts on
+    indent: int
+    lineno: int  # 1-based physical line number of ``start``
+    last_lineno: int
+
+    def text(self, code: str) -> str:
+        return code[self.start:self.end]
+
+
+@dataclass(frozen=True)
+class Scan:
+    lines: tuple[LogicalLine, ...]
+    open_brackets: str  # unclosed openers at the end, outermost first
+    open_string: str | None  # the quote of a string still open at the end
+
+
+def scan(code: str) -> Scan:
+    """Split ``code`` into logical lines; never fails, whatever the input."""
+    lines: list[LogicalLine] = []
+    brackets: list[str] = []
+    open_string: str | None = None
+    start = -1
+    pos, lineno, start_lineno = 0, 1, 1
+    length = len(code)
+    while pos < length:
+        match = _TOKEN.match(code, pos)
+        assert match is not None  # the token alternatives cover every character
+        kind, end = match.lastgroup, match.end()
+        if kind in ("triple", "single"):
+            quote = match.group()
+            closing = _STRING_END[quote].match(code, end)
+            if closing is not None:
+                end = closing.end()
+            elif kind == "triple":
+                end, open_string = length, quote
+            else:  # unterminated one-line string: runs to the end of its line
+                newline = code.find("\n", end)
+                end = length if newline == -1 else newline
+                open_string = quote if newline == -1 else None
+        if kind not in ("space", "comment", "newline", "cont") and start == -1:
+            start, start_lineno = pos, lineno
+        if kind == "open":
+            brackets.append(match.group())
+        elif kind == "close" and brackets:
+            brackets.pop()
+        elif kind == "newline" and not brackets and start != -1:
+            lines.append(_logical(code, start, pos, start_lineno, lineno))
+            start = -1
+        lineno += code.count("\n", pos, end)
+        pos = end
+    if start != -1:
+        lines.append(_logical(code, start, len(code.rstrip()), start_lineno, lineno))
+    return Scan(tuple(lines), "".join(brackets), open_string)
+
+
+def _logical(code: str, start: int, end: int, lineno: int, last_lineno: int) -> LogicalLine:
+    line_start = code.rfind("\n", 0, start) + 1
+    indent = len(code[line_start:start].expandtabs(8))
+    return LogicalLine(start, end, line_start, indent, lineno, last_lineno)
+
+
+# ---------------------------------------------------------------------------------------------
+# Top-level segments and the target function
+# ---------------------------------------------------------------------------------------------
+
+_DEF = re.compile(r"(?:async\s+)?def\s+(\w+)|class\s+(\w+)")
+_ASSIGNED = re.compile(r"^\s*([\w\s,()\[\]*]+?)\s*(?::[^=]*)?=(?!=)")
+_IMPORT = re.compile(r"(?:import|from)\s")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One top-level statement (with its decorators and the lines under it)."""
+
+    start: int  # offset of the physical line it starts on
+    end: int  # offset where the next segment starts (or the end of the code)
+    head: str  # its first logical line after decorators
+
+    def defined(self) -> str | None:
+        match = _DEF.match(self.head)
+        return (match.group(1) or match.group(2)) if match else None
+
+    def is_definition(self) -> bool:
+        return _DEF.match(self.head) is not None
+
+    def is_import(self) -> bool:
+        return _IMPORT.match(self.head) is not None
+
+    def assigned(self) -> set[str]:
+        match = _ASSIGNED.match(self.head)
+        return set(re.findall(r"\w+", match.group(1))) if match else set()
+
+
+def segments(code: str, scanned: Scan | None = None) -> list[Segment]:
+    """The top-level statements of ``code``; decorators belong to what they decorate."""
+    scanned = scanned or scan(code)
+    result: list[Segment] = []
+    start: int | None = None
+    head: str | None = None
+    for line in scanned.lines:
+        if line.indent != 0:
+            continue
+        text = line.text(code)
+        if start is None:
+            start = line.line_start
+        elif head is not None:
+            result.append(Segment(start, line.line_start, head))
+            start = line.line_start
+        head = None if text.startswith("@") else text
+    if start is not None:
+        result.append(Segment(start, len(code), head or ""))
+    return result
+
+
+def find_def(code: str, name: str, scanned: Scan | None = None) -> LogicalLine | None:
+    """The first logical line of ``code`` that defines function ``name``."""
+    pattern = re.compile(rf"(?:async\s+)?def\s+{re.escape(name)}\b")
+    scanned = scanned or scan(code)
+    return next((line for line in scanned.lines if pattern.match(code, line.start)), None)
+
+
+def block_end(code: str, scanned: Scan, header: LogicalLine) -> int:
+    """Offset where the block opened by ``header`` ends (its last line's end)."""
+    end = header.end
+    for line in scanned.lines:
+        if line.start <= header.start:
+            continue
+        if line.indent <= header.indent:
+            break
+        end = line.end
+    return end
+
+
+@cache
+def _language() -> Language:
+    return Language(tree_sitter_python.language())
+
+
+@cache
+def _identifier_query() -> Query:
+    return Query(_language(), "(identifier) @name")
+
+
+def referenced_names(code: str) -> set[str]:
+    """Every identifier tree-sitter finds in ``code`` (not in strings or comments)."""
+    tree = Parser(_language()).parse(code.encode("utf-8", "surrogatepass"))
+    nodes = QueryCursor(_identifier_query()).captures(tree.root_node).get("name", [])
+    return {node.text.decode("utf-8", "replace") for node in nodes if node.text}
+
+
+def _after_target_plan(code: str, task: Task) -> tuple[list[Segment], set[int]] | None:
+    """Top-level segments and the indices of those after the target that are kept.
+
+    Kept: imports, and definitions/assignments the kept code refers to
+    (helpers the model wrote after the target, constants it uses).
+    """
+    name = common.target_name(task)
+    if not name:
+        return None
+    scanned = scan(code)
+    target = find_def(code, name, scanned)
+    if target is None:
+        return None
+    parts = segments(code, scanned)
+    owner = next((i for i, s in enumerate(parts) if s.start <= target.start < s.end), None)
+    if owner is None:
+        return None
+    kept = {i for i in range(owner + 1, len(parts)) if parts[i].is_import()}
+    wanted = referenced_names(code[parts[owner].start:parts[owner].end])
+    changed = True
+    while changed:
+        changed = False
+        for i in range(owner + 1, len(parts)):
+            part = parts[i]
+            provides = {part.defined()} if part.is_definition() else part.assigned()
+            if i not in kept and provides & wanted:
+                kept.add(i)
+                wanted |= referenced_names(code[part.start:part.end])
+                changed = True
+    return parts[owner + 1:], {i - owner - 1 for i in kept}
+
+
+def _drop_after_target(code: str, task: Task, *, definitions: bool) -> str:
+    plan = _after_target_plan(code, task)
+    if plan is None:
+        return code
+    after, kept = plan
+    drop = [s for i, s in enumerate(after)
+            if i not in kept and s.is_definition() == definitions]
+    for part in reversed(drop):
+        code = code[:part.start] + code[part.end:]
+    return code.rstrip() + "\n" if drop else code
+
+
+@heuristic("remove-extra-functions",
+           "H4: drop functions/classes after the target that the target does not use")
+def remove_extra_functions(code: str, context: FilterContext) -> str:
+    return _drop_after_target(code, context.task, definitions=True)
+
+
+@heuristic("remove-trailing-code",
+           "H5: drop top-level code after the target (__main__ blocks, prints, tests, asserts)")
+def remove_trailing_code(code: str, context: FilterContext) -> str:
+    return _drop_after_target(code, context.task, definitions=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# H2: prompt addition
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PromptShape:
+    """What H2 needs to know about a prompt (computed once per prompt)."""
+
+    head_units: tuple[str, ...]  # top-level statements before the target
+    decorators: tuple[str, ...]  # the target's decorator lines
+    body_indent: str
+    target: str | None
+
+
+@cache
+def prompt_shape(prompt: str, name: str | None) -> PromptShape:
+    scanned = scan(prompt)
+    target = find_def(prompt, name, scanned) if name else None
+    if target is None:
+        return PromptShape((), (), "    ", name)
+    parts = segments(prompt, scanned)
+    units = tuple(prompt[s.start:s.end] for s in parts if s.end <= target.line_start)
+    owner = next((s for s in parts if s.start <= target.start < s.end), None)
+    decorators: tuple[str, ...] = ()
+    if owner is not None and target.indent == 0:
+        decorators = tuple(line.strip() for line in prompt[owner.start:target.line_start]
+                           .splitlines() if line.strip().startswith("@"))
+    inner = next((line for line in scanned.lines if line.start > target.start), None)
+    indent = inner.indent if inner is not None and inner.indent > target.indent else (
+        target.indent + 4)
+    return PromptShape(units, decorators, " " * indent, name)
+
+
+def _place_declaration(shape: PromptShape, code: str, missing: list[str]) -> str:
+    if shape.decorators and shape.target:
+        target = find_def(code, shape.target)
+        if target is not None:
+            above = code[:target.line_start].rstrip().splitlines()
+            if not above or not above[-1].strip().startswith("@"):
+                pad = " " * target.indent
+                added = "".join(f"{pad}{d}\n" for d in shape.decorators)
+                code = code[:target.line_start] + added + code[target.line_start:]
+    head = "".join(unit if unit.endswith("\n") else unit + "\n" for unit in missing)
+    return head + ("\n" if head else "") + code
+
+
+def _body_variants(code: str) -> list[str]:
+    """Ways to read ``code`` as a body: dedented as is, or with its first line's
+    indentation restored (chat output is often stripped, losing only that one)."""
+    lines = code.strip("\n").splitlines()
+    variants = [textwrap.dedent("\n".join(lines))]
+    rest = [len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()]
+    if lines and rest and lines[0] == lines[0].lstrip() and min(rest) > 0:
+        restored = [" " * min(rest) + lines[0], *lines[1:]]
+        variants.insert(0, textwrap.dedent("\n".join(restored)))
+    return variants
+
+
+def _syntax_reach(code: str) -> int:
+    """How far ``code`` compiles: a large number when it compiles, else the error's line."""
+    error = compile_error(code)
+    return 1 << 30 if error is None else (error.lineno or 0) if isinstance(error, SyntaxError) else 0
+
+
+def _place_body(prompt: str, shape: PromptShape, code: str) -> str:
+    merged = [common.join_prompt(prompt, textwrap.indent(variant, shape.body_indent))
+              for variant in _body_variants(code)]
+    return max(merged, key=_syntax_reach)  # first best wins on ties
+
+
+@heuristic("add-prompt", "H2: merge the prompt in front of a body, function or fragment")
+def add_prompt(code: str, context: FilterContext) -> str:
+    prompt = context.task.prompt
+    shape = prompt_shape(prompt, common.target_name(context.task))
+    name = shape.target
+
+    def declares_target(text: str) -> bool:
+        return name is not None and find_def(text, name) is not None
+
+    return common.merge_prompt(
+        prompt, code, declares_target=declares_target, head_units=shape.head_units,
+        place_declaration=lambda text, missing: _place_declaration(shape, text, missing),
+        place_body=lambda text: _place_body(prompt, shape, text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Indentation, closing and truncation
+# ---------------------------------------------------------------------------------------------
+
+_LEADING = re.compile(r"^[ \t]+", re.M)
+
+
+@heuristic("fix-indentation", "replace tab indentation by spaces when tabs and spaces are mixed")
+def fix_indentation(code: str, context: FilterContext) -> str:
+    leading = _LEADING.findall(code)
+    if not any("\t" in lead for lead in leading) or all("\t" in lead for lead in leading):
+        return code
+    width = int(context.params.get("tab_width", 4))
+    return _LEADING.sub(lambda m: m.group().replace("\t", " " * width), code)
+
+
+def compile_error(code: str) -> Exception | None:
+    """The error ``compile()`` raises for ``code``, or None when it compiles."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(code, "<candidate>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        return exc
+    return None
+
+
+def _prompt_end(code: str, prompt: str) -> int:
+    """Offset in ``code`` before which nothing may be cut (the repeated prompt)."""
+    return len(prompt.rstrip()) if prompt.strip() and code.startswith(prompt.rstrip()) else 0
+
+
+@heuristic("close-unterminated",
+           "close a string, docstring or brackets left open by a cut-off generation")
+def close_unterminated(code: str, context: FilterContext) -> str:
+    scanned = scan(code)
+    if not (scanned.open_string or scanned.open_brackets) or compile_error(code) is None:
+        return code
+    closed = code.rstrip("\n") if scanned.open_string else code.rstrip()
+    if scanned.open_string:
+        closed = closed.removesuffix("\\") + scanned.open_string
+    closed += "".join(_CLOSER[b] for b in reversed(scanned.open_brackets)) + "\n"
+    return closed if compile_error(closed) is None else code
+
+
+@heuristic("truncate-incomplete",
+           "cut a generation that does not compile back to its last complete statement")
+def truncate_incomplete(code: str, context: FilterContext) -> str:
+    error = compile_error(code)
+    if error is None or not isinstance(error, SyntaxError):
+        return code
+    scanned = scan(code)
+    floor = _prompt_end(code, context.task.prompt)
+    lines = [line for line in scanned.lines if line.start >= floor]
+    limit = int(context.params.get("max_attempts", 64))
+    for _ in range(limit):
+        if not lines:
+            return code
+        lineno = error.lineno if isinstance(error, SyntaxError) and error.lineno else 1 << 30
+        # Cut at the logical line holding the error (or the last one, for errors at the end).
+        keep = [line for line in lines if line.last_lineno < lineno]
+        if len(keep) == len(lines):
+            keep = lines[:-1]
+        lines = keep
+        cut = lines[-1].end if lines else floor
+        candidate = code[:cut].rstrip() + "\n"
+        error = compile_error(candidate)
+        if error is None:
+            return candidate
+    return code
+
+
+# ---------------------------------------------------------------------------------------------
+# Honesty rule and compile check
+# ---------------------------------------------------------------------------------------------
+
+def _is_stub(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Pass):
+        return True
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and (
+        isinstance(statement.value.value, str) or statement.value.value is Ellipsis)
+
+
+def has_generated_body(code: str, task: Task) -> bool:
+    """True when the target function keeps at least one statement the model wrote."""
+    name = common.target_name(task)
+    prompt_target = find_def(task.prompt, name) if name else None
+    if name is None or prompt_target is None:
+        prompt_lines = set(common.significant_lines(task.prompt))
+        return any(line not in prompt_lines and not line.startswith("#")
+                   for line in common.significant_lines(code))
+    scanned = scan(code)
+    target = find_def(code, name, scanned)
+    if target is None:
+        return False
+    source = textwrap.dedent(code[target.line_start:block_end(code, scanned, target)])
+    try:
+        function = ast.parse(source).body[0]
+    except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
+        return True  # the compile check reports it
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        return True
+    prompt_text = common.normalize_ws(task.prompt[prompt_target.start:])
+    for statement in function.body:
+        if _is_stub(statement):
+            continue
+        text = common.normalize_ws(ast.get_source_segment(source, statement) or "")
+        if text and text not in prompt_text:
+            return True
+    return False
+
+
+class PythonCompiler:
+    """The real check: the interpreter's ``compile()`` (the code is never run)."""
+
+    def check(self, units: Sequence[str]) -> list[CompileResult]:
+        return [self._check(unit) for unit in units]
+
+    @staticmethod
+    def _check(unit: str) -> CompileResult:
+        error = compile_error(unit)
+        if error is None:
+            return CompileResult(ok=True)
+        if isinstance(error, SyntaxError):
+            return CompileResult(ok=False, errors=[f"line {error.lineno}: {error.msg}"])
+        return CompileResult(ok=False, errors=[f"{type(error).__name__}: {error}"])
+
+    def close(self) -> None:
+        """Nothing to release: ``compile()`` runs in-process."""
+
+    def __enter__(self) -> PythonCompiler:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+HEURISTICS: tuple[Heuristic, ...] = (
+    add_prompt, fix_indentation, remove_extra_functions, remove_trailing_code,
+    close_unterminated, truncate_incomplete,
+)
+
+SUPPORT = LanguageSupport(language="python", heuristics=HEURISTICS,
+                          make_compiler=PythonCompiler, has_generated_body=has_generated_body)
