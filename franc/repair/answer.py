@@ -19,6 +19,8 @@ from franc.repair.templates import RenderedPrompt
 FIXED_CODE_MARKER = re.compile(r"^[ \t]*(?:#|//)?[ \t]*Fixed Code:[^\n]*\n?", re.MULTILINE)
 FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.DOTALL)
 COMMENT_LINE = re.compile(r"^\s*(#|//|/\*|\*|\*/)")
+#: Closers the static filter may add to a cut-off line (brackets, quotes, colons).
+TRAILING_CLOSERS = re.compile(r"[\s)\]}'\";:,]+$")
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,14 @@ def standalone_code(text: str) -> str:
     return fence.group(1) if fence else text
 
 
+def _normal(line: str) -> str:
+    return TRAILING_CLOSERS.sub("", line.strip())
+
+
 def code_lines(text: str) -> set[str]:
-    """The stripped, non-blank, non-comment lines of ``text``."""
-    return {s for s in (line.strip() for line in text.split("\n"))
-            if s and not COMMENT_LINE.match(s)}
+    """The non-blank, non-comment lines of ``text``, stripped of closers the filter may add."""
+    return {_normal(line) for line in text.split("\n")
+            if line.strip() and not COMMENT_LINE.match(line)} - {""}
 
 
 def extract_answer(raw: str, rendered: RenderedPrompt) -> Answer:
@@ -83,4 +89,4 @@ def kept_own_line(code: str, answer: Answer) -> bool:
     """True when the filtered code keeps a code line the model wrote in its answer
     (the repair counterpart of the filter's honesty rule)."""
     own = code_lines(answer.own_text)
-    return any(line.strip() in own for line in code.split("\n"))
+    return any(_normal(line) in own for line in code.split("\n"))
