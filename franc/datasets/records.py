@@ -181,9 +181,9 @@ def cwe_in_name(name: str) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- languages
 
 
-_JAVA_HINTS = re.compile(r"^\s*(import\s+java\.|package\s+[\w.]+;|(public\s+)?(final\s+)?"
-                         r"class\s+\w+[^\n]*\{|(public|private|protected)\s+static\s)",
-                         re.MULTILINE)
+_JAVA_HINTS = re.compile(r"^\s*(import\s+java\.|package\s+[\w.]+;|/\*\*|(public\s+)?"
+                         r"(final\s+)?class\s+\w+[^\n]*\{|(public|private|protected)\s+"
+                         r"[\w<>\[\],. ]+\s\w+\s*\()", re.MULTILINE)
 _PYTHON_HINTS = re.compile(r"^\s*((async\s+)?def\s+\w+\s*\(|from\s+[\w.]+\s+import\s|"
                            r"import\s+[\w.]+\s*$)", re.MULTILINE)
 
