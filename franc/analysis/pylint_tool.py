@@ -9,6 +9,8 @@ Which message categories count is policy: the ``[analysis.pylint]`` table of
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
 import tomllib
 from collections.abc import Sequence
@@ -16,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import astroid
-from pylint.lint import Run
+from pylint.lint import PyLinter, Run
 from pylint.reporters import CollectingReporter
 
 from franc.analysis.base import (
+    ERROR_RULE,
     Analyzer,
     AnalyzerTimeout,
     describe_error,
@@ -90,11 +93,16 @@ class PylintAnalyzer(Analyzer):
         super().__init__(timeout)
         self.settings = settings or PylintSettings.from_policy()
         self._arguments = self.settings.arguments()
-        self._rcfile_dir = tempfile.TemporaryDirectory(prefix="franc-pylint-rc-")
+        self._own_dir = tempfile.TemporaryDirectory(prefix="franc-pylint-rc-")
         # An empty rcfile keeps a user's or project's pylintrc out of the verdicts.
-        rcfile = Path(self._rcfile_dir.name) / "pylintrc"
+        rcfile = Path(self._own_dir.name) / "pylintrc"
         rcfile.write_text("", "utf-8")
         self._arguments.append(f"--rcfile={rcfile}")
+        # pylint writes a bug-report file for every crash into the user's cache;
+        # keep those in our own folder and drop them after each batch.
+        self._crash_file = Path(self._own_dir.name) / "crash.txt"
+        linter = type("FrancLinter", (PyLinter,), {"crash_file_path": str(self._crash_file)})
+        self._run = type("FrancRun", (Run,), {"LinterClass": linter})
 
     def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
         size = max(1, self.settings.batch_size)
@@ -103,12 +111,23 @@ class PylintAnalyzer(Analyzer):
             batch = codes[start:start + size]
             limit = self.timeout + BATCH_SECONDS_PER_CANDIDATE * len(batch)
             try:
-                results.extend(self._lint(batch, limit))
+                found = self._lint(batch, limit)
             except (Exception, AnalyzerTimeout, RecursionError, MemoryError) as exc:
                 if len(batch) == 1:
                     results.append([error_finding(self.id, describe_error(exc))])
                 else:  # find the candidate that broke the batch: lint each alone
                     results.extend(self.analyze_batch_one_by_one(batch))
+                continue
+            crashed = {i for i, findings in enumerate(found)
+                       if any(f.rule_id == ERROR_RULE for f in findings)}
+            if crashed and len(batch) > 1:
+                # A crash leaves pylint's checkers half-way through a module, and that
+                # state leaks into the next file: lint the others again without it.
+                others = [i for i in range(len(batch)) if i not in crashed]
+                for i, redone in zip(others, self.analyze_batch([batch[i] for i in others]),
+                                     strict=True):
+                    found[i] = redone
+            results.extend(found)
         return results
 
     def analyze_batch_one_by_one(self, codes: Sequence[str]) -> list[list[Finding]]:
@@ -128,11 +147,15 @@ class PylintAnalyzer(Analyzer):
                 path.write_bytes(code.encode("utf-8", errors="surrogateescape"))
                 paths.append(str(path))
             reporter = CollectingReporter()
+            # pylint prints tracebacks of its own crashes; they become findings instead.
+            quiet = io.StringIO()
             try:
-                with time_limit(limit, f"pylint on {len(codes)} candidate(s)"):
-                    Run([*self._arguments, *paths], reporter=reporter, exit=False)
+                with time_limit(limit, f"pylint on {len(codes)} candidate(s)"), \
+                        contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
+                    self._run([*self._arguments, *paths], reporter=reporter, exit=False)
             finally:
                 _forget_modules_under(folder)
+                self._crash_file.unlink(missing_ok=True)
             by_path: dict[str, list[Finding]] = {path: [] for path in paths}
             for message in reporter.messages:
                 findings = by_path.get(message.abspath)
@@ -143,7 +166,7 @@ class PylintAnalyzer(Analyzer):
     def _finding(self, message: object) -> Finding:
         line = getattr(message, "line", None) or 1
         if message.symbol in TOOL_FAILURES:  # type: ignore[attr-defined]
-            return error_finding(self.id, f"{message.symbol}: {message.msg}", line)  # type: ignore[attr-defined]
+            return error_finding(self.id, _failure_reason(message), line)
         return Finding(tool=self.id, rule_id=message.symbol,  # type: ignore[attr-defined]
                        message=message.msg,  # type: ignore[attr-defined]
                        severity=SEVERITY.get(message.category, "low"),  # type: ignore[attr-defined]
@@ -151,7 +174,14 @@ class PylintAnalyzer(Analyzer):
                        line=line, column=getattr(message, "column", 0) or 0)
 
     def close(self) -> None:
-        self._rcfile_dir.cleanup()
+        self._own_dir.cleanup()
+
+
+def _failure_reason(message: object) -> str:
+    symbol, text = message.symbol, message.msg  # type: ignore[attr-defined]
+    if symbol in ("astroid-error", "fatal"):  # the text only points at a bug-report file
+        return f"{symbol}: pylint crashed on this code"
+    return f"{symbol}: {text}"[:300]
 
 
 def _forget_modules_under(folder: str) -> None:

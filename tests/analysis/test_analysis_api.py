@@ -1,0 +1,94 @@
+"""Analyzers/analyze: which candidates are analysed, in_prompt, names, skipped tools."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from franc.analysis import ANALYZERS, Analyzers, analyze, prompt_line_span
+from franc.analysis.base import Analyzer
+from franc.errors import InputError
+from franc.models import Candidate, Finding, Task
+
+PROMPT = 'import os\n\n\ndef run(cmd):\n    """Run a shell command."""\n'
+CODE = PROMPT + "    return os.system(cmd)\n"
+
+
+def test_prompt_span_is_the_common_prefix_of_lines() -> None:
+    assert prompt_line_span(PROMPT, CODE) == 5
+    assert prompt_line_span(PROMPT, "def other():\n    pass\n") == 0
+    assert prompt_line_span("", CODE) == 0
+
+
+def test_prompt_span_tolerates_trimmed_blank_lines_and_trailing_spaces() -> None:
+    assert prompt_line_span("\n\n" + PROMPT, CODE) == 5
+    assert prompt_line_span(PROMPT.replace(":\n", ":  \n"), CODE) == 5
+
+
+def test_prompt_span_counts_a_continued_last_line_as_generated() -> None:
+    assert prompt_line_span("x = 1\ny = ", "x = 1\ny = compute()\n") == 1
+    assert prompt_line_span("def f():\n    ", "def f():\n    return 1\n") == 1
+
+
+def test_run_marks_findings_on_prompt_lines() -> None:
+    task = Task(task_id="t/0", prompt=PROMPT, language="python")
+    candidate = Candidate(task_id="t/0", index=0, code=CODE, compiles=True)
+    (result,) = analyze("python", [candidate], {"t/0": task}, ["bandit", "pylint"])
+    assert result is candidate
+    by_rule = {f.rule_id: f for f in result.findings}
+    assert by_rule["B605"].in_prompt is False  # os.system on the generated line 6
+    assert by_rule["missing-module-docstring"].in_prompt is True  # line 1, the user's
+    assert [f.rule_id for f in result.generated_findings()] == ["B605"]
+
+
+def test_only_compilable_candidates_are_analysed() -> None:
+    broken = Candidate(task_id="t/0", index=1, code="eval(input()", compiles=False)
+    good = Candidate(task_id="t/0", index=0, code="eval(input())\n", compiles=True)
+    results = analyze("python", [broken, good], {}, ["bandit"])
+    assert [c.index for c in results] == [1, 0]
+    assert broken.findings == []
+    assert {f.rule_id for f in good.findings} == {"B307"}
+    assert all(not f.in_prompt for f in good.findings)  # unknown task: nothing is the prompt
+
+
+def test_java_defaults_to_our_rules() -> None:
+    code = 'class A { void f(String s) { if (s == "x") { System.exit(1); } } }'
+    with Analyzers("java") as analyzers:
+        assert analyzers.names == ["java-rules"]
+        (candidate,) = analyzers.run([Candidate("j/0", 0, code, compiles=True)], {})
+    assert {f.rule_id for f in candidate.findings} == {"string-equality", "system-exit"}
+
+
+def test_unknown_or_foreign_analyzers_are_refused() -> None:
+    with pytest.raises(InputError, match="unknown python analyzer"):
+        Analyzers("python", ["java-rules"])
+    with pytest.raises(InputError, match="unknown language"):
+        Analyzers("cobol")
+
+
+def test_absent_optional_tools_are_skipped_with_a_note() -> None:
+    with Analyzers("java", ["java-rules", "findbugs"]) as analyzers:
+        reason = ANALYZERS["java"]["findbugs"].unavailable()
+        if reason is None:
+            pytest.skip("findbugs runs here")
+        assert analyzers.names == ["java-rules"]
+        assert analyzers.skipped == {"findbugs": reason}
+        assert "findbugs" in reason
+
+
+class Exploding(Analyzer):
+    id = "exploding"
+    language = "python"
+
+    def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
+        raise RuntimeError("boom")
+
+
+def test_a_crashing_analyzer_becomes_a_finding_per_candidate() -> None:
+    with Analyzers("python", ["bandit"]) as analyzers:
+        analyzers.analyzers.append(Exploding())
+        results = analyzers.findings(["eval(x)\n", "x = 1\n"])
+    assert [sorted(f.rule_id for f in r) for r in results] == [
+        ["B307", "analyzer-error"], ["analyzer-error"]]
+    assert "exploding: crashed" in results[1][0].message
