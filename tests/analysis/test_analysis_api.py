@@ -32,13 +32,14 @@ def test_prompt_span_counts_a_continued_last_line_as_generated() -> None:
 
 
 def test_run_marks_findings_on_prompt_lines() -> None:
-    task = Task(task_id="t/0", prompt=PROMPT, language="python")
-    candidate = Candidate(task_id="t/0", index=0, code=CODE, compiles=True)
+    prompt = PROMPT.replace("cmd", "CMD")
+    task = Task(task_id="t/0", prompt=prompt, language="python")
+    candidate = Candidate(task_id="t/0", index=0, code=CODE.replace("cmd", "CMD"), compiles=True)
     (result,) = analyze("python", [candidate], {"t/0": task}, ["bandit", "pylint"])
     assert result is candidate
     by_rule = {f.rule_id: f for f in result.findings}
     assert by_rule["B605"].in_prompt is False  # os.system on the generated line 6
-    assert by_rule["missing-module-docstring"].in_prompt is True  # line 1, the user's
+    assert by_rule["invalid-name"].in_prompt is True  # `def run(CMD)` is the user's line 4
     assert [f.rule_id for f in result.generated_findings()] == ["B605"]
 
 
