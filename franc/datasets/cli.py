@@ -92,7 +92,8 @@ def _summary_row(tasks: Sequence[Task]) -> list[str]:
 
 def list_command(args: argparse.Namespace) -> int:
     table = Table(title="Shipped datasets")
-    for column in ("id", "language", "tasks", "tested", "security-tested", "with CWE"):
+    table.add_column("id", no_wrap=True)
+    for column in ("language", "tasks", "tested", "security-tested", "with CWE"):
         table.add_column(column)
     for dataset in shipped_datasets():
         try:
@@ -134,7 +135,8 @@ def show_command(args: argparse.Namespace) -> int:
     if dataset is not None:
         tasks = load_tasks(dataset.path, SHIPPED_FORMAT)
         table = Table(title=f"{dataset.id}: {len(tasks)} tasks ({dataset.path})")
-        for column in ("task_id", "entry point", "CWE", "security test", "tags"):
+        table.add_column("task_id", no_wrap=True)
+        for column in ("entry point", "CWE", "security test", "tags"):
             table.add_column(column)
         for task in tasks:
             table.add_row(task.task_id, task.entry_point or "", ", ".join(map(str, task.cwe)),
@@ -153,7 +155,8 @@ def show_command(args: argparse.Namespace) -> int:
 
 def formats_command(args: argparse.Namespace) -> int:
     table = Table(title="Formats FRANC reads (--format / --tasks-format)")
-    for column in ("id", "holds", "description"):
+    table.add_column("id", no_wrap=True)
+    for column in ("holds", "description"):
         table.add_column(column)
     for fmt in TASK_FORMATS:
         table.add_row(fmt.id, "prompts", fmt.description)
