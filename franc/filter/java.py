@@ -168,13 +168,16 @@ def drop_extra_classes(code: str, context: FilterContext) -> str:
 _CLOSER = {"}": "{", ")": "(", "]": "["}
 
 
-def open_brackets(code: str) -> list[str] | None:
-    """The brackets still open at the end of ``code``, outermost first.
+def _scan_brackets(code: str) -> tuple[list[str] | None, list[int]]:
+    """Brackets still open at the end of ``code`` (outermost first) and member ends.
 
-    None when the end lies inside a string, char literal or block comment, or a closer
-    has no opener: no closing can make such a prefix parse.
+    Member ends are the offsets just after a ``}`` that leaves at most one brace open:
+    the end of a top-level type or of a member of one. The stack is None when the end
+    lies inside a string, char literal or block comment, or a closer has no opener: no
+    closing can make such a prefix parse.
     """
     stack: list[str] = []
+    ends: list[int] = []
     i, n = 0, len(code)
     while i < n:
         ch = code[i]
@@ -184,33 +187,70 @@ def open_brackets(code: str) -> list[str] | None:
         elif ch == "/" and code.startswith("/*", i):
             end = code.find("*/", i + 2)
             if end == -1:
-                return None
+                return None, ends
             i = end + 2
         elif code.startswith('"""', i):
             end = code.find('"""', i + 3)
             if end == -1:
-                return None
+                return None, ends
             i = end + 3
         elif ch in "\"'":
             j = i + 1
             while j < n and code[j] != ch and code[j] != "\n":
                 j += 2 if code[j] == "\\" else 1
             if j >= n or code[j] != ch:
-                return None
+                return None, ends
             i = j + 1
         else:
             if ch in "{([":
                 stack.append(ch)
             elif ch in _CLOSER:
                 if not stack or stack[-1] != _CLOSER[ch]:
-                    return None
+                    return None, ends
                 stack.pop()
+                if ch == "}" and len(stack) <= 1:
+                    ends.append(i + 1)
             i += 1
-    return stack
+    return stack, ends
+
+
+def open_brackets(code: str) -> list[str] | None:
+    """The brackets still open at the end of ``code``, outermost first (None: unclosable)."""
+    return _scan_brackets(code)[0]
+
+
+def _closed(head: str) -> str | None:
+    """``head`` with its open braces closed, if that parses; None otherwise."""
+    opened = open_brackets(head)
+    if opened is None or any(bracket != "{" for bracket in opened):
+        return None
+    closing = "".join("\n" + "    " * depth + "}" for depth in reversed(range(len(opened))))
+    fixed = head + closing + "\n"
+    return None if parse(fixed).root_node.has_error else fixed
+
+
+def _cut_after_complete_target(code: str, method: str | None) -> str | None:
+    """Drop the incomplete members after a target method the model finished.
+
+    A closed-off half method (a truncated ``main`` or helper) rarely compiles; the
+    members before it, the target among them, are complete as written.
+    """
+    if not method:
+        return None
+    declared = re.compile(rf"^[ \t]*(?:[@\w<>\[\],.?]+[ \t]+)+{re.escape(method)}[ \t]*\(",
+                          re.M).search(code)
+    if declared is None:
+        return None
+    _, ends = _scan_brackets(code)
+    for end in reversed([e for e in ends if e > declared.end()]):
+        fixed = _closed(code[:end])
+        if fixed is not None:
+            return fixed
+    return None
 
 
 @heuristic("java-complete-truncated",
-           "H7: delete trailing incomplete lines bottom-up and close open braces until it parses")
+           "H7: drop incomplete trailing members or lines, close braces until it parses")
 def complete_truncated(code: str, context: FilterContext) -> str:
     if not parse(code).root_node.has_error:
         return code
@@ -218,17 +258,14 @@ def complete_truncated(code: str, context: FilterContext) -> str:
     prompt = context.task.prompt
     # Never cut into a prompt the code starts with.
     floor = prompt.count("\n") if prompt and code.startswith(prompt) else 0
+    if context.params.get("drop_incomplete_members", True):
+        fixed = _cut_after_complete_target(code, target_name(context.task))
+        if fixed is not None:
+            return fixed
     lines = code.split("\n")
     for keep in range(len(lines), max(floor, len(lines) - max_cut, 0), -1):
-        head = "\n".join(lines[:keep]).rstrip()
-        opened = open_brackets(head)
-        if not opened or any(bracket != "{" for bracket in opened):
-            if opened == [] and not parse(head).root_node.has_error:
-                return head + "\n"
-            continue
-        closing = "".join("\n" + "    " * depth + "}" for depth in reversed(range(len(opened))))
-        fixed = head + closing + "\n"
-        if not parse(fixed).root_node.has_error:
+        fixed = _closed("\n".join(lines[:keep]).rstrip())
+        if fixed is not None:
             return fixed
     return code
 
