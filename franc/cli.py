@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "franc.analysis.cli",
     "franc.evaluation.cli",
     "franc.ranking.cli",
+    "franc.repair.cli",
     "franc.datasets.cli",
     "franc.server.cli",
     "franc.lsp.cli",

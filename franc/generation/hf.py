@@ -66,15 +66,18 @@ class TransformersGenerator:
         answers: list[str] = []
         with self._torch.no_grad():
             while len(answers) < n:
-                count = min(self.batch_size, n - len(answers))
+                # Greedy decoding gives one answer whatever n is: decode it once.
+                count = min(self.batch_size, n - len(answers)) if sampling else 1
                 output = self._model.generate(
                     **encoded, do_sample=sampling, num_return_sequences=count,
                     max_new_tokens=max_new_tokens, pad_token_id=pad_id,
-                    **({"temperature": temperature} if sampling else {"num_beams": 1}))
+                    **({"temperature": temperature} if sampling else {}))
                 for row in output:
                     text = self._tokenizer.decode(row[prompt_length:], skip_special_tokens=True)
                     answers.append(cut_at_stop(text, stop))
-        return answers
+                if not sampling:
+                    answers *= n
+        return answers[:n]
 
     def close(self) -> None:
         """The model is freed with the object."""
