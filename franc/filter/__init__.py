@@ -5,7 +5,7 @@
 ``franc.filter.java``.
 """
 
-from franc.filter.base import CompileResult, Compiler, FilterContext, Heuristic, LanguageSupport
+from franc.filter.base import Compiler, CompileResult, FilterContext, Heuristic, LanguageSupport
 from franc.filter.chain import EMPTY_BODY, Chain, StaticFilter, load_chain
 
 __all__ = [

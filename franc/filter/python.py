@@ -14,7 +14,7 @@ import textwrap
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import tree_sitter_python
 from tree_sitter import Language, Parser, Query, QueryCursor
@@ -33,10 +33,11 @@ _TOKEN = re.compile(r"""
   | (?P<comment>\#[^\n]*)
   | (?P<open>[(\[{])
   | (?P<close>[)\]}])
+  | (?P<comma>,)
   | (?P<cont>\\\r?\n)
   | (?P<newline>\n)
   | (?P<space>[ \t\f\r]+)
-  | (?P<other>[^'"\#()\[\]{}\\\n \t\f\r]+|\\)
+  | (?P<other>[^'"\#()\[\]{}\\\n \t\f\r,]+|\\)
 """, re.X)
 # Possessive quantifiers: a string that never closes fails in linear time.
 _STRING_END = {
@@ -46,6 +47,7 @@ _STRING_END = {
     '"': re.compile(r'(?:[^"\\\n]++|\\.)*+"', re.S),
 }
 _CLOSER = {"(": ")", "[": "]", "{": "}"}
+_MAX_TRACKED_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,20 @@ class Scan:
     lines: tuple[LogicalLine, ...]
     open_brackets: str  # unclosed openers at the end, outermost first
     open_string: str | None  # the quote of a string still open at the end
+    # Where the last complete element inside open brackets ends (after a ``,`` or an
+    # opener), with the brackets open there: cutting there and closing keeps every
+    # complete element of a list or call the token limit cut short.
+    last_element_end: tuple[int, str] | None = None
 
 
+@lru_cache(maxsize=32)  # the chain's steps scan the same text several times
 def scan(code: str) -> Scan:
     """Split ``code`` into logical lines; never fails, whatever the input."""
     lines: list[LogicalLine] = []
     brackets: list[str] = []
     open_string: str | None = None
     start = -1
+    element_end: tuple[int, str] | None = None
     pos, lineno, start_lineno = 0, 1, 1
     length = len(code)
     while pos < length:
@@ -95,6 +103,8 @@ def scan(code: str) -> Scan:
             start, start_lineno = pos, lineno
         if kind == "open":
             brackets.append(match.group())
+        if kind in ("open", "comma") and 0 < len(brackets) <= _MAX_TRACKED_DEPTH:
+            element_end = (end, "".join(brackets))
         elif kind == "close" and brackets:
             brackets.pop()
         elif kind == "newline" and not brackets and start != -1:
@@ -104,7 +114,7 @@ def scan(code: str) -> Scan:
         pos = end
     if start != -1:
         lines.append(_logical(code, start, len(code.rstrip()), start_lineno, lineno))
-    return Scan(tuple(lines), "".join(brackets), open_string)
+    return Scan(tuple(lines), "".join(brackets), open_string, element_end)
 
 
 def _logical(code: str, start: int, end: int, lineno: int, last_lineno: int) -> LogicalLine:
@@ -217,7 +227,7 @@ def _after_target_plan(code: str, task: Task) -> tuple[list[Segment], set[int]] 
         return None
     parts = segments(code, scanned)
     owner = next((i for i, s in enumerate(parts) if s.start <= target.start < s.end), None)
-    if owner is None:
+    if owner is None or owner == len(parts) - 1:
         return None
     kept = {i for i in range(owner + 1, len(parts)) if parts[i].is_import()}
     wanted = referenced_names(code[parts[owner].start:parts[owner].end])
@@ -256,6 +266,35 @@ def remove_extra_functions(code: str, context: FilterContext) -> str:
            "H5: drop top-level code after the target (__main__ blocks, prints, tests, asserts)")
 def remove_trailing_code(code: str, context: FilterContext) -> str:
     return _drop_after_target(code, context.task, definitions=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Prose around code (chat models without fences)
+# ---------------------------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"^[A-Za-z][\w'’,-]*(?:[ \t]+\S+){3,}$")
+_STATEMENT_START = re.compile(
+    r"(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|finally|raise"
+    r"|assert|async|await|print|lambda|yield|del|global|nonlocal|pass|break|continue)\b")
+
+
+def is_prose(line: str) -> bool:
+    """A sentence of at least four words that is not a Python statement."""
+    text = line.strip()
+    return (bool(_SENTENCE.match(text)) and not _STATEMENT_START.match(text)
+            and compile_error(text) is not None)
+
+
+@heuristic("strip-prose", "drop the sentences a chat model wrote before its code")
+def strip_prose(code: str, context: FilterContext) -> str:
+    lines = code.splitlines(keepends=True)
+    first_code = next((i for i, line in enumerate(lines)
+                       if line.strip() and not is_prose(line)), None)
+    if not first_code or compile_error(code) is None:
+        return code
+    if not all(is_prose(line) or not line.strip() for line in lines[:first_code]):
+        return code
+    return "".join(lines[first_code:])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,10 +358,14 @@ def _body_variants(code: str) -> list[str]:
 def _syntax_reach(code: str) -> int:
     """How far ``code`` compiles: a large number when it compiles, else the error's line."""
     error = compile_error(code)
-    return 1 << 30 if error is None else (error.lineno or 0) if isinstance(error, SyntaxError) else 0
+    if error is None:
+        return 1 << 30
+    return (error.lineno or 0) if isinstance(error, SyntaxError) else 0
 
 
 def _place_body(prompt: str, shape: PromptShape, code: str) -> str:
+    if shape.target is None:  # a script prompt: the code continues it at top level
+        return common.join_prompt(prompt, textwrap.dedent(code.strip("\n")) + "\n")
     merged = [common.join_prompt(prompt, textwrap.indent(variant, shape.body_indent))
               for variant in _body_variants(code)]
     return max(merged, key=_syntax_reach)  # first best wins on ties
@@ -359,6 +402,7 @@ def fix_indentation(code: str, context: FilterContext) -> str:
     return _LEADING.sub(lambda m: m.group().replace("\t", " " * width), code)
 
 
+@lru_cache(maxsize=32)  # the same text is checked by several steps and the final check
 def compile_error(code: str) -> Exception | None:
     """The error ``compile()`` raises for ``code``, or None when it compiles."""
     try:
@@ -375,17 +419,30 @@ def _prompt_end(code: str, prompt: str) -> int:
     return len(prompt.rstrip()) if prompt.strip() and code.startswith(prompt.rstrip()) else 0
 
 
+def _closers(brackets: str) -> str:
+    # On a new line: the last line may end in a comment; inside brackets that is legal.
+    return "\n" + "".join(_CLOSER[b] for b in reversed(brackets)) if brackets else ""
+
+
 @heuristic("close-unterminated",
            "close a string, docstring or brackets left open by a cut-off generation")
 def close_unterminated(code: str, context: FilterContext) -> str:
     scanned = scan(code)
     if not (scanned.open_string or scanned.open_brackets) or compile_error(code) is None:
         return code
-    closed = code.rstrip("\n") if scanned.open_string else code.rstrip()
+    variants = []
     if scanned.open_string:
-        closed = closed.removesuffix("\\") + scanned.open_string
-    closed += "".join(_CLOSER[b] for b in reversed(scanned.open_brackets)) + "\n"
-    return closed if compile_error(closed) is None else code
+        closed = code.rstrip("\n").removesuffix("\\") + scanned.open_string
+        variants.append(closed + _closers(scan(closed).open_brackets))
+    else:
+        variants.append(code.rstrip() + _closers(scanned.open_brackets))
+        if scanned.last_element_end is not None:
+            offset, brackets = scanned.last_element_end
+            variants.append(code[:offset].rstrip() + _closers(brackets))
+    for closed in variants:
+        if compile_error(closed + "\n") is None:
+            return closed + "\n"
+    return code
 
 
 @heuristic("truncate-incomplete",
@@ -446,10 +503,16 @@ def has_generated_body(code: str, task: Task) -> bool:
     if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
         return True
     prompt_text = common.normalize_ws(task.prompt[prompt_target.start:])
+    encoded = source.encode("utf-8", "surrogatepass")
+    offsets = [0]
+    for line in encoded.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
     for statement in function.body:
-        if _is_stub(statement):
+        if _is_stub(statement) or statement.end_lineno is None or statement.end_col_offset is None:
             continue
-        text = common.normalize_ws(ast.get_source_segment(source, statement) or "")
+        segment = encoded[offsets[statement.lineno - 1] + statement.col_offset:
+                          offsets[statement.end_lineno - 1] + statement.end_col_offset]
+        text = common.normalize_ws(segment.decode("utf-8", "replace"))
         if text and text not in prompt_text:
             return True
     return False
@@ -481,7 +544,7 @@ class PythonCompiler:
 
 
 HEURISTICS: tuple[Heuristic, ...] = (
-    add_prompt, fix_indentation, remove_extra_functions, remove_trailing_code,
+    strip_prose, add_prompt, fix_indentation, remove_extra_functions, remove_trailing_code,
     close_unterminated, truncate_incomplete,
 )
 
