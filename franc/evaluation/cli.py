@@ -29,6 +29,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", required=True, type=Path, help="labeled JSONL")
     parser.add_argument("--qrels", type=Path, help="also write TREC qrels (task 0 index label)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per test run")
+    parser.add_argument("--cpu-limit", type=int,
+                        help="CPU seconds per run (default: the timeout); endless loops then "
+                             "cost less on a loaded machine")
     parser.add_argument("--workers", type=int, help="parallel runs (default: one per core)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -70,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     caps = sandbox_capabilities()
     console.print(f"sandbox: {caps.describe()}", highlight=False)
     labeled = label_candidates(candidates, tasks, args.language, workers=args.workers,
-                               progress=not args.no_progress, timeout=args.timeout)
+                               progress=not args.no_progress, timeout=args.timeout,
+                               cpu_limit=args.cpu_limit)
     write_jsonl(args.output, (c.to_json() for c in labeled))
     if args.qrels:
         write_trec_qrels(labeled, args.qrels)

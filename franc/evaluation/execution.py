@@ -15,10 +15,12 @@ or ``System.exit(0)`` before the checks finish does not pass.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -41,6 +43,9 @@ JVM_OPTIONS = ("-Xmx512m", "-Xss16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel
                "-XX:-UsePerfData", "-XX:ReservedCodeCacheSize=64m",
                "-XX:MaxMetaspaceSize=256m", "-XX:CompressedClassSpaceSize=128m")
 HARNESS_CLASS = "FrancHarness"
+KILLING_SIGNALS = frozenset({signal.SIGKILL, signal.SIGXCPU, signal.SIGXFSZ, signal.SIGSEGV,
+                             signal.SIGABRT, signal.SIGBUS, signal.SIGTERM, signal.SIGFPE,
+                             signal.SIGILL})
 JAVA_FAILURES = ("java.lang.Exception", "java.lang.AssertionError")
 
 #: Where the sandbox cannot drop privileges, the child disables the destructive
@@ -85,11 +90,16 @@ def _test_of(task: Task, security: bool) -> str:
     return test
 
 
-def _signal_reason(returncode: int) -> str:
-    try:
-        name = signal.Signals(-returncode).name
-    except ValueError:
-        name = f"signal {-returncode}"
+def _signal_of(returncode: int | None) -> int | None:
+    """The signal that ended the program: negative code, or 128 + n from the namespace's shell."""
+    if returncode is None:
+        return None
+    number = -returncode if returncode < 0 else returncode - 128
+    return number if number in KILLING_SIGNALS else None
+
+
+def _signal_reason(number: int) -> str:
+    name = signal.Signals(number).name
     hint = {"SIGXFSZ": " (file size limit)", "SIGXCPU": " (CPU limit)",
             "SIGKILL": " (memory or process limit)"}.get(name, "")
     return f"killed by {name}{hint}"
@@ -97,14 +107,17 @@ def _signal_reason(returncode: int) -> str:
 
 def _common_outcome(result: SandboxResult, nonce: str, timeout: float) -> ExecResult | None:
     """The verdicts that do not depend on the language."""
-    if result.timed_out or result.returncode == -signal.SIGXCPU:
+    if result.timed_out:
         return ExecResult("timeout", f"no result within {timeout:g} s", result.seconds)
+    killed_by = _signal_of(result.returncode)
+    if killed_by == signal.SIGXCPU:
+        return ExecResult("timeout", "CPU time limit reached", result.seconds)
     if result.returncode == 0 and nonce in result.stdout[-len(nonce) - 64:]:
         return ExecResult("passed", "", result.seconds)
     if result.returncode == 0:
         return ExecResult("failed", "exited with 0 before the tests finished", result.seconds)
-    if result.returncode is not None and result.returncode < 0:
-        return ExecResult("error", _signal_reason(result.returncode), result.seconds)
+    if killed_by is not None:
+        return ExecResult("error", _signal_reason(killed_by), result.seconds)
     return None
 
 
@@ -126,22 +139,30 @@ def _python_outcome(result: SandboxResult, nonce: str, timeout: float) -> ExecRe
     return ExecResult("failed", _cap(f"exit code {result.returncode}"), result.seconds)
 
 
+@functools.cache
+def _site_packages() -> list[str]:
+    return [*site.getsitepackages(), site.getusersitepackages()]
+
+
 def _python_program(task: Task, code: str, security: bool, nonce: str) -> str:
     check = "check_security" if security else "check"
     entry = task.entry_point or ""
     if not entry.isidentifier():
         raise InputError(f"task {task.task_id!r} has no valid entry_point ({entry!r})")
     guard = "" if sandbox_capabilities().isolated else PYTHON_GUARD
-    return (f"{guard}{code}\n\n{_test_of(task, security)}\n\n{check}({entry})\n"
+    paths = f"import sys\nsys.path.extend({_site_packages()!r})\ndel sys\n"
+    return (f"{paths}{guard}{code}\n\n{_test_of(task, security)}\n\n{check}({entry})\n"
             f"__import__('os').write(1, b'\\n{nonce}\\n')\n")
 
 
 def run_python(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT,
-               security: bool = False) -> ExecResult:
+               security: bool = False, cpu_limit: int | None = None) -> ExecResult:
     nonce = secrets.token_hex(16)
     program = _python_program(task, code, security, nonce)
-    result = run_sandboxed([sys.executable, "-I", "-B", "program.py"], {"program.py": program},
-                           limits=replace(PYTHON_LIMITS, timeout=timeout))
+    # -S: no site (its .pth hooks cost 3x the start-up); the program adds site-packages itself.
+    result = run_sandboxed([sys.executable, "-I", "-S", "-B", "program.py"],
+                           {"program.py": program},
+                           limits=replace(PYTHON_LIMITS, timeout=timeout, cpu_seconds=cpu_limit))
     return _python_outcome(result, nonce, timeout)
 
 
@@ -207,7 +228,7 @@ def _java_outcome(result: SandboxResult, nonce: str, timeout: float) -> ExecResu
 
 
 def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, security: bool = False,
-             compiler: JavaCompiler | None = None) -> ExecResult:
+             compiler: JavaCompiler | None = None, cpu_limit: int | None = None) -> ExecResult:
     """Compile with the warm ``compiler`` when given (else one javac), run in the sandbox."""
     nonce = secrets.token_hex(16)
     sources = java_sources(task, code, security, nonce)
@@ -224,15 +245,22 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
         if java is None:
             raise ToolMissingError("'java' not found on PATH; install a JDK 17+")
         result = run_sandboxed([java, *JVM_OPTIONS, "-cp", ".", HARNESS_CLASS], {},
-                               limits=replace(JAVA_LIMITS, timeout=timeout), prepare=outdir)
+                               limits=replace(JAVA_LIMITS, timeout=timeout, cpu_seconds=cpu_limit),
+                               prepare=outdir)
     return _java_outcome(result, nonce, timeout)
 
 
 def run_candidate(task: Task, code: str, *, language: str | None = None,
                   timeout: float = DEFAULT_TIMEOUT, security: bool = False,
-                  compiler: JavaCompiler | None = None) -> ExecResult:
-    """Run ``code`` against ``task``'s test (or its security test) in the sandbox."""
+                  compiler: JavaCompiler | None = None, cpu_limit: int | None = None
+                  ) -> ExecResult:
+    """Run ``code`` against ``task``'s test (or its security test) in the sandbox.
+
+    ``timeout``: wall-clock seconds. ``cpu_limit``: CPU seconds per process (default:
+    the timeout); a tighter CPU limit makes endless loops cheap on a loaded machine.
+    """
     language = check_language(language or task.language)
     if language == "python":
-        return run_python(task, code, timeout=timeout, security=security)
-    return run_java(task, code, timeout=timeout, security=security, compiler=compiler)
+        return run_python(task, code, timeout=timeout, security=security, cpu_limit=cpu_limit)
+    return run_java(task, code, timeout=timeout, security=security, compiler=compiler,
+                    cpu_limit=cpu_limit)

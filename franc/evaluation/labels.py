@@ -62,16 +62,16 @@ def _check_tasks(candidates: Sequence[Candidate], tasks: Mapping[str, Task]) -> 
 
 
 def _labelled(candidate: Candidate, task: Task, language: str, timeout: float,
-              compiler: JavaCompiler | None) -> Candidate:
+              compiler: JavaCompiler | None, cpu_limit: int | None = None) -> Candidate:
     if not candidate.compiles:
         return dataclasses.replace(candidate, label=0, exec_status=None, secure=None,
                                    exec_reason=NOT_COMPILED_REASON)
     functional = run_candidate(task, candidate.code, language=language, timeout=timeout,
-                               compiler=compiler)
+                               compiler=compiler, cpu_limit=cpu_limit)
     security = None
     if task.security_test:
         security = run_candidate(task, candidate.code, language=language, timeout=timeout,
-                                 security=True, compiler=compiler)
+                                 security=True, compiler=compiler, cpu_limit=cpu_limit)
     reason = functional.reason
     if functional.passed and security is not None and not security.passed:
         reason = f"security test {security.status}: {security.reason}"
@@ -83,13 +83,15 @@ def _labelled(candidate: Candidate, task: Task, language: str, timeout: float,
 def label_candidates(candidates: Sequence[Candidate], tasks: Mapping[str, Task] | Sequence[Task],
                      language: str, workers: int | None = None, progress: bool = True,
                      timeout: float = DEFAULT_TIMEOUT,
-                     compiler: JavaCompiler | None = None) -> list[Candidate]:
+                     compiler: JavaCompiler | None = None,
+                     cpu_limit: int | None = None) -> list[Candidate]:
     """Copies of ``candidates`` (same order) with label, exec_status, exec_reason, secure set.
 
     Runs every compilable candidate's tests in the sandbox, ``workers`` at a time
     (default: one per core). The sandboxed programs are separate processes, so
     threads suffice here; Java compiles through one shared warm ``compiler``
-    (created and closed here when not given).
+    (created and closed here when not given). ``timeout`` is wall-clock seconds per
+    run, ``cpu_limit`` CPU seconds per process (default: the timeout).
     """
     language = check_language(language)
     task_map = _task_map(tasks)
@@ -97,21 +99,32 @@ def label_candidates(candidates: Sequence[Candidate], tasks: Mapping[str, Task] 
     owned = compiler is None and language == "java" and any(c.compiles for c in candidates)
     if owned:
         compiler = JavaCompiler()
+    # Identical samples (common in sampling) run once: same task and code, same verdict.
+    unique: dict[tuple[str, str], Candidate] = {}
+    for candidate in candidates:
+        if candidate.compiles:
+            unique.setdefault((candidate.task_id, candidate.code), candidate)
     try:
         with progress_bar(progress) as bar, \
                 ThreadPoolExecutor(max_workers=workers or default_workers(),
                                    thread_name_prefix="franc-label") as pool:
-            job = bar.add_task(f"running {language} tests", total=len(candidates))
-            futures = [pool.submit(_labelled, c, task_map[c.task_id], language, timeout,
-                                   compiler) for c in candidates]
-            results = []
-            for future in futures:
-                results.append(future.result())
+            job = bar.add_task(f"running {language} tests", total=len(unique))
+            futures = {key: pool.submit(_labelled, c, task_map[c.task_id], language, timeout,
+                                        compiler, cpu_limit) for key, c in unique.items()}
+            verdicts: dict[tuple[str, str], Candidate] = {}
+            for key, future in futures.items():
+                verdicts[key] = future.result()
                 bar.advance(job)
-            return results
     finally:
         if owned and compiler is not None:
             compiler.close()
+    return [_labelled(c, task_map[c.task_id], language, timeout, None) if not c.compiles
+            else _copy_verdict(c, verdicts[(c.task_id, c.code)]) for c in candidates]
+
+
+def _copy_verdict(candidate: Candidate, verdict: Candidate) -> Candidate:
+    return dataclasses.replace(candidate, label=verdict.label, exec_status=verdict.exec_status,
+                               exec_reason=verdict.exec_reason, secure=verdict.secure)
 
 
 def doc_id(candidate: Candidate) -> str:

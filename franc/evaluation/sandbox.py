@@ -48,6 +48,8 @@ class Limits:
     """Resource limits of one run (per process, except ``processes``: per run)."""
 
     timeout: float = 10.0
+    #: CPU seconds per process; None: the timeout's (a loop then dies by the wall clock).
+    cpu_seconds: int | None = None
     memory_bytes: int = 2 * 1024**3
     file_bytes: int = 16 * 1024**2
     processes: int = 64
@@ -101,16 +103,17 @@ def _probe(argv: Sequence[str]) -> bool:
     return done.returncode == 0
 
 
-def _loopback_up() -> list[str]:
-    """A prefix that brings up ``lo`` in the new network namespace before the program runs.
+def _namespace_init() -> list[str]:
+    """The first process in the new namespaces: brings up ``lo``, runs the program, and
+    exits with its status (128 + signal number when a signal killed it).
 
     Tests may start their own server on 127.0.0.1 (SOEval's HTTP tasks); the
-    namespace still has no route anywhere else.
+    namespace still has no route anywhere else. The shell waits instead of exec'ing
+    because ``unshare --fork`` turns a child's death by signal into exit code 1.
     """
     ip = shutil.which("ip", path="/usr/sbin:/sbin:" + SAFE_PATH)
-    if ip is None:
-        return []
-    return ["/bin/sh", "-c", f'{ip} link set lo up 2>/dev/null; exec "$@"', "sh"]
+    loopback = f"{ip} link set lo up 2>/dev/null; " if ip else ""
+    return ["/bin/sh", "-c", f'{loopback}"$@"; exit $?', "sh"]
 
 
 def _uid_prefix(uid: int, read_all: bool, setpriv: str) -> list[str]:
@@ -145,8 +148,9 @@ def sandbox_capabilities() -> SandboxCapabilities:
 
 
 def _rlimits(limits: Limits) -> tuple[tuple[int, str, int], ...]:
-    """(resource, prlimit option, value) of every limit a run gets."""
-    return ((resource.RLIMIT_CPU, "cpu", int(limits.timeout) + 2),
+    """(resource, prlimit option, soft limit) of every limit a run gets."""
+    cpu = limits.cpu_seconds if limits.cpu_seconds is not None else int(limits.timeout) + 2
+    return ((resource.RLIMIT_CPU, "cpu", cpu),
             (resource.RLIMIT_AS, "as", limits.memory_bytes),
             (resource.RLIMIT_FSIZE, "fsize", limits.file_bytes),
             (resource.RLIMIT_NPROC, "nproc", limits.processes),
@@ -154,10 +158,15 @@ def _rlimits(limits: Limits) -> tuple[tuple[int, str, int], ...]:
             (resource.RLIMIT_CORE, "core", 0))
 
 
+def _hard(which: int, soft: int) -> int:
+    # CPU: SIGXCPU at the soft limit tells "too slow" apart from SIGKILL (memory, ...).
+    return soft + 1 if which == resource.RLIMIT_CPU else soft
+
+
 def _limit_child(limits: Limits) -> None:
     """Fallback without prlimit(1): set the limits between fork and exec (not thread-safe)."""
-    for which, _, value in _rlimits(limits):
-        resource.setrlimit(which, (value, value))
+    for which, _, soft in _rlimits(limits):
+        resource.setrlimit(which, (soft, _hard(which, soft)))
 
 
 def _read_capped(path: Path) -> str:
@@ -224,11 +233,12 @@ def run_sandboxed(argv: Sequence[str], files: Mapping[str, str | bytes], *,
         if caps.uid and caps.setpriv:
             command = _uid_prefix(uid, caps.read_all, caps.setpriv) + command
         if caps.prlimit:
-            command = [caps.prlimit, *(f"--{option}={value}" for _, option, value
-                                       in _rlimits(limits)), "--", *command]
+            command = [caps.prlimit, *(f"--{option}={soft}:{_hard(which, soft)}"
+                                       for which, option, soft in _rlimits(limits)),
+                       "--", *command]
         if caps.netns and caps.unshare:
             command = [caps.unshare, "--net", *(PIDNS_OPTIONS if caps.pidns else ()), "--",
-                       *_loopback_up(), *command]
+                       *_namespace_init(), *command]
         out_path, err_path = Path(private) / "stdout", Path(private) / "stderr"
         start = time.perf_counter()
         timed_out = False

@@ -1,0 +1,175 @@
+"""Functional pass rates on every HumanEval reference file: raw vs our filter vs FRANC's.
+
+For each ``HumanEval_<language>_*`` file in ``../shared/reference/suggestions``:
+- raw: each suggestion joined to the prompt as a naive user would (the text as is when
+  it starts with the prompt, else prompt + text), compile-checked, then run;
+- ours: the static filter's output (``out/filtered/<file>.jsonl`` when H-filter's
+  benchmark wrote it, else filtered here), labeled and written to
+  ``out/labeled/<file>.jsonl`` for the ranking benchmarks;
+- FRANC's figures from ``franc_humaneval.csv``.
+Also counts regressions (candidates that pass raw but fail after our filter) and the
+test throughput (executed candidates per second). Appends a table to BENCHMARKS.md.
+
+    python benchmarks/functional.py [--language python|java] [--limit N] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import REFERENCE, ROOT, append_section, table
+
+from franc.datasets import load_suggestions, load_tasks
+from franc.evaluation.labels import PASS_LABEL, label_candidates
+from franc.evaluation.sandbox import sandbox_capabilities
+from franc.filter.chain import StaticFilter, language_support
+from franc.jsonl import read_jsonl, write_jsonl
+from franc.models import Candidate, Task
+
+OUT = ROOT / "out"
+TIMEOUTS = {"python": 10.0, "java": 15.0}  # wall clock, as in FRANC's run (franc_humaneval.csv)
+# CPU seconds: every canonical HumanEval solution needs < 1 s; endless loops stop early.
+CPU_LIMITS = {"python": 2, "java": 4}
+
+
+@dataclass
+class FileResult:
+    name: str
+    candidates: int
+    raw_pass: float
+    ours_compilable: float
+    ours_pass: float
+    regressions: int
+    franc_raw_pass: str
+    franc_pass: str
+    executed: int
+    seconds: float
+
+
+def naive_join(prompt: str, text: str) -> str:
+    return text if text.startswith(prompt) else prompt + text
+
+
+def pass_rate(candidates: list[Candidate]) -> float:
+    return sum((c.label or 0) >= PASS_LABEL for c in candidates) / max(1, len(candidates))
+
+
+def raw_candidates(language: str, tasks: dict[str, Task],
+                   suggestions: dict[str, list[str]]) -> list[Candidate]:
+    candidates = [Candidate(task_id=tid, index=i, code=naive_join(tasks[tid].prompt, text))
+                  for tid, texts in suggestions.items() if tid in tasks
+                  for i, text in enumerate(texts)]
+    compiler = language_support(language).make_compiler()
+    try:
+        for candidate, verdict in zip(candidates, compiler.check([c.code for c in candidates]),
+                                      strict=True):
+            candidate.compiles = verdict.ok
+    finally:
+        compiler.close()
+    return candidates
+
+
+def filtered_candidates(language: str, name: str, tasks: dict[str, Task],
+                        suggestions: dict[str, list[str]]) -> list[Candidate]:
+    stored = OUT / "filtered" / f"{name}.jsonl"
+    if stored.is_file():
+        found = [Candidate.from_json(row, source=str(stored), line=line)
+                 for line, row in read_jsonl(stored)]
+        return [c for c in found if c.task_id in suggestions]
+    with StaticFilter(language) as static_filter:
+        return static_filter.run_many([(tasks[tid], i, text) for tid, texts in suggestions.items()
+                                       if tid in tasks for i, text in enumerate(texts)])
+
+
+def franc_figures() -> dict[str, dict[str, str]]:
+    with (REFERENCE / "franc_humaneval.csv").open(encoding="utf-8") as handle:
+        return {row["file"]: row for row in csv.DictReader(handle)}
+
+
+def measure(path: Path, language: str, tasks: dict[str, Task], limit: int | None,
+            workers: int | None, timeout: float, cpu_limit: int) -> FileResult:
+    name = path.name.removesuffix(".jsonl.gz")
+    suggestions = load_suggestions(path, tasks=tasks)
+    if limit:
+        suggestions = dict(list(suggestions.items())[:limit])
+    ours = filtered_candidates(language, name, tasks, suggestions)
+    raw = raw_candidates(language, tasks, suggestions)
+    started = time.perf_counter()
+    ours_labeled = label_candidates(ours, tasks, language, workers=workers, timeout=timeout,
+                                    cpu_limit=cpu_limit, progress=False)
+    if not limit:  # the ranking benchmarks read these: written before the raw runs
+        write_jsonl(OUT / "labeled" / f"{name}.jsonl", (c.to_json() for c in ours_labeled))
+    known = {(c.task_id, c.code): c for c in ours_labeled if c.compiles}
+    raw_labeled = label_candidates([c for c in raw if (c.task_id, c.code) not in known], tasks,
+                                   language, workers=workers, timeout=timeout,
+                                   cpu_limit=cpu_limit, progress=False)
+    seconds = time.perf_counter() - started
+    raw_labeled += [dataclasses.replace(c, label=known[(c.task_id, c.code)].label)
+                    for c in raw if (c.task_id, c.code) in known]
+    raw_passed = {(c.task_id, c.index) for c in raw_labeled if (c.label or 0) >= PASS_LABEL}
+    regressions = sum((c.task_id, c.index) in raw_passed and (c.label or 0) < PASS_LABEL
+                      for c in ours_labeled)
+    executed = len({(c.task_id, c.code) for c in raw + ours if c.compiles})
+    franc = franc_figures().get(name, {})
+    return FileResult(name=name, candidates=len(ours), raw_pass=pass_rate(raw_labeled),
+                      ours_compilable=sum(c.compiles for c in ours) / max(1, len(ours)),
+                      ours_pass=pass_rate(ours_labeled), regressions=regressions,
+                      franc_raw_pass=franc.get("raw_pass_rate", ""),
+                      franc_pass=franc.get("franc_pass_rate", ""),
+                      executed=executed, seconds=seconds)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--language", choices=("python", "java"), action="append")
+    parser.add_argument("--limit", type=int, help="only the first N tasks of each file")
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--files", help="only files whose name contains this")
+    args = parser.parse_args()
+    print(f"sandbox: {sandbox_capabilities().describe()}", file=sys.stderr)
+    for language in args.language or ["python", "java"]:
+        bench = REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl"
+        tasks = {t.task_id: t for t in load_tasks(bench, language=language)}
+        files = sorted((REFERENCE / "suggestions").glob(f"HumanEval_{language}_*.jsonl.gz"))
+        results = []
+        for path in files:
+            if args.files and args.files not in path.name:
+                continue
+            result = measure(path, language, tasks, args.limit, args.workers,
+                             TIMEOUTS[language], CPU_LIMITS[language])
+            print(result, file=sys.stderr, flush=True)
+            results.append(result)
+        if not results:
+            continue
+        rows = [(r.name, r.candidates, r.franc_raw_pass, r.raw_pass, r.franc_pass, r.ours_pass,
+                 r.ours_compilable, r.regressions,
+                 "yes" if r.ours_pass >= r.raw_pass and r.ours_pass >= float(r.franc_pass or 0)
+                 else "NO", r.executed, f"{r.executed / r.seconds:.1f}") for r in results]
+        executed = sum(r.executed for r in results)
+        seconds = sum(r.seconds for r in results)
+        body = table(("file", "candidates", "FRANC raw pass", "raw pass (ours)", "FRANC filter "
+                      "pass", "our filter pass", "our compilable", "pass raw, fail ours",
+                      "goal met", "runs", "runs/s"), rows)
+        body += (f"\n\nTest runs: {executed} distinct compilable programs (raw and filtered) in "
+                 f"{seconds:.0f} s = {executed / seconds:.1f} runs/s on "
+                 f"{args.workers or 'all'} workers; timeout {TIMEOUTS[language]:g} s wall clock, "
+                 f"{CPU_LIMITS[language]} s CPU per run."
+                 f"{f' First {args.limit} tasks per file only.' if args.limit else ''}")
+        title = f"Functional pass rates, HumanEval {language} (benchmarks/functional.py)"
+        if args.limit:  # a sample: print, do not record
+            print(body)
+        else:
+            append_section(title, body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
