@@ -66,12 +66,15 @@ def _read_humaneval(path: Path, language: str | None) -> list[Task]:
     tasks = []
     for line, record in read_records(path):
         task_id = task_key(record, path, line)
+        prompt = typed_field(record, "prompt", str, path, line)
         fallback: Language = "java" if "java" in task_id.lower() else "python"
+        lang = _language_of(record, path, line, language, fallback)
+        entry_point = typed_field(record, "entry_point", str, path, line, required=False)
         tasks.append(Task(
             task_id=task_id,
-            prompt=typed_field(record, "prompt", str, path, line),
-            language=_language_of(record, path, line, language, fallback),
-            entry_point=typed_field(record, "entry_point", str, path, line, required=False),
+            prompt=prompt,
+            language=lang,
+            entry_point=entry_point or guess_entry_point(lang, prompt),
             test=typed_field(record, "test", str, path, line, required=False),
             canonical_solution=typed_field(record, "canonical_solution", str, path, line,
                                            required=False),
@@ -128,20 +131,54 @@ def multipl_e_java_test(prompt: str, tests: str) -> str:
     return f"class Main extends {classes[-1]} {{\n    {body}"
 
 
+def _multipl_e_task(record: Mapping[str, Any], path: Path, line: int | None,
+                    language: str | None) -> Task:
+    prompt = typed_field(record, "prompt", str, path, line)
+    tests = typed_field(record, "tests", str, path, line)
+    lang = _language_of(record, path, line, language, "python")
+    return Task(task_id=task_key(record, path, line, ("name", "task_id")), prompt=prompt,
+                language=lang, entry_point=guess_entry_point(lang, prompt),
+                test=multipl_e_java_test(prompt, tests) if lang == "java" else tests)
+
+
 def _read_multipl_e(path: Path, language: str | None) -> list[Task]:
-    tasks = []
-    for line, record in read_records(path):
-        prompt = typed_field(record, "prompt", str, path, line)
-        tests = typed_field(record, "tests", str, path, line)
-        lang = _language_of(record, path, line, language, "python")
-        tasks.append(Task(
-            task_id=task_key(record, path, line, ("name", "task_id")),
-            prompt=prompt,
-            language=lang,
-            entry_point=guess_entry_point(lang, prompt),
-            test=multipl_e_java_test(prompt, tests) if lang == "java" else tests,
-        ))
-    return tasks
+    return [_multipl_e_task(record, path, line, language) for line, record in read_records(path)]
+
+
+def _multipl_e_files(probe: Sample) -> list[Path]:
+    """The per-problem files of a MultiPL-E completions directory, in natural name order.
+
+    MultiPL-E writes ``<name>.json.gz`` (an object with ``completions``) per problem
+    and, after evaluation, ``<name>.results.json.gz`` beside it, which we skip.
+    """
+    if probe.shape != "directory":
+        return []
+    files = [f for f in probe.path.iterdir() if f.is_file()
+             and f.name.endswith((".json", ".json.gz")) and ".results.json" not in f.name]
+    return sorted(files, key=lambda f: _natural_key(f.name))
+
+
+def _multipl_e_records(path: Path) -> list[tuple[Path, Mapping[str, Any]]]:
+    records = []
+    for file in _multipl_e_files(sample(path)):
+        record = read_json(file)
+        if not isinstance(record, Mapping):
+            raise InputError("expected a JSON object with 'completions'", source=str(file))
+        records.append((file, record))
+    if not records:
+        raise InputError("no MultiPL-E <name>.json(.gz) files in directory", source=str(path))
+    return records
+
+
+def _read_multipl_e_completion_tasks(path: Path, language: str | None) -> list[Task]:
+    return [_multipl_e_task(record, file, None, language)
+            for file, record in _multipl_e_records(path)]
+
+
+def _read_multipl_e_completions(path: Path, tasks: Sequence[Task] | None) -> Suggestions:
+    return {task_key(record, file, None, ("name",)):
+            string_list(record, "completions", file, None)
+            for file, record in _multipl_e_records(path)}
 
 
 def _prompt_only(path: Path, language: str | None, id_fields: Sequence[str],
@@ -236,9 +273,13 @@ TASK_FORMATS: tuple[TaskFormat, ...] = (
                "prompt, entry_point, test, security_test, cwe, ...",
                lambda s: _jsonl_with(set(_SOEVAL_FIELDS))(s) and bool(s.fields() & _SOEVAL_MARKS),
                _read_soeval),
-    TaskFormat("humaneval", "HumanEval / HumanEval-Java (FRANC style): task_id, prompt, "
-               "entry_point, test",
-               _jsonl_with({"task_id", "prompt", "entry_point"}), _read_humaneval),
+    TaskFormat("humaneval", "HumanEval / HumanEval-Java (FRANC style) / HumanEval-X: task_id, "
+               "prompt, entry_point and/or test",
+               lambda s: _jsonl_with({"task_id", "prompt", "entry_point"})(s)
+               or _jsonl_with({"task_id", "prompt", "test"})(s), _read_humaneval),
+    TaskFormat("multipl-e-completions", "MultiPL-E completions: a directory of <name>.json(.gz) "
+               "files with name, language, prompt, tests, completions",
+               lambda s: bool(_multipl_e_files(s)), _read_multipl_e_completion_tasks),
     TaskFormat("multipl-e", "MultiPL-E (HumanEval-Java, ...): name, language, prompt, tests, "
                "stop_tokens",
                _jsonl_with({"name", "prompt", "tests"}), _read_multipl_e),
@@ -430,6 +471,10 @@ SUGGESTION_FORMATS: tuple[SuggestionFormat, ...] = (
     SuggestionFormat("bigcode", "bigcode-evaluation-harness --save_generations JSON: a list per "
                      "task (in the prompt file's order) of texts; needs the tasks",
                      _is_bigcode, _read_bigcode),
+    SuggestionFormat("multipl-e-completions", "MultiPL-E completions: a directory of "
+                     "<name>.json(.gz) files with name, prompt, completions (continuations of "
+                     "the prompt)", lambda s: bool(_multipl_e_files(s)),
+                     _read_multipl_e_completions),
     SuggestionFormat("directory", "a directory <task>/<n>.py|.java|.txt (task id with '/' as "
                      "'_', as EvalPlus writes, or nested folders)",
                      lambda s: s.shape == "directory", _read_directory),

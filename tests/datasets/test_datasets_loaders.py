@@ -109,6 +109,52 @@ def test_multipl_e_java_main_compiles_and_fails_on_a_wrong_answer(tmp_path: Path
     assert results == {"right": 0, "wrong": 1}
 
 
+def test_humaneval_x_without_entry_point(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "humaneval_java.jsonl", [
+        {"task_id": "Java/0", "prompt": "import java.util.*;\nclass Solution {\n"
+                                        "    public boolean hasCloseElements(List<Double> "
+                                        "numbers, double threshold) {\n",
+         "declaration": "", "canonical_solution": "return false;}}",
+         "test": "public class Main {}", "example_test": ""}])
+    assert task_format(path).id == "humaneval"
+    [task] = load_tasks(path)
+    assert (task.language, task.entry_point, task.test) == (
+        "java", "hasCloseElements", "public class Main {}")
+
+
+def write_multipl_e_completions(root: Path) -> Path:
+    root.mkdir()
+    for n in (10, 2):
+        record = {"name": f"HumanEval_{n}_add", "language": "py", "prompt": PY_PROMPT,
+                  "tests": "def check(candidate):\n    pass\n",
+                  "completions": [f"    return a + b + {n}\n", "    pass\n"],
+                  "stop_tokens": ["\ndef"], "temperature": 0.2}
+        (root / f"HumanEval_{n}_add.json.gz").write_bytes(gzip.compress(json.dumps(record)
+                                                                        .encode()))
+        (root / f"HumanEval_{n}_add.results.json.gz").write_bytes(gzip.compress(b"{}"))
+    return root
+
+
+def test_multipl_e_completions_directory(tmp_path: Path) -> None:
+    root = write_multipl_e_completions(tmp_path / "humaneval-py-model-0.2-reworded")
+    assert task_format(root).id == suggestion_format(root).id == "multipl-e-completions"
+    assert [(t.task_id, t.entry_point) for t in load_tasks(root)] == [
+        ("HumanEval_2_add", "add"), ("HumanEval_10_add", "add")]
+    assert load_suggestions(root) == {
+        "HumanEval_2_add": ["    return a + b + 2\n", "    pass\n"],
+        "HumanEval_10_add": ["    return a + b + 10\n", "    pass\n"]}
+
+
+def test_multipl_e_completions_with_wrong_type(tmp_path: Path) -> None:
+    root = write_multipl_e_completions(tmp_path / "out")
+    broken = {"name": "HumanEval_3_add", "prompt": PY_PROMPT, "tests": "",
+              "completions": "not a list"}
+    (root / "HumanEval_3_add.json").write_text(json.dumps(broken))
+    with pytest.raises(InputError, match=re.escape(f"{root / 'HumanEval_3_add.json'}: field "
+                                                   "'completions' must be a list")):
+        load_suggestions(root)
+
+
 def test_multipl_e_python(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "mpe.jsonl", [
         {"name": "HumanEval_0_add", "language": "py", "prompt": PY_PROMPT,
@@ -362,7 +408,7 @@ def test_every_format_is_detected_from_its_own_file(tmp_path: Path) -> None:
                             "suggestions": [{"generated_text": "x"}]}],
         "franc-soeval": [{"task_id": "12", "prompt": PY_PROMPT}],
     }
-    assert set(task_files) == {f.id for f in TASK_FORMATS}
+    assert set(task_files) | {"multipl-e-completions"} == {f.id for f in TASK_FORMATS}
     for format_id, rows in task_files.items():
         assert task_format(write_jsonl(tmp_path / f"{format_id}.jsonl", rows)).id == format_id
     suggestion_files = {
@@ -376,7 +422,8 @@ def test_every_format_is_detected_from_its_own_file(tmp_path: Path) -> None:
     for format_id, rows in suggestion_files.items():
         path = write_jsonl(tmp_path / f"out-{format_id}.jsonl", rows)
         assert suggestion_format(path).id == format_id
-    assert {f.id for f in SUGGESTION_FORMATS} == set(suggestion_files) | {"bigcode", "directory"}
+    assert {f.id for f in SUGGESTION_FORMATS} == set(suggestion_files) | {
+        "bigcode", "directory", "multipl-e-completions"}
 
 
 def test_jsonl_content_without_the_extension_is_detected(tmp_path: Path) -> None:
