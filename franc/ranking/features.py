@@ -8,12 +8,14 @@ empty or trivial body, length) and the other candidates of the same task
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from franc.errors import InputError
 from franc.models import Candidate, Finding, Language, Task
 from franc.ranking import code as codeview
 
@@ -36,6 +38,7 @@ FEATURES: tuple[str, ...] = (
     "position",            # the model's order, 0 = first
 )
 
+CONSENSUS_METHODS = ("ngram", "difflib")
 _LEVEL = {"low": 1.0, "medium": 2.0, "high": 3.0}
 _ERROR_ID = re.compile(r"^[EF]\d{4}$")
 _WARNING_ID = re.compile(r"^W\d{4}$")
@@ -57,10 +60,17 @@ class Weights:
 
 @dataclass(frozen=True)
 class ConsensusParams:
-    """How candidates are compared: token n-grams, identifiers renamed or not."""
+    """How candidates are compared: token n-grams (identifiers renamed or not), or
+    ``difflib`` over the raw generated text (the plain baseline)."""
 
     max_n: int = 4
     normalise: bool = True
+    method: str = "ngram"
+
+    def __post_init__(self) -> None:
+        if self.method not in CONSENSUS_METHODS:
+            raise InputError(f"consensus method {self.method!r} not one of "
+                             f"{', '.join(CONSENSUS_METHODS)}")
 
 
 def _lint_level(finding: Finding) -> str | None:
@@ -109,20 +119,28 @@ def profile_similarity(a: list[Counter], b: list[Counter]) -> float:
 
 
 def consensus_scores(token_lists: Sequence[Sequence[str] | None],
-                     params: ConsensusParams) -> tuple[list[float], list[float]]:
+                     params: ConsensusParams,
+                     texts: Sequence[str] | None = None) -> tuple[list[float], list[float]]:
     """Per candidate: mean similarity to the other comparable candidates, and the
     share of them with exactly the same tokens. ``None`` marks a candidate that
     does not take part (it does not compile, or it is trivial)."""
-    profiles = [ngram_profile(t, params.max_n) if t is not None else None for t in token_lists]
-    members = [i for i, p in enumerate(profiles) if p is not None]
+    members = [i for i, t in enumerate(token_lists) if t is not None]
     consensus = [0.0] * len(token_lists)
     duplicates = [0.0] * len(token_lists)
     if len(members) < 2:
         return consensus, duplicates
+    if params.method == "difflib":
+        def similarity(i: int, j: int) -> float:
+            return difflib.SequenceMatcher(None, texts[i], texts[j]).ratio()  # type: ignore[index]
+    else:
+        profiles = {i: ngram_profile(token_lists[i], params.max_n) for i in members}  # type: ignore[arg-type]
+
+        def similarity(i: int, j: int) -> float:
+            return profile_similarity(profiles[i], profiles[j])
     sims: dict[tuple[int, int], float] = {}
     for pos, i in enumerate(members):
         for j in members[pos + 1:]:
-            sims[i, j] = sims[j, i] = profile_similarity(profiles[i], profiles[j])  # type: ignore[arg-type]
+            sims[i, j] = sims[j, i] = similarity(i, j)
     for i in members:
         others = [j for j in members if j != i]
         consensus[i] = sum(sims[i, j] for j in others) / len(others)
@@ -138,6 +156,7 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
     consensus = consensus or ConsensusParams()
     rows: list[dict[str, float]] = []
     token_lists: list[list[str] | None] = []
+    texts: list[str] = []
     for candidate in candidates:
         generated = codeview.generated_part(candidate.code, task)
         trivial = codeview.is_trivial(generated, language)
@@ -150,12 +169,13 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
                "log_lines": math.log1p(len(codeview.statement_lines(generated, language))),
                "position": float(candidate.index)}
         rows.append(row)
+        texts.append(generated)
         tokens = codeview.code_tokens(generated, language) if candidate.compiles and not trivial \
             else None
         if tokens is not None and consensus.normalise:
             tokens = codeview.normalise_identifiers(tokens, language)
         token_lists.append(tokens)
-    agreement, duplicates = consensus_scores(token_lists, consensus)
+    agreement, duplicates = consensus_scores(token_lists, consensus, texts)
     best = max(agreement, default=0.0)
     for row, score, dup in zip(rows, agreement, duplicates, strict=True):
         row["consensus"] = score

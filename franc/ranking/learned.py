@@ -66,7 +66,8 @@ class LearnedModel:
                 "features": list(self.features),
                 "models": {lang: m.to_json() for lang, m in self.models.items()},
                 "consensus": {"max_n": self.consensus.max_n,
-                              "normalise": self.consensus.normalise},
+                              "normalise": self.consensus.normalise,
+                              "method": self.consensus.method},
                 "card": dict(self.card)}
 
     @classmethod
@@ -94,7 +95,8 @@ class LearnedModel:
         consensus = data.get("consensus", {})
         return cls(features, models,
                    consensus=ConsensusParams(int(consensus.get("max_n", 4)),
-                                             bool(consensus.get("normalise", True))),
+                                             bool(consensus.get("normalise", True)),
+                                             str(consensus.get("method", "ngram"))),
                    card=data.get("card", {}))
 
 

@@ -257,7 +257,8 @@ def _finding_weights(policy: Mapping[str, Any], source: str) -> Weights:
 def _consensus(policy: Mapping[str, Any]) -> ConsensusParams:
     table = policy.get("consensus", {})
     return ConsensusParams(max_n=int(table.get("max_n", 4)),
-                           normalise=bool(table.get("normalise", True)))
+                           normalise=bool(table.get("normalise", True)),
+                           method=str(table.get("method", "ngram")))
 
 
 Builder = Callable[[str, "Language | None", Mapping[str, Any], str], Ranker]

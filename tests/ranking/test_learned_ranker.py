@@ -1,0 +1,110 @@
+"""The learned ranker: training with grouped CV, JSON round trip (never pickle), bad models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from franc.cli import main
+from franc.errors import InputError
+from franc.jsonl import write_jsonl
+from franc.models import Candidate, Finding, Task
+from franc.ranking import get_ranker, train
+from franc.ranking.features import FEATURES, task_features
+from franc.ranking.learned import LearnedModel
+
+PROMPT = 'def add(a, b):\n    """Add two numbers."""\n'
+GOOD = "    total = a + b\n    return total\n"
+BAD_BODIES = ["    pass\n", "    return a - b\n    return a - b\n    return a - b\n",
+              "    import os\n    os.system(a)\n"]
+
+
+def task_candidates(task_id: str, good_at: int) -> list[Candidate]:
+    cands = []
+    for index in range(4):
+        body = GOOD if index == good_at else BAD_BODIES[index % 3]
+        findings = [Finding("bandit", "B605", "shell", "high", "high", 4, cwe=78)] \
+            if "os.system" in body else []
+        cands.append(Candidate(task_id, index, PROMPT + body, compiles=True, findings=findings,
+                               label=2 if index == good_at else 1))
+    cands.append(Candidate(task_id, 4, PROMPT + "    return (", compiles=False, label=0))
+    return cands
+
+
+@pytest.fixture(scope="module")
+def data():
+    tasks = {f"T/{i}": Task(f"T/{i}", PROMPT, "python", "add") for i in range(12)}
+    cands = [c for i in range(12) for c in task_candidates(f"T/{i}", good_at=(i % 3) + 1)]
+    return tasks, cands
+
+
+def test_trained_model_ranks_the_passing_candidate_first(data):
+    tasks, cands = data
+    model = train([("toy", "python", cands)], tasks, folds=3)
+    info = model.card["languages"]["python"]
+    assert info["prompts"] == 12 and info["passing"] == 12
+    assert info["cv"]["top1_pass"] > info["original_order"]["top1_pass"]
+    ranker = get_ranker_from(model)
+    for i in range(12):
+        ranked = ranker.rank(tasks[f"T/{i}"], [c for c in cands if c.task_id == f"T/{i}"])
+        assert ranked[0].label == 2
+        assert ranked[0].score == pytest.approx(sum(ranked[0].score_parts.values()))
+
+
+def get_ranker_from(model: LearnedModel):
+    from franc.ranking.rankers import from_policy
+
+    return from_policy("learned", model.to_json(), "python")
+
+
+def test_json_round_trip_keeps_every_score(data, tmp_path):
+    tasks, cands = data
+    model = train([("toy", "python", cands)], tasks, folds=2)
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(model.to_json()))
+    loaded = LearnedModel.from_json(json.loads(path.read_text()))
+    assert loaded == LearnedModel.from_json(model.to_json())
+    group = [c for c in cands if c.task_id == "T/0"]
+    for row in task_features("python", tasks["T/0"], group):
+        assert sum(loaded.explain("python", row).values()) == pytest.approx(
+            sum(model.explain("python", row).values()))
+    by_path = get_ranker(path, "python")
+    assert [c.index for c in by_path.rank(tasks["T/0"], list(group))] == \
+        [c.index for c in get_ranker_from(model).rank(tasks["T/0"], list(group))]
+
+
+def test_malformed_models_are_clear_errors():
+    with pytest.raises(InputError, match="not a learned ranker"):
+        LearnedModel.from_json({"format": "pickle"})
+    with pytest.raises(InputError, match="unknown features beauty"):
+        LearnedModel.from_json({"format": "franc-learned-ranker", "features": ["beauty"]})
+    bad = {"format": "franc-learned-ranker", "features": list(FEATURES),
+           "models": {"python": {"mean": [0.0], "scale": [1.0], "coef": [1.0],
+                                 "intercept": 0.0}}}
+    with pytest.raises(InputError, match="does not match"):
+        LearnedModel.from_json(bad)
+
+
+def test_model_for_another_language_is_refused(data):
+    tasks, cands = data
+    model = train([("toy", "python", cands)], tasks, folds=2)
+    with pytest.raises(InputError, match="no model for java"):
+        model.explain("java", dict.fromkeys(FEATURES, 0.0))
+
+
+def test_cli_train_ranker_writes_json_with_a_card(data, tmp_path):
+    _, cands = data
+    labeled = tmp_path / "HumanEval_python_toy.jsonl"
+    write_jsonl(labeled, (c.to_json() for c in cands))
+    out = tmp_path / "rankers" / "mine.json"
+    assert main(["train-ranker", str(labeled), "--folds", "2", "-o", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    assert saved["format"] == "franc-learned-ranker"
+    assert saved["card"]["cv_grouping"] == "task_id"
+    assert set(saved["models"]) == {"python"}
+
+
+def test_training_without_labels_is_an_error():
+    with pytest.raises(InputError, match="has no label"):
+        train([("toy", "python", [Candidate("T/0", 0, "x = 1", compiles=True)])])

@@ -1,0 +1,155 @@
+"""Each ranker's order on small hand-made candidate sets, and its explanation."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from franc.errors import InputError
+from franc.models import Candidate, Finding, Task
+from franc.ranking import get_ranker
+from franc.ranking.rankers import RANKER_KINDS, from_policy, lexicographic
+
+PROMPT = 'def add(a, b):\n    """Add two numbers.\n    >>> add(1, 2)\n    3\n    """\n'
+TASK = Task("T/0", PROMPT, "python", "add")
+
+
+def bandit(line: int = 7, in_prompt: bool = False) -> Finding:
+    return Finding("bandit", "B101", "assert used", "low", "high", line, cwe=703,
+                   in_prompt=in_prompt)
+
+
+def candidates() -> list[Candidate]:
+    return [
+        Candidate("T/0", 0, PROMPT + "    pass\n", compiles=True, findings=[]),
+        Candidate("T/0", 1, PROMPT + "    return a +\n", compiles=False),
+        Candidate("T/0", 2, PROMPT + "    assert a\n    return a + b\n", compiles=True,
+                  findings=[bandit()]),
+        Candidate("T/0", 3, PROMPT + "    total = a + b\n    return total\n", compiles=True,
+                  findings=[]),
+        Candidate("T/0", 4, PROMPT + "    s = a + b\n    return s\n", compiles=True, findings=[]),
+    ]
+
+
+def order(name: str, cands: list[Candidate] | None = None, task: Task | None = TASK) -> list[int]:
+    return [c.index for c in get_ranker(name, "python").rank(task, cands or candidates())]
+
+
+def test_original_keeps_the_model_order():
+    assert order("original") == [0, 1, 2, 3, 4]
+
+
+def test_franc_puts_compilable_without_findings_first_then_model_order():
+    assert order("franc") == [0, 3, 4, 2, 1]
+
+
+def test_franc_counts_only_its_security_tools():
+    cands = candidates()
+    cands[0].findings = [Finding("pylint", "W0612", "unused", "medium", "high", 6)]
+    assert order("franc", cands) == [0, 3, 4, 2, 1]
+
+
+def test_quality_prefers_real_code_without_findings_over_stubs_and_broken_code():
+    ranked = order("quality")
+    assert ranked[:2] == [3, 4]          # two agreeing, clean bodies
+    assert ranked.index(2) < ranked.index(0)  # a low finding is better than a `pass` body
+    assert ranked[-1] == 1               # does not compile
+
+
+def test_quality_ignores_findings_on_prompt_lines():
+    cands = candidates()
+    cands[3].findings = [bandit(line=2, in_prompt=True)]
+    with_prompt_finding = get_ranker("quality", "python").rank(TASK, cands)
+    assert [c.index for c in with_prompt_finding][:2] == [3, 4]
+
+
+def test_consensus_prefers_the_candidate_the_others_agree_with():
+    body = "    result = 0\n    for x in (a, b):\n        result += x\n    return result\n"
+    cands = [Candidate("T/0", 0, PROMPT + "    return a * b - 1\n", compiles=True),
+             Candidate("T/0", 1, PROMPT + body, compiles=True),
+             Candidate("T/0", 2, PROMPT + body.replace("result", "acc"), compiles=True),
+             Candidate("T/0", 3, PROMPT + body.replace("x", "y"), compiles=True),
+             Candidate("T/0", 4, PROMPT + "    return a +", compiles=False)]
+    ranked = order("consensus", cands)
+    assert set(ranked[:3]) == {1, 2, 3}
+    assert ranked[3:] == [0, 4]
+
+
+def test_score_parts_sum_to_score_for_every_shipped_static_ranker():
+    for name in ("original", "franc", "quality", "consensus", "learned"):
+        for candidate in get_ranker(name, "python").rank(TASK, candidates()):
+            assert candidate.score == pytest.approx(sum(candidate.score_parts.values()))
+            assert candidate.rank is not None
+
+
+def test_ranks_are_one_based_and_follow_the_score():
+    ranked = get_ranker("quality", "python").rank(TASK, candidates())
+    assert [c.rank for c in ranked] == [1, 2, 3, 4, 5]
+    assert all(a.score >= b.score for a, b in itertools.pairwise(ranked))
+
+
+def test_chain_breaks_ties_of_the_first_ranker_only():
+    chain = from_policy("c", {"kind": "chain", "rankers": ["franc", "quality"]}, "python")
+    ranked = [c.index for c in chain.rank(TASK, candidates())]
+    # franc's tiers stay: {0,3,4} before 2 before 1; quality reorders inside the first tier.
+    assert set(ranked[:3]) == {0, 3, 4} and ranked[3:] == [2, 1]
+    assert ranked.index(0) == 2
+    for candidate in chain.rank(TASK, candidates()):
+        assert candidate.score == pytest.approx(sum(candidate.score_parts.values()))
+
+
+def test_lexicographic_never_lets_a_tie_breaker_flip_the_first_order():
+    first = [{"a": 1.0}, {"a": 1.0}, {"a": 1.001}]
+    second = [{"b": 1000.0}, {"b": -5.0}, {"b": -1000.0}]
+    merged = [sum(row.values()) for row in lexicographic([first, second], ["x", "y"])]
+    assert merged[2] > merged[0] > merged[1]
+
+
+def test_fusion_rrf_sums_reciprocal_ranks_as_ranx_fuse_does():
+    fusion = from_policy("f", {"kind": "fusion", "method": "rrf", "k": 60,
+                               "rankers": ["original", "quality"]}, "python")
+    ranks = {name: {c.index: c.rank for c in get_ranker(name, "python").rank(TASK, candidates())}
+             for name in ("original", "quality")}
+    for candidate in fusion.rank(TASK, candidates()):
+        expected = sum(1 / (60 + ranks[name][candidate.index]) for name in ranks)
+        assert candidate.score == pytest.approx(expected)
+        assert set(candidate.score_parts) == {"original", "quality"}
+
+
+def test_unknown_ranker_names_what_exists():
+    with pytest.raises(InputError, match=r"no rankers policy 'nope'.*quality"):
+        get_ranker("nope", "python")
+
+
+def test_unknown_kind_and_unknown_weight_are_clear_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('kind = "magic"\n')
+    with pytest.raises(InputError, match="unknown kind 'magic'"):
+        get_ranker(bad, "python")
+    bad.write_text('kind = "weighted"\n[weights]\nbeauty = 1.0\n')
+    with pytest.raises(InputError, match=r"unknown feature weight.*beauty"):
+        get_ranker(bad, "python")
+
+
+def test_a_ranker_without_task_or_language_says_so():
+    ranker = get_ranker("quality")
+    with pytest.raises(InputError, match="needs a language"):
+        ranker.rank(None, candidates())
+
+
+def test_the_kind_table_is_immutable():
+    with pytest.raises(TypeError):
+        RANKER_KINDS["x"] = None  # type: ignore[index]
+
+
+def test_java_candidates_rank_with_java_rules_findings():
+    prompt = "class Solution {\n    public int add(int a, int b) {\n"
+    task = Task("J/0", prompt, "java", "add")
+    rule = Finding("java-rules", "string-equality", "== on strings", "medium", "high", 3)
+    cands = [Candidate("J/0", 0, prompt + "        return a - b;\n    }\n}\n", compiles=True,
+                       findings=[rule]),
+             Candidate("J/0", 1, prompt + "        return a + b;\n    }\n}\n", compiles=True,
+                       findings=[])]
+    assert [c.index for c in get_ranker("franc", "java").rank(task, cands)] == [1, 0]
+    assert [c.index for c in get_ranker("quality", "java").rank(task, cands)] == [1, 0]
