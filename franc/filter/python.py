@@ -272,7 +272,7 @@ def remove_trailing_code(code: str, context: FilterContext) -> str:
 # Prose around code (chat models without fences)
 # ---------------------------------------------------------------------------------------------
 
-_SENTENCE = re.compile(r"^[A-Za-z][\w'’,-]*(?:[ \t]+\S+){3,}$")
+_SENTENCE = re.compile(r"^[A-Za-z]\S*(?:[ \t]+\S+){3,}$")
 _STATEMENT_START = re.compile(
     r"(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|finally|raise"
     r"|assert|async|await|print|lambda|yield|del|global|nonlocal|pass|break|continue)\b")
@@ -339,8 +339,8 @@ def _place_declaration(shape: PromptShape, code: str, missing: list[str]) -> str
                 pad = " " * target.indent
                 added = "".join(f"{pad}{d}\n" for d in shape.decorators)
                 code = code[:target.line_start] + added + code[target.line_start:]
-    head = "".join(unit if unit.endswith("\n") else unit + "\n" for unit in missing)
-    return head + ("\n" if head else "") + code
+    head = "".join(unit if unit.endswith("\n") else unit + "\n" for unit in missing).rstrip()
+    return head + "\n\n\n" + code.lstrip("\n") if head else code
 
 
 def _body_variants(code: str) -> list[str]:
@@ -419,9 +419,10 @@ def _prompt_end(code: str, prompt: str) -> int:
     return len(prompt.rstrip()) if prompt.strip() and code.startswith(prompt.rstrip()) else 0
 
 
-def _closers(brackets: str) -> str:
-    # On a new line: the last line may end in a comment; inside brackets that is legal.
-    return "\n" + "".join(_CLOSER[b] for b in reversed(brackets)) if brackets else ""
+def _closers(code: str, brackets: str) -> str:
+    closing = "".join(_CLOSER[b] for b in reversed(brackets))
+    # After a comment the closers go on a new line (legal inside brackets).
+    return "\n" + closing if "#" in code[code.rfind("\n") + 1:] else closing
 
 
 @heuristic("close-unterminated",
@@ -433,12 +434,14 @@ def close_unterminated(code: str, context: FilterContext) -> str:
     variants = []
     if scanned.open_string:
         closed = code.rstrip("\n").removesuffix("\\") + scanned.open_string
-        variants.append(closed + _closers(scan(closed).open_brackets))
+        variants.append(closed + _closers(closed, scan(closed).open_brackets))
     else:
-        variants.append(code.rstrip() + _closers(scanned.open_brackets))
+        trimmed = code.rstrip()
+        variants.append(trimmed + _closers(trimmed, scanned.open_brackets))
         if scanned.last_element_end is not None:
             offset, brackets = scanned.last_element_end
-            variants.append(code[:offset].rstrip() + _closers(brackets))
+            trimmed = code[:offset].rstrip()
+            variants.append(trimmed + _closers(trimmed, brackets))
     for closed in variants:
         if compile_error(closed + "\n") is None:
             return closed + "\n"
