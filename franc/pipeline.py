@@ -145,9 +145,11 @@ class Pipeline:
                 report.stop_reason = STOP_GENERATION_ERROR
                 break
             pool.extend(a.candidate for a in round_.answers)
+            # Next: a clean answer ends the loop; else repair the best answer that still
+            # needs it; else ask again with the same prompt (sampling varies the answers).
             answers = self.ranker.rank(task, [a.candidate for a in round_.answers])
             target = next((c for c in answers if self.judge.is_clean(c)),
-                          answers[0] if answers else target)
+                          next((c for c in answers if self.repairer.needs_repair(c)), target))
         report.candidates = self.ranker.rank(task, pool)
         if report.clean:
             # The judge's verdict outranks the ranker's taste: a clean candidate goes first.
