@@ -124,14 +124,20 @@ class StaticFilter:
     ``fix`` only rewrites; ``run``/``run_many`` also apply the honesty rule (a
     target that keeps nothing the model wrote is ``empty body``, never compilable)
     and compile. One failing candidate never aborts a batch. Close it (or use it
-    as a context manager) to release a warm compiler.
+    as a context manager) to release the warm compiler it started; a ``compiler``
+    passed in (to share one between filters) belongs to the caller and stays open.
+    Candidates longer than :attr:`max_chars` are refused one by one, not filtered.
     """
 
-    def __init__(self, language: str, chain: str | Path | None = None):
+    max_chars: int = 1_000_000
+
+    def __init__(self, language: str, chain: str | Path | None = None, *,
+                 compiler: Compiler | None = None):
         self.language = check_language(language)
         self.chain = load_chain(language, chain)
         self.support = language_support(language)
-        self._compiler: Compiler | None = None
+        self._compiler: Compiler | None = compiler
+        self._owns_compiler = compiler is None
 
     def fix(self, task: Task, raw: str) -> tuple[str, list[str]]:
         """The repaired code and the ids of the heuristics that changed it (no compile check)."""
@@ -146,6 +152,11 @@ class StaticFilter:
         to_compile: list[int] = []
         for task, index, raw in items:
             candidate = Candidate(task_id=task.task_id, index=index, code=raw)
+            if len(raw) > self.max_chars:
+                candidate.errors = [f"candidate too large ({len(raw)} characters; "
+                                    f"the limit is {self.max_chars})"]
+                candidates.append(candidate)
+                continue
             try:
                 candidate.code, candidate.heuristics = self.fix(task, raw)
                 if self.support.has_generated_body(candidate.code, task):
@@ -173,9 +184,9 @@ class StaticFilter:
         return self._compiler
 
     def close(self) -> None:
-        if self._compiler is not None:
+        if self._compiler is not None and self._owns_compiler:
             self._compiler.close()
-            self._compiler = None
+        self._compiler = None
 
     def __enter__(self) -> StaticFilter:
         return self

@@ -1,0 +1,218 @@
+"""Static filter on real model output: compilability raw vs after our filter vs FRANC's.
+
+Runs the shipped chains over every file in ../shared/reference/suggestions (47 files,
+Python and Java), prints a table and appends it to BENCHMARKS.md. Columns:
+- raw: the raw text compiles as is (Python ``compile()``, Java javac);
+- ours: after our filter, with the honesty rule (a target that keeps nothing the model
+  wrote is ``empty body``, never compilable);
+- ours w/o honesty: the same code also counting those empty bodies when they compile
+  (what a filter without the rule would report; FRANC's figure counts them);
+- FRANC: its after-filter figure (``compilable_after_franc_filter_rechecked`` where given);
+- filter / compile ms: our seconds per snippet, in milliseconds (heuristics + honesty
+  check; the compile check), FRANC's static-filter seconds per snippet for comparison.
+The filtered candidates are written to out/filtered/<file>.jsonl (the ``franc filter``
+output format) for the execution, analysis and ranking benchmarks to reuse.
+
+    python benchmarks/static_filter.py [--only SUBSTRING] [--limit N] [--no-append]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report import REFERENCE, ROOT, append_section, table
+
+from franc.datasets import load_suggestions, load_tasks
+from franc.filter import EMPTY_BODY, StaticFilter
+from franc.filter.base import Compiler, CompileResult
+from franc.filter.cli import output_row
+from franc.filter.python import PythonCompiler
+from franc.jsonl import write_jsonl
+from franc.models import Task
+
+OUT_DIR = ROOT / "out" / "filtered"
+PROMPT_FILES = {
+    "HumanEval_python": ("HumanEval_python.jsonl", "python"),
+    "HumanEval_java": ("HumanEval_java.jsonl", "java"),
+    "SOEvalPython": ("SOEvalPython.jsonl", "python"),
+    "SOEvalJava": ("SOEvalJava.jsonl", "java"),
+    "SecurityEval_python": ("SecurityEval_python.jsonl", "python"),
+}
+
+
+class TimedCompiler:
+    """A compiler that adds up the seconds its ``check`` calls take on ``clock``."""
+
+    def __init__(self, compiler: Compiler, clock: Callable[[], float]):
+        self.compiler = compiler
+        self.clock = clock
+        self.seconds = 0.0
+
+    def check(self, units: Sequence[str]) -> list[CompileResult]:
+        started = self.clock()
+        try:
+            return self.compiler.check(units)
+        finally:
+            self.seconds += self.clock() - started
+
+    def close(self) -> None:
+        self.compiler.close()
+
+
+@dataclass
+class Row:
+    file: str
+    language: str
+    snippets: int
+    raw: float
+    ours: float
+    ours_without_honesty: float
+    franc: float
+    filter_ms: float
+    compile_ms: float
+    franc_filter_ms: float
+
+
+def franc_figures() -> dict[str, dict[str, str]]:
+    with (REFERENCE / "franc_figures.csv").open(encoding="utf-8") as handle:
+        return {row["file"]: row for row in csv.DictReader(handle)}
+
+
+def franc_after(row: dict[str, str]) -> float:
+    return float(row["compilable_after_franc_filter_rechecked"]
+                 or row["compilable_after_franc_filter"])
+
+
+def items_of(path: Path, limit: int | None) -> tuple[str, list[tuple[Task, int, str]]]:
+    prefix = next(p for p in PROMPT_FILES if path.name.startswith(p + "_"))
+    prompt_file, language = PROMPT_FILES[prefix]
+    tasks = load_tasks(REFERENCE / "benchmarks" / prompt_file, language=language)
+    by_id = {task.task_id: task for task in tasks}
+    suggestions = load_suggestions(path, tasks=tasks)
+    task_ids = [t for t in suggestions if t in by_id][:limit]
+    return language, [(by_id[t], i, raw) for t in task_ids
+                      for i, raw in enumerate(suggestions[t])]
+
+
+def measure(path: Path, compilers: dict[str, TimedCompiler], limit: int | None,
+            figures: dict[str, dict[str, str]]) -> Row:
+    name = path.name.removesuffix(".jsonl.gz")
+    language, items = items_of(path, limit)
+    compiler = compilers[language]
+    raw_results = compiler.check([raw for _, _, raw in items])
+    compiler.seconds = 0.0
+    with StaticFilter(language, compiler=compiler) as static_filter:
+        started = time.process_time(), time.perf_counter()
+        candidates = static_filter.run_many(items)
+        cpu, wall = time.process_time() - started[0], time.perf_counter() - started[1]
+    compile_seconds = compiler.seconds
+    # The machine is shared: the in-process filter is timed in CPU seconds of this process,
+    # so is Python's compile(); javac runs in other processes (JVMs) and is timed by the wall.
+    filter_seconds = cpu - (compile_seconds if language == "python" else 0.0)
+    empty = [c for c in candidates if c.errors == [EMPTY_BODY]]
+    empty_compiling = sum(r.ok for r in compiler.check([c.code for c in empty]))
+    write_jsonl(OUT_DIR / f"{name}.jsonl", (output_row(c) for c in candidates))
+    n = len(items)
+    figure = figures.get(name, {})
+    return Row(
+        file=name, language=language, snippets=n,
+        raw=sum(r.ok for r in raw_results) / n,
+        ours=sum(c.compiles for c in candidates) / n,
+        ours_without_honesty=(sum(c.compiles for c in candidates) + empty_compiling) / n,
+        franc=franc_after(figure) if figure else float("nan"),
+        filter_ms=filter_seconds / n * 1000, compile_ms=compile_seconds / n * 1000,
+        franc_filter_ms=float(figure.get("franc_seconds_per_snippet_static_filter") or "nan")
+        * 1000)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="", help="only files whose name contains this")
+    parser.add_argument("--limit", type=int, help="only the first N prompts of each file")
+    parser.add_argument("--no-append", action="store_true", help="do not touch BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    if not REFERENCE.is_dir():
+        print(f"reference data not found at {REFERENCE}")
+        return 1
+    paths = sorted(p for p in (REFERENCE / "suggestions").glob("*.jsonl.gz")
+                   if args.only.lower() in p.name.lower())
+    figures = franc_figures()
+    compilers = {"python": TimedCompiler(PythonCompiler(), time.process_time)}
+    if any(items_language(p) == "java" for p in paths):
+        from franc.filter.java import JavaCompiler
+
+        compilers["java"] = TimedCompiler(JavaCompiler(), time.perf_counter)
+    rows: list[Row] = []
+    try:
+        for path in paths:
+            row = measure(path, compilers, args.limit, figures)
+            rows.append(row)
+            verdict = "beats" if row.ours > row.franc else "BELOW"
+            print(f"{row.file:46s} raw {row.raw:.3f}  ours {row.ours:.3f}  "
+                  f"(w/o honesty {row.ours_without_honesty:.3f})  FRANC {row.franc:.3f} "
+                  f"{verdict}  filter {row.filter_ms:.2f} ms  compile {row.compile_ms:.2f} ms",
+                  flush=True)
+    finally:
+        for compiler in compilers.values():
+            compiler.close()
+    header = ["file", "snippets", "raw", "ours", "ours w/o honesty", "FRANC", "ours > FRANC",
+              "filter ms", "compile ms", "FRANC filter ms"]
+    body = [[r.file, r.snippets, r.raw, r.ours, r.ours_without_honesty, r.franc,
+             "yes" if r.ours > r.franc else "no", f"{r.filter_ms:.2f}", f"{r.compile_ms:.2f}",
+             f"{r.franc_filter_ms:.2f}"] for r in rows]
+    summary = summarize(rows)
+    text = (table(header, body) + "\n\n" + summary + "\n\nCompilable shares; ms per snippet. "
+            "`ours w/o honesty` also counts candidates whose target kept no generated statement "
+            "(`empty body`) when their code compiles, as FRANC's figure does. Filter ms: CPU time "
+            "of the filtering process (heuristics + honesty check); compile ms: CPU time of "
+            "`compile()` for Python, wall time of the warm javac (2 JVMs) for Java. Filtered "
+            "output: "
+            "out/filtered/<file>.jsonl.")
+    if args.no_append:
+        print(text)
+    else:
+        scope = f" (only *{args.only}*)" if args.only else ""
+        limit = f", first {args.limit} prompts per file" if args.limit else ""
+        append_section(f"Static filter: compilability vs FRANC{scope}{limit}", text)
+    return 0
+
+
+def items_language(path: Path) -> str:
+    prefix = next(p for p in PROMPT_FILES if path.name.startswith(p + "_"))
+    return PROMPT_FILES[prefix][1]
+
+
+def summarize(rows: Sequence[Row]) -> str:
+    lines = []
+    for language in ("python", "java"):
+        chosen = [r for r in rows if r.language == language]
+        if not chosen:
+            continue
+        snippets = sum(r.snippets for r in chosen)
+        wins = sum(r.ours > r.franc for r in chosen)
+        wins_plain = sum(r.ours_without_honesty > r.franc for r in chosen)
+        filter_ms = sum(r.filter_ms * r.snippets for r in chosen) / snippets
+        compile_ms = sum(r.compile_ms * r.snippets for r in chosen) / snippets
+        lines.append(
+            f"- {language}: {len(chosen)} files, {snippets} snippets; ours > FRANC on {wins} "
+            f"files with the honesty rule, on {wins_plain} without it; mean raw "
+            f"{_mean(chosen, 'raw'):.3f}, ours {_mean(chosen, 'ours'):.3f}, FRANC "
+            f"{_mean(chosen, 'franc'):.3f}; {filter_ms:.2f} ms filter + {compile_ms:.2f} ms "
+            "compile per snippet.")
+    return "\n".join(lines)
+
+
+def _mean(rows: Sequence[Row], field: str) -> float:
+    return sum(getattr(r, field) for r in rows) / len(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
