@@ -78,7 +78,7 @@ class DocumentChecker:
 
     def check(self, uri: str, language: Language, text: str) -> list[types.Diagnostic]:
         static_filter, analyzers = self._stages(language)
-        result = static_filter.compile_check([text])[0]
+        result = static_filter.compiler.check([text])[0]
         if not result.ok:
             return [compile_diagnostic(error) for error in result.errors]
         candidate = Candidate(task_id=uri, index=0, code=text, compiles=True)
@@ -90,7 +90,7 @@ class DocumentChecker:
     def fix(self, uri: str, language: Language, text: str) -> tuple[str, list[str]] | None:
         """The static filter's fix, offered only when it makes broken code compile."""
         static_filter, _ = self._stages(language)
-        if static_filter.compile_check([text])[0].ok:
+        if static_filter.compiler.check([text])[0].ok:
             return None
         task = Task(task_id=uri, prompt="", language=language)
         fixed = static_filter.run(task, text)
