@@ -78,11 +78,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 @functools.cache
-def warm_analyzers(language: str, names: tuple[str, ...], timeout: float) -> Analyzers:
+def warm_analyzers(language: str, names: tuple[str, ...] | None, timeout: float) -> Analyzers:
     """One set of analyzers per worker process, kept warm across the chunks it receives."""
     return Analyzers(language, names, timeout=timeout)
 
 
-def analyze_chunk(language: str, names: tuple[str, ...], timeout: float,
+def analyze_chunk(language: str, names: tuple[str, ...] | None, timeout: float,
                   tasks: Mapping[str, Task], chunk: Sequence[Candidate]) -> list[Candidate]:
     return warm_analyzers(language, names, timeout).run(chunk, tasks)
