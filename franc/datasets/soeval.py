@@ -12,9 +12,9 @@ network (only its own loopback), so a test that needs the network fails here.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -197,7 +197,8 @@ def _analyzer_catches(tasks: Sequence[Task], language: str) -> dict[str, str | N
     for task, findings in zip(tasks, found, strict=True):
         cwes = sorted({f.cwe for f in findings if f.cwe is not None})
         hit = any(c in task.cwe for c in cwes)
-        verdicts[task.task_id] = None if hit else f"no finding with CWE {list(task.cwe)} (got {cwes})"
+        verdicts[task.task_id] = (None if hit else
+                                  f"no finding with CWE {list(task.cwe)} (got {cwes})")
     return verdicts
 
 
@@ -221,7 +222,7 @@ def validate(path: str | Path, *, workers: int | None = None, sample: int | None
     tasks = tasks[:sample] if sample else tasks
     report = ValidationReport(str(path), language, len(tasks),
                               sum(1 for t in tasks if t.cwe), problems)
-    for task in tasks:
+    for task in tasks if language == "python" else ():
         error = _stub_compiles(task)
         report.tally("stub compiles", error is None)
         if error:
@@ -244,11 +245,12 @@ def validate(path: str | Path, *, workers: int | None = None, sample: int | None
         for done, (run, result) in enumerate(pool.map(execute, runs), 1):
             ok = result.passed == run.must_pass
             report.tally(run.check.split(":")[0], ok)
-            if run.check.startswith("mutant") and language == "java" and run.check.endswith("throw"):
+            if language == "java" and run.check == "mutant: throw":
                 compiled = "does not compile" not in result.reason
                 report.tally("stub compiles", compiled)
                 if not compiled:
-                    report.problems.append(Problem(run.task.task_id, "stub compiles", result.reason))
+                    report.problems.append(Problem(run.task.task_id, "stub compiles",
+                                                   result.reason))
             if not ok:
                 expected = "pass" if run.must_pass else "fail"
                 report.problems.append(Problem(run.task.task_id, run.check,
@@ -265,7 +267,46 @@ def validate(path: str | Path, *, workers: int | None = None, sample: int | None
     return report
 
 
-def summary_rows(report: ValidationReport) -> list[tuple[str, str]]:
-    """(check, "passed/total") rows for printing."""
-    counts = Counter({k: v[1] for k, v in report.counts.items()})
-    return [(check, f"{report.counts[check][0]}/{total}") for check, total in counts.items()]
+def register(commands: Any) -> None:
+    """``franc datasets validate PATH`` (hooked in by ``franc.datasets.cli``)."""
+    parser = commands.add_parser(
+        "validate", help="run an SOEval file's checks in the sandbox",
+        description="Check an executable SOEval file: canonical solutions pass their tests, "
+                    "stub bodies fail them, insecure solutions pass the test and fail the "
+                    "security test (or draw an analyzer finding with the task's CWE), ids are "
+                    "unique, fields are in order, prompts compile with a stub body.")
+    parser.add_argument("path", metavar="PATH",
+                        help="an SOEval JSONL file or a shipped dataset id (SOEval/python)")
+    parser.add_argument("--workers", type=int, help="parallel sandbox runs (default: 2-4)")
+    parser.add_argument("--sample", type=int, help="check only the first N tasks")
+    parser.set_defaults(func=validate_command)
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from franc.datasets.shipped import find_dataset
+
+    shipped = find_dataset(args.path)
+    path = shipped.path if shipped is not None and not Path(args.path).exists() else Path(args.path)
+    if not path.is_file():
+        raise InputError("no such file or shipped dataset", source=str(args.path))
+    console = Console()
+    with Progress(console=console, transient=True) as bar:
+        job = bar.add_task(f"validating {path.name}", total=None)
+        report = validate(path, workers=args.workers, sample=args.sample,
+                          progress=lambda done, total: bar.update(job, completed=done, total=total))
+    table = Table(title=f"{args.path}: {report.tasks} {report.language} tasks, "
+                        f"{report.cwe_tasks} with a CWE")
+    table.add_column("check")
+    table.add_column("ok", justify="right")
+    for check, (passed, total) in report.counts.items():
+        table.add_row(check, f"{passed}/{total}")
+    console.print(table)
+    for problem in report.problems:
+        console.print(f"[red]{problem.task_id}[/] {problem.check}: {problem.detail}",
+                      highlight=False, markup=True)
+    console.print("[green]valid[/]" if report.ok else f"[red]{len(report.problems)} problem(s)[/]")
+    return 0 if report.ok else 1
