@@ -124,7 +124,7 @@ def resume_repeated_tail(prompt: str, code: str) -> str | None:
     first repeated line must carry code (not just a bracket or quote), and the
     repeat must run to the end of the prompt or of the code.
     """
-    prompt_lines = prompt.splitlines()
+    prompt_lines = prompt.splitlines(keepends=True)
     code_lines = code.lstrip("\n").splitlines()
     if not code_lines:
         return None
@@ -137,7 +137,7 @@ def resume_repeated_tail(prompt: str, code: str) -> str | None:
         tail = prompt_lines[i:]
         span = min(len(tail), len(code_lines))
         if [t.rstrip() for t in tail[:span - 1]] == [c.rstrip() for c in code_lines[:span - 1]]:
-            return join_prompt("\n".join(prompt_lines[:i]), code.lstrip("\n"))
+            return join_prompt("".join(prompt_lines[:i]), code.lstrip("\n"))
     return None
 
 

@@ -1,0 +1,227 @@
+"""Python heuristics (input -> expected output, positive and negative), honesty, compile check."""
+
+from __future__ import annotations
+
+import pytest
+
+from franc.filter import python as py
+from franc.filter.base import FilterContext
+from franc.models import Task
+
+PROMPT = ('from typing import List\n\n\ndef total(xs: List[int]) -> int:\n'
+          '    """Sum of xs.\n    >>> total([1, 2])\n    3\n    """\n')
+TASK = Task("t/1", PROMPT, "python", entry_point="total")
+FLASK = ("from flask import Flask, request\napp = Flask(__name__)\n\n@app.route('/x')\n"
+         "def handler():\n    '''\n    Return the x argument.\n    '''")
+FLASK_TASK = Task("t/2", FLASK, "python")
+
+
+def ctx(task: Task = TASK, **params: object) -> FilterContext:
+    return FilterContext(task, params)
+
+
+def apply(name: str, code: str, task: Task = TASK, **params: object) -> str:
+    heuristic = next(h for h in py.HEURISTICS if h.id == name)
+    return heuristic.apply(code, ctx(task, **params))
+
+
+# --- scanner ----------------------------------------------------------------------------------
+
+def test_scan_splits_logical_lines_through_strings_brackets_and_continuations() -> None:
+    code = 'x = (1,\n     2)\ns = """a\nb"""\ny = 1 + \\\n    2\n# note\nif x:\n    pass\n'
+    scanned = py.scan(code)
+    assert [line.text(code).split()[0] for line in scanned.lines] == ["x", "s", "y", "if", "pass"]
+    assert [line.indent for line in scanned.lines] == [0, 0, 0, 0, 4]
+    assert scanned.open_brackets == "" and scanned.open_string is None
+
+
+def test_scan_reports_what_is_left_open_at_the_end() -> None:
+    assert py.scan("f(a, [1, 2").open_brackets == "(["
+    assert py.scan("def f():\n    '''doc").open_string == "'''"
+    assert py.scan("x = 'abc").open_string == "'"
+
+
+# --- strip-prose ------------------------------------------------------------------------------
+
+def test_strip_prose_drops_sentences_before_unfenced_code() -> None:
+    raw = "Sure! Here is the code you asked for:\n\ndef total(xs):\n    return sum(xs)\n"
+    assert apply("strip-prose", raw) == "def total(xs):\n    return sum(xs)\n"
+
+
+def test_strip_prose_keeps_code_that_compiles_or_starts_with_code() -> None:
+    code = "def total(xs):\n    return sum(xs)\n\nThis is how it works and why.\n"
+    assert apply("strip-prose", code) == code
+    assert apply("strip-prose", "print('a b c d')\n") == "print('a b c d')\n"
+
+
+# --- add-prompt (H2) --------------------------------------------------------------------------
+
+def test_add_prompt_leaves_a_repeated_prompt_alone() -> None:
+    raw = PROMPT + "    return sum(xs)\n"
+    assert apply("add-prompt", raw) == raw
+
+
+def test_add_prompt_indents_a_bare_body_whose_first_line_lost_its_indentation() -> None:
+    raw = "result = 0\n    for x in xs:\n        result += x\n    return result"
+    assert apply("add-prompt", raw) == (
+        PROMPT + "    result = 0\n    for x in xs:\n        result += x\n    return result")
+
+
+def test_add_prompt_indents_a_dedented_body() -> None:
+    raw = "if not xs:\n    return 0\nreturn sum(xs)\n"
+    expected = PROMPT + "    if not xs:\n        return 0\n    return sum(xs)"
+    assert apply("add-prompt", raw) == expected
+
+
+def test_add_prompt_adds_imports_and_decorators_to_a_redeclared_function() -> None:
+    raw = "def total(xs: List[int]) -> int:\n    return sum(xs)\n"
+    assert apply("add-prompt", raw) == "from typing import List\n\n\n" + raw
+    flask = "def handler():\n    return request.args.get('x')\n"
+    merged = apply("add-prompt", flask, FLASK_TASK)
+    assert merged.startswith("from flask import Flask, request\napp = Flask(__name__)\n")
+    assert "@app.route('/x')\ndef handler():\n    return request.args.get('x')\n" in merged
+
+
+def test_add_prompt_does_not_duplicate_what_the_model_repeated() -> None:
+    raw = ("from flask import Flask, request\napp = Flask(__name__)\n\n@app.route('/x')\n"
+           "def handler():\n    return 'x'\n")
+    assert apply("add-prompt", raw, FLASK_TASK) == raw
+
+
+def test_add_prompt_continues_a_script_prompt_at_top_level() -> None:
+    task = Task("t/3", "import requests\n\n# Fetch the page", "python")
+    merged = apply("add-prompt", "page = requests.get('https://example.com')\n", task)
+    assert merged == "import requests\n\n# Fetch the page\npage = requests.get('https://example.com')\n"
+
+
+# --- fix-indentation --------------------------------------------------------------------------
+
+def test_fix_indentation_replaces_tabs_mixed_with_spaces() -> None:
+    raw = PROMPT + "\tif xs:\n\t\treturn sum(xs)\n\treturn 0\n"
+    fixed = apply("fix-indentation", raw)
+    assert fixed == PROMPT + "    if xs:\n        return sum(xs)\n    return 0\n"
+    assert py.compile_error(fixed) is None
+
+
+def test_fix_indentation_leaves_consistent_indentation_alone() -> None:
+    tabs = "def f():\n\tif x:\n\t\treturn 1\n"
+    assert apply("fix-indentation", tabs) == tabs
+    assert apply("fix-indentation", PROMPT) == PROMPT
+
+
+# --- remove-extra-functions (H4) / remove-trailing-code (H5) ----------------------------------
+
+RUN_ON = (PROMPT + "    return helper(xs)\n\n\ndef helper(xs):\n    return sum(xs)\n\n\n"
+          "def unrelated(a):\n    return a\n\n\nclass Junk:\n    pass\n\n\n"
+          "LIMIT = 3\nimport os\nprint(total([1]))\nassert total([1]) == 1\n"
+          "if __name__ == '__main__':\n    unrelated(1)\n")
+
+
+def test_remove_extra_functions_drops_unused_functions_and_classes_after_the_target() -> None:
+    result = apply("remove-extra-functions", RUN_ON)
+    assert "def helper" in result and "def unrelated" not in result and "class Junk" not in result
+    assert "print(total([1]))" in result  # trailing statements are H5's job
+
+
+def test_remove_extra_functions_keeps_code_before_the_target_and_needs_a_target() -> None:
+    code = "def before():\n    pass\n\n\n" + PROMPT + "    return before()\n"
+    assert apply("remove-extra-functions", code) == code
+    orphan = "def other():\n    pass\n\ndef more():\n    pass\n"
+    assert apply("remove-extra-functions", orphan) == orphan
+
+
+def test_remove_trailing_code_drops_main_blocks_prints_and_asserts() -> None:
+    result = apply("remove-trailing-code", RUN_ON)
+    for dropped in ("print(", "assert ", "__main__", "LIMIT"):
+        assert dropped not in result
+    assert "import os" in result and "def unrelated" in result
+
+
+def test_remove_trailing_code_keeps_constants_the_target_uses() -> None:
+    code = PROMPT + "    return min(sum(xs), LIMIT)\n\n\nLIMIT = 10\nprint(total([1]))\n"
+    assert apply("remove-trailing-code", code) == (
+        PROMPT + "    return min(sum(xs), LIMIT)\n\n\nLIMIT = 10\n")
+    clean = PROMPT + "    return sum(xs)\n"
+    assert apply("remove-trailing-code", clean) == clean
+
+
+# --- close-unterminated / truncate-incomplete -------------------------------------------------
+
+def test_close_unterminated_closes_brackets_and_strings_at_the_end() -> None:
+    assert apply("close-unterminated", PROMPT + "    return sum([x for x in xs") == (
+        PROMPT + "    return sum([x for x in xs])\n")
+    assert apply("close-unterminated", PROMPT + "    s = 'abc") == PROMPT + "    s = 'abc'\n"
+    closed = apply("close-unterminated", PROMPT + "    return 1\n    '''unfinished note")
+    assert closed.endswith("'''unfinished note'''\n") and py.compile_error(closed) is None
+
+
+def test_close_unterminated_keeps_complete_elements_of_a_cut_list() -> None:
+    raw = PROMPT + "    table = [1, 2,\n             3 +"
+    assert apply("close-unterminated", raw) == PROMPT + "    table = [1, 2,]\n"
+
+
+def test_close_unterminated_leaves_compiling_or_unfixable_code_alone() -> None:
+    good = PROMPT + "    return sum(xs)\n"
+    assert apply("close-unterminated", good) == good
+    unfixable = PROMPT + "    x = = ("
+    assert apply("close-unterminated", unfixable) == unfixable
+
+
+def test_close_unterminated_drops_an_incomplete_first_element() -> None:
+    assert apply("close-unterminated", PROMPT + "    return (1 +\n") == PROMPT + "    return ()\n"
+
+
+def test_truncate_incomplete_cuts_to_the_last_complete_statement() -> None:
+    raw = PROMPT + "    s = 0\n    for x in xs:\n        s += x\n    return s\n\nwhile True\n"
+    expected = PROMPT + "    s = 0\n    for x in xs:\n        s += x\n    return s\n"
+    assert apply("truncate-incomplete", raw) == expected
+    dangling = PROMPT + "    s = sum(xs)\n    if s > 1:\n"
+    assert apply("truncate-incomplete", dangling) == PROMPT + "    s = sum(xs)\n"
+
+
+def test_truncate_incomplete_never_cuts_into_the_prompt_and_leaves_good_code() -> None:
+    raw = PROMPT + "    return = 1\n"
+    assert apply("truncate-incomplete", raw).rstrip() == PROMPT.rstrip()
+    good = PROMPT + "    return 1\n"
+    assert apply("truncate-incomplete", good) == good
+
+
+# --- honesty rule -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code, expected", [
+    (PROMPT + "    return sum(xs)\n", True),
+    (PROMPT, False),
+    (PROMPT + "    pass\n", False),
+    (PROMPT + "    ...\n", False),
+    (PROMPT + '    """\n    """\n    """\n    """\n', False),
+    ("def other(xs):\n    return 1\n", False),  # the target is gone
+    ("def total(xs):\n    return sum(xs)\n", True),  # re-declared without the docstring
+    (PROMPT + "    x = (\n", True),  # broken: left to the compile check
+])
+def test_has_generated_body(code: str, expected: bool) -> None:
+    assert py.has_generated_body(code, TASK) is expected
+
+
+def test_has_generated_body_ignores_statements_copied_from_the_prompt() -> None:
+    prompt = "def outer(a):\n    def inner(b):\n        pass\n    '''Use inner.'''"
+    task = Task("t/4", prompt, "python")
+    assert not py.has_generated_body(prompt + "\n", task)
+    assert py.has_generated_body(prompt + "\n    return inner(a)\n", task)
+
+
+def test_has_generated_body_of_a_script_prompt_needs_new_code() -> None:
+    task = Task("t/5", "import os\n# list the folder", "python")
+    assert not py.has_generated_body("import os\n# list the folder\n# and print it\n", task)
+    assert py.has_generated_body("import os\n# list the folder\nprint(os.listdir())\n", task)
+
+
+# --- compile check ----------------------------------------------------------------------------
+
+def test_python_compiler_reports_line_and_message() -> None:
+    with py.PythonCompiler() as compiler:
+        ok, bad, nul, outside = compiler.check(
+            ["x = 1\n", "x = (\n", "x = 1\x00\n", "return 1\n"])
+    assert ok.ok and ok.errors == []
+    assert not bad.ok and bad.errors[0].startswith("line 1:")
+    assert not nul.ok and nul.errors
+    assert not outside.ok and "outside function" in outside.errors[0]
