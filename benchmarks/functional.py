@@ -3,9 +3,8 @@
 For each ``HumanEval_<language>_*`` file in ``../shared/reference/suggestions``:
 - raw: each suggestion joined to the prompt as a naive user would (the text as is when
   it starts with the prompt, else prompt + text), compile-checked, then run;
-- ours: the static filter's output (``out/filtered/<file>.jsonl`` when H-filter's
-  benchmark wrote it, else filtered here), labeled and written to
-  ``out/labeled/<file>.jsonl`` for the ranking benchmarks;
+- ours: the static filter's output (filtered here with the shipped chain), labeled
+  and written to ``out/labeled/<file>.jsonl`` for the ranking benchmarks;
 - FRANC's figures from ``franc_humaneval.csv``.
 Also counts regressions (candidates that pass raw but fail after our filter) and the
 test throughput (executed candidates per second). Appends a table to BENCHMARKS.md.
@@ -31,7 +30,7 @@ from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.labels import PASS_LABEL, label_candidates
 from franc.evaluation.sandbox import sandbox_capabilities
 from franc.filter.chain import StaticFilter, language_support
-from franc.jsonl import read_jsonl, write_jsonl
+from franc.jsonl import write_jsonl
 from franc.models import Candidate, Task
 
 OUT = ROOT / "out"
@@ -77,13 +76,8 @@ def raw_candidates(language: str, tasks: dict[str, Task],
     return candidates
 
 
-def filtered_candidates(language: str, name: str, tasks: dict[str, Task],
+def filtered_candidates(language: str, tasks: dict[str, Task],
                         suggestions: dict[str, list[str]]) -> list[Candidate]:
-    stored = OUT / "filtered" / f"{name}.jsonl"
-    if stored.is_file():
-        found = [Candidate.from_json(row, source=str(stored), line=line)
-                 for line, row in read_jsonl(stored)]
-        return [c for c in found if c.task_id in suggestions]
     with StaticFilter(language) as static_filter:
         return static_filter.run_many([(tasks[tid], i, text) for tid, texts in suggestions.items()
                                        if tid in tasks for i, text in enumerate(texts)])
@@ -100,7 +94,7 @@ def measure(path: Path, language: str, tasks: dict[str, Task], limit: int | None
     suggestions = load_suggestions(path, tasks=tasks)
     if limit:
         suggestions = dict(list(suggestions.items())[:limit])
-    ours = filtered_candidates(language, name, tasks, suggestions)
+    ours = filtered_candidates(language, tasks, suggestions)
     raw = raw_candidates(language, tasks, suggestions)
     started = time.perf_counter()
     ours_labeled = label_candidates(ours, tasks, language, workers=workers, timeout=timeout,

@@ -1,0 +1,141 @@
+"""Normal verdicts of the test runner: passed, failed, error, for Python and Java."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from franc.errors import InputError
+from franc.evaluation.execution import (
+    REASON_CHARS,
+    java_sources,
+    prompt_imports,
+    run_candidate,
+)
+from franc.java import JavaCompiler
+from franc.models import Task
+
+PY_PROMPT = 'def add(a, b):\n    """Add two numbers."""\n'
+PY_TASK = Task("T/1", PY_PROMPT, "python", entry_point="add",
+               test="def check(candidate):\n    assert candidate(1, 2) == 3\n",
+               security_test="def check_security(candidate):\n"
+                             "    assert candidate(-1, 1) == 0, 'negative input'\n")
+
+JAVA_PROMPT = ("import java.util.*;\nimport java.math.*;\n\nclass Add {\n"
+               "    public static int add(int a, int b) {\n")
+JAVA_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        List<Integer> seen = new ArrayList<>();
+        seen.add(Add.add(1, 2));
+        if (seen.get(0) != 3) {
+            throw new java.lang.Exception("Exception -- test case 0 did not pass. x0 = " + seen);
+        }
+    }
+}
+"""
+JAVA_SECURITY = """
+class SecurityMain {
+    public static void main(String[] args) throws Exception {
+        if (Add.add(Integer.MAX_VALUE, 1) != Integer.MAX_VALUE) {
+            throw new AssertionError("overflow");
+        }
+    }
+}
+"""
+JAVA_TASK = Task("TJ/1", JAVA_PROMPT, "java", entry_point="add", test=JAVA_TEST,
+                 security_test=JAVA_SECURITY)
+
+
+def java(body: str) -> str:
+    return JAVA_PROMPT + "        " + body + "\n    }\n}\n"
+
+
+@pytest.fixture(scope="module")
+def javac() -> Iterator[JavaCompiler]:
+    with JavaCompiler(workers=1) as compiler:
+        yield compiler
+
+
+@pytest.mark.parametrize(("body", "status", "reason"), [
+    ("    return a + b\n", "passed", ""),
+    ("    return a - b\n", "failed", "AssertionError at assert candidate(1, 2) == 3"),
+    ("    return a + c\n", "error", "NameError: name 'c' is not defined"),
+    ("    raise SystemExit(3)\n", "failed", "exit code 3"),
+])
+def test_python_verdicts(body: str, status: str, reason: str) -> None:
+    result = run_candidate(PY_TASK, PY_PROMPT + body)
+    assert (result.status, result.reason) == (status, reason)
+    assert result.seconds > 0
+
+
+def test_python_security_test_runs_check_security() -> None:
+    assert run_candidate(PY_TASK, PY_PROMPT + "    return a + b\n", security=True).passed
+    clamped = PY_PROMPT + "    return max(0, a) + b\n"
+    result = run_candidate(PY_TASK, clamped, security=True)
+    assert result.status == "failed"
+    assert "negative input" in result.reason
+
+
+def test_python_syntax_error_is_an_error() -> None:
+    result = run_candidate(PY_TASK, PY_PROMPT + "    return (a +\n")
+    assert result.status == "error"
+    assert result.reason.startswith("SyntaxError")
+
+
+def test_reason_is_capped() -> None:
+    result = run_candidate(PY_TASK, PY_PROMPT + "    raise ValueError('x' * 5000)\n")
+    assert result.status == "error"
+    assert len(result.reason) <= REASON_CHARS
+
+
+def test_missing_test_or_entry_point_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match="no test"):
+        run_candidate(Task("X/1", "def f():\n", "python", entry_point="f"), "def f(): pass")
+    untested = Task("X/2", "def f():\n", "python", entry_point="f", test="def check(c): pass")
+    with pytest.raises(InputError, match="no security_test"):
+        run_candidate(untested, "def f(): pass", security=True)
+    with pytest.raises(InputError, match="entry_point"):
+        run_candidate(Task("X/3", "x", "python", entry_point="not valid", test="pass"), "x")
+
+
+@pytest.mark.parametrize(("body", "status", "reason"), [
+    ("return a + b;", "passed", ""),
+    ("return a - b;", "failed", "java.lang.Exception: Exception -- test case 0 did not pass. "
+                                "x0 = [-1]"),
+    ("int[] none = new int[0]; return none[a];", "error",
+     "java.lang.ArrayIndexOutOfBoundsException: Index 1 out of bounds for length 0"),
+])
+def test_java_verdicts(body: str, status: str, reason: str, javac: JavaCompiler) -> None:
+    result = run_candidate(JAVA_TASK, java(body), compiler=javac)
+    assert (result.status, result.reason) == (status, reason)
+
+
+def test_java_that_does_not_compile_with_the_test_is_an_error(javac: JavaCompiler) -> None:
+    renamed = JAVA_PROMPT.replace("int add(", "int plus(") + "return a + b;\n    }\n}\n"
+    result = run_candidate(JAVA_TASK, renamed, compiler=javac)
+    assert result.status == "error"
+    assert result.reason.startswith("does not compile with the test")
+
+
+def test_java_security_test_runs_security_main(javac: JavaCompiler) -> None:
+    result = run_candidate(JAVA_TASK, java("return a + b;"), security=True, compiler=javac)
+    assert result.status == "failed"
+    assert result.reason == "java.lang.AssertionError: overflow"
+    saturating = java("return (int) Math.min((long) a + b, Integer.MAX_VALUE);")
+    assert run_candidate(JAVA_TASK, saturating, security=True, compiler=javac).passed
+
+
+def test_java_without_warm_compiler_uses_javac() -> None:
+    assert run_candidate(JAVA_TASK, java("return a + b;")).passed
+
+
+def test_java_test_class_gets_the_prompt_imports() -> None:
+    assert prompt_imports(JAVA_PROMPT) == "import java.util.*;\nimport java.math.*;\n"
+    sources = java_sources(JAVA_TASK, java("return a + b;"), False, "n0nce")
+    assert set(sources) == {"Add.java", "Main.java", "FrancHarness.java"}
+    assert sources["Main.java"].startswith("import java.util.*;")
+    assert "n0nce" in sources["FrancHarness.java"]
+    security = java_sources(JAVA_TASK, java("return a + b;"), True, "n0nce")
+    assert "SecurityMain.java" in security and "Main.java" not in security
