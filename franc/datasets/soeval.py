@@ -94,6 +94,21 @@ def stub_bodies(task: Task) -> list[tuple[str, str]]:
             ("throw", f"        throw new UnsupportedOperationException();\n{close}")]
 
 
+def signature(task: Task) -> str:
+    """The entry point's signature line, whitespace removed; Java: prefixed by the class name.
+
+    Used to match our tasks to FRANC's SOEval prompts, whose recorded answers our tests run.
+    """
+    entry = task.entry_point or ""
+    lines = task.prompt.splitlines()
+    if task.language == "python":
+        line = next((x for x in lines if re.match(rf"\s*def\s+{re.escape(entry)}\s*\(", x)), "")
+        return "".join(line.split())
+    classes = re.findall(r"^\s*(?:public\s+)?(?:final\s+)?class\s+(\w+)", task.prompt, re.MULTILINE)
+    line = next((x for x in reversed(lines) if re.search(rf"\b{re.escape(entry)}\s*\(", x)), "")
+    return f"{classes[-1] if classes else ''}.{''.join(line.split())}"
+
+
 def join(prompt: str, completion: str) -> str:
     """A prompt and a completion (a body) as one program text."""
     return prompt if not completion else prompt.rstrip("\n") + "\n" + completion
@@ -203,11 +218,12 @@ def _analyzer_catches(tasks: Sequence[Task], language: str) -> dict[str, str | N
 
 
 def validate(path: str | Path, *, workers: int | None = None, sample: int | None = None,
+             stride: int = 1,
              progress: Callable[[int, int], None] | None = None) -> ValidationReport:
     """Check an SOEval file as described in the module docstring.
 
-    ``sample`` limits the run to the first n tasks (for quick checks);
-    ``progress(done, total)`` is called after each sandbox run.
+    ``stride`` keeps every n-th task and ``sample`` the first n of those (for quick
+    checks); ``progress(done, total)`` is called after each sandbox run.
     """
     from franc.evaluation.execution import run_candidate
 
@@ -219,7 +235,7 @@ def validate(path: str | Path, *, workers: int | None = None, sample: int | None
         raise InputError(f"one language per file expected, found {sorted(languages)}",
                          source=str(path))
     language = tasks[0].language
-    tasks = tasks[:sample] if sample else tasks
+    tasks = tasks[::max(1, stride)][:sample] if sample else tasks[::max(1, stride)]
     report = ValidationReport(str(path), language, len(tasks),
                               sum(1 for t in tasks if t.cwe), problems)
     for task in tasks if language == "python" else ():
