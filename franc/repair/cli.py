@@ -187,30 +187,40 @@ def _run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     with _pipeline(args, args.ranker) as pipeline:
         reports = run_pipeline(pipeline, tasks, raws, args.n, output)
+        judge = pipeline.judge
     console = Console(stderr=True)
-    console.print(summary_table(reports, f"franc run ({language})"))
+    console.print(summary_table(reports, f"franc run ({language})", judge))
     console.print(f"report -> {output}; stages -> {_stage_path(output, '*')}")
     return 0
 
 
-def summary_table(reports: Sequence[Any], title: str) -> Table:
+def summary_table(reports: Sequence[Any], title: str, judge: Any) -> Table:
     table = Table(title=title)
-    for column in ("task", "candidates", "compile", "best", "score", "findings (generated)",
-                   "clean", "repair rounds"):
-        table.add_column(column)
+    width = min(max((len(r.task.task_id) for r in reports), default=4), 30)
+    table.add_column("task", overflow="fold", min_width=width)
+    for column in ("compile", "best", "findings", "blocking", "clean", "rounds"):
+        table.add_column(column, no_wrap=column != "blocking", overflow="fold")
     for report in reports:
         best = report.best
-        compiling = sum(1 for c in report.candidates[:report.original_count] if c.compiles)
-        findings = ", ".join(sorted({f"{f.rule_id}" for f in best.generated_findings()})) \
-            if best else ""
-        table.add_row(report.task.task_id, str(report.original_count),
-                      f"{compiling}/{report.original_count}",
-                      "-" if best is None else (f"#{best.index}" + (
-                          " (repair)" if best.index >= report.original_count else "")),
-                      "-" if best is None or best.score is None else f"{best.score:.2f}",
-                      findings or "none", "[green]yes[/]" if report.clean else "[red]no[/]",
+        originals = [c for c in report.candidates if c.index < report.original_count]
+        compiling = sum(1 for c in originals if c.compiles)
+        blocking = ", ".join(sorted({f.rule_id for f in judge.blocking(best)})) if best else ""
+        repaired = best is not None and best.index >= report.original_count
+        table.add_row(report.task.task_id, f"{compiling}/{report.original_count}",
+                      "-" if best is None else f"#{best.index}" + (" fix" if repaired else ""),
+                      str(len(best.generated_findings())) if best else "-",
+                      blocking or "none", "[green]yes[/]" if report.clean else "[red]no[/]",
                       str(len(report.rounds)))
     return table
+
+
+def _print_rounds(console: Console, report: Any) -> None:
+    for round_ in report.rounds:
+        clean = sum(a.clean for a in round_.answers)
+        console.print(f"[bold]{report.task.task_id}[/]: repair round {round_.number} "
+                      f"({round_.template}) of candidate #{round_.repaired_index}: "
+                      f"{len(round_.answers)} answers, {clean} clean"
+                      + (f" ({round_.error})" if round_.error else ""))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -233,9 +243,11 @@ def _demo(args: argparse.Namespace) -> int:
         generator = ReplayGenerator.from_paths([answers]) if answers else None
         with Pipeline(language, generator=generator, repair_template="P1") as pipeline:
             found = [pipeline.run(task, raws.get(task.task_id, [])) for task in tasks]
-            judge = pipeline.judge.name
-        console.print(summary_table(found, f"FRANC demo: {language} ({prompts.name})"))
-        console.print(f"judge: {judge}")
+            judge = pipeline.judge
+        console.print(summary_table(found, f"FRANC demo: {language} ({prompts.name})", judge))
+        console.print(f"judge: {judge.name}; findings: on generated lines, all analyzers")
+        for report in found:
+            _print_rounds(console, report)
         for report in found:
             if report.best is not None:
                 console.rule(f"{report.task.task_id}: best candidate")
