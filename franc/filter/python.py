@@ -500,7 +500,9 @@ def has_generated_body(code: str, task: Task) -> bool:
         return False
     source = textwrap.dedent(code[target.line_start:block_end(code, scanned, target)])
     try:
-        function = ast.parse(source).body[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes in the model's strings
+            function = ast.parse(source).body[0]
     except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
         return True  # the compile check reports it
     if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
