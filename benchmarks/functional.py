@@ -17,7 +17,10 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import REFERENCE, ROOT, append_section, table
 
 from franc.datasets import load_suggestions, load_tasks
+from franc.evaluation.execution import HARNESS_CLASS, java_sources
 from franc.evaluation.labels import PASS_LABEL, label_candidates
 from franc.evaluation.sandbox import sandbox_capabilities
 from franc.filter.chain import StaticFilter, language_support
 from franc.jsonl import write_jsonl
 from franc.models import Candidate, Task
+from franc.parallel import default_workers
 
 OUT = ROOT / "out"
 TIMEOUTS = {"python": 10.0, "java": 15.0}  # wall clock, as in FRANC's run (franc_humaneval.csv)
@@ -121,14 +126,84 @@ def measure(path: Path, language: str, tasks: dict[str, Task], limit: int | None
                       executed=executed, seconds=seconds)
 
 
+def _unsandboxed(language: str, task: Task, code: str, timeout: float) -> bool:
+    """The old way, for comparison: a bare subprocess per candidate (javac + java for Java)."""
+    nonce = "franc-speed-nonce"
+    with tempfile.TemporaryDirectory() as folder:
+        if language == "python":
+            program = Path(folder) / "program.py"
+            program.write_text(f"{code}\n\n{task.test}\n\ncheck({task.entry_point})\n"
+                               f"print({nonce!r})\n")
+            argv = [sys.executable, str(program)]
+        else:
+            for name, source in java_sources(task, code, False, nonce).items():
+                (Path(folder) / name).write_text(source)
+            compiled = subprocess.run(["javac", "-proc:none", "-d", folder,
+                                       *map(str, Path(folder).glob("*.java"))],
+                                      capture_output=True, check=False)
+            if compiled.returncode:
+                return False
+            argv = ["java", "-cp", folder, HARNESS_CLASS]
+        try:
+            done = subprocess.run(argv, capture_output=True, timeout=timeout, cwd=folder,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            return False
+        return done.returncode == 0 and nonce.encode() in done.stdout
+
+
+def speed(language: str, count: int, workers: int | None) -> None:
+    """Runs/s of the old way (bare subprocesses, sequential) vs the sandbox, side by side."""
+    name = {"python": "codegen-2B-mono", "java": "codegen-2B-multi"}[language]
+    bench = REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl"
+    tasks = {t.task_id: t for t in load_tasks(bench, language=language)}
+    path = next((REFERENCE / "suggestions").glob(f"HumanEval_{language}_{name}_*.jsonl.gz"))
+    ours = filtered_candidates(language, tasks, load_suggestions(path, tasks=tasks))
+    unique = list({(c.task_id, c.code): c for c in ours if c.compiles}.values())[:count]
+    timeout, cpu = TIMEOUTS[language], CPU_LIMITS[language]
+    started = time.perf_counter()
+    old = [_unsandboxed(language, tasks[c.task_id], c.code, timeout) for c in unique]
+    old_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    one = label_candidates(unique, tasks, language, workers=1, timeout=timeout,
+                           cpu_limit=cpu, progress=False)
+    one_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    label_candidates(unique, tasks, language, workers=workers, timeout=timeout, cpu_limit=cpu,
+                     progress=False)
+    many_seconds = time.perf_counter() - started
+    agree = sum(passed == ((c.label or 0) >= PASS_LABEL) for passed, c in zip(old, one,
+                                                                            strict=True))
+    n = len(unique)
+    rows = [(way, n, seconds, f"{n / seconds:.1f}", f"{old_seconds / seconds:.1f}x")
+            for way, seconds in (
+                ("bare subprocess per candidate, sequential"
+                 + (" (javac + java)" if language == "java" else ""), old_seconds),
+                ("sandbox, 1 worker" + (" (warm javac)" if language == "java" else ""),
+                 one_seconds),
+                (f"sandbox, {workers or default_workers()} workers", many_seconds))]
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    body = table(("way", "runs", "seconds", "runs/s", "vs bare"), rows)
+    body += (f"\n\n{n} distinct compilable filtered candidates of {path.name}; verdicts of "
+             f"the bare and the sandboxed runs agree on {agree}/{n}. Load average at the end "
+             f"(1/5/15 min): {load} on a machine shared with other jobs.")
+    append_section(f"Test execution speed, {language} (benchmarks/functional.py --speed)", body)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--language", choices=("python", "java"), action="append")
     parser.add_argument("--limit", type=int, help="only the first N tasks of each file")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--files", help="only files whose name contains this")
+    parser.add_argument("--speed", type=int, metavar="N",
+                        help="only compare the runs/s of N candidates: bare vs sandboxed")
     args = parser.parse_args()
     print(f"sandbox: {sandbox_capabilities().describe()}", file=sys.stderr)
+    if args.speed:
+        for language in args.language or ["python", "java"]:
+            speed(language, args.speed, args.workers)
+        return 0
     for language in args.language or ["python", "java"]:
         bench = REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl"
         tasks = {t.task_id: t for t in load_tasks(bench, language=language)}
@@ -155,7 +230,9 @@ def main() -> int:
         body += (f"\n\nTest runs: {executed} distinct compilable programs (raw and filtered) in "
                  f"{seconds:.0f} s = {executed / seconds:.1f} runs/s on "
                  f"{args.workers or 'all'} workers; timeout {TIMEOUTS[language]:g} s wall clock, "
-                 f"{CPU_LIMITS[language]} s CPU per run."
+                 f"{CPU_LIMITS[language]} s CPU per run. Load average at the end (1/5/15 min): "
+                 f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} (machine shared with "
+                 "other jobs)."
                  f"{f' First {args.limit} tasks per file only.' if args.limit else ''}")
         title = f"Functional pass rates, HumanEval {language} (benchmarks/functional.py)"
         if args.limit:  # a sample: print, do not record

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from franc.evaluation import execution, sandbox
 from franc.evaluation.execution import run_candidate
 from franc.evaluation.sandbox import (
     HEAD_BYTES,
     TAIL_BYTES,
     Limits,
+    SandboxCapabilities,
     run_sandboxed,
     sandbox_capabilities,
 )
@@ -208,3 +210,17 @@ def test_stdin_is_closed() -> None:
     result = run_candidate(PY_TASK, code)
     assert result.status == "error"
     assert "EOFError" in result.reason
+
+
+def test_fallback_without_isolation_guards_destructive_calls(
+        victim: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bare = SandboxCapabilities(netns=False, pidns=False, uid=False, read_all=False,
+                               unshare=None, setpriv=None, prlimit=None, kill=None)
+    assert not bare.isolated and "network namespace: no" in bare.describe()
+    monkeypatch.setattr(sandbox, "sandbox_capabilities", lambda: bare)
+    monkeypatch.setattr(execution, "sandbox_capabilities", lambda: bare)
+    code = f"import os\nos.remove({str(victim)!r})\n" + PY_GOOD
+    result = run_candidate(PY_TASK, code)
+    assert victim.read_text() == "keep me\n"
+    assert result.status == "error"
+    assert run_candidate(PY_TASK, PY_GOOD).status == "passed"  # rlimits set in the child
