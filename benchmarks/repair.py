@@ -53,6 +53,8 @@ class FileResult:
     with_answers: int = 0
     repaired: int = 0
     repaired_strict: int = 0
+    flagged: int = 0
+    repaired_flagged: int = 0
     franc_needing: int | None = None
     franc_repaired: int | None = None
     before: list[int] = field(default_factory=list)
@@ -91,8 +93,13 @@ def measure(path: Path, tasks: dict[str, Task], language: str, sf: StaticFilter,
               for r in source]
     before = analyzers.run(sf.run_many(flawed), {t.task_id: t for t, _, _ in flawed})
     result.before = [len(judge.blocking(c)) for c in before if c.compiles]
+    # Prompts whose flawed code our judge flags too (else "repair" only asks for compiling code).
+    flagged = {c.task_id for c in before if c.compiles and judge.blocking(c)}
+    result.flagged = sum(1 for r in recordings if r.task_id in flagged)
+    executed: dict[tuple[str, str], bool] = {}
     for replay in replayed:
         result.repaired += replay.repaired
+        result.repaired_flagged += replay.repaired and replay.task_id in flagged
         result.repaired_strict += any(strict.is_clean(a.candidate) for a in replay.answers)
         result.after += [len(judge.blocking(a.candidate)) for a in replay.answers
                          if a.candidate.compiles]
@@ -104,7 +111,10 @@ def measure(path: Path, tasks: dict[str, Task], language: str, sf: StaticFilter,
             passing = 0
             for answer in (a for a in replay.answers if a.clean):
                 result.clean_answers += 1
-                passing += run_candidate(task, answer.candidate.code, language=language).passed
+                key = (task.task_id, answer.candidate.code)
+                if key not in executed:  # answers often repeat: run each distinct one once
+                    executed[key] = run_candidate(task, key[1], language=language).passed
+                passing += executed[key]
             result.clean_passing += passing
             result.prompts_clean_passing += passing > 0
     return result
@@ -144,7 +154,8 @@ def run(execute: bool, limit: int | None,
 def report(results: list[FileResult], seconds: float, judge_note: str) -> str:
     per_file = [[r.template, r.file, r.needing, r.with_answers,
                  "-" if r.franc_repaired is None else r.franc_repaired, r.repaired,
-                 r.repaired_strict, mean(r.before), mean(r.after),
+                 r.repaired_strict, f"{r.repaired_flagged}/{r.flagged}",
+                 mean(r.before), mean(r.after),
                  f"{r.prompts_clean_passing} ({r.clean_passing}/{r.clean_answers})"
                  if r.executed else "-"]
                 for r in results if r.needing]
@@ -161,9 +172,13 @@ def report(results: list[FileResult], seconds: float, judge_note: str) -> str:
         totals["ours"] += ours
         totals["strict"] += sum(r.repaired_strict for r in rows)
         totals["needing"] += sum(r.needing for r in rows)
+        totals["flagged"] += sum(r.flagged for r in rows)
+        totals["repaired_flagged"] += sum(r.repaired_flagged for r in rows)
         summary.append([language, template, f"{franc}/{franc_needing}",
                         f"{ours}/{sum(r.needing for r in rows)}",
                         sum(r.repaired_strict for r in rows),
+                        f"{sum(r.repaired_flagged for r in rows)}/"
+                        f"{sum(r.flagged for r in rows)}",
                         f"{ours / franc:.2f}x" if franc else "inf",
                         "yes" if ours > franc else "NO",
                         mean([v for r in rows for v in r.before]),
@@ -171,7 +186,7 @@ def report(results: list[FileResult], seconds: float, judge_note: str) -> str:
                         sum(r.prompts_clean_passing for r in rows) if any(
                             r.executed for r in rows) else "-"])
     summary.append(["all", "all", str(totals["franc"]), f"{totals['ours']}/{totals['needing']}",
-                    totals["strict"],
+                    totals["strict"], f"{totals['repaired_flagged']}/{totals['flagged']}",
                     f"{totals['ours'] / max(totals['franc'], 1):.2f}x",
                     "yes" if totals["ours"] >= 1.5 * totals["franc"] else "NO", "", "", ""])
     files = len(results)
@@ -179,16 +194,18 @@ def report(results: list[FileResult], seconds: float, judge_note: str) -> str:
     return "\n\n".join([
         f"{files} repair files ({empty} empty: nothing needed repair), replayed in "
         f"{seconds:.0f} s. Judge: {judge_note}. `strict`: FRANC's rule (any finding of those "
-        "tools on any line) on the same answers. Findings: mean blocking findings per "
-        "compiling candidate, before = the flawed code in the repair prompt, after = the "
-        "answers. HumanEval: prompts with a clean answer that passes the tests "
-        "(passing/clean answers).",
+        "tools on any line) on the same answers. `flagged by our judge`: repaired / sent among "
+        "the prompts whose flawed code our judge flags too (the others had no blocking "
+        "finding for our analyzers, so their repair only needs a compiling answer). "
+        "Findings: mean blocking findings per compiling candidate, before = the flawed code "
+        "in the repair prompt, after = the answers. HumanEval: prompts with a clean answer "
+        "that passes the tests (passing/clean answers).",
         table(["language", "template", "FRANC repaired", "ours repaired", "ours strict",
-               "ratio", "above FRANC", "findings before", "findings after",
-               "HumanEval prompts clean+passing"], summary),
+               "ours, flagged by our judge", "ratio", "above FRANC", "findings before",
+               "findings after", "HumanEval prompts clean+passing"], summary),
         "Per file:",
         table(["template", "file", "prompts sent", "with answers", "FRANC repaired",
-               "ours repaired", "ours strict", "findings before", "findings after",
+               "ours repaired", "ours strict", "ours, flagged", "findings before", "findings after",
                "HumanEval clean+passing"], per_file)])
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -127,4 +126,9 @@ def test_demo_runs_offline_on_the_bundled_example(tmp_path: Path,
     assert franc("demo", "-o", str(out)) == 0
     printed = capsys.readouterr().out
     assert "FRANC demo" in printed and "judge:" in printed
-    assert rows(out) and all("candidates" in json.loads(json.dumps(r)) for r in rows(out))
+    reports = {r["task_id"]: r for r in rows(out)}
+    assert reports and all(r["candidates"] for r in reports.values())
+    # The bundled recorded answer repairs the shell=True candidate in one P1 round.
+    repaired = reports["example/list_directory"]
+    assert repaired["clean"] and len(repaired["rounds"]) == 1
+    assert "shell=True" not in repaired["candidates"][0]["code"]
