@@ -1,0 +1,212 @@
+"""SOEval made executable: dataset figures and the reference models' answers under our tests.
+
+Part 1, per language (``datasets/SOEval/<language>.jsonl``, validated in the sandbox):
+tasks, CWE share, canonical pass rate, mutant kill rate, insecure-solution catch rate.
+
+Part 2, for each SOEval suggestion file in ``../shared/reference/suggestions``: the
+model answered FRANC's prompt (same question id, entry point and signature as our
+task), so our tests run its answers:
+- raw: each answer joined to FRANC's prompt as a naive user would (as is when it starts
+  with the prompt, else prompt + answer), compile-checked, then run;
+- ours: the static filter's output (``franc.filter.StaticFilter``, shipped chain);
+- pass & insecure: passes ``test`` but fails ``security_test`` (tasks with one);
+- pass & finding: passes ``test`` and carries a security finding (bandit; our Java
+  security rules) on lines the model wrote.
+Appends both tables to BENCHMARKS.md.
+
+    python benchmarks/soeval.py [--language python|java] [--files TEXT] [--limit N]
+                                [--workers N] [--skip-validation]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from functional import filtered_candidates, raw_candidates
+from report import REFERENCE, ROOT, append_section, table
+
+from franc.analysis import analyze
+from franc.datasets import load_suggestions, load_tasks
+from franc.datasets.soeval import read_soeval, validate
+from franc.evaluation.labels import PASS_LABEL, label_candidates
+from franc.models import Candidate, Task
+
+SOEVAL = ROOT / "datasets" / "SOEval"
+REFERENCE_PROMPTS = {"python": "SOEvalPython.jsonl", "java": "SOEvalJava.jsonl"}
+TIMEOUTS = {"python": 10.0, "java": 15.0}
+SECURITY_ANALYZERS = {"python": ["bandit"], "java": ["java-rules"]}
+#: Our Java rules that are about security (the others are about quality).
+JAVA_SECURITY_RULES = frozenset({"sql-injection", "command-injection", "weak-hash", "weak-cipher",
+                                 "insecure-random", "hardcoded-credentials", "xxe",
+                                 "unsafe-deserialization", "path-traversal", "trust-all"})
+
+
+def dataset_rows(languages: list[str], workers: int | None) -> list[tuple[object, ...]]:
+    rows = []
+    for language in languages:
+        started = time.perf_counter()
+        report = validate(SOEVAL / f"{language}.jsonl", workers=workers)
+        seconds = time.perf_counter() - started
+        for problem in report.problems:
+            print(f"  {problem.task_id} {problem.check}: {problem.detail}", file=sys.stderr)
+
+        def rate(check: str, report: object = report) -> str:
+            passed, total = report.counts.get(check, [0, 0])  # type: ignore[attr-defined]
+            return f"{passed}/{total}" if total else "-"
+
+        rows.append((language, report.tasks, f"{report.cwe_tasks}/{report.tasks} "
+                     f"({report.cwe_tasks / report.tasks:.0%})", rate("canonical"),
+                     rate("canonical security"), rate("mutant"), rate("insecure passes test"),
+                     rate("insecure caught"), rate("stub compiles"), f"{seconds:.0f}"))
+    return rows
+
+
+def our_tasks_by_question(language: str) -> dict[str, Task]:
+    """Our tasks that cover FRANC's prompts, re-keyed by the question id (FRANC's task id)."""
+    tasks, _ = read_soeval(SOEVAL / f"{language}.jsonl")
+    rows = [json.loads(line) for line in
+            (SOEVAL / f"{language}.jsonl").read_text(encoding="utf-8").splitlines()]
+    return {str(row["source_question"]["id"]): dataclasses.replace(
+                task, task_id=str(row["source_question"]["id"]))
+            for row, task in zip(rows, tasks, strict=True) if row["source_question"]["id"]}
+
+
+def security_finding(candidate: Candidate) -> bool:
+    return any(f.tool == "bandit" or (f.tool == "java-rules" and f.rule_id in JAVA_SECURITY_RULES)
+               for f in candidate.generated_findings())
+
+
+@dataclasses.dataclass
+class FileResult:
+    name: str
+    candidates: int
+    raw_pass: float
+    ours_compilable: float
+    ours_pass: float
+    regressions: int
+    pass_insecure: float
+    pass_finding: float
+    raw_pass_insecure: float
+    runs: int
+    seconds: float
+
+
+def measure(path: Path, language: str, franc_tasks: dict[str, Task], ours: dict[str, Task],
+            limit: int | None, workers: int | None) -> FileResult:
+    suggestions = load_suggestions(path, tasks=franc_tasks)
+    suggestions = {tid: texts for tid, texts in suggestions.items() if tid in ours}
+    if limit:
+        suggestions = dict(list(suggestions.items())[:limit])
+    filtered = filtered_candidates(language, franc_tasks, suggestions)
+    raw = raw_candidates(language, franc_tasks, suggestions)
+    started = time.perf_counter()
+    # One labelling pass over both lists: identical (task, code) pairs run once.
+    labeled = label_candidates(raw + filtered, ours, language, workers=workers,
+                               timeout=TIMEOUTS[language], progress=False)
+    seconds = time.perf_counter() - started
+    raw_l, ours_l = labeled[:len(raw)], labeled[len(raw):]
+    passing = [c for c in ours_l if (c.label or 0) >= PASS_LABEL]
+    flagged = analyze(language, passing, franc_tasks, SECURITY_ANALYZERS[language]) \
+        if passing else []
+    raw_passed = {(c.task_id, c.index) for c in raw_l if (c.label or 0) >= PASS_LABEL}
+    n = max(1, len(ours_l))
+    return FileResult(
+        name=path.name.removesuffix(".jsonl.gz"), candidates=len(ours_l),
+        raw_pass=sum((c.label or 0) >= PASS_LABEL for c in raw_l) / max(1, len(raw_l)),
+        ours_compilable=sum(c.compiles for c in ours_l) / n,
+        ours_pass=len(passing) / n,
+        regressions=sum((c.task_id, c.index) in raw_passed and (c.label or 0) < PASS_LABEL
+                        for c in ours_l),
+        pass_insecure=sum(c.secure is False for c in passing) / n,
+        pass_finding=sum(security_finding(c) for c in flagged) / n,
+        raw_pass_insecure=sum((c.label or 0) >= PASS_LABEL and c.secure is False
+                              for c in raw_l) / max(1, len(raw_l)),
+        runs=len({(c.task_id, c.code) for c in labeled if c.compiles}), seconds=seconds)
+
+
+def suggestion_rows(language: str, files: str | None, limit: int | None,
+                    workers: int | None) -> list[FileResult]:
+    franc_tasks = {t.task_id: t for t in load_tasks(
+        REFERENCE / "benchmarks" / REFERENCE_PROMPTS[language], format="franc-soeval",
+        language=language)}
+    ours = our_tasks_by_question(language)
+    missing = sorted(set(franc_tasks) - set(ours))
+    if missing:
+        raise SystemExit(f"no task of ours for FRANC's {language} prompts {missing}")
+    prefix = "SOEvalPython_" if language == "python" else "SOEvalJava_"
+    results = []
+    for path in sorted((REFERENCE / "suggestions").glob(f"{prefix}*.jsonl.gz")):
+        if files and files not in path.name:
+            continue
+        result = measure(path, language, franc_tasks, ours, limit, workers)
+        print(f"{result.name}: raw {result.raw_pass:.3f}, ours {result.ours_pass:.3f} "
+              f"({result.runs} runs, {result.seconds:.0f} s)", file=sys.stderr, flush=True)
+        results.append(result)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--language", choices=("python", "java"), action="append")
+    parser.add_argument("--files", help="only suggestion files whose name contains this")
+    parser.add_argument("--limit", type=int, help="only the first N prompts of each file")
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--skip-validation", action="store_true",
+                        help="leave out part 1 (the dataset's own checks)")
+    args = parser.parse_args()
+    languages = args.language or ["python", "java"]
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    if not args.skip_validation:
+        rows = dataset_rows(languages, args.workers)
+        body = table(("language", "tasks", "with CWE", "canonical passes test",
+                      "canonical passes security test", "mutants killed",
+                      "insecure passes test", "insecure caught", "stub compiles", "seconds"),
+                     rows)
+        body += ("\n\nMutants: an empty body and `return None` (Python); an empty body, a "
+                 "default `return` and `throw new UnsupportedOperationException()` (Java). "
+                 "Insecure solutions are caught by their security test, or (tasks without one) "
+                 "by an analyzer finding with the task's CWE. All runs in the sandbox "
+                 f"(no network but its own loopback). Load average at the start: {load}.")
+        append_section("SOEval dataset checks (benchmarks/soeval.py)", body)
+    for language in languages:
+        results = suggestion_rows(language, args.files, args.limit, args.workers)
+        if not results:
+            continue
+        rows = [(r.name, r.candidates, r.raw_pass, r.ours_compilable, r.ours_pass, r.regressions,
+                 r.raw_pass_insecure, r.pass_insecure, r.pass_finding, r.runs, f"{r.seconds:.0f}")
+                for r in results]
+        total = sum(r.candidates for r in results)
+
+        def mean(attribute: str, results: list[FileResult] = results) -> float:
+            weight = sum(r.candidates for r in results)
+            return sum(getattr(r, attribute) * r.candidates for r in results) / max(1, weight)
+
+        rows.append(("all files", total, mean("raw_pass"), mean("ours_compilable"),
+                     mean("ours_pass"), sum(r.regressions for r in results),
+                     mean("raw_pass_insecure"), mean("pass_insecure"), mean("pass_finding"),
+                     sum(r.runs for r in results), f"{sum(r.seconds for r in results):.0f}"))
+        body = table(("file", "candidates", "raw pass", "ours compilable", "ours pass",
+                      "pass raw, fail ours", "raw: pass & insecure", "ours: pass & insecure",
+                      "ours: pass & security finding", "distinct runs", "seconds"), rows)
+        body += (f"\n\nOur {language} tests on the reference models' answers to FRANC's "
+                 "SOEval prompts. Shares are of all candidates of the file. *pass & insecure*: "
+                 "passes `test`, fails `security_test` (only the FRANC prompts with a CWE have "
+                 "one). *pass & security finding*: passes and carries a "
+                 f"{'/'.join(SECURITY_ANALYZERS[language])} security finding on generated lines."
+                 + (f" First {args.limit} prompts per file only." if args.limit else "")
+                 + f" Load average at the start: {load} (shared machine).")
+        append_section(f"SOEval {language}: reference answers under our tests "
+                       "(benchmarks/soeval.py)", body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
