@@ -292,7 +292,8 @@ def strip_prose(code: str, context: FilterContext) -> str:
                        if line.strip() and not is_prose(line)), None)
     if not first_code or compile_error(code) is None:
         return code
-    if not all(is_prose(line) or not line.strip() for line in lines[:first_code]):
+    leading = [line for line in lines[:first_code] if line.strip()]
+    if not leading or not all(is_prose(line) for line in leading):
         return code
     return "".join(lines[first_code:])
 
@@ -416,7 +417,9 @@ def compile_error(code: str) -> Exception | None:
 
 def _prompt_end(code: str, prompt: str) -> int:
     """Offset in ``code`` before which nothing may be cut (the repeated prompt)."""
-    return len(prompt.rstrip()) if prompt.strip() and code.startswith(prompt.rstrip()) else 0
+    stripped = prompt.strip()
+    start = code.find(stripped) if stripped else -1
+    return start + len(stripped) if start != -1 and not code[:start].strip() else 0
 
 
 def _closers(code: str, brackets: str) -> str:
@@ -507,7 +510,7 @@ def has_generated_body(code: str, task: Task) -> bool:
         return True  # the compile check reports it
     if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
         return True
-    prompt_text = common.normalize_ws(task.prompt[prompt_target.start:])
+    copied = _prompt_statements(task.prompt, name)
     encoded = source.encode("utf-8", "surrogatepass")
     offsets = [0]
     for line in encoded.splitlines(keepends=True):
@@ -518,8 +521,32 @@ def has_generated_body(code: str, task: Task) -> bool:
         segment = encoded[offsets[statement.lineno - 1] + statement.col_offset:
                           offsets[statement.end_lineno - 1] + statement.end_col_offset]
         text = common.normalize_ws(segment.decode("utf-8", "replace"))
-        if text and text not in prompt_text:
+        if text and not _is_copied(text, copied):
             return True
+    return False
+
+
+@cache
+def _prompt_statements(prompt: str, name: str) -> tuple[str, ...]:
+    """The logical lines of the prompt's target body (normalized), e.g. a nested helper."""
+    scanned = scan(prompt)
+    target = find_def(prompt, name, scanned)
+    if target is None:
+        return ()
+    return tuple(common.normalize_ws(line.text(prompt)) for line in scanned.lines
+                 if line.start > target.start and line.indent > target.indent)
+
+
+def _is_copied(text: str, copied: tuple[str, ...]) -> bool:
+    """True when ``text`` is a run of consecutive logical lines of the prompt's body."""
+    for i in range(len(copied)):
+        joined = ""
+        for line in copied[i:]:
+            joined += line
+            if joined == text:
+                return True
+            if not text.startswith(joined):
+                break
     return False
 
 

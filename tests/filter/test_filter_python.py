@@ -225,3 +225,14 @@ def test_python_compiler_reports_line_and_message() -> None:
     assert not bad.ok and bad.errors[0].startswith("line 1:")
     assert not nul.ok and nul.errors
     assert not outside.ok and "outside function" in outside.errors[0]
+
+
+def test_a_short_statement_that_also_appears_in_the_docstring_is_generated() -> None:
+    task = Task("t/6", 'def f(x):\n    """you should return an array"""\n', "python")
+    assert py.has_generated_body('def f(x):\n    """you should return an array"""\n    return\n',
+                                 task)
+
+
+def test_strip_prose_needs_a_sentence_not_just_blank_lines() -> None:
+    truncated = "\n" + PROMPT + "    return (\n"
+    assert apply("strip-prose", truncated) == truncated
