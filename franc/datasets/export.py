@@ -75,11 +75,26 @@ def completion(task: Task, code: str) -> tuple[str, bool]:
     for prefix in (task.prompt, task.prompt.rstrip()):
         if prefix and code.startswith(prefix):
             return code[len(prefix):], True
-    if task.language == "java" and task.entry_point:
-        match = re.search(rf"\b{re.escape(task.entry_point)}\s*\([^)]*\)[^{{;]*\{{", code)
-        if match:
-            return code[match.end():], False
+    if task.language == "java":
+        end = _java_signature_end(task, code)
+        if end is not None:
+            return code[end:], False
     return "\n" + code, False
+
+
+def _java_signature_end(task: Task, code: str) -> int | None:
+    """Where the body of the prompt's method starts in ``code`` (after its ``{``), if found."""
+    lines = task.prompt.rstrip().splitlines()
+    signature = lines[-1].strip() if lines else ""
+    if signature.endswith("{") and signature in code:
+        return code.index(signature) + len(signature)
+    if task.entry_point:
+        # a declaration at the start of a line, not a mention in a Javadoc line
+        match = re.search(rf"^(?![ \t]*\*)[^\n]*\b{re.escape(task.entry_point)}\s*\([^)]*\)"
+                          r"[^{;\n]*\{", code, re.MULTILINE)
+        if match:
+            return match.end()
+    return None
 
 
 Writer = Callable[[Path, Mapping[str, list[Candidate]], Sequence[Task] | None], ExportSummary]

@@ -117,6 +117,16 @@ def test_java_completion_joins_at_the_entry_point() -> None:
         "        return 0;\n    }\n}\n", True)
 
 
+def test_java_completion_skips_a_mention_in_the_javadoc() -> None:
+    prompt = ("class Add {\n    /**\n     * > add(1, {2})\n     */\n"
+              "    public static int add(int a, int b) {\n")
+    task = Task("J/0", prompt, "java", "add")
+    rewritten = ("import java.util.*;\n" + prompt + "        return a + b;\n    }\n}\n")
+    assert completion(task, rewritten) == ("\n        return a + b;\n    }\n}\n", False)
+    renamed_class = rewritten.replace("class Add", "class Sum").replace("int b) {", "int b){")
+    assert completion(task, renamed_class) == ("\n        return a + b;\n    }\n}\n", False)
+
+
 def test_completion_when_trailing_whitespace_differs() -> None:
     task = Task("T/0", PROMPT + "\n", "python", "add")
     # cut after the prompt's last non-blank character: joined, only a blank line is added
