@@ -87,16 +87,16 @@ def test_an_insecure_solution_without_security_test_needs_an_analyzer_finding(
 
 
 def test_shipped_python_tasks_validate_in_the_sandbox() -> None:
-    # Every second task (the benchmark sweeps all of them).
-    report = validate(SOEVAL / "python.jsonl", stride=2)
+    # Every third task (the benchmark sweeps all of them).
+    report = validate(SOEVAL / "python.jsonl", stride=3)
     assert report.ok, report.problems
-    assert report.tasks >= 30 and report.counts["canonical"][1] == report.tasks
+    assert report.tasks >= 20 and report.counts["canonical"][1] == report.tasks
 
 
 def test_shipped_java_tasks_validate_in_the_sandbox() -> None:
-    report = validate(SOEVAL / "java.jsonl", stride=8)
+    report = validate(SOEVAL / "java.jsonl", stride=10)
     assert report.ok, report.problems
-    assert report.tasks == 5
+    assert report.tasks == 4
 
 
 def test_a_recorded_model_answer_runs_against_our_test(reference_dir: Path) -> None:
