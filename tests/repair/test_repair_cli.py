@@ -123,7 +123,7 @@ def test_demo_runs_offline_on_the_bundled_example(tmp_path: Path,
     if cli._demo_files("python") is None:
         pytest.skip("no bundled example yet")
     out = tmp_path / "demo.jsonl"
-    assert franc("demo", "-o", str(out)) == 0
+    assert franc("demo", "--language", "python", "-o", str(out)) == 0
     printed = capsys.readouterr().out
     assert "FRANC demo" in printed and "judge:" in printed
     reports = {r["task_id"]: r for r in rows(out)}
