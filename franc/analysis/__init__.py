@@ -86,8 +86,10 @@ class Analyzers:
                                     strict=True):
             task = tasks.get(candidate.task_id)
             span = prompt_line_span(task.prompt, candidate.code) if task is not None else 0
-            candidate.findings = [dataclasses.replace(f, in_prompt=1 <= f.line <= span)
-                                  for f in found]
+            # An analyzer that failed says nothing about the prompt: its error always counts.
+            candidate.findings = [
+                dataclasses.replace(f, in_prompt=f.tool != ERROR_TOOL and 1 <= f.line <= span)
+                for f in found]
         return list(candidates)
 
     def close(self) -> None:

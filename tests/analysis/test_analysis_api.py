@@ -93,3 +93,12 @@ def test_a_crashing_analyzer_becomes_a_finding_per_candidate() -> None:
     assert [sorted(f.rule_id for f in r) for r in results] == [
         ["B307", "analyzer-error"], ["analyzer-error"]]
     assert "exploding: crashed" in results[1][0].message
+
+
+def test_analyzer_errors_never_count_as_prompt_findings() -> None:
+    deep = "x = 1" + " + 1" * 1000 + "\n"
+    task = Task(task_id="t/0", prompt=deep, language="python")
+    (candidate,) = analyze("python", [Candidate("t/0", 0, deep, compiles=True)], {"t/0": task},
+                           ["bandit"])
+    (error,) = candidate.findings
+    assert error.rule_id == "analyzer-error" and error.in_prompt is False
