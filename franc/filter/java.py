@@ -39,10 +39,15 @@ def _text(node: Node) -> str:
     return node.text.decode("utf-8", "replace") if node.text else ""
 
 
-def _declares_method(code: str, name: str) -> bool:
-    """A line declaring method ``name`` (a return type before the name, not a call)."""
+def _method_declaration(code: str, name: str) -> re.Match[str] | None:
+    """The first line declaring method ``name`` (a return type before the name, not a call)."""
     pattern = re.compile(rf"^[ \t]*(?:[@\w<>\[\],.?]+[ \t]+)+{re.escape(name)}[ \t]*\(", re.M)
-    return any(match.group(0).split()[0] not in _NOT_A_TYPE for match in pattern.finditer(code))
+    return next((m for m in pattern.finditer(code) if m.group(0).split()[0] not in _NOT_A_TYPE),
+                None)
+
+
+def _declares_method(code: str, name: str) -> bool:
+    return _method_declaration(code, name) is not None
 
 
 def _prompt_class_name(prompt: str) -> str | None:
@@ -87,12 +92,19 @@ def merge_java_prompt(code: str, context: FilterContext) -> str:
     class_name = _prompt_class_name(prompt)
     imports = _IMPORT_LINE.findall(prompt)
 
+    def method_at(text: str) -> int | None:
+        found = _method_declaration(text, method) if method else None
+        return found.start() if found else None
+
     def declares_target(text: str) -> bool:
-        return bool(_TYPE_HEADER.search(text)) or (method is not None
-                                                   and _declares_method(text, method))
+        return method_at(text) is not None or any(
+            m.group(1) == class_name for m in _TYPE_HEADER.finditer(text))
 
     def place_declaration(text: str, missing_imports: list[str]) -> str:
-        if _TYPE_HEADER.search(text):  # a whole class or file: add only the missing imports
+        method_start = method_at(text)
+        in_class = any(m.group(1) == class_name if method_start is None
+                       else m.start() < method_start for m in _TYPE_HEADER.finditer(text))
+        if in_class:  # a whole class or file: add only the missing imports
             head = "".join(line.strip() + "\n" for line in missing_imports)
             return head + _rename_target_class(text, class_name, method)
         # A bare method: wrap it in the prompt's class header (which carries the imports).
@@ -113,7 +125,7 @@ def _target_type(types: Sequence[Node], class_name: str | None, method: str | No
     for node in types:
         if method and _declares_method(_text(node), method):
             return node
-    return types[0] if len(types) == 1 else None
+    return types[0] if len(types) == 1 and not class_name else None
 
 
 def _walk(node: Node) -> Iterator[Node]:
@@ -237,8 +249,7 @@ def _cut_after_complete_target(code: str, method: str | None) -> str | None:
     """
     if not method:
         return None
-    declared = re.compile(rf"^[ \t]*(?:[@\w<>\[\],.?]+[ \t]+)+{re.escape(method)}[ \t]*\(",
-                          re.M).search(code)
+    declared = _method_declaration(code, method)
     if declared is None:
         return None
     _, ends = _scan_brackets(code)
@@ -256,14 +267,15 @@ def complete_truncated(code: str, context: FilterContext) -> str:
         return code
     max_cut = int(context.params.get("max_cut_lines", 200))
     prompt = context.task.prompt
-    # Never cut into a prompt the code starts with.
-    floor = prompt.count("\n") if prompt and code.startswith(prompt) else 0
+    # Never cut into a prompt the code starts with (its last line may run on).
+    stripped = prompt.rstrip()
+    floor = stripped.count("\n") + 1 if stripped and code.startswith(stripped) else 1
     if context.params.get("drop_incomplete_members", True):
         fixed = _cut_after_complete_target(code, target_name(context.task))
         if fixed is not None:
             return fixed
     lines = code.split("\n")
-    for keep in range(len(lines), max(floor, len(lines) - max_cut, 0), -1):
+    for keep in range(len(lines), max(floor, len(lines) - max_cut) - 1, -1):
         fixed = _closed("\n".join(lines[:keep]).rstrip())
         if fixed is not None:
             return fixed
@@ -318,8 +330,9 @@ def add_imports(code: str, context: FilterContext) -> str:
                 and node.parent.child_by_field_name("object") == node):
             used.add(_text(node))
     single, star = _imports(root)
-    missing = sorted(name for name in used - declared - single
-                     if name in table and table[name] not in star)
+    missing = sorted((name for name in used - declared - single
+                      if name in table and table[name] not in star),
+                     key=lambda name: f"{table[name]}.{name}")
     if not missing:
         return code
     lines = "".join(f"import {table[name]}.{name};\n" for name in missing)

@@ -86,6 +86,18 @@ def unit_file_name(code: str) -> str:
     return f"{java_class_name(code) or DEFAULT_FILE_STEM}.java"
 
 
+def _unit_problem(code: str, name: str) -> str | None:
+    """Why ``code`` cannot be handed to javac at all (too long, not encodable text), or None."""
+    if len(code) > MAX_UNIT_CHARS:
+        return f"{name}: error: unit longer than {MAX_UNIT_CHARS} characters"
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = code.count("\n", 0, exc.start) + 1
+        return f"{name}:{line}: error: not valid Unicode text (undecodable byte or lone surrogate)"
+    return None
+
+
 def _pack(text: str) -> bytes:
     data = text.encode("utf-8", "replace")
     return struct.pack(">i", len(data)) + data
@@ -240,7 +252,12 @@ class JavaCompiler:
 
     def check(self, units: Sequence[str]) -> list[CompileResult]:
         """Compile each unit on its own (class files kept in memory and dropped)."""
+        self._ensure_open()
         return list(self._pool.map(self._check_one, units)) if units else []
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("JavaCompiler is closed")
 
     def compile_to_dir(self, sources: Mapping[str, str], outdir: str | Path) -> CompileResult:
         """Compile ``sources`` (file name or class name -> code) together into ``outdir``."""
@@ -248,13 +265,17 @@ class JavaCompiler:
         out.mkdir(parents=True, exist_ok=True)
         files = [(name if name.endswith(".java") else f"{name}.java", code)
                  for name, code in sources.items()]
-        if any(len(code) > MAX_UNIT_CHARS for _, code in files):
-            return CompileResult(False, [f"unit longer than {MAX_UNIT_CHARS} characters"])
+        self._ensure_open()
+        for name, code in files:
+            problem = _unit_problem(code, name)
+            if problem:
+                return CompileResult(False, [problem])
         return self._pool.submit(self._run, str(out.resolve()), files).result()
 
     def _check_one(self, code: str) -> CompileResult:
-        if len(code) > MAX_UNIT_CHARS:
-            return CompileResult(False, [f"unit longer than {MAX_UNIT_CHARS} characters"])
+        problem = _unit_problem(code, DEFAULT_FILE_STEM + ".java")
+        if problem:
+            return CompileResult(False, [problem])
         name = unit_file_name(code)
         if self.prefilter:
             errors = syntax_errors(code, name)
@@ -263,8 +284,7 @@ class JavaCompiler:
         return self._run("", [(name, code)])
 
     def _run(self, outdir: str, files: Sequence[tuple[str, str]]) -> CompileResult:
-        if self._closed:
-            raise RuntimeError("JavaCompiler is closed")
+        self._ensure_open()
         process = self._idle.get()
         try:
             return process.compile(outdir, files, self.timeout)

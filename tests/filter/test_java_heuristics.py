@@ -1,0 +1,222 @@
+"""Each Java heuristic on a small input, positive (it repairs) and negative (it leaves alone)."""
+
+from __future__ import annotations
+
+import pytest
+
+from franc.filter import load_chain
+from franc.filter.base import FilterContext
+from franc.filter.java import (
+    HEURISTICS,
+    SUPPORT,
+    add_imports,
+    complete_truncated,
+    drop_extra_classes,
+    has_generated_body,
+    merge_java_prompt,
+    open_brackets,
+    single_public_class,
+)
+from franc.java.syntax import has_syntax_error
+from franc.models import Task
+
+PROMPT = (
+    "import java.io.*;\nimport java.util.*;\n\n\nclass AddOne {\n"
+    "    /**\n     * Add one to x.\n     * > addOne(1)\n     * 2\n     */\n"
+    "    public static Integer addOne(Integer x) {\n"
+)
+TASK = Task(task_id="t/0", prompt=PROMPT, language="java", entry_point="addOne")
+
+
+def ctx(**params: object) -> FilterContext:
+    return FilterContext(TASK, params)
+
+
+def shipped_params(heuristic_id: str) -> dict[str, object]:
+    chain = load_chain("java")
+    return dict(next(s.params for s in chain.steps if s.heuristic.id == heuristic_id))
+
+
+def test_registry_ids_are_unique_and_support_is_java():
+    ids = [h.id for h in HEURISTICS]
+    assert len(ids) == len(set(ids))
+    assert SUPPORT.language == "java" and SUPPORT.heuristics == HEURISTICS
+
+
+# --- H2 prompt merge -----------------------------------------------------------------------
+
+def test_merge_bare_body_with_surplus_braces_from_a_chat_model():
+    raw = "Integer y = x + 1;\nreturn y;\n}\n}"
+    merged = merge_java_prompt.apply(raw, ctx())
+    assert merged.startswith(PROMPT) and merged.endswith(raw)
+    assert not has_syntax_error(merged)
+
+
+def test_merge_bare_method_is_wrapped_in_the_prompt_class():
+    raw = "    static Integer addOne(Integer x) {\n        return x + 1;\n    }"
+    merged = merge_java_prompt.apply(raw, ctx())
+    assert merged.startswith("import java.io.*;\nimport java.util.*;")
+    assert "class AddOne {" in merged and merged.count("addOne(Integer x)") == 1
+    assert not has_syntax_error(merged)
+
+
+def test_merge_resumes_a_repeated_signature_and_h7_closes_the_class():
+    raw = "public static Integer addOne(Integer x) {\n    return x + 1;\n}"
+    merged = merge_java_prompt.apply(raw, ctx())
+    assert merged.startswith(PROMPT.rsplit("\n", 2)[0]) and merged.count("addOne(Integer x)") == 1
+    assert not has_syntax_error(complete_truncated.apply(merged, ctx()))
+
+
+def test_merge_whole_class_adds_missing_imports_and_the_prompt_class_name():
+    raw = ("public class Solution {\n    public static Integer addOne(Integer x) {\n"
+           "        List<Integer> xs = new ArrayList<>();\n        return x + 1;\n    }\n}\n")
+    merged = merge_java_prompt.apply(raw, ctx())
+    assert merged.startswith("import java.io.*;\nimport java.util.*;\n")
+    assert "public class AddOne {" in merged and "Solution" not in merged
+
+
+def test_merge_keeps_a_repeated_prompt_once():
+    raw = PROMPT + "        return x + 1;\n    }\n}\n"
+    assert merge_java_prompt.apply(raw, ctx()) == raw
+    tail_only = PROMPT[PROMPT.index("    /**"):] + "        return x + 1;\n    }\n}\n"
+    merged = merge_java_prompt.apply(tail_only, ctx())
+    assert merged.count("Add one to x.") == 1 and merged.startswith("import java.io.*;")
+
+
+def test_merge_body_followed_by_a_main_class_is_a_body():
+    raw = ("return x + 1;\n}\n}\n\npublic class Main {\n"
+           "    public static void main(String[] a) {}\n}\n")
+    merged = merge_java_prompt.apply(raw, ctx())
+    assert merged.startswith(PROMPT)
+
+
+# --- H6 extra classes ----------------------------------------------------------------------
+
+def test_drop_extra_classes_keeps_target_and_helpers_it_uses():
+    code = (PROMPT + "        return new Pair(x).get();\n    }\n}\n\n"
+            "class Pair {\n    int v;\n    Pair(int v) { this.v = v; }\n"
+            "    int get() { return v + 1; }\n}\n"
+            "\npublic class Main {\n    public static void main(String[] a) {}\n}\n")
+    fixed = drop_extra_classes.apply(code, ctx())
+    assert "class Pair" in fixed and "class Main" not in fixed
+    assert "Add one to x." in fixed and not has_syntax_error(fixed)
+
+
+def test_drop_extra_classes_leaves_a_single_class_alone():
+    code = PROMPT + "        return x + 1;\n    }\n}\n"
+    assert drop_extra_classes.apply(code, ctx()) == code
+
+
+def test_drop_extra_classes_never_picks_another_class_when_the_target_is_broken():
+    code = PROMPT + "        return x +\n\nclass Main {}\n"
+    assert drop_extra_classes.apply(code, ctx()) == code
+
+
+# --- H7 truncation -------------------------------------------------------------------------
+
+def test_complete_truncated_cuts_incomplete_lines_and_closes_braces():
+    code = PROMPT + ("        int y = x;\n        if (y > 0) {\n            y = y + 1;\n"
+                     "        return foo(y,")
+    fixed = complete_truncated.apply(code, ctx(max_cut_lines=200))
+    assert not has_syntax_error(fixed)
+    assert "y = y + 1;" in fixed and "foo(" not in fixed
+    assert fixed.rstrip().endswith("}")
+
+
+def test_complete_truncated_drops_a_half_main_after_a_finished_target():
+    code = (PROMPT + "        return x + 1;\n    }\n\n"
+            "    public static void main(String[] args) {\n        int z = addOne(")
+    fixed = complete_truncated.apply(code, ctx(drop_incomplete_members=True))
+    assert "main" not in fixed and "return x + 1;" in fixed and not has_syntax_error(fixed)
+    closed = complete_truncated.apply(code, ctx(drop_incomplete_members=False))
+    assert "main(String[] args)" in closed and not has_syntax_error(closed)
+
+
+def test_complete_truncated_removes_surplus_closing_braces():
+    code = PROMPT + "        return x + 1;\n    }\n}\n}\n}\n"
+    fixed = complete_truncated.apply(code, ctx())
+    assert not has_syntax_error(fixed) and fixed.count("}") == 2 + PROMPT.count("}")
+
+
+def test_complete_truncated_leaves_parsing_code_alone():
+    code = PROMPT + "        return x + 1;\n    }\n}\n"
+    assert complete_truncated.apply(code, ctx()) == code
+
+
+def test_complete_truncated_never_cuts_into_the_prompt():
+    code = PROMPT.rstrip("\n") + ") {) {) {());();"
+    assert complete_truncated.apply(code, ctx()) == code
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("class A { void f() { g(\"}\", '{'); // }\n", ["{", "{"]),
+    ("class A { /* { */ }", []),
+    ("class A { String s = \"unterminated", None),
+    ("class A { } }", None),
+    ("class A { int[] a = {1, (2", ["{", "{", "("]),
+])
+def test_open_brackets_skips_strings_and_comments(code, expected):
+    assert open_brackets(code) == expected
+
+
+# --- imports -------------------------------------------------------------------------------
+
+def test_add_imports_inserts_used_jdk_types_from_the_policy_table():
+    code = ("import java.util.*;\n\nclass A {\n    String f(String s) {\n"
+            "        Matcher m = Pattern.compile(\"a\").matcher(s);\n"
+            "        List<String> xs = Stream.of(s).collect(Collectors.toList());\n"
+            "        return new BigInteger(\"1\").toString();\n    }\n}\n")
+    fixed = add_imports.apply(code, ctx(**shipped_params("java-add-imports")))
+    assert fixed.startswith(
+        "import java.util.*;\nimport java.math.BigInteger;\n"
+        "import java.util.regex.Matcher;\nimport java.util.regex.Pattern;\n"
+        "import java.util.stream.Collectors;\nimport java.util.stream.Stream;\n")
+    assert "import java.util.List;" not in fixed  # covered by java.util.*
+
+
+def test_add_imports_leaves_declared_imported_and_unknown_names():
+    code = ("import java.awt.List;\nclass A<Pattern> {\n    class Matcher {}\n"
+            "    List l; Pattern p; Matcher m; Foo f;\n}\n")
+    assert add_imports.apply(code, ctx(**shipped_params("java-add-imports"))) == code
+    assert add_imports.apply("class A { Set<String> s; }", ctx()) == "class A { Set<String> s; }"
+
+
+# --- file naming ---------------------------------------------------------------------------
+
+def test_single_public_class_keeps_public_on_the_target_only():
+    code = "public class Helper {}\n\npublic class AddOne {\n    int f() { return 1; }\n}\n"
+    fixed = single_public_class.apply(code, ctx())
+    assert fixed == "class Helper {}\n\npublic class AddOne {\n    int f() { return 1; }\n}\n"
+
+
+def test_single_public_class_leaves_one_public_class_alone():
+    code = "class Helper {}\npublic class AddOne {}\n"
+    assert single_public_class.apply(code, ctx()) == code
+
+
+# --- honesty rule --------------------------------------------------------------------------
+
+def test_generated_body_is_recognised():
+    assert has_generated_body(PROMPT + "        return x + 1;\n    }\n}\n", TASK)
+
+
+@pytest.mark.parametrize("body", [
+    "    }\n}\n",
+    "        // TODO\n    }\n}\n",
+    "        /* nothing */\n    }\n}\n",
+])
+def test_a_target_without_model_statements_has_no_generated_body(body):
+    assert not has_generated_body(PROMPT + body, TASK)
+
+
+def test_a_missing_target_method_has_no_generated_body():
+    code = PROMPT.replace("addOne", "other") + "        return x;\n    }\n}\n"
+    assert not has_generated_body(code, TASK)
+
+
+def test_statements_already_in_the_prompt_do_not_count():
+    task = Task(task_id="t/1", language="java", entry_point="f",
+                prompt="class A {\n    int f() {\n        int y = 1;\n")
+    assert not has_generated_body("class A {\n    int f() {\n        int y = 1;\n    }\n}\n", task)
+    assert has_generated_body("class A {\n    int f() {\n        int y = 1;\n        return y;\n"
+                              "    }\n}\n", task)
