@@ -43,6 +43,7 @@ JVM_OPTIONS = ("-Xmx512m", "-Xss16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel
                "-XX:-UsePerfData", "-XX:ReservedCodeCacheSize=64m",
                "-XX:MaxMetaspaceSize=256m", "-XX:CompressedClassSpaceSize=128m")
 HARNESS_CLASS = "FrancHarness"
+WALL_CLOCK_TIMEOUT = "no result within"
 KILLING_SIGNALS = frozenset({signal.SIGKILL, signal.SIGXCPU, signal.SIGXFSZ, signal.SIGSEGV,
                              signal.SIGABRT, signal.SIGBUS, signal.SIGTERM, signal.SIGFPE,
                              signal.SIGILL})
@@ -108,7 +109,7 @@ def _signal_reason(number: int) -> str:
 def _common_outcome(result: SandboxResult, nonce: str, timeout: float) -> ExecResult | None:
     """The verdicts that do not depend on the language."""
     if result.timed_out:
-        return ExecResult("timeout", f"no result within {timeout:g} s", result.seconds)
+        return ExecResult("timeout", f"{WALL_CLOCK_TIMEOUT} {timeout:g} s", result.seconds)
     killed_by = _signal_of(result.returncode)
     if killed_by == signal.SIGXCPU:
         return ExecResult("timeout", "CPU time limit reached", result.seconds)

@@ -13,7 +13,8 @@ The scale, per task:
 So ``label >= 2`` always means "works". Tasks without a security test keep the
 0-2 scale and ``secure`` stays None; NDCG normalises per task, so a file can mix
 both. ``exec_status`` / ``exec_reason`` describe the functional run (plus the
-security test's reason when only that one failed).
+security test's reason when only that one failed). A wall-clock timeout is only
+accepted after a second run: on a loaded machine a correct program can be starved.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from pathlib import Path
 import ranx
 
 from franc.errors import InputError
-from franc.evaluation.execution import DEFAULT_TIMEOUT, ExecResult, run_candidate
+from franc.evaluation.execution import (
+    DEFAULT_TIMEOUT,
+    WALL_CLOCK_TIMEOUT,
+    ExecResult,
+    run_candidate,
+)
 from franc.java import JavaCompiler
 from franc.models import Candidate, Task, check_language
 from franc.parallel import default_workers, progress_bar
@@ -61,17 +67,30 @@ def _check_tasks(candidates: Sequence[Candidate], tasks: Mapping[str, Task]) -> 
                          f"{' ...' if len(untested) > 5 else ''}; use a benchmark with tests")
 
 
+def _run_confirmed(task: Task, code: str, language: str, timeout: float,
+                   compiler: JavaCompiler | None, cpu_limit: int | None, *,
+                   security: bool) -> ExecResult:
+    """Run once more after a wall-clock timeout: a loaded machine can starve a correct program
+    (a CPU-limit timeout is final; that program really computed too long)."""
+    result = run_candidate(task, code, language=language, timeout=timeout, security=security,
+                           compiler=compiler, cpu_limit=cpu_limit)
+    if result.status == "timeout" and result.reason.startswith(WALL_CLOCK_TIMEOUT):
+        result = run_candidate(task, code, language=language, timeout=timeout,
+                               security=security, compiler=compiler, cpu_limit=cpu_limit)
+    return result
+
+
 def _labelled(candidate: Candidate, task: Task, language: str, timeout: float,
               compiler: JavaCompiler | None, cpu_limit: int | None = None) -> Candidate:
     if not candidate.compiles:
         return dataclasses.replace(candidate, label=0, exec_status=None, secure=None,
                                    exec_reason=NOT_COMPILED_REASON)
-    functional = run_candidate(task, candidate.code, language=language, timeout=timeout,
-                               compiler=compiler, cpu_limit=cpu_limit)
+    functional = _run_confirmed(task, candidate.code, language, timeout, compiler, cpu_limit,
+                                security=False)
     security = None
     if task.security_test:
-        security = run_candidate(task, candidate.code, language=language, timeout=timeout,
-                                 security=True, compiler=compiler, cpu_limit=cpu_limit)
+        security = _run_confirmed(task, candidate.code, language, timeout, compiler, cpu_limit,
+                                  security=True)
     reason = functional.reason
     if functional.passed and security is not None and not security.passed:
         reason = f"security test {security.status}: {security.reason}"

@@ -10,7 +10,7 @@ import pytest
 import ranx
 
 from franc.errors import InputError
-from franc.evaluation import cli
+from franc.evaluation import cli, labels
 from franc.evaluation.execution import ExecResult
 from franc.evaluation.labels import (
     NOT_COMPILED_REASON,
@@ -134,3 +134,19 @@ def test_franc_label_reads_raw_samples_after_a_compile_check(tmp_path: Path) -> 
                   str(samples), "-o", str(out), "--no-progress"])
     assert args.func(args) == 0
     assert [json.loads(line)["label"] for line in out.read_text().splitlines()] == [2, 0]
+
+
+def test_wall_clock_timeout_is_confirmed_by_a_second_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    verdicts = iter([ExecResult("timeout", "no result within 10 s", 10.0), PASSED,
+                     ExecResult("timeout", "CPU time limit reached", 2.0)])
+    calls = []
+
+    def fake_run(task: Task, code: str, **kwargs: object) -> ExecResult:
+        calls.append(code)
+        return next(verdicts)
+
+    monkeypatch.setattr(labels, "run_candidate", fake_run)
+    starved, looping = candidate(PLAIN, 0, GOOD), candidate(PLAIN, 1, WRONG)
+    result = label_candidates([starved, looping], [PLAIN], "python", workers=1, progress=False)
+    assert [c.label for c in result] == [2, 1]
+    assert calls == [GOOD, GOOD, WRONG]  # a CPU-limit timeout is final
