@@ -312,7 +312,7 @@ class PromptShape:
     target: str | None
 
 
-@cache
+@lru_cache(maxsize=1024)  # once per prompt, not once per candidate
 def prompt_shape(prompt: str, name: str | None) -> PromptShape:
     scanned = scan(prompt)
     target = find_def(prompt, name, scanned) if name else None
@@ -526,7 +526,7 @@ def has_generated_body(code: str, task: Task) -> bool:
     return False
 
 
-@cache
+@lru_cache(maxsize=1024)
 def _prompt_statements(prompt: str, name: str) -> tuple[str, ...]:
     """The logical lines of the prompt's target body (normalized), e.g. a nested helper."""
     scanned = scan(prompt)
