@@ -7,11 +7,12 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from franc.errors import FrancError
 from franc.models import Candidate, Language, Task
@@ -27,6 +28,9 @@ from franc.server.schemas import (
     Health,
     NamesResponse,
 )
+
+if TYPE_CHECKING:
+    from franc.ranking.rankers import Ranker
 
 EXECUTING_RANKERS = frozenset({"examples"})
 ERROR_RESPONSES = {code: {"model": ErrorResponse} for code in (401, 413, 422, 503)}
@@ -65,15 +69,16 @@ def error_response(status: int, error: str, details: list[ErrorItem]) -> JSONRes
     return JSONResponse(status_code=status, content=content)
 
 
-def resolve_ranker(name: str | None, state: ServerState) -> tuple[str, Any]:
-    from franc.ranking import get_ranker
+def resolve_ranker(name: str | None, state: ServerState, language: Language
+                   ) -> tuple[str, Ranker]:
+    from franc.ranking.rankers import get_ranker
 
     name = name or state.config.default_ranker
     if name in EXECUTING_RANKERS and not state.config.enable_examples_ranker:
         raise RequestRejected(422, f"ranker {name!r} executes candidate code; start the server "
                                    "with enable_examples_ranker to allow it", "ranker")
     try:
-        return name, get_ranker(name)
+        return name, get_ranker(name, language)
     except FrancError as exc:
         raise RequestRejected(422, str(exc), "ranker") from exc
 
@@ -84,10 +89,19 @@ async def run_stages(request: CandidatesRequest, state: ServerState, *,
     if request.language not in state.config.languages:
         raise RequestRejected(422, f"language {request.language!r} is not served here",
                               "language")
-    analyzers = tuple(request.options.analyzers) if request.options.analyzers else None
+    analyzers, notes = None, []
+    if request.options.analyzers is not None:
+        from franc.analysis import ANALYZERS
+
+        known = ANALYZERS[request.language]
+        analyzers = tuple(name for name in request.options.analyzers if name in known)
+        notes = [f"analyzer {name!r} does not analyse {request.language}; skipped"
+                 for name in request.options.analyzers if name not in known]
     job = Job(language=request.language, prompt=request.prompt,
               candidates=tuple(request.candidates), analyze=analyze, analyzers=analyzers)
-    return await state.pool.run(job, state.deadline(request.options.deadline_ms))
+    result = await state.pool.run(job, state.deadline(request.options.deadline_ms))
+    result.notes[:0] = notes
+    return result
 
 
 def response_of(result: JobResult, candidates: list[Candidate],
@@ -99,7 +113,7 @@ def response_of(result: JobResult, candidates: list[Candidate],
 
 async def rank_request(request: CandidatesRequest, state: ServerState) -> CandidatesResponse:
     """Filter, analyse and rank; the ranker runs here, on whatever stages completed."""
-    name, ranker = resolve_ranker(request.ranker, state)
+    name, ranker = resolve_ranker(request.ranker, state, request.language)
     result = await run_stages(request, state, analyze=True)
     task = Task(task_id="request", prompt=request.prompt, language=request.language)
     ranked = await asyncio.to_thread(ranker.rank, task, result.candidates)
@@ -129,6 +143,9 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [ErrorItem(field=field_name(tuple(error.get("loc", ()))),
                              message=str(error.get("msg", "invalid")))
+                   if error.get("type") != "json_invalid" else
+                   ErrorItem(field="body", message=f"malformed JSON at character "
+                                                   f"{error['loc'][-1]}: {error.get('msg')}")
                    for error in exc.errors()]
         return error_response(422, "invalid request", details)
 
@@ -136,6 +153,13 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
     async def rejected(_: Request, exc: RequestRejected) -> JSONResponse:
         return error_response(exc.status, exc.message,
                               [ErrorItem(field=exc.field, message=exc.message)])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own 4xx (e.g. a body that is not UTF-8) in the same shape as ours.
+        field = "body" if exc.status_code == 400 else "request"
+        return error_response(exc.status_code, str(exc.detail),
+                              [ErrorItem(field=field, message=str(exc.detail))])
 
     @app.exception_handler(FrancError)
     async def franc_error(_: Request, exc: FrancError) -> JSONResponse:
@@ -172,9 +196,10 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
 
     @app.get("/v1/rankers", response_model=NamesResponse, dependencies=guarded)
     async def rankers(request: Request) -> NamesResponse:
-        from franc.ranking import available_rankers
+        from franc.policy import available
+        from franc.ranking.rankers import POLICY_SUFFIXES
 
-        names = available_rankers()
+        names = available("rankers", POLICY_SUFFIXES)
         if not state_of(request).config.enable_examples_ranker:
             names = [name for name in names if name not in EXECUTING_RANKERS]
         return NamesResponse(names=names)
@@ -188,4 +213,41 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
     from franc.server.proxy import router as proxy_router  # the proxy builds on this module
 
     app.include_router(proxy_router)
+    app.openapi = lambda: openapi_with_choices(app, config)  # type: ignore[method-assign]
     return app
+
+
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def openapi_with_choices(app: FastAPI, config: ServerConfig) -> dict[str, Any]:
+    """The OpenAPI schema with this server's limits: ranker and analyzer names as enums,
+    candidate count and code length (bracket nesting, also limited, has no JSON Schema)."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        from franc.analysis import ANALYZERS
+        from franc.policy import available
+        from franc.ranking.rankers import POLICY_SUFFIXES
+
+        schema = get_openapi(title=app.title, version=app.version,
+                             description=app.description, routes=app.routes)
+        rankers = [name for name in available("rankers", POLICY_SUFFIXES)
+                   if config.enable_examples_ranker or name not in EXECUTING_RANKERS]
+        analyzers = sorted({name for names in ANALYZERS.values() for name in names})
+        components = schema["components"]["schemas"]
+        text_limits = {"maxLength": config.max_code_chars, "pattern": NO_NUL_PATTERN}
+        for model in ("CandidatesRequest", "RepairRequest"):
+            if model in components:
+                properties = components[model]["properties"]
+                properties["ranker"]["anyOf"][0]["enum"] = rankers
+                properties["candidates"]["maxItems"] = config.max_candidates
+                properties["candidates"]["items"].update(text_limits)
+                properties["prompt"].update(text_limits)
+        prompt = components["CompletionRequest"]["properties"]["prompt"]["anyOf"]
+        prompt[0].update(text_limits)
+        prompt[1]["items"].update(text_limits)
+        options = components["Options"]["properties"]["analyzers"]["anyOf"][0]
+        options["items"]["enum"] = analyzers
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -54,7 +54,9 @@ class StageRunner:
         from franc.filter import StaticFilter
 
         self.filters = {lang: StaticFilter(lang) for lang in languages}
-        self.analyzers = {lang: Analyzers(lang) for lang in languages}
+        # Keyed by (language, analyzer ids or None for the defaults); each stays warm.
+        self.analyzers: dict[tuple[Language, tuple[str, ...] | None], Analyzers] = {
+            (lang, None): Analyzers(lang) for lang in languages}
 
     def warm_up(self) -> None:
         """Pay first-use costs (JVM start, pylint/astroid imports) before the first request."""
@@ -71,12 +73,12 @@ class StageRunner:
             [(task, index, raw) for index, raw in enumerate(job.candidates)])
         yield "filtered", filtered
         if job.analyze:
-            analyzers = self.analyzers[job.language]
-            if job.analyzers is not None:
+            key = (job.language, job.analyzers)
+            if key not in self.analyzers:
                 from franc.analysis import Analyzers
 
-                analyzers = Analyzers(job.language, names=list(job.analyzers))
-            yield "analyzed", analyzers.run(filtered, {task.task_id: task})
+                self.analyzers[key] = Analyzers(job.language, names=job.analyzers)
+            yield "analyzed", self.analyzers[key].run(filtered, {task.task_id: task})
 
     def close(self) -> None:
         for stage_filter in self.filters.values():
@@ -206,7 +208,10 @@ class WorkerPool:
         try:
             return await asyncio.to_thread(worker.submit, job, deadline)
         finally:
-            queue.put_nowait(worker)
+            if worker.ready.is_set():
+                queue.put_nowait(worker)
+            else:  # restarted after an overrun: back in service once warm again
+                self._admissions.append(asyncio.create_task(self._admit(worker)))
 
     def close(self) -> None:
         for worker in self.workers:

@@ -20,10 +20,16 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from franc.models import Language
+from franc.models import LANGUAGES, Language
 from franc.server.app import check_token, rank_request, state_of
 from franc.server.limits import RequestRejected
-from franc.server.schemas import CandidatesRequest, ErrorResponse
+from franc.server.schemas import (
+    CandidatesRequest,
+    ChatCompletionRequest,
+    CompletionRequest,
+    ErrorResponse,
+    ProxyRequest,
+)
 
 FENCE = re.compile(r"```[\w+-]*\n(.*?)```", re.DOTALL)
 JAVA_MARKERS = re.compile(r"\b(public|private|class|interface|void|import java)\b|;\s*$", re.M)
@@ -44,7 +50,7 @@ def choice_text(choice: dict[str, Any], chat: bool) -> str:
     return str(choice.get("text") or "")
 
 
-def chat_prompt(messages: list[Any]) -> str:
+def chat_prompt(messages: list[dict[str, Any]]) -> str:
     """The code the user gave in the last user message (a fenced block), if any."""
     for message in reversed(messages):
         if isinstance(message, dict) and message.get("role") == "user":
@@ -53,25 +59,12 @@ def chat_prompt(messages: list[Any]) -> str:
     return ""
 
 
-def parse_body(raw: bytes, chat: bool) -> dict[str, Any]:
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RequestRejected(422, f"malformed JSON: {exc}", "body") from exc
-    if not isinstance(body, dict):
-        raise RequestRejected(422, "expected a JSON object", "body")
-    if chat and not isinstance(body.get("messages"), list):
-        raise RequestRejected(422, "'messages' must be a list", "messages")
-    if not chat:
-        prompt = body.get("prompt")
-        if isinstance(prompt, list) and len(prompt) == 1:
-            body["prompt"] = prompt = prompt[0]
-        if not isinstance(prompt, str):
-            raise RequestRejected(422, "'prompt' must be a string", "prompt")
-    n = body.get("n", 1)
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise RequestRejected(422, "'n' must be a positive integer", "n")
-    return body
+def forwarded_body(body: ProxyRequest) -> dict[str, Any]:
+    """The client's request as the upstream should see it (FRANC's extension removed)."""
+    data = body.model_dump(exclude_unset=True, exclude={"franc_language"})
+    if isinstance(data.get("prompt"), list):
+        [data["prompt"]] = data["prompt"]
+    return data
 
 
 async def call_upstream(url: str, path: str, body: dict[str, Any], key_env: str) -> dict:
@@ -109,28 +102,33 @@ def as_stream(answer: dict[str, Any], chat: bool) -> StreamingResponse:
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
-async def proxy(request: Request, path: str, chat: bool) -> Response:
+async def proxy(request: Request, body: ProxyRequest, path: str, chat: bool) -> Response:
     state = state_of(request)
     if not state.config.upstream_url:
         raise RequestRejected(503, "no upstream model configured (upstream_url)", "upstream")
-    body = parse_body(await request.body(), chat)
+    forwarded = forwarded_body(body)
     started = time.perf_counter()
-    client_n = body.get("n", 1)
-    language = body.pop("franc_language", None) or request.headers.get("x-franc-language")
-    upstream_body = {**body, "n": max(client_n, state.config.proxy_n), "stream": False}
+    upstream_body = {**forwarded, "n": max(body.n, state.config.proxy_n), "stream": False}
     answer = await call_upstream(state.config.upstream_url, path, upstream_body,
                                  state.config.upstream_api_key_env)
     upstream_seconds = time.perf_counter() - started
     choices = [c for c in answer["choices"] if isinstance(c, dict)]
     texts = [choice_text(c, chat) for c in choices]
-    prompt = chat_prompt(body["messages"]) if chat else body["prompt"]
+    prompt = chat_prompt(forwarded["messages"]) if chat else forwarded["prompt"]
     if not texts:
         raise RequestRejected(502, "upstream returned no choices", "upstream")
-    ranked = await rank_request(CandidatesRequest(
-        language=language or guess_language(prompt + "\n" + texts[0]), prompt=prompt,
-        candidates=texts), state)
+    language = body.franc_language or request.headers.get("x-franc-language")
+    if language not in LANGUAGES:
+        language = guess_language(prompt + "\n" + texts[0])
+    try:
+        ranked = await rank_request(CandidatesRequest(language=language, prompt=prompt,
+                                                      candidates=texts), state)
+    except RequestRejected as exc:
+        if not exc.field.startswith("candidates"):
+            raise
+        raise RequestRejected(502, f"upstream answer refused: {exc.message}", "upstream") from exc
     ordered = []
-    for position, candidate in enumerate(ranked.candidates[:client_n]):
+    for position, candidate in enumerate(ranked.candidates[:body.n]):
         choice = dict(choices[candidate.index])
         if not chat and candidate.code.startswith(prompt) and candidate.compiles:
             choice["text"] = candidate.code[len(prompt):]
@@ -141,23 +139,25 @@ async def proxy(request: Request, path: str, chat: bool) -> Response:
               "franc": {"partial": ranked.partial, "notes": ranked.notes, "ranker": ranked.ranker,
                         "candidates_ranked": len(texts)}}
     added_ms = (time.perf_counter() - started - upstream_seconds) * 1000
-    if body.get("stream"):
-        response: Response = as_stream(answer, chat)
-    else:
-        response = JSONResponse(answer)
+    response: Response = as_stream(answer, chat) if body.stream else JSONResponse(answer)
     response.headers["x-franc-added-latency-ms"] = f"{added_ms:.1f}"
     return response
 
 
 router = APIRouter(dependencies=[Depends(check_token)])
-PROXY_ERRORS = {code: {"model": ErrorResponse} for code in (401, 413, 422, 502, 503)}
+PROXY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the upstream's answer, best choices first, FRANC's view under "
+                         "'franc'; one server-sent event when the request streams",
+          "content": {"application/json": {"schema": {"type": "object"}},
+                      "text/event-stream": {"schema": {}}}},
+    **{code: {"model": ErrorResponse} for code in (401, 413, 422, 502, 503)}}
 
 
-@router.post("/v1/completions", response_model=None, responses=PROXY_ERRORS)
-async def completions(request: Request) -> Response:
-    return await proxy(request, "/v1/completions", chat=False)
+@router.post("/v1/completions", response_model=None, responses=PROXY_RESPONSES)
+async def completions(body: CompletionRequest, request: Request) -> Response:
+    return await proxy(request, body, "/v1/completions", chat=False)
 
 
-@router.post("/v1/chat/completions", response_model=None, responses=PROXY_ERRORS)
-async def chat_completions(request: Request) -> Response:
-    return await proxy(request, "/v1/chat/completions", chat=True)
+@router.post("/v1/chat/completions", response_model=None, responses=PROXY_RESPONSES)
+async def chat_completions(body: ChatCompletionRequest, request: Request) -> Response:
+    return await proxy(request, body, "/v1/chat/completions", chat=True)

@@ -6,6 +6,8 @@ the OpenAPI schema and the Python API describe the same thing.
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from franc.models import Candidate, Finding, Language
@@ -87,3 +89,31 @@ class NamesResponse(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class ProxyRequest(BaseModel):
+    """Fields the proxy reads; every other field is forwarded to the upstream untouched."""
+
+    model_config = ConfigDict(extra="allow")
+
+    n: int = Field(1, ge=1, le=64, description="choices the client wants (the upstream is "
+                                               "asked for at least the server's proxy_n)")
+    stream: bool = Field(False, description="answered as one server-sent event")
+    franc_language: Language | None = Field(
+        None, description="FRANC extension: the code's language (else guessed)")
+
+
+class CompletionRequest(ProxyRequest):
+    prompt: str | Annotated[list[str], Field(min_length=1, max_length=1)] = Field(
+        ..., description="one prompt (or a list holding one)")
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[Any] | None = None
+
+
+class ChatCompletionRequest(ProxyRequest):
+    messages: list[ChatMessage] = Field(..., min_length=1)

@@ -37,7 +37,7 @@ async def open_document(client: LanguageClient, uri: str, language: str,
 @pytest.mark.asyncio(loop_scope="function")
 async def test_python_findings_become_diagnostics_with_cwe_links(client: LanguageClient) -> None:
     diagnostics = await open_document(client, "file:///tmp/run.py", "python", INSECURE)
-    shell = [d for d in diagnostics if d.source == "franc/bandit" and "CWE-78" in str(d.code)]
+    shell = [d for d in diagnostics if d.source == "franc/bandit" and d.code == "B602 CWE-78"]
     assert shell, diagnostics
     assert shell[0].severity == types.DiagnosticSeverity.Error
     assert shell[0].range.start.line == 4

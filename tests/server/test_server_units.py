@@ -3,11 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from franc.errors import InputError
 from franc.server.config import load_config
 from franc.server.limits import RequestRejected, check_candidates, nesting_depth
-from franc.server.proxy import chat_prompt, guess_language, parse_body
+from franc.server.proxy import chat_prompt, forwarded_body, guess_language
+from franc.server.schemas import CompletionRequest
 
 
 def test_loopback_needs_no_token_but_other_addresses_do() -> None:
@@ -53,13 +55,11 @@ def test_guess_language() -> None:
     assert guess_language("public class A {\n  int f() { return 1; }\n}") == "java"
 
 
-def test_proxy_body_checks() -> None:
-    assert parse_body(b'{"prompt": ["p"], "n": 2}', chat=False)["prompt"] == "p"
-    for raw, field in ((b"{", "body"), (b'{"prompt": 3}', "prompt"),
-                       (b'{"prompt": "p", "n": 0}', "n"), (b'{"messages": {}}', "messages")):
-        with pytest.raises(RequestRejected) as caught:
-            parse_body(raw, chat=b"messages" in raw)
-        assert caught.value.field == field
+def test_forwarded_body_drops_franc_fields_and_unwraps_the_prompt() -> None:
+    body = CompletionRequest(prompt=["p"], n=2, franc_language="python", max_tokens=9)
+    assert forwarded_body(body) == {"prompt": "p", "n": 2, "max_tokens": 9}
+    with pytest.raises(ValidationError, match="prompt"):
+        CompletionRequest(prompt=["a", "b"])
 
 
 def test_chat_prompt_takes_the_users_code_block() -> None:
