@@ -49,7 +49,8 @@ def parse_examples(task: Task) -> list[Example]:
     if task.language != "python" or not entry:
         return []
     found: list[Example] = []
-    lines = [line.strip() for line in task.prompt.splitlines()]
+    lines = [re.sub(r"^[rRuU]?(\"\"\"|''')", "", line.strip()).strip()
+             for line in task.prompt.splitlines()]
     for number, line in enumerate(lines):
         if line.startswith(">>>"):
             call = line[3:].strip()

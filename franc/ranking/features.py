@@ -64,7 +64,7 @@ class ConsensusParams:
     ``difflib`` over the raw generated text (the plain baseline)."""
 
     max_n: int = 4
-    normalise: bool = True
+    normalise: bool = False
     method: str = "ngram"
 
     def __post_init__(self) -> None:

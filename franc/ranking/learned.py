@@ -95,7 +95,7 @@ class LearnedModel:
         consensus = data.get("consensus", {})
         return cls(features, models,
                    consensus=ConsensusParams(int(consensus.get("max_n", 4)),
-                                             bool(consensus.get("normalise", True)),
+                                             bool(consensus.get("normalise", False)),
                                              str(consensus.get("method", "ngram"))),
                    card=data.get("card", {}))
 
@@ -132,18 +132,52 @@ def group_by_task(candidates: Sequence[Candidate]) -> dict[str, list[Candidate]]
     return groups
 
 
-def fit_linear(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> LinearModel:
+OBJECTIVES = ("pairwise", "pointwise")
+
+
+def pairwise_differences(z: np.ndarray, y: np.ndarray, groups: np.ndarray,
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Within each group, (passing - failing) rows labeled 1 and their negations labeled 0."""
+    diffs = []
+    for group in np.unique(groups):
+        rows = np.flatnonzero(groups == group)
+        good, bad = rows[y[rows] == 1], rows[y[rows] == 0]
+        if len(good) and len(bad):
+            diffs.append((z[good][:, None, :] - z[bad][None, :, :]).reshape(-1, z.shape[1]))
+    if not diffs:
+        return np.empty((0, z.shape[1])), np.empty(0)
+    d = np.vstack(diffs)
+    return np.vstack([d, -d]), np.concatenate([np.ones(len(d)), np.zeros(len(d))])
+
+
+def fit_linear(x: np.ndarray, y: np.ndarray, c: float = 1.0, groups: np.ndarray | None = None,
+               objective: str = "pairwise") -> LinearModel:
+    """Standardise ``x`` and fit a logistic regression.
+
+    ``pairwise`` (default) learns from pairs inside one prompt (a passing minus
+    a failing candidate), so it optimises the order within a prompt, which is
+    all a ranker needs; ``pointwise`` predicts P(pass) from each row alone.
+    """
     from sklearn.linear_model import LogisticRegression  # lazy: heavy import
 
+    if objective not in OBJECTIVES:
+        raise InputError(f"objective {objective!r} not one of {', '.join(OBJECTIVES)}")
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    if objective == "pairwise" and groups is not None:
+        z, y = pairwise_differences(z, y, groups)
+    neutral = LinearModel(tuple(float(v) for v in mean), tuple(float(v) for v in scale),
+                          (0.0,) * x.shape[1], 0.0)
     if len(set(y.tolist())) < 2:
         # Nothing passes (or everything does): no signal; keep a neutral model.
-        return LinearModel(tuple(mean), tuple(scale), (0.0,) * x.shape[1], 0.0)
-    model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, y)
-    return LinearModel(tuple(float(v) for v in mean), tuple(float(v) for v in scale),
-                       tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]))
+        return neutral
+    model = LogisticRegression(C=c, max_iter=2000,
+                               fit_intercept=objective == "pointwise").fit(z, y)
+    intercept = float(model.intercept_[0]) if objective == "pointwise" else 0.0
+    return LinearModel(neutral.mean, neutral.scale, tuple(float(v) for v in model.coef_[0]),
+                       intercept)
 
 
 def _scores(model: LinearModel, x: np.ndarray) -> np.ndarray:
@@ -173,7 +207,7 @@ def _task_metrics(scores: np.ndarray, x: np.ndarray, labels_graded: np.ndarray,
 
 def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
           tasks: Mapping[str, Task] | None = None, *, folds: int = 5,
-          c: float = 1.0) -> LearnedModel:
+          c: float = 1.0, objective: str = "pairwise") -> LearnedModel:
     """Fit one model per language over labeled files ``(name, language, candidates)``.
 
     The card records grouped cross-validation scores: folds split by prompt
@@ -185,8 +219,9 @@ def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
     consensus = ConsensusParams()
     models: dict[str, LinearModel] = {}
     card: dict[str, Any] = {"sources": [name for name, _, _ in files],
-                            "estimator": "LogisticRegression (standardised features)",
-                            "C": c, "cv_folds": folds, "cv_grouping": "task_id",
+                            "estimator": "LogisticRegression on standardised features",
+                            "objective": objective, "C": c, "cv_folds": folds,
+                            "cv_grouping": "task_id",
                             "languages": {}}
     for language in LANGUAGES:
         groups = [group for _, lang, candidates in files if lang == language
@@ -200,14 +235,15 @@ def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
         if distinct >= 2:
             for train_rows, test_rows in GroupKFold(n_splits=min(folds, distinct)).split(
                     x, y, prompts):
-                fold_model = fit_linear(x[train_rows], y[train_rows], c)
+                fold_model = fit_linear(x[train_rows], y[train_rows], c,
+                                        group_ids[train_rows], objective)
                 scores = _scores(fold_model, x[test_rows])
                 if len(set(y[test_rows].tolist())) == 2:
                     cv["auc"].append(float(roc_auc_score(y[test_rows], scores)))
                 for key, value in _task_metrics(scores, x[test_rows], graded[test_rows],
                                                 group_ids[test_rows].tolist()).items():
                     cv[key].append(value)
-        models[language] = fit_linear(x, y, c)
+        models[language] = fit_linear(x, y, c, group_ids, objective)
         original = _task_metrics(-x[:, FEATURES.index("position")], x, graded,
                                  group_ids.tolist())
         card["languages"][language] = {

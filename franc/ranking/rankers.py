@@ -257,7 +257,7 @@ def _finding_weights(policy: Mapping[str, Any], source: str) -> Weights:
 def _consensus(policy: Mapping[str, Any]) -> ConsensusParams:
     table = policy.get("consensus", {})
     return ConsensusParams(max_n=int(table.get("max_n", 4)),
-                           normalise=bool(table.get("normalise", True)),
+                           normalise=bool(table.get("normalise", False)),
                            method=str(table.get("method", "ngram")))
 
 

@@ -40,11 +40,11 @@ def test_examples_ranker_puts_the_candidate_passing_the_examples_first():
     t = task(">>> f(1)\n    2\n    >>> f(3)\n    6")
     cands = [Candidate("T/0", 0, t.prompt + "    return x + 1\n", compiles=True, findings=[]),
              Candidate("T/0", 1, t.prompt + "    return x + x\n", compiles=True, findings=[]),
-             Candidate("T/0", 2, t.prompt + "    return x * 3\n", compiles=True, findings=[]),
+             Candidate("T/0", 2, t.prompt + "    return 6 if x == 3 else 0\n", compiles=True, findings=[]),
              Candidate("T/0", 3, t.prompt + "    return (", compiles=False)]
     ranker = get_ranker("examples", "python")
     ranked = ranker.rank(t, cands)
     assert ranked[0].index == 1
-    # x + 1 passes f(1) only: half the examples; x * 3 passes f(3) only.
+    # x + 1 passes f(1) only: half the examples; the lookup passes f(3) only.
     shares = {c.index: c.score_parts["examples.examples"] for c in ranked}
     assert shares == {0: 0.5, 1: 1.0, 2: 0.5, 3: 0.0}

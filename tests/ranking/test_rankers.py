@@ -153,3 +153,24 @@ def test_java_candidates_rank_with_java_rules_findings():
                        findings=[])]
     assert [c.index for c in get_ranker("franc", "java").rank(task, cands)] == [1, 0]
     assert [c.index for c in get_ranker("quality", "java").rank(task, cands)] == [1, 0]
+
+
+def test_cli_rank_adds_rank_score_and_parts(tmp_path):
+    import json
+
+    from franc.cli import main
+    from franc.jsonl import read_jsonl, write_jsonl
+
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(json.dumps({"task_id": "T/0", "prompt": PROMPT, "entry_point": "add",
+                                   "canonical_solution": "    return a + b\n",
+                                   "test": "def check(c):\n    assert c(1, 2) == 3\n"}) + "\n")
+    source = tmp_path / "analyzed.jsonl"
+    write_jsonl(source, (c.to_json() for c in candidates()))
+    out = tmp_path / "ranked.jsonl"
+    assert main(["rank", "--language", "python", "--candidates", str(source), "--ranker",
+                 "franc", "--prompts", str(prompts), "-o", str(out)]) == 0
+    rows = [row for _, row in read_jsonl(out)]
+    assert [row["index"] for row in rows] == [0, 3, 4, 2, 1]
+    assert [row["rank"] for row in rows] == [1, 2, 3, 4, 5]
+    assert all(row["score"] == pytest.approx(sum(row["score_parts"].values())) for row in rows)
