@@ -230,7 +230,8 @@ def _after_target_plan(code: str, task: Task) -> tuple[list[Segment], set[int]] 
     if owner is None or owner == len(parts) - 1:
         return None
     kept = {i for i in range(owner + 1, len(parts)) if parts[i].is_import()}
-    wanted = referenced_names(code[parts[owner].start:parts[owner].end])
+    # A later definition of the target's own name would shadow the answer: never wanted.
+    wanted = referenced_names(code[parts[owner].start:parts[owner].end]) - {name}
     changed = True
     while changed:
         changed = False
@@ -239,7 +240,7 @@ def _after_target_plan(code: str, task: Task) -> tuple[list[Segment], set[int]] 
             provides = {part.defined()} if part.is_definition() else part.assigned()
             if i not in kept and provides & wanted:
                 kept.add(i)
-                wanted |= referenced_names(code[part.start:part.end])
+                wanted |= referenced_names(code[part.start:part.end]) - {name}
                 changed = True
     return parts[owner + 1:], {i - owner - 1 for i in kept}
 

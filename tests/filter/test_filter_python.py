@@ -236,3 +236,8 @@ def test_a_short_statement_that_also_appears_in_the_docstring_is_generated() -> 
 def test_strip_prose_needs_a_sentence_not_just_blank_lines() -> None:
     truncated = "\n" + PROMPT + "    return (\n"
     assert apply("strip-prose", truncated) == truncated
+
+
+def test_remove_extra_functions_drops_a_later_definition_that_shadows_the_target() -> None:
+    code = PROMPT + "    return sum(xs)\n\n\ndef total(xs):\n    '''Again.'''\n"
+    assert apply("remove-extra-functions", code) == PROMPT + "    return sum(xs)\n"
