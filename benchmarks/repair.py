@@ -60,7 +60,6 @@ class FileResult:
     before: list[int] = field(default_factory=list)
     after: list[int] = field(default_factory=list)
     clean_answers: int = 0
-    clean_passing: int = 0
     prompts_clean_passing: int = 0
     executed: bool = False
 
@@ -105,19 +104,25 @@ def measure(path: Path, tasks: dict[str, Task], language: str, sf: StaticFilter,
                          if a.candidate.compiles]
         task = tasks.get(replay.task_id)
         if execute and task is not None and task.test:
-            from franc.evaluation.execution import run_candidate
-
             result.executed = True
-            passing = 0
-            for answer in (a for a in replay.answers if a.clean):
-                result.clean_answers += 1
-                key = (task.task_id, answer.candidate.code)
-                if key not in executed:  # answers often repeat: run each distinct one once
-                    executed[key] = run_candidate(task, key[1], language=language).passed
-                passing += executed[key]
-            result.clean_passing += passing
-            result.prompts_clean_passing += passing > 0
+            result.clean_answers += sum(a.clean for a in replay.answers)
+            result.prompts_clean_passing += any(
+                passes(task, a.candidate.code, language, sf, executed)
+                for a in replay.answers if a.clean)  # stops at the first passing answer
     return result
+
+
+def passes(task: Task, code: str, language: str, sf: StaticFilter,
+           executed: dict[tuple[str, str], bool]) -> bool:
+    """Run the task's tests on ``code`` in the sandbox (each distinct code once)."""
+    from franc.evaluation.execution import run_candidate
+
+    key = (task.task_id, code)
+    if key not in executed:
+        compiler = sf.compiler if language == "java" else None
+        executed[key] = run_candidate(task, code, language=language, timeout=15.0,
+                                      cpu_limit=5, compiler=compiler).passed  # type: ignore[arg-type]
+    return executed[key]
 
 
 def mean(values: Sequence[int]) -> str:
@@ -156,8 +161,7 @@ def report(results: list[FileResult], seconds: float, judge_note: str) -> str:
                  "-" if r.franc_repaired is None else r.franc_repaired, r.repaired,
                  r.repaired_strict, f"{r.repaired_flagged}/{r.flagged}",
                  mean(r.before), mean(r.after),
-                 f"{r.prompts_clean_passing} ({r.clean_passing}/{r.clean_answers})"
-                 if r.executed else "-"]
+                 f"{r.prompts_clean_passing}/{r.repaired}" if r.executed else "-"]
                 for r in results if r.needing]
     groups: dict[tuple[str, str], list[FileResult]] = defaultdict(list)
     for r in results:
@@ -183,8 +187,9 @@ def report(results: list[FileResult], seconds: float, judge_note: str) -> str:
                         "yes" if ours > franc else "NO",
                         mean([v for r in rows for v in r.before]),
                         mean([v for r in rows for v in r.after]),
-                        sum(r.prompts_clean_passing for r in rows) if any(
-                            r.executed for r in rows) else "-"])
+                        f"{sum(r.prompts_clean_passing for r in rows)}/"
+                        f"{sum(r.repaired for r in rows if r.executed)}"
+                        if any(r.executed for r in rows) else "-"])
     summary.append(["all", "all", str(totals["franc"]), f"{totals['ours']}/{totals['needing']}",
                     totals["strict"], f"{totals['repaired_flagged']}/{totals['flagged']}",
                     f"{totals['ours'] / max(totals['franc'], 1):.2f}x",
@@ -198,8 +203,8 @@ def report(results: list[FileResult], seconds: float, judge_note: str) -> str:
         "the prompts whose flawed code our judge flags too (the others had no blocking "
         "finding for our analyzers, so their repair only needs a compiling answer). "
         "Findings: mean blocking findings per compiling candidate, before = the flawed code "
-        "in the repair prompt, after = the answers. HumanEval: prompts with a clean answer "
-        "that passes the tests (passing/clean answers).",
+        "in the repair prompt, after = the answers. HumanEval: repaired prompts with a clean "
+        "answer that still passes the HumanEval tests (sandbox, warm javac) / repaired prompts.",
         table(["language", "template", "FRANC repaired", "ours repaired", "ours strict",
                "ours, flagged by our judge", "ratio", "above FRANC", "findings before",
                "findings after", "HumanEval prompts clean+passing"], summary),
