@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from franc.errors import FrancError
 from franc.models import Candidate, Language, Task
+from franc.repair.templates import available_templates
 from franc.server.config import ServerConfig
 from franc.server.engine import Job, JobResult, WorkerPool
 from franc.server.limits import BodySizeLimit, RequestRejected, check_candidates
@@ -27,9 +29,13 @@ from franc.server.schemas import (
     ErrorResponse,
     Health,
     NamesResponse,
+    RepairRequest,
+    RepairResponse,
 )
+from franc.server.schemas import RepairRound as RepairRoundOut
 
 if TYPE_CHECKING:
+    from franc.pipeline import Pipeline, PipelineReport
     from franc.ranking.rankers import Ranker
 
 EXECUTING_RANKERS = frozenset({"examples"})
@@ -40,10 +46,34 @@ ERROR_RESPONSES = {code: {"model": ErrorResponse} for code in (401, 413, 422, 50
 class ServerState:
     config: ServerConfig
     pool: WorkerPool
+    # Repair pipelines by (language, template), made on first use; one request at a time
+    # each, since a pipeline holds a warm compiler and analyzers.
+    pipelines: dict[tuple[Language, str], tuple[threading.Lock, Pipeline]] = field(
+        default_factory=dict)
 
     def deadline(self, requested_ms: int | None) -> float:
         limit = self.config.deadline_seconds
         return min(limit, requested_ms / 1000) if requested_ms else limit
+
+    def repair(self, request: RepairRequest) -> PipelineReport:
+        from franc.generation import make_generator
+        from franc.pipeline import Pipeline
+
+        key = (request.language, request.template)
+        if key not in self.pipelines:
+            if not self.config.generator:
+                raise RequestRejected(503, "no generator configured: start the server with "
+                                           "generator = 'openai:URL' (or replay:, hf:)",
+                                      "generator")
+            pipeline = Pipeline(request.language, generator=make_generator(self.config.generator),
+                                repair_template=request.template,
+                                ranker=request.ranker or self.config.default_ranker)
+            self.pipelines.setdefault(key, (threading.Lock(), pipeline))
+        lock, pipeline = self.pipelines[key]
+        with lock:
+            pipeline.max_rounds = request.max_rounds
+            task = Task(task_id="request", prompt=request.prompt, language=request.language)
+            return pipeline.run(task, request.candidates)
 
 
 def state_of(request: Request) -> ServerState:
@@ -194,6 +224,23 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
     async def rank(body: CandidatesRequest, request: Request) -> CandidatesResponse:
         return await rank_request(body, state_of(request))
 
+    @app.post("/v1/repair", response_model=RepairResponse, dependencies=guarded,
+              responses=ERROR_RESPONSES)
+    async def repair(body: RepairRequest, request: Request) -> RepairResponse:
+        state = state_of(request)
+        check_candidates(body.prompt, body.candidates, state.config)
+        resolve_ranker(body.ranker, state, body.language)
+        if body.template not in available_templates():
+            raise RequestRejected(422, f"unknown template {body.template!r}", "template")
+        report = await asyncio.to_thread(state.repair, body)
+        rounds = [RepairRoundOut(prompt=r.prompt,
+                                 answers=[CandidateOut.of(a.candidate) for a in r.answers])
+                  for r in report.rounds]
+        return RepairResponse(candidates=[CandidateOut.of(c) for c in report.candidates],
+                              stages=["filtered", "analyzed"], notes=[report.stop_reason],
+                              ranker=body.ranker or state.config.default_ranker,
+                              rounds=rounds, judge=report.judge)
+
     @app.get("/v1/rankers", response_model=NamesResponse, dependencies=guarded)
     async def rankers(request: Request) -> NamesResponse:
         from franc.policy import available
@@ -206,8 +253,6 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
 
     @app.get("/v1/templates", response_model=NamesResponse, dependencies=guarded)
     async def templates() -> NamesResponse:
-        from franc.repair import available_templates
-
         return NamesResponse(names=available_templates())
 
     from franc.server.proxy import router as proxy_router  # the proxy builds on this module
@@ -247,6 +292,7 @@ def openapi_with_choices(app: FastAPI, config: ServerConfig) -> dict[str, Any]:
         prompt = components["CompletionRequest"]["properties"]["prompt"]["anyOf"]
         prompt[0].update(text_limits)
         prompt[1]["items"].update(text_limits)
+        components["RepairRequest"]["properties"]["template"]["enum"] = available_templates()
         options = components["Options"]["properties"]["analyzers"]["anyOf"][0]
         options["items"]["enum"] = analyzers
         app.openapi_schema = schema

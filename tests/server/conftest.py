@@ -22,6 +22,7 @@ def stub_upstream() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory, stub_upstream: str) -> Iterator[str]:
     process, url = start_server(tmp_path_factory.mktemp("server"),
-                                f'upstream_url = "{stub_upstream}"\nproxy_n = 4\n')
+                                f'upstream_url = "{stub_upstream}"\nproxy_n = 4\n'
+                                f'generator = "openai:{stub_upstream}"\n')
     yield url
     stop_server(process)

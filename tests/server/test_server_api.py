@@ -126,6 +126,26 @@ def test_tiny_deadline_gives_a_partial_answer_not_an_error(server_url: str) -> N
     assert again.json()["partial"] is False
 
 
+def test_repair_asks_the_model_and_puts_a_clean_answer_first(server_url: str) -> None:
+    insecure = PYTHON_CANDIDATES[1]
+    reply = post(server_url, "/v1/repair", {"language": "python", "prompt": PROMPT,
+                                           "candidates": [insecure], "template": "chat"})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["notes"] == ["clean"]
+    assert body["rounds"] and isinstance(body["rounds"][0]["prompt"], list)
+    best = body["candidates"][0]
+    assert best["index"] >= 1 and "subprocess" not in best["code"]
+    assert body["judge"]
+
+
+def test_repair_with_unknown_template_names_the_field(server_url: str) -> None:
+    reply = post(server_url, "/v1/repair", {"language": "python", "candidates": ["x = 1\n"],
+                                           "template": "nope"})
+    assert reply.status_code == 422
+    assert reply.json()["details"][0]["field"] == "template"
+
+
 def test_listing_endpoints(server_url: str) -> None:
     rankers = httpx.get(server_url + "/v1/rankers").json()["names"]
     assert {"original", "franc", "quality"} <= set(rankers)

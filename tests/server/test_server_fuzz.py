@@ -18,7 +18,8 @@ def test_schema_lists_every_endpoint(server_url: str) -> None:
             "/v1/chat/completions", "/healthz", "/readyz"} <= paths
 
 
-@pytest.mark.parametrize("path", ["/v1/rank", "/v1/filter", "/v1/analyze", "/v1/rankers",
+@pytest.mark.parametrize("path", ["/v1/rank", "/v1/filter", "/v1/analyze", "/v1/repair",
+                                  "/v1/rankers",
                                   "/v1/templates", "/v1/completions", "/v1/chat/completions",
                                   "/healthz", "/readyz"])
 def test_no_server_errors_and_responses_match_the_schema(server_url: str, path: str) -> None:
