@@ -148,3 +148,13 @@ def test_plain_prompt_string_and_owned_stages_close() -> None:
         report = owned.run(PROMPT, [BAD])
         assert report.task.task_id == "prompt"
         assert not report.clean
+
+
+def test_p3s_answer_continues_the_body_and_merges_back(stages: tuple[object, object]) -> None:
+    model = ScriptedModel(["        return yaml.safe_load(f)\n\n\nprint(load('x'))\n"])
+    report = pipeline(stages, model, repair_template="P3S").run(TASK, [PROMPT + BAD])
+    sent = model.prompts[0]
+    assert isinstance(sent, str) and sent.startswith("# Fix: At line 7")
+    assert sent.endswith(PROMPT + "    with open(path) as f:\n")
+    assert report.clean
+    assert report.best.code == PROMPT + GOOD  # type: ignore[union-attr]
