@@ -16,7 +16,7 @@ from franc.datasets import load_suggestions, load_tasks
 from franc.filter import EMPTY_BODY, StaticFilter
 from franc.filter.python import PythonCompiler, has_generated_body
 
-SAMPLE_PROMPTS = 12
+SAMPLE_PROMPTS = 10
 PROMPT_FILES = {"HumanEval_python": "HumanEval_python.jsonl",
                 "SOEvalPython": "SOEvalPython.jsonl",
                 "SecurityEval_python": "SecurityEval_python.jsonl"}
