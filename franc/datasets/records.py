@@ -14,10 +14,10 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from franc.errors import InputError
-from franc.jsonl import read_jsonl
+from franc.jsonl import MAX_LINE_BYTES, read_jsonl
 from franc.models import Language, check_language
 
 Shape = Literal["jsonl", "json", "directory"]
@@ -41,15 +41,35 @@ class Sample:
         return frozenset(self.first) if isinstance(self.first, Mapping) else frozenset()
 
 
-def _read_bytes(path: Path, limit: int = -1) -> bytes:
+def _open(path: Path) -> IO[bytes]:
+    """``path`` opened for reading bytes, gunzipped when it starts with the gzip magic."""
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        with open(path, "rb") as probe:
-            magic = probe.read(2)
-        opener = gzip.open if magic == b"\x1f\x8b" else open
-        with opener(path, "rb") as handle:
-            return handle.read(limit)
+        with _open(path) as handle:
+            return handle.read()
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read: {exc}", source=str(path)) from exc
+
+
+def _first_lines(path: Path, count: int) -> list[bytes]:
+    """Up to ``count`` non-blank lines from the start of ``path`` (each at most MAX_LINE_BYTES)."""
+    lines: list[bytes] = []
+    try:
+        with _open(path) as handle:
+            while len(lines) < count:
+                line = handle.readline(MAX_LINE_BYTES)
+                if not line:
+                    break
+                if line.strip():
+                    lines.append(line)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read: {exc}", source=str(path)) from exc
+    return lines
 
 
 def read_json(path: Path) -> Any:
@@ -70,20 +90,26 @@ def read_json(path: Path) -> Any:
         raise InputError("JSON nested too deeply", source=str(path)) from exc
 
 
+def _is_object(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return False
+
+
 def _is_jsonl(path: Path) -> bool:
-    """JSONL by name, else by content: the first non-blank line is a whole JSON object."""
+    """JSONL by name, else by content: the first non-blank line is a whole JSON object.
+
+    A ``.json`` file is JSONL only when it holds several such lines (some tools
+    name their JSON lines ``.json``); a one-line ``.json`` is read as JSON.
+    """
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".ndjson")):
         return True
-    if name.endswith(".json"):
+    lines = _first_lines(path, 2)
+    if not lines or not _is_object(lines[0]):
         return False
-    head = _read_bytes(path, 1 << 16).lstrip()
-    if not head.startswith(b"{"):
-        return False
-    try:
-        return isinstance(json.loads(head.split(b"\n", 1)[0]), dict)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        return False
+    return len(lines) == 2 or not name.endswith(".json")
 
 
 def sample(path: str | Path) -> Sample:
@@ -94,7 +120,7 @@ def sample(path: str | Path) -> Sample:
     if not path.is_file():
         raise InputError("no such file or directory", source=str(path))
     if _is_jsonl(path):
-        first = next((record for _, record in read_jsonl(path)), None)
+        first = next((record for _, record in read_records(path)), None)
         if first is None:
             raise InputError("empty file: no JSON lines", source=str(path))
         return Sample(path, "jsonl", first)
@@ -102,8 +128,11 @@ def sample(path: str | Path) -> Sample:
 
 
 def read_records(path: Path) -> Iterator[tuple[int, Record]]:
-    """``(line, object)`` for each record of a JSONL file."""
-    return read_jsonl(path)
+    """``(line, object)`` for each record of a JSONL file; a broken gzip is an input error."""
+    try:
+        yield from read_jsonl(path)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read: {exc}", source=str(path)) from exc
 
 
 # --------------------------------------------------------------------------- field access

@@ -97,16 +97,14 @@ def test_multipl_e_java_main_compiles_and_fails_on_a_wrong_answer(tmp_path: Path
         {"name": "HumanEval_0_add", "language": "java", "prompt": prompt,
          "tests": MULTIPL_E_JAVA_TESTS, "stop_tokens": []}])
     [task] = load_tasks(path)
-    results = {}
-    for body, folder in (("return a + b;", "right"), ("return a - b;", "wrong")):
-        work = tmp_path / folder
-        work.mkdir()
-        (work / "Main.java").write_text(f"{prompt}        {body}\n    }}\n}}\n{task.test}")
-        subprocess.run(["javac", "-proc:none", "-d", str(work), str(work / "Main.java")],
-                       check=True, timeout=120)
-        results[folder] = subprocess.run(["java", "-cp", str(work), "Main"],
-                                         capture_output=True, timeout=120).returncode
-    assert results == {"right": 0, "wrong": 1}
+    # one compile; the answer is wrong when the JVM is started with -Doffset=1
+    body = 'return a + b + Integer.getInteger("offset", 0);'
+    (tmp_path / "Main.java").write_text(f"{prompt}        {body}\n    }}\n}}\n{task.test}")
+    subprocess.run(["javac", "-proc:none", "-d", str(tmp_path), str(tmp_path / "Main.java")],
+                   check=True, timeout=300)
+    codes = [subprocess.run(["java", f"-Doffset={offset}", "-cp", str(tmp_path), "Main"],
+                            capture_output=True, timeout=300).returncode for offset in (0, 1)]
+    assert codes[0] == 0 and codes[1] != 0
 
 
 def test_humaneval_x_without_entry_point(tmp_path: Path) -> None:
@@ -430,6 +428,21 @@ def test_jsonl_content_without_the_extension_is_detected(tmp_path: Path) -> None
     path = tmp_path / "samples.txt"
     path.write_text(json.dumps({"task_id": "t", "completion": "x"}) + "\n")
     assert load_suggestions(path) == {"t": ["x"]}
+
+
+def test_json_lines_named_json_are_read_as_lines(tmp_path: Path) -> None:
+    path = tmp_path / "samples.json"
+    path.write_text(json.dumps({"task_id": "t", "solution": "a"}) + "\n"
+                    + json.dumps({"task_id": "t", "solution": "b"}) + "\n")
+    assert load_suggestions(path) == {"t": ["a", "b"]}
+
+
+def test_truncated_gzip_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl.gz"
+    data = gzip.compress(json.dumps({"task_id": "t", "suggestions": ["a" * 5000]}).encode())
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=re.escape(str(path))):
+        load_suggestions(path)
 
 
 def test_undetectable_candidates_list_the_formats(tmp_path: Path) -> None:
