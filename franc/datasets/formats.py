@@ -54,8 +54,8 @@ class TaskFormat:
     read: Callable[[Path, str | None], list[Task]]
 
 
-def _language_of(record: Any, path: Path, line: int, given: str | None, fallback: Language
-                 ) -> Language:
+def _language_of(record: Any, path: Path, line: int | None, given: str | None,
+                 fallback: Language) -> Language:
     if given is not None:
         return check_language(given)
     word = typed_field(record, "language", str, path, line, required=False)
