@@ -195,6 +195,26 @@ def block_end(code: str, scanned: Scan, header: LogicalLine) -> int:
     return end
 
 
+def target_function(task: Task) -> str | None:
+    """The function the candidate must implement (see :func:`common.target_name`).
+
+    A name that the prompt only defines nested inside another function (a helper
+    the prompt gives, which no test can call) stands for that enclosing function.
+    """
+    return _enclosing_target(task.prompt, common.target_name(task))
+
+
+@lru_cache(maxsize=1024)
+def _enclosing_target(prompt: str, name: str | None) -> str | None:
+    scanned = scan(prompt)
+    found = find_def(prompt, name, scanned) if name else None
+    if found is None or found.indent == 0:
+        return name
+    outer = [line for line in scanned.lines if line.indent == 0 and line.start < found.start]
+    match = _DEF.match(outer[-1].text(prompt)) if outer else None
+    return match.group(1) if match and match.group(1) else name
+
+
 @cache
 def _language() -> Language:
     return Language(tree_sitter_python.language())
@@ -218,7 +238,7 @@ def _after_target_plan(code: str, task: Task) -> tuple[list[Segment], set[int]] 
     Kept: imports, and definitions/assignments the kept code refers to
     (helpers the model wrote after the target, constants it uses).
     """
-    name = common.target_name(task)
+    name = target_function(task)
     if not name:
         return None
     scanned = scan(code)
@@ -376,7 +396,7 @@ def _place_body(prompt: str, shape: PromptShape, code: str) -> str:
 @heuristic("add-prompt", "H2: merge the prompt in front of a body, function or fragment")
 def add_prompt(code: str, context: FilterContext) -> str:
     prompt = context.task.prompt
-    shape = prompt_shape(prompt, common.target_name(context.task))
+    shape = prompt_shape(prompt, target_function(context.task))
     name = shape.target
 
     def declares_target(text: str) -> bool:
@@ -492,7 +512,7 @@ def _is_stub(statement: ast.stmt) -> bool:
 
 def has_generated_body(code: str, task: Task) -> bool:
     """True when the target function keeps at least one statement the model wrote."""
-    name = common.target_name(task)
+    name = target_function(task)
     prompt_target = find_def(task.prompt, name) if name else None
     if name is None or prompt_target is None:
         prompt_lines = set(common.significant_lines(task.prompt))

@@ -241,3 +241,11 @@ def test_strip_prose_needs_a_sentence_not_just_blank_lines() -> None:
 def test_remove_extra_functions_drops_a_later_definition_that_shadows_the_target() -> None:
     code = PROMPT + "    return sum(xs)\n\n\ndef total(xs):\n    '''Again.'''\n"
     assert apply("remove-extra-functions", code) == PROMPT + "    return sum(xs)\n"
+
+
+def test_a_nested_entry_point_stands_for_its_enclosing_function() -> None:
+    prompt = "def outer(a):\n    def inner(b):\n        pass\n    '''Use inner.'''"
+    assert py.target_function(Task("t", prompt, "python", entry_point="inner")) == "outer"
+    method = "class A:\n    def run(self):\n        '''Run.'''"
+    assert py.target_function(Task("t", method, "python", entry_point="run")) == "run"
+    assert py.target_function(TASK) == "total"
