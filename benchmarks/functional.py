@@ -15,6 +15,7 @@ test throughput (executed candidates per second). Appends a table to BENCHMARKS.
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import dataclasses
 import os
@@ -196,10 +197,17 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="only the first N tasks of each file")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--files", help="only files whose name contains this")
+    parser.add_argument("--no-append", action="store_true",
+                        help="print the table only (a part of a run split over processes)")
+    parser.add_argument("--summarize", type=Path, nargs="+", metavar="LOG",
+                        help="only build the tables from the logs of earlier (split) runs")
     parser.add_argument("--speed", type=int, metavar="N",
                         help="only compare the runs/s of N candidates: bare vs sandboxed")
     args = parser.parse_args()
     print(f"sandbox: {sandbox_capabilities().describe()}", file=sys.stderr)
+    if args.summarize:
+        summarize(args.summarize)
+        return 0
     if args.speed:
         for language in args.language or ["python", "java"]:
             speed(language, args.speed, args.workers)
@@ -218,27 +226,52 @@ def main() -> int:
             results.append(result)
         if not results:
             continue
-        rows = [(r.name, r.candidates, r.franc_raw_pass, r.raw_pass, r.franc_pass, r.ours_pass,
-                 r.ours_compilable, r.regressions,
-                 "yes" if r.ours_pass >= r.raw_pass and r.ours_pass >= float(r.franc_pass or 0)
-                 else "NO", r.executed, f"{r.executed / r.seconds:.1f}") for r in results]
-        executed = sum(r.executed for r in results)
-        seconds = sum(r.seconds for r in results)
-        body = table(("file", "candidates", "FRANC raw pass", "raw pass (ours)", "FRANC filter "
-                      "pass", "our filter pass", "our compilable", "pass raw, fail ours",
-                      "goal met", "runs", "runs/s"), rows)
-        body += (f"\n\nTest runs: {executed} distinct compilable programs (raw and filtered) in "
-                 f"{seconds:.0f} s = {executed / seconds:.1f} runs/s on "
-                 f"{args.workers or 'all'} workers; timeout {TIMEOUTS[language]:g} s wall clock, "
-                 f"{CPU_LIMITS[language]} s CPU per run. Load average at the end (1/5/15 min): "
-                 f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} (machine shared with "
-                 "other jobs)."
-                 f"{f' First {args.limit} tasks per file only.' if args.limit else ''}")
+        body = results_table(results, args.workers, TIMEOUTS[language], CPU_LIMITS[language])
+        if args.limit:
+            body += f" First {args.limit} tasks per file only."
         title = f"Functional pass rates, HumanEval {language} (benchmarks/functional.py)"
-        if args.limit:  # a sample: print, do not record
+        if args.limit or args.no_append:  # a sample or a part: print, do not record
             print(body)
         else:
             append_section(title, body)
+    return 0
+
+
+def results_table(results: list[FileResult], workers: int | None, timeout: float,
+                  cpu_limit: int) -> str:
+    rows = [(r.name, r.candidates, r.franc_raw_pass, r.raw_pass, r.franc_pass, r.ours_pass,
+             r.ours_compilable, r.regressions,
+             "yes" if r.ours_pass >= r.raw_pass and r.ours_pass >= float(r.franc_pass or 0)
+             else "NO", r.executed, f"{r.executed / r.seconds:.1f}") for r in results]
+    executed = sum(r.executed for r in results)
+    seconds = sum(r.seconds for r in results)
+    body = table(("file", "candidates", "FRANC raw pass", "raw pass (ours)", "FRANC filter "
+                  "pass", "our filter pass", "our compilable", "pass raw, fail ours",
+                  "goal met", "runs", "runs/s"), rows)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{body}\n\nTest runs: {executed} distinct compilable programs (raw and filtered) "
+            f"in {seconds:.0f} s = {executed / seconds:.1f} runs/s on {workers or 'all'} "
+            f"workers; timeout {timeout:g} s wall clock, {cpu_limit} s CPU per run. Load "
+            f"average at the end (1/5/15 min): {load} (machine shared with other jobs).")
+
+
+def summarize(logs: list[Path]) -> None:
+    """One table per language from the FileResult lines of runs split over processes."""
+    found: dict[str, FileResult] = {}
+    for log in logs:
+        for line in log.read_text(encoding="utf-8").splitlines():
+            if line.startswith("FileResult("):
+                call = ast.parse(line, mode="eval").body
+                assert isinstance(call, ast.Call)
+                values = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+                found[values["name"]] = FileResult(**values)
+    for language in ("python", "java"):
+        results = [found[name] for name in sorted(found) if f"_{language}_" in name]
+        if results:
+            append_section(f"Functional pass rates, HumanEval {language} "
+                           f"(benchmarks/functional.py, {len(results)} files)",
+                           results_table(results, None, TIMEOUTS[language],
+                                         CPU_LIMITS[language]))
     return 0
 
 
