@@ -6,7 +6,8 @@ chat model returned (a bare body, a bare method, a whole class); H6
 ``java-complete-truncated`` cuts trailing incomplete lines and closes open braces until the
 unit parses; beyond FRANC: ``java-add-imports`` (JDK types from a table in
 ``filters/java.toml``) and ``java-single-public-class`` (a unit compiles in a file named
-after its one public class). Structure comes from tree-sitter-java, never from regexes alone.
+after its one public class). Structure comes from tree-sitter-java; a few line patterns find
+declarations in text that does not parse yet (a bare body, a truncated class).
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from franc.filter.base import FilterContext, Heuristic, LanguageSupport, heurist
 from franc.filter.common import join_prompt, merge_prompt, normalize_ws, target_name
 from franc.java import JavaCompiler, java_class_name
 from franc.java.syntax import (
-    TYPE_DECLARATIONS as TYPE_DECLARATION_NODES,
+    TYPE_DECLARATIONS,
+    declaration_name,
+    is_public,
+    parse,
+    top_level_types,
 )
-from franc.java.syntax import declaration_name, is_public, parse, top_level_types
 from franc.models import Task
 
 __all__ = ["HEURISTICS", "SUPPORT", "JavaCompiler", "has_generated_body", "java_class_name"]
@@ -168,10 +172,9 @@ def drop_extra_classes(code: str, context: FilterContext) -> str:
             start = node.prev_sibling.start_byte
         line_start = data.rfind(b"\n", 0, start) + 1
         pieces.append(data[line_start:node.end_byte].decode("utf-8", "surrogatepass"))
-    separator = lambda node: "\n" if node.type in _HEADER_NODES else "\n\n"  # noqa: E731
     out = pieces[0]
     for node, piece in zip(kept[1:], pieces[1:], strict=True):
-        out += separator(node) + piece
+        out += ("\n" if node.type in _HEADER_NODES else "\n\n") + piece
     return out + "\n"
 
 
@@ -318,7 +321,7 @@ def add_imports(code: str, context: FilterContext) -> str:
     root = parse(code).root_node
     declared, used = set(), set()
     for node in _walk(root):
-        if node.type in TYPE_DECLARATION_NODES or node.type == "type_parameter":
+        if node.type in TYPE_DECLARATIONS or node.type == "type_parameter":
             name = node.child_by_field_name("name") or next(
                 (c for c in node.children if c.type in ("identifier", "type_identifier")), None)
             if name is not None:
