@@ -76,25 +76,27 @@ def describe_error(exc: BaseException) -> str:
 
 @contextmanager
 def time_limit(seconds: float | None, what: str = "analysis") -> Iterator[None]:
-    """Raise :class:`AnalyzerTimeout` in this thread after ``seconds``.
+    """Raise :class:`AnalyzerTimeout` in this thread after ``seconds`` of CPU time.
 
-    Uses a real-time interval timer, which only the main thread can receive; in
-    other threads (a server's worker pool) the body runs without a limit.
+    CPU time, not wall-clock time: the in-process analyzers only compute, and on a
+    loaded machine a wall-clock limit would fail healthy work. Uses the process's
+    profiling interval timer, which only the main thread can receive; in other
+    threads (a server's thread pool) the body runs without a limit.
     """
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def expire(signum: int, frame: object) -> None:
-        raise AnalyzerTimeout(f"{what} timed out after {seconds:g} s")
+        raise AnalyzerTimeout(f"{what} timed out after {seconds:g} s of CPU time")
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def guarded(tool: str, analyze_one: Callable[[str], list[Finding]], code: str,

@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
                         help="comma-separated analyzer ids (default: bandit,pylint for Python, "
                              "java-rules for Java; optional: semgrep, findbugs)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help="seconds per candidate before an analyzer gives up on it")
+                        help="CPU seconds per candidate before an analyzer gives up on it")
     parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     parser.add_argument("-o", "--output", required=True, type=Path)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
