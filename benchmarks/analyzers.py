@@ -2,7 +2,8 @@
 
 For each ``SecurityEval_python_*``, ``HumanEval_python_*`` and ``HumanEval_java_*`` file
 in ``../shared/reference/suggestions``, the static filter's output
-(``out/filtered/<file>.jsonl`` when H-filter's benchmark wrote it, else filtered here)
+(``out/filtered/<file>.jsonl`` when H-filter's benchmark wrote it, else this script's
+previous ``out/analyzed/<file>.jsonl``, else filtered here)
 is analysed with the default analyzers (bandit + pylint, java-rules) over the
 machine's cores, as ``franc analyze`` does, and written to ``out/analyzed/<file>.jsonl``.
 
@@ -56,11 +57,13 @@ SECURITY_TOOLS = {"python": {"bandit"}, "java": {"java-rules"}}
 
 def filtered_candidates(language: str, name: str, tasks: dict[str, Task],
                         suggestions: dict[str, list[str]]) -> tuple[list[Candidate], str]:
-    stored = OUT / "filtered" / f"{name}.jsonl"
-    if stored.is_file():
-        found = [Candidate.from_json(row, source=str(stored), line=line)
-                 for line, row in read_jsonl(stored)]
-        return [c for c in found if c.task_id in suggestions], "out/filtered"
+    # H-filter's output first, else this script's previous output (same filtered fields).
+    for folder in ("filtered", "analyzed"):
+        stored = OUT / folder / f"{name}.jsonl"
+        if stored.is_file():
+            found = [Candidate.from_json(row, source=str(stored), line=line)
+                     for line, row in read_jsonl(stored)]
+            return [c for c in found if c.task_id in suggestions], f"out/{folder}"
     with StaticFilter(language) as static_filter:
         items = [(tasks[tid], i, text) for tid, texts in suggestions.items() if tid in tasks
                  for i, text in enumerate(texts)]
