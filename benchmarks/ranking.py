@@ -88,18 +88,19 @@ def leave_one_model_out(files: list[LabeledFile], tasks: dict[str, Task],
     """Per file: a learned model trained on the other models' files of its language."""
     consensus = ConsensusParams()
     matrices = {}
-    for f in files:
-        x, y, _, _ = feature_matrix(f.language, list(group_by_task(f.candidates).values()),
-                                    tasks, consensus)
-        matrices[f.name] = (x, y)
+    for number, f in enumerate(files):
+        groups = list(group_by_task(f.candidates).values())
+        x, y, _, _ = feature_matrix(f.language, groups, tasks, consensus)
+        # Group ids unique over all files: a prompt of one model is its own group.
+        ids = np.repeat(np.arange(len(groups)) + 10_000 * number, [len(g) for g in groups])
+        matrices[f.name] = (x, y, ids)
     paths = {}
     for f in files:
         others = [g for g in files if g.language == f.language
                   and model_of(g.name) != model_of(f.name)]
-        x = np.vstack([matrices[g.name][0] for g in others])
-        y = np.concatenate([matrices[g.name][1] for g in others])
-        model = LearnedModel(FEATURES, {f.language: fit_linear(x, y)}, consensus=consensus,
-                             card={"trained_on": [g.name for g in others]})
+        x, y, ids = (np.concatenate([matrices[g.name][k] for g in others]) for k in range(3))
+        model = LearnedModel(FEATURES, {f.language: fit_linear(x, y, groups=ids)},
+                             consensus=consensus, card={"trained_on": [g.name for g in others]})
         paths[f.name] = folder / f"learned-lomo-{f.name}.json"
         paths[f.name].write_text(json.dumps(model.to_json()))
     return paths
@@ -158,6 +159,7 @@ def main() -> int:
                         help="also run the opt-in examples ranker (executes in the sandbox)")
     parser.add_argument("--files", help="only files whose name contains this")
     parser.add_argument("--workers", type=int)
+    parser.add_argument("--dry-run", action="store_true", help="print, do not append")
     args = parser.parse_args()
 
     tasks = {t.task_id: t for language in ("python", "java")
@@ -200,7 +202,6 @@ def main() -> int:
             rankers.append("examples")
         report = evaluate(files, rankers, tasks, orders=orders)
     seconds = time.perf_counter() - started
-    OUT.mkdir(exist_ok=True)
     (OUT / "ranking" / "report.html").write_text(html_page(report), encoding="utf-8")
     (OUT / "ranking" / "report.json").write_text(json.dumps(report.to_json(), indent=1))
     body = (f"Our static filter's candidates with our execution labels (`out/labeled/`), "
@@ -214,7 +215,10 @@ def main() -> int:
               "ranking effect: top-1 and NDCG@10 per ranker on our candidates; FRANC's own "
               "top-1 on its candidates from franc_humaneval.csv)\n\n"
             + per_file_table(report, files, franc_figures()))
-    append_section("Ranking: NDCG@10 and top-1 pass rate per ranker (HumanEval)", body)
+    if args.dry_run:
+        print(body)
+    else:
+        append_section("Ranking: NDCG@10 and top-1 pass rate per ranker (HumanEval)", body)
     return 0
 
 

@@ -166,10 +166,14 @@ def fit_linear(x: np.ndarray, y: np.ndarray, c: float = 1.0, groups: np.ndarray 
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
     z = (x - mean) / scale
-    if objective == "pairwise" and groups is not None:
-        z, y = pairwise_differences(z, y, groups)
     neutral = LinearModel(tuple(float(v) for v in mean), tuple(float(v) for v in scale),
                           (0.0,) * x.shape[1], 0.0)
+    # The ranker puts compilable candidates first by rule; the model orders those.
+    compilable = x[:, FEATURES.index("compiles")] > 0
+    z, y = z[compilable], y[compilable]
+    groups = groups[compilable] if groups is not None else None
+    if objective == "pairwise" and groups is not None:
+        z, y = pairwise_differences(z, y, groups)
     if len(set(y.tolist())) < 2:
         # Nothing passes (or everything does): no signal; keep a neutral model.
         return neutral
@@ -181,8 +185,9 @@ def fit_linear(x: np.ndarray, y: np.ndarray, c: float = 1.0, groups: np.ndarray 
 
 
 def _scores(model: LinearModel, x: np.ndarray) -> np.ndarray:
-    return ((x - np.asarray(model.mean)) / np.asarray(model.scale)) @ np.asarray(model.coef) \
-        + model.intercept
+    """The ranker's order: compilable first (a large offset), then the linear score."""
+    linear = ((x - np.asarray(model.mean)) / np.asarray(model.scale)) @ np.asarray(model.coef)
+    return linear + 1e6 * x[:, FEATURES.index("compiles")]
 
 
 def _task_metrics(scores: np.ndarray, x: np.ndarray, labels_graded: np.ndarray,
@@ -244,7 +249,7 @@ def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
                                                 group_ids[test_rows].tolist()).items():
                     cv[key].append(value)
         models[language] = fit_linear(x, y, c, group_ids, objective)
-        original = _task_metrics(-x[:, FEATURES.index("position")], x, graded,
+        original = _task_metrics(np.zeros(len(x)), x, graded,
                                  group_ids.tolist())
         card["languages"][language] = {
             "files": sum(lang == language for _, lang, _ in files),

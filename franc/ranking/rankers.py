@@ -119,7 +119,8 @@ class WeightedRanker(Ranker):
 
 
 class LearnedRanker(Ranker):
-    """A linear model over the standardised features (trained by ``franc train-ranker``)."""
+    """Compilable first, then a linear model over the standardised features (trained by
+    ``franc train-ranker``)."""
 
     kind = "learned"
 
@@ -132,7 +133,10 @@ class LearnedRanker(Ranker):
         language = self.language_for(task)
         rows = task_features(language, task, candidates, self.model.finding_weights,
                              self.model.consensus)
-        return [self.model.explain(language, row) for row in rows]
+        # Compilable first by rule, as FRANC does; the model orders within each tier.
+        return lexicographic([[{"compiles": row["compiles"]} for row in rows],
+                              [self.model.explain(language, row) for row in rows]],
+                             ["tier", "model"])
 
 
 def lexicographic(levels: Sequence[list[dict[str, float]]],
