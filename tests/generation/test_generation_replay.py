@@ -96,3 +96,10 @@ def test_openai_spec_keeps_the_url() -> None:
 def test_cut_at_stop_takes_the_earliest_stop() -> None:
     assert cut_at_stop("a\nb```c\nd", ["\nd", "```"]) == "a\nb"
     assert cut_at_stop("abc", []) == "abc"
+
+
+def test_non_utf8_recording_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "P1_binary.jsonl"
+    path.write_bytes(b'{"task_id": "a", "repair_prompt": "x", "suggestions": []}\n\xff\xfe\x00\n')
+    with pytest.raises(InputError, match=r"P1_binary.jsonl:2: not UTF-8"):
+        read_recordings(path)

@@ -158,3 +158,13 @@ def test_p3s_answer_continues_the_body_and_merges_back(stages: tuple[object, obj
     assert sent.endswith(PROMPT + "    with open(path) as f:\n")
     assert report.clean
     assert report.best.code == PROMPT + GOOD  # type: ignore[union-attr]
+
+
+def test_hostile_answers_never_abort_the_round(stages: tuple[object, object]) -> None:
+    hostile = ["x" * 1_000_000, "\x00\x01binary\xff", "(" * 5000, "    " + "if x:\n    " * 300]
+    model = ScriptedModel(hostile)
+    report = pipeline(stages, model, max_rounds=1).run(TASK, [PROMPT + BAD])
+    answers = report.rounds[0].answers
+    assert len(answers) == len(hostile)
+    assert all(a.candidate.findings is not None for a in answers)
+    assert not answers[1].candidate.compiles and not answers[2].clean
