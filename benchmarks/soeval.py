@@ -161,6 +161,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int)
     parser.add_argument("--skip-validation", action="store_true",
                         help="leave out part 1 (the dataset's own checks)")
+    parser.add_argument("--save", type=Path, metavar="DIR",
+                        help="write each file's figures to DIR/<file>.json instead of appending "
+                             "(to split a sweep over several processes)")
+    parser.add_argument("--merge", type=Path, metavar="DIR",
+                        help="append one table per language from the figures saved in DIR")
     args = parser.parse_args()
     languages = args.language or ["python", "java"]
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -177,7 +182,18 @@ def main() -> int:
                  f"(no network but its own loopback). Load average at the start: {load}.")
         append_section("SOEval dataset checks (benchmarks/soeval.py)", body)
     for language in languages:
-        results = suggestion_rows(language, args.files, args.limit, args.workers)
+        if args.merge:
+            prefix = "SOEvalPython_" if language == "python" else "SOEvalJava_"
+            results = [FileResult(**json.loads(path.read_text()))
+                       for path in sorted(args.merge.glob(f"{prefix}*.json"))]
+        else:
+            results = suggestion_rows(language, args.files, args.limit, args.workers)
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+            for result in results:
+                (args.save / f"{result.name}.json").write_text(json.dumps(
+                    dataclasses.asdict(result)))
+            continue
         if not results:
             continue
         rows = [(r.name, r.candidates, r.raw_pass, r.ours_compilable, r.ours_pass, r.regressions,
