@@ -58,7 +58,7 @@ from franc.ranking.learned import (
 from franc.ranking.report import html_page
 
 OUT = ROOT / "out"
-STATIC = ("original", "franc", "quality", "consensus")
+STATIC = ("original", "franc", "quality", "consensus", "consensus_difflib")
 
 
 def model_of(name: str) -> str:
@@ -153,10 +153,38 @@ def per_file_table(report: EvalReport, files: list[LabeledFile],
     return table(head, rows)
 
 
+def examples_section(files: list[LabeledFile], orders: list[Orders], tasks: dict[str, Task],
+                     lomo: dict[str, Path], substring: str, scratch: Path) -> str:
+    """The examples ranker (then learned) on the chosen Python files, in its own table."""
+    python_tasks = [t for t in tasks.values() if t.language == "python"]
+    with_examples = sum(bool(parse_examples(t)) for t in python_tasks)
+    chosen = [i for i, f in enumerate(files) if f.language == "python" and substring in f.name]
+    if not chosen:
+        return ""
+    started = time.perf_counter()
+    subset, sub_orders = [files[i] for i in chosen], []
+    for i in chosen:
+        chain = scratch / f"examples-{files[i].name}.toml"
+        chain.write_text(f'kind = "chain"\nrankers = [{{ name = "examples", kind = "examples" }}'
+                         f', "{lomo[files[i].name]}"]\n')
+        order = {r: orders[i][r] for r in ("original", "franc", "learned")}
+        order.update(rank_files([files[i]], [f"examples={chain}"], tasks, workers=1,
+                                progress=False)[0])
+        sub_orders.append(order)
+    report = evaluate(subset, ["original", "franc", "learned", "examples"], tasks,
+                      orders=sub_orders)
+    return (f"\n\n**Examples ranker** (opt-in; runs the docstring examples in the sandbox, then "
+            f"learned breaks ties). Examples parsed for {with_examples} of {len(python_tasks)} "
+            f"HumanEval Python prompts; Java: none (HumanEval-Java's Javadoc examples are its "
+            f"tests). {len(subset)} files, {time.perf_counter() - started:.0f} s.\n\n"
+            + pooled_table(report))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", action="store_true",
-                        help="also run the opt-in examples ranker (executes in the sandbox)")
+    parser.add_argument("--examples", nargs="?", const="", metavar="SUBSTRING",
+                        help="also run the opt-in examples ranker (executes in the sandbox) on "
+                             "the Python files whose name contains SUBSTRING (default: all)")
     parser.add_argument("--files", help="only files whose name contains this")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--dry-run", action="store_true", help="print, do not append")
@@ -183,29 +211,16 @@ def main() -> int:
             order.update(rank_files([f], [f"learned={lomo[f.name]}"], tasks, workers=1,
                                     progress=False)[0])
         rankers = [*STATIC, "learned"]
-        example_note = ""
-        if args.examples:
-            python_tasks = [t for t in tasks.values() if t.language == "python"]
-            with_examples = sum(bool(parse_examples(t)) for t in python_tasks)
-            example_note = (f"Examples parsed for {with_examples} of {len(python_tasks)} "
-                            "HumanEval Python prompts (Java: none, its Javadoc examples are "
-                            "the tests). ")
-            for f, order in zip(files, orders, strict=True):
-                if f.language != "python":
-                    order["examples"] = order["learned"]
-                    continue
-                chain = Path(scratch) / f"examples-{f.name}.toml"
-                chain.write_text(f'kind = "chain"\nrankers = [{{ name = "examples", kind = '
-                                 f'"examples" }}, "{lomo[f.name]}"]\n')
-                order.update(rank_files([f], [f"examples={chain}"], tasks, workers=1,
-                                        progress=False)[0])
-            rankers.append("examples")
         report = evaluate(files, rankers, tasks, orders=orders)
+        example_section = ""
+        if args.examples is not None:
+            example_section = examples_section(files, orders, tasks, lomo, args.examples,
+                                               Path(scratch))
     seconds = time.perf_counter() - started
     (OUT / "ranking" / "report.html").write_text(html_page(report), encoding="utf-8")
     (OUT / "ranking" / "report.json").write_text(json.dumps(report.to_json(), indent=1))
     body = (f"Our static filter's candidates with our execution labels (`out/labeled/`), "
-            f"findings from our analyzers. `learned` is leave-one-model-out. {example_note}"
+            f"findings from our analyzers. `learned` is leave-one-model-out. "
             f"Paired t-tests over prompts (ranx.compare). gap closed = (top1 - top1_original) "
             f"/ (oracle - top1_original). NDCG@10 averages over prompts with a compilable "
             f"candidate. {len(files)} files, {seconds:.0f} s in all."
@@ -214,7 +229,7 @@ def main() -> int:
             + "\n\n**Per file** (filter effect: ours vs FRANC's compilable/pass/oracle; "
               "ranking effect: top-1 and NDCG@10 per ranker on our candidates; FRANC's own "
               "top-1 on its candidates from franc_humaneval.csv)\n\n"
-            + per_file_table(report, files, franc_figures()))
+            + per_file_table(report, files, franc_figures()) + example_section)
     if args.dry_run:
         print(body)
     else:
