@@ -82,20 +82,23 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from franc.ranking.learned import train
+    from franc.ranking.learned import card_markdown, train
 
     tasks = _tasks(args.prompts)
     files = [load_labeled(path, tasks, args.language) for path in args.labeled]
     model = train([(f.name, f.language, f.candidates) for f in files], tasks,
-                  folds=args.folds, c=args.C)
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+                  folds=args.folds, c=args.C, objective=args.objective)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    command = "franc train-ranker " + " ".join(Path(p).name for p in args.labeled)
+    output.with_suffix(".md").write_text(card_markdown(model, command), encoding="utf-8")
     console = Console(stderr=True)
     for language, info in model.card["languages"].items():
         console.print(f"{language}: {info['candidates']} candidates, {info['passing']} passing; "
                       f"grouped CV {info['cv']} (original order {info['original_order']})",
                       highlight=False)
-    console.print(f"wrote {args.output}")
+    console.print(f"wrote {output} and its card {output.with_suffix('.md')}")
     return 0
 
 
@@ -137,5 +140,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tr.add_argument("--language", choices=LANGUAGES)
     tr.add_argument("--folds", type=int, default=5)
     tr.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
+    tr.add_argument("--objective", default="pairwise", choices=("pairwise", "pointwise"))
     tr.add_argument("-o", "--output", required=True)
     tr.set_defaults(func=_train)

@@ -259,3 +259,38 @@ def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
     if not models:
         raise InputError("no labeled candidates to train on")
     return LearnedModel(FEATURES, models, consensus=consensus, card=card)
+
+
+def card_markdown(model: LearnedModel, command: str) -> str:
+    """The model card shipped beside a learned ranker: data, features, CV scores."""
+    card = model.card
+    lines = ["# Learned ranker card", "",
+             f"Trained with `{command}`.", "",
+             f"- Estimator: {card.get('estimator')}, objective {card.get('objective')} "
+             f"(pairs of a passing and a failing compilable candidate of one prompt), "
+             f"C = {card.get('C')}. Compilable candidates come first by rule; the model "
+             "orders candidates within the compilable and the non-compilable tier.",
+             f"- Target: passes the functional tests (label >= {PASS_LABEL}).",
+             f"- Cross-validation: {card.get('cv_folds')} folds grouped by "
+             f"{card.get('cv_grouping')}: every candidate of a prompt, from every model, "
+             "is in the same fold.",
+             f"- Data: {', '.join(card.get('sources', []))}.", "",
+             "| language | files | candidates | prompts | passing | CV AUC | CV top-1 | "
+             "CV NDCG@10 | original top-1 | original NDCG@10 |", "|---|---|---|---|---|---|---|"
+             "---|---|---|"]
+    for language, info in card.get("languages", {}).items():
+        cv, original = info["cv"], info["original_order"]
+        lines.append(f"| {language} | {info['files']} | {info['candidates']} | "
+                     f"{info['prompts']} | {info['passing']} | {cv.get('auc', '-')} | "
+                     f"{cv.get('top1_pass', '-')} | {cv.get('ndcg@10', '-')} | "
+                     f"{original['top1_pass']} | {original['ndcg@10']} |")
+    lines += ["", "Features (standardised; coefficient per language):", "",
+              "| feature | " + " | ".join(model.models) + " |",
+              "|---|" + "---|" * len(model.models)]
+    for k, name in enumerate(model.features):
+        lines.append(f"| {name} | " + " | ".join(f"{m.coef[k]:+.3f}"
+                                                 for m in model.models.values()) + " |")
+    lines += ["", "Known limits: trained on HumanEval only (short, self-contained functions); "
+              "the CV figures mix models, so a new model's candidates may rank differently. "
+              "Leave-one-model-out figures are in BENCHMARKS.md (benchmarks/ranking.py)."]
+    return "\n".join(lines) + "\n"

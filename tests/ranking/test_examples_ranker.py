@@ -40,7 +40,8 @@ def test_examples_ranker_puts_the_candidate_passing_the_examples_first():
     t = task(">>> f(1)\n    2\n    >>> f(3)\n    6")
     cands = [Candidate("T/0", 0, t.prompt + "    return x + 1\n", compiles=True, findings=[]),
              Candidate("T/0", 1, t.prompt + "    return x + x\n", compiles=True, findings=[]),
-             Candidate("T/0", 2, t.prompt + "    return 6 if x == 3 else 0\n", compiles=True, findings=[]),
+             Candidate("T/0", 2, t.prompt + "    return 6 if x == 3 else 0\n", compiles=True,
+                       findings=[]),
              Candidate("T/0", 3, t.prompt + "    return (", compiles=False)]
     ranker = get_ranker("examples", "python")
     ranked = ranker.rank(t, cands)

@@ -103,6 +103,7 @@ def test_cli_train_ranker_writes_json_with_a_card(data, tmp_path):
     assert saved["format"] == "franc-learned-ranker"
     assert saved["card"]["cv_grouping"] == "task_id"
     assert set(saved["models"]) == {"python"}
+    assert "| consensus |" in out.with_suffix(".md").read_text()
 
 
 def test_training_without_labels_is_an_error():
