@@ -28,11 +28,13 @@ import javax.tools.ToolProvider;
  * FRANC's warm javac: one JVM compiles many units, each as its own compilation task.
  *
  * Protocol on stdin/stdout, big-endian, every string as int length + UTF-8 bytes.
+ * On start (after a warm-up compile) the helper writes the int READY.
  * Request: outdir (empty = keep class files in memory and drop them), int n, then n times
  * (file name, source). Response: int ok (1/0), int n, then n error messages.
  * Annotation processing is always off (-proc:none): processors would run code.
  */
 public final class FrancJavac {
+    static final int READY = 0x4652414e;  // "FRAN"
     private static final List<String> OPTIONS = List.of(
             "-proc:none", "-nowarn", "-Xlint:none", "-Xmaxerrs", "20", "-implicit:none");
 
@@ -145,6 +147,11 @@ public final class FrancJavac {
         FrancJavac javac = new FrancJavac(compiler, new File(args[0]));
         DataInputStream in = new DataInputStream(new BufferedInputStream(System.in, 1 << 16));
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(System.out, 1 << 16));
+        // Load javac's classes before the first real unit, so that a unit's timeout measures
+        // the unit, then tell the caller we are ready.
+        javac.compile("", List.of("Warm.java"), List.of("class Warm {}"));
+        out.writeInt(READY);
+        out.flush();
         while (true) {
             String outdir;
             try {

@@ -33,6 +33,9 @@ INSTALL_HINT = "install a JDK 17+: apt-get install default-jdk-headless"
 # Deep nesting needs a big stack; a JVM that runs out of memory exits and is restarted.
 JVM_OPTIONS = ("-Xss64m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError")
 DEFAULT_TIMEOUT = 20.0
+# A JVM start plus javac's warm-up compile; generous because the machine may be loaded.
+STARTUP_TIMEOUT = 180.0
+READY = 0x4652414E  # FrancJavac.READY
 MAX_UNIT_CHARS = 1_000_000
 DEFAULT_FILE_STEM = "Unit"
 
@@ -121,10 +124,19 @@ class _JavacProcess:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def _start(self) -> subprocess.Popen[bytes]:
+        """The running JVM, started (and waited for until warm) when needed."""
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
                 self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL, cwd=self._cwd)
+            assert self._proc.stdout is not None
+            try:
+                with _Reader(self._proc.stdout.fileno(), STARTUP_TIMEOUT) as reader:
+                    (ready,) = struct.unpack(">i", reader.read(4))
+            except _HelperTimedOut as exc:
+                raise _HelperDied from exc
+            if ready != READY:
+                raise _HelperDied
         return self._proc
 
     def compile(self, outdir: str, files: Sequence[tuple[str, str]],
@@ -139,7 +151,7 @@ class _JavacProcess:
             except _HelperDied:
                 self.stop()
                 if attempt == 2:
-                    return CompileResult(False, ["javac helper JVM died while compiling this unit"])
+                    return CompileResult(False, ["javac helper JVM died or did not start"])
         raise AssertionError("unreachable")
 
     def _request(self, outdir: str, files: Sequence[tuple[str, str]],
