@@ -253,8 +253,11 @@ def main() -> int:
             f"### Per file\n\n'flagged' = share of compilable candidates with a finding of the "
             f"security analyzer on a generated line (FRANC flagged with bandit / SpotBugs).\n\n"
             f"{per_file}\n\n"
-            f"### Findings per 100 compilable candidates (generated lines only; top rules)\n\n"
-            f"{rule_table(rule_counts)}")
+            f"### Findings per 100 compilable candidates (generated lines only)\n\n"
+            f"Security rules (bandit, java-rules), every rule that fired:\n\n"
+            f"{rule_table(rule_counts, lambda tool: tool != 'pylint')}\n\n"
+            f"pylint, the 20 most frequent messages:\n\n"
+            f"{rule_table(rule_counts, lambda tool: tool == 'pylint', top=20)}")
     if args.no_append:
         print(body)
     else:
@@ -263,13 +266,14 @@ def main() -> int:
 
 
 def rule_table(rule_counts: dict[str, Counter[tuple[str, str, int | None]]],
-               top: int = 40) -> str:
+               keep: Callable[[str], bool], top: int | None = None) -> str:
+    """Findings per 100 compilable candidates of each dataset, for the tools ``keep`` accepts."""
     datasets = list(rule_counts)
     sizes = {d: rule_counts[d]["__candidates__", "", None] for d in datasets}
     overall: Counter[tuple[str, str, int | None]] = Counter()
     for dataset in datasets:
         overall.update({k: v / max(1, sizes[dataset]) for k, v in rule_counts[dataset].items()
-                        if k[0] != "__candidates__"})
+                        if k[0] != "__candidates__" and keep(k[0])})
     rows = []
     for key, _ in overall.most_common(top):
         tool, rule, cwe = key
