@@ -59,6 +59,12 @@ def _eval(args: argparse.Namespace) -> int:
         if len(files) != 1:
             raise InputError("--qrels overrides the labels of exactly one --labeled file")
         apply_qrels(files[0], args.qrels)
+    for f in files:
+        unanalyzed = sum(c.compiles and c.findings is None for c in f.candidates)
+        if unanalyzed:
+            Console(stderr=True).print(
+                f"[yellow]warning:[/] {f.name}: {unanalyzed} compilable candidates carry no "
+                "findings (run `franc analyze` first); rankers treat them as clean")
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()]
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     orders = rank_files(files, rankers, tasks, executor=args.executor, workers=args.workers,
