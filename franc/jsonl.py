@@ -30,6 +30,13 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     path = Path(path)
     if not path.is_file():
         raise InputError("no such file", source=str(path))
+    try:
+        yield from _parse_lines(path)
+    except (EOFError, OSError) as exc:  # e.g. a truncated or corrupt gzip file
+        raise InputError(f"cannot read: {exc}", source=str(path)) from exc
+
+
+def _parse_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with _open_binary(path) as handle:
         for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""),
                                      start=1):

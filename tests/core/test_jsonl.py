@@ -53,3 +53,12 @@ def test_gzip_detected_by_content(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         list(read_jsonl(tmp_path / "nope.jsonl"))
+
+
+def test_truncated_gzip_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write('{"a": 1}\n' * 1000)
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(InputError, match="cannot read"):
+        list(read_jsonl(path))
