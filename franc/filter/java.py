@@ -157,8 +157,10 @@ def drop_extra_classes(code: str, context: FilterContext) -> str:
     if target is None or target.has_error:
         return code
     used = _names_used(target)
+    # Package and imports count only before the target: after it they start another file.
     kept = [child for child in root.children
-            if child.type in _HEADER_NODES or child == target
+            if (child.type in _HEADER_NODES and child.start_byte < target.start_byte)
+            or child == target
             or (child in types and not child.has_error and declaration_name(child) in used)]
     if len(kept) == len([c for c in root.children if c.type not in _COMMENT_TYPES]):
         return code  # nothing but comments to drop

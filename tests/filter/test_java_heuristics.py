@@ -102,6 +102,15 @@ def test_drop_extra_classes_keeps_target_and_helpers_it_uses():
     assert "Add one to x." in fixed and not has_syntax_error(fixed)
 
 
+def test_drop_extra_classes_drops_a_next_file_started_after_the_target():
+    code = PROMPT + ("        return x + 1;\n    }\n}\n"
+                     "package org.example.other;\n\nimport java.net.*;\n")
+    fixed = drop_extra_classes.apply(code, ctx())
+    assert "package" not in fixed and "java.net" not in fixed
+    assert fixed.startswith("import java.io.*;\nimport java.util.*;\n")
+    assert fixed.rstrip().endswith("return x + 1;\n    }\n}") and not has_syntax_error(fixed)
+
+
 def test_drop_extra_classes_leaves_a_single_class_alone():
     code = PROMPT + "        return x + 1;\n    }\n}\n"
     assert drop_extra_classes.apply(code, ctx()) == code
