@@ -23,11 +23,13 @@ from franc.ranking import code as codeview
 FEATURES: tuple[str, ...] = (
     "compiles",            # 1 when the filtered code compiles
     "heuristics",          # how many repair heuristics the filter applied
-    "findings",            # sum of severity x confidence over generated-line findings
-    "security",            # CWE-weighted sum over findings that carry a CWE
-    "lint_errors",         # pylint/Java-rule errors (high severity, E/F messages)
-    "lint_warnings",       # pylint/Java-rule warnings (medium severity)
-    "analyzer_errors",     # analyzers that crashed or timed out on this candidate
+    # Counts enter as log(1 + count): the first findings matter most, and a candidate with
+    # sixty lint errors must not sink below one that does not compile.
+    "findings",            # log1p(sum of severity x confidence over generated-line findings)
+    "security",            # log1p(CWE-weighted sum over findings that carry a CWE)
+    "lint_errors",         # log1p(pylint/Java-rule errors: high severity, E/F messages)
+    "lint_warnings",       # log1p(pylint/Java-rule warnings: medium severity)
+    "analyzer_errors",     # log1p(analyzers that crashed or timed out on this candidate)
     "repetition",          # compressibility of the generated text (0..1)
     "duplicate_lines",     # share of generated lines repeating an earlier line
     "trivial_body",        # 1 when the generated text holds no real statement
@@ -162,7 +164,8 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
         trivial = codeview.is_trivial(generated, language)
         row = {"compiles": float(candidate.compiles),
                "heuristics": float(len(candidate.heuristics)),
-               **finding_features(candidate.findings or [], weights),
+               **{name: math.log1p(value) for name, value in
+                  finding_features(candidate.findings or [], weights).items()},
                "repetition": codeview.repetition(generated),
                "duplicate_lines": codeview.duplicate_line_share(generated),
                "trivial_body": float(trivial),
