@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from franc.errors import FrancError
 
@@ -43,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except FrancError as exc:
-        Console(stderr=True).print(f"[bold red]franc {args.command}:[/] {exc}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]franc {args.command}:[/] {escape(str(exc))}", highlight=False)
         return 2
 
 

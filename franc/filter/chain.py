@@ -83,7 +83,9 @@ class Chain:
             if changed != code:
                 applied.append(step.heuristic.id)
                 code = changed
-        return code, applied
+        # A source file ends with one newline; heuristics that cut may leave none, and
+        # linters would then flag every filtered candidate (pylint C0304).
+        return (code.rstrip("\n") + "\n" if code.strip() else code), applied
 
 
 def load_chain(language: str, chain: str | Path | None = None) -> Chain:

@@ -64,7 +64,7 @@ def test_research_format_carries_its_own_prompts(tmp_path: Path) -> None:
                  "-o", str(out)]) == 0
     first, second = read_output(out)
     assert first["compiles"] and first["heuristics"] == ["remove-trailing-code"]
-    assert second["compiles"] and second["code"] == PROMPT + "    return x * 2"
+    assert second["compiles"] and second["code"] == PROMPT + "    return x * 2\n"
 
 
 def test_parallel_run_keeps_order(tmp_path: Path) -> None:
