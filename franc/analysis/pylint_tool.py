@@ -19,6 +19,7 @@ from pathlib import Path
 
 import astroid
 from pylint.lint import PyLinter, Run
+from pylint.message.message_definition_store import MessageDefinitionStore
 from pylint.reporters import CollectingReporter
 
 from franc.analysis.base import (
@@ -155,6 +156,9 @@ class PylintAnalyzer(Analyzer):
                     self._run([*self._arguments, *paths], reporter=reporter, exit=False)
             finally:
                 _forget_modules_under(folder)
+                # pylint memoises this method with an unbounded functools.cache keyed by the
+                # store, so every Run's linter would stay alive (~35 KB per candidate).
+                MessageDefinitionStore.get_message_definitions.cache_clear()
                 self._crash_file.unlink(missing_ok=True)
             by_path: dict[str, list[Finding]] = {path: [] for path in paths}
             for message in reporter.messages:

@@ -97,3 +97,16 @@ def test_pylint_settings_reject_unknown_categories(tmp_path: Path) -> None:
     policy.write_text('[analysis.pylint]\ncategories = ["errors"]\n')
     with pytest.raises(InputError, match="unknown categories"):
         PylintSettings.from_policy(policy)
+
+
+def test_pylint_releases_each_runs_linter() -> None:
+    # pylint's functools.cache on MessageDefinitionStore would keep every batch's linter alive.
+    from pylint.message.message_definition_store import MessageDefinitionStore
+
+    analyzer = PylintAnalyzer()
+    try:
+        for _ in range(3):
+            analyzer.analyze_batch(["x = 1\n", "def f():\n    return 2\n"])
+            assert MessageDefinitionStore.get_message_definitions.cache_info().currsize == 0
+    finally:
+        analyzer.close()
