@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import multiprocessing as mp
 import threading
 import time
@@ -32,6 +33,14 @@ class Job:
     analyze: bool = True
     analyzers: tuple[str, ...] | None = None
     task_id: str = "request"
+    first_index: int = 0  # index of the first candidate when a request is split
+
+    def split(self, parts: int) -> list[Job]:
+        """Contiguous slices of the candidates, one job each, indexes kept."""
+        size = -(-len(self.candidates) // parts)
+        return [dataclasses.replace(self, candidates=self.candidates[start:start + size],
+                                    first_index=self.first_index + start)
+                for start in range(0, len(self.candidates), size)]
 
     @property
     def task(self) -> Task:
@@ -44,6 +53,16 @@ class JobResult:
     completed: list[Stage] = field(default_factory=list)
     partial: bool = False
     notes: list[str] = field(default_factory=list)
+
+
+def merge(parts: list[JobResult]) -> JobResult:
+    """One result from the results of a split job, in candidate order."""
+    completed = [stage for stage in STAGES if all(stage in part.completed for part in parts)]
+    merged = JobResult(completed=completed, partial=any(part.partial for part in parts))
+    for part in parts:
+        merged.notes.extend(note for note in part.notes if note not in merged.notes)
+        merged.candidates.extend(part.candidates)
+    return merged
 
 
 class StageRunner:
@@ -70,7 +89,7 @@ class StageRunner:
     def stages(self, job: Job) -> Iterator[tuple[Stage, list[Candidate]]]:
         task = job.task
         filtered = self.filters[job.language].run_many(
-            [(task, index, raw) for index, raw in enumerate(job.candidates)])
+            [(task, index, raw) for index, raw in enumerate(job.candidates, job.first_index)])
         yield "filtered", filtered
         if job.analyze:
             key = (job.language, job.analyzers)
@@ -182,6 +201,7 @@ class WorkerPool:
     """
 
     WARM_UP_SECONDS = 300.0
+    MIN_SPLIT = 4  # fewer candidates per worker than this are not worth a second worker
 
     def __init__(self, size: int, languages: tuple[Language, ...]):
         self.workers = [Worker(languages) for _ in range(size)]
@@ -199,19 +219,28 @@ class WorkerPool:
         return all(worker.ready.is_set() for worker in self.workers)
 
     async def run(self, job: Job, deadline_seconds: float) -> JobResult:
+        """Run ``job`` on one worker, or split over the workers that are idle right now
+        (an IDE's single request then uses every core)."""
         deadline = time.monotonic() + deadline_seconds
         queue = self._idle
         try:
-            worker = await asyncio.wait_for(queue.get(), timeout=deadline_seconds)
+            workers = [await asyncio.wait_for(queue.get(), timeout=deadline_seconds)]
         except TimeoutError:
             return JobResult(partial=True, notes=["all workers busy until the deadline"])
+        while len(workers) * self.MIN_SPLIT < len(job.candidates) and not queue.empty():
+            workers.append(queue.get_nowait())
         try:
-            return await asyncio.to_thread(worker.submit, job, deadline)
+            # A split may yield fewer parts than workers; the spare ones just go back.
+            jobs = zip(workers, job.split(len(workers)), strict=False)
+            parts = await asyncio.gather(*(asyncio.to_thread(worker.submit, part, deadline)
+                                           for worker, part in jobs))
         finally:
-            if worker.ready.is_set():
-                queue.put_nowait(worker)
-            else:  # restarted after an overrun: back in service once warm again
-                self._admissions.append(asyncio.create_task(self._admit(worker)))
+            for worker in workers:
+                if worker.ready.is_set():
+                    queue.put_nowait(worker)
+                else:  # restarted after an overrun: back in service once warm again
+                    self._admissions.append(asyncio.create_task(self._admit(worker)))
+        return merge(parts)
 
     def close(self) -> None:
         for worker in self.workers:

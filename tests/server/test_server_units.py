@@ -6,7 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from franc.errors import InputError
+from franc.models import Candidate
 from franc.server.config import load_config
+from franc.server.engine import Job, JobResult, merge
 from franc.server.limits import RequestRejected, check_candidates, nesting_depth
 from franc.server.proxy import chat_prompt, forwarded_body, guess_language
 from franc.server.schemas import CompletionRequest
@@ -67,3 +69,19 @@ def test_chat_prompt_takes_the_users_code_block() -> None:
                 {"role": "user", "content": "Fix:\n```python\ndef f():\n    pass\n```\n"}]
     assert chat_prompt(messages) == "def f():\n    pass\n"
     assert chat_prompt([{"role": "user", "content": "no code"}]) == ""
+
+
+def test_a_split_job_keeps_indexes_and_merges_in_order() -> None:
+    job = Job(language="python", prompt="", candidates=tuple("abcdefghij"))
+    parts = job.split(3)
+    assert [p.candidates for p in parts] == [tuple("abcd"), tuple("efgh"), tuple("ij")]
+    assert [p.first_index for p in parts] == [0, 4, 8]
+    done = [JobResult(candidates=[Candidate("t", p.first_index + i, c)
+                                  for i, c in enumerate(p.candidates)],
+                      completed=["filtered", "analyzed"]) for p in parts]
+    done[2].completed = ["filtered"]
+    done[2].partial = True
+    done[2].notes = ["deadline"]
+    merged = merge(done)
+    assert [c.index for c in merged.candidates] == list(range(10))
+    assert (merged.completed, merged.partial, merged.notes) == (["filtered"], True, ["deadline"])
