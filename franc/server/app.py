@@ -46,28 +46,28 @@ ERROR_RESPONSES = {code: {"model": ErrorResponse} for code in (401, 413, 422, 50
 class ServerState:
     config: ServerConfig
     pool: WorkerPool
-    # Repair pipelines by (language, template), made on first use; one request at a time
-    # each, since a pipeline holds a warm compiler and analyzers.
-    pipelines: dict[tuple[Language, str], tuple[threading.Lock, Pipeline]] = field(
+    # Repair pipelines by (language, template, ranker), made on first use; one request at
+    # a time each, since a pipeline holds a warm compiler and analyzers.
+    pipelines: dict[tuple[Language, str, str], tuple[threading.Lock, Pipeline]] = field(
         default_factory=dict)
 
     def deadline(self, requested_ms: int | None) -> float:
         limit = self.config.deadline_seconds
         return min(limit, requested_ms / 1000) if requested_ms else limit
 
-    def repair(self, request: RepairRequest) -> PipelineReport:
+    def repair(self, request: RepairRequest, ranker_name: str, ranker: Ranker
+               ) -> PipelineReport:
         from franc.generation import make_generator
         from franc.pipeline import Pipeline
 
-        key = (request.language, request.template)
+        key = (request.language, request.template, ranker_name)
         if key not in self.pipelines:
             if not self.config.generator:
                 raise RequestRejected(503, "no generator configured: start the server with "
                                            "generator = 'openai:URL' (or replay:, hf:)",
                                       "generator")
             pipeline = Pipeline(request.language, generator=make_generator(self.config.generator),
-                                repair_template=request.template,
-                                ranker=request.ranker or self.config.default_ranker)
+                                repair_template=request.template, ranker=ranker)
             self.pipelines.setdefault(key, (threading.Lock(), pipeline))
         lock, pipeline = self.pipelines[key]
         with lock:
@@ -229,17 +229,16 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
     async def repair(body: RepairRequest, request: Request) -> RepairResponse:
         state = state_of(request)
         check_candidates(body.prompt, body.candidates, state.config)
-        resolve_ranker(body.ranker, state, body.language)
+        ranker_name, ranker = resolve_ranker(body.ranker, state, body.language)
         if body.template not in available_templates():
             raise RequestRejected(422, f"unknown template {body.template!r}", "template")
-        report = await asyncio.to_thread(state.repair, body)
+        report = await asyncio.to_thread(state.repair, body, ranker_name, ranker)
         rounds = [RepairRoundOut(prompt=r.prompt,
                                  answers=[CandidateOut.of(a.candidate) for a in r.answers])
                   for r in report.rounds]
         return RepairResponse(candidates=[CandidateOut.of(c) for c in report.candidates],
                               stages=["filtered", "analyzed"], notes=[report.stop_reason],
-                              ranker=body.ranker or state.config.default_ranker,
-                              rounds=rounds, judge=report.judge)
+                              ranker=ranker_name, rounds=rounds, judge=report.judge)
 
     @app.get("/v1/rankers", response_model=NamesResponse, dependencies=guarded)
     async def rankers(request: Request) -> NamesResponse:
