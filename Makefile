@@ -1,17 +1,26 @@
 # Set-up and checks for FRANC. `make demo` and `make test` work on a fresh machine.
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+VENV       := .venv
+PY         := $(VENV)/bin/python
+STAMP      := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test install lint check-jdk bench
+.PHONY: demo test install install-test lint check-jdk bench
 
 $(STAMP): setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e .
 	touch $(STAMP)
 
+# The tests also cover the optional back-ends (Ray executor, transformers generator),
+# so they get the extras; the demo needs none of them.
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[test,ray,hf]'
+	touch $(TEST_STAMP)
+
 install: $(STAMP)
+
+install-test: $(TEST_STAMP)
 
 check-jdk:
 	@command -v javac >/dev/null 2>&1 || { \
@@ -21,10 +30,10 @@ check-jdk:
 demo: install check-jdk
 	$(VENV)/bin/franc demo
 
-lint: install
+lint: install-test
 	$(VENV)/bin/ruff check franc tests benchmarks
 
-test: install check-jdk lint
+test: install-test check-jdk lint
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 bench: install check-jdk
