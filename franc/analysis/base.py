@@ -52,6 +52,9 @@ class Analyzer:
     def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
         raise NotImplementedError
 
+    def warm_up(self) -> None:
+        """Pay first-use costs before the first batch (long-lived users such as the server)."""
+
     def close(self) -> None:
         """Release processes or caches held between batches."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import tempfile
 import tomllib
 from collections.abc import Sequence
@@ -50,11 +51,18 @@ CROSS_FILE_CHECKS = ("duplicate-code", "cyclic-import")
 BATCH_SECONDS_PER_CANDIDATE = 0.5
 
 
+#: CPU seconds the warm-up may spend per module it pre-builds.
+WARM_UP_SECONDS_PER_MODULE = 2.0
+MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
 @dataclass(frozen=True)
 class PylintSettings:
     categories: tuple[str, ...] = ("fatal", "error", "warning", "refactor", "convention")
     disable: tuple[str, ...] = ()
     batch_size: int = 100
+    #: Modules whose astroid models a long-lived analyzer builds before its first batch.
+    warm_modules: tuple[str, ...] = ()
 
     @classmethod
     def from_policy(cls, path: str | Path | None = None) -> PylintSettings:
@@ -73,9 +81,16 @@ class PylintSettings:
         if unknown:
             raise InputError(f"[analysis.pylint] unknown categories {sorted(unknown)}; "
                              f"expected some of {sorted(CATEGORY_LETTERS)}", source=str(policy))
+        warm_modules = table.get("warm_modules", [])
+        bad = [name for name in warm_modules
+               if not isinstance(name, str) or not MODULE_NAME.fullmatch(name)]
+        if not isinstance(warm_modules, list) or bad:
+            raise InputError(f"[analysis.pylint] warm_modules must list dotted module names; "
+                             f"not: {bad or warm_modules!r}", source=str(policy))
         return cls(categories=tuple(table.get("categories", cls.categories)),
                    disable=tuple(table.get("disable", ())),
-                   batch_size=int(table.get("batch_size", cls.batch_size)))
+                   batch_size=int(table.get("batch_size", cls.batch_size)),
+                   warm_modules=tuple(warm_modules))
 
     def arguments(self) -> list[str]:
         off = [letter for name, letter in CATEGORY_LETTERS.items() if name not in self.categories]
@@ -90,7 +105,8 @@ class PylintAnalyzer(Analyzer):
     language = "python"
     description = "pylint messages (categories from filters/python.toml), batched in-process"
 
-    def __init__(self, timeout: float = 10.0, settings: PylintSettings | None = None):
+    def __init__(self, timeout: float = 10.0, settings: PylintSettings | None = None, *,
+                 reuse_linter: bool = True):
         super().__init__(timeout)
         self.settings = settings or PylintSettings.from_policy()
         self._arguments = self.settings.arguments()
@@ -104,6 +120,21 @@ class PylintAnalyzer(Analyzer):
         self._crash_file = Path(self._own_dir.name) / "crash.txt"
         linter = type("FrancLinter", (PyLinter,), {"crash_file_path": str(self._crash_file)})
         self._run = type("FrancRun", (Run,), {"LinterClass": linter})
+        # Building a linter (loading ~50 checkers, parsing the options) costs ~50 ms, more than
+        # linting a few candidates: one linter serves every batch until a crash or time-out
+        # may have left it half-way through a module.
+        self.reuse_linter = reuse_linter
+        self._linter: PyLinter | None = None
+
+    def warm_up(self) -> None:
+        """Build the linter and astroid's models of the policy's ``warm_modules`` now, by
+        linting a module that imports them all: a candidate that imports one of them later
+        finds it built (the first use of a module otherwise costs up to ~0.5 s)."""
+        modules = self.settings.warm_modules
+        source = "".join(f"import {name}\n" for name in modules) or "WARM = 1\n"
+        # A failed warm-up only costs speed; each batch still reports its own failures.
+        with contextlib.suppress(Exception, AnalyzerTimeout, RecursionError):
+            self._lint([source], self.timeout + WARM_UP_SECONDS_PER_MODULE * len(modules))
 
     def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
         size = max(1, self.settings.batch_size)
@@ -153,7 +184,10 @@ class PylintAnalyzer(Analyzer):
             try:
                 with time_limit(limit, f"pylint on {len(codes)} candidate(s)"), \
                         contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
-                    self._run([*self._arguments, *paths], reporter=reporter, exit=False)
+                    self._check(paths, reporter)
+            except BaseException:
+                self._linter = None
+                raise
             finally:
                 _forget_modules_under(folder)
                 # pylint memoises this method with an unbounded functools.cache keyed by the
@@ -165,7 +199,20 @@ class PylintAnalyzer(Analyzer):
                 findings = by_path.get(message.abspath)
                 if findings is not None:
                     findings.append(self._finding(message))
-        return [sorted(by_path[path], key=lambda f: (f.line, f.column)) for path in paths]
+        results = [sorted(by_path[path], key=lambda f: (f.line, f.column)) for path in paths]
+        if any(f.rule_id == ERROR_RULE for found in results for f in found):
+            self._linter = None
+        return results
+
+    def _check(self, paths: Sequence[str], reporter: CollectingReporter) -> None:
+        """Lint ``paths`` into ``reporter``: the first call builds the linter, later ones
+        reuse it."""
+        if self._linter is None or not self.reuse_linter:
+            self._linter = self._run([*self._arguments, *paths], reporter=reporter,
+                                     exit=False).linter
+        else:
+            self._linter.set_reporter(reporter)
+            self._linter.check(paths)
 
     def _finding(self, message: object) -> Finding:
         line = getattr(message, "line", None) or 1

@@ -74,15 +74,14 @@ def test_pylint_timeout_becomes_a_finding_and_the_analyzer_recovers() -> None:
 def test_pylint_crash_costs_only_the_candidate_that_caused_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     analyzer = PylintAnalyzer(settings=PylintSettings())
-    real_run = analyzer._run
+    real_check = analyzer._check
 
-    def fragile_run(arguments: list[str], **kwargs: Any) -> Any:
-        sources = [Path(a).read_text() for a in arguments if a.endswith(".py")]
-        if any("BOOM" in source for source in sources):
+    def fragile_check(paths: list[str], reporter: Any) -> None:
+        if any("BOOM" in Path(path).read_text() for path in paths):
             raise RuntimeError("pylint fell over")
-        return real_run(arguments, **kwargs)
+        real_check(paths, reporter)
 
-    monkeypatch.setattr(analyzer, "_run", fragile_run)
+    monkeypatch.setattr(analyzer, "_check", fragile_check)
     try:
         good, bad, other = analyzer.analyze_batch(['"""Doc."""\n', "BOOM = 1\n", "import os\n"])
     finally:

@@ -1,0 +1,96 @@
+"""A long-lived pylint analyzer: one linter reused across batches, and its warm-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import astroid
+import pytest
+
+from franc.analysis.pylint_tool import PylintAnalyzer, PylintSettings
+from franc.errors import InputError
+
+BATCHES = [
+    ["import os\n", "def f(x):\n    if x:\n        return 1\n    else:\n        return 2\n"],
+    ["X = 1\nprint(undefined_name)\n", "class a:\n    pass\n", "def g(l=[]):\n    return l\n"],
+    ["import sys\nimport sys\n", "def h():\n    try:\n        pass\n    except:\n        pass\n"],
+]
+
+
+def test_a_reused_linter_reports_what_a_fresh_one_reports() -> None:
+    fresh = PylintAnalyzer(settings=PylintSettings(), reuse_linter=False)
+    reused = PylintAnalyzer(settings=PylintSettings())
+    try:
+        for batch in BATCHES * 2:
+            assert reused.analyze_batch(batch) == fresh.analyze_batch(batch)
+        assert reused._linter is not None
+    finally:
+        fresh.close()
+        reused.close()
+
+
+def test_a_candidates_pragma_does_not_silence_the_next_batch() -> None:
+    analyzer = PylintAnalyzer(settings=PylintSettings())
+    try:
+        (silenced,) = analyzer.analyze_batch(["# pylint: disable=all\nimport os\n"])
+        (reported,) = analyzer.analyze_batch(["import os\n"])
+    finally:
+        analyzer.close()
+    assert silenced == []
+    assert "unused-import" in {f.rule_id for f in reported}
+
+
+def test_a_time_out_drops_the_linter_and_the_next_batch_builds_a_new_one() -> None:
+    huge = "".join(f"def f{i}(a):\n    return a + {i}\n" for i in range(6000))
+    analyzer = PylintAnalyzer(timeout=60.0, settings=PylintSettings())
+    try:
+        analyzer.analyze_batch(["x = 1\n"])
+        first = analyzer._linter
+        analyzer.timeout = 0.01
+        analyzer.analyze_batch([huge])
+        assert analyzer._linter is None
+        analyzer.timeout = 60.0
+        (normal,) = analyzer.analyze_batch(["import os\n"])
+    finally:
+        analyzer.close()
+    assert analyzer._linter is not first
+    assert "unused-import" in {f.rule_id for f in normal}
+
+
+def test_warm_up_builds_the_listed_modules_and_the_linter() -> None:
+    astroid.MANAGER.astroid_cache.pop("colorsys", None)
+    analyzer = PylintAnalyzer(settings=PylintSettings(warm_modules=("colorsys",)))
+    try:
+        analyzer.warm_up()
+        assert "colorsys" in astroid.MANAGER.astroid_cache
+        assert analyzer._linter is not None
+        assert not [n for n in astroid.MANAGER.astroid_cache if n.startswith("candidate_")]
+        (findings,) = analyzer.analyze_batch(["import colorsys\n"])
+    finally:
+        analyzer.close()
+    assert "unused-import" in {f.rule_id for f in findings}
+
+
+def test_warm_up_without_modules_builds_nothing_more() -> None:
+    astroid.MANAGER.astroid_cache.pop("colorsys", None)
+    analyzer = PylintAnalyzer(settings=PylintSettings())
+    try:
+        analyzer.warm_up()
+    finally:
+        analyzer.close()
+    assert "colorsys" not in astroid.MANAGER.astroid_cache
+
+
+def test_warm_modules_come_from_the_policy(tmp_path: Path) -> None:
+    policy = tmp_path / "python.toml"
+    policy.write_text('[analysis.pylint]\nwarm_modules = ["os", "xml.etree.ElementTree"]\n')
+    assert PylintSettings.from_policy(policy).warm_modules == ("os", "xml.etree.ElementTree")
+    assert "re" in PylintSettings.from_policy().warm_modules  # the shipped list
+
+
+@pytest.mark.parametrize("listed", ['["os; import x"]', '[1]', '"os"'])
+def test_warm_modules_must_be_module_names(tmp_path: Path, listed: str) -> None:
+    policy = tmp_path / "python.toml"
+    policy.write_text(f"[analysis.pylint]\nwarm_modules = {listed}\n")
+    with pytest.raises(InputError, match="warm_modules"):
+        PylintSettings.from_policy(policy)
