@@ -265,6 +265,140 @@ def _cut_after_complete_target(code: str, method: str | None) -> str | None:
     return None
 
 
+# What H7 writes at the end of a value-returning method the model's output cut off: falling
+# off its end is what Python does (it returns None); Java needs an explicit statement. It
+# throws, so it can never make a candidate pass a test: only the model's own returns can.
+TRUNCATION_NOTE = "// java-complete-truncated: the model's output was cut off in this method"
+TRUNCATION_THROW = 'throw new IllegalStateException("truncated by the model");'
+
+_LOOPS = frozenset({"while_statement", "do_statement", "for_statement",
+                    "enhanced_for_statement"})
+_BREAK_SCOPES = _LOOPS | {"switch_expression"}
+# Bodies a break or return inside cannot leave the statement being analysed through.
+_OWN_SCOPES = frozenset({"lambda_expression", "class_body", "enum_body", "interface_body"})
+
+
+def _is_constant_true(condition: Node | None) -> bool:
+    """No condition (``for (;;)``) or a literal ``true``: JLS 14.22 treats the loop as endless."""
+    if condition is None:
+        return True
+    while condition.type == "parenthesized_expression" and condition.named_child_count == 1:
+        condition = condition.named_children[0]
+    return condition.type == "true"
+
+
+def _label(node: Node) -> str | None:
+    name = next((c for c in node.named_children if c.type == "identifier"), None)
+    return _text(name) if name is not None else None
+
+
+def _breaks_out(statement: Node, label: str | None = None) -> bool:
+    """A ``break`` inside ``statement`` leaves it (unlabelled: not caught by an inner loop
+    or switch; labelled: names ``label``)."""
+    stack = [(child, False) for child in statement.children]
+    while stack:
+        node, nested = stack.pop()
+        if node.type in _OWN_SCOPES:
+            continue
+        if node.type == "break_statement":
+            target = _label(node)
+            if (target is None and not nested) or (target is not None and target == label):
+                return True
+        inner = nested or node.type in _BREAK_SCOPES
+        stack.extend((child, inner) for child in node.children)
+    return False
+
+
+def _switch_completes(node: Node) -> bool:
+    block = node.child_by_field_name("body")
+    if block is None:
+        return True
+    groups = block.named_children
+    has_default = any(c.type == "default" for g in groups for lbl in g.named_children
+                      if lbl.type == "switch_label" for c in lbl.children)
+    if not has_default or not groups or _breaks_out(node):
+        return True
+    if groups[-1].type == "switch_block_statement_group":  # old style: the last group falls out
+        statements = [c for c in groups[-1].named_children if c.type != "switch_label"]
+        return _sequence_completes(statements)
+    return any(can_complete_normally(body) for rule in groups
+               for body in rule.named_children[-1:] if body.type != "switch_label")
+
+
+def _sequence_completes(statements: Sequence[Node]) -> bool:
+    body = [s for s in statements if s.type not in _COMMENT_TYPES]
+    return not body or can_complete_normally(body[-1])
+
+
+def can_complete_normally(statement: Node) -> bool:
+    """JLS 14.22 for the common statements: can execution run past the end of ``statement``?
+
+    Unknown statement kinds count as completing (the usual case).
+    """
+    kind = statement.type
+    if kind in ("return_statement", "throw_statement", "break_statement",
+                "continue_statement", "yield_statement"):
+        return False
+    if kind == "block":
+        return _sequence_completes(statement.named_children)
+    if kind == "if_statement":
+        alternative = statement.child_by_field_name("alternative")
+        consequence = statement.child_by_field_name("consequence")
+        return alternative is None or consequence is None or \
+            can_complete_normally(consequence) or can_complete_normally(alternative)
+    if kind in ("while_statement", "for_statement"):
+        return not _is_constant_true(statement.child_by_field_name("condition")) \
+            or _breaks_out(statement)
+    if kind == "do_statement":
+        body = statement.child_by_field_name("body")
+        endless = _is_constant_true(statement.child_by_field_name("condition"))
+        return _breaks_out(statement) or (not endless and (
+            body is None or can_complete_normally(body)
+            or any(n.type == "continue_statement" for n in _walk(body))))
+    if kind == "labeled_statement":
+        inner = statement.named_children[-1]
+        return can_complete_normally(inner) or _breaks_out(inner, _label(statement))
+    if kind in ("try_statement", "try_with_resources_statement"):
+        finally_block = next((c.named_children[-1] for c in statement.named_children
+                              if c.type == "finally_clause" and c.named_children), None)
+        if finally_block is not None and not can_complete_normally(finally_block):
+            return False
+        blocks = [statement.child_by_field_name("body")] + [
+            c.child_by_field_name("body") for c in statement.named_children
+            if c.type == "catch_clause"]
+        return any(can_complete_normally(b) for b in blocks if b is not None)
+    if kind == "synchronized_statement":
+        return can_complete_normally(statement.named_children[-1])
+    if kind == "switch_expression":
+        return _switch_completes(statement)
+    return True
+
+
+def _end_truncated_methods(fixed: str, cut: int, task: Task) -> str:
+    """Throw at the end of value-returning methods whose body H7 closed (ends after ``cut``)
+    and whose kept statements can run off the end: javac's "missing return statement"."""
+    data = fixed.encode("utf-8", "surrogatepass")
+    cut_byte = len(fixed[:cut].encode("utf-8", "surrogatepass"))
+    inserts = []
+    for node in _walk(parse(fixed).root_node):
+        if node.type != "method_declaration":
+            continue
+        body, returns = node.child_by_field_name("body"), node.child_by_field_name("type")
+        if body is None or returns is None or returns.type == "void_type" or \
+                body.end_byte - 1 < cut_byte or not can_complete_normally(body):
+            continue
+        if not _keeps_generated_statement(body, _prompt_body(task)):
+            continue  # nothing the model wrote to keep: the honesty rule reports it
+        closing = data.rfind(b"\n", 0, body.end_byte - 1) + 1
+        indent = data[closing:body.end_byte - 1].decode("utf-8", "surrogatepass")
+        inner = indent + "    "
+        inserts.append((closing, f"{inner}{TRUNCATION_NOTE}\n{inner}{TRUNCATION_THROW}\n"))
+    for offset, text in sorted(inserts, reverse=True):
+        data = data[:offset] + text.encode("utf-8") + data[offset:]
+    ended = data.decode("utf-8", "surrogatepass")
+    return fixed if parse(ended).root_node.has_error else ended
+
+
 @heuristic("java-complete-truncated",
            "H7: drop incomplete trailing members or lines, close braces until it parses")
 def complete_truncated(code: str, context: FilterContext) -> str:
@@ -281,8 +415,11 @@ def complete_truncated(code: str, context: FilterContext) -> str:
             return fixed
     lines = code.split("\n")
     for keep in range(len(lines), max(floor, len(lines) - max_cut) - 1, -1):
-        fixed = _closed("\n".join(lines[:keep]).rstrip())
+        head = "\n".join(lines[:keep]).rstrip()
+        fixed = _closed(head)
         if fixed is not None:
+            if context.params.get("throw_at_truncated_end", False):
+                fixed = _end_truncated_methods(fixed, len(head), context.task)
             return fixed
     return code
 
@@ -379,30 +516,43 @@ def single_public_class(code: str, context: FilterContext) -> str:
 
 # --- honesty rule ---------------------------------------------------------------------------
 
+def _prompt_body(task: Task) -> str:
+    """The prompt's text after the target's signature, whitespace-normalised."""
+    method = target_name(task)
+    prompt = task.prompt
+    declaration = re.search(rf"\b{re.escape(method)}[ \t]*\([^)]*\)[^{{;]*\{{", prompt) \
+        if method else None
+    return normalize_ws(prompt[declaration.end():] if declaration else prompt)
+
+
+def _keeps_generated_statement(body: Node, written: str) -> bool:
+    """A statement of ``body`` that is neither in the prompt nor H7's truncation throw.
+
+    A nested block counts by its content: ``{ { } }`` is no statement.
+    """
+    for statement in body.named_children:
+        if statement.type in _COMMENT_TYPES or _text(statement) == TRUNCATION_THROW:
+            continue
+        if statement.type == "block":
+            if _keeps_generated_statement(statement, written):
+                return True
+        elif not written or normalize_ws(_text(statement)) not in written:
+            return True
+    return False
+
+
 def has_generated_body(code: str, task: Task) -> bool:
     """True when the target method keeps at least one statement the model wrote."""
     method = target_name(task)
-    prompt = task.prompt
-    if method:
-        declaration = re.search(
-            rf"\b{re.escape(method)}[ \t]*\([^)]*\)[^{{;]*\{{", prompt)
-        prompt_tail = prompt[declaration.end():] if declaration else prompt
-    else:
-        prompt_tail = prompt
-    written = normalize_ws(prompt_tail)
+    written = _prompt_body(task)
     for node in _walk(parse(code).root_node):
         if node.type not in ("method_declaration", "constructor_declaration"):
             continue
         if method and declaration_name(node) != method:
             continue
         body = node.child_by_field_name("body")
-        if body is None:
-            continue
-        for statement in body.named_children:
-            if statement.type in _COMMENT_TYPES:
-                continue
-            if not written or normalize_ws(_text(statement)) not in written:
-                return True
+        if body is not None and _keeps_generated_statement(body, written):
+            return True
     return False
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
-from franc.filter import load_chain
+from franc.filter import EMPTY_BODY, StaticFilter, load_chain
 from franc.filter.base import FilterContext
 from franc.filter.java import (
     HEURISTICS,
     SUPPORT,
+    TRUNCATION_THROW,
     add_imports,
+    can_complete_normally,
     complete_truncated,
     drop_extra_classes,
     has_generated_body,
@@ -17,7 +21,7 @@ from franc.filter.java import (
     open_brackets,
     single_public_class,
 )
-from franc.java.syntax import has_syntax_error
+from franc.java.syntax import has_syntax_error, parse
 from franc.models import Task
 
 PROMPT = (
@@ -157,6 +161,92 @@ def test_complete_truncated_never_cuts_into_the_prompt():
     assert complete_truncated.apply(code, ctx()) == code
 
 
+def test_complete_truncated_throws_at_the_end_of_a_cut_off_value_method():
+    code = PROMPT + ("        int y = x + 1;\n        for (int i = 0; i < y; i++) {\n"
+                     "            y -= fo")
+    fixed = complete_truncated.apply(code, ctx(throw_at_truncated_end=True))
+    assert not has_syntax_error(fixed)
+    body = fixed[len(PROMPT):]
+    # Every kept statement stays; the throw comes after them, at the method's level, marked.
+    assert body.index("int y = x + 1;") < body.index("for (int i = 0") < body.index(
+        "java-complete-truncated:") < body.index(TRUNCATION_THROW)
+    assert body.count(TRUNCATION_THROW) == 1 and "            throw" not in body
+    assert complete_truncated.apply(code, ctx()) == fixed.replace(
+        "        // java-complete-truncated: the model's output was cut off in this method\n"
+        f"        {TRUNCATION_THROW}\n", "")
+
+
+@pytest.mark.parametrize("tail", [
+    "        if (x > 0) {\n            return x;\n        } else {\n            return 0;\n"
+    "        }\n        // the end\n        int z = (",       # no path runs off the end
+    "        while (true) {\n            x++;\n        }\n        int z = (",  # endless loop
+    "        // only a comment\n        int z = (",              # nothing the model wrote is kept
+])
+def test_complete_truncated_adds_no_throw_where_javac_needs_none(tail):
+    fixed = complete_truncated.apply(PROMPT + tail, ctx(throw_at_truncated_end=True))
+    assert not has_syntax_error(fixed) and TRUNCATION_THROW not in fixed
+
+
+def test_complete_truncated_adds_no_throw_to_a_void_method_or_finished_code():
+    void_prompt = PROMPT.replace("static Integer addOne", "static void addOne")
+    task = Task(task_id="t/v", prompt=void_prompt, language="java", entry_point="addOne")
+    code = void_prompt + "        System.out.println(x);\n        int z = ("
+    fixed = complete_truncated.apply(code, FilterContext(task, {"throw_at_truncated_end": True}))
+    assert "println(x);" in fixed and TRUNCATION_THROW not in fixed
+    finished = PROMPT + "        int y = x;\n    }\n}\n"  # the model's own bug: not ours to hide
+    assert complete_truncated.apply(finished, ctx(throw_at_truncated_end=True)) == finished
+
+
+@pytest.mark.skipif(shutil.which("javac") is None, reason="no JDK")
+def test_shipped_chain_makes_a_cut_off_value_method_compile_and_keeps_an_empty_one_honest():
+    with StaticFilter("java") as static_filter:
+        cut_off, empty = static_filter.run_many([
+            (TASK, 0, PROMPT + "        int y = x + 1;\n        if (y > 2) {\n"
+                         "            return y;\n        }\n        while (y < 10) {\n"
+                         "            y = y * fo"),
+            (TASK, 1, PROMPT + "        // TODO\n        int z = ("),
+        ])
+    assert cut_off.compiles, cut_off.errors
+    assert "java-complete-truncated" in cut_off.heuristics and TRUNCATION_THROW in cut_off.code
+    assert not empty.compiles and empty.errors == [EMPTY_BODY]
+
+
+def _statement(code: str):
+    klass = parse(f"class A {{ int f(int x) {{ {code} }} }}").root_node.children[0]
+    method = klass.child_by_field_name("body").named_children[0]
+    return method.child_by_field_name("body").named_children[0]
+
+
+@pytest.mark.parametrize(("code", "completes"), [
+    ("x++;", True),
+    ("return x;", False),
+    ("throw new RuntimeException();", False),
+    ("{ x++; return x; }", False),
+    ("if (x > 0) return 1;", True),
+    ("if (x > 0) return 1; else return 2;", False),
+    ("if (x > 0) { return 1; } else { x++; }", True),
+    ("while (true) { x++; }", False),
+    ("while (true) { if (x > 3) break; x++; }", True),
+    ("while (true) { for (;;) { break; } }", False),
+    ("while (x > 0) { return 1; }", True),
+    ("for (;;) { x++; }", False),
+    ("for (int i = 0; i < x; i++) { return i; }", True),
+    ("do { x++; } while (true);", False),
+    ("do { return 1; } while (x > 0);", False),
+    ("outer: while (true) { while (true) { break outer; } }", True),
+    ("try { return 1; } catch (Exception e) { x++; }", True),
+    ("try { return 1; } catch (Exception e) { return 2; }", False),
+    ("try { x++; } finally { return 3; }", False),
+    ("switch (x) { case 1: return 1; default: return 2; }", False),
+    ("switch (x) { case 1: return 1; }", True),
+    ("switch (x) { case 1: break; default: return 2; }", True),
+    ("switch (x) { case 1 -> { return 1; } default -> throw new RuntimeException(); }", False),
+    ("synchronized (this) { return 1; }", False),
+])
+def test_can_complete_normally_follows_jls_reachability(code, completes):
+    assert can_complete_normally(_statement(code)) is completes
+
+
 @pytest.mark.parametrize(("code", "expected"), [
     ("class A { void f() { g(\"}\", '{'); // }\n", ["{", "{"]),
     ("class A { /* { */ }", []),
@@ -229,3 +319,11 @@ def test_statements_already_in_the_prompt_do_not_count():
     assert not has_generated_body("class A {\n    int f() {\n        int y = 1;\n    }\n}\n", task)
     assert has_generated_body("class A {\n    int f() {\n        int y = 1;\n        return y;\n"
                               "    }\n}\n", task)
+
+
+def test_the_truncation_throw_and_empty_blocks_are_no_generated_statement():
+    throw_only = PROMPT + f"        {TRUNCATION_THROW}\n    }}\n}}\n"
+    assert not has_generated_body(throw_only, TASK)
+    assert not has_generated_body(PROMPT + "        { { } }\n    }\n}\n", TASK)
+    kept = PROMPT + "        { x++; }\n" f"        {TRUNCATION_THROW}\n    }}\n}}\n"
+    assert has_generated_body(kept, TASK)
