@@ -4,12 +4,14 @@ For each ``HumanEval_<language>_*`` file in ``../shared/reference/suggestions``:
 - raw: each suggestion joined to the prompt as a naive user would (the text as is when
   it starts with the prompt, else prompt + text), compile-checked, then run;
 - ours: the static filter's output (filtered here with the shipped chain), labeled
-  and written to ``out/labeled/<file>.jsonl`` for the ranking benchmarks;
+  and written to ``out/labeled/<file>.jsonl`` for the ranking benchmarks (the raw
+  labels go to ``out/labeled_raw/``; ``--reuse`` takes a program's verdict from
+  there instead of running the same task and code again);
 - FRANC's figures from ``franc_humaneval.csv``.
 Also counts regressions (candidates that pass raw but fail after our filter) and the
 test throughput (executed candidates per second). Appends a table to BENCHMARKS.md.
 
-    python benchmarks/functional.py [--language python|java] [--limit N] [--workers N]
+    python benchmarks/functional.py [--language python|java] [--limit N] [--workers N] [--reuse]
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from franc.evaluation.execution import HARNESS_CLASS, java_sources
 from franc.evaluation.labels import PASS_LABEL, label_candidates
 from franc.evaluation.sandbox import sandbox_capabilities
 from franc.filter.chain import StaticFilter, language_support
-from franc.jsonl import write_jsonl
+from franc.jsonl import read_jsonl, write_jsonl
 from franc.models import Candidate, Task
 from franc.parallel import default_workers
 
@@ -57,6 +59,7 @@ class FileResult:
     franc_pass: str
     executed: int
     seconds: float
+    reused: int = 0  # distinct programs whose verdict came from the previous run (--reuse)
 
 
 def naive_join(prompt: str, text: str) -> str:
@@ -89,42 +92,90 @@ def filtered_candidates(language: str, tasks: dict[str, Task],
                                        if tid in tasks for i, text in enumerate(texts)])
 
 
+Verdict = tuple[int | None, str | None, str | None, bool | None]
+
+
+def earlier_verdicts(name: str) -> dict[tuple[str, str], Verdict]:
+    """(task_id, code) -> verdict of the last run (ours and raw) on this file.
+
+    Same task, same code, same sandbox and limits: the same verdict, so ``--reuse``
+    runs only the programs the filter changed since then. Code is keyed without its
+    trailing whitespace (the harness appends the test after blank lines anyway).
+    """
+    found: dict[tuple[str, str], Verdict] = {}
+    for folder in ("labeled", "labeled_raw"):
+        path = OUT / folder / f"{name}.jsonl"
+        if not path.exists():
+            continue
+        for _, row in read_jsonl(path):
+            if row.get("compiles") and row.get("label") is not None:
+                found[(row["task_id"], row["code"].rstrip())] = (
+                    row["label"], row.get("exec_status"), row.get("exec_reason"),
+                    row.get("secure"))
+    return found
+
+
+def label_reusing(candidates: list[Candidate], tasks: dict[str, Task], language: str,
+                  known: dict[tuple[str, str], Verdict], workers: int | None, timeout: float,
+                  cpu_limit: int) -> list[Candidate]:
+    """Labeled copies (same order), taking the known verdicts and running the rest."""
+    def cached(c: Candidate) -> Verdict | None:
+        return known.get((c.task_id, c.code.rstrip())) if c.compiles else None
+
+    fresh = label_candidates([c for c in candidates if cached(c) is None], tasks, language,
+                             workers=workers, timeout=timeout, cpu_limit=cpu_limit,
+                             progress=False)
+    runs = iter(fresh)
+    labeled = []
+    for candidate in candidates:
+        verdict = cached(candidate)
+        if verdict is None:
+            labeled.append(next(runs))
+            continue
+        label, status, reason, secure = verdict
+        labeled.append(dataclasses.replace(candidate, label=label, exec_status=status,
+                                           exec_reason=reason, secure=secure))
+    return labeled
+
+
 def franc_figures() -> dict[str, dict[str, str]]:
     with (REFERENCE / "franc_humaneval.csv").open(encoding="utf-8") as handle:
         return {row["file"]: row for row in csv.DictReader(handle)}
 
 
 def measure(path: Path, language: str, tasks: dict[str, Task], limit: int | None,
-            workers: int | None, timeout: float, cpu_limit: int) -> FileResult:
+            workers: int | None, timeout: float, cpu_limit: int,
+            reuse: bool = False) -> FileResult:
     name = path.name.removesuffix(".jsonl.gz")
     suggestions = load_suggestions(path, tasks=tasks)
     if limit:
         suggestions = dict(list(suggestions.items())[:limit])
     ours = filtered_candidates(language, tasks, suggestions)
     raw = raw_candidates(language, tasks, suggestions)
+    known = earlier_verdicts(name) if reuse else {}
+    earlier = set(known)
     started = time.perf_counter()
-    ours_labeled = label_candidates(ours, tasks, language, workers=workers, timeout=timeout,
-                                    cpu_limit=cpu_limit, progress=False)
+    ours_labeled = label_reusing(ours, tasks, language, known, workers, timeout, cpu_limit)
     if not limit:  # the ranking benchmarks read these: written before the raw runs
         write_jsonl(OUT / "labeled" / f"{name}.jsonl", (c.to_json() for c in ours_labeled))
-    known = {(c.task_id, c.code): c for c in ours_labeled if c.compiles}
-    raw_labeled = label_candidates([c for c in raw if (c.task_id, c.code) not in known], tasks,
-                                   language, workers=workers, timeout=timeout,
-                                   cpu_limit=cpu_limit, progress=False)
+    known.update({(c.task_id, c.code.rstrip()): (c.label, c.exec_status, c.exec_reason, c.secure)
+                  for c in ours_labeled if c.compiles})
+    raw_labeled = label_reusing(raw, tasks, language, known, workers, timeout, cpu_limit)
+    if not limit:
+        write_jsonl(OUT / "labeled_raw" / f"{name}.jsonl", (c.to_json() for c in raw_labeled))
     seconds = time.perf_counter() - started
-    raw_labeled += [dataclasses.replace(c, label=known[(c.task_id, c.code)].label)
-                    for c in raw if (c.task_id, c.code) in known]
     raw_passed = {(c.task_id, c.index) for c in raw_labeled if (c.label or 0) >= PASS_LABEL}
     regressions = sum((c.task_id, c.index) in raw_passed and (c.label or 0) < PASS_LABEL
                       for c in ours_labeled)
-    executed = len({(c.task_id, c.code) for c in raw + ours if c.compiles})
+    programs = {(c.task_id, c.code.rstrip()) for c in raw + ours if c.compiles}
+    executed = len(programs - earlier)
     franc = franc_figures().get(name, {})
     return FileResult(name=name, candidates=len(ours), raw_pass=pass_rate(raw_labeled),
                       ours_compilable=sum(c.compiles for c in ours) / max(1, len(ours)),
                       ours_pass=pass_rate(ours_labeled), regressions=regressions,
                       franc_raw_pass=franc.get("raw_pass_rate", ""),
                       franc_pass=franc.get("franc_pass_rate", ""),
-                      executed=executed, seconds=seconds)
+                      executed=executed, seconds=seconds, reused=len(programs & earlier))
 
 
 def _unsandboxed(language: str, task: Task, code: str, timeout: float) -> bool:
@@ -201,6 +252,9 @@ def main() -> int:
                         help="print the table only (a part of a run split over processes)")
     parser.add_argument("--summarize", type=Path, nargs="+", metavar="LOG",
                         help="only build the tables from the logs of earlier (split) runs")
+    parser.add_argument("--reuse", action="store_true",
+                        help="take the verdict of a program (task, code) run by the previous "
+                             "run on that file (out/labeled*/) instead of running it again")
     parser.add_argument("--speed", type=int, metavar="N",
                         help="only compare the runs/s of N candidates: bare vs sandboxed")
     args = parser.parse_args()
@@ -221,7 +275,7 @@ def main() -> int:
             if args.files and args.files not in path.name:
                 continue
             result = measure(path, language, tasks, args.limit, args.workers,
-                             TIMEOUTS[language], CPU_LIMITS[language])
+                             TIMEOUTS[language], CPU_LIMITS[language], reuse=args.reuse)
             print(result, file=sys.stderr, flush=True)
             results.append(result)
         if not results:
@@ -255,16 +309,21 @@ def results_table(results: list[FileResult], workers: int | None, timeout: float
         goal = "yes" if r.ours_pass >= r.raw_pass and at_least_franc else "NO"
         rows.append((r.name, r.candidates, r.franc_raw_pass, r.raw_pass, r.franc_pass,
                      r.ours_pass, f"{ours_count} / {franc_count}", r.ours_compilable,
-                     r.regressions, goal, r.executed, f"{r.executed / r.seconds:.1f}"))
+                     r.regressions, goal, r.executed, r.reused,
+                     f"{r.executed / r.seconds:.1f}" if r.executed else "-"))
     executed = sum(r.executed for r in results)
+    reused = sum(r.reused for r in results)
     seconds = sum(r.seconds for r in results)
     body = table(("file", "candidates", "FRANC raw pass", "raw pass (ours)", "FRANC filter "
                   "pass", "our filter pass", "passing: ours / FRANC's", "our compilable",
-                  "pass raw, fail ours", "goal met", "runs", "runs/s"), rows)
+                  "pass raw, fail ours", "goal met", "runs", "reused", "runs/s"), rows)
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    reuse_note = (f" The verdicts of {reused} more programs (same task and code) were taken "
+                  f"from the previous run (`--reuse`)." if reused else "")
     return (f"{body}\n\nTest runs: {executed} distinct compilable programs (raw and filtered) "
-            f"in {seconds:.0f} s = {executed / seconds:.1f} runs/s on {workers or 'all'} "
-            f"workers; timeout {timeout:g} s wall clock, {cpu_limit} s CPU per run. Load "
+            f"in {seconds:.0f} s = {executed / max(seconds, 1e-9):.1f} runs/s on "
+            f"{workers or 'all'} workers;{reuse_note} Timeout {timeout:g} s wall clock, "
+            f"{cpu_limit} s CPU per run. Load "
             f"average at the end (1/5/15 min): {load} (machine shared with other jobs).")
 
 

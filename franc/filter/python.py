@@ -9,7 +9,10 @@ guesses), and tree-sitter-python for the names a function refers to.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
+import symtable
+import sys
 import textwrap
 import warnings
 from collections.abc import Sequence
@@ -130,6 +133,7 @@ def _logical(code: str, start: int, end: int, lineno: int, last_lineno: int) -> 
 _DEF = re.compile(r"(?:async\s+)?def\s+(\w+)|class\s+(\w+)")
 _ASSIGNED = re.compile(r"^\s*([\w\s,()\[\]*]+?)\s*(?::[^=]*)?=(?!=)")
 _IMPORT = re.compile(r"(?:import|from)\s")
+_BUILTINS = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,19 @@ class Segment:
     def assigned(self) -> set[str]:
         match = _ASSIGNED.match(self.head)
         return set(re.findall(r"\w+", match.group(1))) if match else set()
+
+    def imported(self) -> set[str] | None:
+        """The names an import binds; None when unknown (``*``, or not parseable)."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                statement = ast.parse(self.head).body[0]
+        except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
+            return None
+        if not isinstance(statement, ast.Import | ast.ImportFrom):
+            return None
+        names = {alias.asname or alias.name.split(".")[0] for alias in statement.names}
+        return None if "*" in names else names
 
 
 def segments(code: str, scanned: Scan | None = None) -> list[Segment]:
@@ -232,11 +249,36 @@ def referenced_names(code: str) -> set[str]:
     return {node.text.decode("utf-8", "replace") for node in nodes if node.text}
 
 
+def needed_names(code: str) -> set[str]:
+    """The module-level names ``code`` (top-level statements) needs from around it.
+
+    Names a function binds itself (parameters, locals) are not needed; from code
+    that does not parse, every identifier counts (tree-sitter).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = symtable.symtable(code, "<segment>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return referenced_names(code)
+    needed = {symbol.get_name() for symbol in table.get_symbols() if symbol.is_referenced()}
+    pending = list(table.get_children())
+    while pending:
+        child = pending.pop()
+        needed |= {symbol.get_name() for symbol in child.get_symbols() if symbol.is_global()}
+        pending.extend(child.get_children())
+    return needed
+
+
 def _after_target_plan(code: str, task: Task) -> tuple[list[Segment], set[int]] | None:
     """Top-level segments and the indices of those after the target that are kept.
 
-    Kept: imports, and definitions/assignments the kept code refers to
-    (helpers the model wrote after the target, constants it uses).
+    Kept: imports, definitions and assignments the kept code refers to (helpers the
+    model wrote after the target, constants and modules it uses). An import nothing
+    uses is dropped: run, it can only fail (a module the model made up). A star
+    import binds unknown names and is kept. A later definition named like a builtin
+    (``len``, ``max``) is not what the target calls: the target was written first,
+    against the builtin; the model then ran on with code of its own.
     """
     name = target_function(task)
     if not name:
@@ -249,18 +291,23 @@ def _after_target_plan(code: str, task: Task) -> tuple[list[Segment], set[int]] 
     owner = next((i for i, s in enumerate(parts) if s.start <= target.start < s.end), None)
     if owner is None or owner == len(parts) - 1:
         return None
-    kept = {i for i in range(owner + 1, len(parts)) if parts[i].is_import()}
+    kept = {i for i in range(owner + 1, len(parts))
+            if parts[i].is_import() and parts[i].imported() is None}
     # A later definition of the target's own name would shadow the answer: never wanted.
-    wanted = referenced_names(code[parts[owner].start:parts[owner].end]) - {name}
+    unwanted = {name, *_BUILTINS}
+    wanted = needed_names(code[parts[owner].start:parts[owner].end]) - unwanted
     changed = True
     while changed:
         changed = False
         for i in range(owner + 1, len(parts)):
             part = parts[i]
-            provides = {part.defined()} if part.is_definition() else part.assigned()
+            if part.is_definition():
+                provides = {part.defined()}
+            else:
+                provides = (part.imported() or set()) if part.is_import() else part.assigned()
             if i not in kept and provides & wanted:
                 kept.add(i)
-                wanted |= referenced_names(code[part.start:part.end]) - {name}
+                wanted |= needed_names(code[part.start:part.end]) - unwanted
                 changed = True
     return parts[owner + 1:], {i - owner - 1 for i in kept}
 
@@ -420,8 +467,58 @@ def fix_indentation(code: str, context: FilterContext) -> str:
     leading = _LEADING.findall(code)
     if not any("\t" in lead for lead in leading) or all("\t" in lead for lead in leading):
         return code
-    width = int(context.params.get("tab_width", 4))
-    return _LEADING.sub(lambda m: m.group().replace("\t", " " * width), code)
+    # A tab may stand for 4 columns or (Python's own rule, old code) up to the next
+    # multiple of 8: keep the width under which the code, body aligned, compiles farthest.
+    widths = context.params.get("tab_widths", [context.params.get("tab_width", 4)])
+    variants = [_LEADING.sub(lambda m, w=int(width): m.group().expandtabs(w), code)
+                for width in widths]
+    return max(variants,  # first best wins on ties
+               key=lambda variant: _syntax_reach(_aligned_body(variant, context.task) or variant))
+
+
+def _aligned_body(code: str, task: Task) -> str | None:
+    """``code`` with the generated body moved to the prompt's body indentation.
+
+    Only for code that repeats a prompt ending inside the target's body (after its
+    docstring, say) whose first generated statement sits deeper or shallower than
+    the prompt's last line: the lines up to the first one left of that statement
+    are shifted by the difference. None when there is nothing to align.
+    """
+    name = target_function(task)
+    prompt = task.prompt
+    scanned = scan(prompt)
+    target = find_def(prompt, name, scanned) if name else None
+    if target is None or not scanned.lines or scanned.lines[-1].start <= target.start:
+        return None
+    last = scanned.lines[-1]
+    if last.indent <= target.indent or last.text(prompt).endswith(":"):
+        return None
+    floor = _prompt_end(code, prompt)
+    generated = [line for line in scan(code).lines if line.start >= floor] if floor else []
+    first = generated[0] if generated else None
+    if first is None or first.indent == last.indent or first.indent <= target.indent:
+        return None
+    end = next((line.line_start for line in generated if line.indent < first.indent), len(code))
+    region = code[first.line_start:end]
+    if "\t" in "".join(_LEADING.findall(region)):
+        return None
+    shift = first.indent - last.indent
+
+    def move(match: re.Match[str]) -> str:
+        spaces, rest = match.groups()
+        if rest == "#" and len(spaces) < first.indent:  # a comment left of the body: as is
+            return spaces
+        return spaces[min(shift, len(spaces)):] if shift > 0 else spaces + " " * -shift
+
+    moved = re.sub(r"^( *)(?=(\S))", move, region, flags=re.M)
+    return code[:first.line_start] + moved + code[end:]
+
+
+@heuristic("align-body",
+           "move a body generated deeper or shallower than the prompt's docstring under it")
+def align_body(code: str, context: FilterContext) -> str:
+    aligned = _aligned_body(code, context.task)
+    return aligned if aligned is not None and _syntax_reach(aligned) > _syntax_reach(code) else code
 
 
 @lru_cache(maxsize=32)  # the same text is checked by several steps and the final check
@@ -497,6 +594,72 @@ def truncate_incomplete(code: str, context: FilterContext) -> str:
         if error is None:
             return candidate
     return code
+
+
+# ---------------------------------------------------------------------------------------------
+# Missing standard-library imports
+# ---------------------------------------------------------------------------------------------
+
+_STDLIB = frozenset(name for name in sys.stdlib_module_names if not name.startswith("_"))
+
+
+def _parsed(code: str) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _unbound_globals(code: str) -> set[str] | None:
+    """Names some scope of ``code`` reads as globals that nothing in ``code`` binds."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            top = symtable.symtable(code, "<candidate>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    bound = {s.get_name() for s in top.get_symbols()
+             if s.is_assigned() or s.is_imported() or s.is_namespace()}
+    read = {s.get_name() for s in top.get_symbols() if s.is_referenced()}
+    pending = list(top.get_children())
+    while pending:
+        table = pending.pop()
+        for symbol in table.get_symbols():
+            if symbol.is_global() and symbol.is_referenced():
+                read.add(symbol.get_name())
+            if symbol.is_declared_global() and symbol.is_assigned():
+                bound.add(symbol.get_name())
+        pending.extend(table.get_children())
+    return read - bound - _BUILTINS
+
+
+@heuristic("add-missing-imports",
+           "import the standard-library modules the code uses (``re.sub``) but never imports")
+def add_missing_imports(code: str, context: FilterContext) -> str:
+    tree = _parsed(code)
+    if tree is None or any(isinstance(node, ast.ImportFrom) and any(
+            alias.name == "*" for alias in node.names) for node in ast.walk(tree)):
+        return code  # a star import may bind anything
+    unbound = _unbound_globals(code) or set()
+    used_as_module = {node.value.id for node in ast.walk(tree)
+                      if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
+    exclude = set(context.params.get("exclude", ()))
+    missing = sorted((unbound & used_as_module & _STDLIB) - exclude)
+    if not missing:
+        return code
+    # Below a module docstring and ``from __future__`` imports, which must come first.
+    first = next((node for i, node in enumerate(tree.body)
+                  if not (i == 0 and isinstance(node, ast.Expr)
+                          and isinstance(node.value, ast.Constant)
+                          and isinstance(node.value.value, str))
+                  and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")),
+                 None)
+    lines = code.splitlines(keepends=True)
+    at = len(lines) if first is None else first.lineno - 1
+    imports = "".join(f"import {name}\n" for name in missing)
+    return "".join(lines[:at]) + imports + "".join(lines[at:])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -597,8 +760,8 @@ class PythonCompiler:
 
 
 HEURISTICS: tuple[Heuristic, ...] = (
-    strip_prose, add_prompt, fix_indentation, remove_extra_functions, remove_trailing_code,
-    close_unterminated, truncate_incomplete,
+    strip_prose, add_prompt, fix_indentation, align_body, remove_extra_functions,
+    remove_trailing_code, close_unterminated, truncate_incomplete, add_missing_imports,
 )
 
 SUPPORT = LanguageSupport(language="python", heuristics=HEURISTICS,

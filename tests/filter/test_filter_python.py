@@ -103,10 +103,41 @@ def test_fix_indentation_replaces_tabs_mixed_with_spaces() -> None:
     assert py.compile_error(fixed) is None
 
 
+def test_fix_indentation_reads_tabs_as_eight_columns_when_only_that_compiles() -> None:
+    # Old code: a tab is one level, a tab and 4 spaces the next, two tabs the one after.
+    raw = PROMPT + "\tfor x in xs:\n\t    if x:\n\t\treturn x\n\treturn 0\n"
+    fixed = apply("fix-indentation", raw, tab_widths=[4, 8])
+    assert fixed == PROMPT + ("        for x in xs:\n            if x:\n"
+                              "                return x\n        return 0\n")
+    assert py.compile_error(apply("align-body", fixed)) is None
+    assert apply("fix-indentation", raw, tab_widths=[4]) == PROMPT + (
+        "    for x in xs:\n        if x:\n        return x\n    return 0\n")
+
+
 def test_fix_indentation_leaves_consistent_indentation_alone() -> None:
     tabs = "def f():\n\tif x:\n\t\treturn 1\n"
     assert apply("fix-indentation", tabs) == tabs
     assert apply("fix-indentation", PROMPT) == PROMPT
+
+
+# --- align-body -------------------------------------------------------------------------------
+
+def test_align_body_moves_a_body_generated_too_deep_or_too_shallow_under_the_docstring() -> None:
+    deep = (PROMPT + "\n        if xs:\n            return sum(xs)\n  # note\n"
+            "        return 0\n\nx = 1\n")
+    assert apply("align-body", deep) == (
+        PROMPT + "\n    if xs:\n        return sum(xs)\n  # note\n    return 0\n\nx = 1\n")
+    shallow = PROMPT + "  return sum(xs)\n"
+    assert apply("align-body", shallow) == PROMPT + "    return sum(xs)\n"
+
+
+def test_align_body_leaves_aligned_code_top_level_code_and_block_prompts_alone() -> None:
+    for code in (PROMPT + "    return sum(xs)\n", PROMPT + "\ndef other():\n    pass\n",
+                 "def total(xs):\n        return 1\n"):
+        assert apply("align-body", code) == code
+    block = Task("t/9", "def f(xs):\n    for x in xs:\n", "python", entry_point="f")
+    inside = block.prompt + "        print(x)\n"
+    assert apply("align-body", inside, block) == inside
 
 
 # --- remove-extra-functions (H4) / remove-trailing-code (H5) ----------------------------------
@@ -123,6 +154,13 @@ def test_remove_extra_functions_drops_unused_functions_and_classes_after_the_tar
     assert "print(total([1]))" in result  # trailing statements are H5's job
 
 
+def test_remove_extra_functions_drops_a_later_definition_named_like_a_builtin() -> None:
+    code = PROMPT + "    return len(xs)\n\n\ndef len(s):\n    n = 0\n"
+    assert apply("remove-extra-functions", code) == PROMPT + "    return len(xs)\n"
+    helper = PROMPT + "    return size(xs)\n\n\ndef size(s):\n    return len(s)\n"
+    assert apply("remove-extra-functions", helper) == helper
+
+
 def test_remove_extra_functions_keeps_code_before_the_target_and_needs_a_target() -> None:
     code = "def before():\n    pass\n\n\n" + PROMPT + "    return before()\n"
     assert apply("remove-extra-functions", code) == code
@@ -134,7 +172,26 @@ def test_remove_trailing_code_drops_main_blocks_prints_and_asserts() -> None:
     result = apply("remove-trailing-code", RUN_ON)
     for dropped in ("print(", "assert ", "__main__", "LIMIT"):
         assert dropped not in result
-    assert "import os" in result and "def unrelated" in result
+    assert "import os" not in result  # nothing uses it
+    assert "def unrelated" in result
+
+
+def test_remove_trailing_code_drops_assignments_to_the_targets_own_locals() -> None:
+    body = "    n = len(xs)\n    return sum(xs) + n\n"
+    code = PROMPT + body + "\nxs = input()\nn = int(xs)\n"
+    assert apply("remove-trailing-code", code) == PROMPT + body
+    needs = PROMPT + "    return sum(xs) + N\n\nN = int('3')\n"
+    assert apply("remove-trailing-code", needs) == needs
+
+
+def test_remove_trailing_code_keeps_only_imports_the_kept_code_uses() -> None:
+    code = (PROMPT + "    return int(np.sum(xs))\n\n\nimport config\nimport numpy as np\n"
+            "from os.path import join as pjoin, exists\nfrom helpers import *\n")
+    result = apply("remove-trailing-code", code)
+    assert "import numpy as np" in result and "from helpers import *" in result
+    assert "import config" not in result and "pjoin" not in result
+    uses = PROMPT + "    return exists(xs)\n\nfrom os.path import join as pjoin, exists\n"
+    assert apply("remove-trailing-code", uses) == uses
 
 
 def test_remove_trailing_code_keeps_constants_the_target_uses() -> None:
@@ -249,3 +306,27 @@ def test_a_nested_entry_point_stands_for_its_enclosing_function() -> None:
     method = "class A:\n    def run(self):\n        '''Run.'''"
     assert py.target_function(Task("t", method, "python", entry_point="run")) == "run"
     assert py.target_function(TASK) == "total"
+
+
+# --- add-missing-imports ----------------------------------------------------------------------
+
+def test_add_missing_imports_imports_standard_modules_the_code_reads_but_never_imports() -> None:
+    code = ('"""Module."""\nfrom __future__ import annotations\n' + PROMPT
+            + "    return int(math.fsum(xs)) + len(re.findall('1', str(xs)))\n")
+    fixed = apply("add-missing-imports", code)
+    assert fixed == ('"""Module."""\nfrom __future__ import annotations\nimport math\nimport re\n'
+                     + PROMPT + "    return int(math.fsum(xs)) + len(re.findall('1', str(xs)))\n")
+    assert py.compile_error(fixed) is None
+    assert apply("add-missing-imports", code, exclude=["math", "re"]) == code
+
+
+def test_add_missing_imports_leaves_bound_unknown_and_broken_names_alone() -> None:
+    for body in ("    import math\n    return math.floor(1.5)\n",  # imported in the function
+                 "    string = str(xs)\n    return string.count('1')\n",  # a local variable
+                 "    return numpy.sum(xs)\n",  # not in the standard library
+                 "    return re\n",  # not used as a module
+                 "    return re.sub(\n"):  # does not compile
+        code = PROMPT + body
+        assert apply("add-missing-imports", code) == code
+    star = "from os.path import *\n" + PROMPT + "    return re.sub('a', 'b', xs)\n"
+    assert apply("add-missing-imports", star) == star
