@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
+import sqlite3
 import sys
 import tempfile
 import time
@@ -30,12 +32,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from functional import filtered_candidates
 from report import REFERENCE, ROOT, append_section, table
+from soeval import REFERENCE_PROMPTS as SOEVAL_PROMPTS
+from soeval import TIMEOUTS as SOEVAL_TIMEOUTS
+from soeval import our_tasks_by_question
 
 from franc.analysis import analyze
-from franc.datasets import load_tasks
+from franc.datasets import load_suggestions, load_tasks
+from franc.evaluation.labels import label_candidates
 from franc.jsonl import write_jsonl
 from franc.models import Task
+from franc.parallel import default_workers, map_chunks
 from franc.ranking.evaluate import (
     TOP1,
     EvalReport,
@@ -45,6 +53,7 @@ from franc.ranking.evaluate import (
     evaluate,
     load_labeled,
     rank_files,
+    rank_jobs,
 )
 from franc.ranking.examples import parse_examples
 from franc.ranking.features import ConsensusParams
@@ -52,18 +61,52 @@ from franc.ranking.learned import (
     FEATURES,
     LearnedModel,
     feature_matrix,
-    fit_linear,
+    fit_models,
     group_by_task,
+    shipped_settings,
 )
 from franc.ranking.report import html_page
 
 OUT = ROOT / "out"
+#: Sandbox results of the examples ranker, kept across runs (keyed by code and examples).
+EXAMPLES_CACHE = OUT / "ranking" / "examples-cache.sqlite"
 STATIC = ("original", "franc", "quality", "consensus", "consensus_difflib")
 
 
+_BENCHMARK_PREFIX = re.compile(r"^(?:HumanEval_(?:python|java)|SOEval(?:Python|Java))_")
+
+
 def model_of(name: str) -> str:
-    """``HumanEval_python_codegen-2B-mono_128_10`` -> ``codegen-2B-mono``."""
-    return name.split("_", 2)[2].rsplit("_", 2)[0]
+    """``HumanEval_python_codegen-2B-mono_128_10``, ``SOEvalJava_gpt3.5_512_10`` -> the model."""
+    return _BENCHMARK_PREFIX.sub("", name).rsplit("_", 2)[0]
+
+
+def soeval_tasks(language: str) -> tuple[dict[str, Task], dict[str, Task]]:
+    """FRANC's SOEval prompts (what the models answered) and our tasks with tests, both keyed
+    by the Stack Overflow question id (FRANC's task id)."""
+    franc = {t.task_id: t for t in load_tasks(
+        REFERENCE / "benchmarks" / SOEVAL_PROMPTS[language], format="franc-soeval",
+        language=language)}
+    ours = our_tasks_by_question(language)
+    missing = sorted(set(franc) - set(ours))
+    if missing:
+        raise SystemExit(f"no task of ours for FRANC's {language} SOEval prompts {missing}")
+    return franc, ours
+
+
+def label_soeval(name: str, language: str, franc: dict[str, Task], ours: dict[str, Task],
+                 workers: int | None) -> None:
+    """Filter one SOEval reference file against FRANC's prompts and label the output with our
+    tests (as ``franc label`` does) into ``out/labeled/<name>.jsonl``."""
+    started = time.perf_counter()
+    suggestions = load_suggestions(REFERENCE / "suggestions" / f"{name}.jsonl.gz", tasks=franc)
+    filtered = filtered_candidates(language, franc, suggestions)
+    labeled = label_candidates(filtered, ours, language, workers=workers,
+                               timeout=SOEVAL_TIMEOUTS[language], progress=False)
+    write_jsonl(OUT / "labeled" / f"{name}.jsonl", (c.to_json() for c in labeled))
+    runs = len({(c.task_id, c.code) for c in labeled if c.compiles})
+    print(f"labeled {name}: {runs} distinct runs, {time.perf_counter() - started:.0f} s",
+          file=sys.stderr, flush=True)
 
 
 def with_findings(name: str, tasks: dict[str, Task]) -> LabeledFile | None:
@@ -83,27 +126,43 @@ def with_findings(name: str, tasks: dict[str, Task]) -> LabeledFile | None:
     return labeled
 
 
-def leave_one_model_out(files: list[LabeledFile], tasks: dict[str, Task],
-                        folder: Path) -> dict[str, Path]:
-    """Per file: a learned model trained on the other models' files of its language."""
+def leave_one_model_out(train: list[LabeledFile], targets: list[LabeledFile],
+                        tasks: dict[str, Task], folder: Path) -> dict[str, Path]:
+    """Per target file: a learned model fit as the shipped one is (its tiers, pooled
+    languages, C) on the ``train`` files whose model is another one (a model's own answers
+    never train the ranker that ranks them)."""
+    settings = shipped_settings()
     consensus = ConsensusParams()
     matrices = {}
-    for number, f in enumerate(files):
+    for number, f in enumerate(train):
         groups = list(group_by_task(f.candidates).values())
         x, y, _, _ = feature_matrix(f.language, groups, tasks, consensus)
         # Group ids unique over all files: a prompt of one model is its own group.
         ids = np.repeat(np.arange(len(groups)) + 10_000 * number, [len(g) for g in groups])
         matrices[f.name] = (x, y, ids)
     paths = {}
-    for f in files:
-        others = [g for g in files if g.language == f.language
+    for f in targets:
+        others = [g for g in train if (settings.pool_languages or g.language == f.language)
                   and model_of(g.name) != model_of(f.name)]
-        x, y, ids = (np.concatenate([matrices[g.name][k] for g in others]) for k in range(3))
-        model = LearnedModel(FEATURES, {f.language: fit_linear(x, y, groups=ids)},
-                             consensus=consensus, card={"trained_on": [g.name for g in others]})
+        data = {lang: tuple(np.concatenate([matrices[g.name][k] for g in others
+                                            if g.language == lang]) for k in range(3))
+                for lang in sorted({g.language for g in others})}
+        model = LearnedModel(FEATURES, {f.language: fit_models(data, settings)[f.language]},
+                             consensus=consensus, settings=settings,
+                             card={"trained_on": [g.name for g in others]})
         paths[f.name] = folder / f"learned-lomo-{f.name}.json"
         paths[f.name].write_text(json.dumps(model.to_json()))
     return paths
+
+
+def static_orders(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[str, Path],
+                  workers: int | None) -> list[Orders]:
+    """The static rankers' and the leave-one-model-out learned ranker's orders, per file."""
+    orders: list[Orders] = rank_files(files, STATIC, tasks, workers=workers)
+    for f, order in zip(files, orders, strict=True):
+        order.update(rank_files([f], [f"learned={lomo[f.name]}"], tasks, workers=1,
+                                progress=False)[0])
+    return orders
 
 
 def franc_figures() -> dict[str, dict[str, str]]:
@@ -118,12 +177,12 @@ def fmt_p(evaluation: Evaluation, ranker: str, baseline: str, metric: str) -> st
     return f"{p:.3g}" if p >= 0.001 else "<0.001"
 
 
-def pooled_table(report: EvalReport) -> str:
+def pooled_table(report: EvalReport, benchmark: str = "") -> str:
     rows = []
     for evaluation in report.pooled:
         for ranker, scores in evaluation.scores.items():
             gap = evaluation.gap_closed(ranker)
-            rows.append([evaluation.language, ranker, scores["ndcg@10"], scores[TOP1],
+            rows.append([benchmark + evaluation.language, ranker, scores["ndcg@10"], scores[TOP1],
                          evaluation.oracle, "-" if gap is None else f"{gap:+.3f}",
                          fmt_p(evaluation, ranker, "original", "ndcg@10"),
                          fmt_p(evaluation, ranker, "original", TOP1),
@@ -153,31 +212,157 @@ def per_file_table(report: EvalReport, files: list[LabeledFile],
     return table(head, rows)
 
 
+def examples_jobs(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[str, Path],
+                  scratch: Path) -> list[tuple[LabeledFile, tuple[str, ...], dict[str, Task]]]:
+    """One ranking job per file: the examples ranker (sandbox results cached on disk across
+    runs, one sandbox run at a time per job: the jobs run in parallel), then learned."""
+    jobs = []
+    for f in files:
+        chain = scratch / f"examples-{f.name}.toml"
+        chain.write_text(
+            'kind = "chain"\nrankers = [{ name = "examples", kind = "examples", timeout = 5.0, '
+            f'workers = 1, cache = "{EXAMPLES_CACHE}" }}, "{lomo[f.name]}"]\n')
+        jobs.append((f, (f"examples={chain}",),
+                     {t: tasks[t] for t in {c.task_id for c in f.candidates} if t in tasks}))
+    return jobs
+
+
+def cached_runs() -> int:
+    if not EXAMPLES_CACHE.is_file():
+        return 0
+    with sqlite3.connect(EXAMPLES_CACHE) as db:
+        return int(db.execute("SELECT count(*) FROM shares").fetchone()[0])
+
+
+def cold_runs(f: LabeledFile, tasks: dict[str, Task]) -> tuple[int, int]:
+    """(prompts with examples, sandbox runs the examples ranker needs without a cache)."""
+    parsed = {t for t in {c.task_id for c in f.candidates} if parse_examples(tasks[t])}
+    runs = {(c.task_id, c.code) for c in f.candidates if c.compiles and c.task_id in parsed}
+    return len(parsed), len(runs)
+
+
 def examples_section(files: list[LabeledFile], orders: list[Orders], tasks: dict[str, Task],
-                     lomo: dict[str, Path], substring: str, scratch: Path) -> str:
-    """The examples ranker (then learned) on the chosen Python files, in its own table."""
-    python_tasks = [t for t in tasks.values() if t.language == "python"]
-    with_examples = sum(bool(parse_examples(t)) for t in python_tasks)
-    chosen = [i for i, f in enumerate(files) if f.language == "python" and substring in f.name]
-    if not chosen:
+                     lomo: dict[str, Path], scratch: Path, workers: int | None,
+                     figures: dict[str, dict[str, str]]) -> str:
+    """The examples ranker (then learned) on the chosen Python files: pooled per benchmark
+    (paired tests, gap closed), per file with its cost, beside FRANC's examples baseline."""
+    before, started = cached_runs(), time.perf_counter()
+    example_orders = map_chunks(rank_jobs, examples_jobs(files, tasks, lomo, scratch),
+                                workers=workers, chunk_size=1, description="examples ranker")
+    seconds, made = time.perf_counter() - started, cached_runs() - before
+    merged = [{**{r: order[r] for r in ("original", "franc", "consensus", "learned")}, **extra}
+              for order, extra in zip(orders, example_orders, strict=True)]
+    rankers = ["original", "franc", "consensus", "learned", "examples"]
+    parts, rows, cold_total = [], [], 0
+    for benchmark in ("HumanEval", "SOEval"):
+        chosen = [i for i, f in enumerate(files) if f.name.startswith(benchmark)]
+        if not chosen:
+            continue
+        subset = [files[i] for i in chosen]
+        report = evaluate(subset, rankers, tasks, orders=[merged[i] for i in chosen])
+        prompts = {t for f in subset for t in {c.task_id for c in f.candidates}}
+        parsed = sum(bool(parse_examples(tasks[t])) for t in prompts)
+        parts.append(f"*{benchmark} Python* (examples parsed for {parsed} of {len(prompts)} "
+                     f"prompts)\n\n" + pooled_table(report, f"{benchmark} "))
+        for f, evaluation in zip(subset, report.files, strict=True):
+            with_examples, cold = cold_runs(f, tasks)
+            cold_total += cold
+            ref = figures.get(f.name, {})
+            gap = evaluation.gap_closed("examples")
+            rows.append([f.name, evaluation.tasks, with_examples, cold,
+                         *[evaluation.scores[r][TOP1] for r in rankers], evaluation.oracle,
+                         "-" if gap is None else f"{gap:+.3f}",
+                         fmt_p(evaluation, "examples", "original", TOP1),
+                         fmt_p(evaluation, "examples", "learned", TOP1),
+                         ref.get("top1_examples", ""), franc_gap(ref),
+                         ref.get("examples_tasks", "")])
+    franc_rows = [figures[f.name] for f in files if f.name in figures]
+    franc_pooled = ""
+    if franc_rows:
+        mean = {k: float(np.mean([float(r[k]) for r in franc_rows]))
+                for k in ("top1_original", "top1_examples", "oracle_pass_at_10")}
+        franc_pooled = (f" FRANC's examples baseline on its own filtered candidates "
+                        f"(`franc_humaneval.csv`, same {len(franc_rows)} files): top-1 "
+                        f"{mean['top1_original']:.3f} original, {mean['top1_examples']:.3f} "
+                        f"examples, oracle {mean['oracle_pass_at_10']:.3f}, gap closed "
+                        f"{franc_gap({k: str(v) for k, v in mean.items()})}.")
+    table_rows = table(["file", "prompts", "with examples", "sandbox runs (no cache)",
+                        *[f"top-1 {r}" for r in rankers], "oracle", "gap closed examples",
+                        "p top-1 vs original", "p top-1 vs learned", "FRANC top-1 examples",
+                        "FRANC gap closed", "FRANC examples_tasks"], rows)
+    return (f"Opt-in ranker: runs the examples parsed from the prompt's docstring in the "
+            f"sandbox (all examples of a candidate in one run, identical candidates once, "
+            f"results cached by code hash in `{EXAMPLES_CACHE.relative_to(ROOT)}`), then "
+            f"`learned` (leave-one-model-out) breaks ties. Cost: {cold_total} sandbox runs "
+            f"without a cache; this run made {made} ({seconds:.0f} s wall, "
+            f"{workers or default_workers()} files in parallel). Java: not applicable "
+            f"(HumanEval-Java's Javadoc examples are its test cases, so running them would "
+            f"grade candidates on the answers).{franc_pooled}\n\n"
+            + "\n\n".join(parts) + "\n\n**Per file**\n\n" + table_rows)
+
+
+def franc_gap(row: dict[str, str]) -> str:
+    try:
+        base, top, oracle = (float(row[k]) for k in ("top1_original", "top1_examples",
+                                                      "oracle_pass_at_10"))
+    except (KeyError, ValueError):
         return ""
-    started = time.perf_counter()
-    subset, sub_orders = [files[i] for i in chosen], []
-    for i in chosen:
-        chain = scratch / f"examples-{files[i].name}.toml"
-        chain.write_text(f'kind = "chain"\nrankers = [{{ name = "examples", kind = "examples" }}'
-                         f', "{lomo[files[i].name]}"]\n')
-        order = {r: orders[i][r] for r in ("original", "franc", "learned")}
-        order.update(rank_files([files[i]], [f"examples={chain}"], tasks, workers=1,
-                                progress=False)[0])
-        sub_orders.append(order)
-    report = evaluate(subset, ["original", "franc", "learned", "examples"], tasks,
-                      orders=sub_orders)
-    return (f"\n\n**Examples ranker** (opt-in; runs the docstring examples in the sandbox, then "
-            f"learned breaks ties). Examples parsed for {with_examples} of {len(python_tasks)} "
-            f"HumanEval Python prompts; Java: none (HumanEval-Java's Javadoc examples are its "
-            f"tests). {len(subset)} files, {time.perf_counter() - started:.0f} s.\n\n"
-            + pooled_table(report))
+    return f"{(top - base) / (oracle - base):+.3f}" if oracle > base else "-"
+
+
+def soeval_files(names_filter: str | None, relabel: bool,
+                 workers: int | None) -> tuple[list[LabeledFile], dict[str, Task]]:
+    """The SOEval reference files, filtered and labeled with our tests (cached), with findings."""
+    files, tasks = [], {}
+    for language, prefix in (("python", "SOEvalPython_"), ("java", "SOEvalJava_")):
+        franc, ours = soeval_tasks(language)
+        tasks.update(franc)
+        for path in sorted((REFERENCE / "suggestions").glob(f"{prefix}*.jsonl.gz")):
+            name = path.name.removesuffix(".jsonl.gz")
+            if names_filter and names_filter not in name:
+                continue
+            if relabel or not (OUT / "labeled" / f"{name}.jsonl").is_file():
+                label_soeval(name, language, franc, ours, workers)
+            labeled = with_findings(name, franc)
+            assert labeled is not None
+            files.append(labeled)
+    return files, tasks
+
+
+def soeval_per_file_table(report: EvalReport, files: list[LabeledFile]) -> str:
+    rows = []
+    for f, evaluation in zip(files, report.files, strict=True):
+        n = len(f.candidates)
+        gap = evaluation.gap_closed("learned")
+        rows.append([f.name, evaluation.tasks, sum(c.compiles for c in f.candidates) / n,
+                     sum((c.label or 0) >= 2 for c in f.candidates) / n,
+                     sum(c.label == 3 for c in f.candidates) / n, evaluation.oracle,
+                     *[evaluation.scores[r][TOP1] for r in report.rankers],
+                     *[evaluation.scores[r]["ndcg@10"] for r in report.rankers],
+                     "-" if gap is None else f"{gap:+.3f}",
+                     fmt_p(evaluation, "learned", "original", TOP1),
+                     fmt_p(evaluation, "learned", "franc", TOP1)])
+    return table(["file", "prompts", "compilable", "pass", "pass + secure (3)", "oracle",
+                  *[f"top-1 {r}" for r in report.rankers],
+                  *[f"NDCG@10 {r}" for r in report.rankers], "gap closed learned",
+                  "p top-1 learned vs original", "p top-1 learned vs franc"], rows)
+
+
+def soeval_section(files: list[LabeledFile], orders: list[Orders], tasks: dict[str, Task],
+                   rankers: list[str], seconds: float) -> tuple[str, EvalReport]:
+    report = evaluate(files, rankers, tasks, orders=orders)
+    body = (f"The models answered FRANC's SOEval prompts; our filter cleaned the answers against "
+            f"those prompts and our SOEval tests (`datasets/SOEval`, matched by question id and "
+            f"signature) labelled them in the sandbox: 0 does not compile, 1 fails `test`, 2 "
+            f"passes `test` (and fails `security_test`), 3 passes both; only tasks with a "
+            f"security test reach 3. Top-1 pass and the oracle count label >= 2. Findings from "
+            f"our analyzers; `learned` is leave-one-model-out (trained on the HumanEval files "
+            f"of the other models, so it never saw SOEval nor its own model). Paired t-tests "
+            f"over prompts. {len(files)} files, {seconds:.0f} s (labels cached in "
+            f"`out/labeled/`).\n\n**Pooled per language**\n\n"
+            + pooled_table(report, "SOEval ") + "\n\n**Per file**\n\n"
+            + soeval_per_file_table(report, files))
+    return body, report
 
 
 def main() -> int:
@@ -185,6 +370,14 @@ def main() -> int:
     parser.add_argument("--examples", nargs="?", const="", metavar="SUBSTRING",
                         help="also run the opt-in examples ranker (executes in the sandbox) on "
                              "the Python files whose name contains SUBSTRING (default: all)")
+    parser.add_argument("--soeval", action="store_true",
+                        help="also rank the SOEval reference files (filtered against FRANC's "
+                             "prompts, labelled with our SOEval tests; cached in out/labeled/)")
+    parser.add_argument("--relabel", action="store_true",
+                        help="re-filter and re-label the SOEval files first (after a filter "
+                             "or test change)")
+    parser.add_argument("--no-humaneval", action="store_true",
+                        help="leave out the HumanEval tables (its files still train learned)")
     parser.add_argument("--files", help="only files whose name contains this")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--dry-run", action="store_true", help="print, do not append")
@@ -204,36 +397,58 @@ def main() -> int:
     if not files:
         print("no labeled files in out/labeled/; run benchmarks/functional.py first")
         return 1
+    so_files: list[LabeledFile] = []
+    if args.soeval:
+        so_files, so_tasks = soeval_files(args.files, args.relabel, args.workers)
+        tasks.update(so_tasks)
+    rankers = [*STATIC, "learned"]
+    sections = []
     with tempfile.TemporaryDirectory() as scratch:
-        lomo = leave_one_model_out(files, tasks, Path(scratch))
-        orders: list[Orders] = rank_files(files, STATIC, tasks, workers=args.workers)
-        for f, order in zip(files, orders, strict=True):
-            order.update(rank_files([f], [f"learned={lomo[f.name]}"], tasks, workers=1,
-                                    progress=False)[0])
-        rankers = [*STATIC, "learned"]
-        report = evaluate(files, rankers, tasks, orders=orders)
-        example_section = ""
+        lomo = leave_one_model_out(files, files + so_files, tasks, Path(scratch))
+        orders = static_orders(files, tasks, lomo, args.workers)
+        seconds = time.perf_counter() - started
+        if not args.no_humaneval:
+            report = evaluate(files, rankers, tasks, orders=orders)
+            (OUT / "ranking" / "report.html").write_text(html_page(report), encoding="utf-8")
+            (OUT / "ranking" / "report.json").write_text(json.dumps(report.to_json(), indent=1))
+            sections.append((
+                "Ranking: NDCG@10 and top-1 pass rate per ranker (HumanEval)",
+                f"Our static filter's candidates with our execution labels (`out/labeled/`), "
+                f"findings from our analyzers. `learned` is leave-one-model-out. "
+                f"Paired t-tests over prompts (ranx.compare). gap closed = (top1 - "
+                f"top1_original) / (oracle - top1_original). NDCG@10 averages over prompts with "
+                f"a compilable candidate. {len(files)} files, {seconds:.0f} s in all."
+                + (f" Not labeled yet, left out: {', '.join(missing)}." if missing else "")
+                + "\n\n**Pooled per language**\n\n" + pooled_table(report)
+                + "\n\n**Per file** (filter effect: ours vs FRANC's compilable/pass/oracle; "
+                  "ranking effect: top-1 and NDCG@10 per ranker on our candidates; FRANC's own "
+                  "top-1 on its candidates from franc_humaneval.csv)\n\n"
+                + per_file_table(report, files, franc_figures())))
+        so_orders: list[Orders] = []
+        if so_files:
+            so_started = time.perf_counter()
+            so_orders = static_orders(so_files, tasks, lomo, args.workers)
+            body, so_report = soeval_section(so_files, so_orders, tasks, rankers,
+                                             time.perf_counter() - so_started)
+            (OUT / "ranking" / "report-soeval.html").write_text(html_page(so_report),
+                                                                encoding="utf-8")
+            (OUT / "ranking" / "report-soeval.json").write_text(
+                json.dumps(so_report.to_json(), indent=1))
+            sections.append(("Ranking on SOEval: NDCG@10 and top-1 pass rate per ranker "
+                             "(our SOEval tests)", body))
         if args.examples is not None:
-            example_section = examples_section(files, orders, tasks, lomo, args.examples,
-                                               Path(scratch))
-    seconds = time.perf_counter() - started
-    (OUT / "ranking" / "report.html").write_text(html_page(report), encoding="utf-8")
-    (OUT / "ranking" / "report.json").write_text(json.dumps(report.to_json(), indent=1))
-    body = (f"Our static filter's candidates with our execution labels (`out/labeled/`), "
-            f"findings from our analyzers. `learned` is leave-one-model-out. "
-            f"Paired t-tests over prompts (ranx.compare). gap closed = (top1 - top1_original) "
-            f"/ (oracle - top1_original). NDCG@10 averages over prompts with a compilable "
-            f"candidate. {len(files)} files, {seconds:.0f} s in all."
-            + (f" Not labeled yet, left out: {', '.join(missing)}." if missing else "")
-            + "\n\n**Pooled per language**\n\n" + pooled_table(report)
-            + "\n\n**Per file** (filter effect: ours vs FRANC's compilable/pass/oracle; "
-              "ranking effect: top-1 and NDCG@10 per ranker on our candidates; FRANC's own "
-              "top-1 on its candidates from franc_humaneval.csv)\n\n"
-            + per_file_table(report, files, franc_figures()) + example_section)
-    if args.dry_run:
-        print(body)
-    else:
-        append_section("Ranking: NDCG@10 and top-1 pass rate per ranker (HumanEval)", body)
+            every = [(f, o) for f, o in zip(files + so_files, orders + so_orders, strict=True)
+                     if f.language == "python" and args.examples in f.name]
+            if every:
+                sections.append((
+                    "Ranking: the examples ranker on every Python file (HumanEval, SOEval)",
+                    examples_section([f for f, _ in every], [o for _, o in every], tasks, lomo,
+                                     Path(scratch), args.workers, franc_figures())))
+    for title, body in sections:
+        if args.dry_run:
+            print(f"## {title}\n\n{body}\n")
+        else:
+            append_section(title, body)
     return 0
 
 

@@ -166,8 +166,9 @@ def rank_file(job: tuple[LabeledFile, Sequence[str], Mapping[str, Task]]) -> Ord
     return orders
 
 
-def _rank_chunk(jobs: Sequence[tuple[LabeledFile, Sequence[str], Mapping[str, Task]]],
-                ) -> list[Orders]:
+def rank_jobs(jobs: Sequence[tuple[LabeledFile, Sequence[str], Mapping[str, Task]]],
+              ) -> list[Orders]:
+    """:func:`rank_file` over several jobs (a chunk of a process pool's work)."""
     return [rank_file(job) for job in jobs]
 
 
@@ -184,7 +185,7 @@ def rank_files(files: Sequence[LabeledFile], specs: Sequence[str],
     jobs = [(f, tuple(specs), {t: tasks[t] for t in {c.task_id for c in f.candidates}
                                if t in tasks} if tasks else {}) for f in files]
     if executor == "process":
-        return map_chunks(_rank_chunk, jobs, workers=workers, chunk_size=1,
+        return map_chunks(rank_jobs, jobs, workers=workers, chunk_size=1,
                           description="ranking files", progress=progress)
     try:
         import ray  # lazy: optional extra

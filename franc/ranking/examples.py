@@ -1,34 +1,69 @@
 """The opt-in ``examples`` ranker: run the prompt's own examples on each candidate.
 
 This is the only ranker that executes candidate code, and it does so only
-through the evaluation sandbox (:mod:`franc.evaluation.execution`). Examples
-are parsed from the prompt's docstring: ``>>> f(x)`` followed by the expected
-line, ``f(x) == y``, ``f(x) -> y``, ``f(x) ➞ y``, ``f(x) => y`` and
-``Example: f(x) ... output: y``. Python only: HumanEval-Java's Javadoc
-examples are its tests, so running them would grade candidates on the answers.
+through the evaluation sandbox (:mod:`franc.evaluation.execution`): all the
+examples of one candidate run in one sandbox run, identical candidates run
+once (results are cached by a hash of the code and the examples, optionally
+on disk), and candidates run in parallel over the cores.
+
+Examples are parsed from the prompt's docstring by the shapes in
+:data:`EXAMPLE_SHAPES`: doctest (``>>> f(x)`` then the expected line, or
+``>>> f(x) == y``), one-line arrows (``f(x) == y``, ``f(x) ==> y``,
+``f(x) -> y``, ``f(x) ➞ y``, ``f(x) => y``, ``f(x) = y``, ``f(x) should
+return y``, ``Example: f(x) ... output: y``), ``For a = 1, b = 2 the output
+should be y`` and ``Input: ... Output: y`` blocks (arguments named as in the
+signature, or one bare value for a one-parameter function). Python only:
+HumanEval-Java's Javadoc examples are its tests, so running them would grade
+candidates on the answers.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import re
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
 
-from franc.models import Candidate, Task
+from franc.models import Task
 from franc.parallel import default_workers
 from franc.ranking.rankers import Ranker
 
-_ARROW = re.compile(r"^(?P<call>.+?)\s*(?:==|->|➞|=>|⟹|returns?|should return|"
-                    r"[Oo]utput\s*:)\s*(?P<expected>.+?)\s*\.?$")
+#: What separates a call from its expected value on one line.
+_ARROW = re.compile(r"==>|==|->|➞|=>|⟹|(?<![<>!=])=(?!=)|\bshould return\b|\breturns?\b|"
+                    r"\b[Oo]utput\s*:")
+_LEAD = re.compile(r"^(?:(?:[Ee]xamples?\s*\d*\s*:|[Ff]or example\s*:?|[-*•]|[Ff]or\b"
+                   r"|[Ii]nput\s*:)\s*)+")
+_FOR_ARGS = re.compile(r"^[Ff]or\s+(?P<args>\w+\s*=.+?)\s*,?\s+the\s+(?:output|result)\s+"
+                       r"(?:should|will)\s+be\s*:?\s*(?P<expected>.+?)\s*\.?$")
+_INPUT = re.compile(r"^[Ii]nput\s*:\s*(?P<args>.*)$")
+_OUTPUT = re.compile(r"^[Oo]utput\s*:\s*(?P<expected>.+?)\s*$")
 _PASSED = re.compile(r"examples passed (\d+)/(\d+)")
+#: How many lines an ``Input:`` block may span before its ``Output:``.
+_BLOCK_LINES = 6
 
 
 @dataclass(frozen=True)
 class Example:
     call: str
     expected: str
+
+
+@dataclass(frozen=True)
+class Docstring:
+    """The cleaned docstring lines of a prompt and its entry point's parameter names."""
+
+    lines: tuple[str, ...]
+    entry: str
+    params: tuple[str, ...]
+    #: The docstring defines the function by equations (``f(n) = f(n - 1) + 1``), so a
+    #: line ``f(2) = 3`` is a step of that definition, not an example of the result.
+    defines: bool = False
 
 
 def _is_expression(text: str) -> bool:
@@ -43,30 +78,144 @@ def _calls_entry(call: str, entry_point: str) -> bool:
     return re.search(rf"\b{re.escape(entry_point)}\s*\(", call) is not None
 
 
-def parse_examples(task: Task) -> list[Example]:
-    """The examples of ``task``'s docstring that name its entry point (deduplicated)."""
-    entry = task.entry_point
-    if task.language != "python" or not entry:
-        return []
-    found: list[Example] = []
-    lines = [re.sub(r"^[rRuU]?(\"\"\"|''')", "", line.strip()).strip()
-             for line in task.prompt.splitlines()]
-    for number, line in enumerate(lines):
-        if line.startswith(">>>"):
-            call = line[3:].strip()
-            following = lines[number + 1] if number + 1 < len(lines) else ""
-            if following and not following.startswith(">>>"):
-                found.append(Example(call, following))
+def _expected(text: str) -> str | None:
+    """The expected value as an expression: a trailing comment, period or prose dropped, and
+    of a worked chain (``19 - 5 - 6 = 8``) the final value."""
+    text = text.strip().rstrip(",").strip()
+    candidates = [text, text.rstrip(".").strip(), text.split(" = ")[-1].strip(),
+                  text.split("#")[0].strip()]
+    return next((c for c in candidates if c and _is_expression(c)), None)
+
+
+def _arguments(text: str, doc: Docstring) -> str | None:
+    """A call's argument list from ``a = 1, b = 2`` / ``a : 1`` (named as in the signature,
+    reordered positionally) or one bare value for a one-parameter function."""
+    text = re.sub(r"(?m)^\s*(\w+)\s*:\s*", r"\1=", text.strip())
+    text = text.replace("\n", ", ").strip().rstrip(",")
+    for cut in range(text.count(",") + 1):
+        head = ",".join(text.split(",")[:len(text.split(",")) - cut])
+        try:
+            call = ast.parse(f"_({head})", mode="eval").body
+        except SyntaxError:
             continue
-        text = re.sub(r"^(?:[Ee]xamples?\s*\d*\s*:|[Ff]or example\s*:?|[-*•])\s*", "", line)
-        text = re.sub(r"^[Ii]nput\s*:\s*", "", text)
-        match = _ARROW.match(text)
-        if match:
-            found.append(Example(match["call"].strip().rstrip(","),
-                                 match["expected"].strip().rstrip(",")))
+        if not isinstance(call, ast.Call):
+            continue
+        named = {k.arg: ast.get_source_segment(f"_({head})", k.value) for k in call.keywords}
+        if call.args and not call.keywords and len(doc.params) == len(call.args) and cut == 0:
+            return head.strip()
+        if named and not call.args and len(named) == len(doc.params):
+            # Named as in the signature: its order; named otherwise: the order given.
+            order = doc.params if set(named) == set(doc.params) else tuple(named)
+            return ", ".join(str(named[p]) for p in order)
+    return None
+
+
+def _doctest(doc: Docstring, at: int) -> Example | None:
+    line = doc.lines[at]
+    if not line.startswith(">>>"):
+        return None
+    call = line[3:].strip()
+    try:
+        tree = ast.parse(call, mode="eval").body
+    except SyntaxError:
+        return None
+    # ``>>> f(x) == y`` states the example itself (whatever line follows).
+    if isinstance(tree, ast.Compare) and len(tree.ops) == 1 and isinstance(tree.ops[0], ast.Eq):
+        return Example(str(ast.get_source_segment(call, tree.left)),
+                       str(ast.get_source_segment(call, tree.comparators[0])))
+    following = doc.lines[at + 1] if at + 1 < len(doc.lines) else ""
+    return Example(call, following) if following and not following.startswith(">>>") else None
+
+
+def _arrow(doc: Docstring, at: int) -> Example | None:
+    text = _LEAD.sub("", doc.lines[at])
+    for separator in _ARROW.finditer(text):
+        if doc.defines and separator[0] == "=":
+            continue
+        call = text[:separator.start()].strip().rstrip(",").strip()
+        if _calls_entry(call, doc.entry) and _is_expression(call):
+            expected = _expected(text[separator.end():])
+            return Example(call, expected) if expected else None
+    return None
+
+
+def _for_arguments(doc: Docstring, at: int) -> Example | None:
+    match = _FOR_ARGS.match(doc.lines[at])
+    if not match:
+        return None
+    args, expected = _arguments(match["args"], doc), _expected(match["expected"])
+    return Example(f"{doc.entry}({args})", expected) if args is not None and expected else None
+
+
+def _input_output(doc: Docstring, at: int) -> Example | None:
+    match = _INPUT.match(doc.lines[at])
+    if not match:
+        return None
+    parts = [match["args"]] if match["args"] else []
+    for line in doc.lines[at + 1:at + 1 + _BLOCK_LINES]:
+        output = _OUTPUT.match(line)
+        if output:
+            args, expected = _arguments("\n".join(parts), doc), _expected(output["expected"])
+            return (Example(f"{doc.entry}({args})", expected)
+                    if args is not None and expected else None)
+        if _INPUT.match(line) or not line:
+            return None
+        parts.append(line)
+    return None
+
+
+ExampleShape = Callable[[Docstring, int], "Example | None"]
+
+#: The example shapes, tried in this order on each docstring line (the first match wins).
+EXAMPLE_SHAPES: Mapping[str, ExampleShape] = MappingProxyType({
+    "doctest": _doctest,
+    "for-arguments": _for_arguments,
+    "input-output": _input_output,
+    "arrow": _arrow,
+})
+
+
+def _params(prompt: str, entry: str) -> tuple[str, ...]:
+    match = re.search(rf"\bdef\s+{re.escape(entry)}\s*\((?P<params>.*?)\)\s*(?:->[^:]*)?:",
+                      prompt, re.DOTALL)
+    if not match:
+        return ()
+    try:
+        tree = ast.parse(f"def _({match['params']}): pass").body[0]
+    except SyntaxError:
+        return ()
+    assert isinstance(tree, ast.FunctionDef)
+    return tuple(a.arg for a in [*tree.args.posonlyargs, *tree.args.args])
+
+
+def docstring(task: Task) -> Docstring:
+    lines = tuple(re.sub(r"^[rRuU]?(\"\"\"|''')\"?", "", line.strip()).strip()
+                  for line in task.prompt.splitlines())
+    entry = task.entry_point or ""
+    equation = re.compile(rf"{re.escape(entry)}\(\s*[A-Za-z_]\w*\s*(?:,\s*[A-Za-z_]\w*\s*)*\)"
+                          r"\s*=(?!=)")
+    return Docstring(lines, entry, _params(task.prompt, entry),
+                     defines=any(equation.match(line) for line in lines))
+
+
+def parse_examples(task: Task) -> list[Example]:
+    """The examples of ``task``'s docstring that call its entry point (deduplicated).
+
+    An example whose expected side calls the entry point too (a recurrence
+    written out in the docstring) is no example of the function's result.
+    """
+    if task.language != "python" or not task.entry_point:
+        return []
+    doc = docstring(task)
+    found: list[Example] = []
+    for at in range(len(doc.lines)):
+        example = next((e for shape in EXAMPLE_SHAPES.values()
+                        if (e := shape(doc, at)) is not None), None)
+        if example is not None:
+            found.append(example)
     unique = {(e.call, e.expected): e for e in found
-              if _calls_entry(e.call, entry) and _is_expression(e.call)
-              and _is_expression(e.expected)}
+              if _calls_entry(e.call, doc.entry) and not _calls_entry(e.expected, doc.entry)
+              and _is_expression(e.call) and _is_expression(e.expected)}
     return list(unique.values())
 
 
@@ -82,7 +231,12 @@ def check(candidate):
                 return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
             except TypeError:
                 return False
-        return a == b
+        equal = a == b
+        if isinstance(equal, bool):
+            return equal
+        # Element-wise == (numpy, pandas): the whole value must be equal.
+        equals = getattr(a, "equals", None)
+        return bool(equals(b)) if callable(equals) else bool(getattr(equal, "all")())
     passed = 0
     cases = [
         {pairs}
@@ -97,22 +251,65 @@ def check(candidate):
 """
 
 
+class ResultCache:
+    """Examples-passed shares by key (a hash of the test and the code), in memory and, with a
+    ``path``, in an SQLite file shared by processes and kept across runs."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.memory: dict[str, float] = {}
+        self.path = Path(path) if path else None
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("CREATE TABLE IF NOT EXISTS shares (key TEXT PRIMARY KEY, share REAL)")
+
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        return sqlite3.connect(self.path, timeout=60)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, float]:
+        found = {k: self.memory[k] for k in keys if k in self.memory}
+        wanted = [k for k in keys if k not in found]
+        if self.path and wanted:
+            with self._connect() as db:
+                for start in range(0, len(wanted), 500):
+                    chunk = wanted[start:start + 500]
+                    rows = db.execute(f"SELECT key, share FROM shares WHERE key IN "
+                                      f"({','.join('?' * len(chunk))})", chunk).fetchall()
+                    found.update(dict(rows))
+        self.memory.update(found)
+        return found
+
+    def put_many(self, shares: Mapping[str, float]) -> None:
+        self.memory.update(shares)
+        if self.path and shares:
+            with self._connect() as db:
+                db.executemany("INSERT OR REPLACE INTO shares VALUES (?, ?)", shares.items())
+
+
+def cache_key(test: str, code: str, timeout: float) -> str:
+    return hashlib.sha256(json.dumps([test, code, timeout]).encode()).hexdigest()
+
+
 class ExamplesRanker(Ranker):
     """Share of the prompt's examples each compilable candidate passes (in the sandbox)."""
 
     kind = "examples"
 
-    def __init__(self, name, language=None, *, timeout: float = 5.0, workers: int | None = None):
+    def __init__(self, name, language=None, *, timeout: float = 5.0, workers: int | None = None,
+                 cache: str | Path | None = None):
         super().__init__(name, language)
         self.timeout = timeout
         self.workers = workers or default_workers()
+        self.cache = ResultCache(cache)
+        #: Sandbox runs made (cache misses), for cost reports.
+        self.runs = 0
 
-    def passed_share(self, task: Task, examples: Sequence[Example],
-                     candidate: Candidate) -> float:
+    def passed_share(self, task: Task, test: str, code: str) -> float:
         from franc.evaluation.execution import run_candidate  # lazy: the sandbox
 
-        probe = replace(task, test=examples_test(examples), security_test=None)
-        result = run_candidate(probe, candidate.code, language="python", timeout=self.timeout)
+        probe = replace(task, test=test, security_test=None)
+        result = run_candidate(probe, code, language="python", timeout=self.timeout)
         if result.passed:
             return 1.0
         counted = _PASSED.search(result.reason)
@@ -120,9 +317,18 @@ class ExamplesRanker(Ranker):
 
     def parts(self, task, candidates):
         examples = parse_examples(task) if task is not None else []
-        runnable = [c for c in candidates if c.compiles] if examples else []
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            shares = dict(zip((id(c) for c in runnable),
-                              pool.map(lambda c: self.passed_share(task, examples, c), runnable),
-                              strict=True))
-        return [{"examples": shares.get(id(c), 0.0)} for c in candidates]
+        if not examples:
+            return [{"examples": 0.0} for _ in candidates]
+        test = examples_test(examples)
+        keys = {id(c): cache_key(test, c.code, self.timeout) for c in candidates if c.compiles}
+        known = self.cache.get_many(list(set(keys.values())))
+        todo = {key: c.code for c in candidates if c.compiles
+                and (key := keys[id(c)]) not in known}
+        if todo:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                shares = dict(zip(todo, pool.map(lambda code: self.passed_share(task, test, code),
+                                                 todo.values()), strict=True))
+            self.runs += len(todo)
+            self.cache.put_many(shares)
+            known.update(shares)
+        return [{"examples": known[keys[id(c)]] if c.compiles else 0.0} for c in candidates]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from franc.models import Candidate, Task
 from franc.ranking import get_ranker
-from franc.ranking.examples import Example, parse_examples
+from franc.ranking.examples import Example, ExamplesRanker, examples_test, parse_examples
 
 
 def task(doc: str, entry: str = "f") -> Task:
@@ -49,3 +49,56 @@ def test_examples_ranker_puts_the_candidate_passing_the_examples_first():
     # x + 1 passes f(1) only: half the examples; the lookup passes f(3) only.
     shares = {c.index: c.score_parts["examples.examples"] for c in ranked}
     assert shares == {0: 0.5, 1: 1.0, 2: 0.5, 3: 0.0}
+
+
+def test_parses_humaneval_shapes_with_signature_names_and_worked_values():
+    prompt = ('def g(arr, k):\n    """Pick.\n    Example 1:\n        Input: arr = [1, 2], k = 1\n'
+              '        Output: [2] # the largest\n    For arr = [3], k = 1 the output should be 3\n'
+              '    g([5], 1) ==> [5]\n    g([6], 1) -> 2 + 4 = [6]\n    >>> g([7], 1) == [7]\n'
+              '    for g([8], 1) == [8]\n    """\n')
+    parsed = parse_examples(Task("T/1", prompt, "python", "g"))
+    assert parsed == [Example("g([1, 2], 1)", "[2] # the largest"), Example("g([3], 1)", "3"),
+                      Example("g([5], 1)", "[5]"), Example("g([6], 1)", "[6]"),
+                      Example("g([7], 1)", "[7]"), Example("g([8], 1)", "[8]")]
+
+
+def test_input_block_maps_named_lines_and_bare_values():
+    one = ('def h(n):\n    """Example:\n        Input: 3\n        Output: (1, 2)\n    """\n')
+    assert parse_examples(Task("T/2", one, "python", "h")) == [Example("h(3)", "(1, 2)")]
+    named = ('def m(grid, capacity):\n    """Input:\n        grid : [[0, 1]]\n'
+             '        bucket_capacity : 1\n    Output: 1\n    """\n')
+    assert parse_examples(Task("T/3", named, "python", "m")) == [Example("m([[0, 1]], 1)", "1")]
+
+
+def test_equations_defining_the_function_are_not_examples():
+    prompt = ('def tri(n):\n    """tri(1) = 3\n    tri(n) = 1 + n / 2, if n is even.\n'
+              '    tri(2) = 1 + (2 / 2) = 2\n    tri(3) ==> [1, 3, 2, 8]\n    """\n')
+    assert parse_examples(Task("T/4", prompt, "python", "tri")) == [
+        Example("tri(3)", "[1, 3, 2, 8]")]
+    # Not a definition: a plain `=` example stays.
+    plain = 'def c(a, b):\n    """c(12, 15) = 14\n    """\n'
+    assert parse_examples(Task("T/5", plain, "python", "c")) == [Example("c(12, 15)", "14")]
+
+
+def test_examples_ranker_runs_identical_candidates_once_and_caches_on_disk(tmp_path):
+    t = task(">>> f(2)\n    4")
+    body = t.prompt + "    return x * 2\n"
+    cands = [Candidate("T/0", i, body, compiles=True, findings=[]) for i in range(3)]
+    first = ExamplesRanker("examples", "python", workers=1, cache=tmp_path / "c.sqlite")
+    first.rank(t, cands)
+    assert first.runs == 1 and all(c.score == 1.0 for c in cands)
+    again = ExamplesRanker("examples", "python", workers=1, cache=tmp_path / "c.sqlite")
+    again.rank(t, [Candidate("T/0", 0, body, compiles=True, findings=[])])
+    assert again.runs == 0
+    # Another code is another key: it runs.
+    again.rank(t, [Candidate("T/0", 0, t.prompt + "    return x\n", compiles=True, findings=[])])
+    assert again.runs == 1
+
+
+def test_examples_test_compares_element_wise_values_as_a_whole():
+    test = examples_test([Example("f()", "[1, 2]")])
+    namespace: dict = {}
+    exec("class V(list):\n    def __eq__(self, o):\n        return Arr()\n"
+         "class Arr:\n    def all(self):\n        return True\n"
+         "def f():\n    return V([1, 2])\n" + test, namespace)
+    namespace["check"](namespace["f"])  # passes: the element-wise result is all True
