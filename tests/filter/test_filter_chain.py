@@ -25,7 +25,7 @@ def write_chain(tmp_path: Path, text: str) -> Path:
 def test_shipped_python_chain_loads_in_order_with_params() -> None:
     chain = load_chain("python")
     assert chain.ids[:3] == ["extract-code-block", "cut-end-markers", "strip-prose"]
-    assert chain.ids[-1] == "truncate-incomplete"
+    assert chain.ids[-2:] == ["truncate-incomplete", "add-missing-imports"]
     markers = next(s.params["markers"] for s in chain.steps if s.heuristic.id == "cut-end-markers")
     assert "<|endoftext|>" in markers
 
