@@ -521,6 +521,27 @@ def align_body(code: str, context: FilterContext) -> str:
     return aligned if aligned is not None and _syntax_reach(aligned) > _syntax_reach(code) else code
 
 
+_LONE_QUOTE = re.compile(r"^[ \t]*(?:\"\"\"|''')[ \t]*$", re.M)
+
+
+@heuristic("drop-stray-quote",
+           "drop a lone triple quote the model wrote after the prompt and never closed")
+def drop_stray_quote(code: str, context: FilterContext) -> str:
+    """A model that 'reopens' the docstring after the prompt's closed one turns all the
+    code it writes next into one unterminated string. Drop that quote line (the first
+    one whose removal leaves no string open and lets more of the code compile)."""
+    if scan(code).open_string not in ('"""', "'''"):
+        return code
+    floor = _prompt_end(code, context.task.prompt)
+    reach = _syntax_reach(code)
+    tries = int(context.params.get("max_attempts", 8))
+    for match in list(_LONE_QUOTE.finditer(code, floor))[:tries]:
+        dropped = code[:match.start()] + code[match.end() + 1:]
+        if scan(dropped).open_string is None and _syntax_reach(dropped) > reach:
+            return dropped
+    return code
+
+
 @lru_cache(maxsize=32)  # the same text is checked by several steps and the final check
 def compile_error(code: str) -> Exception | None:
     """The error ``compile()`` raises for ``code``, or None when it compiles."""
@@ -760,8 +781,9 @@ class PythonCompiler:
 
 
 HEURISTICS: tuple[Heuristic, ...] = (
-    strip_prose, add_prompt, fix_indentation, align_body, remove_extra_functions,
-    remove_trailing_code, close_unterminated, truncate_incomplete, add_missing_imports,
+    strip_prose, add_prompt, fix_indentation, align_body, drop_stray_quote,
+    remove_extra_functions, remove_trailing_code, close_unterminated, truncate_incomplete,
+    add_missing_imports,
 )
 
 SUPPORT = LanguageSupport(language="python", heuristics=HEURISTICS,

@@ -20,6 +20,7 @@ from franc.errors import InputError
 from franc.models import Candidate, Language, Task, check_language
 from franc.policy import locate
 from franc.ranking.features import FEATURES, ConsensusParams, Weights, task_features
+from franc.ranking.learned import tier_scores
 
 POLICY_SUFFIXES = (".toml", ".json")
 
@@ -101,26 +102,36 @@ class WeightedRanker(Ranker):
 
     def __init__(self, name, language=None, *, weights: Mapping[str, float],
                  finding_weights: Weights | None = None,
-                 consensus: ConsensusParams | None = None):
+                 consensus: ConsensusParams | None = None,
+                 language_weights: Mapping[str, Mapping[str, float]] | None = None):
         super().__init__(name, language)
-        unknown = sorted(set(weights) - set(FEATURES))
-        if unknown:
-            raise InputError(f"ranker {name!r}: unknown feature weight(s) {', '.join(unknown)}; "
-                             f"features: {', '.join(FEATURES)}")
+        language_weights = language_weights or {}
+        for table in (weights, *language_weights.values()):
+            unknown = sorted(set(table) - set(FEATURES))
+            if unknown:
+                raise InputError(f"ranker {name!r}: unknown feature weight(s) "
+                                 f"{', '.join(unknown)}; features: {', '.join(FEATURES)}")
         self.weights = dict(weights)
+        #: Per language, weights that replace the shared ones (``[languages.java.weights]``).
+        self.language_weights = {check_language(lang): dict(table)
+                                 for lang, table in language_weights.items()}
         self.finding_weights = finding_weights or Weights()
         self.consensus = consensus or ConsensusParams()
 
+    def weights_for(self, language: Language) -> dict[str, float]:
+        return {**self.weights, **self.language_weights.get(language, {})}
+
     def parts(self, task, candidates):
-        rows = task_features(self.language_for(task), task, candidates, self.finding_weights,
-                             self.consensus)
-        return [{name: weight * row[name] for name, weight in self.weights.items()
+        language = self.language_for(task)
+        weights = self.weights_for(language)
+        rows = task_features(language, task, candidates, self.finding_weights, self.consensus)
+        return [{name: weight * row[name] for name, weight in weights.items()
                  if weight * row[name] != 0.0} for row in rows]
 
 
 class LearnedRanker(Ranker):
-    """Compilable first, then a linear model over the standardised features (trained by
-    ``franc train-ranker``)."""
+    """Rule tiers (compilable first, ...), then a linear model over the standardised
+    features (trained by ``franc train-ranker``)."""
 
     kind = "learned"
 
@@ -133,8 +144,9 @@ class LearnedRanker(Ranker):
         language = self.language_for(task)
         rows = task_features(language, task, candidates, self.model.finding_weights,
                              self.model.consensus)
-        # Compilable first by rule, as FRANC does; the model orders within each tier.
-        return lexicographic([[{"compiles": row["compiles"]} for row in rows],
+        # Rule tiers first (compilable first, as FRANC does); the model orders within them.
+        tiers = self.model.settings.tiers_for(language)
+        return lexicographic([[tier_scores(tiers, row) for row in rows],
                               [self.model.explain(language, row) for row in rows]],
                              ["tier", "model"])
 
@@ -258,6 +270,21 @@ def _finding_weights(policy: Mapping[str, Any], source: str) -> Weights:
                    cwe=cwe, cwe_default=float(policy.get("cwe_default", 1.0)))
 
 
+def _language_weights(policy: Mapping[str, Any], source: str) -> dict[str, dict[str, float]]:
+    """``[languages.<language>.weights]`` tables: per-language replacements of ``[weights]``."""
+    tables = policy.get("languages", {})
+    if not isinstance(tables, dict) or not all(
+            isinstance(t, dict) and isinstance(t.get("weights", {}), dict)
+            for t in tables.values()):
+        raise InputError("[languages.<language>.weights] must be tables of feature weights",
+                         source=source)
+    try:
+        return {lang: {k: float(v) for k, v in table.get("weights", {}).items()}
+                for lang, table in tables.items()}
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"[languages] weights must be numbers: {exc}", source=source) from exc
+
+
 def _consensus(policy: Mapping[str, Any]) -> ConsensusParams:
     table = policy.get("consensus", {})
     return ConsensusParams(max_n=int(table.get("max_n", 4)),
@@ -275,7 +302,8 @@ RANKER_KINDS: Mapping[str, Builder] = MappingProxyType({
         count_prompt_findings=bool(policy.get("count_prompt_findings", True))),
     "weighted": lambda name, language, policy, source: WeightedRanker(
         name, language, weights=policy.get("weights", {}),
-        finding_weights=_finding_weights(policy, source), consensus=_consensus(policy)),
+        finding_weights=_finding_weights(policy, source), consensus=_consensus(policy),
+        language_weights=_language_weights(policy, source)),
     "learned": lambda name, language, policy, source: LearnedRanker(
         name, language, model=policy),
     "examples": _examples_ranker,

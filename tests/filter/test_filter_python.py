@@ -330,3 +330,21 @@ def test_add_missing_imports_leaves_bound_unknown_and_broken_names_alone() -> No
         assert apply("add-missing-imports", code) == code
     star = "from os.path import *\n" + PROMPT + "    return re.sub('a', 'b', xs)\n"
     assert apply("add-missing-imports", star) == star
+
+
+# --- drop-stray-quote -------------------------------------------------------------------------
+
+def test_drop_stray_quote_drops_a_reopened_docstring_quote_before_code() -> None:
+    body = "    total = 0\n    for x in xs:\n        total += x\n    return total\n"
+    fixed = apply("drop-stray-quote", PROMPT + "    '''\n" + body)
+    assert fixed == PROMPT + body
+    assert py.has_generated_body(fixed, TASK)
+
+
+def test_drop_stray_quote_leaves_closed_strings_prose_and_the_prompt_alone() -> None:
+    closed = PROMPT + '    """\n    More words.\n    """\n    return 0\n'
+    prose = PROMPT + "    '''\n    More words about it, and more.\n"
+    opened_in_prompt = Task("t/8", 'def f():\n    """\n', "python", entry_point="f")
+    for code, task in ((closed, TASK), (prose, TASK),
+                       (opened_in_prompt.prompt + "    return 1\n", opened_in_prompt)):
+        assert apply("drop-stray-quote", code, task) == code
