@@ -88,16 +88,26 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from franc.ranking.learned import card_markdown, train
+    from franc.ranking.learned import TrainSettings, card_markdown, train
 
+    tiers = {}
+    for spec in args.tiers or []:
+        language, _, names = spec.partition("=")
+        if not names:
+            raise InputError(f"--tiers {spec!r}: expected LANGUAGE=FEATURE[,FEATURE...]")
+        tiers[check_language(language)] = tuple(n.strip() for n in names.split(","))
+    settings = TrainSettings(args.C, args.objective, tiers, args.pool_languages)
     tasks = _tasks(args.prompts)
     files = [load_labeled(path, tasks, args.language) for path in args.labeled]
     model = train([(f.name, f.language, f.candidates) for f in files], tasks,
-                  folds=args.folds, c=args.C, objective=args.objective)
+                  folds=args.folds, settings=settings)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
-    command = "franc train-ranker " + " ".join(Path(p).name for p in args.labeled)
+    options = [f"--tiers {spec}" for spec in args.tiers or []] + (
+        ["--pool-languages"] if args.pool_languages else [])
+    command = "franc train-ranker " + " ".join(
+        [*(Path(p).name for p in args.labeled), *options])
     output.with_suffix(".md").write_text(card_markdown(model, command), encoding="utf-8")
     console = Console(stderr=True)
     for language, info in model.card["languages"].items():
@@ -147,5 +157,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tr.add_argument("--folds", type=int, default=5)
     tr.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
     tr.add_argument("--objective", default="pairwise", choices=("pairwise", "pointwise"))
+    tr.add_argument("--tiers", action="append", metavar="LANGUAGE=FEATURE[,FEATURE...]",
+                    help="0/1 features ordering that language's candidates by rule before the "
+                         "model (default: compiles)")
+    tr.add_argument("--pool-languages", action="store_true",
+                    help="fit one model on every language's rows")
     tr.add_argument("-o", "--output", required=True)
     tr.set_defaults(func=_train)

@@ -56,6 +56,43 @@ def generated_part(code: str, task: Task | None) -> str:
     return "\n".join(line for line in code.splitlines() if line.strip() not in prompt_lines)
 
 
+def declaration_tokens(task: Task | None) -> list[str] | None:
+    """Tokens of the prompt's declaration of the target function, or None when the task
+    names no entry point or its prompt declares it on no single line.
+
+    Python: the ``def name(...)`` line; Java: the method header, without its ``{``.
+    Doc comments and docstring examples (``>>> name(...)``, ``* name(...)``) are no
+    declaration.
+    """
+    if task is None or not task.entry_point:
+        return None
+    call = re.compile(rf"\b{re.escape(task.entry_point)}\s*\(")
+    for line in task.prompt.splitlines():
+        text = line.strip()
+        if not call.search(text):
+            continue
+        if task.language == "python" and text.startswith(("def ", "async def ")):
+            return _TOKEN.findall(text)
+        if task.language == "java" and not text.startswith(("*", "/", ">")) \
+                and not text.endswith(";"):
+            return _TOKEN.findall(text.rstrip("{ \t"))
+    return None
+
+
+def keeps_signature(code: str, declaration: list[str] | None) -> bool:
+    """True when ``code`` declares the target function exactly as the prompt does (same
+    name, parameters and types, spacing aside), or when there is no declaration to keep.
+
+    A candidate that changed the prompt's signature cannot be called as the prompt
+    promised; in a typed language the caller's code no longer compiles against it.
+    """
+    if not declaration:
+        return True
+    separator = "\x00"
+    return (separator + separator.join(declaration) + separator
+            in separator + separator.join(_TOKEN.findall(code)) + separator)
+
+
 def _python_tokens(text: str) -> list[str]:
     tokens: list[str] = []
     statement_start = True

@@ -33,9 +33,11 @@ FEATURES: tuple[str, ...] = (
     "repetition",          # compressibility of the generated text (0..1)
     "duplicate_lines",     # share of generated lines repeating an earlier line
     "trivial_body",        # 1 when the generated text holds no real statement
+    "keeps_signature",     # 1 when the code declares the target as the prompt does
     "log_lines",           # log(1 + generated statement lines)
     "consensus",           # mean similarity to the other compilable candidates
     "consensus_gap",       # consensus minus the best consensus in the task
+    "consensus_renamed",   # consensus with user identifiers renamed by first occurrence
     "duplicates",          # share of other compilable candidates with identical tokens
     "position",            # the model's order, 0 = first
 )
@@ -158,7 +160,9 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
     consensus = consensus or ConsensusParams()
     rows: list[dict[str, float]] = []
     token_lists: list[list[str] | None] = []
+    renamed_lists: list[list[str] | None] = []
     texts: list[str] = []
+    declaration = codeview.declaration_tokens(task)
     for candidate in candidates:
         generated = codeview.generated_part(candidate.code, task)
         trivial = codeview.is_trivial(generated, language)
@@ -169,19 +173,25 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
                "repetition": codeview.repetition(generated),
                "duplicate_lines": codeview.duplicate_line_share(generated),
                "trivial_body": float(trivial),
+               "keeps_signature": float(codeview.keeps_signature(candidate.code, declaration)),
                "log_lines": math.log1p(len(codeview.statement_lines(generated, language))),
                "position": float(candidate.index)}
         rows.append(row)
         texts.append(generated)
         tokens = codeview.code_tokens(generated, language) if candidate.compiles and not trivial \
             else None
-        if tokens is not None and consensus.normalise:
-            tokens = codeview.normalise_identifiers(tokens, language)
-        token_lists.append(tokens)
+        renamed = codeview.normalise_identifiers(tokens, language) if tokens is not None \
+            else None
+        token_lists.append(renamed if consensus.normalise else tokens)
+        renamed_lists.append(renamed)
     agreement, duplicates = consensus_scores(token_lists, consensus, texts)
+    renamed_agreement, _ = consensus_scores(
+        renamed_lists, ConsensusParams(consensus.max_n, normalise=True), texts)
     best = max(agreement, default=0.0)
-    for row, score, dup in zip(rows, agreement, duplicates, strict=True):
+    for row, score, dup, renamed_score in zip(rows, agreement, duplicates, renamed_agreement,
+                                              strict=True):
         row["consensus"] = score
         row["consensus_gap"] = score - best
+        row["consensus_renamed"] = renamed_score
         row["duplicates"] = dup
     return [{name: row[name] for name in FEATURES} for row in rows]

@@ -23,6 +23,61 @@ from franc.ranking.features import FEATURES, ConsensusParams, Weights, task_feat
 
 FORMAT = "franc-learned-ranker"
 PASS_LABEL = 2
+OBJECTIVES = ("pairwise", "pointwise")
+#: Rule tiers when a model names none: compilable candidates first.
+DEFAULT_TIERS: tuple[str, ...] = ("compiles",)
+
+
+def _known(features: Sequence[str], what: str, source: str | None = None) -> tuple[str, ...]:
+    unknown = sorted(set(features) - set(FEATURES))
+    if unknown:
+        raise InputError(f"{what} uses unknown features {', '.join(unknown)}", source=source)
+    return tuple(features)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How a learned ranker is fit; stored in its JSON so that it can be refit the same way
+    (the benchmark's leave-one-model-out models are)."""
+
+    c: float = 1.0
+    objective: str = "pairwise"
+    #: Per language, 0/1 features that order the candidates by rule before the model does,
+    #: the first deciding (e.g. compilable first, then those keeping the prompt's signature).
+    tiers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Fit one model on every language's rows: the features mean the same in each language,
+    #: and a language with few passing candidates borrows the others' evidence.
+    pool_languages: bool = False
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise InputError(f"objective {self.objective!r} not one of {', '.join(OBJECTIVES)}")
+        for language, names in self.tiers.items():
+            _known(names, f"the tiers of {language}")
+
+    def tiers_for(self, language: str) -> tuple[str, ...]:
+        return tuple(self.tiers.get(language, DEFAULT_TIERS))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"C": self.c, "objective": self.objective, "pool_languages": self.pool_languages,
+                "tiers": {lang: list(names) for lang, names in self.tiers.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], source: str | None = None) -> TrainSettings:
+        try:
+            return cls(float(data.get("C", 1.0)), str(data.get("objective", "pairwise")),
+                       {str(lang): tuple(map(str, names))
+                        for lang, names in data.get("tiers", {}).items()},
+                       bool(data.get("pool_languages", False)))
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"learned ranker 'training' settings are malformed: {exc}",
+                             source=source) from exc
+
+
+def tier_scores(tiers: Sequence[str], row: Mapping[str, float]) -> dict[str, float]:
+    """The rule part of the order: tier k of n weighs 2^(n-1-k), so the first tier decides
+    and later ones only break its ties (the features are 0/1)."""
+    return {name: float(2 ** (len(tiers) - 1 - k)) * row[name] for k, name in enumerate(tiers)}
 
 
 @dataclass(frozen=True)
@@ -46,6 +101,7 @@ class LearnedModel:
     finding_weights: Weights = field(default_factory=Weights)
     consensus: ConsensusParams = field(default_factory=ConsensusParams)
     card: Mapping[str, Any] = field(default_factory=dict)
+    settings: TrainSettings = field(default_factory=TrainSettings)
 
     def explain(self, language: Language, row: Mapping[str, float]) -> dict[str, float]:
         """Score parts: the intercept plus coef x standardised value per feature."""
@@ -65,6 +121,7 @@ class LearnedModel:
         return {"format": FORMAT, "version": 1, "kind": "learned", "target": "label >= 2",
                 "features": list(self.features),
                 "models": {lang: m.to_json() for lang, m in self.models.items()},
+                "training": self.settings.to_json(),
                 "consensus": {"max_n": self.consensus.max_n,
                               "normalise": self.consensus.normalise,
                               "method": self.consensus.method},
@@ -75,11 +132,7 @@ class LearnedModel:
         if data.get("format") != FORMAT:
             raise InputError(f"not a learned ranker (format {data.get('format')!r}, expected "
                              f"{FORMAT!r})", source=source)
-        features = tuple(data.get("features", ()))
-        unknown = sorted(set(features) - set(FEATURES))
-        if unknown:
-            raise InputError(f"learned ranker uses unknown features {', '.join(unknown)}",
-                             source=source)
+        features = _known(tuple(data.get("features", ())), "learned ranker", source)
         models = {}
         for lang, raw in data.get("models", {}).items():
             try:
@@ -97,7 +150,8 @@ class LearnedModel:
                    consensus=ConsensusParams(int(consensus.get("max_n", 4)),
                                              bool(consensus.get("normalise", False)),
                                              str(consensus.get("method", "ngram"))),
-                   card=data.get("card", {}))
+                   card=data.get("card", {}),
+                   settings=TrainSettings.from_json(data.get("training", {}), source))
 
 
 def feature_matrix(language: Language, groups: Sequence[Sequence[Candidate]],
@@ -130,9 +184,6 @@ def group_by_task(candidates: Sequence[Candidate]) -> dict[str, list[Candidate]]
     for candidate in candidates:
         groups[candidate.task_id].append(candidate)
     return groups
-
-
-OBJECTIVES = ("pairwise", "pointwise")
 
 
 def pairwise_differences(z: np.ndarray, y: np.ndarray, groups: np.ndarray,
@@ -184,10 +235,39 @@ def fit_linear(x: np.ndarray, y: np.ndarray, c: float = 1.0, groups: np.ndarray 
                        intercept)
 
 
-def _scores(model: LinearModel, x: np.ndarray) -> np.ndarray:
-    """The ranker's order: compilable first (a large offset), then the linear score."""
+def fit_models(data: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+               settings: TrainSettings) -> dict[str, LinearModel]:
+    """One model per language from ``language -> (rows, pass labels, prompt group ids)``;
+    with ``pool_languages`` every language gets the one model fit on all rows."""
+    if not settings.pool_languages:
+        return {language: fit_linear(x, y, settings.c, ids, settings.objective)
+                for language, (x, y, ids) in data.items()}
+    # Group ids of different languages must never meet in one pair.
+    offset = 1 + max((int(ids.max()) for _, _, ids in data.values() if len(ids)), default=0)
+    x, y, ids = (np.concatenate(parts) for parts in zip(
+        *[(x, y, ids + k * offset) for k, (x, y, ids) in enumerate(data.values())], strict=True))
+    pooled = fit_linear(x, y, settings.c, ids, settings.objective)
+    return dict.fromkeys(data, pooled)
+
+
+def shipped_settings(name: str = "learned") -> TrainSettings:
+    """The training settings of a shipped learned ranker (``rankers/learned.json``), to
+    refit it the same way on other data (leave-one-model-out evaluation)."""
+    import json
+
+    from franc.policy import locate
+
+    path = locate("rankers", name, (".json",))
+    return LearnedModel.from_json(json.loads(path.read_text(encoding="utf-8")),
+                                  source=str(path)).settings
+
+
+def _scores(model: LinearModel, x: np.ndarray, tiers: Sequence[str]) -> np.ndarray:
+    """The ranker's order: the rule tiers first (large offsets), then the linear score."""
     linear = ((x - np.asarray(model.mean)) / np.asarray(model.scale)) @ np.asarray(model.coef)
-    return linear + 1e6 * x[:, FEATURES.index("compiles")]
+    rule = sum(2.0 ** (len(tiers) - 1 - k) * x[:, FEATURES.index(name)]
+               for k, name in enumerate(tiers))
+    return linear + 1e6 * rule
 
 
 def _task_metrics(scores: np.ndarray, x: np.ndarray, labels_graded: np.ndarray,
@@ -210,55 +290,80 @@ def _task_metrics(scores: np.ndarray, x: np.ndarray, labels_graded: np.ndarray,
             "ndcg@10": float(np.mean(ndcgs)) if ndcgs else 0.0}
 
 
+@dataclass
+class _LanguageData:
+    x: np.ndarray
+    y: np.ndarray
+    graded: np.ndarray
+    ids: np.ndarray
+    prompts: list[str]
+    files: int
+
+
+def _language_data(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
+                   tasks: Mapping[str, Task] | None,
+                   consensus: ConsensusParams) -> dict[str, _LanguageData]:
+    data = {}
+    for language in LANGUAGES:
+        groups = [group for _, lang, candidates in files if lang == language
+                  for group in group_by_task(candidates).values()]
+        if groups:
+            x, y, graded, prompts = feature_matrix(language, groups, tasks, consensus)
+            ids = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+            data[language] = _LanguageData(x, y, graded, ids, prompts,
+                                           sum(lang == language for _, lang, _ in files))
+    return data
+
+
 def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
           tasks: Mapping[str, Task] | None = None, *, folds: int = 5,
-          c: float = 1.0, objective: str = "pairwise") -> LearnedModel:
-    """Fit one model per language over labeled files ``(name, language, candidates)``.
+          settings: TrainSettings | None = None) -> LearnedModel:
+    """Fit the ranker's model(s) over labeled files ``(name, language, candidates)``.
 
-    The card records grouped cross-validation scores: folds split by prompt
-    (task id), so a prompt's candidates from every model sit in the same fold.
+    The card records grouped cross-validation scores per language: folds split by
+    prompt (task id), so a prompt's candidates from every model sit in the same
+    fold (with pooled languages, the other languages' rows train every fold).
+    ``folds < 2`` skips the cross-validation.
     """
     from sklearn.metrics import roc_auc_score  # lazy: heavy import
     from sklearn.model_selection import GroupKFold
 
+    settings = settings or TrainSettings()
     consensus = ConsensusParams()
-    models: dict[str, LinearModel] = {}
+    data = _language_data(files, tasks, consensus)
+    if not data:
+        raise InputError("no labeled candidates to train on")
     card: dict[str, Any] = {"sources": [name for name, _, _ in files],
                             "estimator": "LogisticRegression on standardised features",
-                            "objective": objective, "C": c, "cv_folds": folds,
-                            "cv_grouping": "task_id",
-                            "languages": {}}
-    for language in LANGUAGES:
-        groups = [group for _, lang, candidates in files if lang == language
-                  for group in group_by_task(candidates).values()]
-        if not groups:
-            continue
-        x, y, graded, prompts = feature_matrix(language, groups, tasks, consensus)
-        group_ids = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+                            "objective": settings.objective, "C": settings.c,
+                            "pool_languages": settings.pool_languages,
+                            "tiers": {lang: list(settings.tiers_for(lang)) for lang in data},
+                            "cv_folds": folds, "cv_grouping": "task_id", "languages": {}}
+    for language, own in data.items():
+        tiers = settings.tiers_for(language)
         cv: dict[str, list[float]] = defaultdict(list)
-        distinct = len(set(prompts))
-        if distinct >= 2:
+        distinct = len(set(own.prompts))
+        if folds >= 2 and distinct >= 2:
             for train_rows, test_rows in GroupKFold(n_splits=min(folds, distinct)).split(
-                    x, y, prompts):
-                fold_model = fit_linear(x[train_rows], y[train_rows], c,
-                                        group_ids[train_rows], objective)
-                scores = _scores(fold_model, x[test_rows])
-                if len(set(y[test_rows].tolist())) == 2:
-                    cv["auc"].append(float(roc_auc_score(y[test_rows], scores)))
-                for key, value in _task_metrics(scores, x[test_rows], graded[test_rows],
-                                                group_ids[test_rows].tolist()).items():
+                    own.x, own.y, own.prompts):
+                fold_data = {lang: (d.x, d.y, d.ids) for lang, d in data.items()
+                             if settings.pool_languages and lang != language}
+                fold_data[language] = (own.x[train_rows], own.y[train_rows], own.ids[train_rows])
+                fold_model = fit_models(fold_data, settings)[language]
+                scores = _scores(fold_model, own.x[test_rows], tiers)
+                if len(set(own.y[test_rows].tolist())) == 2:
+                    cv["auc"].append(float(roc_auc_score(own.y[test_rows], scores)))
+                for key, value in _task_metrics(scores, own.x[test_rows], own.graded[test_rows],
+                                                own.ids[test_rows].tolist()).items():
                     cv[key].append(value)
-        models[language] = fit_linear(x, y, c, group_ids, objective)
-        original = _task_metrics(np.zeros(len(x)), x, graded,
-                                 group_ids.tolist())
+        original = _task_metrics(np.zeros(len(own.x)), own.x, own.graded, own.ids.tolist())
         card["languages"][language] = {
-            "files": sum(lang == language for _, lang, _ in files),
-            "candidates": len(y), "prompts": distinct, "passing": int(y.sum()),
+            "files": own.files, "candidates": len(own.y), "prompts": distinct,
+            "passing": int(own.y.sum()),
             "cv": {key: round(float(np.mean(values)), 4) for key, values in cv.items()},
             "original_order": {key: round(value, 4) for key, value in original.items()}}
-    if not models:
-        raise InputError("no labeled candidates to train on")
-    return LearnedModel(FEATURES, models, consensus=consensus, card=card)
+    models = fit_models({lang: (d.x, d.y, d.ids) for lang, d in data.items()}, settings)
+    return LearnedModel(FEATURES, models, consensus=consensus, card=card, settings=settings)
 
 
 def card_markdown(model: LearnedModel, command: str) -> str:
@@ -268,8 +373,13 @@ def card_markdown(model: LearnedModel, command: str) -> str:
              f"Trained with `{command}`.", "",
              f"- Estimator: {card.get('estimator')}, objective {card.get('objective')} "
              f"(pairs of a passing and a failing compilable candidate of one prompt), "
-             f"C = {card.get('C')}. Compilable candidates come first by rule; the model "
-             "orders candidates within the compilable and the non-compilable tier.",
+             f"C = {card.get('C')}"
+             + (", one model fit on every language's rows (pooled)"
+                if card.get("pool_languages") else ", one model per language") + ".",
+             "- Rule tiers (ordered by rule before the model; the first decides): "
+             + "; ".join(f"{lang}: {', '.join(names)}"
+                         for lang, names in card.get("tiers", {}).items())
+             + ". The model orders the candidates within each tier.",
              f"- Target: passes the functional tests (label >= {PASS_LABEL}).",
              f"- Cross-validation: {card.get('cv_folds')} folds grouped by "
              f"{card.get('cv_grouping')}: every candidate of a prompt, from every model, "

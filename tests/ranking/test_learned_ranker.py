@@ -12,7 +12,8 @@ from franc.jsonl import write_jsonl
 from franc.models import Candidate, Finding, Task
 from franc.ranking import get_ranker, train
 from franc.ranking.features import FEATURES, task_features
-from franc.ranking.learned import LearnedModel
+from franc.ranking.learned import LearnedModel, LinearModel, TrainSettings, shipped_settings
+from franc.ranking.rankers import from_policy
 
 PROMPT = 'def add(a, b):\n    """Add two numbers."""\n'
 GOOD = "    total = a + b\n    return total\n"
@@ -109,3 +110,89 @@ def test_cli_train_ranker_writes_json_with_a_card(data, tmp_path):
 def test_training_without_labels_is_an_error():
     with pytest.raises(InputError, match="has no label"):
         train([("toy", "python", [Candidate("T/0", 0, "x = 1", compiles=True)])])
+
+
+JAVA_PROMPT = "class Add {\n    public static int add(int a, int b) {\n"
+JAVA_BAD_SIGNATURE = "class Add {\n    public static long add(long a, long b) {\n"
+
+
+def java_candidates(task_id: str) -> list[Candidate]:
+    """The passing candidate keeps the signature; the failing one changed it."""
+    return [Candidate(task_id, 0, JAVA_BAD_SIGNATURE + "        return a + b;\n    }\n}\n",
+                      compiles=True, findings=[], label=1),
+            Candidate(task_id, 1, JAVA_PROMPT + "        int total = a + b;\n        return total;"
+                      "\n    }\n}\n", compiles=True, findings=[], label=2),
+            Candidate(task_id, 2, JAVA_PROMPT + "        return (", compiles=False, label=0)]
+
+
+@pytest.fixture(scope="module")
+def both_languages(data):
+    tasks, cands = data
+    java_tasks = {f"J/{i}": Task(f"J/{i}", JAVA_PROMPT, "java", "add") for i in range(4)}
+    java = [c for i in range(4) for c in java_candidates(f"J/{i}")]
+    return {**tasks, **java_tasks}, cands, java
+
+
+def test_tiers_order_by_rule_before_the_model(both_languages):
+    tasks, _, java = both_languages
+    settings = TrainSettings(tiers={"java": ("compiles", "keeps_signature")})
+    model = train([("toy", "java", java)], tasks, folds=0, settings=settings)
+    # Make the linear model prefer the changed signature: the tier must still win.
+    linear = model.models["java"]
+    contrary = LinearModel(linear.mean, linear.scale,
+                           tuple(-5.0 if name == "log_lines" else 0.0 for name in FEATURES), 0.0)
+    flipped = LearnedModel(FEATURES, {"java": contrary}, settings=settings)
+    ranker = from_policy("learned", flipped.to_json(), "java")
+    ranked = ranker.rank(tasks["J/0"], [c for c in java if c.task_id == "J/0"])
+    assert [c.index for c in ranked] == [1, 0, 2]
+    assert ranked[0].score_parts["tier.keeps_signature"] == 1.0
+    assert ranked[0].score == pytest.approx(sum(ranked[0].score_parts.values()))
+    # Without the tier, the same linear model puts the shorter changed signature first.
+    plain = from_policy("learned", LearnedModel(FEATURES, {"java": contrary}).to_json(), "java")
+    first = plain.rank(tasks["J/0"], [c for c in java if c.task_id == "J/0"])[0]
+    assert first.index == 0
+
+
+def test_pooled_languages_share_one_model_and_settings_survive_json(both_languages):
+    tasks, python, java = both_languages
+    settings = TrainSettings(c=0.5, tiers={"java": ("compiles", "keeps_signature")},
+                             pool_languages=True)
+    model = train([("py", "python", python), ("jv", "java", java)], tasks, folds=2,
+                  settings=settings)
+    assert model.models["python"] == model.models["java"]
+    assert model.card["tiers"] == {"python": ["compiles"],
+                                   "java": ["compiles", "keeps_signature"]}
+    loaded = LearnedModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert loaded.settings == settings
+    assert loaded.settings.tiers_for("python") == ("compiles",)
+    separate = train([("py", "python", python), ("jv", "java", java)], tasks, folds=0)
+    assert separate.models["python"] != separate.models["java"]
+
+
+def test_a_model_without_training_settings_keeps_compilable_first():
+    old = {"format": "franc-learned-ranker", "features": list(FEATURES), "models": {}}
+    assert LearnedModel.from_json(old).settings == TrainSettings()
+    with pytest.raises(InputError, match="unknown features beauty"):
+        TrainSettings(tiers={"java": ("compiles", "beauty")})
+    with pytest.raises(InputError, match="objective"):
+        TrainSettings(objective="listwise")
+
+
+def test_shipped_model_keeps_the_java_signature_tier_and_pools_languages():
+    settings = shipped_settings()
+    assert settings.tiers_for("java") == ("compiles", "keeps_signature")
+    assert settings.tiers_for("python") == ("compiles",)
+    assert settings.pool_languages
+
+
+def test_cli_train_ranker_tiers_option(data, tmp_path):
+    _, cands = data
+    labeled = tmp_path / "HumanEval_python_toy.jsonl"
+    write_jsonl(labeled, (c.to_json() for c in cands))
+    out = tmp_path / "mine.json"
+    assert main(["train-ranker", str(labeled), "--folds", "0", "--tiers",
+                 "python=compiles,trivial_body", "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["training"]["tiers"] == {
+        "python": ["compiles", "trivial_body"]}
+    assert "--tiers python=compiles,trivial_body" in out.with_suffix(".md").read_text()
+    assert main(["train-ranker", str(labeled), "--tiers", "python", "-o", str(out)]) != 0

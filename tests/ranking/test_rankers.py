@@ -174,3 +174,69 @@ def test_cli_rank_adds_rank_score_and_parts(tmp_path):
     assert [row["index"] for row in rows] == [0, 3, 4, 2, 1]
     assert [row["rank"] for row in rows] == [1, 2, 3, 4, 5]
     assert all(row["score"] == pytest.approx(sum(row["score_parts"].values())) for row in rows)
+
+
+JAVA_PROMPT = ("import java.util.*;\n\nclass RollingMax {\n    /**\n     * > rollingMax([1, 2])\n"
+               "     * [1, 2]\n     */\n    public static List<Object> rollingMax(List<Object> "
+               "numbers) {\n")
+JAVA_TASK = Task("J/1", JAVA_PROMPT, "java", "rollingMax")
+
+
+def test_declaration_is_the_prompt_header_not_a_doc_example():
+    from franc.ranking.code import declaration_tokens
+
+    assert declaration_tokens(JAVA_TASK) == ["public", "static", "List", "<", "Object", ">",
+                                             "rollingMax", "(", "List", "<", "Object", ">",
+                                             "numbers", ")"]
+    assert declaration_tokens(TASK) == ["def", "add", "(", "a", ",", "b", ")", ":"]
+    assert declaration_tokens(Task("T/9", PROMPT, "python", None)) is None
+    assert declaration_tokens(Task("T/9", PROMPT, "python", "sub")) is None
+
+
+def test_keeps_signature_ignores_spacing_but_not_types():
+    from franc.ranking.code import declaration_tokens, keeps_signature
+
+    decl = declaration_tokens(JAVA_TASK)
+    kept = JAVA_PROMPT.replace("List<Object> numbers", "List< Object >  numbers")
+    changed = JAVA_PROMPT.replace("List<Object> rollingMax(List<Object>",
+                                  "List<Integer> rollingMax(List<Integer>")
+    assert keeps_signature(kept + "return numbers; } }", decl)
+    assert not keeps_signature(changed + "return numbers; } }", decl)
+    assert keeps_signature("anything", None)
+
+
+def java_signature_candidates() -> list[Candidate]:
+    changed = JAVA_PROMPT.replace("List<Object> rollingMax(List<Object>",
+                                  "List<Integer> rollingMax(List<Integer>")
+    body = ("        List<Object> out = new ArrayList<>();\n        out.addAll(numbers);\n"
+            "        return out;\n    }\n}\n")
+    return [Candidate("J/1", 0, changed + body.replace("Object", "Integer"), compiles=True,
+                      findings=[]),
+            Candidate("J/1", 1, JAVA_PROMPT + body, compiles=True, findings=[])]
+
+
+def test_quality_puts_a_java_candidate_that_keeps_the_signature_first():
+    cands = java_signature_candidates()
+    ranked = get_ranker("quality", "java").rank(JAVA_TASK, cands)
+    assert [c.index for c in ranked] == [1, 0]
+    assert ranked[0].score_parts["keeps_signature"] == 5.0
+    assert "keeps_signature" not in ranked[1].score_parts
+
+
+def test_quality_language_section_replaces_only_that_languages_weights():
+    ranker = get_ranker("quality")
+    assert ranker.weights_for("java")["keeps_signature"] > 0
+    assert ranker.weights_for("java")["repetition"] == 0.0
+    assert ranker.weights_for("python")["keeps_signature"] == 0.0
+    assert ranker.weights_for("python")["repetition"] < 0
+    assert ranker.weights_for("java")["compiles"] == ranker.weights_for("python")["compiles"]
+
+
+def test_bad_language_sections_are_clear_errors():
+    base = {"kind": "weighted", "weights": {"compiles": 1.0}}
+    with pytest.raises(InputError, match=r"unknown feature weight.*beauty"):
+        from_policy("q", {**base, "languages": {"java": {"weights": {"beauty": 1.0}}}})
+    with pytest.raises(InputError, match="unknown language 'cobol'"):
+        from_policy("q", {**base, "languages": {"cobol": {"weights": {"compiles": 1.0}}}})
+    with pytest.raises(InputError, match="must be tables"):
+        from_policy("q", {**base, "languages": {"java": 3}})
