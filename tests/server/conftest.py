@@ -21,8 +21,11 @@ def stub_upstream() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory, stub_upstream: str) -> Iterator[str]:
+    # A generous deadline: these tests check answers, not speed, and CI machines can be loaded.
+    # The deadline behaviour itself is tested with a per-request deadline_ms.
     process, url = start_server(tmp_path_factory.mktemp("server"),
                                 f'upstream_url = "{stub_upstream}"\nproxy_n = 4\n'
+                                'deadline_seconds = 120\n'
                                 f'generator = "openai:{stub_upstream}"\n')
     yield url
     stop_server(process)
