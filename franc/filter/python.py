@@ -528,18 +528,30 @@ _LONE_QUOTE = re.compile(r"^[ \t]*(?:\"\"\"|''')[ \t]*$", re.M)
            "drop a lone triple quote the model wrote after the prompt and never closed")
 def drop_stray_quote(code: str, context: FilterContext) -> str:
     """A model that 'reopens' the docstring after the prompt's closed one turns all the
-    code it writes next into one unterminated string. Drop that quote line (the first
-    one whose removal leaves no string open and lets more of the code compile)."""
-    if scan(code).open_string not in ('"""', "'''"):
+    code it writes next into one unterminated string. Drop that quote line when it
+    stands alone after the prompt, opens no docstring (is not right under a
+    ``def``/``class`` header), is followed by a line of code (not prose), and its
+    removal lets more of the code compile."""
+    quote = scan(code).open_string
+    if quote not in ('"""', "'''"):
         return code
     floor = _prompt_end(code, context.task.prompt)
-    reach = _syntax_reach(code)
-    tries = int(context.params.get("max_attempts", 8))
-    for match in list(_LONE_QUOTE.finditer(code, floor))[:tries]:
-        dropped = code[:match.start()] + code[match.end() + 1:]
-        if scan(dropped).open_string is None and _syntax_reach(dropped) > reach:
-            return dropped
-    return code
+    opener = next((match for match in _LONE_QUOTE.finditer(code, floor)
+                   if match.group().strip() == quote and quote not in code[match.end():]), None)
+    if opener is None or scan(code[:opener.start()]).open_string is not None:
+        return code  # the open string starts elsewhere
+    below = next((line.strip() for line in code[opener.end():].splitlines()
+                  if line.strip() and not line.strip().startswith("#")), "")
+    if code[:opener.start()].rstrip().endswith(":") or not _reads_as_code(below):
+        return code
+    dropped = code[:opener.start()] + code[opener.end() + 1:]
+    return dropped if _syntax_reach(dropped) > _syntax_reach(code) else code
+
+
+def _reads_as_code(line: str) -> bool:
+    """True when ``line`` compiles as a statement (a block header given a body)."""
+    return bool(line) and (compile_error(line) is None
+                           or compile_error(line + "\n    pass") is None)
 
 
 @lru_cache(maxsize=32)  # the same text is checked by several steps and the final check

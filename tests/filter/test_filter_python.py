@@ -348,3 +348,14 @@ def test_drop_stray_quote_leaves_closed_strings_prose_and_the_prompt_alone() -> 
     for code, task in ((closed, TASK), (prose, TASK),
                        (opened_in_prompt.prompt + "    return 1\n", opened_in_prompt)):
         assert apply("drop-stray-quote", code, task) == code
+
+
+def test_drop_stray_quote_keeps_the_docstring_of_a_nested_definition() -> None:
+    nested = PROMPT + "    def inner(a):\n        '''\n        return a\n"
+    assert apply("drop-stray-quote", nested) == nested
+
+
+def test_drop_stray_quote_only_drops_the_quote_that_opens_the_unterminated_string() -> None:
+    code = (PROMPT + "    '''\n    Words here.\n    '''\n    total = sum(xs)\n    return total\n"
+            "\n\ndef other():\n    '''\n")
+    assert apply("drop-stray-quote", code) == code
