@@ -18,10 +18,14 @@ from franc.models import Task
 
 @dataclass(frozen=True)
 class FilterContext:
-    """What a heuristic may look at besides the code: the task and its parameters."""
+    """What a heuristic may look at besides the code: the task and its parameters.
+
+    ``errors`` holds the compiler's messages for an after-compile heuristic (else empty).
+    """
 
     task: Task
     params: Mapping[str, Any] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
 
 
 HeuristicFn = Callable[[str, FilterContext], str]
@@ -29,16 +33,20 @@ HeuristicFn = Callable[[str, FilterContext], str]
 
 @dataclass(frozen=True)
 class Heuristic:
+    """``after_compile``: runs only on candidates the compiler rejected, with its messages."""
+
     id: str
     description: str
     apply: HeuristicFn
+    after_compile: bool = False
 
 
-def heuristic(id: str, description: str) -> Callable[[HeuristicFn], Heuristic]:
+def heuristic(id: str, description: str, *,
+              after_compile: bool = False) -> Callable[[HeuristicFn], Heuristic]:
     """Decorator turning a ``(code, context) -> code`` function into a :class:`Heuristic`."""
 
     def wrap(fn: HeuristicFn) -> Heuristic:
-        return Heuristic(id=id, description=description, apply=fn)
+        return Heuristic(id=id, description=description, apply=fn, after_compile=after_compile)
 
     return wrap
 

@@ -70,12 +70,28 @@ class Chain:
     def ids(self) -> list[str]:
         return [step.heuristic.id for step in self.steps]
 
-    def apply(self, task: Task, code: str) -> tuple[str, list[str]]:
-        """Run every step in order; return the code and the ids of the steps that changed it."""
+    @property
+    def repair_rounds(self) -> int:
+        """How often rejected candidates go through the after-compile steps (their
+        ``max_rounds`` parameter; 0 without such steps)."""
+        return max((int(step.params.get("max_rounds", 1)) for step in self.steps
+                    if step.heuristic.after_compile), default=0)
+
+    def apply(self, task: Task, code: str,
+              errors: Sequence[str] | None = None) -> tuple[str, list[str]]:
+        """Run every step in order; return the code and the ids of the steps that changed it.
+
+        Without ``errors`` the steps before the compile check run, with them (the
+        compiler's messages) the after-compile steps.
+        """
         applied: list[str] = []
+        after_compile = errors is not None
         for step in self.steps:
+            if step.heuristic.after_compile != after_compile:
+                continue
             try:
-                changed = step.heuristic.apply(code, FilterContext(task, step.params))
+                changed = step.heuristic.apply(
+                    code, FilterContext(task, step.params, tuple(errors or ())))
             except (Exception, RecursionError) as exc:
                 raise HeuristicFailure(step.heuristic.id, exc) from exc
             if not isinstance(changed, str):
@@ -176,7 +192,39 @@ class StaticFilter:
             for i, result in zip(to_compile, results, strict=True):
                 candidates[i].compiles = result.ok
                 candidates[i].errors = list(result.errors)
+            self._repair_rejected([(items[i][0], candidates[i]) for i in to_compile
+                                   if not candidates[i].compiles])
         return candidates
+
+    def _repair_rejected(self, rejected: list[tuple[Task, Candidate]]) -> None:
+        """Give candidates the compiler rejected to the after-compile steps and compile again.
+
+        A revision counts only if it compiles and still keeps a statement the model
+        wrote; otherwise the candidate stays as it was before the first revision.
+        """
+        # Revisions under way: (task, candidate, code, heuristics, the compiler's errors).
+        pending = [(task, c, c.code, c.heuristics, c.errors) for task, c in rejected]
+        for _ in range(self.chain.repair_rounds):
+            retry = []
+            for task, candidate, code, heuristics, errors in pending:
+                try:
+                    changed, applied = self.chain.apply(task, code, errors)
+                    honest = changed != code and self.support.has_generated_body(changed, task)
+                except (Exception, RecursionError):
+                    continue  # keep the compiler's verdict on the unrevised code
+                if honest:
+                    retry.append((task, candidate, changed,
+                                  heuristics + [a for a in applied if a not in heuristics]))
+            if not retry:
+                return
+            results = self.compiler.check([code for _, _, code, _ in retry])
+            pending = []
+            for (task, candidate, code, heuristics), result in zip(retry, results, strict=True):
+                if result.ok:
+                    candidate.code, candidate.heuristics = code, heuristics
+                    candidate.compiles, candidate.errors = True, []
+                else:
+                    pending.append((task, candidate, code, heuristics, list(result.errors)))
 
     @property
     def compiler(self) -> Compiler:

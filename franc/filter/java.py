@@ -375,45 +375,42 @@ def can_complete_normally(statement: Node) -> bool:
 
 
 def _end_truncated_methods(fixed: str, cut: int, task: Task) -> str:
-    """Throw at the end of value-returning methods whose body H7 closed (ends after ``cut``)
-    and whose kept statements can run off the end: javac's "missing return statement"."""
+    """Mark the methods whose body H7 closed (it ends after ``cut``) and that keep a statement
+    the model wrote; a value-returning one whose statements can run off the end (javac's
+    "missing return statement") also gets :data:`TRUNCATION_THROW`."""
     data = fixed.encode("utf-8", "surrogatepass")
     cut_byte = len(fixed[:cut].encode("utf-8", "surrogatepass"))
     inserts = []
     for node in _walk(parse(fixed).root_node):
-        if node.type != "method_declaration":
-            continue
-        body, returns = node.child_by_field_name("body"), node.child_by_field_name("type")
-        if body is None or returns is None or returns.type == "void_type" or \
-                body.end_byte - 1 < cut_byte or not can_complete_normally(body):
+        body = node.child_by_field_name("body")
+        if node.type != "method_declaration" or body is None or body.end_byte - 1 < cut_byte:
             continue
         if not _keeps_generated_statement(body, _prompt_body(task)):
             continue  # nothing the model wrote to keep: the honesty rule reports it
+        returns = node.child_by_field_name("type")
+        needs_value = returns is not None and returns.type != "void_type" and \
+            can_complete_normally(body)
         closing = data.rfind(b"\n", 0, body.end_byte - 1) + 1
-        indent = data[closing:body.end_byte - 1].decode("utf-8", "surrogatepass")
-        inner = indent + "    "
-        inserts.append((closing, f"{inner}{TRUNCATION_NOTE}\n{inner}{TRUNCATION_THROW}\n"))
+        inner = data[closing:body.end_byte - 1].decode("utf-8", "surrogatepass") + "    "
+        ending = f"{inner}{TRUNCATION_NOTE}\n" + (f"{inner}{TRUNCATION_THROW}\n" if needs_value
+                                                 else "")
+        inserts.append((closing, ending))
     for offset, text in sorted(inserts, reverse=True):
         data = data[:offset] + text.encode("utf-8") + data[offset:]
     ended = data.decode("utf-8", "surrogatepass")
     return fixed if parse(ended).root_node.has_error else ended
 
 
-@heuristic("java-complete-truncated",
-           "H7: drop incomplete trailing members or lines, close braces until it parses")
-def complete_truncated(code: str, context: FilterContext) -> str:
-    if not parse(code).root_node.has_error:
-        return code
-    max_cut = int(context.params.get("max_cut_lines", 200))
-    prompt = context.task.prompt
-    # Never cut into a prompt the code starts with (its last line may run on).
+def _prompt_floor(code: str, prompt: str) -> int:
+    """How many leading lines of ``code`` are the prompt (never cut: its last line may run on)."""
     stripped = prompt.rstrip()
-    floor = stripped.count("\n") + 1 if stripped and code.startswith(stripped) else 1
-    if context.params.get("drop_incomplete_members", True):
-        fixed = _cut_after_complete_target(code, target_name(context.task))
-        if fixed is not None:
-            return fixed
-    lines = code.split("\n")
+    return stripped.count("\n") + 1 if stripped and code.startswith(stripped) else 1
+
+
+def _close_cut(lines: Sequence[str], floor: int, context: FilterContext) -> str | None:
+    """The longest prefix of ``lines`` (at least ``floor`` of them) that parses once its open
+    braces are closed, its cut-off methods marked (``throw_at_truncated_end``)."""
+    max_cut = int(context.params.get("max_cut_lines", 200))
     for keep in range(len(lines), max(floor, len(lines) - max_cut) - 1, -1):
         head = "\n".join(lines[:keep]).rstrip()
         fixed = _closed(head)
@@ -421,7 +418,54 @@ def complete_truncated(code: str, context: FilterContext) -> str:
             if context.params.get("throw_at_truncated_end", False):
                 fixed = _end_truncated_methods(fixed, len(head), context.task)
             return fixed
-    return code
+    return None
+
+
+@heuristic("java-complete-truncated",
+           "H7: drop incomplete trailing members or lines, close braces until it parses")
+def complete_truncated(code: str, context: FilterContext) -> str:
+    if not parse(code).root_node.has_error:
+        return code
+    if context.params.get("drop_incomplete_members", True):
+        fixed = _cut_after_complete_target(code, target_name(context.task))
+        if fixed is not None:
+            return fixed
+    fixed = _close_cut(code.split("\n"), _prompt_floor(code, context.task.prompt), context)
+    return code if fixed is None else fixed
+
+
+_ERROR_LINE = re.compile(r"\.java:(\d+): error: ")
+
+
+def _cut_off_methods(code: str) -> list[tuple[int, int]]:
+    """(first, last) rows of the methods H7 marked as cut off by the model's output's end."""
+    spans = []
+    for node in _walk(parse(code).root_node):
+        body = node.child_by_field_name("body")
+        if node.type == "method_declaration" and body is not None and any(
+                c.type == "line_comment" and _text(c) == TRUNCATION_NOTE for c in body.children):
+            spans.append((node.start_point.row, node.end_point.row))
+    return spans
+
+
+@heuristic("java-cut-at-compile-error",
+           "after javac: cut a method the model's output was cut off in before the first line "
+           "javac rejects, and close it again", after_compile=True)
+def cut_at_compile_error(code: str, context: FilterContext) -> str:
+    rows = {int(m.group(1)) - 1 for m in map(_ERROR_LINE.search, context.errors) if m}
+    floor = _prompt_floor(code, context.task.prompt)
+    spans = _cut_off_methods(code) if rows else []
+    # Every error must lie in the model's part of a method its output was cut off in (where
+    # it degenerated); an error elsewhere is no truncation damage, and cutting cannot fix it.
+    if not spans or any(row < floor or not any(first < row <= last for first, last in spans)
+                        for row in rows):
+        return code
+    row = min(rows)
+    lines = code.split("\n")
+    if TRUNCATION_THROW in lines[row]:  # javac found the throw unreachable: drop it
+        return "\n".join(lines[:row] + lines[row + 1:])
+    fixed = _close_cut(lines[:row], floor, context)
+    return code if fixed is None else fixed
 
 
 # --- beyond FRANC: imports and file naming --------------------------------------------------
@@ -557,7 +601,8 @@ def has_generated_body(code: str, task: Task) -> bool:
 
 
 HEURISTICS: tuple[Heuristic, ...] = (
-    merge_java_prompt, drop_extra_classes, complete_truncated, add_imports, single_public_class)
+    merge_java_prompt, drop_extra_classes, complete_truncated, add_imports, single_public_class,
+    cut_at_compile_error)
 
 SUPPORT = LanguageSupport(
     language="java", heuristics=HEURISTICS, make_compiler=JavaCompiler,

@@ -7,14 +7,16 @@ import shutil
 import pytest
 
 from franc.filter import EMPTY_BODY, StaticFilter, load_chain
-from franc.filter.base import FilterContext
+from franc.filter.base import CompileResult, FilterContext
 from franc.filter.java import (
     HEURISTICS,
     SUPPORT,
+    TRUNCATION_NOTE,
     TRUNCATION_THROW,
     add_imports,
     can_complete_normally,
     complete_truncated,
+    cut_at_compile_error,
     drop_extra_classes,
     has_generated_body,
     merge_java_prompt,
@@ -327,3 +329,90 @@ def test_the_truncation_throw_and_empty_blocks_are_no_generated_statement():
     assert not has_generated_body(PROMPT + "        { { } }\n    }\n}\n", TASK)
     kept = PROMPT + "        { x++; }\n" f"        {TRUNCATION_THROW}\n    }}\n}}\n"
     assert has_generated_body(kept, TASK)
+
+
+# --- after javac: cut at the first rejected line of a cut-off method ------------------------
+
+CUT_OFF = PROMPT + ("        int y = x + 1;\n        int z = y.size();\n        y = y + z;\n"
+                    "        while (y > 0) {\n            y -= fo")
+
+
+def _marked() -> str:
+    return complete_truncated.apply(CUT_OFF, ctx(throw_at_truncated_end=True))
+
+
+def _error_at(code: str, text: str, message: str = "int cannot be dereferenced") -> str:
+    number = next(i for i, line in enumerate(code.split("\n"), start=1) if text in line)
+    return f"AddOne.java:{number}: error: {message}"
+
+
+def after_ctx(*errors: str) -> FilterContext:
+    return FilterContext(TASK, {"throw_at_truncated_end": True}, errors)
+
+
+def test_cut_at_compile_error_cuts_a_cut_off_method_before_the_rejected_line():
+    marked = _marked()
+    assert TRUNCATION_NOTE in marked and TRUNCATION_THROW in marked
+    fixed = cut_at_compile_error.apply(marked, after_ctx(_error_at(marked, "y.size()")))
+    assert "int y = x + 1;" in fixed and "y.size()" not in fixed and "y = y + z" not in fixed
+    assert fixed.count(TRUNCATION_THROW) == 1 and not has_syntax_error(fixed)
+
+
+def test_cut_at_compile_error_drops_a_throw_javac_finds_unreachable():
+    marked = _marked()
+    fixed = cut_at_compile_error.apply(
+        marked, after_ctx(_error_at(marked, TRUNCATION_THROW, "unreachable statement")))
+    assert TRUNCATION_THROW not in fixed and "y = y + z;" in fixed
+
+
+def test_cut_at_compile_error_leaves_errors_it_cannot_own_alone():
+    marked = _marked()
+    # the prompt's own line, no line at all, a method the model finished, one error elsewhere
+    assert cut_at_compile_error.apply(marked, after_ctx(_error_at(marked, "addOne("))) == marked
+    assert cut_at_compile_error.apply(marked, after_ctx("error: something")) == marked
+    finished = PROMPT + "        int y = x.size();\n        return y;\n    }\n}\n"
+    assert cut_at_compile_error.apply(
+        finished, after_ctx(_error_at(finished, "x.size()"))) == finished
+    both = after_ctx(_error_at(marked, "y.size()"), _error_at(marked, "class AddOne", "x"))
+    assert cut_at_compile_error.apply(marked, both) == marked
+
+
+class RejectingCompiler:
+    """Rejects any unit containing ``bad``, at that line, like javac."""
+
+    def check(self, units):
+        return [CompileResult(True) if "bad" not in unit else
+                CompileResult(False, [_error_at(unit, "bad", "cannot find symbol")])
+                for unit in units]
+
+    def close(self) -> None:
+        pass
+
+
+def test_static_filter_revises_a_rejected_cut_off_method_until_it_compiles():
+    raw = PROMPT + ("        int y = x + 1;\n        int z = bad(y);\n        return bad(z);\n"
+                    "        if (y > 0) {\n            y = y + fo")
+    with StaticFilter("java", compiler=RejectingCompiler()) as static_filter:
+        assert static_filter.chain.repair_rounds >= 1
+        fixed, applied = static_filter.fix(TASK, raw)  # fix() alone never runs it
+        assert "bad(z)" in fixed and "java-cut-at-compile-error" not in applied
+        candidate = static_filter.run(TASK, raw)
+    assert candidate.compiles and candidate.errors == []
+    assert candidate.heuristics[-1] == "java-cut-at-compile-error"
+    assert "int y = x + 1;" in candidate.code and "bad" not in candidate.code
+
+
+def test_static_filter_keeps_a_candidate_whose_revision_would_keep_nothing():
+    raw = PROMPT + "        int z = bad(x);\n        if (z > 0) {\n            z = z + fo"
+    with StaticFilter("java", compiler=RejectingCompiler()) as static_filter:
+        before, _ = static_filter.fix(TASK, raw)
+        candidate = static_filter.run(TASK, raw)
+    assert not candidate.compiles and candidate.code == before
+    assert candidate.errors == [_error_at(before, "bad", "cannot find symbol")]
+    assert "java-cut-at-compile-error" not in candidate.heuristics
+
+
+def test_only_the_java_chain_has_after_compile_steps():
+    assert load_chain("python").repair_rounds == 0
+    assert load_chain("java").repair_rounds == shipped_params("java-cut-at-compile-error")[
+        "max_rounds"]
