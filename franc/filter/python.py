@@ -700,10 +700,10 @@ def add_missing_imports(code: str, context: FilterContext) -> str:
 # ---------------------------------------------------------------------------------------------
 
 def _is_stub(statement: ast.stmt) -> bool:
+    """``pass`` or a constant on its own (a docstring, ``...``, ``None``, ``0``): does nothing."""
     if isinstance(statement, ast.Pass):
         return True
-    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and (
-        isinstance(statement.value.value, str) or statement.value.value is Ellipsis)
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
 
 
 def has_generated_body(code: str, task: Task) -> bool:

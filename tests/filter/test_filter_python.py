@@ -250,6 +250,8 @@ def test_truncate_incomplete_never_cuts_into_the_prompt_and_leaves_good_code() -
     (PROMPT, False),
     (PROMPT + "    pass\n", False),
     (PROMPT + "    ...\n", False),
+    (PROMPT + "    None\n    0\n", False),  # constants on their own do nothing
+    (PROMPT + "    None\n    return None\n", True),
     (PROMPT + '    """\n    """\n    """\n    """\n', False),
     ("def other(xs):\n    return 1\n", False),  # the target is gone
     ("def total(xs):\n    return sum(xs)\n", True),  # re-declared without the docstring
