@@ -180,6 +180,41 @@ def drop_extra_classes(code: str, context: FilterContext) -> str:
     return out + "\n"
 
 
+def _signature(method: Node) -> tuple[str, tuple[str, ...]] | None:
+    """Name and parameter types: javac allows one method per signature in a class."""
+    parameters = method.child_by_field_name("parameters")
+    if parameters is None:
+        return None
+    types = tuple(normalize_ws(_text(p.child_by_field_name("type") or p.named_children[0]))
+                  for p in parameters.named_children
+                  if p.type in ("formal_parameter", "spread_parameter") and p.named_children)
+    return declaration_name(method) or "", types
+
+
+@heuristic("java-drop-repeated-methods",
+           "drop a method that repeats an earlier method's signature in the same class")
+def drop_repeated_methods(code: str, context: FilterContext) -> str:
+    root = parse(code).root_node
+    if root.has_error:
+        return code
+    data = code.encode("utf-8", "surrogatepass")
+    drop: list[tuple[int, int]] = []
+    for body in (n for n in _walk(root) if n.type == "class_body"):
+        seen = set()
+        for member in body.named_children:
+            key = _signature(member) if member.type == "method_declaration" else None
+            if key is None:
+                continue
+            if key in seen:  # a model that repeats itself: keep the first, javac rejects the rest
+                start = data.rfind(b"\n", 0, member.start_byte) + 1
+                end = data.find(b"\n", member.end_byte)
+                drop.append((start, len(data) if end == -1 else end + 1))
+            seen.add(key)
+    for start, end in sorted(drop, reverse=True):
+        data = data[:start] + data[end:]
+    return data.decode("utf-8", "surrogatepass")
+
+
 # --- H7 ------------------------------------------------------------------------------------
 
 _CLOSER = {"}": "{", ")": "(", "]": "["}
@@ -601,8 +636,8 @@ def has_generated_body(code: str, task: Task) -> bool:
 
 
 HEURISTICS: tuple[Heuristic, ...] = (
-    merge_java_prompt, drop_extra_classes, complete_truncated, add_imports, single_public_class,
-    cut_at_compile_error)
+    merge_java_prompt, drop_extra_classes, complete_truncated, drop_repeated_methods, add_imports,
+    single_public_class, cut_at_compile_error)
 
 SUPPORT = LanguageSupport(
     language="java", heuristics=HEURISTICS, make_compiler=JavaCompiler,

@@ -18,6 +18,7 @@ from franc.filter.java import (
     complete_truncated,
     cut_at_compile_error,
     drop_extra_classes,
+    drop_repeated_methods,
     has_generated_body,
     merge_java_prompt,
     open_brackets,
@@ -125,6 +126,27 @@ def test_drop_extra_classes_leaves_a_single_class_alone():
 def test_drop_extra_classes_never_picks_another_class_when_the_target_is_broken():
     code = PROMPT + "        return x +\n\nclass Main {}\n"
     assert drop_extra_classes.apply(code, ctx()) == code
+
+
+# --- repeated methods ----------------------------------------------------------------------
+
+def test_drop_repeated_methods_keeps_the_first_of_each_signature():
+    code = (PROMPT + "        return x + 1;\n    }\n"
+            "    public static Integer addOne(Integer y) {\n        return y;\n    }\n"
+            "    public static Integer addOne(Integer y, int z) {\n        return z;\n    }\n}\n")
+    fixed = drop_repeated_methods.apply(code, ctx())
+    assert fixed == (PROMPT + "        return x + 1;\n    }\n"
+                     "    public static Integer addOne(Integer y, int z) {\n"
+                     "        return z;\n    }\n}\n")
+
+
+def test_drop_repeated_methods_leaves_overloads_other_classes_and_broken_code_alone():
+    overloads = (PROMPT + "        return x + 1;\n    }\n    static long addOne(long y) {\n"
+                 "        return y;\n    }\n}\nclass B {\n    Integer addOne(Integer x) {\n"
+                 "        return x;\n    }\n}\n")
+    assert drop_repeated_methods.apply(overloads, ctx()) == overloads
+    broken = PROMPT + "        return x +\n    }\n    Integer addOne(Integer x) { return x; }\n"
+    assert drop_repeated_methods.apply(broken, ctx()) == broken
 
 
 # --- H7 truncation -------------------------------------------------------------------------
