@@ -2,11 +2,15 @@
 
 Units: the first ``--prompts`` prompts of every Java suggestion file in ../shared/reference,
 fixed by the shipped Java chain (``StaticFilter.fix``, no compile). Rows:
-- ``javac`` subprocess per unit (the old way; on a ``--subprocess-sample`` of the units);
-- the warm helper with 1 and 2 JVMs, tree-sitter pre-rejection off and on.
-Amortised ms per unit include the JVM start and warm-up. Verdict agreement: the subprocess
-and the warm helper on the same units; the tree-sitter pre-rejection against javac's verdict
-(a unit tree-sitter rejects that javac accepts would be a false rejection).
+- ``javac`` subprocess per unit (the oldest way; on a ``--subprocess-sample`` of the units);
+- the warm helper, each check a fresh full compile (the previous way), 1 and 2 JVMs;
+- the warm helper reusing javac's context and stopping after flow analysis (now), 1 and 2
+  JVMs, tree-sitter pre-rejection off and on.
+Amortised ms per unit include the JVM start and warm-up; "warm" ms per unit time the second
+half of the units only. Verdict agreement: the subprocess and the helper on the sampled units;
+reused contexts against fresh compiles on every unit (verdicts and messages); the tree-sitter
+pre-rejection against javac's verdict (a unit tree-sitter rejects that javac accepts would be a
+false rejection).
 
     python benchmarks/java_compiler.py [--prompts 8] [--subprocess-sample 30] [--no-append]
 """
@@ -67,11 +71,17 @@ def subprocess_javac(units: Sequence[str]) -> list[bool]:
     return verdicts
 
 
-def warm(units: Sequence[str], workers: int, prefilter: bool) -> tuple[list[CompileResult], float]:
+def warm(units: Sequence[str], workers: int, prefilter: bool, fresh: bool
+         ) -> tuple[list[CompileResult], float, float]:
+    """Results, seconds in all (JVM start included), seconds for the second half of the units."""
+    half = len(units) // 2
     started = time.perf_counter()
-    with JavaCompiler(workers=workers, prefilter=prefilter) as javac:
-        results = javac.check(units)
-    return results, time.perf_counter() - started
+    with JavaCompiler(workers=workers, prefilter=prefilter, fresh_tasks=fresh) as javac:
+        results = javac.check(units[:half])
+        second = time.perf_counter()
+        results += javac.check(units[half:])
+    ended = time.perf_counter()
+    return results, ended - started, ended - second
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,37 +103,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     old = subprocess_javac(sample)
     old_ms = (time.perf_counter() - started) / len(sample) * 1000
     old_cpu = (children_cpu() - cpu) / len(sample) * 1000
-    rows = [["javac -proc:none, one process per unit", len(sample), f"{old_ms:.1f}", "1x",
+    rows = [["javac -proc:none, one process per unit", len(sample), f"{old_ms:.1f}", "1x", "",
              f"{old_cpu:.1f}", "1x"]]
-    reference: list[CompileResult] = []
-    for workers, prefilter in ((1, False), (2, False), (1, True), (2, True)):
+    runs: dict[tuple[int, bool, bool], list[CompileResult]] = {}
+    for workers, prefilter, fresh in ((1, False, True), (2, False, True), (1, False, False),
+                                      (2, False, False), (1, True, False)):
         cpu = children_cpu()
-        results, seconds = warm(units, workers, prefilter)
+        results, seconds, second_half = warm(units, workers, prefilter, fresh)
         ms = seconds / len(units) * 1000
+        warm_ms = second_half / (len(units) - len(units) // 2) * 1000
         cpu_ms = (children_cpu() - cpu) / len(units) * 1000
-        rows.append([f"warm helper, {workers} JVM(s), tree-sitter pre-reject "
+        way = ("fresh full compile per check" if fresh
+               else "reused context, stops after flow analysis")
+        rows.append([f"warm helper, {way}, {workers} JVM(s), tree-sitter pre-reject "
                      f"{'on' if prefilter else 'off'}", len(units), f"{ms:.1f}",
-                     f"{old_ms / ms:.0f}x", f"{cpu_ms:.1f}", f"{old_cpu / cpu_ms:.0f}x"])
-        if not prefilter and workers == 2:
-            reference = results
+                     f"{old_ms / ms:.0f}x", f"{warm_ms:.1f}", f"{cpu_ms:.1f}",
+                     f"{old_cpu / cpu_ms:.0f}x"])
+        runs[(workers, prefilter, fresh)] = results
         print(rows[-1], flush=True)
-    with JavaCompiler(workers=2, prefilter=False) as javac:
+    reference, reused = runs[(1, False, True)], runs[(1, False, False)]
+    with JavaCompiler(workers=1, prefilter=False) as javac:
         warm_sample = [r.ok for r in javac.check(sample)]
     agree_old = sum(a == b for a, b in zip(old, warm_sample, strict=True))
+    same_verdict = sum(a.ok == b.ok for a, b in zip(reference, reused, strict=True))
+    same_messages = sum(a.errors == b.errors for a, b in zip(reference, reused, strict=True))
     rejected = [has_syntax_error(unit) for unit in units]
     false_rejects = sum(r and ref.ok for r, ref in zip(rejected, reference, strict=True))
+    end_load = os.getloadavg()
     body = table(["compile check", "units", "wall ms per unit (amortised)", "speed-up",
-                  "JVM CPU ms per unit", "CPU ratio"], rows)
+                  "warm wall ms per unit (2nd half)", "JVM CPU ms per unit", "CPU ratio"], rows)
     body += (
         f"\n\n{len(units)} units ({args.prompts} prompts x 10 candidates of each of the 14 Java "
         f"files, after the shipped Java chain), {sum(r.ok for r in reference)} compile. "
-        f"Verdicts: warm helper = one javac process per unit on {agree_old}/{len(sample)} "
-        f"sampled units; tree-sitter rejects {sum(rejected)} units before the JVM, of which "
-        f"javac accepts {false_rejects} (false rejections). Wall-clock times on a shared "
-        f"machine (load average at start {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}); "
-        "the speed-up is measured in the same run. JVM CPU ms: CPU time of the javac processes "
-        "(JVM start and warm-up included), which the load does not inflate; on an idle 2-core "
-        "machine 2 JVMs take about half of it as wall time.")
+        f"Verdicts: reused context = fresh full compile on {same_verdict}/{len(units)} units "
+        f"(identical error messages on {same_messages}); reused context = one javac process "
+        f"per unit on {agree_old}/{len(sample)} sampled units; tree-sitter rejects "
+        f"{sum(rejected)} units before the JVM, of which javac accepts {false_rejects} (false "
+        f"rejections). Wall-clock times on a shared machine (load average at start "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}, at the end {end_load[0]:.1f} / "
+        f"{end_load[1]:.1f} / {end_load[2]:.1f}); the speed-up is measured in the same run. "
+        "JVM CPU ms: CPU time of the javac processes (JVM start and warm-up included), which "
+        "the load does not inflate; on an idle 2-core machine 2 JVMs take about half of it as "
+        "wall time.")
     if args.no_append:
         print(body)
     else:

@@ -7,6 +7,7 @@ import java.io.EOFException;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -23,15 +24,25 @@ import javax.tools.SimpleJavaFileObject;
 import javax.tools.StandardJavaFileManager;
 import javax.tools.StandardLocation;
 import javax.tools.ToolProvider;
+import com.sun.source.util.JavacTask;
+import com.sun.tools.javac.api.JavacTaskPool;
 
 /**
  * FRANC's warm javac: one JVM compiles many units, each as its own compilation task.
  *
  * Protocol on stdin/stdout, big-endian, every string as int length + UTF-8 bytes.
  * On start (after a warm-up compile) the helper writes the int READY.
- * Request: outdir (empty = keep class files in memory and drop them), int n, then n times
+ * Request: outdir (empty = only check: no class files), int n, then n times
  * (file name, source). Response: int ok (1/0), int n, then n error messages.
  * Annotation processing is always off (-proc:none): processors would run code.
+ *
+ * A check stops after flow analysis (which reports errors such as 'missing return'): a
+ * verdict needs no class files. Checks reuse javac's context through JavacTaskPool (as
+ * JShell does), so the JDK's symbol tables are read once, not once per unit; the pool drops
+ * each unit's own classes after it and never reuses a context a unit polluted. Needs
+ * --add-exports jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED at build and run time.
+ * With -Dfranc.javac.fresh=true every check is a fresh full compile instead (the old way,
+ * for side-by-side benchmarks and verdict comparisons).
  */
 public final class FrancJavac {
     static final int READY = 0x4652414e;  // "FRAN"
@@ -80,6 +91,8 @@ public final class FrancJavac {
     private final JavaCompiler compiler;
     private final StandardJavaFileManager standard;
     private final InMemory inMemory;
+    private final JavacTaskPool contexts = new JavacTaskPool(1);  // one unit at a time
+    private final boolean fresh = Boolean.getBoolean("franc.javac.fresh");
 
     private FrancJavac(JavaCompiler compiler, File emptyDir) throws IOException {
         this.compiler = compiler;
@@ -96,15 +109,19 @@ public final class FrancJavac {
         for (int i = 0; i < names.size(); i++) {
             units.add(new Source(names.get(i), sources.get(i)));
         }
-        JavaFileManager manager = inMemory;
-        if (!outdir.isEmpty()) {
-            standard.setLocation(StandardLocation.CLASS_OUTPUT, List.of(new File(outdir)));
-            manager = standard;
-        }
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         List<String> errors = new ArrayList<>();
         try {
-            Boolean ok = compiler.getTask(null, manager, diagnostics, OPTIONS, null, units).call();
+            boolean ok;
+            if (outdir.isEmpty() && !fresh) {
+                ok = contexts.getTask(null, inMemory, diagnostics, OPTIONS, null, units,
+                        task -> check(task, diagnostics));
+            } else if (outdir.isEmpty()) {
+                ok = compiler.getTask(null, inMemory, diagnostics, OPTIONS, null, units).call();
+            } else {
+                standard.setLocation(StandardLocation.CLASS_OUTPUT, List.of(new File(outdir)));
+                ok = compiler.getTask(null, standard, diagnostics, OPTIONS, null, units).call();
+            }
             for (Diagnostic<? extends JavaFileObject> d : diagnostics.getDiagnostics()) {
                 if (d.getKind() == Diagnostic.Kind.ERROR) {
                     errors.add(format(d));
@@ -118,6 +135,24 @@ public final class FrancJavac {
             errors.add("javac crashed: " + t);
         }
         return errors;
+    }
+
+    /** Parse, then (like javac, only without syntax errors) attribute and run flow analysis. */
+    private static boolean check(JavacTask task, DiagnosticCollector<JavaFileObject> diagnostics) {
+        try {
+            task.parse();
+            if (!hasErrors(diagnostics)) {
+                task.analyze();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return !hasErrors(diagnostics);
+    }
+
+    private static boolean hasErrors(DiagnosticCollector<JavaFileObject> diagnostics) {
+        return diagnostics.getDiagnostics().stream()
+                .anyMatch(d -> d.getKind() == Diagnostic.Kind.ERROR);
     }
 
     private static String format(Diagnostic<? extends JavaFileObject> d) {

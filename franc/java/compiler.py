@@ -1,8 +1,10 @@
 """A warm, thread-safe javac: JVM workers running FrancJavac.java, one compilation task per unit.
 
-Starting javac costs ~1-2 s per snippet; a warm JVM compiles a unit in ~10-20 ms. Each unit
+Starting javac costs ~1-2 s per snippet; a warm JVM checks a unit in a few ms. Each unit
 is compiled as its own task (a syntax error in one unit must not hide another's verdict) with
-annotation processing off (``-proc:none``: processors would run code). The helper is built with
+annotation processing off (``-proc:none``: processors would run code). A check reuses javac's
+context (the JDK's symbol tables) between units and stops after flow analysis; compiling into
+a directory (for running tests) is a full, fresh compile. The helper is built with
 ``javac`` on first use into ``~/.cache/franc/java/<hash>/`` (atomic rename, so concurrent first
 uses are safe) and driven over stdin/stdout with length-prefixed UTF-8 strings.
 """
@@ -30,8 +32,11 @@ from franc.java.syntax import java_class_name, syntax_errors
 HELPER_SOURCE = Path(__file__).with_name("FrancJavac.java")
 HELPER_CLASS = "FrancJavac"
 INSTALL_HINT = "install a JDK 17+: apt-get install default-jdk-headless"
+# The helper reuses javac's contexts through JavacTaskPool, which jdk.compiler does not export.
+EXPORTS = ("--add-exports", "jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED")
 # Deep nesting needs a big stack; a JVM that runs out of memory exits and is restarted.
-JVM_OPTIONS = ("-Xss64m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError")
+JVM_OPTIONS = ("-Xss64m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError",
+               *EXPORTS)
 DEFAULT_TIMEOUT = 20.0
 # A JVM start plus javac's warm-up compile; generous because the machine may be loaded.
 STARTUP_TIMEOUT = 180.0
@@ -69,7 +74,7 @@ def build_helper(root: Path | None = None) -> Path:
     staging = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
     try:
         done = subprocess.run(
-            [javac, "-proc:none", "-d", str(staging), str(HELPER_SOURCE)],
+            [javac, "-proc:none", *EXPORTS, "-d", str(staging), str(HELPER_SOURCE)],
             capture_output=True, text=True, timeout=120, check=False)
         if done.returncode != 0:
             raise ToolMissingError(f"cannot build the javac helper: {done.stderr.strip()}")
@@ -117,9 +122,9 @@ class _HelperTimedOut(Exception):
 class _JavacProcess:
     """One JVM running FrancJavac; used by one thread at a time."""
 
-    def __init__(self, helper_dir: Path, java: str):
-        self._command = [java, *JVM_OPTIONS, "-cp", str(helper_dir), HELPER_CLASS,
-                         str(helper_dir / "empty")]
+    def __init__(self, helper_dir: Path, java: str, fresh_tasks: bool = False):
+        self._command = [java, *JVM_OPTIONS, f"-Dfranc.javac.fresh={str(fresh_tasks).lower()}",
+                         "-cp", str(helper_dir), HELPER_CLASS, str(helper_dir / "empty")]
         self._cwd = helper_dir / "empty"
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -233,16 +238,20 @@ class JavaCompiler:
 
     ``workers`` JVMs compile in parallel (default: 2, the machine's cores). Units that
     tree-sitter cannot parse are rejected without the JVM when ``prefilter`` is on.
+    A check reuses javac's context and stops after flow analysis; ``fresh_tasks`` makes
+    every check a fresh full compile instead (the old, slower way: benchmarks compare them).
     """
 
     def __init__(self, *, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 prefilter: bool = True, cache_dir: Path | None = None):
+                 prefilter: bool = True, cache_dir: Path | None = None,
+                 fresh_tasks: bool = False):
         self._java = _tool("java")
         self._helper_dir = build_helper(cache_dir)
         self.workers = max(1, workers or min(2, os.cpu_count() or 1))
         self.timeout = timeout
         self.prefilter = prefilter
-        self._processes = [_JavacProcess(self._helper_dir, self._java) for _ in range(self.workers)]
+        self._processes = [_JavacProcess(self._helper_dir, self._java, fresh_tasks)
+                           for _ in range(self.workers)]
         self._idle: queue.Queue[_JavacProcess] = queue.Queue()
         for process in self._processes:
             self._idle.put(process)

@@ -224,3 +224,34 @@ def test_syntax_errors_name_missing_tokens():
     errors = syntax_errors("class A { void f() { int x = 1 } }", "A.java")
     assert errors == ["A.java:1: error: syntax error: missing ';'"]
     assert syntax_errors("class A {}") == []
+
+
+REUSE_UNITS = [
+    "class Helper {\n    static int one() { return 1; }\n}\n",
+    # Helper came from the previous unit only: a reused context must have forgotten it.
+    "public class Uses {\n    int f() { return Helper.one(); }\n}\n",
+    "class Flow {\n    int f(int x) {\n        if (x > 0) { return 1; }\n    }\n}\n",
+    "class String {}\nclass Shadow {\n    String s = null;\n}\n",
+    "class Cycle extends Cycle {}\n",
+    "class Ok {\n    java.util.List<String> xs = new java.util.ArrayList<>();\n}\n",
+    "class Unreachable {\n    int f() {\n        return 1;\n        int y = 2;\n    }\n}\n",
+    "public class Uses {\n    int f() { return 2; }\n}\n",
+]
+
+
+def test_reused_contexts_judge_like_fresh_compiles(cache):
+    with JavaCompiler(cache_dir=cache, workers=1, prefilter=False) as reused, \
+            JavaCompiler(cache_dir=cache, workers=1, prefilter=False, fresh_tasks=True) as fresh:
+        now, before = reused.check(REUSE_UNITS * 2), fresh.check(REUSE_UNITS * 2)
+    assert [r.ok for r in now] == [True, False, False, True, False, True, False, True] * 2
+    assert [r.errors for r in now] == [r.errors for r in before]
+    assert "missing return statement" in now[2].errors[0]  # flow analysis still runs
+    assert "cannot find symbol" in now[1].errors[0]
+
+
+def test_compile_to_dir_after_checks_still_writes_class_files(cache, tmp_path):
+    with JavaCompiler(cache_dir=cache, workers=1, prefilter=False) as javac:
+        javac.check(REUSE_UNITS)
+        result = javac.compile_to_dir({"Good": GOOD}, tmp_path)
+    assert result.ok
+    assert (tmp_path / "Good.class").is_file()
