@@ -6,6 +6,9 @@
 * The OpenAI-style proxy in front of a local stub upstream: FRANC's added latency.
 * Load: 16 concurrent clients for --load-seconds on loopback, mixed valid and invalid
   requests: 5xx count, dropped requests, memory growth of the server.
+* ``--compare-with REF``: the same 1-client ``/v1/rank`` measurement, side by side in one run,
+  against the server of an older commit (its tree extracted with ``git archive`` into a
+  temporary folder and served from there), requests alternating between the two in blocks.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import argparse
 import asyncio
 import gzip
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -27,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
 from live_server import StubModel, free_port, start_server, stop_server
-from report import REFERENCE, append_section, table
+from report import REFERENCE, ROOT, append_section, table
 
 FRANC_SECONDS_PER_SNIPPET = {"python": 0.08, "java": 2.0}
 FILES = {"python": "HumanEval_python_codegen-2B-mono_128_10",
@@ -79,6 +84,71 @@ async def measure(url: str, path: str, bodies: list[dict], clients: int,
     return latencies, partial
 
 
+def load_text() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def extract_commit(ref: str, folder: Path) -> str:
+    """The tree of ``ref`` in ``folder`` (no git metadata touched); returns its short hash."""
+    commit = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return commit
+
+
+def compare(urls: dict[str, str], rounds: int, block: int) -> list[list[object]]:
+    """1-client /v1/rank latency of each server, requests alternating in blocks."""
+    rows: list[list[object]] = []
+    for language in ("python", "java"):
+        bodies = requests_for(language, 40)
+        for url in urls.values():
+            asyncio.run(measure(url, "/v1/rank", bodies, 2, 20))  # warm both workers
+        samples: dict[str, list[float]] = {name: [] for name in urls}
+        loads = [os.getloadavg()[0]]
+        for start in range(0, rounds, block):
+            for name, url in urls.items():
+                part = [bodies[(start + i) % len(bodies)] for i in range(block)]
+                latencies, _ = asyncio.run(measure(url, "/v1/rank", part, 1, len(part)))
+                samples[name] += latencies
+                loads.append(os.getloadavg()[0])
+        old_name, new_name = samples
+        cuts = {name: percentiles(values) for name, values in samples.items()}
+        for name in urls:
+            rows.append([f"/v1/rank {language}", name, len(samples[name]),
+                         *(f"{cut:.0f}" for cut in cuts[name]),
+                         f"{min(loads):.1f}-{max(loads):.1f}"])
+        rows.append([f"/v1/rank {language}", f"ratio {old_name} / {new_name}", "",
+                     *(f"{a / b:.2f}x" for a, b in zip(cuts[old_name], cuts[new_name],
+                                                       strict=True)), ""])
+        print(rows[-3:], flush=True)
+    return rows
+
+
+def main_compare(ref: str, rounds: int, block: int) -> None:
+    old_tree = Path(tempfile.mkdtemp(prefix="franc-old-"))
+    commit = extract_commit(ref, old_tree)
+    started_load = load_text()
+    servers = {}
+    try:
+        for name, cwd in ((f"old ({commit})", old_tree), ("new (working tree)", None)):
+            servers[name] = start_server(Path(tempfile.mkdtemp()), "deadline_seconds = 30\n",
+                                         workers=2, warm_analyzers=True, cwd=cwd)
+        rows = compare({name: url for name, (_, url) in servers.items()}, rounds, block)
+    finally:
+        for process, _ in servers.values():
+            stop_server(process)
+    header = ["request", "server", "requests", "p50 ms", "p95 ms", "p99 ms",
+              "1-min load average during the blocks"]
+    append_section("HTTP server: old vs new, side by side",
+                   f"Both servers warm, 2 worker processes each, 1 client, 10 real candidates "
+                   f"per request ({FILES['python']}, {FILES['java']}); requests alternate "
+                   f"between the servers in blocks of {block}. Load average (1/5/15 min) at the "
+                   f"start: {started_load}; at the end: {load_text()}. The machine was "
+                   "shared: compare the ratios.\n\n" + table(header, rows))
+
+
 def server_rss_kib(pid: int) -> int:
     """Resident memory of the server and its worker processes."""
     total = 0
@@ -127,9 +197,17 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=60.0)
     parser.add_argument("--warm-seconds", type=float, default=30.0,
                         help="load before the memory baseline (caches fill)")
+    parser.add_argument("--compare-with", metavar="REF",
+                        help="only the side-by-side 1-client latency against commit REF")
+    parser.add_argument("--block", type=int, default=10,
+                        help="requests per server before switching (with --compare-with)")
     args = parser.parse_args()
     if not REFERENCE.is_dir():
         sys.exit("../shared/reference is absent")
+    if args.compare_with:
+        main_compare(args.compare_with, args.rounds, args.block)
+        return
+    started_load = load_text()
 
     StubModel.requests.clear()
     stub = ThreadingHTTPServer(("127.0.0.1", free_port()), StubModel)
@@ -137,7 +215,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp())
     process, url = start_server(workdir, f'upstream_url = "http://127.0.0.1:'
                                          f'{stub.server_address[1]}"\nproxy_n = 10\n'
-                                         "deadline_seconds = 30\n", workers=2)
+                                         "deadline_seconds = 30\n",
+                                workers=2, warm_analyzers=True)
     rows = []
     try:
         for language in ("python", "java"):
@@ -184,7 +263,8 @@ def main() -> None:
                          f"{(after - before) / 1024:.1f}"]])
     append_section("HTTP server: latency and load",
                    "Warm server, 2 worker processes, 10 real candidates per request "
-                   f"({FILES['python']}, {FILES['java']}).\n\n{latency}\n\n"
+                   f"({FILES['python']}, {FILES['java']}). Load average (1/5/15 min) at the "
+                   f"start: {started_load}; at the end: {load_text()}.\n\n{latency}\n\n"
                    "Load, 30 % invalid requests:\n\n" + load_table)
 
 

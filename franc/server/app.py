@@ -8,15 +8,18 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from franc.errors import FrancError
+from franc.errors import FrancError, InputError
 from franc.models import Candidate, Language, Task
+from franc.policy import locate
 from franc.repair.templates import available_templates
 from franc.server.config import ServerConfig
 from franc.server.engine import Job, JobResult, WorkerPool
@@ -42,10 +45,46 @@ EXECUTING_RANKERS = frozenset({"examples"})
 ERROR_RESPONSES = {code: {"model": ErrorResponse} for code in (401, 413, 422, 503)}
 
 
+class RankerCache:
+    """Rankers by (name, language), built once and rebuilt when their policy file changes
+    (path or modification time), so a user's edit applies to the next request without
+    re-reading the policy on every request. Used from the event loop only."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, Language], tuple[Path, int, Ranker]] = {}
+
+    def get(self, name: str, language: Language) -> Ranker:
+        from franc.ranking.rankers import POLICY_SUFFIXES, get_ranker
+
+        path = locate("rankers", name, POLICY_SUFFIXES)
+        try:
+            modified = path.stat().st_mtime_ns
+        except OSError as exc:
+            raise InputError(f"cannot read ranker policy: {exc}", source=str(path)) from exc
+        cached = self._entries.get((name, language))
+        if cached is not None and cached[:2] == (path, modified):
+            return cached[2]
+        ranker = get_ranker(name, language)
+        self._entries[(name, language)] = (path, modified, ranker)
+        return ranker
+
+    def close(self) -> None:
+        for _, _, ranker in self._entries.values():
+            ranker.close()
+        self._entries.clear()
+
+
+def upstream_client() -> httpx.AsyncClient:
+    """One connection pool for every upstream call of the proxy (closed on shutdown)."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
+
+
 @dataclass
 class ServerState:
     config: ServerConfig
     pool: WorkerPool
+    rankers: RankerCache = field(default_factory=RankerCache)
+    http: httpx.AsyncClient = field(default_factory=upstream_client)
     # Repair pipelines by (language, template, ranker), made on first use; one request at
     # a time each, since a pipeline holds a warm compiler and analyzers.
     pipelines: dict[tuple[Language, str, str], tuple[threading.Lock, Pipeline]] = field(
@@ -101,14 +140,12 @@ def error_response(status: int, error: str, details: list[ErrorItem]) -> JSONRes
 
 def resolve_ranker(name: str | None, state: ServerState, language: Language
                    ) -> tuple[str, Ranker]:
-    from franc.ranking.rankers import get_ranker
-
     name = name or state.config.default_ranker
     if name in EXECUTING_RANKERS and not state.config.enable_examples_ranker:
         raise RequestRejected(422, f"ranker {name!r} executes candidate code; start the server "
                                    "with enable_examples_ranker to allow it", "ranker")
     try:
-        return name, get_ranker(name, language)
+        return name, state.rankers.get(name, language)
     except FrancError as exc:
         raise RequestRejected(422, str(exc), "ranker") from exc
 
@@ -156,12 +193,14 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker_pool = pool or WorkerPool(config.workers, languages)
+        worker_pool = pool or WorkerPool(config.workers, languages, config.warm_analyzers)
         await worker_pool.start()
-        app.state.franc = ServerState(config=config, pool=worker_pool)
+        state = app.state.franc = ServerState(config=config, pool=worker_pool)
         try:
             yield
         finally:
+            await state.http.aclose()
+            state.rankers.close()
             await asyncio.to_thread(worker_pool.close)
 
     app = FastAPI(title="FRANC", version="1",

@@ -71,14 +71,25 @@ class StageRunner:
     def __init__(self, languages: tuple[Language, ...]):
         from franc.analysis import Analyzers
         from franc.filter import StaticFilter
+        from franc.java import JavaCompiler
 
-        self.filters = {lang: StaticFilter(lang) for lang in languages}
+        # One JVM per worker: the pool already runs a worker per core, and more JVMs than
+        # cores only compete for them (measured no faster, with more memory).
+        self.java_compiler = JavaCompiler(workers=1) if "java" in languages else None
+        self.filters = {lang: StaticFilter(lang, compiler=self.java_compiler if lang == "java"
+                                           else None) for lang in languages}
         # Keyed by (language, analyzer ids or None for the defaults); each stays warm.
         self.analyzers: dict[tuple[Language, tuple[str, ...] | None], Analyzers] = {
             (lang, None): Analyzers(lang) for lang in languages}
 
-    def warm_up(self) -> None:
-        """Pay first-use costs (JVM start, pylint/astroid imports) before the first request."""
+    def warm_up(self, analyzers: bool = True) -> None:
+        """Pay first-use costs before the first request: the analyzers' own warm-up (pylint
+        builds its linter and astroid's models of the modules its policy lists; a few CPU
+        seconds, skipped when ``analyzers`` is false), then one small job per language through
+        every stage (the JVM's start)."""
+        for warm in self.analyzers.values() if analyzers else ():
+            for analyzer in warm.analyzers:
+                analyzer.warm_up()
         samples = {"python": "def f(x):\n    return x + 1\n",
                    "java": "class A {\n    int f(int x) {\n        return x + 1;\n    }\n}\n"}
         for language in self.filters:
@@ -102,13 +113,16 @@ class StageRunner:
     def close(self) -> None:
         for stage_filter in self.filters.values():
             stage_filter.close()
+        if self.java_compiler is not None:
+            self.java_compiler.close()
         for analyzers in self.analyzers.values():
             analyzers.close()
 
 
-def _worker_main(connection: Connection, languages: tuple[Language, ...]) -> None:
+def _worker_main(connection: Connection, languages: tuple[Language, ...],
+                 warm_analyzers: bool) -> None:
     runner = StageRunner(languages)
-    runner.warm_up()
+    runner.warm_up(warm_analyzers)
     connection.send(("ready", None))
     try:
         while True:
@@ -128,15 +142,16 @@ def _worker_main(connection: Connection, languages: tuple[Language, ...]) -> Non
 class Worker:
     """One warm worker process and its pipe; replaced whole when it overruns."""
 
-    def __init__(self, languages: tuple[Language, ...]):
+    def __init__(self, languages: tuple[Language, ...], warm_analyzers: bool = True):
         self.languages = languages
+        self.warm_analyzers = warm_analyzers
         self._context = mp.get_context("spawn")
         self._start()
 
     def _start(self) -> None:
         self.connection, child = self._context.Pipe()
-        self.process = self._context.Process(target=_worker_main, args=(child, self.languages),
-                                             daemon=True)
+        self.process = self._context.Process(
+            target=_worker_main, args=(child, self.languages, self.warm_analyzers), daemon=True)
         self.process.start()
         child.close()
         self.ready = threading.Event()
@@ -203,8 +218,8 @@ class WorkerPool:
     WARM_UP_SECONDS = 300.0
     MIN_SPLIT = 4  # fewer candidates per worker than this are not worth a second worker
 
-    def __init__(self, size: int, languages: tuple[Language, ...]):
-        self.workers = [Worker(languages) for _ in range(size)]
+    def __init__(self, size: int, languages: tuple[Language, ...], warm_analyzers: bool = True):
+        self.workers = [Worker(languages, warm_analyzers) for _ in range(size)]
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._admissions: list[asyncio.Task[None]] = []
 

@@ -67,13 +67,13 @@ def forwarded_body(body: ProxyRequest) -> dict[str, Any]:
     return data
 
 
-async def call_upstream(url: str, path: str, body: dict[str, Any], key_env: str) -> dict:
+async def call_upstream(client: httpx.AsyncClient, url: str, path: str, body: dict[str, Any],
+                        key_env: str) -> dict:
     headers = {"content-type": "application/json"}
     if key := os.environ.get(key_env):
         headers["authorization"] = f"Bearer {key}"
     try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)) as client:
-            reply = await client.post(url.rstrip("/") + path, json=body, headers=headers)
+        reply = await client.post(url.rstrip("/") + path, json=body, headers=headers)
     except httpx.HTTPError as exc:
         message = f"upstream unreachable: {type(exc).__name__}"
         raise RequestRejected(502, message, "upstream") from exc
@@ -109,7 +109,7 @@ async def proxy(request: Request, body: ProxyRequest, path: str, chat: bool) -> 
     forwarded = forwarded_body(body)
     started = time.perf_counter()
     upstream_body = {**forwarded, "n": max(body.n, state.config.proxy_n), "stream": False}
-    answer = await call_upstream(state.config.upstream_url, path, upstream_body,
+    answer = await call_upstream(state.http, state.config.upstream_url, path, upstream_body,
                                  state.config.upstream_api_key_env)
     upstream_seconds = time.perf_counter() - started
     choices = [c for c in answer["choices"] if isinstance(c, dict)]

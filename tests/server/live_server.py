@@ -57,17 +57,25 @@ class StubModel(BaseHTTPRequestHandler):
         return
 
 
+READY_SECONDS = 240.0  # a JVM start and the analyzers' warm-up, on a loaded machine
+
+
 def start_server(tmp_path: Path, extra: str = "", env: dict[str, str] | None = None,
-                 workers: int = 1) -> tuple[subprocess.Popen, str]:
-    """``franc serve`` in a subprocess with ``extra`` config lines; returns it and its URL."""
+                 workers: int = 1, warm_analyzers: bool = False, cwd: Path | None = None
+                 ) -> tuple[subprocess.Popen, str]:
+    """``franc serve`` in a subprocess with ``extra`` config lines; returns it and its URL.
+
+    Tests start it without the analyzers' warm-up (a few CPU seconds per worker) unless
+    they measure speed. ``cwd``: a folder holding another version of ``franc`` to serve."""
     port = free_port()
     config = tmp_path / "franc.toml"
-    config.write_text(f"[server]\nport = {port}\nworkers = {workers}\n{extra}")
+    config.write_text(f"[server]\nport = {port}\nworkers = {workers}\n"
+                      f"warm_analyzers = {str(warm_analyzers).lower()}\n{extra}")
     process = subprocess.Popen([sys.executable, "-m", "franc", "serve", "--config", str(config)],
-                               env={**os.environ, **(env or {})},
+                               env={**os.environ, **(env or {})}, cwd=cwd,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")
@@ -78,7 +86,7 @@ def start_server(tmp_path: Path, extra: str = "", env: dict[str, str] | None = N
             pass
         time.sleep(0.3)
     process.kill()
-    raise RuntimeError("server did not become ready in 120 s")
+    raise RuntimeError(f"server did not become ready in {READY_SECONDS:g} s")
 
 
 def stop_server(process: subprocess.Popen) -> None:

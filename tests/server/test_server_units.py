@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import asyncio
+import os
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
+from franc.analysis.pylint_tool import PylintAnalyzer
 from franc.errors import InputError
 from franc.models import Candidate
+from franc.server.app import RankerCache
 from franc.server.config import load_config
-from franc.server.engine import Job, JobResult, merge
+from franc.server.engine import Job, JobResult, StageRunner, merge
 from franc.server.limits import RequestRejected, check_candidates, nesting_depth
-from franc.server.proxy import chat_prompt, forwarded_body, guess_language
+from franc.server.proxy import call_upstream, chat_prompt, forwarded_body, guess_language
 from franc.server.schemas import CompletionRequest
 
 
@@ -85,3 +91,73 @@ def test_a_split_job_keeps_indexes_and_merges_in_order() -> None:
     merged = merge(done)
     assert [c.index for c in merged.candidates] == list(range(10))
     assert (merged.completed, merged.partial, merged.notes) == (["filtered"], True, ["deadline"])
+
+
+def test_rankers_are_cached_until_their_policy_file_changes(tmp_path: Path) -> None:
+    policy = tmp_path / "mine.toml"
+    policy.write_text('kind = "original"\n')
+    cache = RankerCache()
+    first = cache.get(str(policy), "python")
+    assert cache.get(str(policy), "python") is first
+    assert cache.get(str(policy), "java") is not first  # rankers are per language
+    policy.write_text('kind = "franc"\n')
+    os.utime(policy, ns=(time.time_ns(), policy.stat().st_mtime_ns + 1_000_000))
+    edited = cache.get(str(policy), "python")
+    assert edited is not first
+    assert edited.kind == "franc"
+    cache.close()
+
+
+def test_an_unknown_ranker_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="nope"):
+        RankerCache().get("nope", "python")
+
+
+def test_upstream_calls_share_the_servers_client() -> None:
+    seen: list[str] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path.endswith("/broken"):
+            return httpx.Response(500, text="down")
+        return httpx.Response(200, json={"choices": [{"text": "x"}]})
+
+    async def calls() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(upstream)) as client:
+            for _ in range(2):
+                answer = await call_upstream(client, "http://up", "/v1/completions", {}, "NO_KEY")
+                assert answer["choices"] == [{"text": "x"}]
+            with pytest.raises(RequestRejected, match="answered 500"):
+                await call_upstream(client, "http://up", "/broken", {}, "NO_KEY")
+
+    asyncio.run(calls())
+    assert seen == ["/v1/completions", "/v1/completions", "/broken"]
+
+
+def test_a_worker_runs_one_jvm_shared_by_its_java_filter() -> None:
+    runner = StageRunner(("java",))
+    try:
+        job = Job(language="java", prompt="", candidates=(
+            "class A {\n    int f() {\n        return 1;\n    }\n}\n",
+            "class B {\n    int f() {\n    }\n}\n"))
+        stages = dict(runner.stages(job))
+        assert [c.compiles for c in stages["filtered"]] == [True, False]
+        assert runner.filters["java"].compiler is runner.java_compiler
+        assert runner.java_compiler is not None
+        assert len(runner.java_compiler.jvm_pids()) == 1
+    finally:
+        runner.close()
+    assert runner.java_compiler.jvm_pids() == []
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_worker_warms_its_analyzers_only_when_asked(monkeypatch: pytest.MonkeyPatch,
+                                                      warm: bool) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(PylintAnalyzer, "warm_up", lambda self: calls.append(self.id))
+    runner = StageRunner(("python",))
+    try:
+        runner.warm_up(analyzers=warm)
+    finally:
+        runner.close()
+    assert calls == (["pylint"] if warm else [])
