@@ -150,8 +150,9 @@ def main_compare(ref: str, rounds: int, block: int) -> None:
 
 
 def server_rss_kib(pid: int) -> int:
-    """Resident memory of the server and its worker processes."""
-    total = 0
+    """Resident memory of the server and all its descendants (workers and their JVMs)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             text = status.read_text()
@@ -159,9 +160,12 @@ def server_rss_kib(pid: int) -> int:
             continue
         fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
         process = int(status.parent.name)
-        if process == pid or int(fields.get("PPid", "0")) == pid:
-            total += int(fields.get("VmRSS", "0 kB").split()[0])
-    return total
+        parents[process] = int(fields.get("PPid", "0"))
+        rss[process] = int(fields.get("VmRSS", "0 kB").split()[0])
+    family = {pid}
+    while grown := {p for p, parent in parents.items() if parent in family} - family:
+        family |= grown
+    return sum(rss.get(process, 0) for process in family)
 
 
 INVALID_BODIES = [{"language": "cobol", "candidates": ["x"]},
@@ -265,7 +269,8 @@ def main() -> None:
                    "Warm server, 2 worker processes, 10 real candidates per request "
                    f"({FILES['python']}, {FILES['java']}). Load average (1/5/15 min) at the "
                    f"start: {started_load}; at the end: {load_text()}.\n\n{latency}\n\n"
-                   "Load, 30 % invalid requests:\n\n" + load_table)
+                   "Load, 30 % invalid requests (RSS: the server, its workers and their "
+                   "JVMs):\n\n" + load_table)
 
 
 if __name__ == "__main__":
