@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import re
 import sqlite3
 import sys
@@ -174,6 +175,8 @@ def fmt_p(evaluation: Evaluation, ranker: str, baseline: str, metric: str) -> st
     if ranker == baseline:
         return "-"
     p = evaluation.p_values[ranker][baseline][metric]
+    if math.isnan(p):  # the t-test is undefined: the same score on every prompt
+        return "same"
     return f"{p:.3g}" if p >= 0.001 else "<0.001"
 
 
