@@ -240,3 +240,15 @@ def test_bad_language_sections_are_clear_errors():
         from_policy("q", {**base, "languages": {"cobol": {"weights": {"compiles": 1.0}}}})
     with pytest.raises(InputError, match="must be tables"):
         from_policy("q", {**base, "languages": {"java": 3}})
+
+
+def test_consensus_renamed_sees_through_variable_names_only():
+    from franc.ranking.features import task_features
+
+    cands = [Candidate("T/0", 0, PROMPT + "    total = a + b\n    return total\n", compiles=True),
+             Candidate("T/0", 1, PROMPT + "    s = a + b\n    return s\n", compiles=True),
+             Candidate("T/0", 2, PROMPT + "    return a * b - 1\n", compiles=True)]
+    rows = task_features("python", TASK, cands)
+    # 0 and 1 differ only in a name: identical once renamed, not before.
+    assert rows[0]["consensus_renamed"] > rows[0]["consensus"]
+    assert rows[0]["consensus_renamed"] > rows[2]["consensus_renamed"]
