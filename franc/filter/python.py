@@ -671,6 +671,9 @@ def _unbound_globals(code: str) -> set[str] | None:
 @heuristic("add-missing-imports",
            "import the standard-library modules the code uses (``re.sub``) but never imports")
 def add_missing_imports(code: str, context: FilterContext) -> str:
+    """Also, from the policy: ``aliases`` (``np = "numpy"``: ``np.`` read, never bound ->
+    ``import numpy as np``) and ``names`` (``reduce = "functools"``: ``reduce`` read,
+    never bound -> ``from functools import reduce``)."""
     tree = _parsed(code)
     if tree is None or any(isinstance(node, ast.ImportFrom) and any(
             alias.name == "*" for alias in node.names) for node in ast.walk(tree)):
@@ -679,8 +682,15 @@ def add_missing_imports(code: str, context: FilterContext) -> str:
     used_as_module = {node.value.id for node in ast.walk(tree)
                       if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
     exclude = set(context.params.get("exclude", ()))
-    missing = sorted((unbound & used_as_module & _STDLIB) - exclude)
-    if not missing:
+    aliases: dict[str, str] = dict(context.params.get("aliases", {}))
+    names: dict[str, str] = dict(context.params.get("names", {}))
+    modules = unbound & used_as_module
+    imports = [f"import {name}\n" for name in sorted((modules & _STDLIB) - exclude)]
+    imports += [f"import {aliases[name]} as {name}\n" for name in sorted(modules - _STDLIB)
+                if name in aliases and aliases[name] not in exclude]
+    imports += [f"from {names[name]} import {name}\n" for name in sorted(unbound - modules)
+                if name in names and names[name] not in exclude]
+    if not imports:
         return code
     # Below a module docstring and ``from __future__`` imports, which must come first.
     first = next((node for i, node in enumerate(tree.body)
@@ -691,8 +701,7 @@ def add_missing_imports(code: str, context: FilterContext) -> str:
                  None)
     lines = code.splitlines(keepends=True)
     at = len(lines) if first is None else first.lineno - 1
-    imports = "".join(f"import {name}\n" for name in missing)
-    return "".join(lines[:at]) + imports + "".join(lines[at:])
+    return "".join(lines[:at]) + "".join(imports) + "".join(lines[at:])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -361,3 +361,13 @@ def test_drop_stray_quote_only_drops_the_quote_that_opens_the_unterminated_strin
     code = (PROMPT + "    '''\n    Words here.\n    '''\n    total = sum(xs)\n    return total\n"
             "\n\ndef other():\n    '''\n")
     assert apply("drop-stray-quote", code) == code
+
+
+def test_add_missing_imports_adds_policy_aliases_and_names() -> None:
+    code = PROMPT + "    return int(np.sum(xs)) + reduce(lambda a, b: a + b, xs)\n"
+    fixed = apply("add-missing-imports", code, aliases={"np": "numpy"},
+                  names={"reduce": "functools"})
+    assert fixed.startswith("import numpy as np\nfrom functools import reduce\n" + PROMPT)
+    assert apply("add-missing-imports", code) == code  # neither is a standard module
+    bound = PROMPT + "    reduce = min\n    return reduce(xs)\n"
+    assert apply("add-missing-imports", bound, names={"reduce": "functools"}) == bound
