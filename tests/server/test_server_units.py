@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
+import weakref
 from pathlib import Path
 
 import httpx
@@ -14,7 +16,7 @@ from franc.errors import InputError
 from franc.models import Candidate
 from franc.server.app import RankerCache
 from franc.server.config import load_config
-from franc.server.engine import Job, JobResult, StageRunner, merge
+from franc.server.engine import Job, JobResult, StageRunner, freeze_warm_heap, merge
 from franc.server.limits import RequestRejected, check_candidates, nesting_depth
 from franc.server.proxy import call_upstream, chat_prompt, forwarded_body, guess_language
 from franc.server.schemas import CompletionRequest
@@ -161,3 +163,22 @@ def test_a_worker_warms_its_analyzers_only_when_asked(monkeypatch: pytest.Monkey
     finally:
         runner.close()
     assert calls == (["pylint"] if warm else [])
+
+
+def test_a_warm_heap_is_frozen_after_its_garbage_is_collected() -> None:
+    class Node:
+        pass
+
+    kept, dropped = Node(), Node()
+    kept.self = kept  # type: ignore[attr-defined]
+    dropped.self = dropped  # type: ignore[attr-defined]
+    garbage = weakref.ref(dropped)
+    del dropped
+    try:
+        freeze_warm_heap()
+        assert garbage() is None  # collected, not frozen for good
+        assert gc.get_freeze_count() > 0
+        assert not any(obj is kept for obj in gc.get_objects())  # out of the collector's sight
+    finally:
+        gc.unfreeze()
+    assert any(obj is kept for obj in gc.get_objects())
