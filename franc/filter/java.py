@@ -191,6 +191,15 @@ def _signature(method: Node) -> tuple[str, tuple[str, ...]] | None:
     return declaration_name(method) or "", types
 
 
+def _whole_lines(data: bytes, start: int, end: int) -> tuple[int, int]:
+    """``start``-``end`` widened to whole lines where only blanks share them."""
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line_end = data.find(b"\n", end)
+    line_end = len(data) if line_end == -1 else line_end + 1
+    return (line_start if not data[line_start:start].strip() else start,
+            line_end if not data[end:line_end].strip() else end)
+
+
 @heuristic("java-drop-repeated-methods",
            "drop a method that repeats an earlier method's signature in the same class")
 def drop_repeated_methods(code: str, context: FilterContext) -> str:
@@ -206,9 +215,7 @@ def drop_repeated_methods(code: str, context: FilterContext) -> str:
             if key is None:
                 continue
             if key in seen:  # a model that repeats itself: keep the first, javac rejects the rest
-                start = data.rfind(b"\n", 0, member.start_byte) + 1
-                end = data.find(b"\n", member.end_byte)
-                drop.append((start, len(data) if end == -1 else end + 1))
+                drop.append(_whole_lines(data, member.start_byte, member.end_byte))
             seen.add(key)
     for start, end in sorted(drop, reverse=True):
         data = data[:start] + data[end:]

@@ -147,6 +147,10 @@ def test_drop_repeated_methods_leaves_overloads_other_classes_and_broken_code_al
     assert drop_repeated_methods.apply(overloads, ctx()) == overloads
     broken = PROMPT + "        return x +\n    }\n    Integer addOne(Integer x) { return x; }\n"
     assert drop_repeated_methods.apply(broken, ctx()) == broken
+    one_line = ("class AddOne {\n    int f() { return 1; } int f() { return 2; }"
+                " int g() { return 3; }\n}\n")
+    assert drop_repeated_methods.apply(one_line, ctx()) == (
+        "class AddOne {\n    int f() { return 1; }  int g() { return 3; }\n}\n")
 
 
 # --- H7 truncation -------------------------------------------------------------------------
