@@ -39,7 +39,7 @@ from soeval import REFERENCE_PROMPTS as SOEVAL_PROMPTS
 from soeval import TIMEOUTS as SOEVAL_TIMEOUTS
 from soeval import our_tasks_by_question
 
-from franc.analysis import analyze
+from franc.analysis import Analyzers, analyze
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.labels import label_candidates
 from franc.jsonl import write_jsonl
@@ -71,6 +71,8 @@ from franc.ranking.report import html_page
 OUT = ROOT / "out"
 #: Sandbox results of the examples ranker, kept across runs (keyed by code and examples).
 EXAMPLES_CACHE = OUT / "ranking" / "examples-cache.sqlite"
+#: Seconds per analyzer batch (plus pylint's per-candidate allowance) on SOEval answers.
+SOEVAL_ANALYSIS_TIMEOUT = 120.0
 STATIC = ("original", "franc", "quality", "consensus", "consensus_difflib")
 
 
@@ -110,7 +112,10 @@ def label_soeval(name: str, language: str, franc: dict[str, Task], ours: dict[st
           file=sys.stderr, flush=True)
 
 
-def with_findings(name: str, tasks: dict[str, Task]) -> LabeledFile | None:
+def with_findings(name: str, tasks: dict[str, Task],
+                  analyzers: Analyzers | None = None) -> LabeledFile | None:
+    """The labeled file with analyzer findings (cached in ``out/ranking/``); ``analyzers``:
+    warm ones shared by several files (else built for this file)."""
     cached = OUT / "ranking" / f"{name}.jsonl"
     source = OUT / "labeled" / f"{name}.jsonl"
     if cached.is_file() and (not source.is_file()
@@ -120,7 +125,8 @@ def with_findings(name: str, tasks: dict[str, Task]) -> LabeledFile | None:
         return None
     labeled = load_labeled(source, tasks)
     if any(c.compiles and c.findings is None for c in labeled.candidates):
-        analyzed = analyze(labeled.language, labeled.candidates, tasks)
+        analyzed = (analyzers.run(labeled.candidates, tasks) if analyzers is not None
+                    else analyze(labeled.language, labeled.candidates, tasks))
         for candidate, done in zip(labeled.candidates, analyzed, strict=True):
             candidate.findings = done.findings
     write_jsonl(cached, (c.to_json() for c in labeled.candidates))
@@ -222,9 +228,12 @@ def examples_jobs(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[s
     jobs = []
     for f in files:
         chain = scratch / f"examples-{f.name}.toml"
+        # SOEval's examples import heavier libraries (pandas): its tests' time limit.
+        timeout = SOEVAL_TIMEOUTS["python"] if f.name.startswith("SOEval") else 5.0
         chain.write_text(
-            'kind = "chain"\nrankers = [{ name = "examples", kind = "examples", timeout = 5.0, '
-            f'workers = 1, cache = "{EXAMPLES_CACHE}" }}, "{lomo[f.name]}"]\n')
+            f'kind = "chain"\nrankers = [{{ name = "examples", kind = "examples", '
+            f'timeout = {timeout}, workers = 1, cache = "{EXAMPLES_CACHE}" }}, '
+            f'"{lomo[f.name]}"]\n')
         jobs.append((f, (f"examples={chain}",),
                      {t: tasks[t] for t in {c.task_id for c in f.candidates} if t in tasks}))
     return jobs
@@ -320,15 +329,19 @@ def soeval_files(names_filter: str | None, relabel: bool,
     for language, prefix in (("python", "SOEvalPython_"), ("java", "SOEvalJava_")):
         franc, ours = soeval_tasks(language)
         tasks.update(franc)
-        for path in sorted((REFERENCE / "suggestions").glob(f"{prefix}*.jsonl.gz")):
-            name = path.name.removesuffix(".jsonl.gz")
-            if names_filter and names_filter not in name:
-                continue
-            if relabel or not (OUT / "labeled" / f"{name}.jsonl").is_file():
-                label_soeval(name, language, franc, ours, workers)
-            labeled = with_findings(name, franc)
-            assert labeled is not None
-            files.append(labeled)
+        # One warm set of analyzers for all files, with room for astroid to build its models
+        # of the heavy libraries SOEval answers import (pandas, ...) once: under the default
+        # limit a loaded machine times them out and rebuilds them for every batch.
+        with Analyzers(language, timeout=SOEVAL_ANALYSIS_TIMEOUT) as analyzers:
+            for path in sorted((REFERENCE / "suggestions").glob(f"{prefix}*.jsonl.gz")):
+                name = path.name.removesuffix(".jsonl.gz")
+                if names_filter and names_filter not in name:
+                    continue
+                if relabel or not (OUT / "labeled" / f"{name}.jsonl").is_file():
+                    label_soeval(name, language, franc, ours, workers)
+                labeled = with_findings(name, franc, analyzers)
+                assert labeled is not None
+                files.append(labeled)
     return files, tasks
 
 
@@ -381,6 +394,8 @@ def main() -> int:
                              "or test change)")
     parser.add_argument("--no-humaneval", action="store_true",
                         help="leave out the HumanEval tables (its files still train learned)")
+    parser.add_argument("--examples-only", action="store_true",
+                        help="append only the examples ranker's section")
     parser.add_argument("--files", help="only files whose name contains this")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--dry-run", action="store_true", help="print, do not append")
@@ -447,6 +462,8 @@ def main() -> int:
                     "Ranking: the examples ranker on every Python file (HumanEval, SOEval)",
                     examples_section([f for f, _ in every], [o for _, o in every], tasks, lomo,
                                      Path(scratch), args.workers, franc_figures())))
+    if args.examples_only:
+        sections = sections[-1:] if args.examples is not None else []
     for title, body in sections:
         if args.dry_run:
             print(f"## {title}\n\n{body}\n")
