@@ -383,7 +383,10 @@ def card_markdown(model: LearnedModel, command: str) -> str:
              f"- Target: passes the functional tests (label >= {PASS_LABEL}).",
              f"- Cross-validation: {card.get('cv_folds')} folds grouped by "
              f"{card.get('cv_grouping')}: every candidate of a prompt, from every model, "
-             "is in the same fold.",
+             "is in the same fold"
+             + ("; the other languages' rows train every fold, so a prompt translated into "
+                "another language (HumanEval/N and HumanEval_java/N) is not held out with it."
+                if card.get("pool_languages") else "."),
              f"- Data: {', '.join(card.get('sources', []))}.", "",
              "| language | files | candidates | prompts | passing | CV AUC | CV top-1 | "
              "CV NDCG@10 | original top-1 | original NDCG@10 |", "|---|---|---|---|---|---|---|"
