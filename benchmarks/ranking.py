@@ -41,6 +41,7 @@ from soeval import our_tasks_by_question
 
 from franc.analysis import Analyzers, analyze
 from franc.datasets import load_suggestions, load_tasks
+from franc.errors import InputError
 from franc.evaluation.labels import label_candidates
 from franc.jsonl import write_jsonl
 from franc.models import Task
@@ -123,7 +124,12 @@ def with_findings(name: str, tasks: dict[str, Task],
         return load_labeled(cached, tasks)
     if not source.is_file():
         return None
-    labeled = load_labeled(source, tasks)
+    try:
+        labeled = load_labeled(source, tasks)
+    except InputError as exc:  # another run is rewriting it: keep the last complete copy
+        print(f"{name}: {exc}; using {'the cached copy' if cached.is_file() else 'nothing'}",
+              file=sys.stderr, flush=True)
+        return load_labeled(cached, tasks) if cached.is_file() else None
     if any(c.compiles and c.findings is None for c in labeled.candidates):
         analyzed = (analyzers.run(labeled.candidates, tasks) if analyzers is not None
                     else analyze(labeled.language, labeled.candidates, tasks))
