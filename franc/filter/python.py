@@ -645,8 +645,12 @@ def _parsed(code: str) -> ast.Module | None:
         return None
 
 
-def _unbound_globals(code: str) -> set[str] | None:
-    """Names some scope of ``code`` reads as globals that nothing in ``code`` binds."""
+_COMPREHENSIONS = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
+
+
+def _unbound_globals(code: str) -> tuple[set[str], set[str]] | None:
+    """Names some scope of ``code`` reads as globals that nothing in ``code`` binds, and
+    those of them read while the module loads (not only inside a function body)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -656,42 +660,55 @@ def _unbound_globals(code: str) -> set[str] | None:
     bound = {s.get_name() for s in top.get_symbols()
              if s.is_assigned() or s.is_imported() or s.is_namespace()}
     read = {s.get_name() for s in top.get_symbols() if s.is_referenced()}
-    pending = list(top.get_children())
+    at_load = set(read)
+    pending = [(child, False) for child in top.get_children()]
     while pending:
-        table = pending.pop()
+        table, deferred = pending.pop()
+        # A function body runs when called; a class body or comprehension runs in place.
+        deferred = deferred or (table.get_type() == "function"
+                                and table.get_name() not in _COMPREHENSIONS)
         for symbol in table.get_symbols():
             if symbol.is_global() and symbol.is_referenced():
                 read.add(symbol.get_name())
+                if not deferred:
+                    at_load.add(symbol.get_name())
             if symbol.is_declared_global() and symbol.is_assigned():
                 bound.add(symbol.get_name())
-        pending.extend(table.get_children())
-    return read - bound - _BUILTINS
+        pending.extend((child, deferred) for child in table.get_children())
+    unbound = read - bound - _BUILTINS
+    return unbound, unbound & at_load
 
 
 @heuristic("add-missing-imports",
            "import the standard-library modules the code uses (``re.sub``) but never imports")
 def add_missing_imports(code: str, context: FilterContext) -> str:
-    """Also, from the policy: ``aliases`` (``np = "numpy"``: ``np.`` read, never bound ->
-    ``import numpy as np``) and ``names`` (``reduce = "functools"``: ``reduce`` read,
-    never bound -> ``from functools import reduce``)."""
+    """The imports go at the end when only function bodies read the names (the code above,
+    the user's prompt first, keeps its lines), else on top. Also, from the policy:
+    ``aliases`` (``np = "numpy"``: ``np.`` read, never bound -> ``import numpy as np``)
+    and ``names`` (``reduce = "functools"``: ``reduce`` read, never bound ->
+    ``from functools import reduce``)."""
     tree = _parsed(code)
     if tree is None or any(isinstance(node, ast.ImportFrom) and any(
             alias.name == "*" for alias in node.names) for node in ast.walk(tree)):
         return code  # a star import may bind anything
-    unbound = _unbound_globals(code) or set()
+    unbound, at_load = _unbound_globals(code) or (set(), set())
     used_as_module = {node.value.id for node in ast.walk(tree)
                       if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
     exclude = set(context.params.get("exclude", ()))
     aliases: dict[str, str] = dict(context.params.get("aliases", {}))
     names: dict[str, str] = dict(context.params.get("names", {}))
     modules = unbound & used_as_module
-    imports = [f"import {name}\n" for name in sorted((modules & _STDLIB) - exclude)]
-    imports += [f"import {aliases[name]} as {name}\n" for name in sorted(modules - _STDLIB)
+    imports = [(name, f"import {name}\n") for name in sorted((modules & _STDLIB) - exclude)]
+    imports += [(name, f"import {aliases[name]} as {name}\n") for name in sorted(modules - _STDLIB)
                 if name in aliases and aliases[name] not in exclude]
-    imports += [f"from {names[name]} import {name}\n" for name in sorted(unbound - modules)
+    imports += [(name, f"from {names[name]} import {name}\n") for name in sorted(unbound - modules)
                 if name in names and names[name] not in exclude]
     if not imports:
         return code
+    if not at_load & {name for name, _ in imports}:
+        # Only function bodies read them: import at the end, which leaves the lines above
+        # (the user's prompt first) where they were.
+        return code.rstrip("\n") + "\n\n\n" + "".join(line for _, line in imports)
     # Below a module docstring and ``from __future__`` imports, which must come first.
     first = next((node for i, node in enumerate(tree.body)
                   if not (i == 0 and isinstance(node, ast.Expr)
@@ -701,7 +718,7 @@ def add_missing_imports(code: str, context: FilterContext) -> str:
                  None)
     lines = code.splitlines(keepends=True)
     at = len(lines) if first is None else first.lineno - 1
-    return "".join(lines[:at]) + "".join(imports) + "".join(lines[at:])
+    return "".join(lines[:at]) + "".join(line for _, line in imports) + "".join(lines[at:])
 
 
 # ---------------------------------------------------------------------------------------------

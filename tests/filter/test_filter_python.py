@@ -315,11 +315,17 @@ def test_a_nested_entry_point_stands_for_its_enclosing_function() -> None:
 def test_add_missing_imports_imports_standard_modules_the_code_reads_but_never_imports() -> None:
     code = ('"""Module."""\nfrom __future__ import annotations\n' + PROMPT
             + "    return int(math.fsum(xs)) + len(re.findall('1', str(xs)))\n")
-    fixed = apply("add-missing-imports", code)
-    assert fixed == ('"""Module."""\nfrom __future__ import annotations\nimport math\nimport re\n'
-                     + PROMPT + "    return int(math.fsum(xs)) + len(re.findall('1', str(xs)))\n")
+    fixed = apply("add-missing-imports", code)  # only the function reads them: at the end
+    assert fixed == code + "\n\nimport math\nimport re\n"
     assert py.compile_error(fixed) is None
     assert apply("add-missing-imports", code, exclude=["math", "re"]) == code
+    # Read while the module loads (a constant, a class body): on top, below the docstring
+    # and __future__ imports.
+    loading = code + "\n\nPATTERN = re.compile('1')\n"
+    assert apply("add-missing-imports", loading) == (
+        '"""Module."""\nfrom __future__ import annotations\nimport math\nimport re\n'
+        + PROMPT + "    return int(math.fsum(xs)) + len(re.findall('1', str(xs)))\n"
+        "\n\nPATTERN = re.compile('1')\n")
 
 
 def test_add_missing_imports_leaves_bound_unknown_and_broken_names_alone() -> None:
@@ -367,7 +373,7 @@ def test_add_missing_imports_adds_policy_aliases_and_names() -> None:
     code = PROMPT + "    return int(np.sum(xs)) + reduce(lambda a, b: a + b, xs)\n"
     fixed = apply("add-missing-imports", code, aliases={"np": "numpy"},
                   names={"reduce": "functools"})
-    assert fixed.startswith("import numpy as np\nfrom functools import reduce\n" + PROMPT)
+    assert fixed == code + "\n\nimport numpy as np\nfrom functools import reduce\n"
     assert apply("add-missing-imports", code) == code  # neither is a standard module
     bound = PROMPT + "    reduce = min\n    return reduce(xs)\n"
     assert apply("add-missing-imports", bound, names={"reduce": "functools"}) == bound
