@@ -98,24 +98,30 @@ def extract_commit(ref: str, folder: Path) -> str:
     return commit
 
 
-def compare(urls: dict[str, str], rounds: int, block: int) -> list[list[object]]:
-    """1-client /v1/rank latency of each server, requests alternating in blocks."""
+def compare(servers: dict[str, tuple[int, str]], rounds: int, block: int
+            ) -> list[list[object]]:
+    """1-client /v1/rank latency and server CPU per request of each server (name -> pid,
+    URL), requests alternating in blocks."""
     rows: list[list[object]] = []
     for language in ("python", "java"):
         bodies = requests_for(language, 40)
-        for url in urls.values():
+        for _, url in servers.values():
             asyncio.run(measure(url, "/v1/rank", bodies, 2, 20))  # warm both workers
-        samples: dict[str, list[float]] = {name: [] for name in urls}
+        samples: dict[str, list[float]] = {name: [] for name in servers}
+        cpu = dict.fromkeys(servers, 0.0)
         loads = [os.getloadavg()[0]]
         for start in range(0, rounds, block):
-            for name, url in urls.items():
+            for name, (pid, url) in servers.items():
                 part = [bodies[(start + i) % len(bodies)] for i in range(block)]
+                before = server_cpu_seconds(pid)
                 latencies, _ = asyncio.run(measure(url, "/v1/rank", part, 1, len(part)))
+                cpu[name] += server_cpu_seconds(pid) - before
                 samples[name] += latencies
                 loads.append(os.getloadavg()[0])
         old_name, new_name = samples
-        cuts = {name: percentiles(values) for name, values in samples.items()}
-        for name in urls:
+        cuts = {name: (*percentiles(values), cpu[name] / len(values) * 1000)
+                for name, values in samples.items()}
+        for name in servers:
             rows.append([f"/v1/rank {language}", name, len(samples[name]),
                          *(f"{cut:.0f}" for cut in cuts[name]),
                          f"{min(loads):.1f}-{max(loads):.1f}"])
@@ -135,37 +141,60 @@ def main_compare(ref: str, rounds: int, block: int) -> None:
         for name, cwd in ((f"old ({commit})", old_tree), ("new (working tree)", None)):
             servers[name] = start_server(Path(tempfile.mkdtemp()), "deadline_seconds = 30\n",
                                          workers=2, warm_analyzers=True, cwd=cwd)
-        rows = compare({name: url for name, (_, url) in servers.items()}, rounds, block)
+        rows = compare({name: (process.pid, url) for name, (process, url) in servers.items()},
+                       rounds, block)
     finally:
         for process, _ in servers.values():
             stop_server(process)
     header = ["request", "server", "requests", "p50 ms", "p95 ms", "p99 ms",
+              "server CPU ms per request (all processes)",
               "1-min load average during the blocks"]
     append_section("HTTP server: old vs new, side by side",
                    f"Both servers warm, 2 worker processes each, 1 client, 10 real candidates "
                    f"per request ({FILES['python']}, {FILES['java']}); requests alternate "
                    f"between the servers in blocks of {block}. Load average (1/5/15 min) at the "
                    f"start: {started_load}; at the end: {load_text()}. The machine was "
-                   "shared: compare the ratios.\n\n" + table(header, rows))
+                   "shared: compare the ratios. Server CPU: the CPU time the server, its "
+                   "workers and their JVMs used during the blocks, per request (the load of "
+                   "other jobs hardly inflates it).\n\n" + table(header, rows))
+
+
+def process_table() -> dict[int, tuple[int, int, float]]:
+    """pid -> (parent pid, resident KiB, CPU seconds used) for every running process."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    table: dict[int, tuple[int, int, float]] = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (proc / "stat").read_text()
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (name) "
+        rss = next((int(line.split()[1]) for line in status.splitlines()
+                    if line.startswith("VmRSS:")), 0)
+        table[int(proc.name)] = (int(fields[1]), rss, (int(fields[11]) + int(fields[12])) / ticks)
+    return table
+
+
+def server_family(pid: int, table: dict[int, tuple[int, int, float]]) -> set[int]:
+    """The server and all its descendants (workers and their JVMs)."""
+    family = {pid}
+    while grown := {p for p, (parent, _, _) in table.items() if parent in family} - family:
+        family |= grown
+    return family
 
 
 def server_rss_kib(pid: int) -> int:
     """Resident memory of the server and all its descendants (workers and their JVMs)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        process = int(status.parent.name)
-        parents[process] = int(fields.get("PPid", "0"))
-        rss[process] = int(fields.get("VmRSS", "0 kB").split()[0])
-    family = {pid}
-    while grown := {p for p, parent in parents.items() if parent in family} - family:
-        family |= grown
-    return sum(rss.get(process, 0) for process in family)
+    table = process_table()
+    return sum(table[p][1] for p in server_family(pid, table))
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by the server and its running descendants: unlike wall time,
+    the load of other jobs on the machine hardly inflates it."""
+    table = process_table()
+    return sum(table[p][2] for p in server_family(pid, table))
 
 
 INVALID_BODIES = [{"language": "cobol", "candidates": ["x"]},
