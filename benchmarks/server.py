@@ -140,7 +140,7 @@ def main_compare(ref: str, rounds: int, block: int) -> None:
     try:
         for name, cwd in ((f"old ({commit})", old_tree), ("new (working tree)", None)):
             servers[name] = start_server(Path(tempfile.mkdtemp()), "deadline_seconds = 30\n",
-                                         workers=2, warm_analyzers=True, cwd=cwd)
+                                         workers=2, full_warm_up=True, cwd=cwd)
         rows = compare({name: (process.pid, url) for name, (process, url) in servers.items()},
                        rounds, block)
     finally:
@@ -249,7 +249,7 @@ def main() -> None:
     process, url = start_server(workdir, f'upstream_url = "http://127.0.0.1:'
                                          f'{stub.server_address[1]}"\nproxy_n = 10\n'
                                          "deadline_seconds = 30\n",
-                                workers=2, warm_analyzers=True)
+                                workers=2, full_warm_up=True)
     rows = []
     try:
         for language in ("python", "java"):

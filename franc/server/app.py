@@ -193,7 +193,7 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker_pool = pool or WorkerPool(config.workers, languages, config.warm_analyzers)
+        worker_pool = pool or WorkerPool(config.workers, languages, config.full_warm_up)
         await worker_pool.start()
         state = app.state.franc = ServerState(config=config, pool=worker_pool)
         try:

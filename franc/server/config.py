@@ -21,9 +21,10 @@ class ServerConfig(BaseModel):
     languages: list[str] = ["python", "java"]
     default_ranker: str = "quality"
     deadline_seconds: float = Field(5.0, gt=0)
-    # Each worker pre-builds the analyzers' caches before it serves (a few CPU seconds at
-    # start); off, a worker is ready sooner but its first requests are slower.
-    warm_analyzers: bool = True
+    # Before it serves, each worker pre-builds the analyzers' caches and lets javac's JIT see a
+    # few hundred units (a few CPU seconds at start); off, a worker is ready sooner but its
+    # first requests are slower.
+    full_warm_up: bool = True
     max_body_bytes: int = Field(2_000_000, gt=0)
     max_candidates: int = Field(64, ge=1)
     max_code_chars: int = Field(100_000, ge=1)

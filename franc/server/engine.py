@@ -66,6 +66,23 @@ def merge(parts: list[JobResult]) -> JobResult:
     return merged
 
 
+#: Java example candidates a full warm-up runs through the stages (most reach javac, whose
+#: speed levels off after a few hundred checks).
+JAVA_WARM_UP_CANDIDATES = 300
+
+
+def example_jobs(language: Language) -> list[Job]:
+    """One job per task of FRANC's bundled examples (realistic raw candidates)."""
+    from franc import examples
+    from franc.datasets import load_suggestions, load_tasks
+
+    tasks = {task.task_id: task
+             for task in load_tasks(examples.prompts(language), language=language)}
+    suggestions = load_suggestions(examples.suggestions(language), tasks=list(tasks.values()))
+    return [Job(language=language, prompt=tasks[task_id].prompt, candidates=tuple(raws),
+                task_id=task_id) for task_id, raws in suggestions.items()]
+
+
 class StageRunner:
     """The in-process stages, created once per language and kept warm."""
 
@@ -83,20 +100,28 @@ class StageRunner:
         self.analyzers: dict[tuple[Language, tuple[str, ...] | None], Analyzers] = {
             (lang, None): Analyzers(lang) for lang in languages}
 
-    def warm_up(self, analyzers: bool = True) -> None:
-        """Pay first-use costs before the first request: the analyzers' own warm-up (pylint
-        builds its linter and astroid's models of the modules its policy lists; a few CPU
-        seconds, skipped when ``analyzers`` is false), then one small job per language through
-        every stage (the JVM's start)."""
-        for warm in self.analyzers.values() if analyzers else ():
-            for analyzer in warm.analyzers:
-                analyzer.warm_up()
-        samples = {"python": "def f(x):\n    return x + 1\n",
-                   "java": "class A {\n    int f(int x) {\n        return x + 1;\n    }\n}\n"}
+    def warm_up(self, full: bool = True) -> None:
+        """Pay first-use costs before the first request.
+
+        Always: FRANC's bundled example candidates (``franc.examples``) through every stage
+        (imports, the JVM's start). ``full`` (a few CPU seconds): the analyzers' own warm-up
+        (pylint builds its linter and astroid's models of the modules its policy lists), and
+        the Java examples again until :data:`JAVA_WARM_UP_CANDIDATES` candidates went through
+        (javac reaches its best speed only once the JIT has compiled its hot paths).
+        """
+        if full:
+            for warm in self.analyzers.values():
+                for analyzer in warm.analyzers:
+                    analyzer.warm_up()
         for language in self.filters:
-            job = Job(language=language, prompt="", candidates=(samples[language],))
-            for _ in self.stages(job):
-                pass
+            jobs = example_jobs(language)
+            candidates = sum(len(job.candidates) for job in jobs)
+            rounds = (-(-JAVA_WARM_UP_CANDIDATES // candidates) if full and language == "java"
+                      else 1)
+            for _ in range(rounds):
+                for job in jobs:
+                    for _ in self.stages(job):
+                        pass
 
     def stages(self, job: Job) -> Iterator[tuple[Stage, list[Candidate]]]:
         task = job.task
@@ -132,9 +157,9 @@ def freeze_warm_heap() -> None:
 
 
 def _worker_main(connection: Connection, languages: tuple[Language, ...],
-                 warm_analyzers: bool) -> None:
+                 full_warm_up: bool) -> None:
     runner = StageRunner(languages)
-    runner.warm_up(warm_analyzers)
+    runner.warm_up(full_warm_up)
     freeze_warm_heap()
     connection.send(("ready", None))
     try:
@@ -155,16 +180,16 @@ def _worker_main(connection: Connection, languages: tuple[Language, ...],
 class Worker:
     """One warm worker process and its pipe; replaced whole when it overruns."""
 
-    def __init__(self, languages: tuple[Language, ...], warm_analyzers: bool = True):
+    def __init__(self, languages: tuple[Language, ...], full_warm_up: bool = True):
         self.languages = languages
-        self.warm_analyzers = warm_analyzers
+        self.full_warm_up = full_warm_up
         self._context = mp.get_context("spawn")
         self._start()
 
     def _start(self) -> None:
         self.connection, child = self._context.Pipe()
         self.process = self._context.Process(
-            target=_worker_main, args=(child, self.languages, self.warm_analyzers), daemon=True)
+            target=_worker_main, args=(child, self.languages, self.full_warm_up), daemon=True)
         self.process.start()
         child.close()
         self.ready = threading.Event()
@@ -231,8 +256,8 @@ class WorkerPool:
     WARM_UP_SECONDS = 300.0
     MIN_SPLIT = 4  # fewer candidates per worker than this are not worth a second worker
 
-    def __init__(self, size: int, languages: tuple[Language, ...], warm_analyzers: bool = True):
-        self.workers = [Worker(languages, warm_analyzers) for _ in range(size)]
+    def __init__(self, size: int, languages: tuple[Language, ...], full_warm_up: bool = True):
+        self.workers = [Worker(languages, full_warm_up) for _ in range(size)]
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._admissions: list[asyncio.Task[None]] = []
 

@@ -57,20 +57,20 @@ class StubModel(BaseHTTPRequestHandler):
         return
 
 
-READY_SECONDS = 240.0  # a JVM start and the analyzers' warm-up, on a loaded machine
+READY_SECONDS = 240.0  # a JVM start and the warm-up, on a loaded machine
 
 
 def start_server(tmp_path: Path, extra: str = "", env: dict[str, str] | None = None,
-                 workers: int = 1, warm_analyzers: bool = False, cwd: Path | None = None
+                 workers: int = 1, full_warm_up: bool = False, cwd: Path | None = None
                  ) -> tuple[subprocess.Popen, str]:
     """``franc serve`` in a subprocess with ``extra`` config lines; returns it and its URL.
 
-    Tests start it without the analyzers' warm-up (a few CPU seconds per worker) unless
-    they measure speed. ``cwd``: a folder holding another version of ``franc`` to serve."""
+    Tests start it without the full warm-up (a few CPU seconds per worker) unless they
+    measure speed. ``cwd``: a folder holding another version of ``franc`` to serve."""
     port = free_port()
     config = tmp_path / "franc.toml"
     config.write_text(f"[server]\nport = {port}\nworkers = {workers}\n"
-                      f"warm_analyzers = {str(warm_analyzers).lower()}\n{extra}")
+                      f"full_warm_up = {str(full_warm_up).lower()}\n{extra}")
     process = subprocess.Popen([sys.executable, "-m", "franc", "serve", "--config", str(config)],
                                env={**os.environ, **(env or {})}, cwd=cwd,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -16,7 +16,15 @@ from franc.errors import InputError
 from franc.models import Candidate
 from franc.server.app import RankerCache
 from franc.server.config import load_config
-from franc.server.engine import Job, JobResult, StageRunner, freeze_warm_heap, merge
+from franc.server.engine import (
+    JAVA_WARM_UP_CANDIDATES,
+    Job,
+    JobResult,
+    StageRunner,
+    example_jobs,
+    freeze_warm_heap,
+    merge,
+)
 from franc.server.limits import RequestRejected, check_candidates, nesting_depth
 from franc.server.proxy import call_upstream, chat_prompt, forwarded_body, guess_language
 from franc.server.schemas import CompletionRequest
@@ -152,17 +160,41 @@ def test_a_worker_runs_one_jvm_shared_by_its_java_filter() -> None:
     assert runner.java_compiler.jvm_pids() == []
 
 
-@pytest.mark.parametrize("warm", [True, False])
-def test_a_worker_warms_its_analyzers_only_when_asked(monkeypatch: pytest.MonkeyPatch,
-                                                      warm: bool) -> None:
+@pytest.mark.parametrize("full", [True, False])
+def test_a_worker_warms_its_analyzers_only_for_a_full_warm_up(monkeypatch: pytest.MonkeyPatch,
+                                                              full: bool) -> None:
     calls: list[str] = []
     monkeypatch.setattr(PylintAnalyzer, "warm_up", lambda self: calls.append(self.id))
     runner = StageRunner(("python",))
     try:
-        runner.warm_up(analyzers=warm)
+        runner.warm_up(full=full)
     finally:
         runner.close()
-    assert calls == (["pylint"] if warm else [])
+    assert calls == (["pylint"] if full else [])
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_a_full_warm_up_lets_javac_see_a_few_hundred_example_units(full: bool) -> None:
+    runner = StageRunner(("java",))
+    checked: list[str] = []
+    assert runner.java_compiler is not None
+    real_check = runner.java_compiler.check
+
+    def counting(units: list[str]) -> list:
+        checked.extend(units)
+        return real_check(units)
+
+    runner.java_compiler.check = counting  # type: ignore[method-assign]
+    try:
+        runner.warm_up(full=full)
+    finally:
+        runner.close()
+    examples = sum(len(job.candidates) for job in example_jobs("java"))
+    assert examples > 0
+    if full:  # most example candidates reach javac
+        assert len(checked) >= JAVA_WARM_UP_CANDIDATES // 2
+    else:
+        assert 0 < len(checked) <= examples
 
 
 def test_a_warm_heap_is_frozen_after_its_garbage_is_collected() -> None:
