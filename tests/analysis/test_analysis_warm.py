@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import astroid
 import pytest
 
+from franc.analysis.base import AnalyzerTimeout
 from franc.analysis.pylint_tool import PylintAnalyzer, PylintSettings
 from franc.errors import InputError
 
@@ -40,20 +42,27 @@ def test_a_candidates_pragma_does_not_silence_the_next_batch() -> None:
     assert "unused-import" in {f.rule_id for f in reported}
 
 
-def test_a_time_out_drops_the_linter_and_the_next_batch_builds_a_new_one() -> None:
-    huge = "".join(f"def f{i}(a):\n    return a + {i}\n" for i in range(6000))
-    analyzer = PylintAnalyzer(timeout=60.0, settings=PylintSettings())
+def test_a_time_out_drops_the_linter_and_the_next_batch_builds_a_new_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    analyzer = PylintAnalyzer(settings=PylintSettings())
+    real_check = analyzer._check
+
+    def interrupted(paths: list[str], reporter: Any) -> None:
+        real_check(paths, reporter)  # the linter is half-way through when the limit hits
+        raise AnalyzerTimeout("pylint timed out")
+
     try:
         analyzer.analyze_batch(["x = 1\n"])
         first = analyzer._linter
-        analyzer.timeout = 0.01
-        analyzer.analyze_batch([huge])
+        monkeypatch.setattr(analyzer, "_check", interrupted)
+        (slow,) = analyzer.analyze_batch(["y = 2\n"])
         assert analyzer._linter is None
-        analyzer.timeout = 60.0
+        monkeypatch.setattr(analyzer, "_check", real_check)
         (normal,) = analyzer.analyze_batch(["import os\n"])
     finally:
         analyzer.close()
-    assert analyzer._linter is not first
+    assert [f.message for f in slow] == ["pylint: pylint timed out"]
+    assert analyzer._linter is not None and analyzer._linter is not first
     assert "unused-import" in {f.rule_id for f in normal}
 
 
