@@ -237,7 +237,7 @@ def _examples_ranker(name: str, language: Language | None, policy: Mapping[str, 
                      source: str) -> Ranker:
     from franc.ranking.examples import ExamplesRanker  # lazy: loads the sandbox lazily
     return ExamplesRanker(name, language, timeout=float(policy.get("timeout", 5.0)),
-                          workers=policy.get("workers"))
+                          workers=policy.get("workers"), cache=policy.get("cache"))
 
 
 def _members(name: str, language: Language | None, policy: Mapping[str, Any],

@@ -102,3 +102,11 @@ def test_examples_test_compares_element_wise_values_as_a_whole():
          "class Arr:\n    def all(self):\n        return True\n"
          "def f():\n    return V([1, 2])\n" + test, namespace)
     namespace["check"](namespace["f"])  # passes: the element-wise result is all True
+
+
+def test_examples_policy_names_its_disk_cache(tmp_path):
+    policy = tmp_path / "ex.toml"
+    policy.write_text(f'kind = "examples"\nworkers = 1\ncache = "{tmp_path / "c.sqlite"}"\n')
+    ranker = get_ranker(str(policy), "python")
+    assert isinstance(ranker, ExamplesRanker) and ranker.cache.path == tmp_path / "c.sqlite"
+    assert (tmp_path / "c.sqlite").is_file()
