@@ -185,8 +185,10 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
         token_lists.append(renamed if consensus.normalise else tokens)
         renamed_lists.append(renamed)
     agreement, duplicates = consensus_scores(token_lists, consensus, texts)
-    renamed_agreement, _ = consensus_scores(
-        renamed_lists, ConsensusParams(consensus.max_n, normalise=True), texts)
+    renamed_params = ConsensusParams(consensus.max_n, normalise=True)
+    # With renaming already on, the ranker's own consensus is the renamed one: reuse it.
+    renamed_agreement = agreement if consensus == renamed_params else \
+        consensus_scores(renamed_lists, renamed_params, texts)[0]
     best = max(agreement, default=0.0)
     for row, score, dup, renamed_score in zip(rows, agreement, duplicates, renamed_agreement,
                                               strict=True):
