@@ -4,7 +4,7 @@ PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test install install-test lint check-jdk bench
+.PHONY: demo test install install-test lint check-jdk bench bench-page
 
 $(STAMP): setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,4 +37,9 @@ test: install-test check-jdk lint
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 bench: install check-jdk
-	$(PY) benchmarks/static_filter.py
+	$(PY) -m benchmarks.static_filter
+	$(PY) -m benchmarks.page
+
+# BENCHMARKS.md from the current section of each benchmark (benchmarks/results/).
+bench-page: install
+	$(PY) -m benchmarks.page

@@ -7,7 +7,7 @@ previous ``out/analyzed/<file>.jsonl``, else filtered here)
 is analysed with the default analyzers (bandit + pylint, java-rules) over the
 machine's cores, as ``franc analyze`` does, and written to ``out/analyzed/<file>.jsonl``.
 
-Tables appended to BENCHMARKS.md:
+Tables written to benchmarks/results/analyzers.md:
 1. side by side on the same sample of compilable snippets, in one run: FRANC's way
    (``bandit -f json FILE``, one subprocess per snippet; likewise ``pylint FILE``)
    against our in-process analyzers (ratios), and whether they report the same findings;
@@ -15,7 +15,7 @@ Tables appended to BENCHMARKS.md:
    and the share of candidates flagged next to FRANC's published share;
 3. findings per 100 compilable candidates per rule (generated lines only).
 
-    python benchmarks/analyzers.py [--limit N] [--sample N] [--workers N] [--no-append]
+    python -m benchmarks.analyzers [--limit N] [--sample N] [--workers N] [--no-append]
 """
 
 from __future__ import annotations
@@ -34,15 +34,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from report import REFERENCE, ROOT, append_section, table
-
+from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.analysis import Analyzers
 from franc.analysis.cli import analyze_chunk
 from franc.datasets import load_suggestions, load_tasks
 from franc.filter.chain import StaticFilter
 from franc.jsonl import read_jsonl, write_jsonl
+from franc.languages import SECURITY_ANALYZERS
 from franc.models import Candidate, Task
 from franc.parallel import map_chunks
 
@@ -52,7 +50,6 @@ DATASETS = (("SecurityEval_python", "python"), ("HumanEval_python", "python"),
             ("HumanEval_java", "java"))
 #: language, its default analyzers, the issue's goal in ms per snippet on 2 cores.
 GOALS = (("python", "bandit + pylint", 30), ("java", "java-rules", 10))
-SECURITY_TOOLS = {"python": {"bandit"}, "java": {"java-rules"}}
 
 
 def filtered_candidates(language: str, name: str, tasks: dict[str, Task],
@@ -227,7 +224,7 @@ def main() -> int:
             for candidate in compilable:
                 counts.update((f.tool, f.rule_id, f.cwe) for f in candidate.generated_findings())
             counts["__candidates__", "", None] += len(compilable)
-            flagged = sum(any(f.tool in SECURITY_TOOLS[language]
+            flagged = sum(any(f.tool in SECURITY_ANALYZERS[language]
                               for f in c.generated_findings()) for c in compilable)
             franc = figures.get(name, {})
             per_file_rows.append([name, len(candidates), len(compilable),
@@ -261,7 +258,7 @@ def main() -> int:
     if args.no_append:
         print(body)
     else:
-        append_section("Quality analyzers (benchmarks/analyzers.py)", body)
+        write_section("analyzers", "Quality analyzers (benchmarks/analyzers.py)", body)
     return 0
 
 

@@ -14,7 +14,7 @@ is when it starts with the prompt, else prompt + suggestion) — what EvalPlus's
 generation scripts hand to the sanitizer. Per file: compilable and pass rates after each,
 and regressions (candidates that pass raw but fail after the tool).
 
-    python benchmarks/evalplus_compare.py [--files TEXT] [--limit N] [--workers N]
+    python -m benchmarks.evalplus_compare [--files TEXT] [--limit N] [--workers N]
                                           [--venv /tmp/evalplus-venv]
 """
 
@@ -28,14 +28,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from functional import filtered_candidates, naive_join
-from report import REFERENCE, append_section, table
-
+from benchmarks.functional import filtered_candidates, naive_join
+from benchmarks.report import REFERENCE, table, write_section
 from franc.datasets import load_suggestions, load_tasks
-from franc.evaluation.labels import PASS_LABEL, label_candidates
+from franc.evaluation.labels import label_candidates
 from franc.filter.chain import language_support
+from franc.languages import PASS_LABEL
 from franc.models import Candidate, Task
 
 HELPER = """\
@@ -151,7 +149,7 @@ def main() -> int:
              "includes the compile check; EvalPlus's includes its subprocess start)."
              + (f" First {args.limit} prompts per file only." if args.limit else "")
              + f" Load average at the end: {load} (shared machine).")
-    append_section("Static filter vs EvalPlus sanitizer, HumanEval Python "
+    write_section("evalplus_compare", "Static filter vs EvalPlus sanitizer, HumanEval Python "
                    "(benchmarks/evalplus_compare.py)", body)
     return 0
 

@@ -9,9 +9,9 @@ For each ``HumanEval_<language>_*`` file in ``../shared/reference/suggestions``:
   there instead of running the same task and code again);
 - FRANC's figures from ``franc_humaneval.csv``.
 Also counts regressions (candidates that pass raw but fail after our filter) and the
-test throughput (executed candidates per second). Appends a table to BENCHMARKS.md.
+test throughput (executed candidates per second). Writes its section to benchmarks/results/.
 
-    python benchmarks/functional.py [--language python|java] [--limit N] [--workers N] [--reuse]
+    python -m benchmarks.functional [--language python|java] [--limit N] [--workers N] [--reuse]
 """
 
 from __future__ import annotations
@@ -29,16 +29,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from report import REFERENCE, ROOT, append_section, table
-
+from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.execution import HARNESS_CLASS, java_sources
-from franc.evaluation.labels import PASS_LABEL, label_candidates
+from franc.evaluation.labels import label_candidates
 from franc.evaluation.sandbox import sandbox_capabilities
 from franc.filter.chain import StaticFilter, language_support
 from franc.jsonl import read_jsonl, write_jsonl
+from franc.languages import PASS_LABEL
 from franc.models import Candidate, Task
 from franc.parallel import default_workers
 
@@ -240,7 +238,8 @@ def speed(language: str, count: int, workers: int | None) -> None:
     body += (f"\n\n{n} distinct compilable filtered candidates of {path.name}; verdicts of "
              f"the bare and the sandboxed runs agree on {agree}/{n}. Load average at the end "
              f"(1/5/15 min): {load} on a machine shared with other jobs.")
-    append_section(f"Test execution speed, {language} (benchmarks/functional.py --speed)", body)
+    write_section(f"functional_speed_{language}",
+                  f"Test execution speed, {language} (benchmarks/functional.py --speed)", body)
 
 
 def main() -> int:
@@ -288,7 +287,7 @@ def main() -> int:
         if args.limit or args.no_append:  # a sample or a part: print, do not record
             print(body)
         else:
-            append_section(title, body)
+            write_section(f"functional_{language}", title, body)
     return 0
 
 
@@ -355,7 +354,7 @@ def summarize(logs: list[Path]) -> None:
     for language in ("python", "java"):
         results = [found[name] for name in sorted(found) if f"_{language}_" in name]
         if results:
-            append_section(f"Functional pass rates, HumanEval {language} "
+            write_section(f"functional_{language}", f"Functional pass rates, HumanEval {language} "
                            f"(benchmarks/functional.py, {len(results)} files)",
                            results_table(results, None, TIMEOUTS[language],
                                          CPU_LIMITS[language]))

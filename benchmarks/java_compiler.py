@@ -12,7 +12,7 @@ reused contexts against fresh compiles on every unit (verdicts and messages); th
 pre-rejection against javac's verdict (a unit tree-sitter rejects that javac accepts would be a
 false rejection).
 
-    python benchmarks/java_compiler.py [--prompts 8] [--subprocess-sample 30] [--no-append]
+    python -m benchmarks.java_compiler [--prompts 8] [--subprocess-sample 30] [--no-append]
 """
 
 from __future__ import annotations
@@ -27,16 +27,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from report import REFERENCE, append_section, table
-
+from benchmarks.report import REFERENCE, table, write_section
 from franc.datasets import load_suggestions, load_tasks
 from franc.filter import StaticFilter
-from franc.filter.base import CompileResult
 from franc.java import JavaCompiler
 from franc.java.compiler import unit_file_name
 from franc.java.syntax import has_syntax_error
+from franc.models import CompileResult
 
 
 def sample_units(prompts: int) -> list[str]:
@@ -89,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--prompts", type=int, default=8, help="prompts per suggestion file")
     parser.add_argument("--subprocess-sample", type=int, default=30,
                         help="units compiled the old way (one javac process each)")
-    parser.add_argument("--no-append", action="store_true", help="do not touch BENCHMARKS.md")
+    parser.add_argument("--no-append", action="store_true",
+                        help="print only, do not write benchmarks/results/")
     args = parser.parse_args(argv)
     if not REFERENCE.is_dir():
         print(f"reference data not found at {REFERENCE}")
@@ -148,7 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_append:
         print(body)
     else:
-        append_section("Java compile check: warm javac helper vs javac per unit", body)
+        write_section("java_compiler",
+                      "Java compile check: warm javac helper vs javac per unit", body)
     return 0
 
 

@@ -7,9 +7,9 @@ with the plain way (``json.loads`` of every line, no checks). Then the export ro
 trip on every HumanEval file: our static filter's candidates -> humaneval / evalplus /
 bigcode -> loaders, checking that what comes back is what went out and that
 ``prompt + completion`` (what human-eval runs) compiles wherever the candidate does.
-Appends a table to BENCHMARKS.md.
+Writes its section to benchmarks/results/.
 
-    python benchmarks/loaders.py [--repeat N] [--limit N]
+    python -m benchmarks.loaders [--repeat N] [--limit N]
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from report import REFERENCE, append_section, table
-
+from benchmarks.report import REFERENCE, table, write_section
 from franc.datasets import load_suggestions, load_tasks, suggestion_format, task_format
 from franc.datasets.export import completion, export, select
 from franc.filter.chain import StaticFilter, language_support
@@ -134,7 +131,7 @@ def main() -> int:
     for language in ("python", "java"):
         body += f"\n\nRound trip of our filter's output, HumanEval {language}:\n\n"
         body += table(header, round_trip_rows(language, args.limit))
-    append_section("Loaders and export round trips (reference files)", body)
+    write_section("loaders", "Loaders and export round trips (reference files)", body)
     return 0
 
 

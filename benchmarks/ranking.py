@@ -11,9 +11,9 @@ file and pooled per language: NDCG@10, top-1 pass rate, the oracle, the share of
 the gap closed, paired t-tests against original and franc; beside them FRANC's
 figures for its own filter's output (``franc_humaneval.csv``), so that the filter
 effect (our candidates vs FRANC's) and the ranking effect (rankers on our
-candidates) show separately. Appends the tables to BENCHMARKS.md.
+candidates) show separately. Writes its sections to benchmarks/results/.
 
-    python benchmarks/ranking.py [--examples] [--files SUBSTRING] [--workers N]
+    python -m benchmarks.ranking [--examples] [--files SUBSTRING] [--workers N]
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import csv
 import json
 import math
 import re
-import sqlite3
 import sys
 import tempfile
 import time
@@ -31,14 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from functional import filtered_candidates
-from report import REFERENCE, ROOT, append_section, table
-from soeval import REFERENCE_PROMPTS as SOEVAL_PROMPTS
-from soeval import TIMEOUTS as SOEVAL_TIMEOUTS
-from soeval import our_tasks_by_question
-
+from benchmarks.functional import filtered_candidates
+from benchmarks.report import REFERENCE, ROOT, table, write_section
+from benchmarks.soeval import REFERENCE_PROMPTS as SOEVAL_PROMPTS
+from benchmarks.soeval import TIMEOUTS as SOEVAL_TIMEOUTS
+from benchmarks.soeval import our_tasks_by_question
 from franc.analysis import Analyzers, analyze
 from franc.datasets import load_suggestions, load_tasks
 from franc.errors import InputError
@@ -57,7 +53,7 @@ from franc.ranking.evaluate import (
     rank_files,
     rank_jobs,
 )
-from franc.ranking.examples import parse_examples
+from franc.ranking.examples import ResultCache, parse_examples
 from franc.ranking.features import ConsensusParams
 from franc.ranking.learned import (
     FEATURES,
@@ -246,10 +242,7 @@ def examples_jobs(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[s
 
 
 def cached_runs() -> int:
-    if not EXAMPLES_CACHE.is_file():
-        return 0
-    with sqlite3.connect(EXAMPLES_CACHE) as db:
-        return int(db.execute("SELECT count(*) FROM shares").fetchone()[0])
+    return len(ResultCache(EXAMPLES_CACHE)) if EXAMPLES_CACHE.is_file() else 0
 
 
 def cold_runs(f: LabeledFile, tasks: dict[str, Task]) -> tuple[int, int]:
@@ -401,10 +394,11 @@ def main() -> int:
     parser.add_argument("--no-humaneval", action="store_true",
                         help="leave out the HumanEval tables (its files still train learned)")
     parser.add_argument("--examples-only", action="store_true",
-                        help="append only the examples ranker's section")
+                        help="write only the examples ranker's section")
     parser.add_argument("--files", help="only files whose name contains this")
     parser.add_argument("--workers", type=int)
-    parser.add_argument("--dry-run", action="store_true", help="print, do not append")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print, do not write benchmarks/results/")
     args = parser.parse_args()
 
     tasks = {t.task_id: t for language in ("python", "java")
@@ -436,7 +430,7 @@ def main() -> int:
             (OUT / "ranking" / "report.html").write_text(html_page(report), encoding="utf-8")
             (OUT / "ranking" / "report.json").write_text(json.dumps(report.to_json(), indent=1))
             sections.append((
-                "Ranking: NDCG@10 and top-1 pass rate per ranker (HumanEval)",
+                "ranking_humaneval", "Ranking: NDCG@10 and top-1 pass rate per ranker (HumanEval)",
                 f"Our static filter's candidates with our execution labels (`out/labeled/`), "
                 f"findings from our analyzers. `learned` is leave-one-model-out. "
                 f"Paired t-tests over prompts (ranx.compare). gap closed = (top1 - "
@@ -458,23 +452,24 @@ def main() -> int:
                                                                 encoding="utf-8")
             (OUT / "ranking" / "report-soeval.json").write_text(
                 json.dumps(so_report.to_json(), indent=1))
-            sections.append(("Ranking on SOEval: NDCG@10 and top-1 pass rate per ranker "
-                             "(our SOEval tests)", body))
+            sections.append(("ranking_soeval", "Ranking on SOEval: NDCG@10 and top-1 pass "
+                             "rate per ranker (our SOEval tests)", body))
         if args.examples is not None:
             every = [(f, o) for f, o in zip(files + so_files, orders + so_orders, strict=True)
                      if f.language == "python" and args.examples in f.name]
             if every:
                 sections.append((
+                    "ranking_examples",
                     "Ranking: the examples ranker on every Python file (HumanEval, SOEval)",
                     examples_section([f for f, _ in every], [o for _, o in every], tasks, lomo,
                                      Path(scratch), args.workers, franc_figures())))
     if args.examples_only:
         sections = sections[-1:] if args.examples is not None else []
-    for title, body in sections:
+    for topic, title, body in sections:
         if args.dry_run:
             print(f"## {title}\n\n{body}\n")
         else:
-            append_section(title, body)
+            write_section(topic, title, body)
     return 0
 
 

@@ -12,7 +12,7 @@ Java javac + our Java rules; clean = no finding >= medium on generated lines. Th
 ``strict`` column uses FRANC's own rule on the same answers: any finding of those
 tools on any line.
 
-    python benchmarks/repair.py [--no-exec] [--limit N] [--no-append]
+    python -m benchmarks.repair [--no-exec] [--limit N] [--no-append]
 """
 
 from __future__ import annotations
@@ -26,16 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.report import REFERENCE, append_section, table
+from benchmarks.report import REFERENCE, table, write_section
 from franc.analysis import Analyzers
 from franc.datasets import load_tasks
 from franc.filter import StaticFilter
 from franc.generation.replay import read_recordings
+from franc.languages import SECURITY_ANALYZERS
 from franc.models import Task
 from franc.repair import Judge, Repairer, load_template
-from franc.repair.judge import SECURITY_ANALYZERS
 from franc.repair.replay import flawed_candidate, rejudge, task_for
 
 BENCHMARKS = (("HumanEval_python", "python"), ("HumanEval_java", "java"),
@@ -234,7 +232,7 @@ def main() -> int:
     if args.no_append or args.limit or args.language:
         print(body)
     else:
-        append_section("Repair (replay of FRANC's recorded answers)", body)
+        write_section("repair", "Repair (replay of FRANC's recorded answers)", body)
     return 0
 
 

@@ -1,5 +1,6 @@
-"""Shared by the benchmark scripts: print a Markdown table and append it to BENCHMARKS.md
-with the machine, the date and the command that produced it."""
+"""Shared by the benchmark scripts: print a Markdown section and write it, with the machine,
+the date, the command and the load that produced it, to ``benchmarks/results/<topic>.md``.
+``python -m benchmarks.page`` assembles those files into BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+RESULTS = ROOT / "benchmarks" / "results"
 REFERENCE = ROOT.parent / "shared" / "reference"
 
 
@@ -32,13 +33,27 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def append_section(title: str, body: str) -> None:
-    """Print ``body`` and append it to BENCHMARKS.md under ``title`` with provenance."""
-    command = "python " + " ".join(shlex.quote(a) for a in [
-        os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """The command that runs this benchmark again: ``python -m benchmarks.<name> ARGS``."""
+    argv = sys.argv if argv is None else argv
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    program = (f"-m {spec.name}" if spec is not None
+               else shlex.quote(os.path.relpath(argv[0], ROOT)))
+    return " ".join(["python", program, *(shlex.quote(a) for a in argv[1:])])
+
+
+def section(title: str, body: str, command: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = (f"\n## {title}\n\nMachine: {machine()}. Date: {stamp}. "
-               f"Command: `{command}`.\n\n{body}\n")
-    print(section)
-    with BENCHMARKS_MD.open("a", encoding="utf-8") as handle:
-        handle.write(section)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"## {title}\n\nMachine: {machine()}. Date: {stamp}. Command: `{command}`. "
+            f"Load average (1/5/15 min) at the end: {load}.\n\n{body.strip()}\n")
+
+
+def write_section(topic: str, title: str, body: str, results: Path = RESULTS) -> Path:
+    """Print the section and make it the current result of ``topic`` (replacing the last)."""
+    text = section(title, body, command_line())
+    print(text)
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"{topic}.md"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -32,7 +32,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
 from live_server import StubModel, free_port, start_server, stop_server
-from report import REFERENCE, ROOT, append_section, table
+
+from benchmarks.report import REFERENCE, ROOT, table, write_section
 
 FRANC_SECONDS_PER_SNIPPET = {"python": 0.08, "java": 2.0}
 FILES = {"python": "HumanEval_python_codegen-2B-mono_128_10",
@@ -149,7 +150,7 @@ def main_compare(ref: str, rounds: int, block: int) -> None:
     header = ["request", "server", "requests", "p50 ms", "p95 ms", "p99 ms",
               "server CPU ms per request (all processes)",
               "1-min load average during the blocks"]
-    append_section("HTTP server: old vs new, side by side",
+    write_section("server_compare", "HTTP server: old vs new, side by side",
                    f"Both servers warm, 2 worker processes each, 1 client, 10 real candidates "
                    f"per request ({FILES['python']}, {FILES['java']}); requests alternate "
                    f"between the servers in blocks of {block}. Load average (1/5/15 min) at the "
@@ -294,7 +295,7 @@ def main() -> None:
                          counts["5xx"], counts["dropped"], f"{cold / 1024:.0f}",
                          f"{before / 1024:.0f}", f"{after / 1024:.0f}",
                          f"{(after - before) / 1024:.1f}"]])
-    append_section("HTTP server: latency and load",
+    write_section("server", "HTTP server: latency and load",
                    "Warm server, 2 worker processes, 10 real candidates per request "
                    f"({FILES['python']}, {FILES['java']}). Load average (1/5/15 min) at the "
                    f"start: {started_load}; at the end: {load_text()}.\n\n{latency}\n\n"

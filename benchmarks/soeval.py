@@ -12,9 +12,9 @@ task), so our tests run its answers:
 - pass & insecure: passes ``test`` but fails ``security_test`` (tasks with one);
 - pass & finding: passes ``test`` and carries a security finding (bandit; our Java
   security rules) on lines the model wrote.
-Appends both tables to BENCHMARKS.md.
+Writes both sections to benchmarks/results/.
 
-    python benchmarks/soeval.py [--language python|java] [--files TEXT] [--limit N]
+    python -m benchmarks.soeval [--language python|java] [--files TEXT] [--limit N]
                                 [--workers N] [--skip-validation]
 """
 
@@ -28,21 +28,18 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from functional import filtered_candidates, raw_candidates
-from report import REFERENCE, ROOT, append_section, table
-
+from benchmarks.functional import filtered_candidates, raw_candidates
+from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.analysis import analyze
 from franc.datasets import load_suggestions, load_tasks
-from franc.datasets.soeval import read_soeval, validate
 from franc.evaluation.labels import PASS_LABEL, label_candidates
+from franc.evaluation.soeval import read_soeval, validate
+from franc.languages import SECURITY_ANALYZERS
 from franc.models import Candidate, Task
 
 SOEVAL = ROOT / "datasets" / "SOEval"
 REFERENCE_PROMPTS = {"python": "SOEvalPython.jsonl", "java": "SOEvalJava.jsonl"}
 TIMEOUTS = {"python": 10.0, "java": 15.0}
-SECURITY_ANALYZERS = {"python": ["bandit"], "java": ["java-rules"]}
 #: Our Java rules that are about security (the others are about quality).
 JAVA_SECURITY_RULES = frozenset({"sql-injection", "command-injection", "weak-hash", "weak-cipher",
                                  "insecure-random", "hardcoded-credentials", "xxe",
@@ -180,7 +177,7 @@ def main() -> int:
                  "Insecure solutions are caught by their security test, or (tasks without one) "
                  "by an analyzer finding with the task's CWE. All runs in the sandbox "
                  f"(no network but its own loopback). Load average at the start: {load}.")
-        append_section("SOEval dataset checks (benchmarks/soeval.py)", body)
+        write_section("soeval_checks", "SOEval dataset checks (benchmarks/soeval.py)", body)
     for language in languages:
         if args.merge:
             prefix = "SOEvalPython_" if language == "python" else "SOEvalJava_"
@@ -219,7 +216,7 @@ def main() -> int:
                  f"{'/'.join(SECURITY_ANALYZERS[language])} security finding on generated lines."
                  + (f" First {args.limit} prompts per file only." if args.limit else "")
                  + f" Load average at the start: {load} (shared machine).")
-        append_section(f"SOEval {language}: reference answers under our tests "
+        write_section(f"soeval_{language}", f"SOEval {language}: reference answers under our tests "
                        "(benchmarks/soeval.py)", body)
     return 0
 

@@ -1,7 +1,7 @@
 """Static filter on real model output: compilability raw vs after our filter vs FRANC's.
 
 Runs the shipped chains over every file in ../shared/reference/suggestions (47 files,
-Python and Java), prints a table and appends it to BENCHMARKS.md. Columns:
+Python and Java), prints a table and writes it to benchmarks/results/. Columns:
 - raw: the raw text compiles as is (Python ``compile()``, Java javac);
 - ours: after our filter, with the honesty rule (a target that keeps nothing the model
   wrote is ``empty body``, never compilable);
@@ -13,7 +13,7 @@ Python and Java), prints a table and appends it to BENCHMARKS.md. Columns:
 The filtered candidates are written to out/filtered/<file>.jsonl (the ``franc filter``
 output format) for the execution, analysis and ranking benchmarks to reuse.
 
-    python benchmarks/static_filter.py [--only SUBSTRING] [--limit N] [--no-append]
+    python -m benchmarks.static_filter [--only SUBSTRING] [--limit N] [--no-append]
 """
 
 from __future__ import annotations
@@ -21,23 +21,21 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from report import REFERENCE, ROOT, append_section, table
-
+from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.datasets import load_suggestions, load_tasks
 from franc.filter import EMPTY_BODY, StaticFilter
-from franc.filter.base import Compiler, CompileResult
+from franc.filter.base import Compiler
 from franc.filter.cli import output_row
 from franc.filter.python import PythonCompiler
 from franc.jsonl import write_jsonl
-from franc.models import Task
+from franc.models import CompileResult, Task
 
 OUT_DIR = ROOT / "out" / "filtered"
 PROMPT_FILES = {
@@ -158,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="only files whose name contains this")
     parser.add_argument("--limit", type=int, help="only the first N prompts of each file")
-    parser.add_argument("--no-append", action="store_true", help="do not touch BENCHMARKS.md")
+    parser.add_argument("--no-append", action="store_true",
+                        help="print only, do not write benchmarks/results/")
     args = parser.parse_args(argv)
     if not REFERENCE.is_dir():
         print(f"reference data not found at {REFERENCE}")
@@ -203,7 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         scope = f" (only *{args.only}*)" if args.only else ""
         limit = f", first {args.limit} prompts per file" if args.limit else ""
-        append_section(f"Static filter: compilability vs FRANC{scope}{limit}", text)
+        topic = "static_filter" + "".join(
+            f"_{part}" for part in (args.only, args.limit and f"first{args.limit}") if part)
+        write_section(re.sub(r"\W+", "_", topic),
+                      f"Static filter: compilability vs FRANC{scope}{limit}", text)
     return 0
 
 

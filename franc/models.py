@@ -109,3 +109,11 @@ class Candidate:
     def generated_findings(self) -> list[Finding]:
         """Findings on lines the model wrote (not on the user's prompt)."""
         return [f for f in self.findings or [] if not f.in_prompt]
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    """A compiler's verdict on one compilation unit: ``ok``, or its error messages."""
+
+    ok: bool
+    errors: list[str] = field(default_factory=list)

@@ -21,7 +21,7 @@ from franc.models import LANGUAGES, Task
 #: Modules that add more ``franc datasets <command>`` sub-commands; each exposes
 #: ``register(subparsers)`` like the top-level command modules (``validate PATH``
 #: lives in its own module, next to the dataset checks it runs).
-DATASET_COMMAND_MODULES: tuple[str, ...] = ("franc.datasets.soeval",)
+DATASET_COMMAND_MODULES: tuple[str, ...] = ("franc.evaluation.soeval",)
 
 
 def register(subparsers: Any) -> None:

@@ -34,11 +34,11 @@ from franc.evaluation.execution import (
     run_candidate,
 )
 from franc.java import JavaCompiler
+from franc.languages import PASS_LABEL
 from franc.models import Candidate, Task, check_language
 from franc.parallel import default_workers, progress_bar
 
 NOT_COMPILED_REASON = "not run: does not compile"
-PASS_LABEL = 2
 
 
 def grade(compiles: bool, functional: ExecResult | None, security: ExecResult | None) -> int:

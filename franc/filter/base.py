@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from franc.models import Task
+from franc.models import CompileResult, Task
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,6 @@ def heuristic(id: str, description: str, *,
         return Heuristic(id=id, description=description, apply=fn, after_compile=after_compile)
 
     return wrap
-
-
-@dataclass(frozen=True)
-class CompileResult:
-    ok: bool
-    errors: list[str] = field(default_factory=list)
 
 
 class Compiler(Protocol):

@@ -26,8 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from franc.errors import ToolMissingError
-from franc.filter.base import CompileResult
 from franc.java.syntax import java_class_name, syntax_errors
+from franc.models import CompileResult
 
 HELPER_SOURCE = Path(__file__).with_name("FrancJavac.java")
 HELPER_CLASS = "FrancJavac"

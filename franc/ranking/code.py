@@ -15,6 +15,7 @@ import re
 import tokenize
 import zlib
 
+from franc.languages import facts
 from franc.models import Language, Task
 
 #: Java/Python tokens: identifiers, numbers, string and char literals, operators.
@@ -159,7 +160,7 @@ def duplicate_line_share(text: str) -> float:
 
 def statement_lines(text: str, language: Language) -> list[str]:
     """Non-blank, non-comment lines of ``text``."""
-    comment = "#" if language == "python" else "//"
+    comment = facts(language).comment
     return [line for line in text.splitlines()
             if line.strip() and not line.strip().startswith((comment, "*", "/*", '"""', "'''"))]
 

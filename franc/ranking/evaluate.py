@@ -21,10 +21,11 @@ from typing import Any
 
 from franc.errors import InputError, ToolMissingError
 from franc.jsonl import read_jsonl
+from franc.languages import PASS_LABEL
 from franc.models import Candidate, Language, Task, check_language
 from franc.parallel import map_chunks
+from franc.ranking.rankers import get_ranker
 
-PASS_LABEL = 2
 DEFAULT_METRICS = ("ndcg@10", "precision@1", "mrr")
 TOP1 = "top1_pass"
 EXECUTORS = ("process", "ray")
@@ -150,8 +151,6 @@ def group_tasks(candidates: Sequence[Candidate]) -> dict[str, list[Candidate]]:
 
 def rank_file(job: tuple[LabeledFile, Sequence[str], Mapping[str, Task]]) -> Orders:
     """Every ranker's order of every task of one file (the per-file unit of work)."""
-    from franc.ranking.rankers import get_ranker  # lazy: avoids an import cycle
-
     labeled, specs, tasks = job
     orders: Orders = {}
     for spec in specs:

@@ -32,7 +32,7 @@ from types import MappingProxyType
 
 from franc.models import Task
 from franc.parallel import default_workers
-from franc.ranking.rankers import Ranker
+from franc.ranking.base import Ranker
 
 #: What separates a call from its expected value on one line.
 _ARROW = re.compile(r"==>|==|->|➞|=>|⟹|(?<![<>!=])=(?!=)|\bshould return\b|\breturns?\b|"
@@ -279,6 +279,13 @@ class ResultCache:
                     found.update(dict(rows))
         self.memory.update(found)
         return found
+
+    def __len__(self) -> int:
+        """Stored shares: the file's when there is one (all processes'), else this process's."""
+        if not self.path:
+            return len(self.memory)
+        with self._connect() as db:
+            return int(db.execute("SELECT count(*) FROM shares").fetchone()[0])
 
     def put_many(self, shares: Mapping[str, float]) -> None:
         self.memory.update(shares)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from franc.errors import InputError
+from franc.languages import LANGUAGE_FACTS
 from franc.models import Candidate, Finding, Language, Task
 from franc.ranking import code as codeview
 
@@ -59,7 +60,8 @@ class Weights:
     cwe: Mapping[int, float] = field(default_factory=dict)
     cwe_default: float = 1.0
     #: Tools whose messages count as lint errors/warnings.
-    lint_tools: tuple[str, ...] = ("pylint", "java-rules")
+    lint_tools: tuple[str, ...] = tuple(dict.fromkeys(
+        tool for facts in LANGUAGE_FACTS.values() for tool in facts.lint_analyzers))
 
 
 @dataclass(frozen=True)

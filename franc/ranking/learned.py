@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from franc.errors import InputError
+from franc.languages import PASS_LABEL
 from franc.models import LANGUAGES, Candidate, Language, Task
 from franc.ranking.features import FEATURES, ConsensusParams, Weights, task_features
 
 FORMAT = "franc-learned-ranker"
-PASS_LABEL = 2
 OBJECTIVES = ("pairwise", "pointwise")
 #: Rule tiers when a model names none: compilable candidates first.
 DEFAULT_TIERS: tuple[str, ...] = ("compiles",)

@@ -11,52 +11,20 @@ from __future__ import annotations
 import itertools
 import json
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any
 
 from franc.errors import InputError
-from franc.models import Candidate, Language, Task, check_language
+from franc.models import Language, check_language
 from franc.policy import locate
+from franc.ranking.base import Ranker, RankerBuilder
+from franc.ranking.examples import ExamplesRanker
 from franc.ranking.features import FEATURES, ConsensusParams, Weights, task_features
-from franc.ranking.learned import tier_scores
+from franc.ranking.learned import LearnedModel, tier_scores
 
 POLICY_SUFFIXES = (".toml", ".json")
-
-
-class Ranker:
-    """Base class: subclasses implement :meth:`parts`."""
-
-    kind: ClassVar[str]
-
-    def __init__(self, name: str, language: Language | None = None):
-        self.name = name
-        self.language = language
-
-    def language_for(self, task: Task | None) -> Language:
-        if task is not None:
-            return task.language
-        if self.language is None:
-            raise InputError(f"ranker {self.name!r} needs a language (pass language= or a task)")
-        return self.language
-
-    def parts(self, task: Task | None, candidates: Sequence[Candidate]) -> list[dict[str, float]]:
-        """The score parts of each candidate, in input order."""
-        raise NotImplementedError
-
-    def rank(self, task: Task | None, candidates: list[Candidate]) -> list[Candidate]:
-        """Set ``score``, ``score_parts`` and ``rank`` (1 = best); return them best first."""
-        for candidate, parts in zip(candidates, self.parts(task, candidates), strict=True):
-            candidate.score_parts = {key: float(value) for key, value in parts.items()}
-            candidate.score = float(sum(candidate.score_parts.values()))
-        ordered = sorted(candidates, key=lambda c: (-(c.score or 0.0), c.index))
-        for rank, candidate in enumerate(ordered, start=1):
-            candidate.rank = rank
-        return ordered
-
-    def close(self) -> None:
-        """Release resources (a sandbox pool); most rankers hold none."""
 
 
 class OriginalRanker(Ranker):
@@ -137,7 +105,6 @@ class LearnedRanker(Ranker):
 
     def __init__(self, name, language=None, *, model: Mapping[str, Any]):
         super().__init__(name, language)
-        from franc.ranking.learned import LearnedModel  # lazy: avoids an import cycle
         self.model = LearnedModel.from_json(model, source=name)
 
     def parts(self, task, candidates):
@@ -235,7 +202,6 @@ class FusionRanker(Ranker):
 
 def _examples_ranker(name: str, language: Language | None, policy: Mapping[str, Any],
                      source: str) -> Ranker:
-    from franc.ranking.examples import ExamplesRanker  # lazy: loads the sandbox lazily
     return ExamplesRanker(name, language, timeout=float(policy.get("timeout", 5.0)),
                           workers=policy.get("workers"), cache=policy.get("cache"))
 
@@ -292,10 +258,8 @@ def _consensus(policy: Mapping[str, Any]) -> ConsensusParams:
                            method=str(table.get("method", "ngram")))
 
 
-Builder = Callable[[str, "Language | None", Mapping[str, Any], str], Ranker]
-
 #: Ranker kinds a policy file can name, and how each is built from its policy.
-RANKER_KINDS: Mapping[str, Builder] = MappingProxyType({
+RANKER_KINDS: Mapping[str, RankerBuilder] = MappingProxyType({
     "original": lambda name, language, policy, source: OriginalRanker(name, language),
     "franc": lambda name, language, policy, source: FrancRanker(
         name, language, tools=policy.get("tools", {}),

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from franc.languages import SECURITY_ANALYZERS, facts
 from franc.models import LEVELS, Candidate, Finding, Level
 
-#: The security analyzers of each language (FRANC's: bandit, SpotBugs; SpotBugs cannot
-#: run here, our Java rules stand in).
-SECURITY_ANALYZERS = {"python": ("bandit",), "java": ("java-rules",)}
-COMPILER = {"python": "compile()", "java": "javac"}
 ERROR_TOOL = "franc"
 ERROR_RULE = "analyzer-error"
 
@@ -32,7 +29,7 @@ class Judge:
     def name(self) -> str:
         scope = ("any finding, any line" if self.strict
                  else f"no finding >= {self.min_severity} on generated lines")
-        return f"{COMPILER[self.language]} + {'+'.join(self.analyzers)}: {scope}"
+        return f"{facts(self.language).compiler} + {'+'.join(self.analyzers)}: {scope}"
 
     def counts(self, finding: Finding) -> bool:
         """Whether this finding comes from (or is about) one of the judge's analyzers."""

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from franc.generation.replay import Recording
+from franc.languages import facts
 from franc.models import Candidate, Task
 from franc.repair.loop import RepairAnswer, Repairer
-from franc.repair.templates import COMMENT, RenderedPrompt
+from franc.repair.templates import RenderedPrompt
 
 FIX_LINE = r"^[ \t]*{comment} Fix:[^\n]*(?:\n|\Z)"
 
@@ -27,7 +28,7 @@ def recorded_prompt(recording: Recording, language: str) -> RenderedPrompt:
     prompt = recording.prompt
     if not isinstance(prompt, str):
         return RenderedPrompt(recording.template, prompt)
-    fixes = list(re.finditer(FIX_LINE.format(comment=re.escape(COMMENT[language])), prompt,
+    fixes = list(re.finditer(FIX_LINE.format(comment=re.escape(facts(language).comment)), prompt,
                              re.MULTILINE))
     if not fixes or "Fixed Code:" in prompt[fixes[-1].end():]:
         if recording.template == "P3" and fixes:
@@ -39,7 +40,7 @@ def recorded_prompt(recording: Recording, language: str) -> RenderedPrompt:
 def flawed_code(recording: Recording, language: str) -> str:
     """The code the repair prompt asked to fix (FRANC's P1/P2: the text before the fixes)."""
     prompt = recording.prompt if isinstance(recording.prompt, str) else ""
-    first = re.search(FIX_LINE.format(comment=re.escape(COMMENT[language])), prompt,
+    first = re.search(FIX_LINE.format(comment=re.escape(facts(language).comment)), prompt,
                       re.MULTILINE)
     return prompt[:first.start()] if first else ""
 

@@ -19,13 +19,12 @@ import jinja2
 
 from franc.errors import InputError
 from franc.generation.base import Prompt
+from franc.languages import LANGUAGE_FACTS, facts
 from franc.models import Candidate, Finding, Task
 from franc.policy import available, locate, shipped_dir
 
 SUFFIXES = (".j2", ".toml")
 HINTS_FILE = "hints.toml"
-COMMENT = {"python": "#", "java": "//"}
-LANGUAGE_TITLE = {"python": "Python", "java": "Java"}
 
 
 def available_templates() -> list[str]:
@@ -81,8 +80,8 @@ class RepairTemplate:
         cut = min((v["line"] for v in generated), default=len(lines) + 1)
         keep = max(cut, prompt_lines + 1)
         return {"code": candidate.code.removesuffix("\n"), "prompt": task.prompt,
-                "language": self.language, "language_title": LANGUAGE_TITLE[self.language],
-                "comment": COMMENT[self.language], "task_id": task.task_id,
+                "language": self.language, "language_title": facts(self.language).title,
+                "comment": facts(self.language).comment, "task_id": task.task_id,
                 "findings": views, "generated": generated,
                 "code_before_cut": "\n".join(lines[:cut - 1]),
                 "code_before_cut_keep_prompt": "\n".join(lines[:keep - 1]).removesuffix("\n")
@@ -133,7 +132,7 @@ def _chat_parts(path: Path) -> dict[str, str]:
 
 def load_template(name_or_path: str | Path, language: str) -> RepairTemplate:
     """A template by path, or by shipped name (``<name>_<language>`` first)."""
-    if language not in COMMENT:
+    if language not in LANGUAGE_FACTS:
         raise InputError(f"unknown language {language!r} for a repair template")
     path: Path | None = None
     if not Path(name_or_path).suffix:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from franc.datasets import load_tasks
-from franc.datasets.soeval import FIELDS, read_soeval, signature, stub_bodies
+from franc.evaluation.soeval import FIELDS, read_soeval, signature, stub_bodies
 
 SOEVAL = Path(__file__).resolve().parents[2] / "datasets" / "SOEval"
 FILES = {"python": (SOEVAL / "python.jsonl", 60, "SOEvalPython.jsonl"),

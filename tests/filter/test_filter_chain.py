@@ -8,9 +8,9 @@ import pytest
 
 from franc.errors import InputError
 from franc.filter import EMPTY_BODY, StaticFilter, load_chain
-from franc.filter.base import CompileResult, Heuristic
+from franc.filter.base import Heuristic
 from franc.filter.chain import Chain, Step
-from franc.models import Task
+from franc.models import CompileResult, Task
 
 PROMPT = 'def double(x: int) -> int:\n    """Twice x."""\n'
 TASK = Task("t/1", PROMPT, "python", entry_point="double")

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from franc.filter import EMPTY_BODY, StaticFilter, load_chain
-from franc.filter.base import CompileResult, FilterContext
+from franc.filter.base import FilterContext
 from franc.filter.java import (
     HEURISTICS,
     SUPPORT,
@@ -25,7 +25,7 @@ from franc.filter.java import (
     single_public_class,
 )
 from franc.java.syntax import has_syntax_error, parse
-from franc.models import Task
+from franc.models import CompileResult, Task
 
 PROMPT = (
     "import java.io.*;\nimport java.util.*;\n\n\nclass AddOne {\n"

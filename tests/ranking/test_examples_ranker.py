@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from franc.models import Candidate, Task
 from franc.ranking import get_ranker
-from franc.ranking.examples import Example, ExamplesRanker, examples_test, parse_examples
+from franc.ranking.examples import (
+    Example,
+    ExamplesRanker,
+    ResultCache,
+    examples_test,
+    parse_examples,
+)
 
 
 def task(doc: str, entry: str = "f") -> Task:
@@ -110,3 +118,12 @@ def test_examples_policy_names_its_disk_cache(tmp_path):
     ranker = get_ranker(str(policy), "python")
     assert isinstance(ranker, ExamplesRanker) and ranker.cache.path == tmp_path / "c.sqlite"
     assert (tmp_path / "c.sqlite").is_file()
+
+
+def test_result_cache_counts_the_shares_stored_by_every_process(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    ResultCache(path).put_many({"a": 1.0, "b": 0.5})
+    assert len(ResultCache(path)) == 2
+    in_memory = ResultCache()
+    in_memory.put_many({"c": 0.0})
+    assert len(in_memory) == 1

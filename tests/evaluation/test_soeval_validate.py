@@ -1,4 +1,4 @@
-"""``franc.datasets.soeval.validate`` and ``franc datasets validate`` in the sandbox."""
+"""``franc.evaluation.soeval.validate`` and ``franc datasets validate`` in the sandbox."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from franc.cli import main
-from franc.datasets.soeval import FIELDS, validate
 from franc.evaluation.execution import run_candidate
+from franc.evaluation.soeval import FIELDS, validate
 from franc.jsonl import read_jsonl
 from franc.models import Task
 

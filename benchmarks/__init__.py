@@ -1,0 +1,1 @@
+"""FRANC's benchmark scripts, run as ``python -m benchmarks.<name>`` from the repository root."""
