@@ -30,8 +30,10 @@ check-jdk:
 demo: install check-jdk
 	$(VENV)/bin/franc demo
 
+# ruff, then the import layering (pyproject.toml [tool.importlinter]).
 lint: install-test
 	$(VENV)/bin/ruff check franc tests benchmarks
+	$(VENV)/bin/lint-imports
 
 test: install-test check-jdk lint
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
