@@ -31,6 +31,7 @@ from pathlib import Path
 from benchmarks.functional import filtered_candidates, raw_candidates
 from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.analysis import analyze
+from franc.analysis.java_rules import RULES as JAVA_RULES
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.labels import PASS_LABEL, label_candidates
 from franc.evaluation.soeval import read_soeval, validate
@@ -41,9 +42,7 @@ SOEVAL = ROOT / "datasets" / "SOEval"
 REFERENCE_PROMPTS = {"python": "SOEvalPython.jsonl", "java": "SOEvalJava.jsonl"}
 TIMEOUTS = {"python": 10.0, "java": 15.0}
 #: Our Java rules that are about security (the others are about quality).
-JAVA_SECURITY_RULES = frozenset({"sql-injection", "command-injection", "weak-hash", "weak-cipher",
-                                 "insecure-random", "hardcoded-credentials", "xxe",
-                                 "unsafe-deserialization", "path-traversal", "trust-all"})
+JAVA_SECURITY_RULES = frozenset(rule.id for rule in JAVA_RULES if rule.security)
 
 
 def dataset_rows(languages: list[str], workers: int | None) -> list[tuple[object, ...]]:

@@ -1,10 +1,14 @@
 """Java security and quality rules of our own, over tree-sitter-java syntax trees.
 
 FRANC ran SpotBugs (a JVM per snippet, ~2 s each). These rules cover the
-FindSecBugs/SpotBugs findings that turn up in generated code, each a small
-function with an id, a CWE, a severity and a confidence, registered in
-:data:`RULES`. They look at one compilation unit's syntax only (no types, no
-data flow beyond one method), so each rule states its confidence honestly.
+FindSecBugs/SpotBugs findings that turn up in generated code. Each is a small
+function decorated with :func:`rule`, which carries its id, CWE, severity,
+confidence and whether it is about security (as bandit's ``@test.test_id`` does),
+and is listed in :data:`RULES`. They look at one compilation unit's syntax only
+(no types, no data flow beyond one method), so each rule states its confidence
+honestly. A new rule: a ``@rule(...)`` function yielding ``(node, message)``,
+a positive and a negative case in tests/analysis/test_java_rules.py, and its
+name in :data:`RULES`.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-import tree_sitter_java
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Node
 
 from franc.analysis.base import Analyzer, describe_error, error_finding, guarded
+from franc.java.syntax import encode, node_text, parse
 from franc.models import Finding, Level
 
 Hit = tuple[Node, str]
@@ -27,9 +31,9 @@ Hit = tuple[Node, str]
 class Unit:
     """One parsed compilation unit with the lookups the rules share."""
 
-    def __init__(self, parser: Parser, code: str):
-        self.source = code.encode("utf-8", errors="surrogateescape")
-        self.root = parser.parse(self.source).root_node
+    def __init__(self, code: str):
+        self.source = encode(code)
+        self.root = parse(self.source).root_node
         self.by_type: dict[str, list[Node]] = defaultdict(list)
         stack = [self.root]
         while stack:  # iterative: deeply nested code must not exhaust Python's stack
@@ -51,30 +55,26 @@ class Unit:
         names = set()
         for node in self.nodes("local_variable_declaration", "field_declaration"):
             if _type_name(node.child_by_field_name("type")) == "String":
-                names.update(text(d.child_by_field_name("name"))
+                names.update(node_text(d.child_by_field_name("name"))
                              for d in node.children if d.type == "variable_declarator")
         for node in self.nodes("formal_parameter"):
             if _type_name(node.child_by_field_name("type")) == "String":
-                names.add(text(node.child_by_field_name("name")))
+                names.add(node_text(node.child_by_field_name("name")))
         return frozenset(names)
-
-
-def text(node: Node | None) -> str:
-    return node.text.decode("utf-8", errors="replace") if node is not None and node.text else ""
 
 
 def _type_name(node: Node | None) -> str:
     """Simple name of a type node (``java.util.Random`` -> ``Random``; generics dropped)."""
-    name = text(node).split("<", 1)[0]
+    name = node_text(node).split("<", 1)[0]
     return name.rsplit(".", 1)[-1].strip()
 
 
 def call_name(call: Node) -> str:
-    return text(call.child_by_field_name("name"))
+    return node_text(call.child_by_field_name("name"))
 
 
 def call_object(call: Node) -> str:
-    return text(call.child_by_field_name("object"))
+    return node_text(call.child_by_field_name("object"))
 
 
 def arguments(node: Node) -> list[Node]:
@@ -125,7 +125,7 @@ def is_constant(node: Node) -> bool:
         if leaf.type in LITERALS or leaf.type in ("integral_type", "type_identifier"):
             continue
         name = leaf.child_by_field_name("field") if leaf.type == "field_access" else leaf
-        if name is not None and name.type == "identifier" and CONSTANT_NAME.match(text(name)):
+        if name is not None and name.type == "identifier" and CONSTANT_NAME.match(node_text(name)):
             continue
         return False
     return True
@@ -141,15 +141,15 @@ def is_built_string(node: Node, unit: Unit, depth: int = 0) -> bool:
     if node.type == "identifier" and depth < 3:
         method = method_of(node)
         scope = method if method is not None else unit.root
-        name = text(node)
+        name = node_text(node)
         for declarator in _descendants(scope, ("variable_declarator",)):
             value = declarator.child_by_field_name("value")
-            if text(declarator.child_by_field_name("name")) == name and value is not None \
+            if node_text(declarator.child_by_field_name("name")) == name and value is not None \
                     and is_built_string(value, unit, depth + 1):
                 return True
         for assignment in _descendants(scope, ("assignment_expression",)):
-            if text(assignment.child_by_field_name("left")) == name:
-                operator = text(assignment.child_by_field_name("operator"))
+            if node_text(assignment.child_by_field_name("left")) == name:
+                operator = node_text(assignment.child_by_field_name("operator"))
                 right = assignment.child_by_field_name("right")
                 if operator == "+=" or (
                         right is not None and is_built_string(right, unit, depth + 1)):
@@ -169,7 +169,29 @@ def _descendants(node: Node, types: tuple[str, ...]) -> Iterator[Node]:
 def string_value(node: Node) -> str | None:
     if node.type != "string_literal":
         return None
-    return "".join(text(c) for c in node.named_children if c.type == "string_fragment")
+    return "".join(node_text(c) for c in node.named_children if c.type == "string_fragment")
+
+
+@dataclass(frozen=True)
+class JavaRule:
+    id: str
+    cwe: int
+    severity: Level
+    confidence: Level
+    #: About security (a vulnerability) rather than code quality.
+    security: bool
+    description: str
+    check: Callable[[Unit], Iterable[Hit]]
+
+
+def rule(rule_id: str, *, cwe: int, severity: Level, confidence: Level, security: bool,
+         description: str) -> Callable[[Callable[[Unit], Iterable[Hit]]], JavaRule]:
+    """Decorator turning a ``unit -> (node, message)...`` function into a :class:`JavaRule`."""
+
+    def wrap(check: Callable[[Unit], Iterable[Hit]]) -> JavaRule:
+        return JavaRule(rule_id, cwe, severity, confidence, security, description, check)
+
+    return wrap
 
 
 # --- the rules ---------------------------------------------------------------------------
@@ -179,6 +201,8 @@ SQL_SINKS = frozenset({"execute", "executeQuery", "executeUpdate", "executeLarge
                        "createSQLQuery", "queryForObject", "queryForList", "query", "update"})
 
 
+@rule("sql-injection", cwe=89, severity="high", confidence="medium", security=True,
+      description="SQL built by string concatenation passed to execute*/prepareStatement")
 def sql_injection(unit: Unit) -> Iterator[Hit]:
     for call in unit.nodes("method_invocation"):
         args = arguments(call)
@@ -187,6 +211,8 @@ def sql_injection(unit: Unit) -> Iterator[Hit]:
                          "use a PreparedStatement with ? parameters")
 
 
+@rule("command-injection", cwe=78, severity="high", confidence="medium", security=True,
+      description="Runtime.exec/ProcessBuilder with non-constant input")
 def command_injection(unit: Unit) -> Iterator[Hit]:
     for call in unit.nodes("method_invocation"):
         args = arguments(call)
@@ -203,6 +229,8 @@ def command_injection(unit: Unit) -> Iterator[Hit]:
 WEAK_HASHES = frozenset({"MD2", "MD4", "MD5", "SHA", "SHA1", "SHA-1"})
 
 
+@rule("weak-hash", cwe=328, severity="medium", confidence="high", security=True,
+      description="MD5/SHA-1 message digests")
 def weak_hash(unit: Unit) -> Iterator[Hit]:
     for call in unit.nodes("method_invocation"):
         args = arguments(call)
@@ -219,6 +247,8 @@ WEAK_CIPHERS = frozenset({"DES", "DESEDE", "TRIPLEDES", "RC2", "RC4", "ARCFOUR",
 CIPHER_FACTORIES = ("Cipher", "KeyGenerator", "SecretKeyFactory")
 
 
+@rule("weak-cipher", cwe=327, severity="high", confidence="high", security=True,
+      description="DES/RC4/Blowfish ciphers or ECB mode")
 def weak_cipher(unit: Unit) -> Iterator[Hit]:
     for call in unit.nodes("method_invocation"):
         args = arguments(call)
@@ -238,6 +268,8 @@ SECRET_CONTEXT = re.compile(r"token|passw|pwd|secret|salt|nonce|session|otp|cred
                             r"|api_?key|private_?key", re.IGNORECASE)
 
 
+@rule("insecure-random", cwe=330, severity="medium", confidence="medium", security=True,
+      description="java.util.Random or Math.random for tokens, passwords, keys")
 def insecure_random(unit: Unit) -> Iterator[Hit]:
     sources = [n for n in unit.nodes("object_creation_expression")
                if _type_name(n.child_by_field_name("type")) == "Random"]
@@ -245,7 +277,7 @@ def insecure_random(unit: Unit) -> Iterator[Hit]:
                 if call_name(n) == "random" and call_object(n) == "Math"]
     for node in sources:
         scope = enclosing(node, "method_declaration", "class_declaration")
-        if scope is not None and SECRET_CONTEXT.search(text(scope)):
+        if scope is not None and SECRET_CONTEXT.search(node_text(scope)):
             yield node, ("java.util.Random is predictable; use java.security.SecureRandom for "
                          "tokens, passwords and keys")
 
@@ -254,15 +286,17 @@ CREDENTIAL_NAME = re.compile(r"passw|pwd|secret|api_?key|access_?key|private_?ke
                              r"|credential", re.IGNORECASE)
 
 
+@rule("hardcoded-credentials", cwe=798, severity="high", confidence="medium", security=True,
+      description="passwords, keys and tokens written into the code")
 def hardcoded_credentials(unit: Unit) -> Iterator[Hit]:
     pairs = [(d.child_by_field_name("name"), d.child_by_field_name("value"))
              for d in unit.nodes("variable_declarator")]
     pairs += [(a.child_by_field_name("left"), a.child_by_field_name("right"))
               for a in unit.nodes("assignment_expression")]
     for name, value in pairs:
-        if value is not None and CREDENTIAL_NAME.search(text(name).rsplit(".", 1)[-1]) \
+        if value is not None and CREDENTIAL_NAME.search(node_text(name).rsplit(".", 1)[-1]) \
                 and string_value(value):
-            yield value, f"hard-coded credential in {text(name)!r}"
+            yield value, f"hard-coded credential in {node_text(name)!r}"
     for call in unit.nodes("method_invocation"):
         args = arguments(call)
         if call_name(call) == "getConnection" and len(args) >= 3 and string_value(args[2]):
@@ -282,6 +316,8 @@ XML_HARDENING = ("disallow-doctype-decl", "external-general-entities", "FEATURE_
                  "setExpandEntityReferences(false)")
 
 
+@rule("xxe", cwe=611, severity="high", confidence="medium", security=True,
+      description="XML parser factories without secure features")
 def xxe(unit: Unit) -> Iterator[Hit]:
     if any(marker in unit.text_all for marker in XML_HARDENING):
         return
@@ -294,6 +330,8 @@ def xxe(unit: Unit) -> Iterator[Hit]:
             yield new, "XML parser without disabling external entities (XXE)"
 
 
+@rule("unsafe-deserialization", cwe=502, severity="high", confidence="medium", security=True,
+      description="ObjectInputStream.readObject on untrusted data")
 def unsafe_deserialization(unit: Unit) -> Iterator[Hit]:
     if "ObjectInputStream" not in unit.text_all and "XMLDecoder" not in unit.text_all:
         return
@@ -307,6 +345,8 @@ FILE_TYPES = frozenset({"File", "FileInputStream", "FileOutputStream", "FileRead
 PATH_CHECKS = re.compile(r"normalize\(|getCanonical|toRealPath|FilenameUtils|\"\.\.\"")
 
 
+@rule("path-traversal", cwe=22, severity="medium", confidence="low", security=True,
+      description="a method parameter used in a File/Paths path without normalising it")
 def path_traversal(unit: Unit) -> Iterator[Hit]:
     sinks = [n for n in unit.nodes("object_creation_expression")
              if _type_name(n.child_by_field_name("type")) in FILE_TYPES]
@@ -314,40 +354,44 @@ def path_traversal(unit: Unit) -> Iterator[Hit]:
               if call_name(n) in ("get", "of") and call_object(n) in ("Paths", "Path")]
     for sink in sinks:
         method = enclosing(sink, "method_declaration", "constructor_declaration")
-        if method is None or PATH_CHECKS.search(text(method.child_by_field_name("body"))):
+        if method is None or PATH_CHECKS.search(node_text(method.child_by_field_name("body"))):
             continue
-        parameters = {text(p.child_by_field_name("name"))
+        parameters = {node_text(p.child_by_field_name("name"))
                       for p in _descendants(method.child_by_field_name("parameters") or method,
                                             ("formal_parameter",))}
-        used = {text(leaf) for arg in arguments(sink) for leaf in leaves(arg)
+        used = {node_text(leaf) for arg in arguments(sink) for leaf in leaves(arg)
                 if leaf.type == "identifier"}
         if parameters & used:
             yield sink, (f"file path built from parameter {sorted(parameters & used)[0]!r} "
                          "without normalising it (path traversal)")
 
 
+@rule("trust-all", cwe=295, severity="high", confidence="high", security=True,
+      description="TrustManager/HostnameVerifier that accepts everything")
 def trust_all(unit: Unit) -> Iterator[Hit]:
     for method in unit.nodes("method_declaration"):
-        name = text(method.child_by_field_name("name"))
+        name = node_text(method.child_by_field_name("name"))
         body = method.child_by_field_name("body")
         if body is None:
             continue
         statements = [s for s in body.named_children if not _is_comment(s)]
         if name in ("checkServerTrusted", "checkClientTrusted") and not statements:
             yield method, f"{name}() accepts every certificate (trust-all TrustManager)"
-        elif name == "verify" and [text(s) for s in statements] == ["return true;"]:
+        elif name == "verify" and [node_text(s) for s in statements] == ["return true;"]:
             yield method, "HostnameVerifier.verify() accepts every host name"
     for call in unit.nodes("method_invocation"):
         if call_name(call) in ("setHostnameVerifier", "setDefaultHostnameVerifier"):
             for arg in arguments(call):
                 body = arg.child_by_field_name("body") if arg.type == "lambda_expression" else None
-                if body is not None and re.sub(r"[\s{};]|return", "", text(body)) == "true":
+                if body is not None and re.sub(r"[\s{};]|return", "", node_text(body)) == "true":
                     yield arg, "HostnameVerifier lambda accepts every host name"
     for name in unit.nodes("identifier", "type_identifier"):
-        if text(name) in ("NoopHostnameVerifier", "ALLOW_ALL_HOSTNAME_VERIFIER"):
-            yield name, f"{text(name)} disables host name verification"
+        if node_text(name) in ("NoopHostnameVerifier", "ALLOW_ALL_HOSTNAME_VERIFIER"):
+            yield name, f"{node_text(name)} disables host name verification"
 
 
+@rule("empty-catch", cwe=390, severity="low", confidence="high", security=False,
+      description="catch block without any statement")
 def empty_catch(unit: Unit) -> Iterator[Hit]:
     for clause in unit.nodes("catch_clause"):
         body = clause.child_by_field_name("body")
@@ -358,11 +402,13 @@ def empty_catch(unit: Unit) -> Iterator[Hit]:
 GENERIC_EXCEPTIONS = frozenset({"Exception", "Throwable"})
 
 
+@rule("catch-generic", cwe=396, severity="low", confidence="high", security=False,
+      description="catching Exception or Throwable")
 def catch_generic(unit: Unit) -> Iterator[Hit]:
     for clause in unit.nodes("catch_type"):
         for alternative in clause.named_children:
             if _type_name(alternative) in GENERIC_EXCEPTIONS:
-                yield alternative, f"catching generic {text(alternative)}"
+                yield alternative, f"catching generic {node_text(alternative)}"
 
 
 RESOURCE_TYPES = frozenset({"FileInputStream", "FileOutputStream", "FileReader", "FileWriter",
@@ -376,6 +422,8 @@ RESOURCE_CALLS = frozenset({"getConnection", "createStatement", "prepareStatemen
                             "newInputStream", "newOutputStream", "openStream"})
 
 
+@rule("unclosed-resource", cwe=772, severity="medium", confidence="medium", security=False,
+      description="stream/reader/connection opened outside try-with-resources and never closed")
 def unclosed_resource(unit: Unit) -> Iterator[Hit]:
     for declarator in unit.nodes("variable_declarator"):
         value = declarator.child_by_field_name("value")
@@ -385,10 +433,10 @@ def unclosed_resource(unit: Unit) -> Iterator[Hit]:
         opens = (value.type == "object_creation_expression"
                  and _type_name(value.child_by_field_name("type")) in RESOURCE_TYPES) or (
                  value.type == "method_invocation" and call_name(value) in RESOURCE_CALLS)
-        if not opens or "System.in" in text(value):
+        if not opens or "System.in" in node_text(value):
             continue
-        name = text(declarator.child_by_field_name("name"))
-        scope = text(method_of(declarator) or unit.root)
+        name = node_text(declarator.child_by_field_name("name"))
+        scope = node_text(method_of(declarator) or unit.root)
         if re.search(rf"\b{re.escape(name)}\s*\.\s*close\s*\(|return\s+{re.escape(name)}\b"
                      rf"|try\s*\(\s*{re.escape(name)}\b|=\s*{re.escape(name)}\s*;", scope):
             continue
@@ -396,70 +444,50 @@ def unclosed_resource(unit: Unit) -> Iterator[Hit]:
                            "try-with-resources statement")
 
 
+@rule("string-equality", cwe=597, severity="medium", confidence="high", security=False,
+      description="strings compared with == or !=")
 def string_equality(unit: Unit) -> Iterator[Hit]:
     for expression in unit.nodes("binary_expression"):
-        operator = text(expression.child_by_field_name("operator"))
+        operator = node_text(expression.child_by_field_name("operator"))
         if operator not in ("==", "!="):
             continue
         left = expression.child_by_field_name("left")
         right = expression.child_by_field_name("right")
         operands = [o for o in (left, right) if o is not None]
         literal = any(o.type == "string_literal" for o in operands)
-        both_strings = all(o.type == "identifier" and text(o) in unit.string_names
+        both_strings = all(o.type == "identifier" and node_text(o) in unit.string_names
                            for o in operands)
         if literal or both_strings:
             yield expression, f"strings compared with {operator}; use equals()"
 
 
+@rule("system-exit", cwe=382, severity="medium", confidence="high", security=False,
+      description="System.exit/halt outside main")
 def system_exit(unit: Unit) -> Iterator[Hit]:
     for call in unit.nodes("method_invocation"):
         if call_name(call) in ("exit", "halt") and call_object(call) in (
                 "System", "Runtime.getRuntime()"):
             method = enclosing(call, "method_declaration")
-            if method is None or text(method.child_by_field_name("name")) != "main":
+            if method is None or node_text(method.child_by_field_name("name")) != "main":
                 yield call, f"{call_object(call)}.{call_name(call)}() shuts down the whole JVM"
 
 
-@dataclass(frozen=True)
-class JavaRule:
-    id: str
-    cwe: int
-    severity: Level
-    confidence: Level
-    description: str
-    check: Callable[[Unit], Iterable[Hit]]
-
-
 RULES: tuple[JavaRule, ...] = (
-    JavaRule("sql-injection", 89, "high", "medium",
-             "SQL built by string concatenation passed to execute*/prepareStatement",
-             sql_injection),
-    JavaRule("command-injection", 78, "high", "medium",
-             "Runtime.exec/ProcessBuilder with non-constant input", command_injection),
-    JavaRule("weak-hash", 328, "medium", "high", "MD5/SHA-1 message digests", weak_hash),
-    JavaRule("weak-cipher", 327, "high", "high", "DES/RC4/Blowfish ciphers or ECB mode",
-             weak_cipher),
-    JavaRule("insecure-random", 330, "medium", "medium",
-             "java.util.Random or Math.random for tokens, passwords, keys", insecure_random),
-    JavaRule("hardcoded-credentials", 798, "high", "medium",
-             "passwords, keys and tokens written into the code", hardcoded_credentials),
-    JavaRule("xxe", 611, "high", "medium",
-             "XML parser factories without secure features", xxe),
-    JavaRule("unsafe-deserialization", 502, "high", "medium",
-             "ObjectInputStream.readObject on untrusted data", unsafe_deserialization),
-    JavaRule("path-traversal", 22, "medium", "low",
-             "a method parameter used in a File/Paths path without normalising it", path_traversal),
-    JavaRule("trust-all", 295, "high", "high",
-             "TrustManager/HostnameVerifier that accepts everything", trust_all),
-    JavaRule("empty-catch", 390, "low", "high", "catch block without any statement", empty_catch),
-    JavaRule("catch-generic", 396, "low", "high", "catching Exception or Throwable",
-             catch_generic),
-    JavaRule("unclosed-resource", 772, "medium", "medium",
-             "stream/reader/connection opened outside try-with-resources and never closed",
-             unclosed_resource),
-    JavaRule("string-equality", 597, "medium", "high", "strings compared with == or !=",
-             string_equality),
-    JavaRule("system-exit", 382, "medium", "high", "System.exit/halt outside main", system_exit),
+    sql_injection,
+    command_injection,
+    weak_hash,
+    weak_cipher,
+    insecure_random,
+    hardcoded_credentials,
+    xxe,
+    unsafe_deserialization,
+    path_traversal,
+    trust_all,
+    empty_catch,
+    catch_generic,
+    unclosed_resource,
+    string_equality,
+    system_exit,
 )
 
 
@@ -471,13 +499,12 @@ class JavaRulesAnalyzer(Analyzer):
     def __init__(self, timeout: float = 10.0, rules: Sequence[JavaRule] = RULES):
         super().__init__(timeout)
         self.rules = tuple(rules)
-        self._parser = Parser(Language(tree_sitter_java.language()))
 
     def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
         return [guarded(self.id, self._analyze, code, self.timeout) for code in codes]
 
     def _analyze(self, code: str) -> list[Finding]:
-        unit = Unit(self._parser, code)
+        unit = Unit(code)
         findings = []
         for rule in self.rules:
             try:
@@ -486,6 +513,6 @@ class JavaRulesAnalyzer(Analyzer):
                             severity=rule.severity, confidence=rule.confidence,
                             line=node.start_point[0] + 1, column=node.start_point[1], cwe=rule.cwe)
                     for node, message in rule.check(unit))
-            except (Exception, RecursionError) as exc:  # one broken rule must not hide the others
+            except Exception as exc:  # one broken rule must not hide the others
                 findings.append(error_finding(f"{self.id}/{rule.id}", describe_error(exc)))
         return sorted(findings, key=lambda f: (f.line, f.column, f.rule_id))

@@ -20,9 +20,14 @@ def _language() -> Language:
     return Language(tree_sitter_java.language())
 
 
-def parse(code: str) -> Tree:
+def encode(code: str) -> bytes:
+    """The bytes tree-sitter parses; lone surrogates pass, so hostile text never fails here."""
+    return code.encode("utf-8", "surrogatepass")
+
+
+def parse(code: str | bytes) -> Tree:
     """Parse ``code``; a fresh parser per call (cheap) keeps this thread-safe."""
-    return Parser(_language()).parse(code.encode("utf-8", "surrogatepass"))
+    return Parser(_language()).parse(code if isinstance(code, bytes) else encode(code))
 
 
 def _error_nodes(node: Node) -> Iterator[Node]:
@@ -60,9 +65,13 @@ def top_level_types(root: Node) -> list[Node]:
     return [child for child in root.children if child.type in TYPE_DECLARATIONS]
 
 
+def node_text(node: Node | None) -> str:
+    """The source text of ``node`` ("" for none)."""
+    return node.text.decode("utf-8", "replace") if node is not None and node.text else ""
+
+
 def declaration_name(node: Node) -> str | None:
-    name = node.child_by_field_name("name")
-    return name.text.decode("utf-8", "replace") if name is not None and name.text else None
+    return node_text(node.child_by_field_name("name")) or None
 
 
 def is_public(node: Node) -> bool:

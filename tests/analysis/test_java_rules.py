@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from franc.analysis.java_rules import RULES, JavaRulesAnalyzer
+from franc.analysis.java_rules import RULES, Hit, JavaRulesAnalyzer, Unit, call_name, rule
 
 
 def unit(body: str, members: str = "") -> str:
@@ -117,3 +119,29 @@ def test_findings_carry_rule_metadata_and_position() -> None:
 def test_rules_have_unique_ids_and_cwes() -> None:
     assert len({r.id for r in RULES}) == len(RULES)
     assert all(r.cwe > 0 and r.severity in ("low", "medium", "high") for r in RULES)
+
+
+def test_the_decorator_keeps_each_rules_metadata_next_to_it() -> None:
+    by_id = {r.id: r for r in RULES}
+    assert (by_id["sql-injection"].cwe, by_id["sql-injection"].severity,
+            by_id["sql-injection"].confidence, by_id["sql-injection"].security) == (
+        89, "high", "medium", True)
+    assert not by_id["empty-catch"].security
+    assert {r.id for r in RULES if r.security} == {
+        "sql-injection", "command-injection", "weak-hash", "weak-cipher", "insecure-random",
+        "hardcoded-credentials", "xxe", "unsafe-deserialization", "path-traversal", "trust-all"}
+
+
+def test_a_rule_built_with_the_decorator_runs_in_the_analyzer() -> None:
+    @rule("no-println", cwe=1, severity="low", confidence="high", security=False,
+          description="System.out.println")
+    def no_println(unit: Unit) -> Iterator[Hit]:
+        for call in unit.nodes("method_invocation"):
+            if call_name(call) == "println":
+                yield call, "println"
+
+    code = 'class A { void f() { System.out.println("x"); } }'
+    analyzer = JavaRulesAnalyzer(rules=[no_println])
+    [findings] = analyzer.analyze_batch([code])
+    assert [(f.rule_id, f.line, f.severity) for f in findings] == [("no-println", 1, "low")]
+    assert analyzer.analyze_batch(["class A { void f() { } }"]) == [[]]
