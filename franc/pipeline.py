@@ -12,6 +12,7 @@ everything is ranked again.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,36 +65,43 @@ def _as_task(prompt: str | Task, language: str) -> Task:
 
 
 class Pipeline:
-    """``filter``, ``analyzers`` and ``ranker`` take the stage objects or their names
-    (a filter chain, analyzer ids, a ranker policy); objects given are not closed here."""
+    """``static_filter``, ``analyzers`` and ``ranker`` take the stage objects or their names
+    (a filter chain, analyzer ids, a ranker policy); objects given are not closed here.
+    A chain given by name or path also configures the analyzers built here (its
+    ``[analysis.*]`` tables). ``filter`` is the deprecated name of ``static_filter``."""
 
-    def __init__(self, language: str, *, filter: BatchFilter | str | Path | None = None,
+    def __init__(self, language: str, *, static_filter: BatchFilter | str | Path | None = None,
                  analyzers: Any = None, ranker: Any = "quality",
                  generator: Generator | None = None, repair_template: str | Path = "P1",
                  max_rounds: int = 2, judge: Judge | None = None, repair_n: int = 10,
                  max_new_tokens: int = 512, temperature: float = 0.8,
-                 stop: Sequence[str] = ()):
+                 stop: Sequence[str] = (), filter: BatchFilter | str | Path | None = None):
         from franc.analysis import Analyzers
         from franc.filter import StaticFilter
         from franc.ranking import get_ranker
 
+        if filter is not None:
+            warnings.warn("Pipeline(filter=...) is deprecated; use static_filter=...",
+                          DeprecationWarning, stacklevel=2)
+            static_filter = static_filter if static_filter is not None else filter
         self.language = check_language(language)
         self._owned: list[Any] = []
-        if filter is None or isinstance(filter, (str, Path)):
-            filter = StaticFilter(self.language, filter)
-            self._owned.append(filter)
+        chain = static_filter if isinstance(static_filter, (str, Path)) else None
+        if static_filter is None or chain is not None:
+            static_filter = StaticFilter(self.language, chain)
+            self._owned.append(static_filter)
         if analyzers is None or isinstance(analyzers, (list, tuple)):
-            analyzers = Analyzers(self.language, analyzers)
+            analyzers = Analyzers(self.language, analyzers, policy=chain)
             self._owned.append(analyzers)
         if isinstance(ranker, (str, Path)):
             ranker = get_ranker(ranker, self.language)
             self._owned.append(ranker)
-        self.filter = filter
+        self.filter = static_filter
         self.analyzers = analyzers
         self.ranker = ranker
         self.generator = generator
         self.judge = judge or Judge(self.language)
-        self.repairer = Repairer(load_template(repair_template, self.language), filter,
+        self.repairer = Repairer(load_template(repair_template, self.language), static_filter,
                                  analyzers.run, self.judge)
         self.max_rounds = max_rounds
         self.repair_n = repair_n

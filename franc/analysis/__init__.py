@@ -26,6 +26,7 @@ from franc.analysis.base import (
     prompt_line_span,
 )
 from franc.analysis.registry import ANALYZERS, DEFAULT_ANALYZERS
+from franc.analysis.settings import PolicyRef
 from franc.errors import InputError
 from franc.models import Candidate, Finding, Task, check_language
 
@@ -42,7 +43,7 @@ class Analyzers:
     """
 
     def __init__(self, language: str, names: Sequence[str] | None = None, *,
-                 timeout: float = DEFAULT_TIMEOUT):
+                 timeout: float = DEFAULT_TIMEOUT, policy: PolicyRef = None):
         self.language = check_language(language)
         known = ANALYZERS[self.language]
         wanted = list(DEFAULT_ANALYZERS[self.language] if names is None else names)
@@ -53,11 +54,11 @@ class Analyzers:
         self.skipped: dict[str, str] = {}
         self.analyzers: list[Analyzer] = []
         for name in dict.fromkeys(wanted):
-            reason = known[name].unavailable()
+            reason = known[name].unavailable(policy)
             if reason:
                 self.skipped[name] = reason
             else:
-                self.analyzers.append(known[name](timeout=timeout))
+                self.analyzers.append(known[name].configured(policy, timeout))
 
     @property
     def names(self) -> list[str]:
@@ -105,7 +106,7 @@ class Analyzers:
 
 
 def analyze(language: str, candidates: Sequence[Candidate], tasks: Mapping[str, Task],
-            analyzers: Sequence[str] | None = None) -> list[Candidate]:
+            analyzers: Sequence[str] | None = None, policy: PolicyRef = None) -> list[Candidate]:
     """One-shot analysis: build the analyzers, run them over ``candidates``, close them."""
-    with Analyzers(language, analyzers) as warm:
+    with Analyzers(language, analyzers, policy=policy) as warm:
         return warm.run(candidates, tasks)

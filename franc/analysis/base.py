@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import ClassVar
 
+from franc.analysis.settings import PolicyRef
 from franc.models import Finding, Language
 
 ERROR_TOOL = "franc"
@@ -46,8 +47,14 @@ class Analyzer:
         self.timeout = timeout
 
     @classmethod
-    def unavailable(cls) -> str | None:
+    def unavailable(cls, policy: PolicyRef = None) -> str | None:
         return None
+
+    @classmethod
+    def configured(cls, policy: PolicyRef = None, timeout: float = DEFAULT_TIMEOUT) -> Analyzer:
+        """This analyzer with its settings from ``policy``'s ``[analysis.<id>]`` table (see
+        :mod:`franc.analysis.settings`); analyzers without settings ignore it."""
+        return cls(timeout=timeout)
 
     def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
         raise NotImplementedError

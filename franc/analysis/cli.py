@@ -12,6 +12,7 @@ from rich.console import Console
 
 from franc.analysis import Analyzers
 from franc.analysis.base import DEFAULT_TIMEOUT
+from franc.analysis.settings import PolicyRef
 from franc.errors import InputError
 from franc.jsonl import read_jsonl, write_jsonl
 from franc.models import LANGUAGES, Candidate, Task
@@ -36,6 +37,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--analyzers", type=comma_list,
                         help="comma-separated analyzer ids (default: bandit,pylint for Python, "
                              "java-rules for Java; optional: semgrep, findbugs)")
+    parser.add_argument("--chain", metavar="NAME|PATH",
+                        help="the filter policy whose [analysis.*] tables configure the "
+                             "analyzers, as given to `franc filter --chain` (default: "
+                             "filters/<language>.toml)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help="CPU seconds per candidate before an analyzer gives up on it")
     parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
@@ -59,13 +64,15 @@ def run(args: argparse.Namespace) -> int:
         tasks = {t.task_id: t for t in load_tasks(args.prompts, args.prompts_format, args.language)}
     else:
         console.print("note: no --prompts given, so no finding is marked as in the prompt")
-    with Analyzers(args.language, args.analyzers) as probe:  # validates names, reports skips
+    # Validates the names and the policy, and reports skipped analyzers, before any work.
+    with Analyzers(args.language, args.analyzers, policy=args.chain) as probe:
         for name, reason in probe.skipped.items():
             console.print(f"note: analyzer {name} skipped: {reason}")
         names = probe.names
     if not names:
         raise InputError("no analyzer can run here (see the notes above)")
-    work = functools.partial(analyze_chunk, args.language, tuple(names), args.timeout, tasks)
+    work = functools.partial(analyze_chunk, args.language, tuple(names), args.timeout, tasks,
+                             policy=args.chain)
     analysed = map_chunks(work, candidates, workers=args.workers or default_workers(),
                           chunk_size=CHUNK_SIZE, description=f"analyze ({', '.join(names)})",
                           progress=not args.quiet)
@@ -78,11 +85,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 @functools.cache
-def warm_analyzers(language: str, names: tuple[str, ...] | None, timeout: float) -> Analyzers:
+def warm_analyzers(language: str, names: tuple[str, ...] | None, timeout: float,
+                   policy: PolicyRef = None) -> Analyzers:
     """One set of analyzers per worker process, kept warm across the chunks it receives."""
-    return Analyzers(language, names, timeout=timeout)
+    return Analyzers(language, names, timeout=timeout, policy=policy)
 
 
 def analyze_chunk(language: str, names: tuple[str, ...] | None, timeout: float,
-                  tasks: Mapping[str, Task], chunk: Sequence[Candidate]) -> list[Candidate]:
-    return warm_analyzers(language, names, timeout).run(chunk, tasks)
+                  tasks: Mapping[str, Task], chunk: Sequence[Candidate], *,
+                  policy: PolicyRef = None) -> list[Candidate]:
+    return warm_analyzers(language, names, timeout, policy).run(chunk, tasks)

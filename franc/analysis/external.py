@@ -14,15 +14,14 @@ import re
 import shutil
 import subprocess
 import tempfile
-import tomllib
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from pathlib import Path
 
-from franc.analysis.base import Analyzer, error_finding
-from franc.errors import InputError
-from franc.models import Finding, Level
-from franc.policy import locate
+from franc.analysis.base import DEFAULT_TIMEOUT, Analyzer, error_finding
+from franc.analysis.settings import PolicyRef, analysis_table
+from franc.models import Finding, Language, Level
+from franc.policy.schema import PolicyModel, validate_policy
 
 CLASS_NAME = re.compile(r"^\s*(?:public\s+)?(?:final\s+|abstract\s+)*"
                         r"(?:class|interface|enum|record)\s+(\w+)", re.MULTILINE)
@@ -36,7 +35,7 @@ class FindBugsAnalyzer(Analyzer):
     description = "FindBugs (Debian package findbugs) on classes compiled with javac"
 
     @classmethod
-    def unavailable(cls) -> str | None:
+    def unavailable(cls, policy: PolicyRef = None) -> str | None:
         if shutil.which("findbugs") is None:
             return "findbugs is not installed (Debian package 'findbugs'); skipped"
         if shutil.which("javac") is None:
@@ -98,17 +97,23 @@ class SemgrepAnalyzer(Analyzer):
     description = "Semgrep with local rules, one subprocess per batch, metrics off"
     suffix = ".py"
 
-    def __init__(self, timeout: float = 10.0):
+    def __init__(self, timeout: float = 10.0, config: Path | None = None):
         super().__init__(timeout)
-        self.config = _semgrep_config(self.language)
+        self.config = config or _semgrep_config(self.language)
 
     @classmethod
-    def unavailable(cls) -> str | None:
+    def configured(cls, policy: PolicyRef = None,
+                   timeout: float = DEFAULT_TIMEOUT) -> SemgrepAnalyzer:
+        return cls(timeout, _semgrep_config(cls.language, policy))
+
+    @classmethod
+    def unavailable(cls, policy: PolicyRef = None) -> str | None:
         if shutil.which("semgrep") is None:
             return "semgrep is not installed (pip install semgrep==1.100.0); skipped"
-        if _semgrep_config(cls.language) is None:
+        if _semgrep_config(cls.language, policy) is None:
             return (f"semgrep needs local rules: set config in [analysis.semgrep] of "
-                    f"filters/{cls.language}.toml (registry rules need the network); skipped")
+                    f"filters/{cls.language}.toml or of the chain (registry rules need the "
+                    f"network); skipped")
         return None
 
     def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
@@ -154,15 +159,19 @@ class JavaSemgrepAnalyzer(SemgrepAnalyzer):
     suffix = ".java"
 
 
-def _semgrep_config(language: str) -> Path | None:
-    """The rules file or folder named in the language policy, if it exists."""
-    try:
-        policy = locate("filters", language, (".toml",))
-        table = tomllib.loads(policy.read_text("utf-8")).get("analysis", {}).get("semgrep", {})
-    except (InputError, tomllib.TOMLDecodeError, OSError):
+class SemgrepSettings(PolicyModel):
+    """The ``[analysis.semgrep]`` table: a local rules file or folder, relative to the policy."""
+
+    config: str | None = None
+
+
+def _semgrep_config(language: Language, policy: PolicyRef = None) -> Path | None:
+    """The rules file or folder named in the policy (or the language's), if it exists."""
+    table, source = analysis_table(language, "semgrep", policy)
+    settings = validate_policy(SemgrepSettings, table, source or "semgrep defaults",
+                               "analysis.semgrep")
+    if not settings.config or source is None:
         return None
-    config = table.get("config")
-    if not config:
-        return None
-    path = Path(config) if Path(config).is_absolute() else policy.parent / config
+    path = Path(settings.config)
+    path = path if path.is_absolute() else source.parent / path
     return path if path.exists() else None

@@ -3,27 +3,27 @@
 pylint's start-up (loading checkers, building astroid's models of the standard
 library) dwarfs the cost of one snippet, so many candidates are linted in one
 ``Run`` (one file each in a fresh temporary folder) and the process stays warm.
-Which message categories count is policy: the ``[analysis.pylint]`` table of
-``filters/python.toml``.
+Which message categories count is policy: the ``[analysis.pylint]`` table of the
+filter policy (``filters/python.toml`` or the chain given, see :mod:`franc.analysis.settings`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import re
 import tempfile
-import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import astroid
+from pydantic import PositiveInt, StringConstraints, field_validator
 from pylint.lint import PyLinter, Run
 from pylint.message.message_definition_store import MessageDefinitionStore
 from pylint.reporters import CollectingReporter
 
 from franc.analysis.base import (
+    DEFAULT_TIMEOUT,
     ERROR_RULE,
     Analyzer,
     AnalyzerTimeout,
@@ -31,9 +31,9 @@ from franc.analysis.base import (
     error_finding,
     time_limit,
 )
-from franc.errors import InputError
+from franc.analysis.settings import PolicyRef, analysis_table
 from franc.models import Finding, Level
-from franc.policy import locate
+from franc.policy.schema import PolicyModel, validate_policy
 
 SEVERITY: dict[str, Level] = {"fatal": "high", "error": "high", "warning": "medium",
                               "refactor": "low", "convention": "low", "info": "low"}
@@ -53,44 +53,35 @@ BATCH_SECONDS_PER_CANDIDATE = 0.5
 
 #: CPU seconds the warm-up may spend per module it pre-builds.
 WARM_UP_SECONDS_PER_MODULE = 2.0
-MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
-@dataclass(frozen=True)
-class PylintSettings:
+#: A dotted module name (``xml.etree.ElementTree``).
+ModuleName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")]
+
+
+class PylintSettings(PolicyModel):
+    """The ``[analysis.pylint]`` table of a filter policy."""
+
     categories: tuple[str, ...] = ("fatal", "error", "warning", "refactor", "convention")
     disable: tuple[str, ...] = ()
-    batch_size: int = 100
+    batch_size: PositiveInt = 100
     #: Modules whose astroid models a long-lived analyzer builds before its first batch.
-    warm_modules: tuple[str, ...] = ()
+    warm_modules: tuple[ModuleName, ...] = ()
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, categories: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(categories) - set(CATEGORY_LETTERS)
+        if unknown:
+            raise ValueError(f"unknown categories {sorted(unknown)}; "
+                             f"expected some of {sorted(CATEGORY_LETTERS)}")
+        return categories
 
     @classmethod
-    def from_policy(cls, path: str | Path | None = None) -> PylintSettings:
-        """Read ``[analysis.pylint]`` from a filter policy (default: the shipped python one)."""
-        try:
-            policy = locate("filters", path or "python", (".toml",))
-        except InputError:
-            if path is not None:
-                raise
-            return cls()
-        try:
-            table = tomllib.loads(policy.read_text("utf-8")).get("analysis", {}).get("pylint", {})
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"invalid TOML: {exc}", source=str(policy)) from exc
-        unknown = set(table.get("categories", ())) - set(CATEGORY_LETTERS)
-        if unknown:
-            raise InputError(f"[analysis.pylint] unknown categories {sorted(unknown)}; "
-                             f"expected some of {sorted(CATEGORY_LETTERS)}", source=str(policy))
-        warm_modules = table.get("warm_modules", [])
-        bad = [name for name in warm_modules
-               if not isinstance(name, str) or not MODULE_NAME.fullmatch(name)]
-        if not isinstance(warm_modules, list) or bad:
-            raise InputError(f"[analysis.pylint] warm_modules must list dotted module names; "
-                             f"not: {bad or warm_modules!r}", source=str(policy))
-        return cls(categories=tuple(table.get("categories", cls.categories)),
-                   disable=tuple(table.get("disable", ())),
-                   batch_size=int(table.get("batch_size", cls.batch_size)),
-                   warm_modules=tuple(warm_modules))
+    def from_policy(cls, policy: PolicyRef = None) -> PylintSettings:
+        """Read ``[analysis.pylint]`` from a filter policy (see :mod:`franc.analysis.settings`)."""
+        table, path = analysis_table("python", "pylint", policy)
+        return validate_policy(cls, table, path or "pylint defaults", "analysis.pylint")
 
     def arguments(self) -> list[str]:
         off = [letter for name, letter in CATEGORY_LETTERS.items() if name not in self.categories]
@@ -125,6 +116,11 @@ class PylintAnalyzer(Analyzer):
         # may have left it half-way through a module.
         self.reuse_linter = reuse_linter
         self._linter: PyLinter | None = None
+
+    @classmethod
+    def configured(cls, policy: PolicyRef = None,
+                   timeout: float = DEFAULT_TIMEOUT) -> PylintAnalyzer:
+        return cls(timeout, PylintSettings.from_policy(policy))
 
     def warm_up(self) -> None:
         """Build the linter and astroid's models of the policy's ``warm_modules`` now, by

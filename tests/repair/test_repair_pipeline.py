@@ -56,7 +56,7 @@ def stages() -> Iterator[tuple[object, object]]:
 
 def pipeline(stages: tuple[object, object], generator: object = None, **kwargs: object) -> Pipeline:
     static_filter, analyzers = stages
-    return Pipeline("python", filter=static_filter, analyzers=analyzers,  # type: ignore[arg-type]
+    return Pipeline("python", static_filter=static_filter, analyzers=analyzers,  # type: ignore[arg-type]
                     ranker="quality", generator=generator, **kwargs)  # type: ignore[arg-type]
 
 
