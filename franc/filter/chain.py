@@ -16,11 +16,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pydantic import ConfigDict, Field, model_validator
+
 from franc.errors import FrancError, InputError
 from franc.filter import common
 from franc.filter.base import Compiler, FilterContext, Heuristic, LanguageSupport
-from franc.models import Candidate, Task, check_language
+from franc.models import Candidate, Language, Task, check_language
 from franc.policy import locate
+from franc.policy.schema import PolicyModel, validate_policy
 
 #: The error a candidate gets when its target keeps nothing the model wrote.
 EMPTY_BODY = "empty body"
@@ -104,6 +107,37 @@ class Chain:
         return (code.rstrip("\n") + "\n" if code.strip() else code), applied
 
 
+class StepTable(PolicyModel):
+    """One ``[[step]]``: the heuristic's ``id``; every other key is its parameter."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: str | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class ChainPolicy(PolicyModel):
+    """A chain file: its language, its steps, and the analyzers' ``[analysis.*]`` tables
+    (validated by :mod:`franc.analysis.settings` when an analyzer reads them)."""
+
+    language: Language | None = None
+    step: tuple[StepTable, ...] = ()
+    analysis: Mapping[str, Mapping[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _has_steps(self) -> ChainPolicy:
+        if not self.step:
+            raise ValueError("no [[step]] tables: a chain lists its heuristics as "
+                             "[[step]] id = ...")
+        for number, table in enumerate(self.step, start=1):
+            if table.id is None:
+                raise ValueError(f"step {number} has no string 'id'")
+        return self
+
+
 def load_chain(language: str, chain: str | Path | None = None) -> Chain:
     """Load a chain by shipped name (``"python"``) or path; default: ``filters/<language>.toml``."""
     language = check_language(language)
@@ -115,24 +149,17 @@ def load_chain(language: str, chain: str | Path | None = None) -> Chain:
         raise InputError(f"chain file is not UTF-8 ({exc.reason})", source=source) from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"malformed TOML: {exc}", source=source) from exc
-    declared = data.get("language", language)
-    if declared != language:
-        raise InputError(f"chain is for language {declared!r}, not {language!r}", source=source)
-    steps = data.get("step")
-    if not isinstance(steps, list) or not steps:
-        raise InputError("no [[step]] tables: a chain lists its heuristics as [[step]] id = ...",
+    policy = validate_policy(ChainPolicy, data, source)
+    if policy.language not in (None, language):
+        raise InputError(f"chain is for language {policy.language!r}, not {language!r}",
                          source=source)
     known = registry(language_support(language))
     parsed: list[Step] = []
-    for number, table in enumerate(steps, start=1):
-        heuristic_id = table.get("id") if isinstance(table, dict) else None
-        if not isinstance(heuristic_id, str):
-            raise InputError(f"step {number} has no string 'id'", source=source)
-        if heuristic_id not in known:
-            raise InputError(f"step {number}: unknown {language} heuristic {heuristic_id!r}; "
+    for number, table in enumerate(policy.step, start=1):
+        if table.id not in known:
+            raise InputError(f"step {number}: unknown {language} heuristic {table.id!r}; "
                              f"known: {', '.join(sorted(known))}", source=source)
-        params = {k: v for k, v in table.items() if k != "id"}
-        parsed.append(Step(known[heuristic_id], params))
+        parsed.append(Step(known[table.id], table.params))
     return Chain(language, tuple(parsed), source)
 
 

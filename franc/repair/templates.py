@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from pydantic import model_validator
 
 from franc.errors import InputError
 from franc.generation.base import Prompt
 from franc.languages import LANGUAGE_FACTS, facts
 from franc.models import Candidate, Finding, Task
 from franc.policy import available, locate, shipped_dir
+from franc.policy.schema import PolicyModel, validate_policy
 
 SUFFIXES = (".j2", ".toml")
 HINTS_FILE = "hints.toml"
@@ -117,17 +119,27 @@ def _environment() -> jinja2.Environment:
                               autoescape=False)
 
 
+class ChatTemplate(PolicyModel):
+    """A chat template file: a ``user`` message and an optional ``system`` one (Jinja2)."""
+
+    system: str | None = None
+    user: str | None = None
+
+    @model_validator(mode="after")
+    def _has_user(self) -> ChatTemplate:
+        if not self.user:
+            raise ValueError("a chat template needs a 'user' (and optional 'system') string")
+        return self
+
+
 def _chat_parts(path: Path) -> dict[str, str]:
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not TOML: {exc}", source=str(path)) from exc
-    parts = {role: data.get(role) for role in ("system", "user")}
-    if not isinstance(parts["user"], str) or not isinstance(parts["system"] or "", str):
-        raise InputError("a chat template needs a 'user' (and optional 'system') string",
-                         source=str(path))
-    return {role: text for role, text in parts.items() if text}
+    template = validate_policy(ChatTemplate, data, path)
+    return {role: text for role, text in template.model_dump().items() if text}
 
 
 def load_template(name_or_path: str | Path, language: str) -> RepairTemplate:

@@ -6,19 +6,30 @@ import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from franc.errors import InputError
 from franc.parallel import default_workers
 
+ENV_PREFIX = "FRANC_"
 
-class ServerConfig(BaseModel):
+
+class ServerConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+
     host: str = "127.0.0.1"
     port: int = Field(8731, ge=0, le=65535)
     workers: int = Field(default_factory=default_workers, ge=1, le=64)
-    languages: list[str] = ["python", "java"]
+    languages: Annotated[list[str], NoDecode] = ["python", "java"]  # env: comma-separated
     default_ranker: str = "quality"
     deadline_seconds: float = Field(5.0, gt=0)
     # Before it serves, each worker pre-builds the analyzers' caches and lets javac's JIT see a
@@ -36,15 +47,27 @@ class ServerConfig(BaseModel):
     proxy_n: int = Field(8, ge=1, le=64)
     generator: str | None = None
 
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return value.split(",") if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   *others: PydanticBaseSettingsSource,
+                                   **named: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_config layers the sources itself (file < environment < overrides); the
+        # environment it reads may be a given mapping, not os.environ.
+        return (init_settings,)
+
     def require_token(self) -> bool:
         """A token is mandatory whenever the server listens beyond loopback."""
         try:
             return not ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return self.host != "localhost"
-
-
-ENV_PREFIX = "FRANC_"
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
@@ -57,12 +80,10 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise InputError(f"cannot read server config: {exc}", source=str(path)) from exc
         values.update(document.get("server", document))
-    environ = dict(os.environ if environ is None else environ)
-    for field_name in ServerConfig.model_fields:
-        env_name = ENV_PREFIX + field_name.upper()
-        if env_name in environ:
-            raw = environ[env_name]
-            values[field_name] = raw.split(",") if field_name == "languages" else raw
+    from_environment = EnvSettingsSource(ServerConfig)
+    from_environment.env_vars = {name.lower(): value for name, value in
+                                 (os.environ if environ is None else environ).items()}
+    values.update(from_environment())
     values.update(overrides or {})
     try:
         config = ServerConfig(**values)

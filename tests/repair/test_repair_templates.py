@@ -174,3 +174,11 @@ def test_reproduces_francs_recorded_prompts(reference_dir: Path, template: str) 
         rendered = load_template(template, "python").render(
             task, Candidate(row["task_id"], 0, code), findings)
         assert rendered.prompt == row["repair_prompt"]
+
+
+def test_a_chat_template_with_an_unknown_key_names_it(tmp_path: Path) -> None:
+    task, candidate, findings = CASES["python"]
+    bad = tmp_path / "typo.toml"
+    bad.write_text("user = 'fix {{ code }}'\nsytem = 'you fix code'\n")
+    with pytest.raises(InputError, match=r"typo\.toml: sytem: Extra inputs are not permitted"):
+        load_template(bad, "python").render(task, candidate, findings)
