@@ -18,7 +18,7 @@ from functools import cached_property
 import tree_sitter_java
 from tree_sitter import Language, Node, Parser
 
-from franc.analysis.base import Analyzer, describe_error, error_finding, guarded
+from franc.analysis.base import Analyzer, describe_error, guarded
 from franc.models import Finding, Level
 
 Hit = tuple[Node, str]
@@ -487,5 +487,5 @@ class JavaRulesAnalyzer(Analyzer):
                             line=node.start_point[0] + 1, column=node.start_point[1], cwe=rule.cwe)
                     for node, message in rule.check(unit))
             except (Exception, RecursionError) as exc:  # one broken rule must not hide the others
-                findings.append(error_finding(f"{self.id}/{rule.id}", describe_error(exc)))
+                findings.append(Finding.failure(self.id, f"rule {rule.id} {describe_error(exc)}"))
         return sorted(findings, key=lambda f: (f.line, f.column, f.rule_id))

@@ -46,7 +46,6 @@ CONSENSUS_METHODS = ("ngram", "difflib")
 _LEVEL = {"low": 1.0, "medium": 2.0, "high": 3.0}
 _ERROR_ID = re.compile(r"^[EF]\d{4}$")
 _WARNING_ID = re.compile(r"^W\d{4}$")
-ANALYZER_ERROR = "analyzer-error"
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ def finding_features(findings: Sequence[Finding], weights: Weights) -> dict[str,
     for finding in findings:
         if finding.in_prompt:
             continue
-        if finding.rule_id == ANALYZER_ERROR:
+        if finding.is_failure:
             parts["analyzer_errors"] += 1
             continue
         parts["findings"] += (weights.severity.get(finding.severity, 1.0)
