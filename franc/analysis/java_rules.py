@@ -9,6 +9,7 @@ data flow beyond one method), so each rule states its confidence honestly.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -187,17 +188,59 @@ def sql_injection(unit: Unit) -> Iterator[Hit]:
                          "use a PreparedStatement with ? parameters")
 
 
+#: Programs that run their ``-c``/``/c`` argument as a shell script.
+SHELLS = re.compile(r"^(?:.*[/\\])?(?:sh|bash|zsh|dash|ksh|cmd(?:\.exe)?|powershell(?:\.exe)?)$",
+                    re.IGNORECASE)
+SCRIPT_FLAGS = frozenset({"-c", "/c", "-command"})
+
+
+def _argv(args: list[Node]) -> list[Node] | None:
+    """The separate argument-vector elements of an exec/ProcessBuilder call: its arguments,
+    or the elements of its one array literal / ``List.of`` / ``Arrays.asList``; None when the
+    command is one string or an opaque value."""
+    if len(args) > 1:
+        return args
+    if len(args) == 1 and args[0].type == "array_creation_expression":
+        initializer = args[0].child_by_field_name("value")
+        return [e for e in initializer.named_children if not _is_comment(e)] \
+            if initializer is not None else None
+    if len(args) == 1 and args[0].type == "method_invocation" \
+            and call_name(args[0]) in ("of", "asList"):
+        return arguments(args[0])
+    return None
+
+
+def _command_problem(args: list[Node]) -> str | None:
+    """Why this command runs attacker-controlled code, if it does. One string is a command
+    line (exec splits it, so input adds arguments or, through a shell, commands); separate
+    arguments are safe unless the program itself, or a shell's script, is not constant."""
+    argv = _argv(args)
+    if argv is None:
+        constant = all(is_constant(a) for a in args)
+        return None if constant else "a command built from non-constant input"
+    if not argv:
+        return None
+    if not is_constant(argv[0]):
+        return "a program named by non-constant input"
+    program = string_value(argv[0]) or ""
+    for flag, script in itertools.pairwise(argv[1:]):
+        if SHELLS.match(program) and (string_value(flag) or "").lower() in SCRIPT_FLAGS \
+                and not is_constant(script):
+            return f"a {program} script built from non-constant input"
+    return None
+
+
 def command_injection(unit: Unit) -> Iterator[Hit]:
     for call in unit.nodes("method_invocation"):
-        args = arguments(call)
-        if call_name(call) == "exec" and "Runtime" in call_object(call) and args \
-                and not all(is_constant(a) for a in args):
-            yield call, "Runtime.exec() runs a command built from non-constant input"
+        if call_name(call) == "exec" and "Runtime" in call_object(call):
+            problem = _command_problem(arguments(call))
+            if problem:
+                yield call, f"Runtime.exec() runs {problem}"
     for new in unit.nodes("object_creation_expression"):
-        args = arguments(new)
-        if _type_name(new.child_by_field_name("type")) == "ProcessBuilder" and args \
-                and not all(is_constant(a) for a in args):
-            yield new, "ProcessBuilder runs a command built from non-constant input"
+        if _type_name(new.child_by_field_name("type")) == "ProcessBuilder":
+            problem = _command_problem(arguments(new))
+            if problem:
+                yield new, f"ProcessBuilder runs {problem}"
 
 
 WEAK_HASHES = frozenset({"MD2", "MD4", "MD5", "SHA", "SHA1", "SHA-1"})
@@ -435,7 +478,8 @@ RULES: tuple[JavaRule, ...] = (
              "SQL built by string concatenation passed to execute*/prepareStatement",
              sql_injection),
     JavaRule("command-injection", 78, "high", "medium",
-             "Runtime.exec/ProcessBuilder with non-constant input", command_injection),
+             "Runtime.exec/ProcessBuilder running a command line, program or shell "
+             "script built from non-constant input", command_injection),
     JavaRule("weak-hash", 328, "medium", "high", "MD5/SHA-1 message digests", weak_hash),
     JavaRule("weak-cipher", 327, "high", "high", "DES/RC4/Blowfish ciphers or ECB mode",
              weak_cipher),

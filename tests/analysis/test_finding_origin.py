@@ -5,12 +5,12 @@ used to be judged clean because its failure was recognised by splitting the mess
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
 
 import pytest
 from pylint.checkers import BaseChecker
+from tree_sitter import Node
 
-from franc.analysis import Analyzers
+from franc.analysis import Analyzer, Analyzers
 from franc.analysis.bandit_tool import BanditAnalyzer
 from franc.analysis.external import FindBugsAnalyzer, SemgrepAnalyzer
 from franc.analysis.java_rules import RULES, JavaRule, JavaRulesAnalyzer, Unit
@@ -28,7 +28,7 @@ JAVA = """public class Query {
 PYTHON = "def double(x):\n    return 2 * x\n"
 
 
-def crashing_rule(unit: Unit) -> Iterator[tuple[object, str]]:
+def crashing_rule(unit: Unit) -> Iterator[tuple[Node, str]]:
     raise RuntimeError("rule bug")
     yield  # pragma: no cover - makes this a generator like the real rules
 
@@ -39,7 +39,7 @@ def crashing_bandit_test(context: object) -> None:
 
 class CrashingChecker(BaseChecker):
     name = "franc-crashing-checker"
-    msgs: ClassVar = {"E9901": ("never emitted", "franc-test-crash", "a checker that crashes")}
+    msgs = {"E9901": ("never emitted", "franc-test-crash", "a checker that crashes")}  # noqa: RUF012
 
     def visit_return(self, node: object) -> None:
         raise RuntimeError("checker bug")
@@ -96,7 +96,7 @@ def test_a_crashed_pylint_checker_is_a_failure_finding_and_never_judged_clean() 
 
 @pytest.mark.parametrize(("analyzer", "code", "language"), [
     (SemgrepAnalyzer, PYTHON, "python"), (FindBugsAnalyzer, JAVA, "java")])
-def test_an_external_tool_that_cannot_run_is_a_failure_finding(analyzer: type, code: str,
+def test_an_external_tool_that_cannot_run_is_a_failure_finding(analyzer: type[Analyzer], code: str,
                                                                language: str) -> None:
     if analyzer.unavailable() is None:
         pytest.skip(f"{analyzer.id} is installed here; its failure path needs it missing")

@@ -117,3 +117,30 @@ def test_findings_carry_rule_metadata_and_position() -> None:
 def test_rules_have_unique_ids_and_cwes() -> None:
     assert len({r.id for r in RULES}) == len(RULES)
     assert all(r.cwe > 0 and r.severity in ("low", "medium", "high") for r in RULES)
+
+
+@pytest.mark.parametrize("command", [
+    'Runtime.getRuntime().exec("ls -l " + name);',
+    "Runtime.getRuntime().exec(name);",
+    'Runtime.getRuntime().exec(new String[] {"bash", "-c", "ls " + name});',
+    'new ProcessBuilder("sh", "-c", "ls " + name);',
+    'new ProcessBuilder("cmd.exe", "/c", name);',
+    "new ProcessBuilder(name);",
+    'new ProcessBuilder(name, "-l");',
+    'new ProcessBuilder(List.of("/bin/sh", "-c", name));',
+])
+def test_command_injection_flags_command_lines_programs_and_scripts_from_input(
+        command: str) -> None:
+    assert "command-injection" in rule_ids(unit(command))
+
+
+@pytest.mark.parametrize("command", [
+    'new ProcessBuilder("ls", "-l", "--", name);',
+    'Runtime.getRuntime().exec(new String[] {"ls", "-l", name});',
+    'new ProcessBuilder(Arrays.asList("git", "log", name));',
+    'new ProcessBuilder("sh", "-c", "ls -l /tmp");',
+])
+def test_command_injection_spares_separate_arguments_of_a_constant_program(
+        command: str) -> None:
+    """Each argument reaches the program as it is: no shell splits or interprets it."""
+    assert "command-injection" not in rule_ids(unit(command))
