@@ -8,6 +8,7 @@ errors; ``franc analyze`` adds findings; ``franc label`` adds label, ...).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -43,9 +44,29 @@ class Task:
     tags: tuple[str, ...] = ()
 
 
+FindingKind = Literal["finding", "failure"]
+#: How an analyzer failure (crash, time-out) shows in the ``tool``/``rule_id`` fields that
+#: reports and JSON consumers read; code asks :attr:`Finding.is_failure` instead.
+FAILURE_TOOL = "franc"
+FAILURE_RULE = "analyzer-error"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Which analyzer produced a finding, and whether it is a finding about the code or
+    the analyzer's own failure (it crashed or timed out, so it cannot vouch for the code)."""
+
+    analyzer: str
+    kind: FindingKind = "finding"
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One analyzer message, the same shape for every tool."""
+    """One analyzer message, the same shape for every tool.
+
+    ``origin`` defaults to a finding of ``tool``; :meth:`failure` builds the finding that
+    stands for an analyzer that could not analyse the code.
+    """
 
     tool: str
     rule_id: str
@@ -56,10 +77,37 @@ class Finding:
     column: int = 0
     cwe: int | None = None
     in_prompt: bool = False
+    origin: Origin = None  # type: ignore[assignment]  # filled in by __post_init__
+
+    def __post_init__(self) -> None:
+        if self.origin is None:
+            object.__setattr__(self, "origin", Origin(self.tool))
+
+    @classmethod
+    def failure(cls, analyzer: str, reason: str, line: int = 1) -> Finding:
+        """The finding that stands for 'analyzer could not analyse this code'."""
+        return cls(tool=FAILURE_TOOL, rule_id=FAILURE_RULE, message=f"{analyzer}: {reason}",
+                   severity="low", confidence="low", line=max(1, line),
+                   origin=Origin(analyzer, "failure"))
+
+    @property
+    def is_failure(self) -> bool:
+        return self.origin.kind == "failure"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Finding:
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+        kwargs = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        if isinstance(kwargs.get("origin"), dict):
+            kwargs["origin"] = Origin(**kwargs["origin"])
+        elif "origin" not in kwargs and (kwargs.get("tool"), kwargs.get("rule_id")) == (
+                FAILURE_TOOL, FAILURE_RULE):
+            # Written before findings carried their origin: the message began with the tool.
+            analyzer = str(kwargs.get("message", "")).split(":", 1)[0].split("/", 1)[0]
+            kwargs["origin"] = Origin(analyzer, "failure")
+        return cls(**kwargs)
 
 
 @dataclass
@@ -109,6 +157,14 @@ class Candidate:
     def generated_findings(self) -> list[Finding]:
         """Findings on lines the model wrote (not on the user's prompt)."""
         return [f for f in self.findings or [] if not f.in_prompt]
+
+    def security_findings(self, analyzers: Collection[str], min_severity: Level) -> list[Finding]:
+        """What keeps this candidate from being called secure: findings of at least
+        ``min_severity`` from ``analyzers`` on generated lines, and any failure of those
+        analyzers (a crashed or timed-out analyzer cannot vouch for the code)."""
+        threshold = LEVELS.index(min_severity)
+        return [f for f in self.findings or [] if f.origin.analyzer in analyzers and (
+            f.is_failure or (not f.in_prompt and LEVELS.index(f.severity) >= threshold))]
 
 
 @dataclass(frozen=True)

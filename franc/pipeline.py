@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from franc.errors import InputError, expect_list
 from franc.generation.base import GenerationError, Generator
 from franc.models import Candidate, Task, check_language
 from franc.repair.judge import Judge
@@ -30,6 +31,7 @@ STOP_NO_GENERATOR = "no generator"
 STOP_NOTHING_TO_FIX = "best candidate does not compile; nothing for the analyzers to state"
 STOP_ROUNDS = "rounds used up"
 STOP_GENERATION_ERROR = "generator failed"
+NOTE_EMPTY_POOL = "the pool was empty: there are no candidates to rank"
 
 
 @dataclass
@@ -42,6 +44,7 @@ class PipelineReport:
     rounds: list[RepairRound] = field(default_factory=list)
     stop_reason: str = ""
     original_count: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def best(self) -> Candidate | None:
@@ -54,6 +57,7 @@ class PipelineReport:
     def to_json(self) -> dict[str, Any]:
         return {"task_id": self.task.task_id, "judge": self.judge, "clean": self.clean,
                 "stop_reason": self.stop_reason, "original_count": self.original_count,
+                "notes": list(self.notes),
                 "candidates": [c.to_json() for c in self.candidates],
                 "rounds": [r.to_json() for r in self.rounds]}
 
@@ -61,6 +65,8 @@ class PipelineReport:
 def _as_task(prompt: str | Task, language: str) -> Task:
     if isinstance(prompt, Task):
         return prompt
+    if not isinstance(prompt, str):
+        raise InputError(f"prompt must be a string or a Task, not {type(prompt).__name__}")
     return Task(task_id="prompt", prompt=prompt, language=check_language(language))
 
 
@@ -111,6 +117,7 @@ class Pipeline:
 
     def check(self, task: Task, raws: Sequence[str], first_index: int = 0) -> list[Candidate]:
         """Filter and analyse raw candidates (not ranked)."""
+        raws = expect_list(raws, "candidates", str)
         candidates = self.filter.run_many([(task, first_index + i, raw)
                                            for i, raw in enumerate(raws)])
         return self.analyzers.run(candidates, {task.task_id: task})
@@ -133,6 +140,8 @@ class Pipeline:
         pool = list(checked)
         ranked = self.ranker.rank(task, list(pool))
         report = PipelineReport(task, ranked, self.judge.name, original_count=len(pool))
+        if not pool:
+            report.notes.append(NOTE_EMPTY_POOL)
         target = ranked[0] if ranked else None
         while True:
             if target is not None and self.judge.is_clean(target):

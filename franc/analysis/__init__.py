@@ -17,20 +17,13 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 
-from franc.analysis.base import (
-    DEFAULT_TIMEOUT,
-    ERROR_RULE,
-    ERROR_TOOL,
-    Analyzer,
-    error_finding,
-    prompt_line_span,
-)
+from franc.analysis.base import DEFAULT_TIMEOUT, Analyzer, prompt_line_span
 from franc.analysis.registry import ANALYZERS, DEFAULT_ANALYZERS
 from franc.analysis.settings import PolicyRef
-from franc.errors import InputError
+from franc.errors import InputError, expect_list
 from franc.models import Candidate, Finding, Task, check_language
 
-__all__ = ["ANALYZERS", "DEFAULT_ANALYZERS", "ERROR_RULE", "ERROR_TOOL", "Analyzer", "Analyzers",
+__all__ = ["ANALYZERS", "DEFAULT_ANALYZERS", "Analyzer", "Analyzers",
            "analyze", "prompt_line_span"]
 
 
@@ -66,12 +59,14 @@ class Analyzers:
 
     def findings(self, codes: Sequence[str]) -> list[list[Finding]]:
         """All analyzers over ``codes``: one list per code, ordered by line."""
+        codes = expect_list(codes, "codes", str)
         merged: list[list[Finding]] = [[] for _ in codes]
         for analyzer in self.analyzers:
             try:
                 results = analyzer.analyze_batch(codes)
             except Exception as exc:  # an analyzer bug must not cost the batch
-                results = [[error_finding(analyzer.id, f"crashed: {exc!r}"[:300])] for _ in codes]
+                results = [[Finding.failure(analyzer.id, f"crashed: {exc!r}"[:300])]
+                           for _ in codes]
             for bucket, found in zip(merged, results, strict=True):
                 bucket.extend(found)
         return [sorted(bucket, key=lambda f: (f.line, f.column, f.tool, f.rule_id))
@@ -79,6 +74,7 @@ class Analyzers:
 
     def run(self, candidates: Sequence[Candidate], tasks: Mapping[str, Task]) -> list[Candidate]:
         """Set ``findings`` on every candidate (in place) and return them in order."""
+        candidates = expect_list(candidates, "candidates", Candidate)
         compilable = [c for c in candidates if c.compiles]
         for candidate in candidates:
             if not candidate.compiles:
@@ -89,7 +85,7 @@ class Analyzers:
             span = prompt_line_span(task.prompt, candidate.code) if task is not None else 0
             # An analyzer that failed says nothing about the prompt: its error always counts.
             candidate.findings = [
-                dataclasses.replace(f, in_prompt=f.tool != ERROR_TOOL and 1 <= f.line <= span)
+                dataclasses.replace(f, in_prompt=not f.is_failure and 1 <= f.line <= span)
                 for f in found]
         return list(candidates)
 

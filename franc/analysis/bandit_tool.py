@@ -46,6 +46,9 @@ class BanditAnalyzer(Analyzer):
         visitor = b_node_visitor.BanditNodeVisitor(
             SNIPPET, io.BytesIO(data), manager.b_ma, manager.b_ts, False,
             _nosec_lines(data), manager.metrics)
+        # bandit logs a crashing test and goes on, so the code would look clean; in debug
+        # mode its tester re-raises, and ``guarded`` turns the crash into a failure finding.
+        visitor.tester.debug = True
         visitor.process(data)
         return [
             Finding(tool=self.id, rule_id=issue.test_id, message=issue.text,

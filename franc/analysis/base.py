@@ -3,7 +3,7 @@
 An analyzer maps a batch of compilable code strings to one list of
 :class:`~franc.models.Finding` per string. Whatever goes wrong on one string (a
 crash inside the tool, a time-out, a ``RecursionError`` on deeply nested code)
-becomes a finding of tool ``franc`` with rule ``analyzer-error`` for that string
+becomes a failure finding (:meth:`~franc.models.Finding.failure`) for that string
 only; the rest of the batch is analysed normally.
 """
 
@@ -18,8 +18,6 @@ from typing import ClassVar
 from franc.analysis.settings import PolicyRef
 from franc.models import Finding, Language
 
-ERROR_TOOL = "franc"
-ERROR_RULE = "analyzer-error"
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -66,12 +64,6 @@ class Analyzer:
         """Release processes or caches held between batches."""
 
 
-def error_finding(tool: str, reason: str, line: int = 1) -> Finding:
-    """The finding that stands for 'tool could not analyse this code'."""
-    return Finding(tool=ERROR_TOOL, rule_id=ERROR_RULE, message=f"{tool}: {reason}",
-                   severity="low", confidence="low", line=max(1, line))
-
-
 def describe_error(exc: BaseException) -> str:
     if isinstance(exc, AnalyzerTimeout):
         return str(exc) or "timed out"
@@ -116,7 +108,7 @@ def guarded(tool: str, analyze_one: Callable[[str], list[Finding]], code: str,
         with time_limit(timeout, tool):
             return analyze_one(code)
     except (Exception, AnalyzerTimeout, RecursionError, MemoryError) as exc:
-        return [error_finding(tool, describe_error(exc))]
+        return [Finding.failure(tool, describe_error(exc))]
 
 
 def prompt_line_span(prompt: str, code: str) -> int:

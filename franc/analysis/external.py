@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from pathlib import Path
 
-from franc.analysis.base import DEFAULT_TIMEOUT, Analyzer, error_finding
+from franc.analysis.base import DEFAULT_TIMEOUT, Analyzer
 from franc.analysis.settings import PolicyRef, analysis_table
 from franc.models import Finding, Language, Level
 from franc.policy.schema import PolicyModel, validate_policy
@@ -54,7 +54,7 @@ class FindBugsAnalyzer(Analyzer):
             report = _findbugs_output(code, self.timeout, xml=True)
             root = ElementTree.fromstring(report[report.index("<?xml"):])
         except (OSError, ValueError, subprocess.SubprocessError, ElementTree.ParseError) as exc:
-            return [error_finding(self.id, f"{type(exc).__name__}: {exc}"[:300])]
+            return [Finding.failure(self.id, f"{type(exc).__name__}: {exc}"[:300])]
         findings = []
         for bug in root.iter("BugInstance"):
             line = next((int(s.get("start", "1")) for s in bug.iter("SourceLine")
@@ -133,7 +133,7 @@ class SemgrepAnalyzer(Analyzer):
                     timeout=self.timeout + 0.5 * len(codes))
                 report = json.loads(done.stdout)
             except (OSError, ValueError, subprocess.SubprocessError) as exc:
-                return [[error_finding(self.id, f"{type(exc).__name__}: {exc}"[:300])]
+                return [[Finding.failure(self.id, f"{type(exc).__name__}: {exc}"[:300])]
                         for _ in codes]
         by_path: dict[str, list[Finding]] = {path: [] for path in paths}
         for result in report.get("results", []):

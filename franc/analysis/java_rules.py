@@ -13,6 +13,7 @@ name in :data:`RULES`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,7 +22,7 @@ from functools import cached_property
 
 from tree_sitter import Node
 
-from franc.analysis.base import Analyzer, describe_error, error_finding, guarded
+from franc.analysis.base import Analyzer, describe_error, guarded
 from franc.java.syntax import encode, node_text, parse
 from franc.models import Finding, Level
 
@@ -211,19 +212,62 @@ def sql_injection(unit: Unit) -> Iterator[Hit]:
                          "use a PreparedStatement with ? parameters")
 
 
+#: Programs that run their ``-c``/``/c`` argument as a shell script.
+SHELLS = re.compile(r"^(?:.*[/\\])?(?:sh|bash|zsh|dash|ksh|cmd(?:\.exe)?|powershell(?:\.exe)?)$",
+                    re.IGNORECASE)
+SCRIPT_FLAGS = frozenset({"-c", "/c", "-command"})
+
+
+def _argv(args: list[Node]) -> list[Node] | None:
+    """The separate argument-vector elements of an exec/ProcessBuilder call: its arguments,
+    or the elements of its one array literal / ``List.of`` / ``Arrays.asList``; None when the
+    command is one string or an opaque value."""
+    if len(args) > 1:
+        return args
+    if len(args) == 1 and args[0].type == "array_creation_expression":
+        initializer = args[0].child_by_field_name("value")
+        return [e for e in initializer.named_children if not _is_comment(e)] \
+            if initializer is not None else None
+    if len(args) == 1 and args[0].type == "method_invocation" \
+            and call_name(args[0]) in ("of", "asList"):
+        return arguments(args[0])
+    return None
+
+
+def _command_problem(args: list[Node]) -> str | None:
+    """Why this command runs attacker-controlled code, if it does. One string is a command
+    line (exec splits it, so input adds arguments or, through a shell, commands); separate
+    arguments are safe unless the program itself, or a shell's script, is not constant."""
+    argv = _argv(args)
+    if argv is None:
+        constant = all(is_constant(a) for a in args)
+        return None if constant else "a command built from non-constant input"
+    if not argv:
+        return None
+    if not is_constant(argv[0]):
+        return "a program named by non-constant input"
+    program = string_value(argv[0]) or ""
+    for flag, script in itertools.pairwise(argv[1:]):
+        if SHELLS.match(program) and (string_value(flag) or "").lower() in SCRIPT_FLAGS \
+                and not is_constant(script):
+            return f"a {program} script built from non-constant input"
+    return None
+
+
 @rule("command-injection", cwe=78, severity="high", confidence="medium", security=True,
-      description="Runtime.exec/ProcessBuilder with non-constant input")
+      description="Runtime.exec/ProcessBuilder running a command line, program or shell "
+                  "script built from non-constant input")
 def command_injection(unit: Unit) -> Iterator[Hit]:
     for call in unit.nodes("method_invocation"):
-        args = arguments(call)
-        if call_name(call) == "exec" and "Runtime" in call_object(call) and args \
-                and not all(is_constant(a) for a in args):
-            yield call, "Runtime.exec() runs a command built from non-constant input"
+        if call_name(call) == "exec" and "Runtime" in call_object(call):
+            problem = _command_problem(arguments(call))
+            if problem:
+                yield call, f"Runtime.exec() runs {problem}"
     for new in unit.nodes("object_creation_expression"):
-        args = arguments(new)
-        if _type_name(new.child_by_field_name("type")) == "ProcessBuilder" and args \
-                and not all(is_constant(a) for a in args):
-            yield new, "ProcessBuilder runs a command built from non-constant input"
+        if _type_name(new.child_by_field_name("type")) == "ProcessBuilder":
+            problem = _command_problem(arguments(new))
+            if problem:
+                yield new, f"ProcessBuilder runs {problem}"
 
 
 WEAK_HASHES = frozenset({"MD2", "MD4", "MD5", "SHA", "SHA1", "SHA-1"})
@@ -514,5 +558,5 @@ class JavaRulesAnalyzer(Analyzer):
                             line=node.start_point[0] + 1, column=node.start_point[1], cwe=rule.cwe)
                     for node, message in rule.check(unit))
             except Exception as exc:  # one broken rule must not hide the others
-                findings.append(error_finding(f"{self.id}/{rule.id}", describe_error(exc)))
+                findings.append(Finding.failure(self.id, f"rule {rule.id} {describe_error(exc)}"))
         return sorted(findings, key=lambda f: (f.line, f.column, f.rule_id))

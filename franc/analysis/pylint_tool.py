@@ -24,11 +24,9 @@ from pylint.reporters import CollectingReporter
 
 from franc.analysis.base import (
     DEFAULT_TIMEOUT,
-    ERROR_RULE,
     Analyzer,
     AnalyzerTimeout,
     describe_error,
-    error_finding,
     time_limit,
 )
 from franc.analysis.settings import PolicyRef, analysis_table
@@ -142,12 +140,12 @@ class PylintAnalyzer(Analyzer):
                 found = self._lint(batch, limit)
             except (Exception, AnalyzerTimeout, RecursionError, MemoryError) as exc:
                 if len(batch) == 1:
-                    results.append([error_finding(self.id, describe_error(exc))])
+                    results.append([Finding.failure(self.id, describe_error(exc))])
                 else:  # find the candidate that broke the batch: lint each alone
                     results.extend(self.analyze_batch_one_by_one(batch))
                 continue
             crashed = {i for i, findings in enumerate(found)
-                       if any(f.rule_id == ERROR_RULE for f in findings)}
+                       if any(f.is_failure for f in findings)}
             if crashed and len(batch) > 1:
                 # A crash leaves pylint's checkers half-way through a module, and that
                 # state leaks into the next file: lint the others again without it.
@@ -164,7 +162,7 @@ class PylintAnalyzer(Analyzer):
             try:
                 results.extend(self._lint([code], self.timeout))
             except (Exception, AnalyzerTimeout, RecursionError, MemoryError) as exc:
-                results.append([error_finding(self.id, describe_error(exc))])
+                results.append([Finding.failure(self.id, describe_error(exc))])
         return results
 
     def _lint(self, codes: Sequence[str], limit: float) -> list[list[Finding]]:
@@ -196,7 +194,7 @@ class PylintAnalyzer(Analyzer):
                 if findings is not None:
                     findings.append(self._finding(message))
         results = [sorted(by_path[path], key=lambda f: (f.line, f.column)) for path in paths]
-        if any(f.rule_id == ERROR_RULE for found in results for f in found):
+        if any(f.is_failure for found in results for f in found):
             self._linter = None
         return results
 
@@ -213,7 +211,7 @@ class PylintAnalyzer(Analyzer):
     def _finding(self, message: object) -> Finding:
         line = getattr(message, "line", None) or 1
         if message.symbol in TOOL_FAILURES:  # type: ignore[attr-defined]
-            return error_finding(self.id, _failure_reason(message), line)
+            return Finding.failure(self.id, _failure_reason(message), line)
         return Finding(tool=self.id, rule_id=message.symbol,  # type: ignore[attr-defined]
                        message=message.msg,  # type: ignore[attr-defined]
                        severity=SEVERITY.get(message.category, "low"),  # type: ignore[attr-defined]

@@ -1,23 +1,72 @@
-"""The ranker interface: :class:`Ranker`, and :class:`RankerBuilder`, how a policy kind
-builds one (the entries of ``franc.ranking.rankers.RANKER_KINDS``)."""
+"""The ranker interface: :class:`Ranker` with its :class:`SecurityTier`, and
+:class:`RankerBuilder`, how a policy kind builds one (the entries of
+``franc.ranking.rankers.RANKER_KINDS``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from franc.errors import InputError
-from franc.models import Candidate, Language, Task
+from franc.models import LEVELS, Candidate, Language, Level, Task, check_language
+
+SECURITY_PART = "security_tier"
+
+
+@dataclass(frozen=True)
+class SecurityTier:
+    """A rule level above a ranker's own score: compilable candidates with no finding of at
+    least ``min_severity`` from the language's security ``tools`` on generated lines (and no
+    failure of those tools) come before the other compilable candidates. Copies of one
+    insecure program agreeing with each other cannot lift it over a secure one."""
+
+    tools: Mapping[str, tuple[str, ...]]
+    min_severity: Level = "medium"
+
+    def secure(self, language: Language, candidate: Candidate) -> bool:
+        return candidate.compiles and not candidate.security_findings(
+            self.tools.get(language, ()), self.min_severity)
+
+    def lift(self, language: Language, candidates: Sequence[Candidate],
+             rows: list[dict[str, float]]) -> list[dict[str, float]]:
+        """``rows`` plus a ``security_tier`` part larger than the spread of their totals
+        for the secure candidates (0 for the others), so the tier decides first."""
+        totals = [sum(row.values()) for row in rows]
+        lift = max(totals, default=0.0) - min(totals, default=0.0) + 1.0
+        return [{**row, SECURITY_PART: lift if self.secure(language, candidate) else 0.0}
+                for candidate, row in zip(candidates, rows, strict=True)]
+
+    @classmethod
+    def from_policy(cls, table: Any, source: str) -> SecurityTier | None:
+        """``[security_tier]``: ``min_severity`` and ``tools.<language>`` (analyzer ids)."""
+        if table is None:
+            return None
+        tools = table.get("tools") if isinstance(table, dict) else None
+        severity = table.get("min_severity", "medium") if isinstance(table, dict) else None
+        if not isinstance(tools, dict) or severity not in LEVELS or not all(
+                isinstance(names, list) and all(isinstance(n, str) for n in names)
+                for names in tools.values()):
+            raise InputError("[security_tier] needs tools.<language> = [analyzer ids] and "
+                             f"min_severity one of {', '.join(LEVELS)}", source=source)
+        return cls({check_language(lang): tuple(names) for lang, names in tools.items()},
+                   severity)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"min_severity": self.min_severity,
+                "tools": {lang: list(names) for lang, names in self.tools.items()}}
 
 
 class Ranker:
-    """Base class: subclasses implement :meth:`parts`."""
+    """Base class: subclasses implement :meth:`parts`; a policy's ``security_tier`` (set by
+    :func:`from_policy`) is applied on top of them by :meth:`scored_parts`."""
 
     kind: ClassVar[str]
 
     def __init__(self, name: str, language: Language | None = None):
         self.name = name
         self.language = language
+        self.security_tier: SecurityTier | None = None
 
     def language_for(self, task: Task | None) -> Language:
         if task is not None:
@@ -30,9 +79,18 @@ class Ranker:
         """The score parts of each candidate, in input order."""
         raise NotImplementedError
 
+    def scored_parts(self, task: Task | None,
+                     candidates: Sequence[Candidate]) -> list[dict[str, float]]:
+        """:meth:`parts` with the policy's security tier above them."""
+        rows = self.parts(task, candidates)
+        if self.security_tier is None:
+            return rows
+        return self.security_tier.lift(self.language_for(task), candidates, rows)
+
     def rank(self, task: Task | None, candidates: list[Candidate]) -> list[Candidate]:
         """Set ``score``, ``score_parts`` and ``rank`` (1 = best); return them best first."""
-        for candidate, parts in zip(candidates, self.parts(task, candidates), strict=True):
+        for candidate, parts in zip(candidates, self.scored_parts(task, candidates),
+                                    strict=True):
             candidate.score_parts = {key: float(value) for key, value in parts.items()}
             candidate.score = float(sum(candidate.score_parts.values()))
         ordered = sorted(candidates, key=lambda c: (-(c.score or 0.0), c.index))

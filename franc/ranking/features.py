@@ -27,7 +27,7 @@ FEATURES: tuple[str, ...] = (
     # Counts enter as log(1 + count): the first findings matter most, and a candidate with
     # sixty lint errors must not sink below one that does not compile.
     "findings",            # log1p(sum of severity x confidence over generated-line findings)
-    "security",            # log1p(CWE-weighted sum over findings that carry a CWE)
+    "security",            # log1p(sum of severity x confidence x CWE weight, findings with a CWE)
     "lint_errors",         # log1p(pylint/Java-rule errors: high severity, E/F messages)
     "lint_warnings",       # log1p(pylint/Java-rule warnings: medium severity)
     "analyzer_errors",     # log1p(analyzers that crashed or timed out on this candidate)
@@ -47,7 +47,6 @@ CONSENSUS_METHODS = ("ngram", "difflib")
 _LEVEL = {"low": 1.0, "medium": 2.0, "high": 3.0}
 _ERROR_ID = re.compile(r"^[EF]\d{4}$")
 _WARNING_ID = re.compile(r"^W\d{4}$")
-ANALYZER_ERROR = "analyzer-error"
 
 
 @dataclass(frozen=True)
@@ -94,13 +93,14 @@ def finding_features(findings: Sequence[Finding], weights: Weights) -> dict[str,
     for finding in findings:
         if finding.in_prompt:
             continue
-        if finding.rule_id == ANALYZER_ERROR:
+        if finding.is_failure:
             parts["analyzer_errors"] += 1
             continue
-        parts["findings"] += (weights.severity.get(finding.severity, 1.0)
-                              * weights.confidence.get(finding.confidence, 1.0))
+        weight = (weights.severity.get(finding.severity, 1.0)
+                  * weights.confidence.get(finding.confidence, 1.0))
+        parts["findings"] += weight
         if finding.cwe is not None:
-            parts["security"] += weights.cwe.get(finding.cwe, weights.cwe_default)
+            parts["security"] += weight * weights.cwe.get(finding.cwe, weights.cwe_default)
         if finding.tool in weights.lint_tools:
             level = _lint_level(finding)
             if level:

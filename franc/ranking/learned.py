@@ -9,6 +9,7 @@ prompt is in both the training and the test fold.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,10 @@ FORMAT = "franc-learned-ranker"
 OBJECTIVES = ("pairwise", "pointwise")
 #: Rule tiers when a model names none: compilable candidates first.
 DEFAULT_TIERS: tuple[str, ...] = ("compiles",)
+#: The security tier a trained model ships with (``[security_tier]`` of the TOML rankers):
+#: it ranks above the model, which orders the candidates within it.
+DEFAULT_SECURITY_TIER: Mapping[str, Any] = {
+    "min_severity": "medium", "tools": {"python": ["bandit"], "java": ["java-rules"]}}
 
 
 def _known(features: Sequence[str], what: str, source: str | None = None) -> tuple[str, ...]:
@@ -48,6 +53,9 @@ class TrainSettings:
     #: Fit one model on every language's rows: the features mean the same in each language,
     #: and a language with few passing candidates borrows the others' evidence.
     pool_languages: bool = False
+    #: The ``security_tier`` policy written into the model's JSON (None: no tier).
+    security_tier: Mapping[str, Any] | None = field(
+        default_factory=lambda: dict(DEFAULT_SECURITY_TIER))
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:
@@ -122,6 +130,8 @@ class LearnedModel:
                 "features": list(self.features),
                 "models": {lang: m.to_json() for lang, m in self.models.items()},
                 "training": self.settings.to_json(),
+                **({"security_tier": dict(self.settings.security_tier)}
+                   if self.settings.security_tier else {}),
                 "consensus": {"max_n": self.consensus.max_n,
                               "normalise": self.consensus.normalise,
                               "method": self.consensus.method},
@@ -151,7 +161,9 @@ class LearnedModel:
                                              bool(consensus.get("normalise", False)),
                                              str(consensus.get("method", "ngram"))),
                    card=data.get("card", {}),
-                   settings=TrainSettings.from_json(data.get("training", {}), source))
+                   settings=dataclasses.replace(
+                       TrainSettings.from_json(data.get("training", {}), source),
+                       security_tier=data.get("security_tier")))
 
 
 def feature_matrix(language: Language, groups: Sequence[Sequence[Candidate]],

@@ -4,6 +4,11 @@ A ranker is built from a policy file in ``rankers/`` (a TOML file whose ``kind``
 names one of :data:`RANKER_KINDS`, or a learned model's JSON). Every ranker
 gives each candidate ``score_parts`` that sum to its ``score``; candidates are
 sorted by score, best first, the model's order breaking ties.
+
+Security outranks taste: a policy's ``[security_tier]`` table puts every compilable
+candidate without a medium/high security finding on generated lines above every
+compilable candidate with one, whatever the other parts say (the part
+``security_tier`` shows the lift).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 from franc.errors import InputError
 from franc.models import Language, check_language
 from franc.policy import locate
-from franc.ranking.base import Ranker, RankerBuilder
+from franc.ranking.base import Ranker, RankerBuilder, SecurityTier
 from franc.ranking.examples import ExamplesRanker
 from franc.ranking.features import FEATURES, ConsensusParams, Weights, task_features
 from franc.ranking.learned import LearnedModel, tier_scores
@@ -153,7 +158,7 @@ class ChainRanker(Ranker):
         self.members = list(rankers)
 
     def parts(self, task, candidates):
-        return lexicographic([r.parts(task, candidates) for r in self.members],
+        return lexicographic([r.scored_parts(task, candidates) for r in self.members],
                              [r.name for r in self.members])
 
     def close(self):
@@ -181,7 +186,7 @@ class FusionRanker(Ranker):
     def parts(self, task, candidates):
         rows: list[dict[str, float]] = [{} for _ in candidates]
         for member, weight in zip(self.members, self.weights, strict=True):
-            scored = member.parts(task, candidates)
+            scored = member.scored_parts(task, candidates)
             scores = [sum(p.values()) for p in scored]
             if self.method == "rrf":
                 order = sorted(range(len(candidates)),
@@ -287,7 +292,10 @@ def from_policy(name: str, policy: Mapping[str, Any], language: Language | None 
     if kind not in RANKER_KINDS:
         raise InputError(f"ranker {name!r}: unknown kind {kind!r}; kinds: "
                          f"{', '.join(RANKER_KINDS)}", source=source)
-    return RANKER_KINDS[kind](name, language, policy, source or name)
+    ranker = RANKER_KINDS[kind](name, language, policy, source or name)
+    ranker.security_tier = SecurityTier.from_policy(policy.get("security_tier"),
+                                                    source or name)
+    return ranker
 
 
 def load_policy(path: Path) -> dict[str, Any]:

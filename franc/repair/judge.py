@@ -6,10 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from franc.languages import SECURITY_ANALYZERS, facts
-from franc.models import LEVELS, Candidate, Finding, Level
-
-ERROR_TOOL = "franc"
-ERROR_RULE = "analyzer-error"
+from franc.models import Candidate, Finding, Level
 
 
 @dataclass(frozen=True)
@@ -33,21 +30,12 @@ class Judge:
 
     def counts(self, finding: Finding) -> bool:
         """Whether this finding comes from (or is about) one of the judge's analyzers."""
-        return finding.tool in self.analyzers or self.analyzer_failed(finding)
-
-    def analyzer_failed(self, finding: Finding) -> bool:
-        """A crashed or timed-out analyzer cannot vouch for the code, whatever its line."""
-        return (finding.tool == ERROR_TOOL and finding.rule_id == ERROR_RULE
-                and finding.message.split(":", 1)[0] in self.analyzers)
+        return finding.origin.analyzer in self.analyzers
 
     def blocking(self, candidate: Candidate) -> list[Finding]:
-        found = candidate.findings or []
         if self.strict:
-            return [f for f in found if self.counts(f)]
-        threshold = LEVELS.index(self.min_severity)
-        return [f for f in found if self.analyzer_failed(f) or (
-            f.tool in self.analyzers and not f.in_prompt
-            and LEVELS.index(f.severity) >= threshold)]
+            return [f for f in candidate.findings or [] if self.counts(f)]
+        return candidate.security_findings(self.analyzers, self.min_severity)
 
     def is_clean(self, candidate: Candidate) -> bool:
         return candidate.compiles and candidate.findings is not None \

@@ -36,7 +36,7 @@ class RepairAnswer:
     def to_json(self) -> dict[str, Any]:
         c = self.candidate
         return {"index": c.index, "code": c.code, "compiles": c.compiles, "errors": c.errors,
-                "findings": [f.__dict__ for f in c.findings or []], "clean": self.clean,
+                "findings": [f.to_json() for f in c.findings or []], "clean": self.clean,
                 "raw": self.raw}
 
 

@@ -145,3 +145,30 @@ def test_a_rule_built_with_the_decorator_runs_in_the_analyzer() -> None:
     [findings] = analyzer.analyze_batch([code])
     assert [(f.rule_id, f.line, f.severity) for f in findings] == [("no-println", 1, "low")]
     assert analyzer.analyze_batch(["class A { void f() { } }"]) == [[]]
+
+
+@pytest.mark.parametrize("command", [
+    'Runtime.getRuntime().exec("ls -l " + name);',
+    "Runtime.getRuntime().exec(name);",
+    'Runtime.getRuntime().exec(new String[] {"bash", "-c", "ls " + name});',
+    'new ProcessBuilder("sh", "-c", "ls " + name);',
+    'new ProcessBuilder("cmd.exe", "/c", name);',
+    "new ProcessBuilder(name);",
+    'new ProcessBuilder(name, "-l");',
+    'new ProcessBuilder(List.of("/bin/sh", "-c", name));',
+])
+def test_command_injection_flags_command_lines_programs_and_scripts_from_input(
+        command: str) -> None:
+    assert "command-injection" in rule_ids(unit(command))
+
+
+@pytest.mark.parametrize("command", [
+    'new ProcessBuilder("ls", "-l", "--", name);',
+    'Runtime.getRuntime().exec(new String[] {"ls", "-l", name});',
+    'new ProcessBuilder(Arrays.asList("git", "log", name));',
+    'new ProcessBuilder("sh", "-c", "ls -l /tmp");',
+])
+def test_command_injection_spares_separate_arguments_of_a_constant_program(
+        command: str) -> None:
+    """Each argument reaches the program as it is: no shell splits or interprets it."""
+    assert "command-injection" not in rule_ids(unit(command))

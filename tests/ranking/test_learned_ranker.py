@@ -171,7 +171,8 @@ def test_pooled_languages_share_one_model_and_settings_survive_json(both_languag
 
 def test_a_model_without_training_settings_keeps_compilable_first():
     old = {"format": "franc-learned-ranker", "features": list(FEATURES), "models": {}}
-    assert LearnedModel.from_json(old).settings == TrainSettings()
+    # Like a TOML policy without [security_tier], a model JSON without one has no tier.
+    assert LearnedModel.from_json(old).settings == TrainSettings(security_tier=None)
     with pytest.raises(InputError, match="unknown features beauty"):
         TrainSettings(tiers={"java": ("compiles", "beauty")})
     with pytest.raises(InputError, match="objective"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from franc.models import Candidate, Finding
@@ -75,9 +77,8 @@ def finding(severity: str = "medium", *, tool: str = "bandit", in_prompt: bool =
     ([finding("high")], False),
     ([finding("high", in_prompt=True)], True),
     ([finding("high", tool="pylint")], True),
-    ([Finding("franc", "analyzer-error", "bandit: timed out", "low", "low", 1, in_prompt=True)],
-     False),
-    ([Finding("franc", "analyzer-error", "pylint: crashed", "low", "low", 1)], True),
+    ([dataclasses.replace(Finding.failure("bandit", "timed out"), in_prompt=True)], False),
+    ([Finding.failure("pylint", "crashed")], True),
 ])
 def test_python_judge(findings: list[Finding], clean: bool) -> None:
     candidate = Candidate("t", 0, "x = 1\n", compiles=True, findings=findings)
