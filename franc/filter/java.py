@@ -116,7 +116,58 @@ def merge_java_prompt(code: str, context: FilterContext) -> str:
 
     return merge_prompt(prompt, code, declares_target=declares_target, head_units=imports,
                         place_declaration=place_declaration,
-                        place_body=lambda text: join_prompt(prompt, text))
+                        place_body=lambda text: join_prompt(prompt, indent_body(prompt, text)))
+
+
+# Braces outside strings, char literals and comments; text blocks and block comments match as
+# a whole (a line that starts inside one is part of its value or text, never re-indented).
+_BRACE_TOKEN = re.compile(r'"""(?:[^\\]|\\.)*?"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+                          r"|//[^\n]*|/\*.*?\*/|[{}]", re.S)
+_INDENT_UNIT = "    "
+
+
+def indent_body(prompt: str, body: str) -> str:
+    """``body`` (a bare method body) re-indented under the prompt's last line.
+
+    Java ignores indentation, so this changes how the answer reads, not what it does: the
+    lines inside the body move by the same amount (their relative indentation is the
+    model's), the braces that close the method and its class go to their columns.
+    """
+    last = next((line for line in reversed(prompt.splitlines()) if line.strip()), "")
+    outer = last[:len(last) - len(last.lstrip())].expandtabs(4)
+    indent = len(outer) + (len(_INDENT_UNIT) if last.rstrip().endswith("{") else 0)
+    lines = body.splitlines(keepends=True)
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        return body
+    shift = indent - len(first[:len(first) - len(first.lstrip())].expandtabs(4))
+    if shift == 0:
+        return body
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    braces: list[tuple[int, int]] = []  # (offset, +1 or -1)
+    inside: set[int] = set()  # line indexes that start inside a text block or block comment
+    for token in _BRACE_TOKEN.finditer(body):
+        text = token.group()
+        if text in "{}":
+            braces.append((token.start(), 1 if text == "{" else -1))
+        elif "\n" in text:
+            inside.update(i for i in range(len(lines))
+                          if token.start() < starts[i] < token.end())
+    depth, next_brace = 0, 0
+    for i, line in enumerate(lines):
+        while next_brace < len(braces) and braces[next_brace][0] < starts[i]:
+            depth += braces[next_brace][1]
+            next_brace += 1
+        text = line.lstrip(" \t")
+        if i in inside or not text.strip():
+            continue
+        level = depth - 1 if text.startswith("}") else depth
+        width = len(line[:len(line) - len(text)].expandtabs(4))
+        column = width + shift if level >= 0 else indent + level * len(_INDENT_UNIT)
+        lines[i] = " " * max(0, column) + text
+    return "".join(lines)
 
 
 # --- H6 ------------------------------------------------------------------------------------
