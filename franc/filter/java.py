@@ -14,11 +14,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 
 from tree_sitter import Node
 
 from franc.filter.base import FilterContext, Heuristic, LanguageSupport, heuristic
-from franc.filter.common import join_prompt, merge_prompt, normalize_ws, target_name
+from franc.filter.common import (
+    join_prompt,
+    merge_prompt,
+    mostly_sentences,
+    normalize_ws,
+    reads_as_sentence,
+    target_name,
+)
 from franc.java import JavaCompiler, java_class_name
 from franc.java.syntax import (
     TYPE_DECLARATIONS,
@@ -697,6 +705,27 @@ HEURISTICS: tuple[Heuristic, ...] = (
     merge_java_prompt, drop_extra_classes, complete_truncated, drop_repeated_methods, add_imports,
     single_public_class, cut_at_compile_error)
 
+_KEYWORDS = frozenset({
+    "abstract", "assert", "boolean", "break", "byte", "case", "catch", "char", "class", "const",
+    "continue", "default", "do", "double", "else", "enum", "extends", "final", "finally", "float",
+    "for", "goto", "if", "implements", "import", "instanceof", "int", "interface", "long",
+    "native", "new", "package", "private", "protected", "public", "record", "return", "sealed",
+    "short", "static", "strictfp", "super", "switch", "synchronized", "this", "throw", "throws",
+    "transient", "try", "var", "void", "volatile", "while", "yield",
+})
+_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)|//[^\n]*", re.S)
+
+
+@lru_cache(maxsize=1024)  # once per prompt
+def prompt_is_code(prompt: str) -> bool:
+    """False for a prompt in natural language: it does not parse (as is, or with its open
+    braces closed), and at least half of its lines outside comments are sentences."""
+    if not parse(prompt).root_node.has_error or _closed(prompt) is not None:
+        return True
+    lines = [line.strip() for line in _COMMENT.sub("", prompt).splitlines() if line.strip()]
+    return not mostly_sentences(lines, lambda line: reads_as_sentence(line, _KEYWORDS))
+
+
 SUPPORT = LanguageSupport(
     language="java", heuristics=HEURISTICS, make_compiler=JavaCompiler,
-    has_generated_body=has_generated_body)
+    has_generated_body=has_generated_body, prompt_is_code=prompt_is_code)

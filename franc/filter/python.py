@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import keyword
 import re
 import symtable
 import sys
@@ -916,6 +917,25 @@ def _is_copied(text: str, copied: tuple[str, ...]) -> bool:
     return False
 
 
+_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"print"}
+
+
+def _is_sentence(line: str) -> bool:
+    return (common.reads_as_sentence(line, _KEYWORDS) and not line.startswith(("'", '"'))
+            and not _reads_as_code(line))
+
+
+@lru_cache(maxsize=1024)  # once per prompt
+def prompt_is_code(prompt: str) -> bool:
+    """False for a prompt in natural language: it does not compile, and at least half of
+    its logical lines (their first lines; strings and comments are not lines) are
+    sentences."""
+    if compile_error(prompt) is None:
+        return True
+    lines = [line.text(prompt).split("\n", 1)[0] for line in scan(prompt).lines]
+    return not common.mostly_sentences(lines, _is_sentence)
+
+
 class PythonCompiler:
     """The real check: the interpreter's ``compile()`` (the code is never run)."""
 
@@ -948,4 +968,5 @@ HEURISTICS: tuple[Heuristic, ...] = (
 )
 
 SUPPORT = LanguageSupport(language="python", heuristics=HEURISTICS,
-                          make_compiler=PythonCompiler, has_generated_body=has_generated_body)
+                          make_compiler=PythonCompiler, has_generated_body=has_generated_body,
+                          prompt_is_code=prompt_is_code)
