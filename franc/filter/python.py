@@ -499,9 +499,10 @@ def _body_readings(code: str, target_indent: int,
     (logical lines) and their block levels, most plausible first.
 
     - indented right of the ``def``: the lines up to the first one left of the first;
-    - first line at the ``def``'s column, the next ones indented (an output whose first
-      line lost its indentation): the first line joins the level of the next ones;
-    - everything at the ``def``'s column (a dedented body): the lines up to where the
+    - first line at or left of the ``def``'s column, the next ones right of it (an output
+      whose first line lost its indentation): the first line joins the level of the next
+      ones, up to the first line back at its column;
+    - the first line's column as the body's (a dedented body): the lines up to where the
       body ends (:func:`_dedented_body_end`), else all of them.
     """
     heads = scan(code).lines
@@ -511,7 +512,7 @@ def _body_readings(code: str, target_indent: int,
     if widths[0] > target_indent:
         left = next((i for i in range(1, len(heads)) if widths[i] < widths[0]), len(heads))
         return [(heads[:left], _levels(widths[:left]))]
-    outside = next((i for i in range(1, len(heads)) if widths[i] <= target_indent), len(heads))
+    outside = next((i for i in range(1, len(heads)) if widths[i] <= widths[0]), len(heads))
     readings: list[tuple[Sequence[LogicalLine], list[int]]] = []
     if outside > 1:
         rest = widths[1:outside]

@@ -213,10 +213,7 @@ VARIANTS: dict[str, Callable[[Program], str]] = {
     "crlf": lambda program: program.completion.replace("\n", "\r\n"),
     "trailing-whitespace": lambda program: re.sub(r"\n", " \t\n", program.completion),
 }
-FUNCTION_PROGRAMS = [p for p in PROGRAMS if not p.prompt.startswith("class")]
-
-
-@pytest.mark.parametrize("program", FUNCTION_PROGRAMS, ids=lambda p: p.name)
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.name)
 @pytest.mark.parametrize("variant", VARIANTS, ids=str)
 def test_indentation_variants_of_a_correct_body_are_recovered(program: Program,
                                                               variant: str) -> None:
