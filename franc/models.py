@@ -3,7 +3,7 @@
 Stage outputs are written as JSON lines; ``to_json`` keeps only the fields a
 stage has filled in, so that each command adds its own fields to the line it read
 (``franc filter`` writes exactly task_id, index, code, heuristics, compiles,
-errors; ``franc analyze`` adds findings; ``franc label`` adds label, ...).
+errors, prompt_kind; ``franc analyze`` adds findings; ``franc label`` adds label, ...).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ LANGUAGES: tuple[Language, ...] = ("python", "java")
 Level = Literal["low", "medium", "high"]
 LEVELS: tuple[Level, ...] = ("low", "medium", "high")
 ExecStatus = Literal["passed", "failed", "error", "timeout"]
+# "code": the candidates continue the prompt; "instruction": the prompt is natural language,
+# never merged into the candidates, which are judged as whole programs.
+PromptKind = Literal["code", "instruction"]
 
 
 def check_language(language: str) -> Language:
@@ -133,6 +136,7 @@ class Candidate:
     rank: int | None = None
     score: float | None = None
     score_parts: dict[str, float] | None = None
+    prompt_kind: PromptKind | None = None  # set by the static filter
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -21,7 +21,7 @@ from typing import Any
 
 from franc.errors import InputError, expect_list
 from franc.generation.base import GenerationError, Generator
-from franc.models import Candidate, Task, check_language
+from franc.models import Candidate, PromptKind, Task, check_language
 from franc.repair.judge import Judge
 from franc.repair.loop import BatchFilter, Repairer, RepairRound
 from franc.repair.templates import load_template
@@ -54,8 +54,15 @@ class PipelineReport:
     def clean(self) -> bool:
         return self.stop_reason == STOP_CLEAN
 
+    @property
+    def prompt_kind(self) -> PromptKind | None:
+        """``instruction`` when the filter read the prompt as natural language (not merged
+        into the candidates), ``code`` when the candidates continue it."""
+        return next((c.prompt_kind for c in self.candidates if c.prompt_kind), None)
+
     def to_json(self) -> dict[str, Any]:
-        return {"task_id": self.task.task_id, "judge": self.judge, "clean": self.clean,
+        return {"task_id": self.task.task_id, "prompt_kind": self.prompt_kind,
+                "judge": self.judge, "clean": self.clean,
                 "stop_reason": self.stop_reason, "original_count": self.original_count,
                 "notes": list(self.notes),
                 "candidates": [c.to_json() for c in self.candidates],

@@ -66,9 +66,12 @@ class LanguageSupport:
     ``has_generated_body(code, task)`` enforces the honesty rule: it is false when
     the target function/method of ``code`` keeps no statement the model wrote
     (only the prompt's signature and docstring, ``pass``, ``...`` or nothing).
+    ``prompt_is_code(prompt)`` is false for a prompt written in natural language (an
+    instruction), which the filter then never merges into the candidates.
     """
 
     language: str
     heuristics: tuple[Heuristic, ...]
     make_compiler: Callable[[], Compiler]
     has_generated_body: Callable[[str, Task], bool]
+    prompt_is_code: Callable[[str], bool]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,7 +21,7 @@ from pydantic import ConfigDict, Field, model_validator
 from franc.errors import FrancError, InputError
 from franc.filter import common
 from franc.filter.base import Compiler, FilterContext, Heuristic, LanguageSupport
-from franc.models import Candidate, Language, Task, check_language
+from franc.models import Candidate, Language, PromptKind, Task, check_language
 from franc.policy import locate
 from franc.policy.schema import PolicyModel, validate_policy
 
@@ -184,9 +184,22 @@ class StaticFilter:
         self._compiler: Compiler | None = compiler
         self._owns_compiler = compiler is None
 
+    def prompt_kind(self, task: Task) -> PromptKind:
+        """``instruction`` for a prompt in natural language, else ``code``.
+
+        The one place that decides: an instruction is never merged into the candidates
+        (they are filtered and judged as whole programs), code is continued by them.
+        """
+        return "code" if self.support.prompt_is_code(task.prompt) else "instruction"
+
+    def _judged(self, task: Task) -> tuple[Task, PromptKind]:
+        """The task the heuristics and the honesty rule see, and the prompt's kind."""
+        kind = self.prompt_kind(task)
+        return (replace(task, prompt="") if kind == "instruction" else task), kind
+
     def fix(self, task: Task, raw: str) -> tuple[str, list[str]]:
         """The repaired code and the ids of the heuristics that changed it (no compile check)."""
-        return self.chain.apply(task, raw)
+        return self.chain.apply(self._judged(task)[0], raw)
 
     def run(self, task: Task, raw: str, index: int = 0) -> Candidate:
         return self.run_many([(task, index, raw)])[0]
@@ -195,15 +208,16 @@ class StaticFilter:
         """Fix every candidate, then compile all the honest ones in one batch."""
         candidates: list[Candidate] = []
         to_compile: list[int] = []
-        for task, index, raw in items:
-            candidate = Candidate(task_id=task.task_id, index=index, code=raw)
+        judged = [self._judged(task) for task, _, _ in items]
+        for (task, kind), (_, index, raw) in zip(judged, items, strict=True):
+            candidate = Candidate(task_id=task.task_id, index=index, code=raw, prompt_kind=kind)
             if len(raw) > self.max_chars:
                 candidate.errors = [f"candidate too large ({len(raw)} characters; "
                                     f"the limit is {self.max_chars})"]
                 candidates.append(candidate)
                 continue
             try:
-                candidate.code, candidate.heuristics = self.fix(task, raw)
+                candidate.code, candidate.heuristics = self.chain.apply(task, raw)
                 if self.support.has_generated_body(candidate.code, task):
                     to_compile.append(len(candidates))
                 else:
@@ -219,7 +233,7 @@ class StaticFilter:
             for i, result in zip(to_compile, results, strict=True):
                 candidates[i].compiles = result.ok
                 candidates[i].errors = list(result.errors)
-            self._repair_rejected([(items[i][0], candidates[i]) for i in to_compile
+            self._repair_rejected([(judged[i][0], candidates[i]) for i in to_compile
                                    if not candidates[i].compiles])
         return candidates
 

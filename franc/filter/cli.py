@@ -21,7 +21,7 @@ from franc.models import Candidate, Task, check_language
 from franc.parallel import default_workers, map_chunks, progress_bar
 
 #: The exact fields of one output line.
-OUTPUT_FIELDS = ("task_id", "index", "code", "heuristics", "compiles", "errors")
+OUTPUT_FIELDS = ("task_id", "index", "code", "heuristics", "compiles", "errors", "prompt_kind")
 #: Below this many candidates one process is faster than starting a pool.
 PARALLEL_THRESHOLD = 2000
 

@@ -34,6 +34,30 @@ def significant_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+_PLAIN_WORD = re.compile(r"[(\"']?[A-Za-z][a-z]*(?:'[a-z]+)?[)\"']?[,.:!?]?")
+_MARKDOWN_FENCE = re.compile(r"[ \t]*```")
+
+
+def reads_as_sentence(line: str, keywords: frozenset[str] = frozenset()) -> bool:
+    """True when ``line`` reads as natural language: three or more tokens, seven in ten of
+    them plain words, none of ``;{}=``, not starting with a keyword of the language. A
+    Markdown fence line counts too (it is no code either)."""
+    if _MARKDOWN_FENCE.match(line):
+        return True
+    tokens = line.split()
+    if len(tokens) < 3 or tokens[0] in keywords or any(c in line for c in ";{}="):
+        return False
+    words = sum(1 for token in tokens if _PLAIN_WORD.fullmatch(token))
+    return words * 10 >= len(tokens) * 7
+
+
+def mostly_sentences(lines: Sequence[str], is_sentence: Callable[[str], bool]) -> bool:
+    """True when at least half of ``lines`` (a prompt's lines outside comments and strings)
+    are sentences: such a prompt is an instruction, not code to continue."""
+    sentences = sum(1 for line in lines if is_sentence(line))
+    return sentences > 0 and sentences * 2 >= len(lines)
+
+
 def target_name(task: Task) -> str | None:
     """The function/method the prompt asks for: the entry point, else the last declared name."""
     if task.entry_point:

@@ -14,11 +14,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 
 from tree_sitter import Node
 
 from franc.filter.base import FilterContext, Heuristic, LanguageSupport, heuristic
-from franc.filter.common import join_prompt, merge_prompt, normalize_ws, target_name
+from franc.filter.common import (
+    join_prompt,
+    merge_prompt,
+    mostly_sentences,
+    normalize_ws,
+    reads_as_sentence,
+    target_name,
+)
 from franc.java import JavaCompiler, java_class_name
 from franc.java.syntax import (
     TYPE_DECLARATIONS,
@@ -116,7 +124,58 @@ def merge_java_prompt(code: str, context: FilterContext) -> str:
 
     return merge_prompt(prompt, code, declares_target=declares_target, head_units=imports,
                         place_declaration=place_declaration,
-                        place_body=lambda text: join_prompt(prompt, text))
+                        place_body=lambda text: join_prompt(prompt, indent_body(prompt, text)))
+
+
+# Braces outside strings, char literals and comments; text blocks and block comments match as
+# a whole (a line that starts inside one is part of its value or text, never re-indented).
+_BRACE_TOKEN = re.compile(r'"""(?:[^\\]|\\.)*?"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+                          r"|//[^\n]*|/\*.*?\*/|[{}]", re.S)
+_INDENT_UNIT = "    "
+
+
+def indent_body(prompt: str, body: str) -> str:
+    """``body`` (a bare method body) re-indented under the prompt's last line.
+
+    Java ignores indentation, so this changes how the answer reads, not what it does: the
+    lines inside the body move by the same amount (their relative indentation is the
+    model's), the braces that close the method and its class go to their columns.
+    """
+    last = next((line for line in reversed(prompt.splitlines()) if line.strip()), "")
+    outer = last[:len(last) - len(last.lstrip())].expandtabs(4)
+    indent = len(outer) + (len(_INDENT_UNIT) if last.rstrip().endswith("{") else 0)
+    lines = body.splitlines(keepends=True)
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        return body
+    shift = indent - len(first[:len(first) - len(first.lstrip())].expandtabs(4))
+    if shift == 0:
+        return body
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    braces: list[tuple[int, int]] = []  # (offset, +1 or -1)
+    inside: set[int] = set()  # line indexes that start inside a text block or block comment
+    for token in _BRACE_TOKEN.finditer(body):
+        text = token.group()
+        if text in "{}":
+            braces.append((token.start(), 1 if text == "{" else -1))
+        elif "\n" in text:
+            inside.update(i for i in range(len(lines))
+                          if token.start() < starts[i] < token.end())
+    depth, next_brace = 0, 0
+    for i, line in enumerate(lines):
+        while next_brace < len(braces) and braces[next_brace][0] < starts[i]:
+            depth += braces[next_brace][1]
+            next_brace += 1
+        text = line.lstrip(" \t")
+        if i in inside or not text.strip():
+            continue
+        level = depth - 1 if text.startswith("}") else depth
+        width = len(line[:len(line) - len(text)].expandtabs(4))
+        column = width + shift if level >= 0 else indent + level * len(_INDENT_UNIT)
+        lines[i] = " " * max(0, column) + text
+    return "".join(lines)
 
 
 # --- H6 ------------------------------------------------------------------------------------
@@ -646,6 +705,27 @@ HEURISTICS: tuple[Heuristic, ...] = (
     merge_java_prompt, drop_extra_classes, complete_truncated, drop_repeated_methods, add_imports,
     single_public_class, cut_at_compile_error)
 
+_KEYWORDS = frozenset({
+    "abstract", "assert", "boolean", "break", "byte", "case", "catch", "char", "class", "const",
+    "continue", "default", "do", "double", "else", "enum", "extends", "final", "finally", "float",
+    "for", "goto", "if", "implements", "import", "instanceof", "int", "interface", "long",
+    "native", "new", "package", "private", "protected", "public", "record", "return", "sealed",
+    "short", "static", "strictfp", "super", "switch", "synchronized", "this", "throw", "throws",
+    "transient", "try", "var", "void", "volatile", "while", "yield",
+})
+_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)|//[^\n]*", re.S)
+
+
+@lru_cache(maxsize=1024)  # once per prompt
+def prompt_is_code(prompt: str) -> bool:
+    """False for a prompt in natural language: it does not parse (as is, or with its open
+    braces closed), and at least half of its lines outside comments are sentences."""
+    if not parse(prompt).root_node.has_error or _closed(prompt) is not None:
+        return True
+    lines = [line.strip() for line in _COMMENT.sub("", prompt).splitlines() if line.strip()]
+    return not mostly_sentences(lines, lambda line: reads_as_sentence(line, _KEYWORDS))
+
+
 SUPPORT = LanguageSupport(
     language="java", heuristics=HEURISTICS, make_compiler=JavaCompiler,
-    has_generated_body=has_generated_body)
+    has_generated_body=has_generated_body, prompt_is_code=prompt_is_code)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import keyword
 import re
 import symtable
 import sys
@@ -75,6 +76,9 @@ class Scan:
     # opener), with the brackets open there: cutting there and closing keeps every
     # complete element of a list or call the token limit cut short.
     last_element_end: tuple[int, str] | None = None
+    # Physical line numbers (1-based) that begin inside a string: their leading
+    # whitespace is part of the string's value, not indentation.
+    string_lines: frozenset[int] = frozenset()
 
 
 @lru_cache(maxsize=32)  # the chain's steps scan the same text several times
@@ -85,6 +89,7 @@ def scan(code: str) -> Scan:
     open_string: str | None = None
     start = -1
     element_end: tuple[int, str] | None = None
+    string_lines: set[int] = set()
     pos, lineno, start_lineno = 0, 1, 1
     length = len(code)
     while pos < length:
@@ -102,6 +107,7 @@ def scan(code: str) -> Scan:
                 newline = code.find("\n", end)
                 end = length if newline == -1 else newline
                 open_string = quote if newline == -1 else None
+            string_lines.update(range(lineno + 1, lineno + 1 + code.count("\n", pos, end)))
         if kind not in ("space", "comment", "newline", "cont") and start == -1:
             start, start_lineno = pos, lineno
         if kind == "open":
@@ -117,7 +123,8 @@ def scan(code: str) -> Scan:
         pos = end
     if start != -1:
         lines.append(_logical(code, start, len(code.rstrip()), start_lineno, lineno))
-    return Scan(tuple(lines), "".join(brackets), open_string, element_end)
+    return Scan(tuple(lines), "".join(brackets), open_string, element_end,
+                frozenset(string_lines))
 
 
 def _logical(code: str, start: int, end: int, lineno: int, last_lineno: int) -> LogicalLine:
@@ -193,11 +200,14 @@ def segments(code: str, scanned: Scan | None = None) -> list[Segment]:
     return result
 
 
-def find_def(code: str, name: str, scanned: Scan | None = None) -> LogicalLine | None:
-    """The first logical line of ``code`` that defines function ``name``."""
+def find_def(code: str, name: str, scanned: Scan | None = None, *,
+             max_indent: int | None = None) -> LogicalLine | None:
+    """The first logical line of ``code`` that defines function ``name`` (at most
+    ``max_indent`` columns deep, when given)."""
     pattern = re.compile(rf"(?:async\s+)?def\s+{re.escape(name)}\b")
     scanned = scanned or scan(code)
-    return next((line for line in scanned.lines if pattern.match(code, line.start)), None)
+    return next((line for line in scanned.lines if pattern.match(code, line.start)
+                 and (max_indent is None or line.indent <= max_indent)), None)
 
 
 def block_end(code: str, scanned: Scan, header: LogicalLine) -> int:
@@ -301,8 +311,9 @@ def _after_target_plan(code: str, task: Task) -> tuple[list[Segment], set[int]] 
         changed = False
         for i in range(owner + 1, len(parts)):
             part = parts[i]
+            provides: set[str]
             if part.is_definition():
-                provides = {part.defined()}
+                provides = {part.defined() or ""}
             else:
                 provides = (part.imported() or set()) if part.is_import() else part.assigned()
             if i not in kept and provides & wanted:
@@ -370,14 +381,19 @@ def strip_prose(code: str, context: FilterContext) -> str:
 # H2: prompt addition
 # ---------------------------------------------------------------------------------------------
 
+_DEFAULT_TAB_WIDTHS = (4, 8)
+
+
 @dataclass(frozen=True)
 class PromptShape:
     """What H2 needs to know about a prompt (computed once per prompt)."""
 
     head_units: tuple[str, ...]  # top-level statements before the target
     decorators: tuple[str, ...]  # the target's decorator lines
-    body_indent: str
+    body_indent: str  # the target body's indentation, in the prompt's own characters
     target: str | None
+    target_indent: int = 0  # the column of the target's ``def``
+    body_unit: str = "    "  # one block level: the body's indentation right of the ``def``
 
 
 @lru_cache(maxsize=1024)  # once per prompt, not once per candidate
@@ -394,9 +410,12 @@ def prompt_shape(prompt: str, name: str | None) -> PromptShape:
         decorators = tuple(line.strip() for line in prompt[owner.start:target.line_start]
                            .splitlines() if line.strip().startswith("@"))
     inner = next((line for line in scanned.lines if line.start > target.start), None)
-    indent = inner.indent if inner is not None and inner.indent > target.indent else (
-        target.indent + 4)
-    return PromptShape(units, decorators, " " * indent, name)
+    outer = prompt[target.line_start:target.start]
+    indent = outer + "    "
+    if inner is not None and inner.indent > target.indent:
+        indent = prompt[inner.line_start:inner.start]
+    unit = indent.removeprefix(outer) if indent.startswith(outer) else "    "
+    return PromptShape(units, decorators, indent, name, target.indent, unit or "    ")
 
 
 def _place_declaration(shape: PromptShape, code: str, missing: list[str]) -> str:
@@ -412,18 +431,6 @@ def _place_declaration(shape: PromptShape, code: str, missing: list[str]) -> str
     return head + "\n\n\n" + code.lstrip("\n") if head else code
 
 
-def _body_variants(code: str) -> list[str]:
-    """Ways to read ``code`` as a body: dedented as is, or with its first line's
-    indentation restored (chat output is often stripped, losing only that one)."""
-    lines = code.strip("\n").splitlines()
-    variants = [textwrap.dedent("\n".join(lines))]
-    rest = [len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()]
-    if lines and rest and lines[0] == lines[0].lstrip() and min(rest) > 0:
-        restored = [" " * min(rest) + lines[0], *lines[1:]]
-        variants.insert(0, textwrap.dedent("\n".join(restored)))
-    return variants
-
-
 def _syntax_reach(code: str) -> int:
     """How far ``code`` compiles: a large number when it compiles, else the error's line."""
     error = compile_error(code)
@@ -432,12 +439,142 @@ def _syntax_reach(code: str) -> int:
     return (error.lineno or 0) if isinstance(error, SyntaxError) else 0
 
 
-def _place_body(prompt: str, shape: PromptShape, code: str) -> str:
+# --- Body placement: which generated lines are the target's body, and where they go ----------
+
+_ENDS_FLOW = re.compile(r"(?:return|raise)\b")
+_MAIN_GUARD = re.compile(r"if\s+__name__\s*==")
+
+
+def _width(whitespace: str, tab_width: int) -> int:
+    return len(whitespace.expandtabs(tab_width))
+
+
+def _levels(widths: Sequence[int]) -> list[int]:
+    """The block level of each line at ``widths``, read as Python's tokenizer does: deeper
+    opens a level, shallower closes levels; the first line is level 0, and a line between
+    two open levels joins the inner one (the tokenizer would reject it)."""
+    stack = [widths[0]] if widths else []
+    levels = []
+    for width in widths:
+        if width > stack[-1]:
+            stack.append(width)
+        while len(stack) > 1 and width <= stack[-2]:
+            stack.pop()
+        stack[-1] = min(stack[-1], width)
+        levels.append(len(stack) - 1)
+    return levels
+
+
+def _defines_name_used_above(code: str, heads: Sequence[LogicalLine], i: int) -> bool:
+    """True when head ``i`` (or the definition it decorates) defines a name the heads
+    before it use: that is top-level code the body calls, not a nested definition."""
+    following = (h.text(code) for h in heads[i:])
+    defined = next((d for text in following if not text.startswith("@")
+                    for d in [_DEF.match(text)]), None)
+    if defined is None:
+        return False
+    name = defined.group(1) or defined.group(2)
+    return name in referenced_names(code[heads[0].start:heads[i].line_start])
+
+
+def _dedented_body_end(code: str, heads: Sequence[LogicalLine], widths: Sequence[int]) -> int:
+    """Where a body generated at its function's column ends: at the first statement at
+    that column after a ``return``/``raise`` at it (unreachable in the body, so the
+    model's top-level code), at a ``__main__`` guard, or at a definition of a name the
+    body above uses (a helper the model put after the function)."""
+    ended = False
+    for i, head in enumerate(heads):
+        if widths[i] > widths[0]:
+            continue
+        text = head.text(code)
+        if i and (ended or _MAIN_GUARD.match(text) or _defines_name_used_above(code, heads, i)):
+            return i
+        ended = ended or bool(_ENDS_FLOW.match(text))
+    return len(heads)
+
+
+def _body_readings(code: str, target_indent: int,
+                   tab_width: int) -> list[tuple[Sequence[LogicalLine], list[int]]]:
+    """Ways to read the start of generated ``code`` as the target's body: its statements
+    (logical lines) and their block levels, most plausible first.
+
+    - indented right of the ``def``: the lines up to the first one left of the first;
+    - first line at or left of the ``def``'s column, the next ones right of it (an output
+      whose first line lost its indentation): the first line joins the level of the next
+      ones, up to the first line back at its column;
+    - the first line's column as the body's (a dedented body): the lines up to where the
+      body ends (:func:`_dedented_body_end`), else all of them.
+    """
+    heads = scan(code).lines
+    if not heads:
+        return []
+    widths = [_width(code[h.line_start:h.start], tab_width) for h in heads]
+    if widths[0] > target_indent:
+        left = next((i for i in range(1, len(heads)) if widths[i] < widths[0]), len(heads))
+        return [(heads[:left], _levels(widths[:left]))]
+    outside = next((i for i in range(1, len(heads)) if widths[i] <= widths[0]), len(heads))
+    readings: list[tuple[Sequence[LogicalLine], list[int]]] = []
+    if outside > 1:
+        rest = widths[1:outside]
+        readings.append((heads[:outside], _levels([min(rest), *rest])))
+    end = _dedented_body_end(code, heads, widths)
+    readings.append((heads[:end], _levels(widths[:end])))
+    if end < len(heads):
+        readings.append((heads, _levels(widths)))
+    return readings
+
+
+def _reindented(code: str, heads: Sequence[LogicalLine], levels: Sequence[int],
+                shape: PromptShape, tab_width: int) -> str:
+    """``code`` with each statement of ``heads`` indented to the prompt's body
+    indentation plus its level. Continuation lines and comments move with the statement
+    above them (a comment left of the body stays); lines inside strings never move."""
+    new_indent = {head.lineno: shape.body_indent + shape.body_unit * level
+                  for head, level in zip(heads, levels, strict=True)}
+    string_lines = scan(code).string_lines
+    first_width = _width(code[heads[0].line_start:heads[0].start], tab_width)
+    lines = code.splitlines(keepends=True)
+    shift = 0
+    for number in range(heads[0].lineno, heads[-1].last_lineno + 1):
+        line = lines[number - 1]
+        text = line.lstrip(" \t")
+        if number in string_lines or not text.strip():
+            continue
+        width = _width(line[:len(line) - len(text)], tab_width)
+        if number in new_indent:
+            shift = _width(new_indent[number], tab_width) - width
+            lines[number - 1] = new_indent[number] + text
+        elif not (text.startswith("#") and width < first_width):
+            lines[number - 1] = " " * max(0, width + shift) + text
+    return "".join(lines)
+
+
+def _continue_body(head: str, code: str, shape: PromptShape,
+                   tab_widths: Sequence[int] = _DEFAULT_TAB_WIDTHS) -> str:
+    """``head`` (ending inside the target function) continued by generated ``code``.
+
+    The plain concatenation is what a human-eval-style harness runs: it is kept when it
+    compiles, and on ties. Otherwise the generated lines that are the body (only those:
+    top-level code after it stays at top level) are re-indented under the prompt, read
+    with each tab width, and the reading that compiles farthest wins.
+    """
+    code = code.replace("\r\n", "\n")
+    joined = common.join_prompt(head, code)
+    if compile_error(joined) is None:
+        return joined
+    variants = [joined]
+    for tab_width in tab_widths:
+        for heads, levels in _body_readings(code, shape.target_indent, tab_width):
+            placed = _reindented(code, heads, levels, shape, tab_width)
+            variants.append(common.join_prompt(head, placed))
+    return max(variants, key=_syntax_reach)  # the first best wins on ties
+
+
+def _place_body(prompt: str, shape: PromptShape, code: str,
+                tab_widths: Sequence[int]) -> str:
     if shape.target is None:  # a script prompt: the code continues it at top level
         return common.join_prompt(prompt, textwrap.dedent(code.strip("\n")) + "\n")
-    merged = [common.join_prompt(prompt, textwrap.indent(variant, shape.body_indent))
-              for variant in _body_variants(code)]
-    return max(merged, key=_syntax_reach)  # first best wins on ties
+    return _continue_body(prompt, code, shape, tab_widths)
 
 
 @heuristic("add-prompt", "H2: merge the prompt in front of a body, function or fragment")
@@ -445,14 +582,17 @@ def add_prompt(code: str, context: FilterContext) -> str:
     prompt = context.task.prompt
     shape = prompt_shape(prompt, target_function(context.task))
     name = shape.target
+    tab_widths = context.params.get("tab_widths", _DEFAULT_TAB_WIDTHS)
 
     def declares_target(text: str) -> bool:
-        return name is not None and find_def(text, name) is not None
+        # Deeper than the prompt's ``def``, a def of that name is something else's (a
+        # helper class's method of the same name).
+        return name is not None and find_def(text, name, max_indent=shape.target_indent) is not None
 
     return common.merge_prompt(
         prompt, code, declares_target=declares_target, head_units=shape.head_units,
         place_declaration=lambda text, missing: _place_declaration(shape, text, missing),
-        place_body=lambda text: _place_body(prompt, shape, text))
+        place_body=lambda text: _place_body(prompt, shape, text, tab_widths))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,6 +600,11 @@ def add_prompt(code: str, context: FilterContext) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _LEADING = re.compile(r"^[ \t]+", re.M)
+
+
+def _expand_leading_tabs(line: str, tab_width: int) -> str:
+    text = line.lstrip(" \t")
+    return line[:len(line) - len(text)].expandtabs(tab_width) + text
 
 
 @heuristic("fix-indentation", "replace tab indentation by spaces when tabs and spaces are mixed")
@@ -470,54 +615,34 @@ def fix_indentation(code: str, context: FilterContext) -> str:
     # A tab may stand for 4 columns or (Python's own rule, old code) up to the next
     # multiple of 8: keep the width under which the code, body aligned, compiles farthest.
     widths = context.params.get("tab_widths", [context.params.get("tab_width", 4)])
-    variants = [_LEADING.sub(lambda m, w=int(width): m.group().expandtabs(w), code)
+    string_lines = scan(code).string_lines
+    lines = code.splitlines(keepends=True)
+    variants = ["".join(line if number in string_lines else _expand_leading_tabs(line, int(width))
+                        for number, line in enumerate(lines, start=1))
                 for width in widths]
     return max(variants,  # first best wins on ties
                key=lambda variant: _syntax_reach(_aligned_body(variant, context.task) or variant))
 
 
-def _aligned_body(code: str, task: Task) -> str | None:
-    """``code`` with the generated body moved to the prompt's body indentation.
-
-    Only for code that repeats a prompt ending inside the target's body (after its
-    docstring, say) whose first generated statement sits deeper or shallower than
-    the prompt's last line: the lines up to the first one left of that statement
-    are shifted by the difference. None when there is nothing to align.
-    """
-    name = target_function(task)
-    prompt = task.prompt
-    scanned = scan(prompt)
-    target = find_def(prompt, name, scanned) if name else None
-    if target is None or not scanned.lines or scanned.lines[-1].start <= target.start:
+def _aligned_body(code: str, task: Task,
+                  tab_widths: Sequence[int] = _DEFAULT_TAB_WIDTHS) -> str | None:
+    """``code``, which repeats the prompt, with the generated body placed under the prompt's
+    target (see :func:`_continue_body`); None when the code does not continue the prompt's
+    target on a new line."""
+    shape = prompt_shape(task.prompt, target_function(task))
+    if shape.target is None:
         return None
-    last = scanned.lines[-1]
-    if last.indent <= target.indent or last.text(prompt).endswith(":"):
+    floor = _prompt_end(code, task.prompt)
+    if not floor or not code.startswith("\n", floor):
         return None
-    floor = _prompt_end(code, prompt)
-    generated = [line for line in scan(code).lines if line.start >= floor] if floor else []
-    first = generated[0] if generated else None
-    if first is None or first.indent == last.indent or first.indent <= target.indent:
-        return None
-    end = next((line.line_start for line in generated if line.indent < first.indent), len(code))
-    region = code[first.line_start:end]
-    if "\t" in "".join(_LEADING.findall(region)):
-        return None
-    shift = first.indent - last.indent
-
-    def move(match: re.Match[str]) -> str:
-        spaces, rest = match.groups()
-        if rest == "#" and len(spaces) < first.indent:  # a comment left of the body: as is
-            return spaces
-        return spaces[min(shift, len(spaces)):] if shift > 0 else spaces + " " * -shift
-
-    moved = re.sub(r"^( *)(?=(\S))", move, region, flags=re.M)
-    return code[:first.line_start] + moved + code[end:]
+    return _continue_body(code[:floor + 1], code[floor + 1:], shape, tab_widths)
 
 
 @heuristic("align-body",
            "move a body generated deeper or shallower than the prompt's docstring under it")
 def align_body(code: str, context: FilterContext) -> str:
-    aligned = _aligned_body(code, context.task)
+    aligned = _aligned_body(code, context.task,
+                            context.params.get("tab_widths", _DEFAULT_TAB_WIDTHS))
     return aligned if aligned is not None and _syntax_reach(aligned) > _syntax_reach(code) else code
 
 
@@ -793,6 +918,25 @@ def _is_copied(text: str, copied: tuple[str, ...]) -> bool:
     return False
 
 
+_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"print"}
+
+
+def _is_sentence(line: str) -> bool:
+    return (common.reads_as_sentence(line, _KEYWORDS) and not line.startswith(("'", '"'))
+            and not _reads_as_code(line))
+
+
+@lru_cache(maxsize=1024)  # once per prompt
+def prompt_is_code(prompt: str) -> bool:
+    """False for a prompt in natural language: it does not compile, and at least half of
+    its logical lines (their first lines; strings and comments are not lines) are
+    sentences."""
+    if compile_error(prompt) is None:
+        return True
+    lines = [line.text(prompt).split("\n", 1)[0] for line in scan(prompt).lines]
+    return not common.mostly_sentences(lines, _is_sentence)
+
+
 class PythonCompiler:
     """The real check: the interpreter's ``compile()`` (the code is never run)."""
 
@@ -825,4 +969,5 @@ HEURISTICS: tuple[Heuristic, ...] = (
 )
 
 SUPPORT = LanguageSupport(language="python", heuristics=HEURISTICS,
-                          make_compiler=PythonCompiler, has_generated_body=has_generated_body)
+                          make_compiler=PythonCompiler, has_generated_body=has_generated_body,
+                          prompt_is_code=prompt_is_code)

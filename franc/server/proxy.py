@@ -137,7 +137,7 @@ async def proxy(request: Request, body: ProxyRequest, path: str, chat: bool) -> 
         ordered.append(choice)
     answer = {**answer, "choices": ordered,
               "franc": {"partial": ranked.partial, "notes": ranked.notes, "ranker": ranked.ranker,
-                        "candidates_ranked": len(texts)}}
+                        "candidates_ranked": len(texts), "prompt_kind": ranked.prompt_kind}}
     added_ms = (time.perf_counter() - started - upstream_seconds) * 1000
     response: Response = as_stream(answer, chat) if body.stream else JSONResponse(answer)
     response.headers["x-franc-added-latency-ms"] = f"{added_ms:.1f}"

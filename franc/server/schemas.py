@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from franc.models import Candidate, Finding, Language
+from franc.models import Candidate, Finding, Language, PromptKind
 
 
 class Options(BaseModel):
@@ -47,12 +47,13 @@ class CandidateOut(BaseModel):
     findings: list[Finding] | None = None
     score: float | None = None
     score_parts: dict[str, float] | None = None
+    prompt_kind: PromptKind | None = Field(None, exclude=True)  # the response states it once
 
     @classmethod
     def of(cls, candidate: Candidate) -> CandidateOut:
         return cls(index=candidate.index, code=candidate.code, compiles=candidate.compiles,
                    errors=candidate.errors, findings=candidate.findings, score=candidate.score,
-                   score_parts=candidate.score_parts)
+                   score_parts=candidate.score_parts, prompt_kind=candidate.prompt_kind)
 
 
 class CandidatesResponse(BaseModel):
@@ -61,6 +62,13 @@ class CandidatesResponse(BaseModel):
     stages: list[str] = Field(default_factory=list, description="stages that completed")
     notes: list[str] = Field(default_factory=list)
     ranker: str | None = None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="'instruction': the prompt is natural language, not merged into the "
+                    "candidates (judged as whole programs); 'code': the candidates continue it")
+    @property
+    def prompt_kind(self) -> PromptKind | None:
+        return next((c.prompt_kind for c in self.candidates if c.prompt_kind), None)
 
 
 class RepairRound(BaseModel):

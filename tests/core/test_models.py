@@ -8,9 +8,9 @@ from franc.models import Candidate, Finding, check_language
 
 def test_filter_stage_json_has_exactly_the_filter_fields() -> None:
     candidate = Candidate(task_id="t/1", index=3, code="x = 1\n", heuristics=["h1"],
-                          compiles=True, errors=[])
+                          compiles=True, errors=[], prompt_kind="code")
     assert set(candidate.to_json()) == {"task_id", "index", "code", "heuristics", "compiles",
-                                        "errors"}
+                                        "errors", "prompt_kind"}
 
 
 def test_candidate_round_trips_with_findings() -> None:

@@ -69,7 +69,7 @@ def test_add_prompt_indents_a_bare_body_whose_first_line_lost_its_indentation() 
 
 def test_add_prompt_indents_a_dedented_body() -> None:
     raw = "if not xs:\n    return 0\nreturn sum(xs)\n"
-    expected = PROMPT + "    if not xs:\n        return 0\n    return sum(xs)"
+    expected = PROMPT + "    if not xs:\n        return 0\n    return sum(xs)\n"
     assert apply("add-prompt", raw) == expected
 
 

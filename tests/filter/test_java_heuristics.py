@@ -55,8 +55,26 @@ def test_registry_ids_are_unique_and_support_is_java():
 def test_merge_bare_body_with_surplus_braces_from_a_chat_model():
     raw = "Integer y = x + 1;\nreturn y;\n}\n}"
     merged = merge_java_prompt.apply(raw, ctx())
-    assert merged.startswith(PROMPT) and merged.endswith(raw)
+    # The body goes under the method's indentation, the closing braces to their columns.
+    assert merged == PROMPT + "        Integer y = x + 1;\n        return y;\n    }\n}"
     assert not has_syntax_error(merged)
+
+
+def test_merge_reindents_a_bare_body_without_changing_a_token_or_a_text_block():
+    raw = ('String s = """\n  a {\n  """;\nfor (int i = 0; i < 2; i++) {\n    s += "}";\n'
+           "  // a comment\n}\nreturn s.length() + x;\n}\n}\n")
+    merged = merge_java_prompt.apply(raw, ctx())
+    body = merged.removeprefix(PROMPT)
+    assert body == ('        String s = """\n  a {\n  """;\n'
+                    "        for (int i = 0; i < 2; i++) {\n            s += \"}\";\n"
+                    "          // a comment\n        }\n        return s.length() + x;\n    }\n}\n")
+    assert body.split() == raw.split()  # only whitespace between tokens moved
+    assert not has_syntax_error(merged)
+
+
+def test_merge_leaves_a_body_at_the_method_indentation_alone():
+    raw = "        return x + 1;\n    }\n}\n"
+    assert merge_java_prompt.apply(raw, ctx()) == PROMPT + raw
 
 
 def test_merge_bare_method_is_wrapped_in_the_prompt_class():
