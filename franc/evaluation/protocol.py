@@ -89,7 +89,17 @@ def encode(value: Any, depth: int = 0) -> Any:
 
 
 def _encode_other(value: Any, depth: int) -> Any:
-    """Subclasses of built-in types become the base type; iterators their items."""
+    """Subclasses of built-in types become the base type; iterators their items; numpy
+    and pandas values their ``tolist()`` / numbers."""
+    import numbers
+
+    module = type(value).__module__.split(".")[0]
+    if module in ("numpy", "pandas") and callable(getattr(value, "tolist", None)):
+        return encode(value.tolist(), depth + 1)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return encode(int(value), depth)
+    if isinstance(value, numbers.Real):
+        return encode(float(value), depth)
     for base, convert in ((bool, bool), (int, int.__index__), (float, float.__float__),
                           (str, str.__str__)):
         if isinstance(value, base):
