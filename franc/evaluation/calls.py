@@ -32,6 +32,7 @@ from franc.evaluation.sandbox import (
     Limits,
     SandboxedProcess,
     _kill_group,
+    require_isolation,
     sandboxed_process,
     signal_of,
     signal_reason,
@@ -109,12 +110,14 @@ class Callee:
 
 @contextlib.contextmanager
 def start_callee(argv: Sequence[str], files: Mapping[str, str | bytes], limits: Limits,
-                 prepare: Path | None = None) -> Iterator[Callee]:
+                 prepare: Path | None = None, unsafe_no_isolation: bool = False
+                 ) -> Iterator[Callee]:
     request_read, request_write = os.pipe()
     answer_read, answer_write = os.pipe()
     try:
         with sandboxed_process(argv, files, limits=limits, prepare=prepare,
-                               stdin=request_read, stdout=answer_write) as process:
+                               stdin=request_read, stdout=answer_write,
+                               unsafe_no_isolation=unsafe_no_isolation) as process:
             os.close(request_read)
             os.close(answer_write)
             request_read = answer_write = -1
@@ -131,15 +134,16 @@ def start_callee(argv: Sequence[str], files: Mapping[str, str | bytes], limits: 
                 os.close(fd)
 
 
-def python_callee(code: str, limits: Limits) -> contextlib.AbstractContextManager[Callee]:
+def python_callee(code: str, limits: Limits, unsafe_no_isolation: bool = False
+                  ) -> contextlib.AbstractContextManager[Callee]:
     """The candidate program under ``franc_callee.py serve`` (site-packages on its path)."""
     import json
 
     # -S: no site (its .pth hooks cost 3x the start-up); serve adds site-packages itself.
-    argv = [sys.executable, "-I", "-S", "-B", CALLEE_FILE, "serve", PROGRAM_FILE,
+    argv = [os.path.realpath(sys.executable), "-I", "-S", "-B", CALLEE_FILE, "serve", PROGRAM_FILE,
             json.dumps(list(site_packages()))]
     files = {PROGRAM_FILE: code, CALLEE_FILE: PROTOCOL_FILE.read_text(encoding="utf-8")}
-    return start_callee(argv, files, limits)
+    return start_callee(argv, files, limits, unsafe_no_isolation=unsafe_no_isolation)
 
 
 def java_support_sources(*names: str) -> dict[str, str]:
@@ -152,13 +156,14 @@ def java_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         raise ToolMissingError(f"'{name}' not found on PATH; install a JDK 17+")
-    return path
+    return os.path.realpath(path)  # not a link through /etc/alternatives: not in the sandbox
 
 
-def java_callee(classes: Path, class_name: str,
-                limits: Limits) -> contextlib.AbstractContextManager[Callee]:
+def java_callee(classes: Path, class_name: str, limits: Limits,
+                unsafe_no_isolation: bool = False) -> contextlib.AbstractContextManager[Callee]:
     argv = [java_tool("java"), *JVM_OPTIONS, "-cp", ".", CALLEE_CLASS, class_name]
-    return start_callee(argv, {}, limits, prepare=classes)
+    return start_callee(argv, {}, limits, prepare=classes,
+                        unsafe_no_isolation=unsafe_no_isolation)
 
 
 @contextlib.contextmanager
@@ -224,22 +229,25 @@ def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
 
 
 def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
-              limits: Limits | None = None, *, compiler: JavaCompiler | None = None
-              ) -> list[CallOutcome]:
+              limits: Limits | None = None, *, compiler: JavaCompiler | None = None,
+              unsafe_no_isolation: bool = False) -> list[CallOutcome]:
     """Run each of ``calls`` on ``code`` in the sandbox; one outcome per call, in order.
 
     Python: ``entry_point`` (or ``Call.name``) is a function of the program. Java: a
     static method of the program's public class (arguments are converted to the
     method's parameter types: lists, maps, arrays, boxed numbers, strings...).
     ``limits.timeout`` bounds each call. A program that does not compile (Java) gives
-    ``raised`` outcomes with ``error_type`` "compile".
+    ``raised`` outcomes with ``error_type`` "compile". Without isolation on this machine
+    it raises :class:`~franc.evaluation.sandbox.SandboxUnavailable` unless
+    ``unsafe_no_isolation``.
     """
     language = check_language(language)
     limits = limits or (PYTHON_LIMITS if language == "python" else JAVA_LIMITS)
+    require_isolation(unsafe_no_isolation)
     outcomes: list[CallOutcome] = []
     if language == "python":
         while len(outcomes) < len(calls):
-            with python_callee(code, limits) as callee:
+            with python_callee(code, limits, unsafe_no_isolation) as callee:
                 _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
         return outcomes
     class_name = java_class_name(code) or "Candidate"
@@ -252,7 +260,7 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
             first = compiled.errors[0] if compiled.errors else "javac failed"
             return [CallOutcome("raised", error_type="compile", message=first) for _ in calls]
         while len(outcomes) < len(calls):
-            with java_callee(classes, class_name, limits) as callee:
+            with java_callee(classes, class_name, limits, unsafe_no_isolation) as callee:
                 _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
     return outcomes
 

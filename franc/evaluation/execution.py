@@ -49,7 +49,13 @@ from franc.evaluation.calls import (
     python_callee,
     watchdog,
 )
-from franc.evaluation.sandbox import Limits, sandbox_capabilities, signal_of, signal_reason
+from franc.evaluation.sandbox import (
+    Limits,
+    require_isolation,
+    sandbox_capabilities,
+    signal_of,
+    signal_reason,
+)
 from franc.java import JavaCompiler, java_class_name
 from franc.models import ExecStatus, Task, check_language
 
@@ -197,14 +203,14 @@ def _python_code(code: str) -> str:
 
 
 def _check_trusted(task: Task, code: str, test: str, check: str, entry: str,
-                   limits: Limits) -> ExecResult | None:
+                   limits: Limits, unsafe: bool) -> ExecResult | None:
     """``check`` in a trusted process against the proxied candidate; None when the test
     passes a value with no plain form to the candidate (it must share the process)."""
     with tempfile.TemporaryDirectory(prefix="franc-check-") as scratch:
         job_path, verdict_path = Path(scratch) / "job.json", Path(scratch) / "verdict.json"
         job_path.write_text(json.dumps({"prompt": task.prompt, "test": test, "check": check,
                                         "entry": entry}), encoding="utf-8")
-        with python_callee(_python_code(code), limits) as callee:
+        with python_callee(_python_code(code), limits, unsafe) as callee:
             read_fd, write_fd = callee.hand_over()
             checker = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-B", str(PROTOCOL_FILE), "check", str(job_path),
@@ -263,7 +269,8 @@ def _check_shared(callee: Callee, request: dict[str, Any], timeout: float) -> Ex
 
 
 def run_python(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT,
-               security: bool = False, cpu_limit: int | None = None) -> ExecResult:
+               security: bool = False, cpu_limit: int | None = None,
+               unsafe_no_isolation: bool = False) -> ExecResult:
     test = _test_of(task, security)
     check = "check_security" if security else "check"
     entry = task.entry_point or ""
@@ -271,10 +278,10 @@ def run_python(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT,
         raise InputError(f"task {task.task_id!r} has no valid entry_point ({entry!r})")
     limits = replace(PYTHON_LIMITS, timeout=timeout, cpu_seconds=cpu_limit)
     if is_plain_test(test, "python"):
-        verdict = _check_trusted(task, code, test, check, entry, limits)
+        verdict = _check_trusted(task, code, test, check, entry, limits, unsafe_no_isolation)
         if verdict is not None:
             return verdict
-    with python_callee(_python_code(code), limits) as callee:
+    with python_callee(_python_code(code), limits, unsafe_no_isolation) as callee:
         return _check_shared(callee, {"test": test, "check": check, "entry": entry}, timeout)
 
 
@@ -359,8 +366,8 @@ def _bridge_verdict(stderr: str, callee: Callee, seconds: float) -> ExecResult:
 
 
 def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name: str,
-                  limits: Limits) -> ExecResult:
-    with java_callee(classes, class_name, limits) as callee:
+                  limits: Limits, unsafe: bool) -> ExecResult:
+    with java_callee(classes, class_name, limits, unsafe) as callee:
         read_fd, write_fd = callee.hand_over()
         with tempfile.TemporaryFile() as errors:
             runner = subprocess.Popen(
@@ -384,7 +391,8 @@ def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name
 
 
 def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, security: bool = False,
-             compiler: JavaCompiler | None = None, cpu_limit: int | None = None) -> ExecResult:
+             compiler: JavaCompiler | None = None, cpu_limit: int | None = None,
+             unsafe_no_isolation: bool = False) -> ExecResult:
     """Compile with the warm ``compiler`` when given (else one javac), run in the sandbox."""
     test_class = "SecurityMain" if security else "Main"
     test = _test_of(task, security)
@@ -405,7 +413,8 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
                                         classes, timeout, compiler)
                 if not compiled.ok:
                     return _compile_failure(compiled)
-                return _java_trusted(test_classes, test_class, classes, stub[0], limits)
+                return _java_trusted(test_classes, test_class, classes, stub[0], limits,
+                                     unsafe_no_isolation)
         classes = Path(scratch) / "shared"
         compiled = compile_java({**java_sources(task, code, security),
                                  **java_support_sources("FrancPlain", "FrancCallee")},
@@ -413,7 +422,7 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
         if not compiled.ok:
             return _compile_failure(compiled)
         class_name = java_class_name(code) or "Candidate"
-        with java_callee(classes, class_name, limits) as callee:
+        with java_callee(classes, class_name, limits, unsafe_no_isolation) as callee:
             verdict = _check_shared(callee, {"test": test_class}, timeout)
     if verdict.status == "error" and verdict.reason.startswith(("java.lang.Exception",
                                                                 "java.lang.AssertionError")):
@@ -423,15 +432,19 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
 
 def run_candidate(task: Task, code: str, *, language: str | None = None,
                   timeout: float = DEFAULT_TIMEOUT, security: bool = False,
-                  compiler: JavaCompiler | None = None, cpu_limit: int | None = None
-                  ) -> ExecResult:
+                  compiler: JavaCompiler | None = None, cpu_limit: int | None = None,
+                  unsafe_no_isolation: bool = False) -> ExecResult:
     """Run ``code`` against ``task``'s test (or its security test) in the sandbox.
 
     ``timeout``: wall-clock seconds. ``cpu_limit``: CPU seconds per process (default:
     the timeout); a tighter CPU limit makes endless loops cheap on a loaded machine.
+    Without isolation on this machine it raises
+    :class:`~franc.evaluation.sandbox.SandboxUnavailable` unless ``unsafe_no_isolation``.
     """
     language = check_language(language or task.language)
+    require_isolation(unsafe_no_isolation)
     if language == "python":
-        return run_python(task, code, timeout=timeout, security=security, cpu_limit=cpu_limit)
+        return run_python(task, code, timeout=timeout, security=security, cpu_limit=cpu_limit,
+                          unsafe_no_isolation=unsafe_no_isolation)
     return run_java(task, code, timeout=timeout, security=security, compiler=compiler,
-                    cpu_limit=cpu_limit)
+                    cpu_limit=cpu_limit, unsafe_no_isolation=unsafe_no_isolation)
