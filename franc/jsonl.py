@@ -10,7 +10,7 @@ import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from franc.errors import InputError
 
@@ -21,7 +21,9 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 def _open_binary(path: Path) -> IO[bytes]:
     with open(path, "rb") as probe:
         magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+    if magic == b"\x1f\x8b":
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return open(path, "rb")
 
 
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -73,8 +75,8 @@ def atomic_output(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else
-                                                       {"encoding": "utf-8"})) as handle:
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
+                       ) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -133,7 +135,7 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
     count = 0
     with atomic_output(path, binary=True) as raw:
         compressed = gzip.GzipFile(fileobj=raw, mode="wb") if path.suffix == ".gz" else None
-        sink: IO[bytes] = compressed or raw
+        sink: IO[bytes] = raw if compressed is None else compressed  # type: ignore[assignment]
         for row in rows:
             sink.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
             count += 1

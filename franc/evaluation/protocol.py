@@ -100,14 +100,15 @@ def _encode_other(value: Any, depth: int) -> Any:
         return encode(int(value), depth)
     if isinstance(value, numbers.Real):
         return encode(float(value), depth)
-    for base, convert in ((bool, bool), (int, int.__index__), (float, float.__float__),
-                          (str, str.__str__)):
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, dict):
+        return encode(dict(dict.items(value)), depth)
+    for base in (list, tuple, set, frozenset, bytes):
         if isinstance(value, base):
-            return encode(convert(value), depth)
-    for base in (list, tuple, set, frozenset, dict, bytes):
-        if isinstance(value, base):
-            items = dict.items(value) if base is dict else base.__iter__(value)
-            return encode(base(items) if base is not dict else dict(items), depth)
+            # The base type's own iteration: a subclass's __iter__ is not consulted.
+            iterate: Any = base.__iter__
+            return encode(base(iterate(value)), depth)
     if hasattr(type(value), "__next__") and hasattr(type(value), "__iter__"):
         items = []
         for item in value:
@@ -263,7 +264,7 @@ def serve(program: str, site_paths: list[str]) -> None:
         elif "test" in message:
             answer = _run_test(namespace, message)
         else:
-            function = namespace.get(message.get("call"))
+            function = namespace.get(str(message.get("call")))
             try:
                 args = [decode(a) for a in message.get("args", [])]
                 kwargs = {k: decode(v) for k, v in message.get("kwargs", {}).items()}
