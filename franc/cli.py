@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         Console(stderr=True, soft_wrap=True).print(
             f"[bold red]franc {args.command}:[/] {escape(str(exc))}", highlight=False)
         return 2
+    except KeyboardInterrupt:
+        Console(stderr=True).print(f"franc {args.command}: interrupted", highlight=False)
+        return 130
 
 
 if __name__ == "__main__":
