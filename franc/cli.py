@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -39,14 +40,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Arguments that name files a command writes (``franc label --qrels`` checks its own).
+OUTPUT_ARGUMENTS = ("output", "trace")
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Before any work: no output may name an input file, and each must be writable."""
+    from franc.jsonl import check_output
+
+    values = vars(args)
+    outputs = {name: values[name] for name in OUTPUT_ARGUMENTS
+               if isinstance(values.get(name), (str, Path))}
+    named = [item for name, value in values.items() if name not in outputs
+             for item in (value if isinstance(value, list) else [value])]
+    inputs = [value for value in named
+              if isinstance(value, (str, Path)) and str(value) and Path(value).is_file()]
+    for value in outputs.values():
+        check_output(value, inputs)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_outputs(args)
         return int(args.func(args) or 0)
     except FrancError as exc:
         Console(stderr=True, soft_wrap=True).print(
             f"[bold red]franc {args.command}:[/] {escape(str(exc))}", highlight=False)
         return 2
+    except KeyboardInterrupt:
+        Console(stderr=True).print(f"franc {args.command}: interrupted", highlight=False)
+        return 130
 
 
 if __name__ == "__main__":

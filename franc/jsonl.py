@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import os
+import stat
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from franc.errors import InputError
 
@@ -17,7 +21,9 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 def _open_binary(path: Path) -> IO[bytes]:
     with open(path, "rb") as probe:
         magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+    if magic == b"\x1f\x8b":
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return open(path, "rb")
 
 
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -61,14 +67,78 @@ def _parse_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, value
 
 
-def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
-    """Write ``rows`` as JSON lines (gzip when the name ends in .gz); return the count."""
+@contextlib.contextmanager
+def atomic_output(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A handle on a temporary file next to ``path`` that replaces ``path`` (atomic rename)
+    only when the block finishes: an interrupted write leaves the old file untouched."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    opener = gzip.open if path.suffix == ".gz" else open
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
+                       ) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+        else:
+            os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through :func:`atomic_output`."""
+    with atomic_output(path) as handle:
+        handle.write(text)
+
+
+def check_output(output: str | Path, inputs: Iterable[str | Path] = ()) -> None:
+    """Refuse, before any work, an output that names one of the ``inputs`` or cannot be
+    written (its directory refuses a new file, or it is a directory)."""
+    path = Path(output)
+    for source in inputs:
+        if (Path(source).exists() and path.exists() and os.path.samefile(source, path)) \
+                or os.path.realpath(source) == os.path.realpath(path):
+            raise InputError(f"the output would overwrite the input {source}; "
+                             "choose another output file", source=str(output))
+    if path.is_dir():
+        raise InputError("is a directory, not a file to write", source=str(output))
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    try:
+        probe, name = tempfile.mkstemp(dir=parent, prefix=".franc-write-check-")
+    except OSError as exc:
+        raise InputError(f"cannot be written ({exc.strerror or exc})",
+                         source=str(output)) from None
+    os.close(probe)
+    os.unlink(name)
+    if path.exists() and not path.is_file():
+        raise InputError("is not a regular file", source=str(output))
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
+    """Write ``rows`` as JSON lines (gzip when the name ends in .gz), atomically; return the
+    count."""
+    path = Path(path)
     count = 0
-    with opener(path, "wt", encoding="utf-8") as handle:
+    with atomic_output(path, binary=True) as raw:
+        compressed = gzip.GzipFile(fileobj=raw, mode="wb") if path.suffix == ".gz" else None
+        sink: IO[bytes] = raw if compressed is None else compressed  # type: ignore[assignment]
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sink.write((json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
             count += 1
+        if compressed is not None:
+            compressed.close()  # the gzip trailer; ``raw`` stays open for the rename
     return count

@@ -20,11 +20,10 @@ from pathlib import Path
 
 from franc.analysis.base import DEFAULT_TIMEOUT, Analyzer
 from franc.analysis.settings import PolicyRef, analysis_table
+from franc.java.compiler import compile_fresh, unit_file_name
 from franc.models import Finding, Language, Level
 from franc.policy.schema import PolicyModel, validate_policy
 
-CLASS_NAME = re.compile(r"^\s*(?:public\s+)?(?:final\s+|abstract\s+)*"
-                        r"(?:class|interface|enum|record)\s+(\w+)", re.MULTILINE)
 #: What Debian's findbugs 3.1 prints when it cannot read a modern JDK's runtime classes.
 FINDBUGS_JDK_TROUBLE = ("Resource not found: java/lang/Object.class", "Unsupported class file")
 
@@ -72,13 +71,11 @@ class FindBugsAnalyzer(Analyzer):
 def _findbugs_output(code: str, timeout: float, xml: bool = False) -> str:
     """Compile one unit with javac and run findbugs on its classes; stdout+stderr."""
     with tempfile.TemporaryDirectory(prefix="franc-findbugs-") as folder:
-        match = CLASS_NAME.search(code)
-        source = Path(folder) / f"{match.group(1) if match else 'Main'}.java"
-        source.write_text(code, "utf-8", errors="surrogateescape")
         classes = Path(folder) / "classes"
-        classes.mkdir()
-        subprocess.run(["javac", "-proc:none", "-g", "-d", str(classes), str(source)],
-                       capture_output=True, timeout=timeout, check=True)
+        compiled = compile_fresh({unit_file_name(code): code}, classes, timeout=timeout,
+                                 options=("-g",))
+        if not compiled.ok:
+            raise ValueError(f"javac failed: {(compiled.errors or ['?'])[0]}")
         command = ["findbugs", "-textui", *(["-xml:withMessages"] if xml else []), str(classes)]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         return done.stdout + done.stderr

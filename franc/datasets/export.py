@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from franc.errors import InputError
-from franc.jsonl import read_jsonl, write_jsonl
+from franc.jsonl import read_jsonl, write_jsonl, write_text_atomic
 from franc.models import Candidate, Task
 
 
@@ -135,8 +135,7 @@ def _write_bigcode(out: Path, grouped: Mapping[str, list[Candidate]],
                    tasks: Sequence[Task] | None) -> ExportSummary:
     _tasks_by_id(tasks, grouped, "bigcode")
     generations = [[c.code for c in grouped.get(task.task_id, [])] for task in tasks or ()]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(generations, ensure_ascii=False), encoding="utf-8")
+    write_text_atomic(out, json.dumps(generations, ensure_ascii=False))
     return ExportSummary(out, "bigcode", sum(map(len, generations)), len(generations))
 
 

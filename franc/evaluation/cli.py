@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,13 @@ def register(subparsers: Any) -> None:
                              "cost less on a loaded machine")
     parser.add_argument("--workers", type=int, help="parallel runs (default: one per core)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the labels already in the output file (written by an "
+                             "interrupted run) and run only the rest")
+    parser.add_argument("--unsafe-no-isolation", action="store_true",
+                        help="run candidate code even where the sandbox cannot isolate it "
+                             "(no bubblewrap): resource limits only; it can then read and "
+                             "change your files")
     parser.set_defaults(func=run)
 
 
@@ -61,20 +70,48 @@ def read_candidates(path: Path, language: str, tasks: list[Task],
     return candidates
 
 
+def _previous_labels(path: Path) -> list[Candidate]:
+    from franc.jsonl import read_jsonl
+
+    if not path.is_file():
+        return []
+    return [Candidate.from_json(row, source=str(path), line=line)
+            for line, row in read_jsonl(path)]
+
+
 def run(args: argparse.Namespace) -> int:
     from franc.datasets import load_tasks
-    from franc.evaluation.labels import label_candidates, write_trec_qrels
-    from franc.evaluation.sandbox import sandbox_capabilities
-    from franc.jsonl import write_jsonl
+    from franc.evaluation.labels import (
+        LabellingInterrupted,
+        label_candidates,
+        write_trec_qrels,
+    )
+    from franc.evaluation.sandbox import require_isolation
+    from franc.jsonl import check_output, write_jsonl
 
     console = Console(stderr=True)
+    if args.qrels:
+        check_output(args.qrels, [args.prompts, args.candidates, args.output])
     tasks = load_tasks(args.prompts, args.prompts_format, args.language)
     candidates = read_candidates(args.candidates, args.language, tasks, args.format)
-    caps = sandbox_capabilities()
+    done = _previous_labels(args.output) if args.resume else []
+    caps = require_isolation(args.unsafe_no_isolation)
     console.print(f"sandbox: {caps.describe()}", highlight=False)
-    labeled = label_candidates(candidates, tasks, args.language, workers=args.workers,
-                               progress=not args.no_progress, timeout=args.timeout,
-                               cpu_limit=args.cpu_limit)
+    try:
+        labeled = label_candidates(candidates, tasks, args.language, workers=args.workers,
+                                   progress=not args.no_progress, timeout=args.timeout,
+                                   cpu_limit=args.cpu_limit,
+                                   unsafe_no_isolation=args.unsafe_no_isolation, done=done)
+    except LabellingInterrupted as stopped:
+        write_jsonl(args.output, (c.to_json() for c in stopped.finished))
+        console.print(f"interrupted: {len(stopped.finished)} of {stopped.total} candidates "
+                      f"labelled -> {args.output}; run again with --resume to finish",
+                      highlight=False)
+        # Worker threads still wait on running sandboxes: do not join them; the sandboxes
+        # die with this process (bwrap --die-with-parent).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     write_jsonl(args.output, (c.to_json() for c in labeled))
     if args.qrels:
         write_trec_qrels(labeled, args.qrels)
@@ -82,6 +119,6 @@ def run(args: argparse.Namespace) -> int:
     passed = sum(n for label, n in counts.items() if label is not None and label >= 2)
     share = passed / len(labeled) if labeled else 0.0
     console.print(f"{len(labeled)} candidates: "
-                  + ", ".join(f"label {k}: {counts[k]}" for k in sorted(counts))
+                  + ", ".join(f"label {k}: {counts[k]}" for k in sorted(counts, key=str))
                   + f"; pass rate {share:.3f} -> {args.output}", highlight=False)
     return 0

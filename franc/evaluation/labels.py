@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import ranx
@@ -33,7 +33,9 @@ from franc.evaluation.execution import (
     ExecResult,
     run_candidate,
 )
+from franc.evaluation.sandbox import require_isolation
 from franc.java import JavaCompiler
+from franc.jsonl import write_text_atomic
 from franc.languages import PASS_LABEL
 from franc.models import Candidate, Task, check_language
 from franc.parallel import default_workers, progress_bar
@@ -67,30 +69,41 @@ def _check_tasks(candidates: Sequence[Candidate], tasks: Mapping[str, Task]) -> 
                          f"{' ...' if len(untested) > 5 else ''}; use a benchmark with tests")
 
 
-def _run_confirmed(task: Task, code: str, language: str, timeout: float,
-                   compiler: JavaCompiler | None, cpu_limit: int | None, *,
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+    """How each test run goes (see :func:`label_candidates`)."""
+
+    language: str
+    timeout: float = DEFAULT_TIMEOUT
+    compiler: JavaCompiler | None = None
+    cpu_limit: int | None = None
+    unsafe_no_isolation: bool = False
+
+
+def _run_confirmed(task: Task, code: str, settings: RunSettings, *,
                    security: bool) -> ExecResult:
     """Run once more after a wall-clock timeout: a loaded machine can starve a correct program
     (a CPU-limit timeout is final; that program really computed too long)."""
-    result = run_candidate(task, code, language=language, timeout=timeout, security=security,
-                           compiler=compiler, cpu_limit=cpu_limit)
+    def run() -> ExecResult:
+        return run_candidate(task, code, language=settings.language, timeout=settings.timeout,
+                             security=security, compiler=settings.compiler,
+                             cpu_limit=settings.cpu_limit,
+                             unsafe_no_isolation=settings.unsafe_no_isolation)
+
+    result = run()
     if result.status == "timeout" and result.reason.startswith(WALL_CLOCK_TIMEOUT):
-        result = run_candidate(task, code, language=language, timeout=timeout,
-                               security=security, compiler=compiler, cpu_limit=cpu_limit)
+        result = run()
     return result
 
 
-def _labelled(candidate: Candidate, task: Task, language: str, timeout: float,
-              compiler: JavaCompiler | None, cpu_limit: int | None = None) -> Candidate:
+def _labelled(candidate: Candidate, task: Task, settings: RunSettings) -> Candidate:
     if not candidate.compiles:
         return dataclasses.replace(candidate, label=0, exec_status=None, secure=None,
                                    exec_reason=NOT_COMPILED_REASON)
-    functional = _run_confirmed(task, candidate.code, language, timeout, compiler, cpu_limit,
-                                security=False)
+    functional = _run_confirmed(task, candidate.code, settings, security=False)
     security = None
     if task.security_test:
-        security = _run_confirmed(task, candidate.code, language, timeout, compiler, cpu_limit,
-                                  security=True)
+        security = _run_confirmed(task, candidate.code, settings, security=True)
     reason = functional.reason
     if functional.passed and security is not None and not security.passed:
         reason = f"security test {security.status}: {security.reason}"
@@ -99,46 +112,79 @@ def _labelled(candidate: Candidate, task: Task, language: str, timeout: float,
         exec_reason=reason, secure=None if security is None else security.passed)
 
 
+class LabellingInterrupted(Exception):
+    """Ctrl-C during :func:`label_candidates`: ``finished`` holds the candidates labelled so
+    far (input order, the unfinished ones left out); queued runs were cancelled."""
+
+    def __init__(self, finished: list[Candidate], total: int):
+        super().__init__(f"interrupted after {len(finished)} of {total} candidates")
+        self.finished, self.total = finished, total
+
+
 def label_candidates(candidates: Sequence[Candidate], tasks: Mapping[str, Task] | Sequence[Task],
                      language: str, workers: int | None = None, progress: bool = True,
                      timeout: float = DEFAULT_TIMEOUT,
                      compiler: JavaCompiler | None = None,
-                     cpu_limit: int | None = None) -> list[Candidate]:
+                     cpu_limit: int | None = None, *, unsafe_no_isolation: bool = False,
+                     done: Sequence[Candidate] = ()) -> list[Candidate]:
     """Copies of ``candidates`` (same order) with label, exec_status, exec_reason, secure set.
 
     Runs every compilable candidate's tests in the sandbox, ``workers`` at a time
     (default: one per core). The sandboxed programs are separate processes, so
     threads suffice here; Java compiles through one shared warm ``compiler``
     (created and closed here when not given). ``timeout`` is wall-clock seconds per
-    run, ``cpu_limit`` CPU seconds per process (default: the timeout).
+    run, ``cpu_limit`` CPU seconds per process (default: the timeout). ``done``:
+    candidates labelled before (same task, index and code), kept as they are (resuming).
+    Ctrl-C cancels the queued runs and raises :class:`LabellingInterrupted` with what
+    finished. Without isolation on this machine it raises
+    :class:`~franc.evaluation.sandbox.SandboxUnavailable` unless ``unsafe_no_isolation``.
     """
     language = check_language(language)
     task_map = _task_map(tasks)
     _check_tasks(candidates, task_map)
-    owned = compiler is None and language == "java" and any(c.compiles for c in candidates)
-    if owned:
-        compiler = JavaCompiler()
+    settings = RunSettings(language, timeout, compiler, cpu_limit, unsafe_no_isolation)
+    previous = {(c.task_id, c.code): c for c in done if c.label is not None}
     # Identical samples (common in sampling) run once: same task and code, same verdict.
     unique: dict[tuple[str, str], Candidate] = {}
     for candidate in candidates:
-        if candidate.compiles:
-            unique.setdefault((candidate.task_id, candidate.code), candidate)
+        key = (candidate.task_id, candidate.code)
+        if candidate.compiles and key not in previous:
+            unique.setdefault(key, candidate)
+    if unique:
+        require_isolation(unsafe_no_isolation)
+    owned = compiler is None and language == "java" and bool(unique)
+    if owned:
+        settings = dataclasses.replace(settings, compiler=JavaCompiler())
+    verdicts: dict[tuple[str, str], Candidate] = dict(previous)
+    pool = ThreadPoolExecutor(max_workers=workers or default_workers(),
+                              thread_name_prefix="franc-label")
     try:
-        with progress_bar(progress) as bar, \
-                ThreadPoolExecutor(max_workers=workers or default_workers(),
-                                   thread_name_prefix="franc-label") as pool:
+        with progress_bar(progress) as bar:
             job = bar.add_task(f"running {language} tests", total=len(unique))
-            futures = {key: pool.submit(_labelled, c, task_map[c.task_id], language, timeout,
-                                        compiler, cpu_limit) for key, c in unique.items()}
-            verdicts: dict[tuple[str, str], Candidate] = {}
-            for key, future in futures.items():
-                verdicts[key] = future.result()
+            futures = {pool.submit(_labelled, c, task_map[c.task_id], settings): key
+                       for key, c in unique.items()}
+            for future in as_completed(futures):
+                verdicts[futures[future]] = future.result()
                 bar.advance(job)
+    except KeyboardInterrupt:
+        # Queued runs are dropped; running sandboxes die with this process (bwrap
+        # --die-with-parent) or finish within their timeout.
+        pool.shutdown(wait=False, cancel_futures=True)
+        finished = [_verdict_of(c, task_map[c.task_id], settings, verdicts) for c in candidates
+                    if not c.compiles or (c.task_id, c.code) in verdicts]
+        raise LabellingInterrupted(finished, len(candidates)) from None
     finally:
-        if owned and compiler is not None:
-            compiler.close()
-    return [_labelled(c, task_map[c.task_id], language, timeout, None) if not c.compiles
-            else _copy_verdict(c, verdicts[(c.task_id, c.code)]) for c in candidates]
+        pool.shutdown(wait=False, cancel_futures=True)
+        if owned and settings.compiler is not None:
+            settings.compiler.close()
+    return [_verdict_of(c, task_map[c.task_id], settings, verdicts) for c in candidates]
+
+
+def _verdict_of(candidate: Candidate, task: Task, settings: RunSettings,
+                verdicts: Mapping[tuple[str, str], Candidate]) -> Candidate:
+    if not candidate.compiles:
+        return _labelled(candidate, task, settings)
+    return _copy_verdict(candidate, verdicts[(candidate.task_id, candidate.code)])
 
 
 def _copy_verdict(candidate: Candidate, verdict: Candidate) -> Candidate:
@@ -169,9 +215,7 @@ def to_qrels(candidates: Iterable[Candidate], name: str | None = None) -> ranx.Q
 
 def write_trec_qrels(candidates: Iterable[Candidate], path: str | Path) -> int:
     """Write TREC qrels lines (``task_id 0 doc_id label``); return the number of lines."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"{task_id} 0 {doc} {label}\n"
              for task_id, docs in qrels_dict(candidates).items() for doc, label in docs.items()]
-    path.write_text("".join(lines), encoding="utf-8")
+    write_text_atomic(path, "".join(lines))
     return len(lines)

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from franc.errors import InputError
-from franc.jsonl import read_jsonl, write_jsonl
+from franc.jsonl import read_jsonl, write_jsonl, write_text_atomic
 from franc.models import LANGUAGES, Candidate, Task, check_language
 from franc.ranking.evaluate import (
     DEFAULT_METRICS,
@@ -80,8 +80,7 @@ def _eval(args: argparse.Namespace) -> int:
                args.json: lambda r: json.dumps(r.to_json(), indent=2) + "\n"}
     for path, make in outputs.items():
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(make(result), encoding="utf-8")
+            write_text_atomic(path, make(result))
     if args.trec:
         render.write_trec(Path(args.trec), files, orders)
     return 0
@@ -102,13 +101,12 @@ def _train(args: argparse.Namespace) -> int:
     model = train([(f.name, f.language, f.candidates) for f in files], tasks,
                   folds=args.folds, settings=settings)
     output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    write_text_atomic(output, json.dumps(model.to_json(), indent=1) + "\n")
     options = [f"--tiers {spec}" for spec in args.tiers or []] + (
         ["--pool-languages"] if args.pool_languages else [])
     command = "franc train-ranker " + " ".join(
         [*(Path(p).name for p in args.labeled), *options])
-    output.with_suffix(".md").write_text(card_markdown(model, command), encoding="utf-8")
+    write_text_atomic(output.with_suffix(".md"), card_markdown(model, command))
     console = Console(stderr=True)
     for language, info in model.card["languages"].items():
         console.print(f"{language}: {info['candidates']} candidates, {info['passing']} passing; "

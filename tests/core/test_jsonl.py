@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from franc.errors import InputError
-from franc.jsonl import read_jsonl, write_jsonl
+from franc.jsonl import check_output, read_jsonl, write_jsonl, write_text_atomic
 
 
 def test_round_trip_plain_and_gzip(tmp_path: Path) -> None:
@@ -62,3 +63,41 @@ def test_truncated_gzip_is_an_input_error(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(InputError, match="cannot read"):
         list(read_jsonl(path))
+
+
+def test_write_jsonl_is_atomic_an_interrupted_write_keeps_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    write_jsonl(path, [{"old": 1}])
+
+    def rows() -> Iterator[dict[str, int]]:
+        yield {"new": 1}
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_jsonl(path, rows())
+    assert [row for _, row in read_jsonl(path)] == [{"old": 1}]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temporary left
+
+
+def test_write_text_atomic_replaces_the_file_whole(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "report.md"
+    write_text_atomic(path, "one")
+    write_text_atomic(path, "two")
+    assert path.read_text() == "two"
+
+
+def test_output_naming_an_input_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "suggestions.jsonl"
+    source.write_text("{}\n")
+    with pytest.raises(InputError, match="overwrite the input"):
+        check_output(source, [source])
+    with pytest.raises(InputError, match="overwrite the input"):
+        check_output(tmp_path / "." / "suggestions.jsonl", [str(source)])
+    check_output(tmp_path / "other.jsonl", [source])  # another file is fine
+
+
+def test_unwritable_output_is_refused_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot be written"):
+        check_output("/proc/version")
+    with pytest.raises(InputError, match="directory"):
+        check_output(tmp_path)

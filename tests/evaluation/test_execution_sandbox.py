@@ -17,6 +17,7 @@ from franc.evaluation.sandbox import (
     TAIL_BYTES,
     Limits,
     SandboxCapabilities,
+    SandboxUnavailable,
     run_sandboxed,
     sandbox_capabilities,
 )
@@ -80,9 +81,9 @@ def leftover(marker: str) -> list[int]:
 def test_capabilities_are_detected_once() -> None:
     caps = sandbox_capabilities()
     assert caps is sandbox_capabilities()
-    assert "network namespace" in caps.describe()
-    if os.geteuid() == 0:  # as here and in CI: full isolation is expected
-        assert caps.netns and caps.uid
+    if os.geteuid() == 0:  # as here and in CI: bubblewrap ships with FRANC, so it isolates
+        assert caps.isolated and caps.own_uid
+        assert "bubblewrap" in caps.describe()
 
 
 def test_file_outside_the_directory_survives_python(victim: Path) -> None:
@@ -212,15 +213,20 @@ def test_stdin_is_closed() -> None:
     assert "EOFError" in result.reason
 
 
-def test_fallback_without_isolation_guards_destructive_calls(
+def test_without_isolation_candidate_code_is_refused_unless_the_caller_accepts(
         victim: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bare = SandboxCapabilities(netns=False, pidns=False, uid=False, read_all=False,
-                               unshare=None, setpriv=None, prlimit=None, kill=None)
-    assert not bare.isolated and "network namespace: no" in bare.describe()
+    bare = SandboxCapabilities(bwrap=None, namespaces=False, own_uid=False, setpriv=None,
+                               prlimit=None, problem="bubblewrap not found")
+    assert not bare.isolated and "no isolation" in bare.describe()
     monkeypatch.setattr(sandbox, "sandbox_capabilities", lambda: bare)
     monkeypatch.setattr(execution, "sandbox_capabilities", lambda: bare)
+    with pytest.raises(SandboxUnavailable, match="--unsafe-no-isolation"):
+        run_candidate(PY_TASK, PY_GOOD)
+    with pytest.raises(SandboxUnavailable):
+        run_sandboxed(["/bin/true"], {})
+    # Accepted explicitly: it runs, with the in-process guard and resource limits.
     code = f"import os\nos.remove({str(victim)!r})\n" + PY_GOOD
-    result = run_candidate(PY_TASK, code)
+    result = run_candidate(PY_TASK, code, unsafe_no_isolation=True)
     assert victim.read_text() == "keep me\n"
     assert result.status == "error"
-    assert run_candidate(PY_TASK, PY_GOOD).status == "passed"  # rlimits set in the child
+    assert run_candidate(PY_TASK, PY_GOOD, unsafe_no_isolation=True).status == "passed"

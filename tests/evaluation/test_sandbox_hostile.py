@@ -1,0 +1,315 @@
+"""Hostile candidates written to break the sandbox or forge their verdict (issue 14).
+
+Most are "reads a secret" candidates: they solve the task *only when* the attack
+fails, so a leak shows in the verdict itself (a leaking sandbox turns a correct
+candidate into a failing one). The forgers are wrong candidates that try to get
+"passed" anyway.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from franc.evaluation.execution import run_candidate
+from franc.evaluation.sandbox import run_sandboxed
+from franc.java import JavaCompiler
+from franc.models import Task
+
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+
+PY_TEST = "def check(candidate):\n    assert candidate(2) == 4\n"
+PY_TASK = Task("H/0", "def double(x):\n", "python", entry_point="double", test=PY_TEST)
+
+JAVA_PROMPT = "import java.util.*;\n\nclass Twice {\n    public static int twice(int x) {\n"
+JAVA_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        if (Twice.twice(2) != 4) {
+            throw new java.lang.Exception("Exception -- test case 0 did not pass.");
+        }
+    }
+}
+"""
+JAVA_TASK = Task("HJ/0", JAVA_PROMPT, "java", entry_point="twice", test=JAVA_TEST)
+
+
+def solves_only_if_blocked(probe: str) -> str:
+    """A correct ``double`` as long as ``probe()`` (returning True on success) fails."""
+    return (f"def probe():\n{probe}\n"
+            "def double(x):\n"
+            "    try:\n        leaked = probe()\n    except Exception:\n        leaked = False\n"
+            "    return 0 if leaked else 2 * x\n")
+
+
+def java_solves_only_if_blocked(probe: str) -> str:
+    return (JAVA_PROMPT + "        boolean leaked;\n"
+            f"        try {{\n{probe}\n        }} catch (Throwable e) {{ leaked = false; }}\n"
+            "        return leaked ? 0 : 2 * x;\n    }\n}\n")
+
+
+def indent(code: str, spaces: int) -> str:
+    return "".join(" " * spaces + line + "\n" for line in code.splitlines())
+
+
+def assert_python_blocked(probe: str) -> None:
+    result = run_candidate(PY_TASK, solves_only_if_blocked(indent(probe, 4)))
+    assert result.status == "passed", f"the probe succeeded: {result.reason}"
+
+
+@pytest.fixture(scope="module")
+def javac() -> Iterator[JavaCompiler]:
+    with JavaCompiler(workers=1) as compiler:
+        yield compiler
+
+
+def assert_java_blocked(probe: str, javac: JavaCompiler) -> None:
+    result = run_candidate(JAVA_TASK, java_solves_only_if_blocked(indent(probe, 12)),
+                           compiler=javac)
+    assert result.status == "passed", f"the probe succeeded: {result.reason}"
+
+
+# --- reading what is not the candidate's ----------------------------------------------------
+
+
+def test_python_cannot_read_etc_passwd() -> None:
+    assert_python_blocked("return 'root' in open('/etc/passwd').read()")
+
+
+def test_java_cannot_read_etc_passwd(javac: JavaCompiler) -> None:
+    assert_java_blocked('leaked = new String(java.nio.file.Files.readAllBytes('
+                        'java.nio.file.Paths.get("/etc/passwd"))).contains("root");', javac)
+
+
+@pytest.fixture
+def caller_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A world-readable file in the caller's working directory."""
+    os.chmod(tmp_path, 0o755)
+    for parent in tmp_path.parents:
+        if parent == Path(parent.anchor) or not str(parent).startswith("/tmp"):
+            break
+        os.chmod(parent, parent.stat().st_mode | 0o755)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the caller's secret\n")
+    os.chmod(secret, 0o644)
+    monkeypatch.chdir(tmp_path)
+    return secret
+
+
+def test_python_cannot_read_the_callers_working_directory(caller_secret: Path) -> None:
+    assert_python_blocked(f"return 'secret' in open({str(caller_secret)!r}).read()")
+
+
+def test_java_cannot_read_the_callers_working_directory(caller_secret: Path,
+                                                        javac: JavaCompiler) -> None:
+    assert_java_blocked(f'leaked = new String(java.nio.file.Files.readAllBytes('
+                        f'java.nio.file.Paths.get("{caller_secret}"))).contains("secret");',
+                        javac)
+
+
+def test_python_cannot_read_the_projects_files() -> None:
+    assert_python_blocked(f"return 'hostile' in open({__file__!r}).read()")
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference data not present")
+def test_python_cannot_read_the_reference_tests() -> None:
+    tests = REFERENCE / "benchmarks" / "HumanEval_python.jsonl"
+    assert_python_blocked(f"return 'def check' in open({str(tests)!r}).read()")
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference data not present")
+def test_java_cannot_read_the_reference_tests(javac: JavaCompiler) -> None:
+    tests = REFERENCE / "benchmarks" / "HumanEval_java.jsonl"
+    assert_java_blocked(f'leaked = new String(java.nio.file.Files.readAllBytes('
+                        f'java.nio.file.Paths.get("{tests}"))).contains("class Main");', javac)
+
+
+def test_python_cannot_read_another_running_candidates_directory() -> None:
+    marker = uuid.uuid4().hex
+    neighbour = threading.Thread(target=run_sandboxed, args=(
+        ["/bin/sh", "-c", f"echo {marker} > mine.txt; echo {marker} > /tmp/mine.txt; sleep 6"],
+        {}))
+    neighbour.start()
+    try:
+        time.sleep(1.5)
+        probe = (f"import glob\nfor path in glob.glob('/tmp/*/work/mine.txt') + "
+                 f"glob.glob('/tmp/*/*/mine.txt') + glob.glob('/tmp/mine.txt'):\n"
+                 f"    if {marker!r} in open(path).read():\n        return True\n"
+                 f"return False")
+        assert_python_blocked(probe)
+    finally:
+        neighbour.join()
+
+
+# --- writing outside the run ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", ["/tmp", "/var/tmp", "/dev/shm"])
+def test_python_scratch_files_stay_private_and_do_not_outlive_the_run(folder: str) -> None:
+    name = f"franc-hostile-{uuid.uuid4().hex}"
+    code = (f"def double(x):\n    with open('{folder}/{name}', 'w') as f:\n"
+            f"        f.write('left behind')\n    return 2 * x\n")
+    try:
+        assert run_candidate(PY_TASK, code).status == "passed"  # writable inside the run
+        assert not os.path.exists(f"{folder}/{name}")
+    finally:
+        with_cleanup = Path(folder) / name
+        if with_cleanup.exists():
+            with_cleanup.unlink()
+
+
+def test_java_scratch_files_do_not_outlive_the_run(javac: JavaCompiler) -> None:
+    name = f"franc-hostile-{uuid.uuid4().hex}"
+    probe = (f'java.nio.file.Files.write(java.nio.file.Paths.get("/tmp/{name}"), '
+             f'new byte[] {{1}});\n            leaked = false;')
+    try:
+        assert_java_blocked(probe, javac)
+        assert not os.path.exists(f"/tmp/{name}")
+    finally:
+        if os.path.exists(f"/tmp/{name}"):
+            os.unlink(f"/tmp/{name}")
+
+
+def test_python_big_writes_to_shared_memory_are_capped() -> None:
+    prefix = f"franc-hostile-big-{uuid.uuid4().hex}"
+    probe = (f"written = 0\nchunk = b'x' * (1 << 20)\n"
+             f"for part in range(25):\n"
+             f"    with open(f'/dev/shm/{prefix}-{{part}}', 'wb') as f:\n"
+             f"        for _ in range(8):\n            f.write(chunk)\n"
+             f"            written += len(chunk)\n"
+             f"return written >= 150 * (1 << 20)")
+    try:
+        assert_python_blocked(probe)
+    finally:
+        for path in glob.glob(f"/dev/shm/{prefix}-*"):
+            os.unlink(path)
+
+
+# --- host resources ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def host_socket() -> Iterator[str]:
+    """A Unix socket in /tmp that anyone may connect to."""
+    path = f"/tmp/franc-hostile-{uuid.uuid4().hex}.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    os.chmod(path, 0o777)
+    server.listen()
+    try:
+        yield path
+    finally:
+        server.close()
+        os.unlink(path)
+
+
+def test_python_cannot_connect_to_a_host_unix_socket(host_socket: str) -> None:
+    assert_python_blocked(f"import socket\ns = socket.socket(socket.AF_UNIX)\n"
+                          f"s.connect({host_socket!r})\nreturn True")
+
+
+def test_java_cannot_connect_to_a_host_unix_socket(host_socket: str,
+                                                   javac: JavaCompiler) -> None:
+    assert_java_blocked(f'java.nio.channels.SocketChannel.open('
+                        f'java.net.UnixDomainSocketAddress.of("{host_socket}")).close();\n'
+                        f'            leaked = true;', javac)
+
+
+def test_python_sees_no_host_processes() -> None:
+    assert_python_blocked("import os\nreturn sum(p.isdigit() for p in os.listdir('/proc')) > 10")
+
+
+def test_java_sees_no_host_processes(javac: JavaCompiler) -> None:
+    assert_java_blocked('leaked = java.util.Arrays.stream(new java.io.File("/proc").list())'
+                        '.filter(p -> p.matches("[0-9]+")).count() > 10;', javac)
+
+
+# --- forged verdicts --------------------------------------------------------------------------
+
+WRONG = "def double(x):\n    return 0\n"
+PRINT_HEX_AND_EXIT = ("import os, re\n"
+                      "def _forge(text):\n"
+                      "    for token in set(re.findall(r'[0-9a-f]{32}', text)):\n"
+                      "        os.write(1, ('\\n' + token + '\\n').encode())\n"
+                      "    os._exit(0)\n")
+
+
+def assert_not_passed(status: str) -> None:
+    assert status != "passed"
+
+
+def test_python_cannot_forge_the_verdict_from_its_program_file() -> None:
+    code = PRINT_HEX_AND_EXIT + WRONG + "_forge(open(__file__).read())\n"
+    assert_not_passed(run_candidate(PY_TASK, code).status)
+
+
+def test_python_cannot_forge_the_verdict_from_code_constants() -> None:
+    code = (PRINT_HEX_AND_EXIT + WRONG + "import sys\n"
+            "_forge(' '.join(c.decode() if isinstance(c, bytes) else str(c)\n"
+            "                for c in sys._getframe().f_code.co_consts))\n")
+    assert_not_passed(run_candidate(PY_TASK, code).status)
+
+
+def test_python_result_equal_to_everything_does_not_pass() -> None:
+    code = ("class Anything:\n    def __eq__(self, other):\n        return True\n"
+            "def double(x):\n    return Anything()\n")
+    assert_not_passed(run_candidate(PY_TASK, code).status)
+
+
+def test_java_cannot_forge_the_verdict_from_the_harness_class(javac: JavaCompiler) -> None:
+    code = (JAVA_PROMPT.replace("    public static int twice", """    static {
+        try {
+            for (java.io.File f : new java.io.File(".").listFiles()) {
+                if (!f.getName().endsWith(".class")) continue;
+                String text = new String(java.nio.file.Files.readAllBytes(f.toPath()),
+                                         "ISO-8859-1");
+                java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("[0-9a-f]{32}").matcher(text);
+                while (m.find()) System.out.print("\\n" + m.group() + "\\n");
+            }
+        } catch (Exception e) { }
+        System.out.flush();
+        System.exit(0);
+    }
+    public static int twice""") + "        return 0;\n    }\n}\n")
+    assert_not_passed(run_candidate(JAVA_TASK, code, compiler=javac).status)
+
+
+JAVA_LIST_PROMPT = ("import java.util.*;\n\nclass Evens {\n"
+                    "    public static List<Integer> evens(List<Integer> xs) {\n")
+JAVA_LIST_TEST = """
+class Main {
+    public static boolean compare(Object obj1, Object obj2) {
+        if (obj1 == null && obj2 == null) return true;
+        if (obj1 == null || obj2 == null) return false;
+        return obj1.equals(obj2);
+    }
+    public static void main(String[] args) throws Exception {
+        List<Integer> x0 = Evens.evens(Arrays.asList(1, 2, 3, 4));
+        List<Integer> v0 = Arrays.asList(2, 4);
+        if (!(compare(x0, v0))) {
+            throw new java.lang.Exception("Exception -- test case 0 did not pass. x0 = " + x0);
+        }
+    }
+}
+"""
+
+
+def test_java_result_equal_to_everything_does_not_pass(javac: JavaCompiler) -> None:
+    task = Task("HJ/1", JAVA_LIST_PROMPT, "java", entry_point="evens", test=JAVA_LIST_TEST)
+    liar = (JAVA_LIST_PROMPT + "        return new ArrayList<Integer>() {\n"
+            "            public boolean equals(Object o) { return true; }\n"
+            "        };\n    }\n}\n")
+    assert_not_passed(run_candidate(task, liar, compiler=javac).status)
+    right = (JAVA_LIST_PROMPT + "        List<Integer> out = new ArrayList<>();\n"
+             "        for (int x : xs) if (x % 2 == 0) out.add(x);\n        return out;\n"
+             "    }\n}\n")
+    assert run_candidate(task, right, compiler=javac).status == "passed"
