@@ -1,70 +1,84 @@
-"""Run one candidate against its task's tests in the sandbox: passed, failed, error or timeout.
+"""Run one candidate against its task's tests: passed, failed, error or timeout.
 
-Python (HumanEval format): the program is the candidate (which already holds the
-prompt after the static filter), the task's ``test`` (``def check(candidate)``) and
-``check(<entry_point>)``; with ``security=True`` the ``security_test`` and
-``check_security(<entry_point>)`` instead.
-Java (HumanEval-Java format): the candidate's class and the test's ``class Main``
-(``class SecurityMain`` for the security test), with the prompt's imports added to
-the test as FRANC's harness does, are compiled together (``-proc:none``) and run.
+Verdicts come from a trusted process, never from the candidate's (see
+:mod:`franc.evaluation.protocol`). The candidate runs in the sandbox and only answers
+calls with plain data; the task's test runs outside it against a stand-in for the
+candidate that forwards each call:
 
-A program only passes when it exits with 0 *and* prints a random nonce that the
-harness writes after the checks return, so a candidate that calls ``sys.exit(0)``
-or ``System.exit(0)`` before the checks finish does not pass.
+* Python (HumanEval format): the test's ``check(candidate)`` (``check_security`` with
+  ``security=True``) runs in a trusted ``protocol.py check`` process; ``candidate`` is a
+  proxy, so results are exact built-in values and no ``__eq__`` of the candidate runs.
+* Java (HumanEval-Java format): the test's ``class Main`` (``SecurityMain``), with the
+  prompt's imports, runs in a trusted JVM against a stub of the prompt's class whose
+  methods forward to the candidate's class in the sandboxed JVM (``franc.FrancBridge``).
+
+A test that shares more than values with the candidate (files, process state,
+objects without a plain form: many SOEval tests) cannot run apart from it: such a
+*shared-process* test runs inside the sandbox next to the candidate, and only its
+outcome comes back over the channel (Java keeps the call id out of the candidate's
+reach; a Python candidate that inspects its interpreter could still forge it).
+:func:`is_plain_test` decides, from the test alone (the candidate has no say).
 """
 
 from __future__ import annotations
 
-import functools
+import ast
+import json
 import re
-import secrets
-import shutil
 import signal
-import site
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from franc.errors import InputError, ToolMissingError
-from franc.evaluation.sandbox import Limits, SandboxResult, run_sandboxed, sandbox_capabilities
-from franc.filter.base import CompileResult
+from franc.errors import InputError
+from franc.evaluation import protocol
+from franc.evaluation.calls import (
+    BRIDGE_CLASS,
+    JAVA_LIMITS,
+    JVM_OPTIONS,
+    PROTOCOL_FILE,
+    PYTHON_LIMITS,
+    Callee,
+    compile_java,
+    java_callee,
+    java_support_sources,
+    java_tool,
+    python_callee,
+    watchdog,
+)
+from franc.evaluation.sandbox import Limits, sandbox_capabilities, signal_of, signal_reason
 from franc.java import JavaCompiler, java_class_name
 from franc.models import ExecStatus, Task, check_language
 
 REASON_CHARS = 300
 DEFAULT_TIMEOUT = 10.0
-PYTHON_LIMITS = Limits()
-# The JVM reserves address space far beyond what it uses (heap, code cache, class
-# space): a 512 MB heap with trimmed reservations fits in 2 GB; GC and JIT need threads.
-JAVA_LIMITS = Limits(memory_bytes=3 * 1024**3, processes=256)
-JVM_OPTIONS = ("-Xmx512m", "-Xss16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-               "-XX:-UsePerfData", "-XX:ReservedCodeCacheSize=64m",
-               "-XX:MaxMetaspaceSize=256m", "-XX:CompressedClassSpaceSize=128m")
-HARNESS_CLASS = "FrancHarness"
 WALL_CLOCK_TIMEOUT = "no result within"
-KILLING_SIGNALS = frozenset({signal.SIGKILL, signal.SIGXCPU, signal.SIGXFSZ, signal.SIGSEGV,
-                             signal.SIGABRT, signal.SIGBUS, signal.SIGTERM, signal.SIGFPE,
-                             signal.SIGILL})
+EARLY_EXIT = "exited with 0 before the tests finished"
+NOT_COMPILED_WITH_TEST = "does not compile with the test"
 JAVA_FAILURES = ("java.lang.Exception", "java.lang.AssertionError")
-
-#: Where the sandbox cannot drop privileges, the child disables the destructive
-#: calls first (after OpenAI human-eval's reliability_guard); os.write stays for the nonce.
-PYTHON_GUARD = """\
-def _franc_guard():
-    import builtins, os, shutil, subprocess
-    for name in ("kill", "killpg", "system", "putenv", "remove", "removedirs", "rmdir",
-                 "fchdir", "setuid", "fork", "forkpty", "rename", "renames", "truncate",
-                 "replace", "unlink", "fchmod", "fchown", "chmod", "chown", "chroot",
-                 "lchown", "chdir", "execv", "execve", "spawnv", "posix_spawn"):
-        setattr(os, name, None)
-    shutil.rmtree = shutil.move = shutil.chown = None
-    subprocess.Popen = None
-    builtins.help = None
-_franc_guard()
-del _franc_guard
-"""
+#: Modules a plain-data Python test may import: they hold no state shared with the candidate.
+PLAIN_MODULES = frozenset({
+    "math", "cmath", "itertools", "functools", "collections", "fractions", "decimal", "string",
+    "re", "copy", "heapq", "bisect", "statistics", "operator", "typing", "random", "numbers",
+    "json", "unicodedata", "datetime"})
+#: Names through which a Python test would share process state with the candidate.
+SHARED_STATE_NAMES = frozenset({"open", "input", "exec", "eval", "globals", "__import__",
+                                "setattr", "delattr", "vars", "seed"})
+#: Types a plain-data Java test may use besides the prompt's classes.
+PLAIN_JAVA_TYPES = frozenset({
+    "Main", "SecurityMain", "String", "Object", "Exception", "RuntimeException",
+    "IllegalArgumentException", "AssertionError", "List", "ArrayList", "LinkedList", "Arrays",
+    "Map", "HashMap", "TreeMap", "LinkedHashMap", "Set", "HashSet", "TreeSet", "LinkedHashSet",
+    "Collection", "Collections", "Objects", "Integer", "Long", "Double", "Float", "Short",
+    "Byte", "Boolean", "Character", "Math", "BigInteger", "BigDecimal", "StringBuilder",
+    "Iterator"})
+_JAVA_METHOD = re.compile(
+    r"^\s*(?:public\s+|protected\s+|private\s+)*static\s+(?:final\s+)?"
+    r"(?P<ret>[\w.$]+(?:\s*<[\w\s,<>?.\[\]]*>)?(?:\s*\[\s*\])*)\s+(?P<name>\w+)\s*"
+    r"\((?P<params>[^)]*)\)\s*(?P<throws>throws\s+[\w.,\s]+?)?\s*\{?\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -91,80 +105,180 @@ def _test_of(task: Task, security: bool) -> str:
     return test
 
 
-def _signal_of(returncode: int | None) -> int | None:
-    """The signal that ended the program: negative code, or 128 + n from the namespace's shell."""
-    if returncode is None:
-        return None
-    number = -returncode if returncode < 0 else returncode - 128
-    return number if number in KILLING_SIGNALS else None
+def _timeout(timeout: float, seconds: float) -> ExecResult:
+    return ExecResult("timeout", f"{WALL_CLOCK_TIMEOUT} {timeout:g} s", seconds)
 
 
-def _signal_reason(number: int) -> str:
-    name = signal.Signals(number).name
-    hint = {"SIGXFSZ": " (file size limit)", "SIGXCPU": " (CPU limit)",
-            "SIGKILL": " (memory or process limit)"}.get(name, "")
-    return f"killed by {name}{hint}"
-
-
-def _common_outcome(result: SandboxResult, nonce: str, timeout: float) -> ExecResult | None:
-    """The verdicts that do not depend on the language."""
-    if result.timed_out:
-        return ExecResult("timeout", f"{WALL_CLOCK_TIMEOUT} {timeout:g} s", result.seconds)
-    killed_by = _signal_of(result.returncode)
+def _gone(callee: Callee, seconds: float) -> ExecResult:
+    """The verdict when the candidate's process ended before the test finished."""
+    status = callee.exit_status()
+    killed_by = signal_of(status)
     if killed_by == signal.SIGXCPU:
-        return ExecResult("timeout", "CPU time limit reached", result.seconds)
-    if result.returncode == 0 and nonce in result.stdout[-len(nonce) - 64:]:
-        return ExecResult("passed", "", result.seconds)
-    if result.returncode == 0:
-        return ExecResult("failed", "exited with 0 before the tests finished", result.seconds)
+        return ExecResult("timeout", "CPU time limit reached", seconds)
     if killed_by is not None:
-        return ExecResult("error", _signal_reason(killed_by), result.seconds)
-    return None
+        return ExecResult("error", signal_reason(killed_by), seconds)
+    if status == 0:
+        return ExecResult("failed", EARLY_EXIT, seconds)
+    return ExecResult("failed", f"exit code {status}", seconds)
 
 
-def _python_outcome(result: SandboxResult, nonce: str, timeout: float) -> ExecResult:
-    common = _common_outcome(result, nonce, timeout)
-    if common is not None:
-        return common
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    if "Traceback (most recent call last):" in result.stderr or (
-            lines and re.match(r"\s*\w+(Error|Exception)\b", lines[-1])):
-        last = lines[-1].strip()
-        exception = last.split(":", 1)[0]
-        if exception == "AssertionError":
-            source = [line.strip() for line in lines[:-1] if line.startswith("    ")
-                      and not line.strip().startswith(("^", "~"))]
-            where = f" at {source[-1]}" if source else ""
-            return ExecResult("failed", _cap(last + where), result.seconds)
-        return ExecResult("error", _cap(last), result.seconds)
-    return ExecResult("failed", _cap(f"exit code {result.returncode}"), result.seconds)
+def _exit_verdict(code: str, seconds: float) -> ExecResult:
+    """The candidate raised SystemExit during a call."""
+    if code in ("", "0", "None"):
+        return ExecResult("failed", EARLY_EXIT, seconds)
+    return ExecResult("failed", _cap(f"exit code {code}"), seconds)
 
 
-@functools.cache
-def _site_packages() -> list[str]:
-    return [*site.getsitepackages(), site.getusersitepackages()]
+def _raised_verdict(raised: dict[str, Any], seconds: float) -> ExecResult:
+    kind, message = str(raised.get("type")), str(raised.get("message", ""))
+    if kind == "SystemExit":
+        return _exit_verdict(message, seconds)
+    if kind == "CandidateError":  # already "<candidate's type>: <message>"
+        return ExecResult("error", _cap(message), seconds)
+    text = f"{kind}: {message}" if message else kind
+    if kind == "AssertionError":
+        where = raised.get("where")
+        return ExecResult("failed", _cap(text + (f" at {where}" if where else "")), seconds)
+    return ExecResult("error", _cap(text), seconds)
 
 
-def _python_program(task: Task, code: str, security: bool, nonce: str) -> str:
-    check = "check_security" if security else "check"
-    entry = task.entry_point or ""
-    if not entry.isidentifier():
-        raise InputError(f"task {task.task_id!r} has no valid entry_point ({entry!r})")
-    guard = "" if sandbox_capabilities().isolated else PYTHON_GUARD
-    paths = f"import sys\nsys.path.extend({_site_packages()!r})\ndel sys\n"
-    return (f"{paths}{guard}{code}\n\n{_test_of(task, security)}\n\n{check}({entry})\n"
-            f"__import__('os').write(1, b'\\n{nonce}\\n')\n")
+# --- Python ---------------------------------------------------------------------------------
+
+
+#: Where the sandbox cannot drop privileges, the child disables the destructive
+#: calls first (after OpenAI human-eval's reliability_guard).
+PYTHON_GUARD = """\
+def _franc_guard():
+    import builtins, os, shutil, subprocess
+    for name in ("kill", "killpg", "system", "putenv", "remove", "removedirs", "rmdir",
+                 "fchdir", "setuid", "fork", "forkpty", "rename", "renames", "truncate",
+                 "replace", "unlink", "fchmod", "fchown", "chmod", "chown", "chroot",
+                 "lchown", "chdir", "execv", "execve", "spawnv", "posix_spawn"):
+        setattr(os, name, None)
+    shutil.rmtree = shutil.move = shutil.chown = None
+    subprocess.Popen = None
+    builtins.help = None
+_franc_guard()
+del _franc_guard
+"""
+
+
+def is_plain_test(test: str, language: str, prompt_classes: frozenset[str] = frozenset()) -> bool:
+    """Whether ``test`` exchanges nothing but values with the candidate, so that it can run
+    in a trusted process: it imports only stateless modules and touches no files, input,
+    seeds or interpreter state (Python), or uses only value types and the prompt's classes
+    (Java)."""
+    if language == "java":
+        types = set(re.findall(r"\b[A-Z]\w*", re.sub(r'"(?:\\.|[^"\\])*"', '""', test)))
+        classes = re.findall(r"\bclass\s+(\w+)", test)
+        return len(classes) == 1 and types <= PLAIN_JAVA_TYPES | prompt_classes \
+            and "System." not in test
+    try:
+        tree = ast.parse(test)
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules = [node.module or ""]
+        else:
+            modules = []
+        if any(module.split(".")[0] not in PLAIN_MODULES for module in modules):
+            return False
+        if (isinstance(node, ast.Name) and node.id in SHARED_STATE_NAMES) \
+                or (isinstance(node, ast.Attribute) and node.attr in SHARED_STATE_NAMES):
+            return False
+    return True
+
+
+def _python_code(code: str) -> str:
+    return code if sandbox_capabilities().isolated else PYTHON_GUARD + code
+
+
+def _check_trusted(task: Task, code: str, test: str, check: str, entry: str,
+                   limits: Limits) -> ExecResult | None:
+    """``check`` in a trusted process against the proxied candidate; None when the test
+    passes a value with no plain form to the candidate (it must share the process)."""
+    with tempfile.TemporaryDirectory(prefix="franc-check-") as scratch:
+        job_path, verdict_path = Path(scratch) / "job.json", Path(scratch) / "verdict.json"
+        job_path.write_text(json.dumps({"prompt": task.prompt, "test": test, "check": check,
+                                        "entry": entry}), encoding="utf-8")
+        with python_callee(_python_code(code), limits) as callee:
+            read_fd, write_fd = callee.hand_over()
+            checker = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-B", str(PROTOCOL_FILE), "check", str(job_path),
+                 str(verdict_path)], stdin=read_fd, stdout=write_fd,
+                stderr=subprocess.DEVNULL, cwd=scratch, start_new_session=True)
+            try:
+                checker.wait(timeout=limits.timeout)
+            except subprocess.TimeoutExpired:
+                checker.kill()
+                checker.wait()
+                return _timeout(limits.timeout, callee.process.elapsed)
+            seconds = callee.process.elapsed
+            try:
+                verdict = json.loads(verdict_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return ExecResult("error", f"the test runner failed (exit code "
+                                           f"{checker.returncode})", seconds)
+            if verdict["status"] == "shared":
+                return None
+            if verdict["status"] == "gone":
+                for fd in (read_fd, write_fd):
+                    _close(fd)
+                return _gone(callee, seconds)
+    if verdict["status"] == "passed":
+        return ExecResult("passed", "", seconds)
+    if verdict["status"] == "exit":
+        return _exit_verdict(str(verdict.get("message", "")), seconds)
+    return _raised_verdict(verdict, seconds)
+
+
+def _close(fd: int) -> None:
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def _check_shared(callee: Callee, request: dict[str, Any], timeout: float) -> ExecResult:
+    """Run a shared-process test inside the sandbox; only its outcome comes back."""
+    with watchdog(callee.process, timeout) as fired:
+        try:
+            answer = callee.channel().request(request)
+        except (protocol.ChannelClosed, OSError):
+            seconds = callee.process.elapsed
+            if fired.is_set():
+                return _timeout(timeout, seconds)
+            _close(callee.write_fd)
+            return _gone(callee, seconds)
+    seconds = callee.process.elapsed
+    if "raised" in answer and isinstance(answer["raised"], dict):
+        return _raised_verdict(answer["raised"], seconds)
+    if "value" in answer:
+        return ExecResult("passed", "", seconds)
+    return ExecResult("error", _cap(f"unexpected answer {answer}"), seconds)
 
 
 def run_python(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT,
                security: bool = False, cpu_limit: int | None = None) -> ExecResult:
-    nonce = secrets.token_hex(16)
-    program = _python_program(task, code, security, nonce)
-    # -S: no site (its .pth hooks cost 3x the start-up); the program adds site-packages itself.
-    result = run_sandboxed([sys.executable, "-I", "-S", "-B", "program.py"],
-                           {"program.py": program},
-                           limits=replace(PYTHON_LIMITS, timeout=timeout, cpu_seconds=cpu_limit))
-    return _python_outcome(result, nonce, timeout)
+    test = _test_of(task, security)
+    check = "check_security" if security else "check"
+    entry = task.entry_point or ""
+    if not entry.isidentifier():
+        raise InputError(f"task {task.task_id!r} has no valid entry_point ({entry!r})")
+    limits = replace(PYTHON_LIMITS, timeout=timeout, cpu_seconds=cpu_limit)
+    if is_plain_test(test, "python"):
+        verdict = _check_trusted(task, code, test, check, entry, limits)
+        if verdict is not None:
+            return verdict
+    with python_callee(_python_code(code), limits) as callee:
+        return _check_shared(callee, {"test": test, "check": check, "entry": entry}, timeout)
+
+
+# --- Java -----------------------------------------------------------------------------------
 
 
 def prompt_imports(prompt: str) -> str:
@@ -173,82 +287,138 @@ def prompt_imports(prompt: str) -> str:
                    if line.strip().startswith("import ") and line.strip().endswith(";"))
 
 
-def java_sources(task: Task, code: str, security: bool, nonce: str) -> dict[str, str]:
-    """File name -> source of the candidate, the test class and the nonce-printing harness."""
+def _parameter_names(params: str) -> list[str] | None:
+    """The names in a Java parameter list (``List<Map<K, V>> a, int[] b`` -> a, b)."""
+    names, depth, current = [], 0, ""
+    for char in params + ",":
+        depth += char == "<"
+        depth -= char == ">"
+        if char == "," and depth == 0:
+            if current.strip():
+                words = current.replace("...", "[] ").split()
+                if not words or not words[-1].isidentifier():
+                    return None
+                names.append(words[-1])
+            current = ""
+        else:
+            current += char
+    return names
+
+
+def java_stub(prompt: str) -> tuple[str, str] | None:
+    """(class name, source) of a stand-in for the prompt's class whose static methods
+    forward each call to the sandboxed candidate; None when the prompt has no such class."""
+    class_name = java_class_name(prompt)
+    if class_name is None:
+        return None
+    methods = []
+    for match in _JAVA_METHOD.finditer(prompt):
+        names = _parameter_names(match["params"])
+        if names is None or match["name"] == "main":
+            continue
+        forward = (f"{BRIDGE_CLASS}.call({class_name}.class, \"{match['name']}\", "
+                   f"new Object[] {{{', '.join(names)}}})")
+        returned = (forward + ";" if match["ret"] == "void"
+                    else f"return ({match['ret']}) {forward};")
+        methods.append(f"    public static {match['ret']} {match['name']}({match['params']}) "
+                       f"{match['throws'] or ''} {{\n        {returned}\n    }}\n")
+    if not methods:
+        return None
+    return class_name, (f"{prompt_imports(prompt)}\nclass {class_name} {{\n"
+                        + "".join(methods) + "}\n")
+
+
+def java_sources(task: Task, code: str, security: bool) -> dict[str, str]:
+    """File name -> source of the candidate and the test class (a shared-process run)."""
     test_class = "SecurityMain" if security else "Main"
     candidate_file = f"{java_class_name(code) or 'Candidate'}.java"
-    if candidate_file in (f"{test_class}.java", f"{HARNESS_CLASS}.java"):
+    if candidate_file == f"{test_class}.java":
         candidate_file = "Candidate.java"
-    harness = (f"public class {HARNESS_CLASS} {{\n"
-               f"    public static void main(String[] args) throws Throwable {{\n"
-               f"        {test_class}.main(args);\n"
-               f"        System.out.flush();\n"
-               f"        System.out.print(\"\\n{nonce}\\n\");\n"
-               f"        System.out.flush();\n"
-               f"        System.exit(0);\n"
-               f"    }}\n}}\n")
     return {candidate_file: code,
-            f"{test_class}.java": prompt_imports(task.prompt) + _test_of(task, security),
-            f"{HARNESS_CLASS}.java": harness}
+            f"{test_class}.java": prompt_imports(task.prompt) + _test_of(task, security)}
 
 
-def _javac_subprocess(sources: dict[str, str], outdir: Path, timeout: float) -> CompileResult:
-    """One ``javac`` per candidate: the fallback when no warm compiler is given."""
-    javac = shutil.which("javac")
-    if javac is None:
-        raise ToolMissingError("'javac' not found on PATH; install a JDK 17+")
-    srcdir = outdir / "src"
-    srcdir.mkdir(parents=True)
-    for name, source in sources.items():
-        (srcdir / name).write_text(source, encoding="utf-8")
-    try:
-        done = subprocess.run([javac, "-proc:none", "-nowarn", "-encoding", "UTF-8", "-d",
-                               str(outdir), *sorted(str(p) for p in srcdir.iterdir())],
-                              capture_output=True, text=True, timeout=timeout * 3, check=False)
-    except subprocess.TimeoutExpired:
-        return CompileResult(False, ["javac timed out"])
-    finally:
-        shutil.rmtree(srcdir)
-    errors = [line for line in done.stderr.splitlines() if ": error:" in line]
-    return CompileResult(done.returncode == 0, errors or done.stderr.splitlines()[:3])
+def _compile_failure(compiled: Any, seconds: float = 0.0) -> ExecResult:
+    first = compiled.errors[0] if compiled.errors else "javac failed"
+    return ExecResult("error", _cap(f"{NOT_COMPILED_WITH_TEST}: {first}"), seconds)
 
 
-def _java_outcome(result: SandboxResult, nonce: str, timeout: float) -> ExecResult:
-    common = _common_outcome(result, nonce, timeout)
-    if common is not None:
-        return common
-    match = re.search(r'Exception in thread "main" (\S+?)(?::\s*(.*))?$', result.stderr,
-                      re.MULTILINE)
-    if match:
-        exception, message = match.group(1), match.group(2) or ""
-        status: ExecStatus = "failed" if exception in JAVA_FAILURES else "error"
-        return ExecResult(status, _cap(f"{exception}: {message}" if message else exception),
-                          result.seconds)
-    first = next((line for line in result.stderr.splitlines() if line.strip()), "")
-    return ExecResult("failed", _cap(f"exit code {result.returncode} {first}"), result.seconds)
+def _bridge_verdict(stderr: str, callee: Callee, seconds: float) -> ExecResult:
+    """The trusted JVM's verdict from its uncaught exception (its stderr is trusted)."""
+    match = re.search(r'Exception in thread "main" (\S+?)(?::\s*(.*))?$', stderr, re.MULTILINE)
+    if match is None:
+        first = next((line for line in stderr.splitlines() if line.strip()), "")
+        return ExecResult("error", _cap(f"the test runner failed: {first}"), seconds)
+    exception, message = match.group(1), match.group(2) or ""
+    if exception.endswith("FrancBridge$CandidateGone"):
+        if message.startswith("missing method"):
+            return ExecResult("error", _cap(f"{NOT_COMPILED_WITH_TEST}: {message}"), seconds)
+        return _gone(callee, seconds)
+    status: ExecStatus = "failed" if exception in JAVA_FAILURES else "error"
+    return ExecResult(status, _cap(f"{exception}: {message}" if message else exception), seconds)
+
+
+def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name: str,
+                  limits: Limits) -> ExecResult:
+    with java_callee(classes, class_name, limits) as callee:
+        read_fd, write_fd = callee.hand_over()
+        with tempfile.TemporaryFile() as errors:
+            runner = subprocess.Popen(
+                [java_tool("java"), *JVM_OPTIONS, "-cp", str(test_classes), BRIDGE_CLASS,
+                 test_class], stdin=read_fd, stdout=write_fd, stderr=errors,
+                start_new_session=True)
+            try:
+                runner.wait(timeout=limits.timeout)
+            except subprocess.TimeoutExpired:
+                runner.kill()
+                runner.wait()
+                return _timeout(limits.timeout, callee.process.elapsed)
+            seconds = callee.process.elapsed
+            if runner.returncode == 0:
+                return ExecResult("passed", "", seconds)
+            errors.seek(0)
+            stderr = errors.read(64 * 1024).decode("utf-8", "replace")
+            for fd in (read_fd, write_fd):
+                _close(fd)
+            return _bridge_verdict(stderr, callee, seconds)
 
 
 def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, security: bool = False,
              compiler: JavaCompiler | None = None, cpu_limit: int | None = None) -> ExecResult:
     """Compile with the warm ``compiler`` when given (else one javac), run in the sandbox."""
-    nonce = secrets.token_hex(16)
-    sources = java_sources(task, code, security, nonce)
-    with tempfile.TemporaryDirectory(prefix="franc-javac-") as classes:
-        outdir = Path(classes) / "classes"
-        if compiler is not None:
-            compiled = compiler.compile_to_dir(sources, outdir)
-        else:
-            compiled = _javac_subprocess(sources, outdir, timeout)
+    test_class = "SecurityMain" if security else "Main"
+    test = _test_of(task, security)
+    limits = replace(JAVA_LIMITS, timeout=timeout, cpu_seconds=cpu_limit)
+    stub = java_stub(task.prompt)
+    with tempfile.TemporaryDirectory(prefix="franc-javac-") as scratch:
+        if stub is not None and is_plain_test(test, "java", frozenset({stub[0]})):
+            test_classes = Path(scratch) / "test"
+            trusted = compile_java({f"{test_class}.java": prompt_imports(task.prompt) + test,
+                                    f"{stub[0]}.java": stub[1],
+                                    **java_support_sources("FrancPlain", "FrancBridge")},
+                                   test_classes, timeout, compiler)
+            if trusted.ok:
+                classes = Path(scratch) / "classes"
+                candidate_file = f"{java_class_name(code) or 'Candidate'}.java"
+                compiled = compile_java({candidate_file: code,
+                                         **java_support_sources("FrancPlain", "FrancCallee")},
+                                        classes, timeout, compiler)
+                if not compiled.ok:
+                    return _compile_failure(compiled)
+                return _java_trusted(test_classes, test_class, classes, stub[0], limits)
+        classes = Path(scratch) / "shared"
+        compiled = compile_java({**java_sources(task, code, security),
+                                 **java_support_sources("FrancPlain", "FrancCallee")},
+                                classes, timeout, compiler)
         if not compiled.ok:
-            first = compiled.errors[0] if compiled.errors else "javac failed"
-            return ExecResult("error", _cap(f"does not compile with the test: {first}"), 0.0)
-        java = shutil.which("java")
-        if java is None:
-            raise ToolMissingError("'java' not found on PATH; install a JDK 17+")
-        result = run_sandboxed([java, *JVM_OPTIONS, "-cp", ".", HARNESS_CLASS], {},
-                               limits=replace(JAVA_LIMITS, timeout=timeout, cpu_seconds=cpu_limit),
-                               prepare=outdir)
-    return _java_outcome(result, nonce, timeout)
+            return _compile_failure(compiled)
+        class_name = java_class_name(code) or "Candidate"
+        with java_callee(classes, class_name, limits) as callee:
+            verdict = _check_shared(callee, {"test": test_class}, timeout)
+    if verdict.status == "error" and verdict.reason.startswith(("java.lang.Exception",
+                                                                "java.lang.AssertionError")):
+        return replace(verdict, status="failed")
+    return verdict
 
 
 def run_candidate(task: Task, code: str, *, language: str | None = None,

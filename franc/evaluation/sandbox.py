@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,9 @@ HEAD_BYTES = 32 * 1024
 TAIL_BYTES = 4 * 1024
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 PIDNS_OPTIONS = ("--pid", "--fork", "--kill-child")
+KILLING_SIGNALS = frozenset({signal.SIGKILL, signal.SIGXCPU, signal.SIGXFSZ, signal.SIGSEGV,
+                             signal.SIGABRT, signal.SIGBUS, signal.SIGTERM, signal.SIGFPE,
+                             signal.SIGILL})
 
 
 @dataclass(frozen=True)
@@ -195,20 +198,66 @@ def _kill_uid(uid: int, caps: SandboxCapabilities) -> None:
                        env={"PATH": SAFE_PATH}, check=False)
 
 
+def signal_of(returncode: int | None) -> int | None:
+    """The signal that ended the program: negative code, or 128 + n from the namespace's shell."""
+    if returncode is None:
+        return None
+    number = -returncode if returncode < 0 else returncode - 128
+    return number if number in KILLING_SIGNALS else None
+
+
+def signal_reason(number: int) -> str:
+    name = signal.Signals(number).name
+    hint = {"SIGXFSZ": " (file size limit)", "SIGXCPU": " (CPU limit)",
+            "SIGKILL": " (memory or process limit)"}.get(name, "")
+    return f"killed by {name}{hint}"
+
+
 def _kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
 
 
-def run_sandboxed(argv: Sequence[str], files: Mapping[str, str | bytes], *,
-                  limits: Limits = Limits(), env: Mapping[str, str] | None = None,
-                  prepare: Path | None = None) -> SandboxResult:
-    """Write ``files`` into a fresh directory and run ``argv`` there, isolated.
+@dataclass
+class SandboxedProcess:
+    """A running sandboxed program; ``proc.stdin`` / ``proc.stdout`` are what the caller gave."""
 
-    ``prepare``: an existing directory whose contents are copied in first (e.g.
-    compiled classes). ``env`` adds to the scrubbed environment. The directory and
-    every process the run started are gone when this returns.
-    """
+    proc: subprocess.Popen[bytes]
+    limits: Limits
+    started: float
+    stderr_path: Path
+    stdout_path: Path | None
+    timed_out: bool = False
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """The exit status; None (and ``timed_out``) when ``timeout`` passed first."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.timed_out = True
+            return None
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def result(self) -> SandboxResult:
+        return SandboxResult(
+            returncode=None if self.timed_out else self.proc.returncode,
+            stdout=_read_capped(self.stdout_path) if self.stdout_path else "",
+            stderr=_read_capped(self.stderr_path), timed_out=self.timed_out,
+            seconds=time.perf_counter() - self.started)
+
+
+@contextlib.contextmanager
+def sandboxed_process(argv: Sequence[str], files: Mapping[str, str | bytes], *,
+                      limits: Limits = Limits(), env: Mapping[str, str] | None = None,
+                      prepare: Path | None = None, stdin: int | None = None,
+                      stdout: int | None = None) -> Iterator[SandboxedProcess]:
+    """Start ``argv`` isolated in a fresh directory holding ``files`` (after copying
+    ``prepare``'s contents); ``stdin`` / ``stdout``: descriptors to give it (else
+    /dev/null and a capped capture file). On exit every process of the run is killed
+    and the directory removed; the caller waits for the status it needs first."""
     caps = sandbox_capabilities()
     uid = UID_BASE + threading.get_native_id()
     with tempfile.TemporaryDirectory(prefix="franc-run-") as private:
@@ -239,24 +288,37 @@ def run_sandboxed(argv: Sequence[str], files: Mapping[str, str | bytes], *,
         if caps.netns and caps.unshare:
             command = [caps.unshare, "--net", *(PIDNS_OPTIONS if caps.pidns else ()), "--",
                        *_namespace_init(), *command]
-        out_path, err_path = Path(private) / "stdout", Path(private) / "stderr"
-        start = time.perf_counter()
-        timed_out = False
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(command, cwd=workdir, env=child_env, stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=err, start_new_session=True,
+        err_path = Path(private) / "stderr"
+        out_path = Path(private) / "stdout" if stdout is None else None
+        with open(err_path, "wb") as err, \
+                (open(out_path, "wb") if out_path else contextlib.nullcontext()) as out:
+            proc = subprocess.Popen(command, cwd=workdir, env=child_env,
+                                    stdin=subprocess.DEVNULL if stdin is None else stdin,
+                                    stdout=out if stdout is None else stdout, stderr=err,
+                                    start_new_session=True,
                                     preexec_fn=None if caps.prlimit
                                     else functools.partial(_limit_child, limits))
-            try:
-                returncode: int | None = proc.wait(timeout=limits.timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                returncode = None
-            finally:
-                _kill_group(proc.pid)
-                if caps.uid and not caps.pidns:
-                    _kill_uid(uid, caps)
-                proc.wait()
-        seconds = time.perf_counter() - start
-        return SandboxResult(returncode=returncode, stdout=_read_capped(out_path),
-                             stderr=_read_capped(err_path), timed_out=timed_out, seconds=seconds)
+        running = SandboxedProcess(proc, limits, time.perf_counter(), err_path, out_path)
+        try:
+            yield running
+        finally:
+            _kill_group(proc.pid)
+            if caps.uid and not caps.pidns:
+                _kill_uid(uid, caps)
+            proc.wait()
+
+
+def run_sandboxed(argv: Sequence[str], files: Mapping[str, str | bytes], *,
+                  limits: Limits = Limits(), env: Mapping[str, str] | None = None,
+                  prepare: Path | None = None) -> SandboxResult:
+    """Write ``files`` into a fresh directory and run ``argv`` there, isolated.
+
+    ``prepare``: an existing directory whose contents are copied in first (e.g.
+    compiled classes). ``env`` adds to the scrubbed environment. The directory and
+    every process the run started are gone when this returns.
+    """
+    with sandboxed_process(argv, files, limits=limits, env=env, prepare=prepare) as running:
+        running.wait(limits.timeout)
+        _kill_group(running.proc.pid)
+        running.proc.wait()
+        return running.result()

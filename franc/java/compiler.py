@@ -315,3 +315,33 @@ class JavaCompiler:
     def jvm_pids(self) -> list[int]:
         """Process ids of the running JVMs (for tests and diagnostics)."""
         return [pid for pid in (p.pid for p in self._processes) if pid is not None]
+
+
+def compile_fresh(sources: Mapping[str, str], outdir: str | Path, *, timeout: float = 60.0,
+                  options: Sequence[str] = ()) -> CompileResult:
+    """One fresh ``javac -proc:none`` run compiling ``sources`` (file name, possibly with a
+    package directory, -> code) together into ``outdir``: the single entry point for every
+    full compile outside the warm pool (tests to run, analyzers that need class files)."""
+    javac = _tool("javac")
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="franc-javac-src-") as scratch:
+        paths = []
+        for name, code in sources.items():
+            file_name = name if name.endswith(".java") else f"{name}.java"
+            problem = _unit_problem(code, file_name)
+            if problem:
+                return CompileResult(False, [problem])
+            path = Path(scratch) / file_name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(code, encoding="utf-8")
+            paths.append(str(path))
+        try:
+            done = subprocess.run([javac, "-proc:none", "-nowarn", "-encoding", "UTF-8",
+                                   *options, "-d", str(out), *sorted(paths)],
+                                  capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return CompileResult(False, ["javac timed out"])
+    errors = [line.replace(scratch + os.sep, "") for line in done.stderr.splitlines()
+              if ": error:" in line]
+    return CompileResult(done.returncode == 0, errors or done.stderr.splitlines()[:3])

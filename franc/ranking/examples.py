@@ -1,8 +1,10 @@
 """The opt-in ``examples`` ranker: run the prompt's own examples on each candidate.
 
 This is the only ranker that executes candidate code, and it does so only
-through the evaluation sandbox (:mod:`franc.evaluation.execution`): all the
-examples of one candidate run in one sandbox run, identical candidates run
+through the evaluation sandbox's call protocol (:mod:`franc.evaluation.calls`):
+the examples whose arguments and expected value are literals become plain-data
+calls, all of one candidate's run in one sandbox process, the results are
+compared here (so a result cannot claim to equal anything), identical candidates run
 once (results are cached by a hash of the code and the examples, optionally
 on disk), and candidates run in parallel over the cores.
 
@@ -22,13 +24,15 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from franc.models import Task
 from franc.parallel import default_workers
@@ -43,7 +47,6 @@ _FOR_ARGS = re.compile(r"^[Ff]or\s+(?P<args>\w+\s*=.+?)\s*,?\s+the\s+(?:output|r
                        r"(?:should|will)\s+be\s*:?\s*(?P<expected>.+?)\s*\.?$")
 _INPUT = re.compile(r"^[Ii]nput\s*:\s*(?P<args>.*)$")
 _OUTPUT = re.compile(r"^[Oo]utput\s*:\s*(?P<expected>.+?)\s*$")
-_PASSED = re.compile(r"examples passed (\d+)/(\d+)")
 #: How many lines an ``Input:`` block may span before its ``Output:``.
 _BLOCK_LINES = 6
 
@@ -219,36 +222,40 @@ def parse_examples(task: Task) -> list[Example]:
     return list(unique.values())
 
 
-def examples_test(examples: Sequence[Example]) -> str:
-    """A HumanEval-style ``check`` that counts the examples passed and asserts all did."""
-    pairs = ",\n        ".join(f"({e.call!r}, {e.expected!r})" for e in examples)
-    return f"""
-def check(candidate):
-    import math
-    def same(a, b):
-        if isinstance(a, float) or isinstance(b, float):
-            try:
-                return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
-            except TypeError:
-                return False
-        equal = a == b
-        if isinstance(equal, bool):
-            return equal
-        # Element-wise == (numpy, pandas): the whole value must be equal.
-        equals = getattr(a, "equals", None)
-        return bool(equals(b)) if callable(equals) else bool(getattr(equal, "all")())
-    passed = 0
-    cases = [
-        {pairs}
-    ]
-    for call, expected in cases:
+@dataclass(frozen=True)
+class PlainExample:
+    """An example as a call with literal arguments and its literal expected value."""
+
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+    expected: Any
+
+
+def plain_example(example: Example, entry_point: str) -> PlainExample | None:
+    """``example`` when its call is ``entry_point(<literals>)`` and its expected value a
+    literal (so it runs over the call protocol without evaluating anything here)."""
+    try:
+        call = ast.parse(example.call, mode="eval").body
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id == entry_point) \
+                or any(k.arg is None for k in call.keywords):
+            return None
+        return PlainExample(tuple(ast.literal_eval(a) for a in call.args),
+                            tuple((str(k.arg), ast.literal_eval(k.value))
+                                  for k in call.keywords),
+                            ast.literal_eval(example.expected))
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def same(got: Any, expected: Any) -> bool:
+    """Example equality on plain values: floats within a tolerance, else ``==``."""
+    if isinstance(got, float) or isinstance(expected, float):
         try:
-            if same(eval(call, globals()), eval(expected, globals())):
-                passed += 1
-        except Exception:
-            pass
-    assert passed == len(cases), f"examples passed {{passed}}/{{len(cases)}}"
-"""
+            return math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-9)
+        except TypeError:
+            return False
+    return bool(got == expected)
 
 
 class ResultCache:
@@ -287,8 +294,8 @@ class ResultCache:
                 db.executemany("INSERT OR REPLACE INTO shares VALUES (?, ?)", shares.items())
 
 
-def cache_key(test: str, code: str, timeout: float) -> str:
-    return hashlib.sha256(json.dumps([test, code, timeout]).encode()).hexdigest()
+def cache_key(examples: Sequence[PlainExample], code: str, timeout: float) -> str:
+    return hashlib.sha256(json.dumps([repr(examples), code, timeout]).encode()).hexdigest()
 
 
 class ExamplesRanker(Ranker):
@@ -305,29 +312,34 @@ class ExamplesRanker(Ranker):
         #: Sandbox runs made (cache misses), for cost reports.
         self.runs = 0
 
-    def passed_share(self, task: Task, test: str, code: str) -> float:
-        from franc.evaluation.execution import run_candidate  # lazy: the sandbox
+    def passed_share(self, task: Task, examples: Sequence[PlainExample], code: str) -> float:
+        """Share of ``examples`` that ``code`` passes: one sandbox process answers all the
+        calls, and the results (plain data) are compared here."""
+        from franc.evaluation.calls import Call, run_calls  # lazy: the sandbox
+        from franc.evaluation.sandbox import Limits
 
-        probe = replace(task, test=test, security_test=None)
-        result = run_candidate(probe, code, language="python", timeout=self.timeout)
-        if result.passed:
-            return 1.0
-        counted = _PASSED.search(result.reason)
-        return int(counted[1]) / int(counted[2]) if counted else 0.0
+        outcomes = run_calls("python", code, task.entry_point or "",
+                             [Call(e.args, dict(e.kwargs)) for e in examples],
+                             Limits(timeout=self.timeout))
+        passed = sum(o.status == "returned" and same(o.value, e.expected)
+                     for o, e in zip(outcomes, examples, strict=True))
+        return passed / len(examples)
 
     def parts(self, task, candidates):
-        examples = parse_examples(task) if task is not None else []
+        parsed = parse_examples(task) if task is not None else []
+        examples = [p for e in parsed if (p := plain_example(e, task.entry_point)) is not None]
         if not examples:
             return [{"examples": 0.0} for _ in candidates]
-        test = examples_test(examples)
-        keys = {id(c): cache_key(test, c.code, self.timeout) for c in candidates if c.compiles}
+        keys = {id(c): cache_key(examples, c.code, self.timeout) for c in candidates
+                if c.compiles}
         known = self.cache.get_many(list(set(keys.values())))
         todo = {key: c.code for c in candidates if c.compiles
                 and (key := keys[id(c)]) not in known}
         if todo:
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                shares = dict(zip(todo, pool.map(lambda code: self.passed_share(task, test, code),
-                                                 todo.values()), strict=True))
+                shares = dict(zip(todo, pool.map(
+                    lambda code: self.passed_share(task, examples, code), todo.values()),
+                    strict=True))
             self.runs += len(todo)
             self.cache.put_many(shares)
             known.update(shares)

@@ -9,7 +9,9 @@ import pytest
 from franc.errors import InputError
 from franc.evaluation.execution import (
     REASON_CHARS,
+    is_plain_test,
     java_sources,
+    java_stub,
     prompt_imports,
     run_candidate,
 )
@@ -133,9 +135,39 @@ def test_java_without_warm_compiler_uses_javac() -> None:
 
 def test_java_test_class_gets_the_prompt_imports() -> None:
     assert prompt_imports(JAVA_PROMPT) == "import java.util.*;\nimport java.math.*;\n"
-    sources = java_sources(JAVA_TASK, java("return a + b;"), False, "n0nce")
-    assert set(sources) == {"Add.java", "Main.java", "FrancHarness.java"}
+    sources = java_sources(JAVA_TASK, java("return a + b;"), False)
+    assert set(sources) == {"Add.java", "Main.java"}
     assert sources["Main.java"].startswith("import java.util.*;")
-    assert "n0nce" in sources["FrancHarness.java"]
-    security = java_sources(JAVA_TASK, java("return a + b;"), True, "n0nce")
+    security = java_sources(JAVA_TASK, java("return a + b;"), True)
     assert "SecurityMain.java" in security and "Main.java" not in security
+
+
+def test_java_stub_forwards_the_prompts_methods() -> None:
+    prompt = ("import java.util.*;\n\nclass Pick {\n    /** doc */\n"
+              "    public static List<Map<String, Integer>> pick(List<Integer> xs, int[] k) "
+              "throws Exception {\n")
+    name, source = java_stub(prompt)  # type: ignore[misc]
+    assert name == "Pick"
+    assert "return (List<Map<String, Integer>>) franc.FrancBridge.call(Pick.class, \"pick\", " \
+           "new Object[] {xs, k});" in source
+    assert java_stub("class Empty {\n") is None
+
+
+@pytest.mark.parametrize(("test", "plain"), [
+    ("def check(candidate):\n    import math\n    assert candidate(1) == 2\n", True),
+    ("def check(candidate):\n    import os\n    assert candidate(1) == 2\n", False),
+    ("def check(candidate):\n    assert candidate(open('f').read())\n", False),
+    ("def check(candidate):\n    import random\n    random.seed(1)\n", False),
+    ("def check(candidate):\n    assert candidate(1\n", False),
+])
+def test_python_test_is_plain_only_when_it_shares_nothing_but_values(test: str,
+                                                                     plain: bool) -> None:
+    assert is_plain_test(test, "python") is plain
+
+
+def test_java_test_is_plain_only_with_value_types_and_one_class() -> None:
+    assert is_plain_test(JAVA_TEST, "java", frozenset({"Add"}))
+    assert not is_plain_test(JAVA_TEST, "java")
+    shares = JAVA_TEST.replace("seen.add", "System.setProperty(\"a\", \"b\"); seen.add")
+    assert not is_plain_test(shares, "java", frozenset({"Add"}))
+    assert not is_plain_test("class Fake {}\n" + JAVA_TEST, "java", frozenset({"Add"}))

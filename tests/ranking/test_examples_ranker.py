@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from franc.models import Candidate, Task
 from franc.ranking import get_ranker
-from franc.ranking.examples import Example, ExamplesRanker, examples_test, parse_examples
+from franc.ranking.examples import (
+    Example,
+    ExamplesRanker,
+    PlainExample,
+    parse_examples,
+    plain_example,
+)
 
 
 def task(doc: str, entry: str = "f") -> Task:
@@ -95,13 +101,21 @@ def test_examples_ranker_runs_identical_candidates_once_and_caches_on_disk(tmp_p
     assert again.runs == 1
 
 
-def test_examples_test_compares_element_wise_values_as_a_whole():
-    test = examples_test([Example("f()", "[1, 2]")])
-    namespace: dict = {}
-    exec("class V(list):\n    def __eq__(self, o):\n        return Arr()\n"
-         "class Arr:\n    def all(self):\n        return True\n"
-         "def f():\n    return V([1, 2])\n" + test, namespace)
-    namespace["check"](namespace["f"])  # passes: the element-wise result is all True
+def test_a_result_claiming_to_equal_everything_does_not_pass_the_examples():
+    t = task(">>> f(1)\n    2\n    >>> f(2)\n    4")
+    liar = ("class Any(list):\n    def __eq__(self, other):\n        return True\n"
+            + t.prompt + "    return Any()\n")
+    cands = [Candidate("T/0", 0, liar, compiles=True, findings=[])]
+    ranked = ExamplesRanker("examples", "python", workers=1).rank(t, cands)
+    assert ranked[0].score == 0.0
+
+
+def test_only_literal_examples_become_calls():
+    assert plain_example(Example("f(1, k=[2])", "(3, 'x')"), "f") == \
+        PlainExample((1,), (("k", [2]),), (3, "x"))
+    assert plain_example(Example("round(f(1), 2)", "3"), "f") is None
+    assert plain_example(Example("f(a)", "True"), "f") is None
+    assert plain_example(Example("f(1)", "true"), "f") is None
 
 
 def test_examples_policy_names_its_disk_cache(tmp_path):

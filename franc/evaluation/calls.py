@@ -1,0 +1,267 @@
+"""Run calls on a candidate in the sandbox and get plain data back: the call protocol's API.
+
+>>> run_calls("python", "def f(x):\\n    return [x, x]\\n", "f", [Call((1,))])
+[CallOutcome(status='returned', value=[1, 1], error_type='', message='')]
+
+One sandboxed process per candidate answers all its calls (one JVM for Java); a call
+that hangs, crashes the process or exhausts its limits gets its outcome and the
+remaining calls go to a fresh process. The values are exact built-in Python values
+decoded in this (trusted) process (see :mod:`franc.evaluation.protocol`), so comparing
+them never runs candidate code. The candidate's process cannot forge an answer to a
+call it has not been asked (each request carries a fresh random id).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import site
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from franc.errors import InputError, ToolMissingError
+from franc.evaluation import protocol
+from franc.evaluation.sandbox import (
+    Limits,
+    SandboxedProcess,
+    _kill_group,
+    sandboxed_process,
+    signal_of,
+    signal_reason,
+)
+from franc.java import JavaCompiler, java_class_name
+from franc.models import check_language
+
+PROTOCOL_FILE = Path(protocol.__file__)
+JAVA_SUPPORT = Path(__file__).with_name("java")
+CALLEE_FILE = "franc_callee.py"
+PROGRAM_FILE = "program.py"
+#: Seconds a callee gets to exit on its own once its channel is closed.
+EXIT_GRACE = 2.0
+PYTHON_LIMITS = Limits()
+# The JVM reserves address space far beyond what it uses (heap, code cache, class
+# space): a 512 MB heap with trimmed reservations fits in 2 GB; GC and JIT need threads.
+JAVA_LIMITS = Limits(memory_bytes=3 * 1024**3, processes=256)
+JVM_OPTIONS = ("-Xmx512m", "-Xss16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+               "-XX:-UsePerfData", "-XX:ReservedCodeCacheSize=64m",
+               "-XX:MaxMetaspaceSize=256m", "-XX:CompressedClassSpaceSize=128m",
+               "-XX:+DisableAttachMechanism")
+CALLEE_CLASS = "franc.FrancCallee"
+BRIDGE_CLASS = "franc.FrancBridge"
+
+OutcomeStatus = Literal["returned", "raised", "unserialisable", "missing", "crashed", "timeout"]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of the candidate's function: plain-data arguments; ``name``: another
+    function of the program than the entry point (Python) or method of its class (Java)."""
+
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What one call did. ``returned``: ``value`` holds the plain result; ``raised``:
+    ``error_type`` and ``message``; ``unserialisable``: the result has no plain form
+    (``message`` says what it was); ``missing``: no such function or method;
+    ``crashed`` / ``timeout``: the process ended or ran out of time during the call."""
+
+    status: OutcomeStatus
+    value: Any = None
+    error_type: str = ""
+    message: str = ""
+
+
+@functools.cache
+def site_packages() -> tuple[str, ...]:
+    return (*site.getsitepackages(), site.getusersitepackages())
+
+
+@dataclass
+class Callee:
+    """A sandboxed program answering calls; the trusted end owns ``read_fd`` / ``write_fd``."""
+
+    process: SandboxedProcess
+    read_fd: int
+    write_fd: int
+
+    def channel(self) -> protocol.Channel:
+        return protocol.Channel(self.read_fd, self.write_fd)
+
+    def hand_over(self) -> tuple[int, int]:
+        """Give the channel's ends to another process (the caller closes them after)."""
+        return self.read_fd, self.write_fd
+
+    def exit_status(self) -> int | None:
+        """The callee's status once the channel is closed (None: still running, killed)."""
+        return self.process.wait(EXIT_GRACE)
+
+
+@contextlib.contextmanager
+def start_callee(argv: Sequence[str], files: Mapping[str, str | bytes], limits: Limits,
+                 prepare: Path | None = None) -> Iterator[Callee]:
+    request_read, request_write = os.pipe()
+    answer_read, answer_write = os.pipe()
+    try:
+        with sandboxed_process(argv, files, limits=limits, prepare=prepare,
+                               stdin=request_read, stdout=answer_write) as process:
+            os.close(request_read)
+            os.close(answer_write)
+            request_read = answer_write = -1
+            callee = Callee(process, answer_read, request_write)
+            try:
+                yield callee
+            finally:
+                for fd in (callee.read_fd, callee.write_fd):
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+    finally:
+        for fd in (request_read, answer_write):
+            if fd >= 0:
+                os.close(fd)
+
+
+def python_callee(code: str, limits: Limits) -> contextlib.AbstractContextManager[Callee]:
+    """The candidate program under ``franc_callee.py serve`` (site-packages on its path)."""
+    import json
+
+    # -S: no site (its .pth hooks cost 3x the start-up); serve adds site-packages itself.
+    argv = [sys.executable, "-I", "-S", "-B", CALLEE_FILE, "serve", PROGRAM_FILE,
+            json.dumps(list(site_packages()))]
+    files = {PROGRAM_FILE: code, CALLEE_FILE: PROTOCOL_FILE.read_text(encoding="utf-8")}
+    return start_callee(argv, files, limits)
+
+
+def java_support_sources(*names: str) -> dict[str, str]:
+    """``franc/<Name>.java`` -> source of the protocol's Java classes."""
+    return {f"franc/{name}.java": (JAVA_SUPPORT / f"{name}.java").read_text(encoding="utf-8")
+            for name in names}
+
+
+def java_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise ToolMissingError(f"'{name}' not found on PATH; install a JDK 17+")
+    return path
+
+
+def java_callee(classes: Path, class_name: str,
+                limits: Limits) -> contextlib.AbstractContextManager[Callee]:
+    argv = [java_tool("java"), *JVM_OPTIONS, "-cp", ".", CALLEE_CLASS, class_name]
+    return start_callee(argv, {}, limits, prepare=classes)
+
+
+@contextlib.contextmanager
+def watchdog(process: SandboxedProcess, seconds: float) -> Iterator[threading.Event]:
+    """Kill the process's group after ``seconds``; the event says whether it fired."""
+    fired = threading.Event()
+
+    def kill() -> None:
+        fired.set()
+        _kill_group(process.proc.pid)
+
+    timer = threading.Timer(seconds, kill)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield fired
+    finally:
+        timer.cancel()
+
+
+def outcome_of(answer: Mapping[str, Any]) -> CallOutcome:
+    if "value" in answer:
+        try:
+            return CallOutcome("returned", protocol.decode(answer["value"]))
+        except (protocol.NotPlainData, RecursionError, TypeError, ValueError) as exc:
+            return CallOutcome("unserialisable", message=f"malformed plain data ({exc})")
+    if "raised" in answer and isinstance(answer["raised"], Mapping):
+        raised = answer["raised"]
+        return CallOutcome("raised", error_type=str(raised.get("type", "")),
+                           message=str(raised.get("message", "")))
+    if "missing" in answer:
+        return CallOutcome("missing", message=str(answer["missing"]))
+    return CallOutcome("unserialisable", message=str(answer.get("unserialisable", "")))
+
+
+def _ended(callee: Callee, timed_out: bool) -> CallOutcome:
+    if timed_out:
+        return CallOutcome("timeout",
+                           message=f"no answer within {callee.process.limits.timeout:g} s")
+    status = callee.exit_status()
+    killed_by = signal_of(status)
+    if killed_by is not None:
+        reason = signal_reason(killed_by)
+        return CallOutcome("timeout" if "CPU" in reason else "crashed", message=reason)
+    return CallOutcome("crashed", message=f"the process ended with exit code {status}")
+
+
+def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
+                 outcomes: list[CallOutcome]) -> None:
+    """Answer calls in order until one ends the process (its outcome is appended too)."""
+    channel = callee.channel()
+    for call in calls:
+        with watchdog(callee.process, callee.process.limits.timeout) as fired:
+            try:
+                answer = channel.call(call.name or entry_point, list(call.args),
+                                      dict(call.kwargs))
+            except protocol.NotPlainData as exc:
+                raise InputError(f"call arguments must be plain data: {exc}") from exc
+            except (protocol.ChannelClosed, OSError):
+                outcomes.append(_ended(callee, fired.is_set()))
+                return
+        outcomes.append(outcome_of(answer))
+
+
+def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
+              limits: Limits | None = None, *, compiler: JavaCompiler | None = None
+              ) -> list[CallOutcome]:
+    """Run each of ``calls`` on ``code`` in the sandbox; one outcome per call, in order.
+
+    Python: ``entry_point`` (or ``Call.name``) is a function of the program. Java: a
+    static method of the program's public class (arguments are converted to the
+    method's parameter types: lists, maps, arrays, boxed numbers, strings...).
+    ``limits.timeout`` bounds each call. A program that does not compile (Java) gives
+    ``raised`` outcomes with ``error_type`` "compile".
+    """
+    language = check_language(language)
+    limits = limits or (PYTHON_LIMITS if language == "python" else JAVA_LIMITS)
+    outcomes: list[CallOutcome] = []
+    if language == "python":
+        while len(outcomes) < len(calls):
+            with python_callee(code, limits) as callee:
+                _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
+        return outcomes
+    class_name = java_class_name(code) or "Candidate"
+    with tempfile.TemporaryDirectory(prefix="franc-javac-") as scratch:
+        classes = Path(scratch) / "classes"
+        compiled = compile_java({f"{class_name}.java": code,
+                                 **java_support_sources("FrancPlain", "FrancCallee")},
+                                classes, limits.timeout, compiler)
+        if not compiled.ok:
+            first = compiled.errors[0] if compiled.errors else "javac failed"
+            return [CallOutcome("raised", error_type="compile", message=first) for _ in calls]
+        while len(outcomes) < len(calls):
+            with java_callee(classes, class_name, limits) as callee:
+                _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
+    return outcomes
+
+
+def compile_java(sources: Mapping[str, str], outdir: Path, timeout: float,
+                 compiler: JavaCompiler | None) -> Any:
+    """Compile with the warm ``compiler`` when given, else one fresh ``javac``."""
+    from franc.java.compiler import compile_fresh
+
+    if compiler is not None:
+        return compiler.compile_to_dir(sources, outdir)
+    return compile_fresh(sources, outdir, timeout=timeout * 3)

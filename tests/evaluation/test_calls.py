@@ -1,0 +1,120 @@
+"""The call protocol's API: plain data back from the sandbox, per call, for Python and Java."""
+
+from __future__ import annotations
+
+import pytest
+
+from franc.errors import InputError
+from franc.evaluation import protocol
+from franc.evaluation.calls import Call, CallOutcome, run_calls
+from franc.evaluation.sandbox import Limits
+
+PY = """\
+print('noise on stdout')
+def f(x, scale=1):
+    return [x * scale, (x,), {x: {1}}]
+def boom():
+    raise ValueError('bad input')
+def odd():
+    return object()
+def gen():
+    return (i for i in range(3))
+def leave():
+    import os
+    os._exit(3)
+def slow():
+    while True:
+        pass
+"""
+
+
+def test_python_calls_return_plain_values_in_order() -> None:
+    outcomes = run_calls("python", PY, "f", [
+        Call((2,), {"scale": 3}), Call(name="boom"), Call(name="odd"), Call(name="gen"),
+        Call(name="nope"), Call(("a",))])
+    assert outcomes[0] == CallOutcome("returned", [6, (2,), {2: {1}}])
+    assert (outcomes[1].status, outcomes[1].error_type, outcomes[1].message) == (
+        "raised", "ValueError", "bad input")
+    assert outcomes[2].status == "unserialisable" and "object" in outcomes[2].message
+    assert outcomes[3].status == "returned" and list(outcomes[3].value) == [0, 1, 2]
+    assert (outcomes[4].status, outcomes[4].error_type) == ("raised", "NameError")
+    assert outcomes[5] == CallOutcome("returned", ["a", ("a",), {"a": {1}}])
+
+
+def test_a_call_that_kills_or_hangs_the_process_does_not_lose_the_others() -> None:
+    outcomes = run_calls("python", PY, "f", [Call(name="leave"), Call((1,)),
+                                             Call(name="slow"), Call((2,))],
+                         Limits(timeout=2))
+    assert [o.status for o in outcomes] == ["crashed", "returned", "timeout", "returned"]
+    assert "exit code 3" in outcomes[0].message
+
+
+def test_arguments_must_be_plain_data() -> None:
+    with pytest.raises(InputError, match="plain data"):
+        run_calls("python", PY, "f", [Call((object(),))])
+
+
+def test_frames_written_by_the_candidate_are_not_taken_as_answers() -> None:
+    forger = ("import os, json, struct\n"
+              "for fd in range(3, 10):\n"
+              "    try:\n"
+              "        data = json.dumps({'id': None, 'value': 42}).encode()\n"
+              "        os.write(fd, struct.pack('>I', len(data)) + data)\n"
+              "    except OSError:\n"
+              "        pass\n"
+              "def f(x):\n    return x\n")
+    outcomes = run_calls("python", forger, "f", [Call((1,))])
+    assert outcomes[0].value != 42
+
+
+def test_decoding_builds_exact_builtin_types_only() -> None:
+    assert protocol.decode(protocol.encode({1: (2.5, "x"), "s": frozenset({b"b"})})) == \
+        {1: (2.5, "x"), "s": frozenset({b"b"})}
+
+    class Liar(int):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = int.__hash__
+
+    encoded = protocol.encode([Liar(5)])
+    assert type(protocol.decode(encoded)[0]) is int
+    with pytest.raises(protocol.NotPlainData):
+        protocol.decode({"$": "pickle", "v": []})
+
+
+JAVA = """\
+import java.util.*;
+
+public class Tools {
+    public static List<Integer> twice(List<Integer> xs, int k) {
+        List<Integer> out = new ArrayList<>();
+        for (int x : xs) out.add(x * k);
+        return out;
+    }
+    public static Map<String, Double> half(String key, double v) {
+        Map<String, Double> m = new HashMap<>();
+        m.put(key, v / 2);
+        return m;
+    }
+    public static int fail(int x) { throw new IllegalArgumentException("no " + x); }
+    public static Object odd() { return new Object(); }
+}
+"""
+
+
+def test_java_calls_return_plain_values() -> None:
+    outcomes = run_calls("java", JAVA, "twice", [
+        Call(([1, 2], 3)), Call(("k", 3.0), name="half"), Call((4,), name="fail"),
+        Call(name="odd"), Call(name="absent")])
+    assert outcomes[0] == CallOutcome("returned", [3, 6])
+    assert outcomes[1] == CallOutcome("returned", {"k": 1.5})
+    assert (outcomes[2].status, outcomes[2].error_type, outcomes[2].message) == (
+        "raised", "java.lang.IllegalArgumentException", "no 4")
+    assert outcomes[3].status == "unserialisable"
+    assert outcomes[4].status == "missing"
+
+
+def test_java_that_does_not_compile_reports_it_for_every_call() -> None:
+    outcomes = run_calls("java", "class Broken {", "f", [Call(), Call()])
+    assert [o.error_type for o in outcomes] == ["compile", "compile"]
