@@ -34,7 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import REFERENCE, ROOT, append_section, table
 
 from franc.datasets import load_suggestions, load_tasks
-from franc.evaluation.execution import HARNESS_CLASS, java_sources
 from franc.evaluation.labels import PASS_LABEL, label_candidates
 from franc.evaluation.sandbox import sandbox_capabilities
 from franc.filter.chain import StaticFilter, language_support
@@ -189,6 +188,11 @@ def _unsandboxed(language: str, task: Task, code: str, timeout: float) -> bool:
                                f"print({nonce!r})\n")
             argv = [sys.executable, str(program)]
         else:
+            # lazy: the call protocol (h14-sandbox) replaced this harness; only --speed uses it
+            from franc.evaluation.execution import (  # type: ignore[attr-defined]
+                HARNESS_CLASS,
+                java_sources,
+            )
             for name, source in java_sources(task, code, False, nonce).items():
                 (Path(folder) / name).write_text(source)
             compiled = subprocess.run(["javac", "-proc:none", "-d", folder,
