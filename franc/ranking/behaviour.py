@@ -12,13 +12,14 @@ reversed, sorted, with a duplicate, emptied), then small and edge values drawn
 from the signature's types (empty, zero, negative, one element, duplicates). Without
 type hints or examples the parameter names suggest the type (``numbers``, ``s``, ``n``).
 
-Score, in order (each level only breaks the ties of the one before):
+Score, in order (each level only breaks the ties of the one before), compilable first:
 1. the share of the examples' expected outputs the candidate reproduces (when the
    prompt gives expected outputs);
-2. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
+2. no medium/high security finding on generated lines (security is a tier);
+3. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
    (the same exception type counts half); a candidate that only raises agrees with no one;
-3. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
+4. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
 """
 
 from __future__ import annotations
@@ -366,6 +367,12 @@ def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expect
         / len(checked)
 
 
+def insecure(candidate: Candidate) -> bool:
+    """A security finding (one with a CWE) of medium or high severity on generated lines."""
+    return any(f.cwe is not None and not f.in_prompt and f.severity in ("medium", "high")
+               for f in candidate.findings or [])
+
+
 class OutcomeCache:
     """Outcomes (JSON text) by key, in memory and, with a ``path``, in an SQLite file
     shared by processes and kept across runs."""
@@ -499,9 +506,12 @@ class BehaviourRanker(Ranker):
         agree = behaviour_scores(keys)
         expected = [expected_share(k, plan.examples) for k in keys]
         compiles = [{"compiles": float(c.compiles)} for c in candidates]
-        return lexicographic([compiles, [{"expected": e} for e in expected],
+        # Security is a tier after the examples' verdict: copies of an insecure program
+        # agreeing with each other must not lift it over a clean one.
+        secure = [{"secure": float(not insecure(c))} for c in candidates]
+        return lexicographic([compiles, [{"expected": e} for e in expected], secure,
                               [{"agreement": a} for a in agree], static],
-                             ["tier", "examples", "behaviour", "static"])
+                             ["tier", "examples", "security", "behaviour", "static"])
 
     def close(self) -> None:
         self.fallback.close()

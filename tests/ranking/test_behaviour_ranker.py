@@ -167,3 +167,18 @@ def test_behaviour_ranker_runs_java_through_the_sandbox():
     assert ranked[-1].index == 0
     assert ranked[-1].score_parts.get("examples.expected", 0.0) == 0.0 < \
         ranked[0].score_parts["examples.expected"]
+
+
+@pytest.mark.slow
+def test_agreeing_insecure_copies_do_not_outrank_a_clean_candidate():
+    from franc.models import Finding
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    pool = _python_pool(prompt)[:3]
+    high = Finding(tool="bandit", rule_id="B307", message="eval", line=3, severity="high",
+                   confidence="high", cwe=78)
+    for c in pool[1:]:
+        c.findings = [high]
+    pool[0].code = prompt + "    return sum(xs) + k\n"  # clean and alone in its group
+    ranked = get_ranker("behaviour", "python").rank(task(prompt), pool)
+    assert ranked[0].index == 0
