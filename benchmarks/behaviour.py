@@ -87,7 +87,8 @@ def strip_examples(task: Task) -> Task:
 def behaviour_policy(folder: Path, name: str, fallback: Path) -> str:
     path = folder / f"behaviour-{name}.toml"
     path.write_text(f'kind = "behaviour"\nfallback = "{fallback}"\ntimeout = 2.0\n'
-                    f'max_inputs = 24\nseed = 0\nworkers = 1\ncache = "{CACHE}"\n')
+                    f'max_inputs = 24\nseed = 0\nmax_processes = 2\nworkers = 1\n'
+                    f'cache = "{CACHE}"\n')
     return f"behaviour={path}"
 
 

@@ -56,7 +56,8 @@ JVM_OPTIONS = ("-Xmx512m", "-Xss16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel
 CALLEE_CLASS = "franc.FrancCallee"
 BRIDGE_CLASS = "franc.FrancBridge"
 
-OutcomeStatus = Literal["returned", "raised", "unserialisable", "missing", "crashed", "timeout"]
+OutcomeStatus = Literal["returned", "raised", "unserialisable", "missing", "crashed", "timeout",
+                        "skipped"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ class CallOutcome:
     """What one call did. ``returned``: ``value`` holds the plain result; ``raised``:
     ``error_type`` and ``message``; ``unserialisable``: the result has no plain form
     (``message`` says what it was); ``missing``: no such function or method;
-    ``crashed`` / ``timeout``: the process ended or ran out of time during the call."""
+    ``crashed`` / ``timeout``: the process ended or ran out of time during the call;
+    ``skipped``: not run, the candidate used up its processes (``max_processes``)."""
 
     status: OutcomeStatus
     value: Any = None
@@ -223,24 +225,35 @@ def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
         outcomes.append(outcome_of(answer))
 
 
+def _skip_rest(outcomes: list[CallOutcome], calls: Sequence[Call]) -> None:
+    outcomes += [CallOutcome("skipped", message="not run: earlier calls hung or crashed")
+                 for _ in calls[len(outcomes):]]
+
+
 def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
-              limits: Limits | None = None, *, compiler: JavaCompiler | None = None
-              ) -> list[CallOutcome]:
+              limits: Limits | None = None, *, compiler: JavaCompiler | None = None,
+              max_processes: int | None = None) -> list[CallOutcome]:
     """Run each of ``calls`` on ``code`` in the sandbox; one outcome per call, in order.
 
     Python: ``entry_point`` (or ``Call.name``) is a function of the program. Java: a
     static method of the program's public class (arguments are converted to the
     method's parameter types: lists, maps, arrays, boxed numbers, strings...).
     ``limits.timeout`` bounds each call. A program that does not compile (Java) gives
-    ``raised`` outcomes with ``error_type`` "compile".
+    ``raised`` outcomes with ``error_type`` "compile". ``max_processes``: after a call
+    ends that many processes (hangs, crashes), the remaining calls are ``skipped``,
+    which bounds what a candidate that hangs on every input costs.
     """
     language = check_language(language)
     limits = limits or (PYTHON_LIMITS if language == "python" else JAVA_LIMITS)
     outcomes: list[CallOutcome] = []
+    budget = max_processes or len(calls)
     if language == "python":
-        while len(outcomes) < len(calls):
+        for _ in range(budget):
+            if len(outcomes) == len(calls):
+                break
             with python_callee(code, limits) as callee:
                 _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
+        _skip_rest(outcomes, calls)
         return outcomes
     class_name = java_class_name(code) or "Candidate"
     with tempfile.TemporaryDirectory(prefix="franc-javac-") as scratch:
@@ -251,9 +264,12 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
         if not compiled.ok:
             first = compiled.errors[0] if compiled.errors else "javac failed"
             return [CallOutcome("raised", error_type="compile", message=first) for _ in calls]
-        while len(outcomes) < len(calls):
+        for _ in range(budget):
+            if len(outcomes) == len(calls):
+                break
             with java_callee(classes, class_name, limits) as callee:
                 _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
+        _skip_rest(outcomes, calls)
     return outcomes
 
 

@@ -419,9 +419,9 @@ class Plan:
     inputs: tuple[tuple[Any, ...], ...]
     examples: tuple[Expected, ...]
 
-    def key(self, code: str, timeout: float) -> str:
+    def key(self, code: str, timeout: float, processes: int) -> str:
         return hashlib.sha256(json.dumps([self.language, self.entry, _plain(self.inputs),
-                                          code, timeout]).encode()).hexdigest()
+                                          code, timeout, processes]).encode()).hexdigest()
 
 
 def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True) -> Plan | None:
@@ -443,12 +443,16 @@ class BehaviourRanker(Ranker):
 
     def __init__(self, name: str, language: Language | None = None, *,
                  fallback: Ranker, timeout: float = 2.0, max_inputs: int = 24, seed: int = 0,
-                 workers: int | None = None, cache: str | Path | None = None):
+                 max_processes: int = 2, workers: int | None = None,
+                 cache: str | Path | None = None):
         super().__init__(name, language)
         self.fallback = fallback
         self.timeout = timeout
         self.max_inputs = max_inputs
         self.seed = seed
+        #: Sandboxed processes per candidate: after a hang or crash the rest of its inputs
+        #: get one fresh process; after the next, they are skipped.
+        self.max_processes = max_processes
         self.workers = workers or default_workers()
         self.cache = OutcomeCache(cache)
         #: Sandbox processes started (cache misses), for cost reports.
@@ -470,7 +474,7 @@ class BehaviourRanker(Ranker):
         limits = Limits(timeout=self.timeout) if plan.language == "python" else \
             Limits(timeout=self.timeout, memory_bytes=3 * 1024**3, processes=256)
         outcomes = run_calls(plan.language, code, plan.entry, [Call(args) for args in plan.inputs],
-                             limits, compiler=compiler)
+                             limits, compiler=compiler, max_processes=self.max_processes)
         rows = []
         for outcome in outcomes:
             try:
@@ -482,7 +486,8 @@ class BehaviourRanker(Ranker):
 
     def outcomes(self, plan: Plan, candidates: Sequence[Candidate]
                  ) -> list[list[list[Any]] | None]:
-        keys = {id(c): plan.key(c.code, self.timeout) for c in candidates if c.compiles}
+        keys = {id(c): plan.key(c.code, self.timeout, self.max_processes)
+                for c in candidates if c.compiles}
         known = {k: json.loads(v) for k, v in self.cache.get_many(list(set(keys.values()))).items()}
         todo = {key: c.code for c in candidates if c.compiles
                 and (key := keys[id(c)]) not in known}

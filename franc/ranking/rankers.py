@@ -256,7 +256,9 @@ def _behaviour_ranker(name: str, language: Language | None, policy: Mapping[str,
         return BehaviourRanker(name, language, fallback=static,
                                timeout=float(policy.get("timeout", 2.0)),
                                max_inputs=int(policy.get("max_inputs", 24)),
-                               seed=int(policy.get("seed", 0)), workers=policy.get("workers"),
+                               seed=int(policy.get("seed", 0)),
+                               max_processes=int(policy.get("max_processes", 2)),
+                               workers=policy.get("workers"),
                                cache=policy.get("cache"))
     except (TypeError, ValueError) as exc:
         raise InputError(f"ranker {name!r}: {exc}", source=source) from exc
