@@ -187,6 +187,11 @@ def _unsandboxed(language: str, task: Task, code: str, timeout: float) -> bool:
                                f"print({nonce!r})\n")
             argv = [sys.executable, str(program)]
         else:
+            # lazy: the call protocol (h14-sandbox) replaced this harness; only --speed uses it
+            from franc.evaluation.execution import (  # type: ignore[attr-defined]
+                HARNESS_CLASS,
+                java_sources,
+            )
             for name, source in java_sources(task, code, False, nonce).items():
                 (Path(folder) / name).write_text(source)
             compiled = subprocess.run(["javac", "-proc:none", "-d", folder,

@@ -57,7 +57,8 @@ JVM_OPTIONS = ("-Xmx512m", "-Xss16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel
 CALLEE_CLASS = "franc.FrancCallee"
 BRIDGE_CLASS = "franc.FrancBridge"
 
-OutcomeStatus = Literal["returned", "raised", "unserialisable", "missing", "crashed", "timeout"]
+OutcomeStatus = Literal["returned", "raised", "unserialisable", "missing", "crashed", "timeout",
+                        "skipped"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class CallOutcome:
     """What one call did. ``returned``: ``value`` holds the plain result; ``raised``:
     ``error_type`` and ``message``; ``unserialisable``: the result has no plain form
     (``message`` says what it was); ``missing``: no such function or method;
-    ``crashed`` / ``timeout``: the process ended or ran out of time during the call."""
+    ``crashed`` / ``timeout``: the process ended or ran out of time during the call;
+    ``skipped``: not run, the candidate used up its processes (``max_processes``)."""
 
     status: OutcomeStatus
     value: Any = None
@@ -228,8 +230,14 @@ def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
         outcomes.append(outcome_of(answer))
 
 
+def _skip_rest(outcomes: list[CallOutcome], calls: Sequence[Call]) -> None:
+    outcomes += [CallOutcome("skipped", message="not run: earlier calls hung or crashed")
+                 for _ in calls[len(outcomes):]]
+
+
 def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
               limits: Limits | None = None, *, compiler: JavaCompiler | None = None,
+              max_processes: int | None = None,
               unsafe_no_isolation: bool = False) -> list[CallOutcome]:
     """Run each of ``calls`` on ``code`` in the sandbox; one outcome per call, in order.
 
@@ -237,18 +245,24 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
     static method of the program's public class (arguments are converted to the
     method's parameter types: lists, maps, arrays, boxed numbers, strings...).
     ``limits.timeout`` bounds each call. A program that does not compile (Java) gives
-    ``raised`` outcomes with ``error_type`` "compile". Without isolation on this machine
-    it raises :class:`~franc.evaluation.sandbox.SandboxUnavailable` unless
+    ``raised`` outcomes with ``error_type`` "compile". ``max_processes``: after a call
+    ends that many processes (hangs, crashes), the remaining calls are ``skipped``,
+    which bounds what a candidate that hangs on every input costs. Without isolation on this
+    machine it raises :class:`~franc.evaluation.sandbox.SandboxUnavailable` unless
     ``unsafe_no_isolation``.
     """
     language = check_language(language)
     limits = limits or (PYTHON_LIMITS if language == "python" else JAVA_LIMITS)
     require_isolation(unsafe_no_isolation)
     outcomes: list[CallOutcome] = []
+    budget = max_processes or len(calls)
     if language == "python":
-        while len(outcomes) < len(calls):
+        for _ in range(budget):
+            if len(outcomes) == len(calls):
+                break
             with python_callee(code, limits, unsafe_no_isolation) as callee:
                 _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
+        _skip_rest(outcomes, calls)
         return outcomes
     class_name = java_class_name(code) or "Candidate"
     with tempfile.TemporaryDirectory(prefix="franc-javac-") as scratch:
@@ -259,9 +273,12 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
         if not compiled.ok:
             first = compiled.errors[0] if compiled.errors else "javac failed"
             return [CallOutcome("raised", error_type="compile", message=first) for _ in calls]
-        while len(outcomes) < len(calls):
+        for _ in range(budget):
+            if len(outcomes) == len(calls):
+                break
             with java_callee(classes, class_name, limits, unsafe_no_isolation) as callee:
                 _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
+        _skip_rest(outcomes, calls)
     return outcomes
 
 

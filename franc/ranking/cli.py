@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -15,6 +18,7 @@ from franc.ranking.evaluate import (
     DEFAULT_METRICS,
     EXECUTORS,
     apply_qrels,
+    check_metrics,
     evaluate,
     group_tasks,
     load_labeled,
@@ -53,6 +57,12 @@ def _rank(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from franc.ranking import report as render
 
+    if not args.jit and "numba" not in sys.modules:
+        # ranx's metrics are numba functions: compiling them took ~50 s of CPU on a machine's
+        # first run. At franc eval's sizes numba's pure-Python mode gives the same scores in
+        # seconds; numba reads this before its first import (ranx is imported lazily below).
+        os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
+    progress = Console(stderr=True)
     tasks = _tasks(args.prompts, args.language)
     files = [load_labeled(path, tasks, args.language) for path in args.labeled]
     if args.qrels:
@@ -62,19 +72,24 @@ def _eval(args: argparse.Namespace) -> int:
     for f in files:
         unanalyzed = sum(c.compiles and c.findings is None for c in f.candidates)
         if unanalyzed:
-            Console(stderr=True).print(
+            progress.print(
                 f"[yellow]warning:[/] {f.name}: {unanalyzed} compilable candidates carry no "
                 "findings (run `franc analyze` first); rankers treat them as clean")
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()]
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    metrics = check_metrics([m.strip() for m in args.metrics.split(",") if m.strip()])
     orders = rank_files(files, rankers, tasks, executor=args.executor, workers=args.workers,
                         progress=not args.quiet)
-    result = evaluate(files, rankers, tasks, metrics=metrics, stat_test=args.stat_test,
-                      orders=orders)
+    scoring = f"scoring {len(rankers)} rankers on {len(files)} file(s) with ranx"
+    with contextlib.nullcontext() if args.quiet else progress.status(scoring):
+        result = evaluate(files, rankers, tasks, metrics=metrics, stat_test=args.stat_test,
+                          orders=orders)
     console = Console()
     for table in render.rich_tables(result):
         console.print(table)
     console.print(render.NOTE.format(test=args.stat_test), highlight=False)
+    if args.html and not args.quiet:
+        progress.print("drawing the plots (matplotlib's first run builds its "
+                                   "font cache)", highlight=False)
     outputs = {args.markdown: render.markdown, args.latex: render.latex,
                args.html: render.html_page,
                args.json: lambda r: json.dumps(r.to_json(), indent=2) + "\n"}
@@ -133,7 +148,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--rankers", default="original,franc,quality,consensus,learned",
                     help="comma-separated names, paths, or NAME=PATH")
     ev.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
-                    help="ranx metrics over the graded labels (top-1 pass rate is always added)")
+                    help="ranx metrics: NDCG/DCG over the graded labels, the others with "
+                         "'passes' (label >= 2) as relevant unless they name a level "
+                         "(precision@1-l1); top-1 pass rate and pass@1/pass@10 are always added")
     ev.add_argument("--prompts", action="append", help="benchmark prompts of the tasks")
     ev.add_argument("--language", choices=LANGUAGES, help="when file names do not say it")
     ev.add_argument("--qrels", help="TREC qrels overriding the labels of the one --labeled file")
@@ -146,6 +163,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--trec", help="directory for TREC qrels and run files")
     ev.add_argument("--html", help="a self-contained HTML report with plots")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
+    ev.add_argument("--jit", action="store_true",
+                    help="compile ranx's metrics with numba (slow first run, cached after; "
+                         "worth it for very large pools or --stat-test fisher)")
     ev.set_defaults(func=_eval)
 
     tr = subparsers.add_parser("train-ranker", help="train the learned ranker (JSON, no pickle)")

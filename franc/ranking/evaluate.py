@@ -2,17 +2,24 @@
 
 Labels are graded: 0 does not compile, 1 compiles but fails the tests, 2 passes
 the functional tests (and, with a security test, fails it), 3 passes all.
-Per ranker we report ranx metrics over the graded labels (NDCG averaged over
-the prompts with at least one label above 0, as FRANC's figures do), the top-1
-pass rate (share of *all* prompts whose first candidate passes, label >= 2),
-the oracle (some candidate passes) and the share of the gap between the
-original order's top-1 and the oracle that a ranker closes. Significance:
-``ranx.compare`` with a paired test over prompts.
+Per ranker we report ranx metrics: graded ones (NDCG, DCG) over the graded labels,
+averaged over the prompts with at least one label above 0 (as FRANC's figures do);
+binary ones (precision, MRR, ...) with "passes" (label >= 2) as relevant, averaged
+over the prompts where some candidate passes (counting "compiles" as relevant made
+every ranker but ``original`` score 1.000). A metric with ranx's ``-lN`` suffix
+(``precision@1-l1``) names its relevance level itself and uses the graded labels.
+Beside them: the top-1 pass rate (share of *all* prompts whose first candidate
+passes), the oracle (some candidate passes), the unbiased pass@k of the model's
+samples (Chen et al. 2021; it does not depend on the ranker) and the share of the
+gap between the original order's top-1 and the oracle that a ranker closes.
+Significance: ``ranx.compare`` with a paired test over prompts.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +35,13 @@ from franc.ranking.rankers import get_ranker
 
 DEFAULT_METRICS = ("ndcg@10", "precision@1", "mrr")
 TOP1 = "top1_pass"
+#: ranx's metrics; the graded ones use the labels as gains, the others count "passes" as relevant.
+GRADED_METRICS = frozenset({"ndcg", "ndcg_burges", "dcg", "dcg_burges"})
+BINARY_METRICS = frozenset({"hits", "hit_rate", "precision", "recall", "f1", "r-precision",
+                            "mrr", "map", "bpref", "rbp"})
+_METRIC = re.compile(r"^(?P<name>[a-z_-]+?)(?:\.\d+)?(?:@(?P<k>\d+))?(?:-l(?P<level>\d+))?$")
+#: The k of the unbiased pass@k reported beside the top-1 pass rate.
+PASS_AT_K = (1, 10)
 EXECUTORS = ("process", "ray")
 
 #: ranker -> query id -> candidate indexes, best first.
@@ -57,6 +71,10 @@ class Evaluation:
     p_values: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     stat_test: str = "student"
     latex: str = ""
+    #: k -> unbiased pass@k of the candidates (the model's samples), whatever the ranker.
+    pass_at_k: dict[int, float] = field(default_factory=dict)
+    #: Prompts some candidate passes (the prompts the binary metrics average over).
+    pass_tasks: int = 0
 
     def gap_closed(self, ranker: str, baseline: str = "original") -> float | None:
         base = self.scores[baseline][TOP1]
@@ -66,7 +84,10 @@ class Evaluation:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "language": self.language, "tasks": self.tasks,
-                "ndcg_tasks": self.ndcg_tasks, "oracle": self.oracle, "scores": self.scores,
+                "ndcg_tasks": self.ndcg_tasks, "pass_tasks": self.pass_tasks,
+                "oracle": self.oracle,
+                "pass_at_k": {f"pass@{k}": v for k, v in self.pass_at_k.items()},
+                "scores": self.scores,
                 "gap_closed": {r: self.gap_closed(r) for r in self.scores
                                if "original" in self.scores},
                 "p_values": self.p_values, "stat_test": self.stat_test}
@@ -78,6 +99,42 @@ def ranker_label(spec: str) -> tuple[str, str]:
         label, _, path = spec.partition("=")
         return label, path
     return (Path(spec).stem if Path(spec).suffix else spec), spec
+
+
+def check_metrics(metrics: Sequence[str]) -> list[str]:
+    """The metrics if ranx knows them all; else an :class:`InputError` naming the first unknown."""
+    for metric in metrics:
+        match = _METRIC.match(metric)
+        name = match["name"] if match else ""
+        if name not in GRADED_METRICS | BINARY_METRICS:
+            raise InputError(f"unknown metric {metric!r}; expected NAME[@K][-lLEVEL] with NAME "
+                             f"one of {', '.join(sorted(GRADED_METRICS | BINARY_METRICS))}")
+    return list(metrics)
+
+
+def is_graded(metric: str) -> bool:
+    """Graded metrics and metrics naming their own relevance level use the graded labels."""
+    match = _METRIC.match(metric)
+    return bool(match and (match["name"] in GRADED_METRICS or match["level"]))
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """The unbiased estimator of Chen et al. (2021): 1 - C(n - c, k) / C(n, k) for n
+    samples of which c pass; with fewer than k samples, k is n (all samples drawn)."""
+    k = min(k, n)
+    if k <= 0:
+        return 0.0
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def mean_pass_at_k(labels: Mapping[str, Mapping[int, int]], k: int) -> float:
+    """pass@k averaged over the prompts (every candidate a sample)."""
+    if not labels:
+        return 0.0
+    return sum(pass_at_k(len(row), sum(v >= PASS_LABEL for v in row.values()), k)
+               for row in labels.values()) / len(labels)
 
 
 def language_of(path: Path, tasks: Mapping[str, Task], candidates: Sequence[Candidate],
@@ -216,23 +273,30 @@ def score(name: str, language: str, labels: Mapping[str, Mapping[int, int]], ord
             if unknown:
                 raise InputError(f"ranker {ranker!r} ranked candidates without a label: "
                                  f"{query}#{sorted(unknown)[0]}")
+    metrics = check_metrics(metrics)
     graded = {q: {str(i): int(v) for i, v in row.items()} for q, row in labels.items()
               if any(v > 0 for v in row.values())}
-    passing = {q: {str(i): int(v >= PASS_LABEL) for i, v in row.items()}
-               for q, row in labels.items()}
+    passing_all = {q: {str(i): int(v >= PASS_LABEL) for i, v in row.items()}
+                   for q, row in labels.items()}
+    passing = {q: row for q, row in passing_all.items() if any(row.values())}
     names = list(orders)
-    runs_graded = [_run({q: orders[r][q] for q in graded}, r) for r in names]
-    runs_pass = [_run({q: orders[r][q] for q in passing}, r) for r in names]
     scores: dict[str, dict[str, float]] = {r: {} for r in names}
     p_values: dict[str, dict[str, dict[str, float]]] = {r: defaultdict(dict) for r in names}
     latex = ""
-    for qrels_dict, runs, wanted, rename in ((graded, runs_graded, list(metrics), {}),
-                                              (passing, runs_pass, ["precision@1"],
-                                               {"precision@1": TOP1})):
+    # (qrels, metrics, renames): graded metrics on the graded labels; binary ones with
+    # "passes" as relevant over the prompts some candidate passes; the top-1 pass rate
+    # (precision@1 over *all* prompts).
+    groups = ((graded, [m for m in metrics if is_graded(m)], {}),
+              (passing, [m for m in metrics if not is_graded(m)], {}),
+              (passing_all, ["precision@1"], {"precision@1": TOP1}))
+    for qrels_dict, wanted, rename in groups:
+        if not wanted:
+            continue
         if not qrels_dict:
             for r in names:
                 scores[r].update({rename.get(m, m): 0.0 for m in wanted})
             continue
+        runs = [_run({q: orders[r][q] for q in qrels_dict}, r) for r in names]
         report = compare(Qrels.from_dict(qrels_dict), runs, metrics=wanted,
                          stat_test=stat_test, max_p=0.05, make_comparable=True)
         data = report.to_dict()
@@ -246,7 +310,8 @@ def score(name: str, language: str, labels: Mapping[str, Mapping[int, int]], ord
     oracle = (sum(any(v >= PASS_LABEL for v in row.values()) for row in labels.values())
               / len(labels)) if labels else 0.0
     return Evaluation(name, language, len(labels), len(graded), oracle, scores,
-                      {r: dict(v) for r, v in p_values.items()}, stat_test, latex)
+                      {r: dict(v) for r, v in p_values.items()}, stat_test, latex,
+                      {k: mean_pass_at_k(labels, k) for k in PASS_AT_K}, len(passing))
 
 
 def labels_of(files: Sequence[LabeledFile], prefix: bool) -> dict[str, dict[int, int]]:
@@ -293,6 +358,7 @@ def evaluate(files: Sequence[LabeledFile], rankers: Sequence[str],
     """
     if not files:
         raise InputError("no labeled files to evaluate")
+    metrics = check_metrics(metrics)
     names = [ranker_label(spec)[0] for spec in rankers]
     if len(set(names)) != len(names):
         raise InputError(f"ranker names repeat: {', '.join(names)}")

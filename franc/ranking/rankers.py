@@ -211,6 +211,30 @@ def _examples_ranker(name: str, language: Language | None, policy: Mapping[str, 
                           workers=policy.get("workers"), cache=policy.get("cache"))
 
 
+def _behaviour_ranker(name: str, language: Language | None, policy: Mapping[str, Any],
+                      source: str) -> Ranker:
+    from franc.ranking.behaviour import BehaviourRanker  # lazy: loads the sandbox lazily
+
+    fallback = policy.get("fallback", "learned")
+    if isinstance(fallback, dict):
+        static = from_policy(str(fallback.get("name", f"{name}.fallback")), fallback, language,
+                             source)
+    elif isinstance(fallback, str):
+        static = get_ranker(fallback, language)
+    else:
+        raise InputError("'fallback' must be a ranker name or table", source=source)
+    try:
+        return BehaviourRanker(name, language, fallback=static,
+                               timeout=float(policy.get("timeout", 2.0)),
+                               max_inputs=int(policy.get("max_inputs", 24)),
+                               seed=int(policy.get("seed", 0)),
+                               max_processes=int(policy.get("max_processes", 2)),
+                               workers=policy.get("workers"),
+                               cache=policy.get("cache"))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"ranker {name!r}: {exc}", source=source) from exc
+
+
 def _members(name: str, language: Language | None, policy: Mapping[str, Any],
              source: str) -> list[Ranker]:
     members = policy.get("rankers")
@@ -276,6 +300,7 @@ RANKER_KINDS: Mapping[str, RankerBuilder] = MappingProxyType({
     "learned": lambda name, language, policy, source: LearnedRanker(
         name, language, model=policy),
     "examples": _examples_ranker,
+    "behaviour": _behaviour_ranker,
     "chain": lambda name, language, policy, source: ChainRanker(
         name, language, rankers=_members(name, language, policy, source)),
     "fusion": lambda name, language, policy, source: FusionRanker(

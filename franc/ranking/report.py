@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.table import Table
 
 from franc.ranking.evaluate import (
+    PASS_AT_K,
     TOP1,
     EvalReport,
     Evaluation,
@@ -42,19 +43,21 @@ def rows(evaluation: Evaluation, metrics: Sequence[str]) -> list[list[str]]:
         gap = evaluation.gap_closed(ranker) if "original" in evaluation.scores else None
         cells = [f"{values[m]:.3f}{_marks(evaluation, ranker, m)}" for m in metrics]
         out.append([ranker, *cells, f"{evaluation.oracle:.3f}",
+                    *(f"{evaluation.pass_at_k.get(k, 0.0):.3f}" for k in PASS_AT_K),
                     "-" if gap is None else f"{gap:+.2f}"])
     return out
 
 
 def header(metrics: Sequence[str]) -> list[str]:
-    return ["ranker", *metrics, "oracle", "gap closed"]
+    return ["ranker", *metrics, "oracle", *(f"pass@{k}" for k in PASS_AT_K), "gap closed"]
 
 
 def rich_tables(report: EvalReport) -> list[Table]:
     tables = []
     for evaluation in [*report.files, *report.pooled]:
         table = Table(title=f"{evaluation.name}: {evaluation.tasks} prompts "
-                            f"({evaluation.ndcg_tasks} with a compilable candidate)")
+                            f"({evaluation.ndcg_tasks} with a compilable candidate, "
+                            f"{evaluation.pass_tasks} with a passing one)")
         for column in header(report.metrics):
             table.add_column(column, justify="left" if column == "ranker" else "right")
         for row in rows(evaluation, report.metrics):
@@ -64,7 +67,11 @@ def rich_tables(report: EvalReport) -> list[Table]:
 
 
 NOTE = ("Suffix o / f: significantly better than original / franc (paired {test} test over "
-        "prompts, p < 0.05). gap closed = (top1 - top1_original) / (oracle - top1_original).")
+        "prompts, p < 0.05). NDCG uses the graded labels (prompts with a compilable "
+        "candidate); precision and MRR count passing candidates (label >= 2) as relevant, over "
+        "the prompts some candidate passes; top1_pass is over all prompts. pass@k: the unbiased "
+        "estimator (Chen et al. 2021) over the model's samples, whatever the order. "
+        "gap closed = (top1 - top1_original) / (oracle - top1_original).")
 
 
 def markdown(report: EvalReport) -> str:
@@ -72,7 +79,7 @@ def markdown(report: EvalReport) -> str:
     for evaluation in [*report.files, *report.pooled]:
         head = header(report.metrics)
         lines = [f"**{evaluation.name}** ({evaluation.tasks} prompts, {evaluation.ndcg_tasks} "
-                 "with a compilable candidate)", "",
+                 f"with a compilable candidate, {evaluation.pass_tasks} with a passing one)", "",
                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(row) + " |" for row in rows(evaluation, report.metrics)]
         parts.append("\n".join(lines))

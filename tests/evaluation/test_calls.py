@@ -118,3 +118,14 @@ def test_java_calls_return_plain_values() -> None:
 def test_java_that_does_not_compile_reports_it_for_every_call() -> None:
     outcomes = run_calls("java", "class Broken {", "f", [Call(), Call()])
     assert [o.error_type for o in outcomes] == ["compile", "compile"]
+
+
+def test_max_processes_skips_the_calls_of_a_candidate_that_keeps_hanging():
+    from franc.evaluation.calls import Call, run_calls
+    from franc.evaluation.sandbox import Limits
+
+    code = "def f(x):\n    while x:\n        pass\n    return x\n"
+    outcomes = run_calls("python", code, "f", [Call((1,)), Call((0,)), Call((1,)), Call((1,)),
+                                               Call((0,))], Limits(timeout=0.5), max_processes=2)
+    assert [o.status for o in outcomes] == ["timeout", "returned", "timeout", "skipped",
+                                            "skipped"]

@@ -11,7 +11,14 @@ from franc.cli import main
 from franc.errors import InputError
 from franc.jsonl import write_jsonl
 from franc.models import Candidate
-from franc.ranking.evaluate import apply_qrels, evaluate, load_labeled, rank_files
+from franc.ranking.evaluate import (
+    apply_qrels,
+    check_metrics,
+    evaluate,
+    load_labeled,
+    pass_at_k,
+    rank_files,
+)
 
 # task -> (index, compiles, label); T/1 has nothing compilable.
 ROWS = {"T/0": [(0, False, 0), (1, True, 2), (2, True, 1)],
@@ -120,3 +127,47 @@ def test_ray_executor_gives_the_process_pool_results(tmp_path):
     finally:
         ray.shutdown()
     assert by_ray == rank_files(files, ["franc", "quality"], workers=1, progress=False)
+
+
+def test_binary_metrics_count_passing_candidates_as_relevant(tmp_path):
+    labeled = write_labeled(tmp_path / "HumanEval_python_toy.jsonl")
+    assert main(["eval", "--labeled", str(labeled), "--rankers", "original,franc", "--quiet",
+                 "--workers", "1", "--metrics", "ndcg@10,precision@1,mrr,precision@1-l1",
+                 "--json", str(tmp_path / "t.json")]) == 0
+    data = json.loads((tmp_path / "t.json").read_text())["files"][0]
+    original, franc = data["scores"]["original"], data["scores"]["franc"]
+    # Over the prompts some candidate passes (T/0, T/2): original's first candidate of T/0
+    # does not compile, its passing one is second.
+    assert data["pass_tasks"] == 2
+    assert original["precision@1"] == pytest.approx(1 / 2)
+    assert original["mrr"] == pytest.approx((1 / 2 + 1) / 2)
+    assert franc["precision@1"] == pytest.approx(1.0) and franc["mrr"] == pytest.approx(1.0)
+    # A metric naming its relevance level keeps it: "compiles" (label 1) counts there.
+    assert original["precision@1-l1"] == pytest.approx(1 / 2)
+    assert franc["precision@1-l1"] == pytest.approx(1.0)
+
+
+def test_pass_at_k_is_the_unbiased_estimator():
+    assert pass_at_k(10, 1, 1) == pytest.approx(0.1)
+    assert pass_at_k(10, 1, 10) == pytest.approx(1.0)
+    assert pass_at_k(10, 2, 5) == pytest.approx(1 - math.comb(8, 5) / math.comb(10, 5))
+    assert pass_at_k(10, 0, 5) == 0.0
+    assert pass_at_k(3, 1, 10) == pytest.approx(1.0)  # fewer samples than k: all drawn
+
+
+def test_report_carries_pass_at_k_of_the_samples(report):
+    # T/0: 1 of 3 passes; T/1: none of 2; T/2: 1 of 2.
+    assert report.files[0].pass_at_k[1] == pytest.approx((1 / 3 + 0 + 1 / 2) / 3)
+    assert report.files[0].pass_at_k[10] == pytest.approx(2 / 3)
+    assert report.to_json()["files"][0]["pass_at_k"]["pass@1"] == pytest.approx(5 / 18)
+
+
+@pytest.mark.parametrize("metric", ["precision@x", "ndgc@10", "bogus"])
+def test_unknown_metric_is_a_one_line_error(tmp_path, capsys, metric):
+    labeled = write_labeled(tmp_path / "HumanEval_python_toy.jsonl")
+    assert main(["eval", "--labeled", str(labeled), "--metrics", f"ndcg@10,{metric}",
+                 "--quiet", "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"unknown metric '{metric}'" in err and "Traceback" not in err
+    with pytest.raises(InputError, match="unknown metric"):
+        check_metrics([metric])

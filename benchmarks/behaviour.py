@@ -1,0 +1,251 @@
+"""The behaviour ranker against the static rankers, with and without the prompts' examples.
+
+On the labeled HumanEval files (``out/labeled/``, written by ``benchmarks/functional.py``;
+findings added and cached by ``benchmarks/ranking.py``'s ``with_findings``), per
+language and prompt variant, pooled over the chosen files: top-1 pass rate, the
+samples' pass@1 / pass@10, the oracle, the share of the gap between the original
+order and the oracle each ranker closes, paired t-tests over prompts (ranx) against
+``original`` and ``learned``, and the behaviour ranker's cost (compilable candidates
+ranked per second, sandbox processes started, with a cold or warm cache).
+
+``learned`` is leave-one-model-out everywhere (as in benchmarks/ranking.py), also as the
+behaviour ranker's fallback. The *stripped* variant hands the rankers the prompts with
+their examples removed (:func:`strip_examples`): the behaviour ranker then has only the
+signature to generate inputs from. Outcomes are cached in
+``out/ranking/behaviour-cache.sqlite`` across runs. Writes
+``benchmarks/results/ranking.md`` (or ``--output``).
+
+    python benchmarks/behaviour.py [--language python|java] [--files SUBSTRING]
+                                   [--tasks N] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ranking import OUT, fmt_p, leave_one_model_out, with_findings
+from report import REFERENCE, ROOT, machine, table
+
+from franc.datasets import load_tasks
+from franc.models import Task
+from franc.parallel import map_chunks
+from franc.ranking.behaviour import task_examples
+from franc.ranking.evaluate import TOP1, LabeledFile, Orders, evaluate, rank_jobs
+
+CACHE = OUT / "ranking" / "behaviour-cache.sqlite"
+RESULTS = ROOT / "benchmarks" / "results" / "ranking.md"
+STATIC = ("original", "franc", "quality")
+#: Docstring/Javadoc lines that start the examples: from there to the docstring's end
+#: (Python) or every such line and the expected value after it (Java) go.
+_PY_EXAMPLES = re.compile(r"^\s*(>>>|[Ee]xamples?\b|[Ff]or [Ee]xample|[Ee]\.g\.|[Ii]nput\s*:"
+                          r"|[Ff]or\s+\w+\s*=)")
+_JAVA_EXAMPLE = re.compile(r"^\s*\*\s*>")
+
+
+def strip_examples(task: Task) -> Task:
+    """``task`` with its docstring's (Javadoc's) examples removed; the rest stays."""
+    lines = task.prompt.splitlines(keepends=True)
+    if task.language == "java":
+        kept, skip = [], False
+        for line in lines:
+            if _JAVA_EXAMPLE.match(line):
+                skip = True
+                continue
+            if skip and line.strip().startswith("*") and line.strip() not in ("*", "*/"):
+                skip = False
+                continue
+            skip = False
+            kept.append(line)
+        return dataclasses.replace(task, prompt="".join(kept))
+    entry = task.entry_point or ""
+    start = next((k for k, line in enumerate(lines)
+                  if _PY_EXAMPLES.match(line) or (entry and line.strip().startswith(f"{entry}("))),
+                 None)
+    if start is None:
+        return task
+    end = next((k for k in range(start, len(lines)) if lines[k].strip().endswith(('"""', "'''"))),
+               None)
+    if end is None:
+        return task
+    closing = lines[end].strip()
+    quote = closing[-3:]
+    return dataclasses.replace(task, prompt="".join(
+        [*lines[:start], f"    {quote}\n", *lines[end + 1:]]))
+
+
+def behaviour_policy(folder: Path, name: str, fallback: Path) -> str:
+    path = folder / f"behaviour-{name}.toml"
+    path.write_text(f'kind = "behaviour"\nfallback = "{fallback}"\ntimeout = 2.0\n'
+                    f'max_inputs = 24\nseed = 0\nmax_processes = 2\nworkers = 1\n'
+                    f'cache = "{CACHE}"\n')
+    return f"behaviour={path}"
+
+
+def examples_policy(folder: Path, name: str, fallback: Path) -> str:
+    path = folder / f"examples-{name}.toml"
+    path.write_text(f'kind = "chain"\nrankers = [{{ name = "examples", kind = "examples", '
+                    f'timeout = 5.0, workers = 1 }}, "{fallback}"]\n')
+    return f"examples={path}"
+
+
+def cached_outcomes() -> int:
+    if not CACHE.is_file():
+        return 0
+    with sqlite3.connect(CACHE) as db:
+        try:
+            return int(db.execute("SELECT count(*) FROM outcomes").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+def subset(f: LabeledFile, limit: int | None) -> LabeledFile:
+    if not limit:
+        return f
+    keep = {t for t in sorted({c.task_id for c in f.candidates},
+                              key=lambda t: int(t.rsplit("/", 1)[-1]))[:limit]}
+    return dataclasses.replace(f, candidates=[c for c in f.candidates if c.task_id in keep])
+
+
+def run_variant(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[str, Path],
+                folder: Path, workers: int | None, with_examples_ranker: bool
+                ) -> tuple[list[Orders], float, int]:
+    jobs = []
+    for f in files:
+        specs = [*STATIC, f"learned={lomo[f.name]}",
+                 behaviour_policy(folder, f.name, lomo[f.name])]
+        if with_examples_ranker:
+            specs.append(examples_policy(folder, f.name, lomo[f.name]))
+        jobs.append((f, tuple(specs), {t: tasks[t] for t in {c.task_id for c in f.candidates}}))
+    before, started = cached_outcomes(), time.perf_counter()
+    orders = map_chunks(rank_jobs, jobs, workers=workers, chunk_size=1,
+                        description="ranking files")
+    return orders, time.perf_counter() - started, cached_outcomes() - before
+
+
+def pooled_rows(files: list[LabeledFile], orders: list[Orders], tasks: dict[str, Task],
+                variant: str, seconds: float, runs: int) -> list[list[object]]:
+    rankers = list(orders[0])
+    report = evaluate(files, rankers, tasks, metrics=["ndcg@10"], orders=orders)
+    rows = []
+    compilable = sum(c.compiles for f in files for c in f.candidates)
+    for evaluation in report.pooled:
+        for ranker in rankers:
+            gap = evaluation.gap_closed(ranker)
+            cost = (f"{compilable / seconds:.1f} cand/s, {runs} runs"
+                    if ranker == "behaviour" and seconds > 0 else "")
+            rows.append([evaluation.language, variant, ranker, evaluation.tasks,
+                         evaluation.scores[ranker][TOP1], evaluation.pass_at_k[1],
+                         evaluation.pass_at_k[10], evaluation.oracle,
+                         "-" if gap is None else f"{gap:+.3f}",
+                         fmt_p(evaluation, ranker, "original", TOP1),
+                         fmt_p(evaluation, ranker, "learned", TOP1), cost])
+    return rows
+
+
+def latency(files: list[LabeledFile], tasks: dict[str, Task], prompts: int) -> str:
+    """Seconds to rank one prompt's candidates with the shipped behaviour ranker in a warm
+    process and no outcome cache (as one ``/v1/rank`` request would), p50 and p95."""
+    import statistics
+
+    from franc.ranking import get_ranker
+    from franc.ranking.evaluate import group_tasks
+
+    lines = []
+    for language in sorted({f.language for f in files}):
+        groups = [g for f in files if f.language == language
+                  for g in group_tasks(f.candidates).values()][:prompts]
+        ranker = get_ranker("behaviour", language)
+        try:
+            ranker.rank(tasks[groups[0][0].task_id], list(groups[0]))  # warm-up
+            seconds = []
+            for group in groups[1:]:
+                ranker.cache.memory.clear()
+                started = time.perf_counter()
+                ranker.rank(tasks[group[0].task_id], list(group))
+                seconds.append(time.perf_counter() - started)
+        finally:
+            ranker.close()
+        q = statistics.quantiles(seconds, n=20)
+        lines.append(f"{language}: {len(seconds)} prompts of {len(groups[0])} candidates, "
+                     f"p50 {statistics.median(seconds):.2f} s, p95 {q[18]:.2f} s")
+    return "; ".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--language", choices=("python", "java"), action="append")
+    parser.add_argument("--files", help="only files whose name contains this")
+    parser.add_argument("--tasks", type=int, help="only the first N tasks of each file")
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--no-stripped", action="store_true")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--latency", type=int, metavar="N",
+                        help="only time the ranking of N prompts' candidates, one at a time")
+    args = parser.parse_args()
+    languages = args.language or ["python", "java"]
+    tasks = {t.task_id: t for language in ("python", "java")
+             for t in load_tasks(REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl")}
+    every = [f for p in sorted((OUT / "labeled").glob("HumanEval_*.jsonl"))
+             if (f := with_findings(p.stem, tasks)) is not None]
+    chosen = [subset(f, args.tasks) for f in every if f.language in languages
+              and (not args.files or args.files in f.name)]
+    if args.latency:
+        print(latency(chosen, tasks, args.latency))
+        return 0
+    stripped = {t: strip_examples(task) for t, task in tasks.items()}
+    rows: list[list[object]] = []
+    notes = []
+    with tempfile.TemporaryDirectory() as scratch:
+        lomo = leave_one_model_out(every, chosen, tasks, Path(scratch))
+        for language in languages:
+            files = [f for f in chosen if f.language == language]
+            if not files:
+                continue
+            prompts = {c.task_id for f in files for c in f.candidates}
+            with_examples = sum(bool(task_examples(tasks[t])) for t in prompts)
+            left = sum(bool(task_examples(stripped[t])) for t in prompts)
+            notes.append(f"{language}: {len(files)} files, {len(prompts)} prompts; literal "
+                         f"examples parsed for {with_examples}, after stripping for {left}")
+            variants = [("examples", tasks)] + ([] if args.no_stripped
+                                                 else [("stripped", stripped)])
+            for variant, variant_tasks in variants:
+                orders, seconds, runs = run_variant(
+                    files, variant_tasks, lomo, Path(scratch), args.workers,
+                    with_examples_ranker=language == "python")
+                rows += pooled_rows(files, orders, variant_tasks, variant, seconds, runs)
+                print(table(HEADER, rows[-6:]), flush=True)
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    command = "python " + " ".join([os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
+    body = (f"# Ranking: behaviour vs static rankers (HumanEval, with and without examples)\n\n"
+            f"Machine: {machine()}. Date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}. "
+            f"Command: `{command}`. Load average after the run: {load}.\n\n"
+            f"{'; '.join(notes)}. `learned` is leave-one-model-out, also as the behaviour "
+            f"ranker's fallback; `stripped`: the rankers see the prompts without their examples "
+            f"(the candidates are the same). gap closed = (top1 - top1_original) / (oracle - "
+            f"top1_original); p: paired t-test over prompts (ranx). pass@k: unbiased estimator "
+            f"over the samples (the same for every ranker). Cost: compilable candidates ranked "
+            f"per second by all rankers of the row's variant together, wall clock, and the "
+            f"sandbox processes started (outcomes not in the cache); a warm cache costs none.\n\n"
+            + table(HEADER, rows) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(body, encoding="utf-8")
+    print(body)
+    return 0
+
+
+HEADER = ["language", "prompts", "ranker", "tasks", "top-1 pass", "pass@1", "pass@10", "oracle",
+          "gap closed", "p top-1 vs original", "p top-1 vs learned", "cost"]
+
+if __name__ == "__main__":
+    sys.exit(main())

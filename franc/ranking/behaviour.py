@@ -1,0 +1,525 @@
+"""The opt-in ``behaviour`` ranker: run the candidates on shared inputs and trust agreement.
+
+Like ``examples``, it executes candidate code, and only in the sandbox, over the call
+protocol (:mod:`franc.evaluation.calls`): one sandboxed process per candidate answers
+all of its calls, results come back as plain data and are compared here, identical
+programs run once and outcomes are cached by a hash of the code and the inputs.
+
+Inputs (:func:`generate_inputs`, deterministic for a seed): the arguments of the
+prompt's examples (docstring or Javadoc), then type-aware mutations of them (in the
+spirit of EvalPlus: numbers +-1, doubled, negated; strings and lists shortened,
+reversed, sorted, with a duplicate, emptied), then small and edge values drawn
+from the signature's types (empty, zero, negative, one element, duplicates). Without
+type hints or examples the parameter names suggest the type (``numbers``, ``s``, ``n``).
+
+Score, in order (each level only breaks the ties of the one before), compilable first:
+1. the share of the examples' expected outputs the candidate reproduces (when the
+   prompt gives expected outputs);
+2. no medium/high security finding on generated lines (security is a tier);
+3. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
+   inputs on which the candidate returns what each other runnable candidate returns
+   (the same exception type counts half); a candidate that only raises agrees with no one;
+4. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import json
+import math
+import random
+import re
+import sqlite3
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from franc.models import Candidate, Language, Task
+from franc.parallel import default_workers
+from franc.ranking.examples import parse_examples, plain_example
+from franc.ranking.rankers import Ranker, lexicographic
+
+#: Kinds of parameter values the generator knows; anything else is left alone.
+SCALARS = ("int", "float", "str", "bool")
+#: How a parameter's name hints at its type when there are no hints and no examples.
+_NAME_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(numbers|nums|arr|lst|l|xs|array|values|list\w*|grid|q)$"), "list[int]"),
+    (re.compile(r"^(strings|words|lst_str)$"), "list[str]"),
+    (re.compile(r"^(s|string|text|word|txt|sentence|paren\w*|brackets|message|name|str\w*"
+                r"|a_str|date|file_name|planet\d?|num_str|x_str|value)$"), "str"),
+    (re.compile(r"^(n|m|k|x|y|z|a|b|c|num|number|base|p|i|j|low|high|start|end|d"
+                r"|shift|decimal|max_n|min_n)$"), "int"),
+    (re.compile(r"^(threshold|f|r|eps)$"), "float"),
+)
+_JAVA_TYPES = {"int": "int", "Integer": "int", "long": "int", "Long": "int", "short": "int",
+               "double": "float", "Double": "float", "float": "float", "Float": "float",
+               "String": "str", "boolean": "bool", "Boolean": "bool", "char": "str"}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The entry point's parameters with a type each (``int``, ``list[str]``, ... or ``?``)."""
+
+    entry: str
+    params: tuple[str, ...]
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """An example input with its expected output (None: the prompt gives no output)."""
+
+    args: tuple[Any, ...]
+    expected: Any = None
+    has_expected: bool = False
+
+
+def _python_type(node: ast.expr | None) -> str:
+    """An annotation as one of the generator's type names."""
+    if node is None:
+        return "?"
+    text = ast.unparse(node).replace("typing.", "").replace(" ", "")
+    text = re.sub(r"^(List|list|Sequence|Iterable|Tuple|tuple)\[", "list[", text)
+    text = re.sub(r"^Optional\[(.*)\]$", r"\1", text)
+    scalar = {"int": "int", "float": "float", "str": "str", "bool": "bool"}
+    if text in scalar:
+        return scalar[text]
+    inner = re.match(r"^list\[(\w+)(?:,\.\.\.)?\]$", text)
+    if inner and inner[1] in scalar:
+        return f"list[{inner[1]}]"
+    if text in ("list", "List"):
+        return "list[int]"
+    return "?"
+
+
+def python_signature(task: Task) -> Signature | None:
+    entry = task.entry_point or ""
+    try:
+        tree = ast.parse(task.prompt + "\n    pass\n")
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == entry:
+            args = [*node.args.posonlyargs, *node.args.args]
+            return Signature(entry, tuple(a.arg for a in args),
+                             tuple(_python_type(a.annotation) for a in args))
+    return None
+
+
+def _java_type(text: str) -> str:
+    text = text.strip()
+    if text in _JAVA_TYPES:
+        return _JAVA_TYPES[text]
+    inner = re.match(r"^(?:List|ArrayList)<(\w+)>$|^(\w+)\[\]$", text)
+    if inner:
+        element = _JAVA_TYPES.get(inner[1] or inner[2])
+        if element in SCALARS:
+            return f"list[{element}]"
+    return "?"
+
+
+def java_signature(task: Task) -> Signature | None:
+    entry = task.entry_point or ""
+    # The declaration (a return type before the name), not a Javadoc example's call.
+    match = re.search(rf"^\s*(?:(?:public|private|protected|static|final)\s+)*"
+                      rf"[\w<>\[\],.? ]+?\s+{re.escape(entry)}\s*\((?P<params>[^)]*)\)",
+                      task.prompt, re.MULTILINE)
+    if not match:
+        return None
+    params, types = [], []
+    depth, current = 0, ""
+    for char in match["params"] + ",":
+        depth += char == "<"
+        depth -= char == ">"
+        if char == "," and depth == 0:
+            if current.strip():
+                kind, _, name = current.strip().rpartition(" ")
+                params.append(name)
+                types.append(_java_type(kind))
+            current = ""
+        else:
+            current += char
+    return Signature(entry, tuple(params), tuple(types))
+
+
+def signature(task: Task) -> Signature | None:
+    if not task.entry_point:
+        return None
+    return python_signature(task) if task.language == "python" else java_signature(task)
+
+
+_JAVA_EXAMPLE = re.compile(r"^\s*\*?\s*>\s*(?P<call>\w+\(.*\))\s*$")
+
+
+def _java_literal(text: str) -> Any:
+    text = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", text.strip()))
+    return ast.literal_eval(re.sub(r"\bnull\b", "None", text))
+
+
+def java_examples(task: Task) -> list[Expected]:
+    """HumanEval-Java's Javadoc examples: ``> name(args)`` then the expected value's line."""
+    lines = task.prompt.splitlines()
+    found = []
+    for at, line in enumerate(lines[:-1]):
+        match = _JAVA_EXAMPLE.match(line)
+        if not match or not match["call"].startswith(f"{task.entry_point}("):
+            continue
+        expected = re.sub(r"^\s*\*\s?", "", lines[at + 1]).strip()
+        try:
+            inner = match["call"][len(task.entry_point or "") + 1:-1]
+            args = _java_literal(f"({inner},)") if inner.strip() else ()
+            value = _java_literal(expected)
+        except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+            continue
+        found.append(Expected(tuple(args), value, True))
+    return found
+
+
+def task_examples(task: Task) -> list[Expected]:
+    """The prompt's examples whose arguments (and expected value) are literals."""
+    if task.language == "java":
+        return java_examples(task)
+    found = []
+    for example in parse_examples(task):
+        plain = plain_example(example, task.entry_point or "")
+        if plain is not None and not plain.kwargs:
+            found.append(Expected(plain.args, plain.expected, True))
+    return found
+
+
+def type_of_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    for kind in (int, float, str):
+        if isinstance(value, kind):
+            return kind.__name__
+    if isinstance(value, list | tuple) and value:
+        inner = {type_of_value(v) for v in value}
+        if len(inner) == 1 and next(iter(inner)) in SCALARS:
+            return f"list[{next(iter(inner))}]"
+    if isinstance(value, list | tuple):
+        return "list[int]"
+    return "?"
+
+
+def _name_hint(name: str) -> str:
+    return next((kind for pattern, kind in _NAME_HINTS if pattern.match(name)), "?")
+
+
+def parameter_types(sig: Signature, examples: Sequence[Expected]) -> tuple[str, ...]:
+    """Each parameter's type: the hint, else the examples' values, else its name."""
+    types = []
+    for k, (name, hinted) in enumerate(zip(sig.params, sig.types, strict=True)):
+        seen = {type_of_value(e.args[k]) for e in examples if len(e.args) == len(sig.params)}
+        if hinted != "?":
+            types.append(hinted)
+        elif len(seen) == 1:
+            types.append(next(iter(seen)))
+        else:
+            types.append(_name_hint(name))
+    return tuple(types)
+
+
+def edge_values(kind: str, rng: random.Random) -> list[Any]:
+    """Small and edge values of a type: empty, zero, negative, one element, duplicates."""
+    if kind == "int":
+        return [0, 1, -1, 2, 3, 5, 10, -7, 12, rng.randint(13, 99)]
+    if kind == "float":
+        return [0.0, 1.0, -1.5, 2.5, 0.1, 3.7, rng.uniform(-10, 10)]
+    if kind == "bool":
+        return [True, False]
+    if kind == "str":
+        return ["", "a", "ab", "aba", "Hello World", "abc def", "AbCd", "12 3", "zzz",
+                "".join(rng.choice("abcde ") for _ in range(rng.randint(4, 9)))]
+    element = re.match(r"^list\[(\w+)\]$", kind)
+    if element:
+        scalars = edge_values(element[1], rng)
+        pool = [v for v in scalars if v not in ("", 0, 0.0)] or scalars
+        return [[], [pool[0]], pool[:3], pool[:3][::-1], [pool[1], pool[1], pool[0]],
+                [rng.choice(pool) for _ in range(5)], [*scalars[:2], scalars[1]]]
+    return []
+
+
+def mutations(value: Any) -> list[Any]:
+    """Type-aware mutations of an example's argument (EvalPlus style)."""
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [value + 1, value - 1, value * 2, -value, 0]
+    if isinstance(value, float):
+        return [value + 1.0, value / 2, -value]
+    if isinstance(value, str):
+        return [value[:-1], value[::-1], value + value[:1], value.upper(), ""]
+    if isinstance(value, list):
+        mutated = [value[:-1], value[::-1], [*value, *value[:1]], value[:1], []]
+        with contextlib.suppress(TypeError):
+            mutated.append(sorted(value))
+        return mutated
+    return []
+
+
+def _plain(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=repr)
+
+
+def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int = 24,
+                    seed: int = 0) -> list[tuple[Any, ...]]:
+    """Argument tuples to run every candidate on (the examples' first), deterministic."""
+    rng = random.Random(f"{seed}:{sig.entry}")
+    inputs: dict[str, tuple[Any, ...]] = {}
+
+    def add(args: tuple[Any, ...]) -> None:
+        if len(inputs) < limit and len(args) == len(sig.params):
+            inputs.setdefault(_plain(args), args)
+
+    for example in examples:
+        add(tuple(example.args))
+    types = parameter_types(sig, examples)
+    for example in examples:  # one parameter mutated at a time
+        if len(example.args) != len(sig.params):
+            continue
+        for k, value in enumerate(example.args):
+            for mutated in mutations(value):
+                add((*example.args[:k], mutated, *example.args[k + 1:]))
+    if "?" not in types and sig.params:
+        pools = [edge_values(kind, rng) for kind in types]
+        # Walk the pools together, then random combinations, until the limit.
+        for k in range(max(len(p) for p in pools)):
+            add(tuple(p[k % len(p)] for p in pools))
+        for _ in range(4 * limit):
+            add(tuple(rng.choice(p) for p in pools))
+    elif not sig.params:
+        add(())
+    # Mutations first would crowd out the edge values: keep a mix.
+    chosen = list(inputs.values())
+    head = chosen[:len(examples)]
+    tail = chosen[len(examples):]
+    rng.shuffle(tail)
+    return head + tail[:max(0, limit - len(head))]
+
+
+#: One call's outcome as a comparable key: ("ok", plain value) or ("raised", type); None:
+#: no comparable outcome (time-out, crash, unserialisable).
+Outcome = tuple[str, str] | None
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6) if math.isfinite(value) else repr(value)
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((_rounded(v) for v in value), key=repr)
+    if isinstance(value, dict):
+        return sorted(([_rounded(k), _rounded(v)] for k, v in value.items()), key=repr)
+    return value
+
+
+def outcome_key(status: str, value: Any = None, error_type: str = "") -> Outcome:
+    """Results that print the same compare the same (floats to 6 places, tuples as lists)."""
+    if status == "returned":
+        return ("ok", _plain(_rounded(value)))
+    if status == "raised":
+        return ("raised", error_type)
+    return None
+
+
+def agreement(a: Sequence[Outcome], b: Sequence[Outcome]) -> float:
+    """Share of the inputs on which two candidates agree (the same exception: half)."""
+    if not a:
+        return 0.0
+    score = 0.0
+    for x, y in zip(a, b, strict=True):
+        if x is not None and x == y:
+            score += 1.0 if x[0] == "ok" else 0.5
+    return score / len(a)
+
+
+def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float]:
+    """Per candidate, the mean agreement with the other runnable candidates (MBR-exec).
+
+    ``None``: the candidate did not run (does not compile). A candidate that returned
+    nothing on any input takes no part: it neither gains nor lends support.
+    """
+    runnable = [i for i, o in enumerate(outcomes)
+                if o is not None and any(x is not None and x[0] == "ok" for x in o)]
+    scores = [0.0] * len(outcomes)
+    if len(runnable) < 2:
+        return scores
+    ran = {i: outcomes[i] or [] for i in runnable}
+    for i in runnable:
+        others = [j for j in runnable if j != i]
+        scores[i] = sum(agreement(ran[i], ran[j]) for j in others) / len(others)
+    return scores
+
+
+def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]) -> float:
+    """Share of the examples with an expected output that the candidate reproduces
+    (``outcomes`` start with the examples' inputs)."""
+    checked = [(k, e) for k, e in enumerate(examples) if e.has_expected]
+    if outcomes is None or not checked:
+        return 0.0
+    return sum(outcomes[k] == outcome_key("returned", e.expected) for k, e in checked) \
+        / len(checked)
+
+
+def insecure(candidate: Candidate) -> bool:
+    """A security finding (one with a CWE) of medium or high severity on generated lines."""
+    return any(f.cwe is not None and not f.in_prompt and f.severity in ("medium", "high")
+               for f in candidate.findings or [])
+
+
+class OutcomeCache:
+    """Outcomes (JSON text) by key, in memory and, with a ``path``, in an SQLite file
+    shared by processes and kept across runs."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.memory: dict[str, str] = {}
+        self.path = Path(path) if path else None
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, "
+                           "value TEXT)")
+
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        return sqlite3.connect(self.path, timeout=60)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        found = {k: self.memory[k] for k in keys if k in self.memory}
+        wanted = [k for k in keys if k not in found]
+        if self.path and wanted:
+            with self._connect() as db:
+                for start in range(0, len(wanted), 500):
+                    chunk = wanted[start:start + 500]
+                    found.update(db.execute(
+                        f"SELECT key, value FROM outcomes WHERE key IN "
+                        f"({','.join('?' * len(chunk))})", chunk).fetchall())
+        self.memory.update(found)
+        return found
+
+    def put_many(self, values: Mapping[str, str]) -> None:
+        self.memory.update(values)
+        if self.path and values:
+            with self._connect() as db:
+                db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?)", values.items())
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the ranker runs for one task: the inputs (examples first) and the examples."""
+
+    language: Language
+    entry: str
+    inputs: tuple[tuple[Any, ...], ...]
+    examples: tuple[Expected, ...]
+
+    def key(self, code: str, timeout: float, processes: int) -> str:
+        return hashlib.sha256(json.dumps([self.language, self.entry, _plain(self.inputs),
+                                          code, timeout, processes]).encode()).hexdigest()
+
+
+def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True) -> Plan | None:
+    sig = signature(task)
+    if sig is None:
+        return None
+    examples = [e for e in (task_examples(task) if use_examples else [])
+                if len(e.args) == len(sig.params)]
+    inputs = generate_inputs(sig, examples, limit=limit, seed=seed)
+    if not inputs:
+        return None
+    return Plan(task.language, sig.entry, tuple(inputs), tuple(examples))
+
+
+class BehaviourRanker(Ranker):
+    """Examples' expected outputs, then behavioural agreement, then a static ranker."""
+
+    kind = "behaviour"
+
+    def __init__(self, name: str, language: Language | None = None, *,
+                 fallback: Ranker, timeout: float = 2.0, max_inputs: int = 24, seed: int = 0,
+                 max_processes: int = 2, workers: int | None = None,
+                 cache: str | Path | None = None):
+        super().__init__(name, language)
+        self.fallback = fallback
+        self.timeout = timeout
+        self.max_inputs = max_inputs
+        self.seed = seed
+        #: Sandboxed processes per candidate: after a hang or crash the rest of its inputs
+        #: get one fresh process; after the next, they are skipped.
+        self.max_processes = max_processes
+        self.workers = workers or default_workers()
+        self.cache = OutcomeCache(cache)
+        #: Sandbox processes started (cache misses), for cost reports.
+        self.runs = 0
+        self._compiler: Any = None
+
+    def _java_compiler(self) -> Any:
+        if self._compiler is None:
+            from franc.java import JavaCompiler  # lazy: starts a JVM
+            self._compiler = JavaCompiler()
+        return self._compiler
+
+    def run(self, plan: Plan, code: str) -> list[list[Any]]:
+        """``[status, value, error_type]`` per input, from one sandboxed process."""
+        from franc.evaluation.calls import Call, run_calls  # lazy: the sandbox
+        from franc.evaluation.sandbox import Limits
+
+        compiler = self._java_compiler() if plan.language == "java" else None
+        limits = Limits(timeout=self.timeout) if plan.language == "python" else \
+            Limits(timeout=self.timeout, memory_bytes=3 * 1024**3, processes=256)
+        outcomes = run_calls(plan.language, code, plan.entry, [Call(args) for args in plan.inputs],
+                             limits, compiler=compiler, max_processes=self.max_processes)
+        rows = []
+        for outcome in outcomes:
+            try:
+                value = json.loads(_plain(_rounded(outcome.value)))
+            except (TypeError, ValueError):
+                value = None
+            rows.append([outcome.status, value, outcome.error_type])
+        return rows
+
+    def outcomes(self, plan: Plan, candidates: Sequence[Candidate]
+                 ) -> list[list[list[Any]] | None]:
+        keys = {id(c): plan.key(c.code, self.timeout, self.max_processes)
+                for c in candidates if c.compiles}
+        known = {k: json.loads(v) for k, v in self.cache.get_many(list(set(keys.values()))).items()}
+        todo = {key: c.code for c in candidates if c.compiles
+                and (key := keys[id(c)]) not in known}
+        if todo:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                done = dict(zip(todo, pool.map(lambda code: self.run(plan, code), todo.values()),
+                                strict=True))
+            self.runs += len(todo)
+            self.cache.put_many({k: json.dumps(v) for k, v in done.items()})
+            known.update(done)
+        return [known[keys[id(c)]] if c.compiles else None for c in candidates]
+
+    def parts(self, task, candidates):
+        static = self.fallback.parts(task, candidates)
+        plan = make_plan(task, limit=self.max_inputs, seed=self.seed) \
+            if task is not None else None
+        if plan is None:
+            return lexicographic([static], ["static"])
+        rows = self.outcomes(plan, candidates)
+        keys = [None if row is None else [outcome_key(*cell) for cell in row] for row in rows]
+        agree = behaviour_scores(keys)
+        expected = [expected_share(k, plan.examples) for k in keys]
+        compiles = [{"compiles": float(c.compiles)} for c in candidates]
+        # Security is a tier after the examples' verdict: copies of an insecure program
+        # agreeing with each other must not lift it over a clean one.
+        secure = [{"secure": float(not insecure(c))} for c in candidates]
+        return lexicographic([compiles, [{"expected": e} for e in expected], secure,
+                              [{"agreement": a} for a in agree], static],
+                             ["tier", "examples", "security", "behaviour", "static"])
+
+    def close(self) -> None:
+        self.fallback.close()
+        if self._compiler is not None:
+            self._compiler.close()
+            self._compiler = None

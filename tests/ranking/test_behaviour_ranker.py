@@ -1,0 +1,184 @@
+"""The opt-in behaviour ranker: input generation, grouping by outcome, and sandboxed runs."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from franc.models import Candidate, Task
+from franc.ranking import get_ranker
+from franc.ranking.behaviour import (
+    Expected,
+    Signature,
+    agreement,
+    behaviour_scores,
+    expected_share,
+    generate_inputs,
+    java_examples,
+    java_signature,
+    make_plan,
+    mutations,
+    outcome_key,
+    parameter_types,
+    python_signature,
+)
+
+PROMPT = ('from typing import List\n\n\ndef f(xs: List[int], k: int) -> int:\n'
+          '    """Sum.\n    >>> f([1, 2], 3)\n    6\n    """\n')
+
+
+def task(prompt: str = PROMPT, entry: str = "f", language: str = "python") -> Task:
+    return Task("T/0", prompt, language, entry)  # type: ignore[arg-type]
+
+
+def test_signature_types_come_from_hints_then_examples_then_names():
+    sig = python_signature(task())
+    assert sig == Signature("f", ("xs", "k"), ("list[int]", "int"))
+    bare = python_signature(task("def g(numbers, s, thing):\n    pass\n", "g"))
+    assert bare is not None and bare.types == ("?", "?", "?")
+    assert parameter_types(bare, []) == ("list[int]", "str", "?")
+    assert parameter_types(bare, [Expected(([1.5], "x", 2.0))]) == ("list[float]", "str",
+                                                                     "float")
+
+
+def test_java_signature_and_javadoc_examples():
+    prompt = ("class A {\n    /**\n     * > f([1.0, 2.0], 0.5)\n     * true\n"
+              "     * > g(1)\n     * 2\n     */\n"
+              "    public static Boolean f(List<Double> numbers, Double threshold) {\n")
+    t = task(prompt, language="java")
+    assert java_signature(t) == Signature("f", ("numbers", "threshold"), ("list[float]", "float"))
+    assert java_examples(t) == [Expected(([1.0, 2.0], 0.5), True, True)]
+
+
+def test_inputs_start_with_the_examples_are_deterministic_and_bounded():
+    sig = Signature("f", ("xs", "k"), ("list[int]", "int"))
+    examples = [Expected(([1, 2], 3), 6, True)]
+    inputs = generate_inputs(sig, examples, limit=12, seed=1)
+    assert inputs[0] == ([1, 2], 3) and len(inputs) == 12
+    assert inputs == generate_inputs(sig, examples, limit=12, seed=1)
+    assert len({repr(i) for i in inputs}) == len(inputs)
+    # Edge values and mutations are among them: an empty list, a mutated k.
+    assert any(i[0] == [] for i in inputs)
+    assert any(i[0] == [1, 2] and i[1] != 3 for i in inputs)
+    # No types, no examples: nothing to run.
+    assert generate_inputs(Signature("f", ("thing",), ("?",)), []) == []
+
+
+def test_mutations_are_type_aware():
+    assert mutations(3) == [4, 2, 6, -3, 0]
+    assert "" in mutations("ab") and "ba" in mutations("ab")
+    assert [] in mutations([2, 1]) and [1, 2] in mutations([2, 1])
+    assert mutations(True) == [False]
+
+
+def test_outcomes_compare_as_plain_values():
+    assert outcome_key("returned", (1.0000000001, 2)) == outcome_key("returned", [1.0, 2])
+    assert outcome_key("returned", 1) != outcome_key("returned", "1")
+    assert outcome_key("raised", None, "ValueError") == ("raised", "ValueError")
+    assert outcome_key("timeout") is None
+    ok, err = outcome_key("returned", 1), outcome_key("raised", None, "E")
+    assert agreement([ok, err, None], [ok, err, None]) == pytest.approx(0.5)
+
+
+def test_largest_behaviour_group_gets_the_most_support():
+    one, two = outcome_key("returned", 1), outcome_key("returned", 2)
+    raised = outcome_key("raised", None, "TypeError")
+    scores = behaviour_scores([[one, one], [one, one], [two, one], [raised, raised], None])
+    assert scores[0] == scores[1] > scores[2] > 0
+    # Raising everywhere gives and gets no support; not running takes no part.
+    assert scores[3] == 0.0 and scores[4] == 0.0
+
+
+def test_expected_outputs_are_checked_first():
+    examples = [Expected((1,), 2, True), Expected((3,), (6, 1), True), Expected((5,))]
+    good = [outcome_key("returned", 2), outcome_key("returned", [6, 1]), None]
+    assert expected_share(good, examples) == 1.0
+    assert expected_share([None, outcome_key("returned", [6, 1]), None], examples) == 0.5
+    assert expected_share(None, examples) == 0.0
+
+
+def test_plan_without_examples_still_has_inputs():
+    stripped = task('def f(xs: list[int], k: int) -> int:\n    """Sum."""\n')
+    plan = make_plan(stripped, limit=8, seed=0)
+    assert plan is not None and plan.examples == () and len(plan.inputs) == 8
+    assert make_plan(task("def f(thing):\n    pass\n"), limit=8, seed=0) is None
+
+
+def _python_pool(prompt: str) -> list[Candidate]:
+    bodies = ["    return sum(xs) * k\n",       # wrong
+              "    return sum(xs) + k\n",       # right
+              "    return k + sum(xs)\n",       # right, written differently
+              "    return sum(xs) + k + 0 * len(xs)\n",  # right
+              "    return (\n"]                  # does not compile
+    return [Candidate("T/0", i, prompt + body, compiles=i < 4, findings=[] if i < 4 else None)
+            for i, body in enumerate(bodies)]
+
+
+@pytest.mark.slow
+def test_behaviour_ranker_prefers_agreeing_candidates_without_examples():
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    ranker = get_ranker("behaviour", "python")
+    try:
+        ranked = ranker.rank(task(prompt), _python_pool(prompt))
+    finally:
+        ranker.close()
+    assert ranked[0].index in (1, 2, 3) and ranked[-1].index == 4
+    assert {c.index: c.rank for c in ranked}[0] == 4
+    assert ranker.runs == 4  # one sandbox process per compilable candidate
+
+
+@pytest.mark.slow
+def test_behaviour_ranker_puts_expected_outputs_first():
+    prompt = ('def f(xs: list[int], k: int) -> int:\n'
+              '    """Product.\n    >>> f([1, 2], 3)\n    9\n    """\n')
+    ranked = get_ranker("behaviour", "python").rank(task(prompt), _python_pool(prompt))
+    # Only sum(xs) * k gives 9 on the example: it comes first although the others agree.
+    assert ranked[0].index == 0
+    assert ranked[0].score_parts["examples.expected"] > 0
+    assert all(c.score_parts.get("examples.expected", 0.0) == 0.0 for c in ranked[1:])
+
+
+def test_behaviour_ranker_falls_back_to_the_static_ranker_when_nothing_runs():
+    prompt = "def f(thing):\n    pass\n"
+    cands = [Candidate("T/0", 0, prompt.replace("pass", "return (thing"), compiles=False),
+             Candidate("T/0", 1, prompt.replace("pass", "return thing"), compiles=True,
+                       findings=[])]
+    ranker = get_ranker("behaviour", "python")
+    ranked = ranker.rank(task(prompt), cands)
+    assert [c.index for c in ranked] == [1, 0] and ranker.runs == 0
+    assert all(k.startswith("static.") for k in ranked[0].score_parts)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("javac") is None, reason="needs a JDK")
+def test_behaviour_ranker_runs_java_through_the_sandbox():
+    prompt = ("import java.util.*;\n\nclass Add {\n    /**\n     * > add(2, 3)\n     * 5\n     */\n"
+              "    public static int add(int x, int y) {\n")
+    bodies = ["        return x * y;\n    }\n}\n", "        return x + y;\n    }\n}\n",
+              "        return y + x;\n    }\n}\n"]
+    cands = [Candidate("T/0", i, prompt + b, compiles=True, findings=[])
+             for i, b in enumerate(bodies)]
+    ranker = get_ranker("behaviour", "java")
+    try:
+        ranked = ranker.rank(task(prompt, "add", "java"), cands)
+    finally:
+        ranker.close()
+    assert ranked[-1].index == 0
+    assert ranked[-1].score_parts.get("examples.expected", 0.0) == 0.0 < \
+        ranked[0].score_parts["examples.expected"]
+
+
+@pytest.mark.slow
+def test_agreeing_insecure_copies_do_not_outrank_a_clean_candidate():
+    from franc.models import Finding
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    pool = _python_pool(prompt)[:3]
+    high = Finding(tool="bandit", rule_id="B307", message="eval", line=3, severity="high",
+                   confidence="high", cwe=78)
+    for c in pool[1:]:
+        c.findings = [high]
+    pool[0].code = prompt + "    return sum(xs) + k\n"  # clean and alone in its group
+    ranked = get_ranker("behaviour", "python").rank(task(prompt), pool)
+    assert ranked[0].index == 0
