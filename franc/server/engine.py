@@ -2,8 +2,11 @@
 
 A request is a :class:`Job`; its worker streams back each finished stage
 (filtered, analyzed) so that a request that hits its deadline still gets the
-last complete stage, clearly marked partial. A worker that overruns the
-deadline is killed and replaced, so a hung analysis never leaves a stuck worker.
+last complete stage, clearly marked partial. A client's deadline never kills a
+warm worker: the worker finishes its current stage, skips the rest and goes back
+to the pool, and the late result is dropped. Only a worker that hangs past the
+server's own hard limit is killed and replaced, and no more often than
+:class:`RestartBudget` allows.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import gc
 import multiprocessing as mp
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -35,6 +39,12 @@ class Job:
     analyzers: tuple[str, ...] | None = None
     task_id: str = "request"
     first_index: int = 0  # index of the first candidate when a request is split
+    #: The client's deadline (``time.monotonic()``, one clock for all processes on Linux):
+    #: the worker skips the stages that would start after it.
+    deadline: float | None = None
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     def split(self, parts: int) -> list[Job]:
         """Contiguous slices of the candidates, one job each, indexes kept."""
@@ -128,7 +138,7 @@ class StageRunner:
         filtered = self.filters[job.language].run_many(
             [(task, index, raw) for index, raw in enumerate(job.candidates, job.first_index)])
         yield "filtered", filtered
-        if job.analyze:
+        if job.analyze and not job.expired():
             key = (job.language, job.analyzers)
             if key not in self.analyzers:
                 from franc.analysis import Analyzers
@@ -178,7 +188,7 @@ def _worker_main(connection: Connection, languages: tuple[Language, ...],
 
 
 class Worker:
-    """One warm worker process and its pipe; replaced whole when it overruns."""
+    """One warm worker process and its pipe; replaced whole when it hangs."""
 
     def __init__(self, languages: tuple[Language, ...], full_warm_up: bool = True):
         self.languages = languages
@@ -202,10 +212,6 @@ class Worker:
                 self.ready.set()
         return self.ready.is_set()
 
-    def restart(self) -> None:
-        self.kill()
-        self._start()
-
     def kill(self) -> None:
         with contextlib.suppress(OSError):
             self.connection.close()
@@ -213,53 +219,108 @@ class Worker:
             self.process.kill()
         self.process.join(timeout=5)
 
-    def submit(self, job: Job, deadline: float) -> JobResult:
-        """Run ``job``; blocks until done or until ``deadline`` (monotonic seconds)."""
-        result = JobResult()
-        if not self.wait_ready(max(0.0, deadline - time.monotonic())):
-            result.partial = True
-            result.notes.append("worker still warming up at the deadline")
-            return result
+    def run(self, job: Job, progress: Progress, hang_seconds: float,
+            restarts: RestartBudget) -> None:
+        """Run ``job`` to its end, recording each stage in ``progress``; blocks. A worker
+        silent for ``hang_seconds`` is hung: it is killed and replaced."""
         self.connection.send(job)
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self.connection.poll(remaining):
-                result.partial = True
-                result.notes.append(f"deadline reached after stage(s): "
-                                    f"{', '.join(result.completed) or 'none'}; worker restarted")
-                self.restart()
-                return result
+            if not self.connection.poll(hang_seconds):
+                progress.fail(f"worker hung for {hang_seconds:.0f} s; restarted")
+                self._replace(restarts)
+                return
             try:
                 message, payload = self.connection.recv()
             except EOFError:
-                result.partial = True
-                result.notes.append("worker died; restarted")
-                self.restart()
-                return result
+                progress.fail("worker died; restarted")
+                self._replace(restarts)
+                return
             if message == "done":
-                return result
+                return
             if message == "error":
-                result.partial = True
-                result.notes.append(f"stage failed: {payload}")
-                return result
-            result.candidates = payload
-            result.completed.append(message)
+                progress.fail(f"stage failed: {payload}")
+                return
+            progress.add(message, payload)
+
+    def _replace(self, restarts: RestartBudget) -> None:
+        self.kill()
+        restarts.wait_turn()
+        self._start()
+
+
+class RestartBudget:
+    """At most ``per_minute`` worker restarts in any minute; a restart over budget waits
+    for its turn, so a request that crashes workers on purpose cannot keep them all cold."""
+
+    WINDOW_SECONDS = 60.0
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._starts: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def wait_turn(self) -> float:
+        """Block until a restart is allowed; returns the seconds waited."""
+        with self._lock:
+            now = time.monotonic()
+            while self._starts and now - self._starts[0] >= self.WINDOW_SECONDS:
+                self._starts.popleft()
+            delay = 0.0
+            if len(self._starts) >= self.per_minute:
+                delay = self._starts[-self.per_minute] + self.WINDOW_SECONDS - now
+            self._starts.append(now + delay)
+        time.sleep(delay)
+        return delay
+
+
+class Progress:
+    """The stages a worker finished so far, read by the request when its deadline comes
+    while the worker may still be writing."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._result = JobResult()
+
+    def add(self, stage: Stage, candidates: list[Candidate]) -> None:
+        with self._lock:
+            self._result.candidates = candidates
+            self._result.completed.append(stage)
+
+    def fail(self, note: str) -> None:
+        with self._lock:
+            self._result.partial = True
+            self._result.notes.append(note)
+
+    def snapshot(self, finished: bool, job: Job) -> JobResult:
+        with self._lock:
+            result = dataclasses.replace(self._result, completed=list(self._result.completed),
+                                         notes=list(self._result.notes))
+        if not finished or (job.analyze and "analyzed" not in result.completed
+                            and not result.partial):
+            result.partial = True
+            result.notes.append(f"deadline reached after stage(s): "
+                                f"{', '.join(result.completed) or 'none'}")
+        return result
 
 
 class WorkerPool:
     """A fixed number of warm workers shared by concurrent requests.
 
-    Workers join the idle queue once warm; :meth:`start` must run inside the
-    server's event loop.
+    Workers join the idle queue once warm and go back to it when their job ends, not
+    when the client stops waiting; :meth:`start` must run inside the server's event loop.
     """
 
     WARM_UP_SECONDS = 300.0
     MIN_SPLIT = 4  # fewer candidates per worker than this are not worth a second worker
 
-    def __init__(self, size: int, languages: tuple[Language, ...], full_warm_up: bool = True):
+    def __init__(self, size: int, languages: tuple[Language, ...], full_warm_up: bool = True,
+                 hang_seconds: float = 60.0, restarts_per_minute: int = 4):
         self.workers = [Worker(languages, full_warm_up) for _ in range(size)]
+        self.hang_seconds = hang_seconds
+        self.restarts = RestartBudget(restarts_per_minute)
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._admissions: list[asyncio.Task[None]] = []
+        self._jobs: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._admissions = [asyncio.create_task(self._admit(worker)) for worker in self.workers]
@@ -268,12 +329,26 @@ class WorkerPool:
         await asyncio.to_thread(worker.wait_ready, self.WARM_UP_SECONDS)
         self._idle.put_nowait(worker)
 
+    def _release(self, worker: Worker) -> None:
+        if worker.ready.is_set():
+            self._idle.put_nowait(worker)
+        else:  # replaced after a hang: back in service once warm again
+            self._admissions.append(asyncio.create_task(self._admit(worker)))
+
     def ready(self) -> bool:
         return all(worker.ready.is_set() for worker in self.workers)
 
+    async def _run_on(self, worker: Worker, job: Job, progress: Progress,
+                      hang_seconds: float) -> None:
+        try:
+            await asyncio.to_thread(worker.run, job, progress, hang_seconds, self.restarts)
+        finally:
+            self._release(worker)
+
     async def run(self, job: Job, deadline_seconds: float) -> JobResult:
         """Run ``job`` on one worker, or split over the workers that are idle right now
-        (an IDE's single request then uses every core)."""
+        (an IDE's single request then uses every core). At the deadline, answer with the
+        stages done so far; the workers finish on their own and rejoin the pool."""
         deadline = time.monotonic() + deadline_seconds
         queue = self._idle
         try:
@@ -282,18 +357,20 @@ class WorkerPool:
             return JobResult(partial=True, notes=["all workers busy until the deadline"])
         while len(workers) * self.MIN_SPLIT < len(job.candidates) and not queue.empty():
             workers.append(queue.get_nowait())
-        try:
-            # A split may yield fewer parts than workers; the spare ones just go back.
-            jobs = zip(workers, job.split(len(workers)), strict=False)
-            parts = await asyncio.gather(*(asyncio.to_thread(worker.submit, part, deadline)
-                                           for worker, part in jobs))
-        finally:
-            for worker in workers:
-                if worker.ready.is_set():
-                    queue.put_nowait(worker)
-                else:  # restarted after an overrun: back in service once warm again
-                    self._admissions.append(asyncio.create_task(self._admit(worker)))
-        return merge(parts)
+        parts = dataclasses.replace(job, deadline=deadline).split(len(workers))
+        for spare in workers[len(parts):]:  # a split may yield fewer parts than workers
+            self._release(spare)
+        progresses = [Progress() for _ in parts]
+        hang_seconds = max(self.hang_seconds, deadline_seconds)
+        running = []
+        for worker, part, progress in zip(workers, parts, progresses, strict=False):
+            task = asyncio.create_task(self._run_on(worker, part, progress, hang_seconds))
+            self._jobs.add(task)  # the pool holds it: it outlives a request that gave up
+            task.add_done_callback(self._jobs.discard)
+            running.append(task)
+        await asyncio.wait(running, timeout=max(0.0, deadline - time.monotonic()))
+        return merge([progress.snapshot(future.done(), part)
+                      for progress, future, part in zip(progresses, running, parts, strict=True)])
 
     def close(self) -> None:
         for worker in self.workers:
