@@ -23,6 +23,7 @@ from franc.models import Candidate, Task, check_language
 from franc.repair.judge import Judge
 from franc.repair.loop import BatchFilter, Repairer, RepairRound
 from franc.repair.templates import load_template
+from franc.stages import Stages
 
 STOP_CLEAN = "clean"
 STOP_NO_GENERATOR = "no generator"
@@ -65,36 +66,29 @@ def _as_task(prompt: str | Task, language: str) -> Task:
 
 class Pipeline:
     """``filter``, ``analyzers`` and ``ranker`` take the stage objects or their names
-    (a filter chain, analyzer ids, a ranker policy); objects given are not closed here."""
+    (a filter chain, analyzer ids, a ranker policy); objects given are not closed here.
+    ``stages``: warm stages built elsewhere (:class:`franc.stages.Stages`), used as they are."""
 
     def __init__(self, language: str, *, filter: BatchFilter | str | Path | None = None,
                  analyzers: Any = None, ranker: Any = "quality",
+                 stages: Stages | None = None,
                  generator: Generator | None = None, repair_template: str | Path = "P1",
                  max_rounds: int = 2, judge: Judge | None = None, repair_n: int = 10,
                  max_new_tokens: int = 512, temperature: float = 0.8,
                  stop: Sequence[str] = ()):
-        from franc.analysis import Analyzers
-        from franc.filter import StaticFilter
-        from franc.ranking import get_ranker
-
         self.language = check_language(language)
-        self._owned: list[Any] = []
-        if filter is None or isinstance(filter, (str, Path)):
-            filter = StaticFilter(self.language, filter)
-            self._owned.append(filter)
-        if analyzers is None or isinstance(analyzers, (list, tuple)):
-            analyzers = Analyzers(self.language, analyzers)
-            self._owned.append(analyzers)
-        if isinstance(ranker, (str, Path)):
-            ranker = get_ranker(ranker, self.language)
-            self._owned.append(ranker)
-        self.filter = filter
-        self.analyzers = analyzers
-        self.ranker = ranker
+        self.stages = stages or Stages.build(self.language, filter=filter, analyzers=analyzers,
+                                             ranker=ranker)
+        self._owns_stages = stages is None
+        if self.stages.ranker is None:
+            raise ValueError("a pipeline needs a ranker")
+        self.filter = self.stages.filter
+        self.analyzers = self.stages.analyzers
+        self.ranker = self.stages.ranker
         self.generator = generator
         self.judge = judge or Judge(self.language)
-        self.repairer = Repairer(load_template(repair_template, self.language), filter,
-                                 analyzers.run, self.judge)
+        self.repairer = Repairer(load_template(repair_template, self.language), self.filter,
+                                 self.analyzers.run, self.judge)
         self.max_rounds = max_rounds
         self.repair_n = repair_n
         self.max_new_tokens = max_new_tokens
@@ -103,9 +97,7 @@ class Pipeline:
 
     def check(self, task: Task, raws: Sequence[str], first_index: int = 0) -> list[Candidate]:
         """Filter and analyse raw candidates (not ranked)."""
-        candidates = self.filter.run_many([(task, first_index + i, raw)
-                                           for i, raw in enumerate(raws)])
-        return self.analyzers.run(candidates, {task.task_id: task})
+        return self.stages.check(task, raws, first_index)
 
     def run(self, prompt: str | Task, candidates: Sequence[str]) -> PipelineReport:
         task = _as_task(prompt, self.language)
@@ -172,9 +164,8 @@ class Pipeline:
         return round_
 
     def close(self) -> None:
-        for owned in reversed(self._owned):
-            owned.close()
-        self._owned.clear()
+        if self._owns_stages:
+            self.stages.close()
 
     def __enter__(self) -> Pipeline:
         return self

@@ -16,11 +16,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, cast
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from franc.models import Candidate, Finding, Language, Task
+from franc.stages import Stages
+
+if TYPE_CHECKING:
+    from franc.filter import StaticFilter
+    from franc.filter.base import CompileResult
 
 SEVERITY = {"high": types.DiagnosticSeverity.Error,
             "medium": types.DiagnosticSeverity.Warning,
@@ -86,31 +92,32 @@ class DocumentChecker:
     are not thread-safe (two documents at once gave a false "pylint crashed")."""
 
     max_chars: int = MAX_DOCUMENT_CHARS
-    stages: dict[Language, tuple] = field(default_factory=dict)
+    stages: dict[Language, Stages] = field(default_factory=dict)
     locks: dict[Language, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def _stages(self, language: Language) -> tuple[threading.Lock, tuple]:
+    def _compiles(self, stages: Stages, text: str) -> CompileResult:
+        # Built by Stages.build here, so the filter is a StaticFilter with its compiler.
+        return cast("StaticFilter", stages.filter).compiler.check([text])[0]
+
+    def _stages(self, language: Language) -> tuple[threading.Lock, Stages]:
         with self._guard:
             if language not in self.stages:
-                from franc.analysis import Analyzers
-                from franc.filter import StaticFilter
-
-                self.stages[language] = (StaticFilter(language), Analyzers(language))
+                self.stages[language] = Stages.build(language)
                 self.locks[language] = threading.Lock()
             return self.locks[language], self.stages[language]
 
     def check(self, uri: str, language: Language, text: str) -> list[types.Diagnostic]:
         if len(text) > self.max_chars:
             return [too_large_diagnostic(len(text), self.max_chars)]
-        lock, (static_filter, analyzers) = self._stages(language)
+        lock, stages = self._stages(language)
         with lock:
-            result = static_filter.compiler.check([text])[0]
+            result = self._compiles(stages, text)
             if not result.ok:
                 return [compile_diagnostic(error) for error in result.errors]
             candidate = Candidate(task_id=uri, index=0, code=text, compiles=True)
             task = Task(task_id=uri, prompt="", language=language)
-            [analyzed] = analyzers.run([candidate], {uri: task})
+            [analyzed] = stages.analyzed(task, [candidate])
         lines = text.splitlines()
         return [finding_diagnostic(f, lines) for f in analyzed.findings or []]
 
@@ -118,18 +125,17 @@ class DocumentChecker:
         """The static filter's fix, offered only when it makes broken code compile."""
         if len(text) > self.max_chars:
             return None
-        lock, (static_filter, _) = self._stages(language)
+        lock, stages = self._stages(language)
         with lock:
-            if static_filter.compiler.check([text])[0].ok:
+            if self._compiles(stages, text).ok:
                 return None
             task = Task(task_id=uri, prompt="", language=language)
-            fixed = static_filter.run(task, text)
+            [fixed] = stages.filtered(task, [text])
         return (fixed.code, fixed.heuristics) if fixed.compiles and fixed.code != text else None
 
     def close(self) -> None:
-        for static_filter, analyzers in self.stages.values():
-            static_filter.close()
-            analyzers.close()
+        for stages in self.stages.values():
+            stages.close()
 
 
 def whole_document(text: str) -> types.Range:

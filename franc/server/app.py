@@ -18,10 +18,9 @@ from franc.models import Language
 from franc.repair.templates import available_templates
 from franc.server.config import ServerConfig
 from franc.server.engine import WorkerPool
-from franc.server.limits import RequestGate, RequestRejected, check_candidates
+from franc.server.limits import RequestGate, RequestRejected
 from franc.server.proxy import router as proxy_router
 from franc.server.schemas import (
-    CandidateOut,
     CandidatesRequest,
     CandidatesResponse,
     ErrorItem,
@@ -31,13 +30,12 @@ from franc.server.schemas import (
     RepairRequest,
     RepairResponse,
 )
-from franc.server.schemas import RepairRound as RepairRoundOut
 from franc.server.service import (
     RankerCache,
     ServerState,
     check_token,
     rank_request,
-    resolve_ranker,
+    repair_request,
     response_of,
     run_stages,
     served_rankers,
@@ -66,7 +64,7 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker_pool = pool or WorkerPool(config.workers, languages, config.full_warm_up,
                                          config.worker_hang_seconds,
-                                         config.worker_restarts_per_minute)
+                                         config.worker_restarts_per_minute, config.generator)
         await worker_pool.start()
         state = app.state.franc = ServerState(config=config, pool=worker_pool,
                                               rankers=RankerCache(config.ranker_dir))
@@ -143,18 +141,7 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
     @app.post("/v1/repair", response_model=RepairResponse, dependencies=guarded,
               responses=ERROR_RESPONSES)
     async def repair(body: RepairRequest, request: Request) -> RepairResponse:
-        state = state_of(request)
-        check_candidates(body.prompt, body.candidates, state.config)
-        ranker_name, ranker = await resolve_ranker(body.ranker, state, body.language)
-        if body.template not in available_templates():
-            raise RequestRejected(422, f"unknown template {body.template!r}", "template")
-        report = await asyncio.to_thread(state.repair, body, ranker_name, ranker)
-        rounds = [RepairRoundOut(prompt=r.prompt,
-                                 answers=[CandidateOut.of(a.candidate) for a in r.answers])
-                  for r in report.rounds]
-        return RepairResponse(candidates=[CandidateOut.of(c) for c in report.candidates],
-                              stages=["filtered", "analyzed"], notes=[report.stop_reason],
-                              ranker=ranker_name, rounds=rounds, judge=report.judge)
+        return await repair_request(body, state_of(request))
 
     @app.get("/v1/rankers", response_model=NamesResponse, dependencies=guarded)
     async def rankers(request: Request) -> NamesResponse:

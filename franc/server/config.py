@@ -21,6 +21,8 @@ class ServerConfig(BaseModel):
     languages: list[str] = ["python", "java"]
     default_ranker: str = "quality"
     deadline_seconds: float = Field(5.0, gt=0)
+    # /v1/repair waits for the model too: its own deadline (a client's deadline_ms caps it).
+    repair_deadline_seconds: float = Field(60.0, gt=0)
     # A client's deadline_ms is raised to this floor: a shorter one only buys an empty answer.
     min_deadline_ms: int = Field(100, ge=1)
     # A worker silent this long is hung and replaced (a client's deadline never kills one),

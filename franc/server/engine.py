@@ -22,12 +22,30 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from franc.models import Candidate, Language, Task
+from franc.stages import Stages
 
-Stage = Literal["filtered", "analyzed"]
-STAGES: tuple[Stage, ...] = ("filtered", "analyzed")
+if TYPE_CHECKING:
+    from franc.analysis import Analyzers
+    from franc.generation.base import Generator
+    from franc.pipeline import Pipeline, PipelineReport
+    from franc.ranking.rankers import Ranker
+
+Stage = Literal["filtered", "analyzed", "repaired"]
+STAGES: tuple[Stage, ...] = ("filtered", "analyzed", "repaired")
+
+
+@dataclass(frozen=True)
+class RepairSpec:
+    """What a repair job asks for: the template, the rounds, and the ranker's policy file
+    (a path the server resolved and checked; ``ranker_version`` is its modification time)."""
+
+    template: str
+    max_rounds: int
+    ranker: str
+    ranker_version: int
 
 
 @dataclass(frozen=True)
@@ -42,6 +60,9 @@ class Job:
     #: The client's deadline (``time.monotonic()``, one clock for all processes on Linux):
     #: the worker skips the stages that would start after it.
     deadline: float | None = None
+    #: Set for /v1/repair: after the analysis, rank and repair (never split over workers).
+    repair: RepairSpec | None = None
+    entry_point: str | None = None
 
     def expired(self) -> bool:
         return self.deadline is not None and time.monotonic() > self.deadline
@@ -55,7 +76,8 @@ class Job:
 
     @property
     def task(self) -> Task:
-        return Task(task_id=self.task_id, prompt=self.prompt, language=self.language)
+        return Task(task_id=self.task_id, prompt=self.prompt, language=self.language,
+                    entry_point=self.entry_point)
 
 
 @dataclass
@@ -64,12 +86,14 @@ class JobResult:
     completed: list[Stage] = field(default_factory=list)
     partial: bool = False
     notes: list[str] = field(default_factory=list)
+    report: PipelineReport | None = None  # a repair job's report
 
 
 def merge(parts: list[JobResult]) -> JobResult:
     """One result from the results of a split job, in candidate order."""
     completed = [stage for stage in STAGES if all(stage in part.completed for part in parts)]
-    merged = JobResult(completed=completed, partial=any(part.partial for part in parts))
+    merged = JobResult(completed=completed, partial=any(part.partial for part in parts),
+                       report=parts[0].report if len(parts) == 1 else None)
     for part in parts:
         merged.notes.extend(note for note in part.notes if note not in merged.notes)
         merged.candidates.extend(part.candidates)
@@ -94,21 +118,23 @@ def example_jobs(language: Language) -> list[Job]:
 
 
 class StageRunner:
-    """The in-process stages, created once per language and kept warm."""
+    """A worker's warm stages (:class:`franc.stages.Stages`), one per language, and the
+    repair pipelines built on them (the generator is made on first use)."""
 
-    def __init__(self, languages: tuple[Language, ...]):
-        from franc.analysis import Analyzers
-        from franc.filter import StaticFilter
+    def __init__(self, languages: tuple[Language, ...], generator: str | None = None):
         from franc.java import JavaCompiler
 
         # One JVM per worker: the pool already runs a worker per core, and more JVMs than
         # cores only compete for them (measured no faster, with more memory).
         self.java_compiler = JavaCompiler(workers=1) if "java" in languages else None
-        self.filters = {lang: StaticFilter(lang, compiler=self.java_compiler if lang == "java"
-                                           else None) for lang in languages}
-        # Keyed by (language, analyzer ids or None for the defaults); each stays warm.
-        self.analyzers: dict[tuple[Language, tuple[str, ...] | None], Analyzers] = {
-            (lang, None): Analyzers(lang) for lang in languages}
+        self.warm = {lang: Stages.build(lang, compiler=self.java_compiler)
+                     for lang in languages}
+        # Analyzer subsets requests asked for, by (language, analyzer ids); each stays warm.
+        self.subsets: dict[tuple[Language, tuple[str, ...]], Analyzers] = {}
+        self.generator_spec = generator
+        self._generator: Generator | None = None
+        # By (language, template, ranker policy): (policy version, ranker, pipeline).
+        self.pipelines: dict[tuple[Language, str, str], tuple[int, Ranker, Pipeline]] = {}
 
     def warm_up(self, full: bool = True) -> None:
         """Pay first-use costs before the first request.
@@ -120,10 +146,10 @@ class StageRunner:
         (javac reaches its best speed only once the JIT has compiled its hot paths).
         """
         if full:
-            for warm in self.analyzers.values():
-                for analyzer in warm.analyzers:
+            for warm in self.warm.values():
+                for analyzer in warm.analyzers.analyzers:
                     analyzer.warm_up()
-        for language in self.filters:
+        for language in self.warm:
             jobs = example_jobs(language)
             candidates = sum(len(job.candidates) for job in jobs)
             rounds = (-(-JAVA_WARM_UP_CANDIDATES // candidates) if full and language == "java"
@@ -133,25 +159,59 @@ class StageRunner:
                     for _ in self.stages(job):
                         pass
 
-    def stages(self, job: Job) -> Iterator[tuple[Stage, list[Candidate]]]:
-        task = job.task
-        filtered = self.filters[job.language].run_many(
-            [(task, index, raw) for index, raw in enumerate(job.candidates, job.first_index)])
-        yield "filtered", filtered
-        if job.analyze and not job.expired():
-            key = (job.language, job.analyzers)
-            if key not in self.analyzers:
-                from franc.analysis import Analyzers
+    def analyzers_for(self, job: Job) -> Analyzers:
+        if job.analyzers is None:
+            return self.warm[job.language].analyzers
+        key = (job.language, job.analyzers)
+        if key not in self.subsets:
+            from franc.analysis import Analyzers
 
-                self.analyzers[key] = Analyzers(job.language, names=job.analyzers)
-            yield "analyzed", self.analyzers[key].run(filtered, {task.task_id: task})
+            self.subsets[key] = Analyzers(job.language, names=job.analyzers)
+        return self.subsets[key]
+
+    def pipeline(self, language: Language, spec: RepairSpec) -> Pipeline:
+        from franc.generation import make_generator
+        from franc.pipeline import Pipeline
+        from franc.ranking import get_ranker
+
+        key = (language, spec.template, spec.ranker)
+        cached = self.pipelines.get(key)
+        if cached is None or cached[0] != spec.ranker_version:
+            if cached is not None:
+                cached[1].close()
+            if self._generator is None:
+                if not self.generator_spec:
+                    raise RuntimeError("no generator configured")
+                self._generator = make_generator(self.generator_spec)
+            ranker = get_ranker(spec.ranker, language)
+            cached = (spec.ranker_version, ranker, Pipeline(
+                language, stages=self.warm[language].with_ranker(ranker),
+                generator=self._generator, repair_template=spec.template))
+            self.pipelines[key] = cached
+        pipeline = cached[2]
+        pipeline.max_rounds = spec.max_rounds
+        return pipeline
+
+    def stages(self, job: Job) -> Iterator[tuple[Stage, Any]]:
+        task = job.task
+        warm = self.warm[job.language]
+        filtered = warm.filtered(task, job.candidates, job.first_index)
+        yield "filtered", filtered
+        if not job.analyze or job.expired():
+            return
+        analyzed = warm.analyzed(task, filtered, self.analyzers_for(job))
+        yield "analyzed", analyzed
+        if job.repair is not None and not job.expired():
+            yield "repaired", self.pipeline(job.language, job.repair).repair(task, analyzed)
 
     def close(self) -> None:
-        for stage_filter in self.filters.values():
-            stage_filter.close()
+        for _, ranker, _ in self.pipelines.values():
+            ranker.close()
+        for warm in self.warm.values():
+            warm.close()
         if self.java_compiler is not None:
             self.java_compiler.close()
-        for analyzers in self.analyzers.values():
+        for analyzers in self.subsets.values():
             analyzers.close()
 
 
@@ -167,8 +227,8 @@ def freeze_warm_heap() -> None:
 
 
 def _worker_main(connection: Connection, languages: tuple[Language, ...],
-                 full_warm_up: bool) -> None:
-    runner = StageRunner(languages)
+                 full_warm_up: bool, generator: str | None) -> None:
+    runner = StageRunner(languages, generator)
     runner.warm_up(full_warm_up)
     freeze_warm_heap()
     connection.send(("ready", None))
@@ -190,16 +250,19 @@ def _worker_main(connection: Connection, languages: tuple[Language, ...],
 class Worker:
     """One warm worker process and its pipe; replaced whole when it hangs."""
 
-    def __init__(self, languages: tuple[Language, ...], full_warm_up: bool = True):
+    def __init__(self, languages: tuple[Language, ...], full_warm_up: bool = True,
+                 generator: str | None = None):
         self.languages = languages
         self.full_warm_up = full_warm_up
+        self.generator = generator
         self._context = mp.get_context("spawn")
         self._start()
 
     def _start(self) -> None:
         self.connection, child = self._context.Pipe()
         self.process = self._context.Process(
-            target=_worker_main, args=(child, self.languages, self.full_warm_up), daemon=True)
+            target=_worker_main, args=(child, self.languages, self.full_warm_up, self.generator),
+            daemon=True)
         self.process.start()
         child.close()
         self.ready = threading.Event()
@@ -281,9 +344,13 @@ class Progress:
         self._lock = threading.Lock()
         self._result = JobResult()
 
-    def add(self, stage: Stage, candidates: list[Candidate]) -> None:
+    def add(self, stage: Stage, payload: Any) -> None:
         with self._lock:
-            self._result.candidates = candidates
+            if stage == "repaired":
+                self._result.report = payload
+                self._result.candidates = payload.candidates
+            else:
+                self._result.candidates = payload
             self._result.completed.append(stage)
 
     def fail(self, note: str) -> None:
@@ -295,8 +362,8 @@ class Progress:
         with self._lock:
             result = dataclasses.replace(self._result, completed=list(self._result.completed),
                                          notes=list(self._result.notes))
-        if not finished or (job.analyze and "analyzed" not in result.completed
-                            and not result.partial):
+        wanted = "repaired" if job.repair else "analyzed" if job.analyze else "filtered"
+        if not finished or (wanted not in result.completed and not result.partial):
             result.partial = True
             result.notes.append(f"deadline reached after stage(s): "
                                 f"{', '.join(result.completed) or 'none'}")
@@ -314,8 +381,9 @@ class WorkerPool:
     MIN_SPLIT = 4  # fewer candidates per worker than this are not worth a second worker
 
     def __init__(self, size: int, languages: tuple[Language, ...], full_warm_up: bool = True,
-                 hang_seconds: float = 60.0, restarts_per_minute: int = 4):
-        self.workers = [Worker(languages, full_warm_up) for _ in range(size)]
+                 hang_seconds: float = 60.0, restarts_per_minute: int = 4,
+                 generator: str | None = None):
+        self.workers = [Worker(languages, full_warm_up, generator) for _ in range(size)]
         self.hang_seconds = hang_seconds
         self.restarts = RestartBudget(restarts_per_minute)
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
@@ -355,7 +423,8 @@ class WorkerPool:
             workers = [await asyncio.wait_for(queue.get(), timeout=deadline_seconds)]
         except TimeoutError:
             return JobResult(partial=True, notes=["all workers busy until the deadline"])
-        while len(workers) * self.MIN_SPLIT < len(job.candidates) and not queue.empty():
+        while (job.repair is None and len(workers) * self.MIN_SPLIT < len(job.candidates)
+               and not queue.empty()):
             workers.append(queue.get_nowait())
         parts = dataclasses.replace(job, deadline=deadline).split(len(workers))
         for spare in workers[len(parts):]:  # a split may yield fewer parts than workers

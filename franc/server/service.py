@@ -17,17 +17,18 @@ from fastapi import Request
 from franc.models import Candidate, Language, Task
 from franc.policy import shipped_dir
 from franc.server.config import ServerConfig
-from franc.server.engine import Job, JobResult, WorkerPool
+from franc.server.engine import Job, JobResult, RepairSpec, WorkerPool
 from franc.server.limits import RequestRejected, bearer_accepted, check_candidates
 from franc.server.schemas import (
     CandidateOut,
     CandidatesRequest,
     CandidatesResponse,
     RepairRequest,
+    RepairResponse,
 )
+from franc.server.schemas import RepairRound as RepairRoundOut
 
 if TYPE_CHECKING:
-    from franc.pipeline import Pipeline, PipelineReport
     from franc.ranking.rankers import Ranker
 
 LOG = logging.getLogger("franc.server")
@@ -123,37 +124,15 @@ class ServerState:
     pool: WorkerPool
     rankers: RankerCache = field(default_factory=RankerCache)
     http: httpx.AsyncClient = field(default_factory=upstream_client)
-    # Repair pipelines by (language, template, ranker), made on first use; one request at
-    # a time each, since a pipeline holds a warm compiler and analyzers.
-    pipelines: dict[tuple[Language, str, str], tuple[threading.Lock, Pipeline]] = field(
-        default_factory=dict)
 
-    def deadline(self, requested_ms: int | None) -> float:
-        """The request's deadline in seconds: the client's, capped by the server's own and
-        raised to the server's floor (a 1 ms deadline only buys an empty answer)."""
-        limit = self.config.deadline_seconds
+    def deadline(self, requested_ms: int | None, limit: float | None = None) -> float:
+        """The request's deadline in seconds: the client's, capped by the server's own
+        (``limit``, default ``deadline_seconds``) and raised to the server's floor (a 1 ms
+        deadline only buys an empty answer)."""
+        limit = limit or self.config.deadline_seconds
         if not requested_ms:
             return limit
         return min(limit, max(requested_ms, self.config.min_deadline_ms) / 1000)
-
-    def repair(self, request: RepairRequest, ranker_name: str, ranker: Ranker
-               ) -> PipelineReport:
-        from franc.generation import make_generator
-        from franc.pipeline import Pipeline
-
-        key = (request.language, request.template, ranker_name)
-        if key not in self.pipelines:
-            if not self.config.generator:
-                raise RequestRejected(503, "no generator configured: start the server with "
-                                           "generator = 'openai:URL' (or replay:, hf:)",
-                                      "generator")
-            pipeline = Pipeline(request.language, generator=make_generator(self.config.generator),
-                                repair_template=request.template, ranker=ranker)
-            self.pipelines.setdefault(key, (threading.Lock(), pipeline))
-        lock, pipeline = self.pipelines[key]
-        with lock:
-            pipeline.max_rounds = request.max_rounds
-            return pipeline.run(task_of(request), request.candidates)
 
 
 def state_of(request: Request) -> ServerState:
@@ -200,7 +179,7 @@ def task_of(request: CandidatesRequest) -> Task:
 
 
 async def run_stages(request: CandidatesRequest, state: ServerState, *,
-                     analyze: bool) -> JobResult:
+                     analyze: bool, repair: RepairSpec | None = None) -> JobResult:
     check_candidates(request.prompt, request.candidates, state.config)
     if request.language not in state.config.languages:
         raise RequestRejected(422, f"language {request.language!r} is not served here",
@@ -214,8 +193,10 @@ async def run_stages(request: CandidatesRequest, state: ServerState, *,
         notes = [f"analyzer {name!r} does not analyse {request.language}; skipped"
                  for name in request.options.analyzers if name not in known]
     job = Job(language=request.language, prompt=request.prompt,
-              candidates=tuple(request.candidates), analyze=analyze, analyzers=analyzers)
-    result = await state.pool.run(job, state.deadline(request.options.deadline_ms))
+              candidates=tuple(request.candidates), analyze=analyze, analyzers=analyzers,
+              repair=repair, entry_point=task_of(request).entry_point)
+    limit = state.config.repair_deadline_seconds if repair else None
+    result = await state.pool.run(job, state.deadline(request.options.deadline_ms, limit))
     result.notes[:0] = notes
     return result
 
@@ -233,3 +214,32 @@ async def rank_request(request: CandidatesRequest, state: ServerState) -> Candid
     result = await run_stages(request, state, analyze=True)
     ranked = await asyncio.to_thread(ranker.rank, task_of(request), result.candidates)
     return response_of(result, ranked, name)
+
+
+async def repair_request(request: RepairRequest, state: ServerState) -> RepairResponse:
+    """Filter, analyse, rank and repair in a worker, under the repair deadline; past it, the
+    candidates of the stages done so far, ranked here."""
+    from franc.repair.templates import available_templates
+
+    if not state.config.generator:
+        raise RequestRejected(503, "no generator configured: start the server with "
+                                   "generator = 'openai:URL' (or replay:, hf:)", "generator")
+    name, ranker = await resolve_ranker(request.ranker, state, request.language)
+    if request.template not in available_templates():
+        raise RequestRejected(422, f"unknown template {request.template!r}", "template")
+    path = state.rankers.path_of(name)
+    spec = RepairSpec(template=request.template, max_rounds=request.max_rounds,
+                      ranker=str(path), ranker_version=path.stat().st_mtime_ns)
+    result = await run_stages(request, state, analyze=True, repair=spec)
+    report = result.report
+    if report is None:
+        ranked = await asyncio.to_thread(ranker.rank, task_of(request), result.candidates)
+        return RepairResponse(candidates=[CandidateOut.of(c) for c in ranked], partial=True,
+                              stages=list(result.completed), notes=result.notes, ranker=name)
+    rounds = [RepairRoundOut(prompt=r.prompt,
+                             answers=[CandidateOut.of(a.candidate) for a in r.answers])
+              for r in report.rounds]
+    return RepairResponse(candidates=[CandidateOut.of(c) for c in report.candidates],
+                          partial=result.partial, stages=list(result.completed),
+                          notes=[report.stop_reason, *result.notes], ranker=name,
+                          rounds=rounds, judge=report.judge)

@@ -158,6 +158,20 @@ def test_repair_asks_the_model_and_puts_a_clean_answer_first(server_url: str) ->
     assert body["judge"]
 
 
+def test_repair_runs_in_a_worker_under_the_clients_deadline(server_url: str) -> None:
+    helpers = "".join(f"\n\ndef helper{i}(x):\n    return [y * {i} for y in range(x)]\n"
+                      for i in range(150))
+    candidates = [PROMPT + "    import os\n    os.system('ls')\n    return a + b\n" + helpers]
+    reply = post(server_url, "/v1/repair", {"language": "python", "prompt": PROMPT,
+                                           "candidates": candidates, "template": "chat",
+                                           "options": {"deadline_ms": 1}})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["partial"] is True and body["rounds"] == []
+    assert "repaired" not in body["stages"]
+    assert httpx.get(server_url + "/readyz").status_code == 200
+
+
 def test_repair_with_unknown_template_names_the_field(server_url: str) -> None:
     reply = post(server_url, "/v1/repair", {"language": "python", "candidates": ["x = 1\n"],
                                            "template": "nope"})

@@ -269,7 +269,7 @@ def test_a_worker_runs_one_jvm_shared_by_its_java_filter() -> None:
             "class B {\n    int f() {\n    }\n}\n"))
         stages = dict(runner.stages(job))
         assert [c.compiles for c in stages["filtered"]] == [True, False]
-        assert runner.filters["java"].compiler is runner.java_compiler
+        assert runner.warm["java"].filter.compiler is runner.java_compiler  # type: ignore[attr-defined]
         assert runner.java_compiler is not None
         assert len(runner.java_compiler.jvm_pids()) == 1
     finally:
@@ -331,3 +331,26 @@ def test_a_warm_heap_is_frozen_after_its_garbage_is_collected() -> None:
     finally:
         gc.unfreeze()
     assert any(obj is kept for obj in gc.get_objects())
+
+
+def test_a_workers_repair_pipelines_share_its_warm_stages() -> None:
+    from franc.ranking.rankers import POLICY_SUFFIXES
+    from franc.server.engine import RepairSpec
+
+    policy = RankerCache().path_of("quality")
+    assert policy.suffix in POLICY_SUFFIXES
+    runner = StageRunner(("python",), generator="openai:http://127.0.0.1:9")
+    try:
+        spec = RepairSpec(template="chat", max_rounds=1, ranker=str(policy),
+                          ranker_version=policy.stat().st_mtime_ns)
+        pipeline = runner.pipeline("python", spec)
+        warm = runner.warm["python"]
+        assert pipeline.filter is warm.filter and pipeline.analyzers is warm.analyzers
+        assert runner.pipeline("python", spec) is pipeline  # built once
+        edited = RepairSpec(template="chat", max_rounds=2, ranker=str(policy),
+                            ranker_version=spec.ranker_version + 1)
+        rebuilt = runner.pipeline("python", edited)
+        assert rebuilt is not pipeline and rebuilt.filter is warm.filter
+        assert rebuilt.max_rounds == 2
+    finally:
+        runner.close()
