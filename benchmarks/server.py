@@ -9,6 +9,10 @@
 * ``--compare-with REF``: the same 1-client ``/v1/rank`` measurement, side by side in one run,
   against the server of an older commit (its tree extracted with ``git archive`` into a
   temporary folder and served from there), requests alternating between the two in blocks.
+* ``--attack``: 8 normal clients, in blocks alternating without and with one attacker that
+  sends the worst requests (``deadline_ms`` 1, ranker paths, 1.9 MB bodies without the token,
+  bodies that never finish); the normal clients' p50/p95/p99, errors and partial answers in
+  each condition, written to ``benchmarks/results/server_attack.md``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import argparse
 import asyncio
 import gzip
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -26,6 +31,7 @@ import tempfile
 import threading
 import time
 from http.server import ThreadingHTTPServer
+from multiprocessing.queues import Queue
 from pathlib import Path
 
 import httpx
@@ -225,6 +231,193 @@ async def load(url: str, bodies: list[dict], seconds: float, clients: int) -> di
     return counts
 
 
+ATTACK_TOKEN = "bench-token"
+ATTACK_RANKERS = ["/etc/shadow", "../../../../etc/passwd", "/usr/lib/jvm", "/proc/self/environ",
+                  "examples"]
+HUGE_BODY_BYTES = 1_900_000
+
+
+class Attacker:
+    """One hostile client: its loops run side by side, each sending one kind of bad request
+    as fast as the server answers; ``counts`` tallies the answers by kind and status."""
+
+    def __init__(self, url: str, body: dict, stop: float):
+        self.url, self.body, self.stop = url, body, stop
+        self.host, port = url.removeprefix("http://").split(":")
+        self.port = int(port)
+        self.counts: dict[str, int] = {}
+
+    def count(self, kind: str, status: object) -> None:
+        key = f"{kind} -> {status}"
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    async def tiny_deadlines(self, session: httpx.AsyncClient) -> None:
+        body = {**self.body, "options": {"deadline_ms": 1}}
+        while time.monotonic() < self.stop:
+            reply = await session.post(self.url + "/v1/rank", json=body)
+            self.count("deadline_ms 1", reply.status_code)
+
+    async def ranker_paths(self, session: httpx.AsyncClient) -> None:
+        while time.monotonic() < self.stop:
+            for ranker in ATTACK_RANKERS:
+                reply = await session.post(self.url + "/v1/rank",
+                                           json={**self.body, "ranker": ranker})
+                self.count("ranker path/executing", reply.status_code)
+
+    async def raw(self, head: bytes, body: bytes, hold: float) -> str:
+        """Send a request's head and ``body`` over a fresh connection, wait at most ``hold``
+        seconds for the status line."""
+        try:
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+        except OSError as exc:
+            return type(exc).__name__
+        try:
+            writer.write(head + body)
+            await writer.drain()
+            line = await asyncio.wait_for(reader.readline(), hold)
+            return line.decode(errors="replace").split(" ")[1] if line else "closed"
+        except (OSError, TimeoutError, IndexError) as exc:
+            return type(exc).__name__
+        finally:
+            writer.close()
+
+    async def unauthenticated_bodies(self, connections: int) -> None:
+        head = (f"POST /v1/rank HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                f"content-length: {HUGE_BODY_BYTES}\r\n\r\n").encode()
+        body = b"[" * HUGE_BODY_BYTES
+        while time.monotonic() < self.stop:
+            statuses = await asyncio.gather(*(self.raw(head, body, 30)
+                                              for _ in range(connections)))
+            for status in statuses:
+                self.count("1.9 MB body, no token", status)
+
+    async def slow_bodies(self, connections: int) -> None:
+        head = (f"POST /v1/rank HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                f"authorization: Bearer {ATTACK_TOKEN}\r\ncontent-length: 100000\r\n\r\n"
+                ).encode()
+        while time.monotonic() < self.stop:
+            statuses = await asyncio.gather(*(self.raw(head, b'{"language": ', 60)
+                                              for _ in range(connections)))
+            for status in statuses:
+                self.count("body that never finishes", status)
+
+    async def run(self) -> None:
+        headers = {"authorization": f"Bearer {ATTACK_TOKEN}"}
+        async with httpx.AsyncClient(timeout=120, headers=headers) as session:
+            await asyncio.gather(self.tiny_deadlines(session), self.ranker_paths(session),
+                                 self.unauthenticated_bodies(50), self.slow_bodies(20))
+
+
+async def normal_clients(url: str, bodies: list[dict], seconds: float, clients: int
+                         ) -> tuple[list[float], int, int]:
+    """``clients`` clients sending real requests for ``seconds``: latencies (ms), errors
+    (anything but a 200, or no answer) and partial answers."""
+    latencies: list[float] = []
+    errors = partial = 0
+    stop = time.monotonic() + seconds
+    headers = {"authorization": f"Bearer {ATTACK_TOKEN}"}
+
+    async def client(offset: int) -> None:
+        nonlocal errors, partial
+        async with httpx.AsyncClient(timeout=120, headers=headers) as session:
+            sent = offset
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                try:
+                    reply = await session.post(url + "/v1/rank",
+                                               json=bodies[sent % len(bodies)])
+                except httpx.HTTPError:
+                    errors += 1
+                    continue
+                finally:
+                    sent += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+                if reply.status_code != 200:
+                    errors += 1
+                else:
+                    partial += bool(reply.json().get("partial"))
+
+    await asyncio.gather(*(client(i * 5) for i in range(clients)))
+    return latencies, errors, partial
+
+
+def attack(url: str, body: dict, seconds: float, counts: Queue) -> None:
+    """The attacker's process (its own event loop, as a remote attacker would have)."""
+    attacker = Attacker(url, body, time.monotonic() + seconds)
+    asyncio.run(attacker.run())
+    counts.put(attacker.counts)
+
+
+def attack_block(url: str, bodies: list[dict], seconds: float, clients: int,
+                 attacked: bool) -> tuple[list[float], int, int, dict[str, int]]:
+    context = multiprocessing.get_context("spawn")
+    counts: Queue = context.Queue()
+    attacker = context.Process(target=attack, args=(url, bodies[0], seconds, counts))
+    if attacked:
+        attacker.start()
+    latencies, errors, partial = asyncio.run(normal_clients(url, bodies, seconds, clients))
+    if not attacked:
+        return latencies, errors, partial, {}
+    answers = counts.get(timeout=180)
+    attacker.join()
+    return latencies, errors, partial, answers
+
+
+def main_attack(block_seconds: float, blocks: int, clients: int) -> None:
+    started_load = load_text()
+    process, url = start_server(Path(tempfile.mkdtemp()),
+                                'languages = ["python"]\ndeadline_seconds = 30\n',
+                                env={"FRANC_API_TOKEN": ATTACK_TOKEN}, workers=2,
+                                full_warm_up=True)
+    samples: dict[bool, list[float]] = {False: [], True: []}
+    errors = dict.fromkeys(samples, 0)
+    partial = dict.fromkeys(samples, 0)
+    attacks: dict[str, int] = {}
+    peak_rss = dict.fromkeys(samples, 0)
+    loads: list[float] = []
+    try:
+        bodies = requests_for("python", 40)
+        asyncio.run(normal_clients(url, bodies, 10, 2))  # warm both workers
+        for block in range(blocks):
+            attacked = block % 2 == 1
+            result = attack_block(url, bodies, block_seconds, clients, attacked)
+            samples[attacked] += result[0]
+            errors[attacked] += result[1]
+            partial[attacked] += result[2]
+            for key, value in result[3].items():
+                attacks[key] = attacks.get(key, 0) + value
+            peak_rss[attacked] = max(peak_rss[attacked], server_rss_kib(process.pid))
+            loads.append(os.getloadavg()[0])
+            print(block, attacked, percentiles(result[0]), result[1:3], flush=True)
+    finally:
+        stop_server(process)
+    cuts = {attacked: percentiles(values) for attacked, values in samples.items()}
+    rows = [[("with" if attacked else "without") + " the attacker", len(samples[attacked]),
+             errors[attacked], partial[attacked], *(f"{cut:.0f}" for cut in cuts[attacked]),
+             f"{peak_rss[attacked] / 1024:.0f}"] for attacked in (False, True)]
+    rows.append(["ratio with / without", "", "", "",
+                 *(f"{b / a:.2f}x" for a, b in zip(cuts[False], cuts[True], strict=True)), ""])
+    attack_rows = sorted([kind, count] for kind, count in attacks.items())
+    body = (f"Warm server (Python), 2 worker processes, a bearer token set; {clients} normal "
+            f"clients send /v1/rank with 10 real candidates ({FILES['python']}) in "
+            f"{blocks} blocks of {block_seconds:.0f} s that alternate without and with one "
+            "attacker (so both conditions see the same machine load). The attacker runs in its "
+            "own process (its own event loop, sharing the machine's 2 cores), at once: "
+            "`deadline_ms` 1 on a real request, in a loop; ranker paths and the examples ranker "
+            "(`/etc/shadow`, `../../../../etc/passwd`, `/usr/lib/jvm`, `/proc/self/environ`, "
+            "`examples`), in a loop; 50 connections at a time each sending a 1.9 MB body "
+            "without the token; 20 connections at a time each sending the start of a body and "
+            "then nothing. Errors: any answer of the normal clients but a 200, or none. "
+            f"1-min load average: at the start {started_load}; during the blocks "
+            f"{min(loads):.1f}-{max(loads):.1f} (the machine is shared: compare within the "
+            "run).\n\n"
+            + table(["normal clients", "requests", "errors", "partial", "p50 ms", "p95 ms",
+                     "p99 ms", "peak RSS MiB (server, workers)"], rows)
+            + "\n\nThe attacker's requests and the answers they got:\n\n"
+            + table(["attack", "answers"], attack_rows))
+    write_section("server_attack", "HTTP server under attack", body)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=60, help="requests per measurement")
@@ -235,9 +428,17 @@ def main() -> None:
                         help="only the side-by-side 1-client latency against commit REF")
     parser.add_argument("--block", type=int, default=10,
                         help="requests per server before switching (with --compare-with)")
+    parser.add_argument("--attack", action="store_true",
+                        help="only the load test with and without an attacker")
+    parser.add_argument("--attack-blocks", type=int, default=6,
+                        help="blocks alternating without and with the attacker")
+    parser.add_argument("--attack-block-seconds", type=float, default=20.0)
     args = parser.parse_args()
     if not REFERENCE.is_dir():
         sys.exit("../shared/reference is absent")
+    if args.attack:
+        main_attack(args.attack_block_seconds, args.attack_blocks, 8)
+        return
     if args.compare_with:
         main_compare(args.compare_with, args.rounds, args.block)
         return

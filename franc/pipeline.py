@@ -25,6 +25,7 @@ from franc.models import Candidate, PromptKind, Task, check_language
 from franc.repair.judge import Judge
 from franc.repair.loop import BatchFilter, Repairer, RepairRound
 from franc.repair.templates import load_template
+from franc.stages import Stages
 
 STOP_CLEAN = "clean"
 STOP_NO_GENERATOR = "no generator"
@@ -81,41 +82,34 @@ class Pipeline:
     """``static_filter``, ``analyzers`` and ``ranker`` take the stage objects or their names
     (a filter chain, analyzer ids, a ranker policy); objects given are not closed here.
     A chain given by name or path also configures the analyzers built here (its
-    ``[analysis.*]`` tables). ``filter`` is the deprecated name of ``static_filter``."""
+    ``[analysis.*]`` tables). ``stages``: warm stages built elsewhere
+    (:class:`franc.stages.Stages`), used as they are. ``filter`` is the deprecated name of
+    ``static_filter``."""
 
     def __init__(self, language: str, *, static_filter: BatchFilter | str | Path | None = None,
                  analyzers: Any = None, ranker: Any = "quality",
+                 stages: Stages | None = None,
                  generator: Generator | None = None, repair_template: str | Path = "P1",
                  max_rounds: int = 2, judge: Judge | None = None, repair_n: int = 10,
                  max_new_tokens: int = 512, temperature: float = 0.8,
                  stop: Sequence[str] = (), filter: BatchFilter | str | Path | None = None):
-        from franc.analysis import Analyzers
-        from franc.filter import StaticFilter
-        from franc.ranking import get_ranker
-
         if filter is not None:
             warnings.warn("Pipeline(filter=...) is deprecated; use static_filter=...",
                           DeprecationWarning, stacklevel=2)
             static_filter = static_filter if static_filter is not None else filter
         self.language = check_language(language)
-        self._owned: list[Any] = []
-        chain = static_filter if isinstance(static_filter, (str, Path)) else None
-        if static_filter is None or chain is not None:
-            static_filter = StaticFilter(self.language, chain)
-            self._owned.append(static_filter)
-        if analyzers is None or isinstance(analyzers, (list, tuple)):
-            analyzers = Analyzers(self.language, analyzers, policy=chain)
-            self._owned.append(analyzers)
-        if isinstance(ranker, (str, Path)):
-            ranker = get_ranker(ranker, self.language)
-            self._owned.append(ranker)
-        self.filter = static_filter
-        self.analyzers = analyzers
-        self.ranker = ranker
+        self.stages = stages or Stages.build(self.language, static_filter=static_filter,
+                                             analyzers=analyzers, ranker=ranker)
+        self._owns_stages = stages is None
+        if self.stages.ranker is None:
+            raise ValueError("a pipeline needs a ranker")
+        self.filter = self.stages.filter
+        self.analyzers = self.stages.analyzers
+        self.ranker = self.stages.ranker
         self.generator = generator
         self.judge = judge or Judge(self.language)
-        self.repairer = Repairer(load_template(repair_template, self.language), static_filter,
-                                 analyzers.run, self.judge)
+        self.repairer = Repairer(load_template(repair_template, self.language), self.filter,
+                                 self.analyzers.run, self.judge)
         self.max_rounds = max_rounds
         self.repair_n = repair_n
         self.max_new_tokens = max_new_tokens
@@ -125,9 +119,7 @@ class Pipeline:
     def check(self, task: Task, raws: Sequence[str], first_index: int = 0) -> list[Candidate]:
         """Filter and analyse raw candidates (not ranked)."""
         raws = expect_list(raws, "candidates", str)
-        candidates = self.filter.run_many([(task, first_index + i, raw)
-                                           for i, raw in enumerate(raws)])
-        return self.analyzers.run(candidates, {task.task_id: task})
+        return self.stages.check(task, raws, first_index)
 
     def run(self, prompt: str | Task, candidates: Sequence[str]) -> PipelineReport:
         task = _as_task(prompt, self.language)
@@ -196,9 +188,8 @@ class Pipeline:
         return round_
 
     def close(self) -> None:
-        for owned in reversed(self._owned):
-            owned.close()
-        self._owned.clear()
+        if self._owns_stages:
+            self.stages.close()
 
     def __enter__(self) -> Pipeline:
         return self

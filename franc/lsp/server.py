@@ -1,7 +1,10 @@
 """``franc lsp``: FRANC's findings as editor diagnostics, over stdio.
 
 Open Python and Java documents are checked on open, on change (debounced)
-and on save: the real compile check, then the analyzers. Code actions offer
+and on save: the real compile check, then the analyzers. One analysis runs per
+document at a time (an edit made meanwhile is analysed next; the ones it
+replaces are dropped), the analyzers of a language serve one document at a
+time, and a document over the size limit gets one diagnostic saying so. Code actions offer
 the static filter's fix (close truncated code, cut trailing junk) and, when a
 generator is configured, a repair through the model.
 """
@@ -9,14 +12,21 @@ generator is configured, a repair through the model.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, cast
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from franc.models import Candidate, Finding, Language, Task
+from franc.stages import Stages
+
+if TYPE_CHECKING:
+    from franc.filter import StaticFilter
+    from franc.filter.base import CompileResult
 
 SEVERITY = {"high": types.DiagnosticSeverity.Error,
             "medium": types.DiagnosticSeverity.Warning,
@@ -24,6 +34,9 @@ SEVERITY = {"high": types.DiagnosticSeverity.Error,
 EXTENSIONS: dict[str, Language] = {".py": "python", ".java": "java"}
 LANGUAGE_IDS: dict[str, Language] = {"python": "python", "java": "java"}
 REPAIR_COMMAND = "franc.repairWithModel"
+#: Larger documents are not analysed (pylint's cost and memory grow fast with size: a
+#: 0.7 MB document took over a minute and ~1 GB).
+MAX_DOCUMENT_CHARS = 100_000
 
 
 def document_language(uri: str, language_id: str | None) -> Language | None:
@@ -62,44 +75,67 @@ def compile_diagnostic(error: str) -> types.Diagnostic:
                             source="franc/compile")
 
 
+def too_large_diagnostic(size: int, limit: int) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=types.Range(start=types.Position(line=0, character=0),
+                          end=types.Position(line=0, character=0)),
+        message=f"document too large for FRANC to analyse ({size} characters; the limit is "
+                f"{limit}, set with --max-chars)",
+        severity=types.DiagnosticSeverity.Information, source="franc")
+
+
 @dataclass
 class DocumentChecker:
-    """The warm compile check and analyzers, one set per language, built on first use."""
+    """The warm compile check and analyzers, one set per language, built on first use.
 
-    stages: dict[Language, tuple] = field(default_factory=dict)
+    A language's stages serve one document at a time: pylint's linter and astroid's caches
+    are not thread-safe (two documents at once gave a false "pylint crashed")."""
 
-    def _stages(self, language: Language) -> tuple:
-        if language not in self.stages:
-            from franc.analysis import Analyzers
-            from franc.filter import StaticFilter
+    max_chars: int = MAX_DOCUMENT_CHARS
+    stages: dict[Language, Stages] = field(default_factory=dict)
+    locks: dict[Language, threading.Lock] = field(default_factory=dict)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
 
-            self.stages[language] = (StaticFilter(language), Analyzers(language))
-        return self.stages[language]
+    def _compiles(self, stages: Stages, text: str) -> CompileResult:
+        # Built by Stages.build here, so the filter is a StaticFilter with its compiler.
+        return cast("StaticFilter", stages.filter).compiler.check([text])[0]
+
+    def _stages(self, language: Language) -> tuple[threading.Lock, Stages]:
+        with self._guard:
+            if language not in self.stages:
+                self.stages[language] = Stages.build(language)
+                self.locks[language] = threading.Lock()
+            return self.locks[language], self.stages[language]
 
     def check(self, uri: str, language: Language, text: str) -> list[types.Diagnostic]:
-        static_filter, analyzers = self._stages(language)
-        result = static_filter.compiler.check([text])[0]
-        if not result.ok:
-            return [compile_diagnostic(error) for error in result.errors]
-        candidate = Candidate(task_id=uri, index=0, code=text, compiles=True)
-        task = Task(task_id=uri, prompt="", language=language)
-        [analyzed] = analyzers.run([candidate], {uri: task})
+        if len(text) > self.max_chars:
+            return [too_large_diagnostic(len(text), self.max_chars)]
+        lock, stages = self._stages(language)
+        with lock:
+            result = self._compiles(stages, text)
+            if not result.ok:
+                return [compile_diagnostic(error) for error in result.errors]
+            candidate = Candidate(task_id=uri, index=0, code=text, compiles=True)
+            task = Task(task_id=uri, prompt="", language=language)
+            [analyzed] = stages.analyzed(task, [candidate])
         lines = text.splitlines()
         return [finding_diagnostic(f, lines) for f in analyzed.findings or []]
 
     def fix(self, uri: str, language: Language, text: str) -> tuple[str, list[str]] | None:
         """The static filter's fix, offered only when it makes broken code compile."""
-        static_filter, _ = self._stages(language)
-        if static_filter.compiler.check([text])[0].ok:
+        if len(text) > self.max_chars:
             return None
-        task = Task(task_id=uri, prompt="", language=language)
-        fixed = static_filter.run(task, text)
+        lock, stages = self._stages(language)
+        with lock:
+            if self._compiles(stages, text).ok:
+                return None
+            task = Task(task_id=uri, prompt="", language=language)
+            [fixed] = stages.filtered(task, [text])
         return (fixed.code, fixed.heuristics) if fixed.compiles and fixed.code != text else None
 
     def close(self) -> None:
-        for static_filter, analyzers in self.stages.values():
-            static_filter.close()
-            analyzers.close()
+        for stages in self.stages.values():
+            stages.close()
 
 
 def whole_document(text: str) -> types.Range:
@@ -113,26 +149,39 @@ def build_server(checker: DocumentChecker | None = None, debounce_seconds: float
     """The language server; ``repair`` (language, code) -> fixed code enables the model action."""
     server = LanguageServer("franc", "0.1.0")
     checker = checker or DocumentChecker()
-    pending: dict[str, asyncio.Task[None]] = {}
+    # Per open document: the number of its latest edit, and the lock its analyses take
+    # (never cancelled mid-analysis: the analysis thread would run on, unlocked).
+    generations: dict[str, int] = {}
+    analysing: dict[str, asyncio.Lock] = {}
+    waiting: set[asyncio.Task[None]] = set()
 
     def language_of(uri: str) -> Language | None:
         document = server.workspace.get_text_document(uri)
         return document_language(uri, document.language_id)
 
-    async def publish(uri: str, delay: float) -> None:
+    async def publish(uri: str, delay: float, generation: int) -> None:
         await asyncio.sleep(delay)
-        language = language_of(uri)
-        if language is None:
-            return
-        text = server.workspace.get_text_document(uri).source
-        diagnostics = await asyncio.to_thread(checker.check, uri, language, text)
-        server.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
+        lock = analysing.get(uri)
+        if lock is None or generations.get(uri) != generation:
+            return  # closed, or superseded by a later edit during the debounce
+        async with lock:
+            if generations.get(uri) != generation:
+                return  # superseded while the previous analysis ran
+            language = language_of(uri)
+            if language is None:
+                return
+            text = server.workspace.get_text_document(uri).source
+            diagnostics = await asyncio.to_thread(checker.check, uri, language, text)
+        if generations.get(uri) == generation:
+            server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
 
     def schedule(uri: str, delay: float) -> None:
-        if (previous := pending.get(uri)) is not None:
-            previous.cancel()
-        pending[uri] = asyncio.ensure_future(publish(uri, delay))
+        generations[uri] = generation = generations.get(uri, 0) + 1
+        analysing.setdefault(uri, asyncio.Lock())
+        task = asyncio.ensure_future(publish(uri, delay, generation))
+        waiting.add(task)
+        task.add_done_callback(waiting.discard)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: types.DidOpenTextDocumentParams) -> None:
@@ -148,6 +197,8 @@ def build_server(checker: DocumentChecker | None = None, debounce_seconds: float
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: types.DidCloseTextDocumentParams) -> None:
+        generations.pop(params.text_document.uri, None)
+        analysing.pop(params.text_document.uri, None)
         server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 

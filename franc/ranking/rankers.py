@@ -17,6 +17,7 @@ import itertools
 import json
 import tomllib
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -313,6 +314,9 @@ RANKER_KINDS: Mapping[str, RankerBuilder] = MappingProxyType({
 def from_policy(name: str, policy: Mapping[str, Any], language: Language | None = None,
                 source: str | None = None) -> Ranker:
     """Build a ranker from an already parsed policy (a TOML table or a learned model)."""
+    if not isinstance(policy, Mapping):
+        raise InputError(f"ranker {name!r}: a policy is a table (TOML) or an object (JSON), "
+                         f"not a {type(policy).__name__}", source=source)
     kind = policy.get("kind")
     if kind not in RANKER_KINDS:
         raise InputError(f"ranker {name!r}: unknown kind {kind!r}; kinds: "
@@ -336,4 +340,17 @@ def get_ranker(name_or_path: str | Path, language: str | None = None) -> Ranker:
     lang = check_language(language) if language is not None else None
     path = locate("rankers", name_or_path, POLICY_SUFFIXES)
     name = path.stem if Path(name_or_path).suffix else str(name_or_path)
-    return from_policy(name, load_policy(path), lang, str(path))
+    loading = _LOADING.get()
+    if path.resolve() in loading:
+        chain = " -> ".join(p.name for p in (*loading, path.resolve()))
+        raise InputError(f"ranker {name!r} includes itself ({chain})", source=str(path))
+    token = _LOADING.set((*loading, path.resolve()))
+    try:
+        return from_policy(name, load_policy(path), lang, str(path))
+    finally:
+        _LOADING.reset(token)
+
+
+#: The policy files being loaded by the current (nested) :func:`get_ranker` calls, so that
+#: a chain naming itself, directly or through another policy, is an error, not a recursion.
+_LOADING: ContextVar[tuple[Path, ...]] = ContextVar("ranker_policies_loading", default=())

@@ -161,9 +161,9 @@ def run_pipeline(pipeline: Any, tasks: Sequence[Task], raws: dict[str, list[str]
     for task in tasks:
         texts = raws.get(task.task_id, []) if raws is not None else pipeline.generator.generate(
             task.prompt, n, pipeline.max_new_tokens, pipeline.temperature, pipeline.stop)
-        filtered = pipeline.filter.run_many([(task, i, t) for i, t in enumerate(texts)])
+        filtered = pipeline.stages.filtered(task, texts)
         stages["filtered"] += [c.to_json() for c in filtered]
-        analyzed = pipeline.analyzers.run(filtered, {task.task_id: task})
+        analyzed = pipeline.stages.analyzed(task, filtered)
         stages["analyzed"] += [c.to_json() for c in analyzed]
         report = pipeline.repair(task, analyzed)
         stages["ranked"] += [c.to_json() for c in report.candidates]

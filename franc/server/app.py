@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from franc.errors import FrancError, InputError
-from franc.models import Candidate, Language, Task
-from franc.policy import locate
+from franc.errors import FrancError
+from franc.models import Language
 from franc.repair.templates import available_templates
 from franc.server.config import ServerConfig
-from franc.server.engine import Job, JobResult, WorkerPool
-from franc.server.limits import BodySizeLimit, RequestRejected, check_candidates
+from franc.server.engine import WorkerPool
+from franc.server.limits import RequestGate, RequestRejected
+from franc.server.proxy import router as proxy_router
 from franc.server.schemas import (
-    CandidateOut,
     CandidatesRequest,
     CandidatesResponse,
     ErrorItem,
@@ -35,97 +30,20 @@ from franc.server.schemas import (
     RepairRequest,
     RepairResponse,
 )
-from franc.server.schemas import RepairRound as RepairRoundOut
+from franc.server.service import (
+    RankerCache,
+    ServerState,
+    check_token,
+    rank_request,
+    repair_request,
+    response_of,
+    run_stages,
+    served_rankers,
+    state_of,
+)
 
-if TYPE_CHECKING:
-    from franc.pipeline import Pipeline, PipelineReport
-    from franc.ranking.rankers import Ranker
-
-EXECUTING_RANKERS = frozenset({"examples"})
-ERROR_RESPONSES = {code: {"model": ErrorResponse} for code in (401, 413, 422, 503)}
-
-
-class RankerCache:
-    """Rankers by (name, language), built once and rebuilt when their policy file changes
-    (path or modification time), so a user's edit applies to the next request without
-    re-reading the policy on every request. Used from the event loop only."""
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, Language], tuple[Path, int, Ranker]] = {}
-
-    def get(self, name: str, language: Language) -> Ranker:
-        from franc.ranking.rankers import POLICY_SUFFIXES, get_ranker
-
-        path = locate("rankers", name, POLICY_SUFFIXES)
-        try:
-            modified = path.stat().st_mtime_ns
-        except OSError as exc:
-            raise InputError(f"cannot read ranker policy: {exc}", source=str(path)) from exc
-        cached = self._entries.get((name, language))
-        if cached is not None and cached[:2] == (path, modified):
-            return cached[2]
-        ranker = get_ranker(name, language)
-        self._entries[(name, language)] = (path, modified, ranker)
-        return ranker
-
-    def close(self) -> None:
-        for _, _, ranker in self._entries.values():
-            ranker.close()
-        self._entries.clear()
-
-
-def upstream_client() -> httpx.AsyncClient:
-    """One connection pool for every upstream call of the proxy (closed on shutdown)."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
-
-
-@dataclass
-class ServerState:
-    config: ServerConfig
-    pool: WorkerPool
-    rankers: RankerCache = field(default_factory=RankerCache)
-    http: httpx.AsyncClient = field(default_factory=upstream_client)
-    # Repair pipelines by (language, template, ranker), made on first use; one request at
-    # a time each, since a pipeline holds a warm compiler and analyzers.
-    pipelines: dict[tuple[Language, str, str], tuple[threading.Lock, Pipeline]] = field(
-        default_factory=dict)
-
-    def deadline(self, requested_ms: int | None) -> float:
-        limit = self.config.deadline_seconds
-        return min(limit, requested_ms / 1000) if requested_ms else limit
-
-    def repair(self, request: RepairRequest, ranker_name: str, ranker: Ranker
-               ) -> PipelineReport:
-        from franc.generation import make_generator
-        from franc.pipeline import Pipeline
-
-        key = (request.language, request.template, ranker_name)
-        if key not in self.pipelines:
-            if not self.config.generator:
-                raise RequestRejected(503, "no generator configured: start the server with "
-                                           "generator = 'openai:URL' (or replay:, hf:)",
-                                      "generator")
-            pipeline = Pipeline(request.language, generator=make_generator(self.config.generator),
-                                repair_template=request.template, ranker=ranker)
-            self.pipelines.setdefault(key, (threading.Lock(), pipeline))
-        lock, pipeline = self.pipelines[key]
-        with lock:
-            pipeline.max_rounds = request.max_rounds
-            task = Task(task_id="request", prompt=request.prompt, language=request.language)
-            return pipeline.run(task, request.candidates)
-
-
-def state_of(request: Request) -> ServerState:
-    return request.app.state.franc
-
-
-def check_token(request: Request) -> None:
-    token = state_of(request).config.api_token
-    if token is None:
-        return
-    given = request.headers.get("authorization", "")
-    if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        raise RequestRejected(401, "missing or wrong bearer token", "authorization")
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (401, 408, 413, 422, 503)}
 
 
 def field_name(location: tuple[int | str, ...]) -> str:
@@ -138,64 +56,19 @@ def error_response(status: int, error: str, details: list[ErrorItem]) -> JSONRes
     return JSONResponse(status_code=status, content=content)
 
 
-def resolve_ranker(name: str | None, state: ServerState, language: Language
-                   ) -> tuple[str, Ranker]:
-    name = name or state.config.default_ranker
-    if name in EXECUTING_RANKERS and not state.config.enable_examples_ranker:
-        raise RequestRejected(422, f"ranker {name!r} executes candidate code; start the server "
-                                   "with enable_examples_ranker to allow it", "ranker")
-    try:
-        return name, state.rankers.get(name, language)
-    except FrancError as exc:
-        raise RequestRejected(422, str(exc), "ranker") from exc
-
-
-async def run_stages(request: CandidatesRequest, state: ServerState, *,
-                     analyze: bool) -> JobResult:
-    check_candidates(request.prompt, request.candidates, state.config)
-    if request.language not in state.config.languages:
-        raise RequestRejected(422, f"language {request.language!r} is not served here",
-                              "language")
-    analyzers, notes = None, []
-    if request.options.analyzers is not None:
-        from franc.analysis import ANALYZERS
-
-        known = ANALYZERS[request.language]
-        analyzers = tuple(name for name in request.options.analyzers if name in known)
-        notes = [f"analyzer {name!r} does not analyse {request.language}; skipped"
-                 for name in request.options.analyzers if name not in known]
-    job = Job(language=request.language, prompt=request.prompt,
-              candidates=tuple(request.candidates), analyze=analyze, analyzers=analyzers)
-    result = await state.pool.run(job, state.deadline(request.options.deadline_ms))
-    result.notes[:0] = notes
-    return result
-
-
-def response_of(result: JobResult, candidates: list[Candidate],
-                ranker: str | None = None) -> CandidatesResponse:
-    return CandidatesResponse(candidates=[CandidateOut.of(c) for c in candidates],
-                              partial=result.partial, stages=list(result.completed),
-                              notes=result.notes, ranker=ranker)
-
-
-async def rank_request(request: CandidatesRequest, state: ServerState) -> CandidatesResponse:
-    """Filter, analyse and rank; the ranker runs here, on whatever stages completed."""
-    name, ranker = resolve_ranker(request.ranker, state, request.language)
-    result = await run_stages(request, state, analyze=True)
-    task = Task(task_id="request", prompt=request.prompt, language=request.language)
-    ranked = await asyncio.to_thread(ranker.rank, task, result.candidates)
-    return response_of(result, ranked, name)
-
-
 def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
     """The ASGI app; ``pool`` defaults to ``config.workers`` warm worker processes."""
-    languages: tuple[Language, ...] = tuple(config.languages)  # type: ignore[assignment]
+    languages: tuple[Language, ...] = tuple(config.languages)  # type: ignore[arg-type]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker_pool = pool or WorkerPool(config.workers, languages, config.full_warm_up)
+        worker_pool = pool or WorkerPool(config.workers, languages, config.full_warm_up,
+                                         config.worker_hang_seconds,
+                                         config.worker_restarts_per_minute, config.generator)
         await worker_pool.start()
-        state = app.state.franc = ServerState(config=config, pool=worker_pool)
+        state = app.state.franc = ServerState(config=config, pool=worker_pool,
+                                              rankers=RankerCache(config.ranker_dir))
+        app.state.ranker_names = await served_rankers(state)  # for the OpenAPI schema
         try:
             yield
         finally:
@@ -203,10 +76,12 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
             state.rankers.close()
             await asyncio.to_thread(worker_pool.close)
 
-    app = FastAPI(title="FRANC", version="1",
+    # Swagger UI's assets come from the fastapi-offline package, not a CDN: /docs works
+    # offline. With a token set, /docs and /openapi.json need it too (RequestGate).
+    app = FastAPIOffline(redoc_url=None, title="FRANC", version="1",
                   description="Filter, analyse, rank and repair code generated by language "
                               "models.", lifespan=lifespan)
-    app.add_middleware(BodySizeLimit, limit=config.max_body_bytes)
+    app.add_middleware(RequestGate, config=config)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -266,34 +141,15 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
     @app.post("/v1/repair", response_model=RepairResponse, dependencies=guarded,
               responses=ERROR_RESPONSES)
     async def repair(body: RepairRequest, request: Request) -> RepairResponse:
-        state = state_of(request)
-        check_candidates(body.prompt, body.candidates, state.config)
-        ranker_name, ranker = resolve_ranker(body.ranker, state, body.language)
-        if body.template not in available_templates():
-            raise RequestRejected(422, f"unknown template {body.template!r}", "template")
-        report = await asyncio.to_thread(state.repair, body, ranker_name, ranker)
-        rounds = [RepairRoundOut(prompt=r.prompt,
-                                 answers=[CandidateOut.of(a.candidate) for a in r.answers])
-                  for r in report.rounds]
-        return RepairResponse(candidates=[CandidateOut.of(c) for c in report.candidates],
-                              stages=["filtered", "analyzed"], notes=[report.stop_reason],
-                              ranker=ranker_name, rounds=rounds, judge=report.judge)
+        return await repair_request(body, state_of(request))
 
     @app.get("/v1/rankers", response_model=NamesResponse, dependencies=guarded)
     async def rankers(request: Request) -> NamesResponse:
-        from franc.policy import available
-        from franc.ranking.rankers import POLICY_SUFFIXES
-
-        names = available("rankers", POLICY_SUFFIXES)
-        if not state_of(request).config.enable_examples_ranker:
-            names = [name for name in names if name not in EXECUTING_RANKERS]
-        return NamesResponse(names=names)
+        return NamesResponse(names=await served_rankers(state_of(request)))
 
     @app.get("/v1/templates", response_model=NamesResponse, dependencies=guarded)
     async def templates() -> NamesResponse:
         return NamesResponse(names=available_templates())
-
-    from franc.server.proxy import router as proxy_router  # the proxy builds on this module
 
     app.include_router(proxy_router)
     app.openapi = lambda: openapi_with_choices(app, config)  # type: ignore[method-assign]
@@ -310,13 +166,10 @@ def openapi_with_choices(app: FastAPI, config: ServerConfig) -> dict[str, Any]:
         from fastapi.openapi.utils import get_openapi
 
         from franc.analysis import ANALYZERS
-        from franc.policy import available
-        from franc.ranking.rankers import POLICY_SUFFIXES
 
         schema = get_openapi(title=app.title, version=app.version,
                              description=app.description, routes=app.routes)
-        rankers = [name for name in available("rankers", POLICY_SUFFIXES)
-                   if config.enable_examples_ranker or name not in EXECUTING_RANKERS]
+        rankers = app.state.ranker_names
         analyzers = sorted({name for names in ANALYZERS.values() for name in names})
         components = schema["components"]["schemas"]
         text_limits = {"maxLength": config.max_code_chars, "pattern": NO_NUL_PATTERN}

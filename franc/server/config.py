@@ -32,16 +32,28 @@ class ServerConfig(BaseSettings):
     languages: Annotated[list[str], NoDecode] = ["python", "java"]  # env: comma-separated
     default_ranker: str = "quality"
     deadline_seconds: float = Field(5.0, gt=0)
+    # /v1/repair waits for the model too: its own deadline (a client's deadline_ms caps it).
+    repair_deadline_seconds: float = Field(60.0, gt=0)
+    # A client's deadline_ms is raised to this floor: a shorter one only buys an empty answer.
+    min_deadline_ms: int = Field(100, ge=1)
+    # A worker silent this long is hung and replaced (a client's deadline never kills one),
+    # at most worker_restarts_per_minute times a minute.
+    worker_hang_seconds: float = Field(60.0, gt=0)
+    worker_restarts_per_minute: int = Field(4, ge=1)
     # Before it serves, each worker pre-builds the analyzers' caches and lets javac's JIT see a
     # few hundred units (a few CPU seconds at start); off, a worker is ready sooner but its
     # first requests are slower.
     full_warm_up: bool = True
     max_body_bytes: int = Field(2_000_000, gt=0)
+    # A request body must arrive within this time (a slow sender holds no memory for long).
+    body_timeout_seconds: float = Field(10.0, gt=0)
     max_candidates: int = Field(64, ge=1)
     max_code_chars: int = Field(100_000, ge=1)
     max_nesting: int = Field(200, ge=1)
     api_token: str | None = None
     enable_examples_ranker: bool = False
+    # Ranker policies a request may name besides the shipped ones (by file name, no suffix).
+    ranker_dir: str | None = None
     upstream_url: str | None = None
     upstream_api_key_env: str = "FRANC_UPSTREAM_API_KEY"
     proxy_n: int = Field(8, ge=1, le=64)

@@ -2,8 +2,11 @@
 
 A request is a :class:`Job`; its worker streams back each finished stage
 (filtered, analyzed) so that a request that hits its deadline still gets the
-last complete stage, clearly marked partial. A worker that overruns the
-deadline is killed and replaced, so a hung analysis never leaves a stuck worker.
+last complete stage, clearly marked partial. A client's deadline never kills a
+warm worker: the worker finishes its current stage, skips the rest and goes back
+to the pool, and the late result is dropped. Only a worker that hangs past the
+server's own hard limit is killed and replaced, and no more often than
+:class:`RestartBudget` allows.
 """
 
 from __future__ import annotations
@@ -15,15 +18,34 @@ import gc
 import multiprocessing as mp
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from franc.models import Candidate, Language, Task
+from franc.stages import Stages
 
-Stage = Literal["filtered", "analyzed"]
-STAGES: tuple[Stage, ...] = ("filtered", "analyzed")
+if TYPE_CHECKING:
+    from franc.analysis import Analyzers
+    from franc.generation.base import Generator
+    from franc.pipeline import Pipeline, PipelineReport
+    from franc.ranking.rankers import Ranker
+
+Stage = Literal["filtered", "analyzed", "repaired"]
+STAGES: tuple[Stage, ...] = ("filtered", "analyzed", "repaired")
+
+
+@dataclass(frozen=True)
+class RepairSpec:
+    """What a repair job asks for: the template, the rounds, and the ranker's policy file
+    (a path the server resolved and checked; ``ranker_version`` is its modification time)."""
+
+    template: str
+    max_rounds: int
+    ranker: str
+    ranker_version: int
 
 
 @dataclass(frozen=True)
@@ -35,6 +57,15 @@ class Job:
     analyzers: tuple[str, ...] | None = None
     task_id: str = "request"
     first_index: int = 0  # index of the first candidate when a request is split
+    #: The client's deadline (``time.monotonic()``, one clock for all processes on Linux):
+    #: the worker skips the stages that would start after it.
+    deadline: float | None = None
+    #: Set for /v1/repair: after the analysis, rank and repair (never split over workers).
+    repair: RepairSpec | None = None
+    entry_point: str | None = None
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     def split(self, parts: int) -> list[Job]:
         """Contiguous slices of the candidates, one job each, indexes kept."""
@@ -45,7 +76,8 @@ class Job:
 
     @property
     def task(self) -> Task:
-        return Task(task_id=self.task_id, prompt=self.prompt, language=self.language)
+        return Task(task_id=self.task_id, prompt=self.prompt, language=self.language,
+                    entry_point=self.entry_point)
 
 
 @dataclass
@@ -54,12 +86,14 @@ class JobResult:
     completed: list[Stage] = field(default_factory=list)
     partial: bool = False
     notes: list[str] = field(default_factory=list)
+    report: PipelineReport | None = None  # a repair job's report
 
 
 def merge(parts: list[JobResult]) -> JobResult:
     """One result from the results of a split job, in candidate order."""
     completed = [stage for stage in STAGES if all(stage in part.completed for part in parts)]
-    merged = JobResult(completed=completed, partial=any(part.partial for part in parts))
+    merged = JobResult(completed=completed, partial=any(part.partial for part in parts),
+                       report=parts[0].report if len(parts) == 1 else None)
     for part in parts:
         merged.notes.extend(note for note in part.notes if note not in merged.notes)
         merged.candidates.extend(part.candidates)
@@ -84,21 +118,23 @@ def example_jobs(language: Language) -> list[Job]:
 
 
 class StageRunner:
-    """The in-process stages, created once per language and kept warm."""
+    """A worker's warm stages (:class:`franc.stages.Stages`), one per language, and the
+    repair pipelines built on them (the generator is made on first use)."""
 
-    def __init__(self, languages: tuple[Language, ...]):
-        from franc.analysis import Analyzers
-        from franc.filter import StaticFilter
+    def __init__(self, languages: tuple[Language, ...], generator: str | None = None):
         from franc.java import JavaCompiler
 
         # One JVM per worker: the pool already runs a worker per core, and more JVMs than
         # cores only compete for them (measured no faster, with more memory).
         self.java_compiler = JavaCompiler(workers=1) if "java" in languages else None
-        self.filters = {lang: StaticFilter(lang, compiler=self.java_compiler if lang == "java"
-                                           else None) for lang in languages}
-        # Keyed by (language, analyzer ids or None for the defaults); each stays warm.
-        self.analyzers: dict[tuple[Language, tuple[str, ...] | None], Analyzers] = {
-            (lang, None): Analyzers(lang) for lang in languages}
+        self.warm = {lang: Stages.build(lang, compiler=self.java_compiler)
+                     for lang in languages}
+        # Analyzer subsets requests asked for, by (language, analyzer ids); each stays warm.
+        self.subsets: dict[tuple[Language, tuple[str, ...]], Analyzers] = {}
+        self.generator_spec = generator
+        self._generator: Generator | None = None
+        # By (language, template, ranker policy): (policy version, ranker, pipeline).
+        self.pipelines: dict[tuple[Language, str, str], tuple[int, Ranker, Pipeline]] = {}
 
     def warm_up(self, full: bool = True) -> None:
         """Pay first-use costs before the first request.
@@ -110,10 +146,10 @@ class StageRunner:
         (javac reaches its best speed only once the JIT has compiled its hot paths).
         """
         if full:
-            for warm in self.analyzers.values():
-                for analyzer in warm.analyzers:
+            for warm in self.warm.values():
+                for analyzer in warm.analyzers.analyzers:
                     analyzer.warm_up()
-        for language in self.filters:
+        for language in self.warm:
             jobs = example_jobs(language)
             candidates = sum(len(job.candidates) for job in jobs)
             rounds = (-(-JAVA_WARM_UP_CANDIDATES // candidates) if full and language == "java"
@@ -123,25 +159,59 @@ class StageRunner:
                     for _ in self.stages(job):
                         pass
 
-    def stages(self, job: Job) -> Iterator[tuple[Stage, list[Candidate]]]:
-        task = job.task
-        filtered = self.filters[job.language].run_many(
-            [(task, index, raw) for index, raw in enumerate(job.candidates, job.first_index)])
-        yield "filtered", filtered
-        if job.analyze:
-            key = (job.language, job.analyzers)
-            if key not in self.analyzers:
-                from franc.analysis import Analyzers
+    def analyzers_for(self, job: Job) -> Analyzers:
+        if job.analyzers is None:
+            return self.warm[job.language].analyzers
+        key = (job.language, job.analyzers)
+        if key not in self.subsets:
+            from franc.analysis import Analyzers
 
-                self.analyzers[key] = Analyzers(job.language, names=job.analyzers)
-            yield "analyzed", self.analyzers[key].run(filtered, {task.task_id: task})
+            self.subsets[key] = Analyzers(job.language, names=job.analyzers)
+        return self.subsets[key]
+
+    def pipeline(self, language: Language, spec: RepairSpec) -> Pipeline:
+        from franc.generation import make_generator
+        from franc.pipeline import Pipeline
+        from franc.ranking import get_ranker
+
+        key = (language, spec.template, spec.ranker)
+        cached = self.pipelines.get(key)
+        if cached is None or cached[0] != spec.ranker_version:
+            if cached is not None:
+                cached[1].close()
+            if self._generator is None:
+                if not self.generator_spec:
+                    raise RuntimeError("no generator configured")
+                self._generator = make_generator(self.generator_spec)
+            ranker = get_ranker(spec.ranker, language)
+            cached = (spec.ranker_version, ranker, Pipeline(
+                language, stages=self.warm[language].with_ranker(ranker),
+                generator=self._generator, repair_template=spec.template))
+            self.pipelines[key] = cached
+        pipeline = cached[2]
+        pipeline.max_rounds = spec.max_rounds
+        return pipeline
+
+    def stages(self, job: Job) -> Iterator[tuple[Stage, Any]]:
+        task = job.task
+        warm = self.warm[job.language]
+        filtered = warm.filtered(task, job.candidates, job.first_index)
+        yield "filtered", filtered
+        if not job.analyze or job.expired():
+            return
+        analyzed = warm.analyzed(task, filtered, self.analyzers_for(job))
+        yield "analyzed", analyzed
+        if job.repair is not None and not job.expired():
+            yield "repaired", self.pipeline(job.language, job.repair).repair(task, analyzed)
 
     def close(self) -> None:
-        for stage_filter in self.filters.values():
-            stage_filter.close()
+        for _, ranker, _ in self.pipelines.values():
+            ranker.close()
+        for warm in self.warm.values():
+            warm.close()
         if self.java_compiler is not None:
             self.java_compiler.close()
-        for analyzers in self.analyzers.values():
+        for analyzers in self.subsets.values():
             analyzers.close()
 
 
@@ -157,8 +227,8 @@ def freeze_warm_heap() -> None:
 
 
 def _worker_main(connection: Connection, languages: tuple[Language, ...],
-                 full_warm_up: bool) -> None:
-    runner = StageRunner(languages)
+                 full_warm_up: bool, generator: str | None) -> None:
+    runner = StageRunner(languages, generator)
     runner.warm_up(full_warm_up)
     freeze_warm_heap()
     connection.send(("ready", None))
@@ -178,18 +248,21 @@ def _worker_main(connection: Connection, languages: tuple[Language, ...],
 
 
 class Worker:
-    """One warm worker process and its pipe; replaced whole when it overruns."""
+    """One warm worker process and its pipe; replaced whole when it hangs."""
 
-    def __init__(self, languages: tuple[Language, ...], full_warm_up: bool = True):
+    def __init__(self, languages: tuple[Language, ...], full_warm_up: bool = True,
+                 generator: str | None = None):
         self.languages = languages
         self.full_warm_up = full_warm_up
+        self.generator = generator
         self._context = mp.get_context("spawn")
         self._start()
 
     def _start(self) -> None:
         self.connection, child = self._context.Pipe()
         self.process = self._context.Process(
-            target=_worker_main, args=(child, self.languages, self.full_warm_up), daemon=True)
+            target=_worker_main, args=(child, self.languages, self.full_warm_up, self.generator),
+            daemon=True)
         self.process.start()
         child.close()
         self.ready = threading.Event()
@@ -202,10 +275,6 @@ class Worker:
                 self.ready.set()
         return self.ready.is_set()
 
-    def restart(self) -> None:
-        self.kill()
-        self._start()
-
     def kill(self) -> None:
         with contextlib.suppress(OSError):
             self.connection.close()
@@ -213,53 +282,113 @@ class Worker:
             self.process.kill()
         self.process.join(timeout=5)
 
-    def submit(self, job: Job, deadline: float) -> JobResult:
-        """Run ``job``; blocks until done or until ``deadline`` (monotonic seconds)."""
-        result = JobResult()
-        if not self.wait_ready(max(0.0, deadline - time.monotonic())):
-            result.partial = True
-            result.notes.append("worker still warming up at the deadline")
-            return result
+    def run(self, job: Job, progress: Progress, hang_seconds: float,
+            restarts: RestartBudget) -> None:
+        """Run ``job`` to its end, recording each stage in ``progress``; blocks. A worker
+        silent for ``hang_seconds`` is hung: it is killed and replaced."""
         self.connection.send(job)
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self.connection.poll(remaining):
-                result.partial = True
-                result.notes.append(f"deadline reached after stage(s): "
-                                    f"{', '.join(result.completed) or 'none'}; worker restarted")
-                self.restart()
-                return result
+            if not self.connection.poll(hang_seconds):
+                progress.fail(f"worker hung for {hang_seconds:.0f} s; restarted")
+                self._replace(restarts)
+                return
             try:
                 message, payload = self.connection.recv()
             except EOFError:
-                result.partial = True
-                result.notes.append("worker died; restarted")
-                self.restart()
-                return result
+                progress.fail("worker died; restarted")
+                self._replace(restarts)
+                return
             if message == "done":
-                return result
+                return
             if message == "error":
-                result.partial = True
-                result.notes.append(f"stage failed: {payload}")
-                return result
-            result.candidates = payload
-            result.completed.append(message)
+                progress.fail(f"stage failed: {payload}")
+                return
+            progress.add(message, payload)
+
+    def _replace(self, restarts: RestartBudget) -> None:
+        self.kill()
+        restarts.wait_turn()
+        self._start()
+
+
+class RestartBudget:
+    """At most ``per_minute`` worker restarts in any minute; a restart over budget waits
+    for its turn, so a request that crashes workers on purpose cannot keep them all cold."""
+
+    WINDOW_SECONDS = 60.0
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._starts: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def wait_turn(self) -> float:
+        """Block until a restart is allowed; returns the seconds waited."""
+        with self._lock:
+            now = time.monotonic()
+            while self._starts and now - self._starts[0] >= self.WINDOW_SECONDS:
+                self._starts.popleft()
+            delay = 0.0
+            if len(self._starts) >= self.per_minute:
+                delay = self._starts[-self.per_minute] + self.WINDOW_SECONDS - now
+            self._starts.append(now + delay)
+        time.sleep(delay)
+        return delay
+
+
+class Progress:
+    """The stages a worker finished so far, read by the request when its deadline comes
+    while the worker may still be writing."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._result = JobResult()
+
+    def add(self, stage: Stage, payload: Any) -> None:
+        with self._lock:
+            if stage == "repaired":
+                self._result.report = payload
+                self._result.candidates = payload.candidates
+            else:
+                self._result.candidates = payload
+            self._result.completed.append(stage)
+
+    def fail(self, note: str) -> None:
+        with self._lock:
+            self._result.partial = True
+            self._result.notes.append(note)
+
+    def snapshot(self, finished: bool, job: Job) -> JobResult:
+        with self._lock:
+            result = dataclasses.replace(self._result, completed=list(self._result.completed),
+                                         notes=list(self._result.notes))
+        wanted = "repaired" if job.repair else "analyzed" if job.analyze else "filtered"
+        if not finished or (wanted not in result.completed and not result.partial):
+            result.partial = True
+            result.notes.append(f"deadline reached after stage(s): "
+                                f"{', '.join(result.completed) or 'none'}")
+        return result
 
 
 class WorkerPool:
     """A fixed number of warm workers shared by concurrent requests.
 
-    Workers join the idle queue once warm; :meth:`start` must run inside the
-    server's event loop.
+    Workers join the idle queue once warm and go back to it when their job ends, not
+    when the client stops waiting; :meth:`start` must run inside the server's event loop.
     """
 
     WARM_UP_SECONDS = 300.0
     MIN_SPLIT = 4  # fewer candidates per worker than this are not worth a second worker
 
-    def __init__(self, size: int, languages: tuple[Language, ...], full_warm_up: bool = True):
-        self.workers = [Worker(languages, full_warm_up) for _ in range(size)]
+    def __init__(self, size: int, languages: tuple[Language, ...], full_warm_up: bool = True,
+                 hang_seconds: float = 60.0, restarts_per_minute: int = 4,
+                 generator: str | None = None):
+        self.workers = [Worker(languages, full_warm_up, generator) for _ in range(size)]
+        self.hang_seconds = hang_seconds
+        self.restarts = RestartBudget(restarts_per_minute)
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._admissions: list[asyncio.Task[None]] = []
+        self._jobs: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._admissions = [asyncio.create_task(self._admit(worker)) for worker in self.workers]
@@ -268,32 +397,49 @@ class WorkerPool:
         await asyncio.to_thread(worker.wait_ready, self.WARM_UP_SECONDS)
         self._idle.put_nowait(worker)
 
+    def _release(self, worker: Worker) -> None:
+        if worker.ready.is_set():
+            self._idle.put_nowait(worker)
+        else:  # replaced after a hang: back in service once warm again
+            self._admissions.append(asyncio.create_task(self._admit(worker)))
+
     def ready(self) -> bool:
         return all(worker.ready.is_set() for worker in self.workers)
 
+    async def _run_on(self, worker: Worker, job: Job, progress: Progress,
+                      hang_seconds: float) -> None:
+        try:
+            await asyncio.to_thread(worker.run, job, progress, hang_seconds, self.restarts)
+        finally:
+            self._release(worker)
+
     async def run(self, job: Job, deadline_seconds: float) -> JobResult:
         """Run ``job`` on one worker, or split over the workers that are idle right now
-        (an IDE's single request then uses every core)."""
+        (an IDE's single request then uses every core). At the deadline, answer with the
+        stages done so far; the workers finish on their own and rejoin the pool."""
         deadline = time.monotonic() + deadline_seconds
         queue = self._idle
         try:
             workers = [await asyncio.wait_for(queue.get(), timeout=deadline_seconds)]
         except TimeoutError:
             return JobResult(partial=True, notes=["all workers busy until the deadline"])
-        while len(workers) * self.MIN_SPLIT < len(job.candidates) and not queue.empty():
+        while (job.repair is None and len(workers) * self.MIN_SPLIT < len(job.candidates)
+               and not queue.empty()):
             workers.append(queue.get_nowait())
-        try:
-            # A split may yield fewer parts than workers; the spare ones just go back.
-            jobs = zip(workers, job.split(len(workers)), strict=False)
-            parts = await asyncio.gather(*(asyncio.to_thread(worker.submit, part, deadline)
-                                           for worker, part in jobs))
-        finally:
-            for worker in workers:
-                if worker.ready.is_set():
-                    queue.put_nowait(worker)
-                else:  # restarted after an overrun: back in service once warm again
-                    self._admissions.append(asyncio.create_task(self._admit(worker)))
-        return merge(parts)
+        parts = dataclasses.replace(job, deadline=deadline).split(len(workers))
+        for spare in workers[len(parts):]:  # a split may yield fewer parts than workers
+            self._release(spare)
+        progresses = [Progress() for _ in parts]
+        hang_seconds = max(self.hang_seconds, deadline_seconds)
+        running = []
+        for worker, part, progress in zip(workers, parts, progresses, strict=False):
+            task = asyncio.create_task(self._run_on(worker, part, progress, hang_seconds))
+            self._jobs.add(task)  # the pool holds it: it outlives a request that gave up
+            task.add_done_callback(self._jobs.discard)
+            running.append(task)
+        await asyncio.wait(running, timeout=max(0.0, deadline - time.monotonic()))
+        return merge([progress.snapshot(future.done(), part)
+                      for progress, future, part in zip(progresses, running, parts, strict=True)])
 
     def close(self) -> None:
         for worker in self.workers:

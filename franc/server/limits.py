@@ -1,7 +1,11 @@
-"""Input limits of the HTTP API, checked before any work is queued."""
+"""Input limits of the HTTP API, checked before any work is queued: the token and the
+body before the body is parsed, then the candidates before they reach a worker."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -55,36 +59,68 @@ def check_candidates(prompt: str, candidates: list[str], config: ServerConfig) -
         check_code(code, f"candidates.{position}", config)
 
 
-class BodySizeLimit:
-    """ASGI middleware refusing bodies over ``limit`` bytes, with or without Content-Length."""
+#: Paths open without the bearer token (a load balancer's health checks).
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
 
-    def __init__(self, app: ASGIApp, limit: int):
+
+def bearer_accepted(token: str | None, authorization: bytes) -> bool:
+    """Whether an ``Authorization`` header carries the server's token (any, when unset)."""
+    if token is None:
+        return True
+    return secrets.compare_digest(authorization, f"Bearer {token}".encode())
+
+
+class RequestGate:
+    """ASGI middleware in front of every route, in the order that costs an attacker most:
+
+    1. the bearer token, checked before a byte of the body is read (an unauthenticated
+       client holds no buffer);
+    2. the declared size (``Content-Length``), then the size while the body streams in;
+    3. the time the body takes to arrive (a slow sender is cut off with a 408).
+
+    Only the health checks (:data:`PUBLIC_PATHS`) are open without the token; the API
+    docs (``/docs``, ``/openapi.json``) are behind it like the API itself.
+    """
+
+    def __init__(self, app: ASGIApp, config: ServerConfig):
         self.app = app
-        self.limit = limit
+        self.config = config
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._reject(send)
+        headers = dict(scope.get("headers", []))
+        if scope["path"] not in PUBLIC_PATHS and not bearer_accepted(
+                self.config.api_token, headers.get(b"authorization", b"")):
+            await reject(send, 401, "missing or wrong bearer token", "authorization")
+            return
+        limit = self.config.max_body_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await reject(send, 413, f"larger than {limit} bytes", "body")
             return
         # Bodies are small (a few MB at most), so buffer them: the app then never
         # sees a request that is over the limit.
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.limit:
-                await self._reject(send)
-                return
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.config.body_timeout_seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        break
+                    chunks.append(message.get("body", b""))
+                    size += len(chunks[-1])
+                    if size > limit:
+                        await reject(send, 413, f"larger than {limit} bytes", "body")
+                        return
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await reject(send, 408, f"body not received within "
+                                    f"{self.config.body_timeout_seconds:g} s", "body")
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -96,10 +132,13 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Send) -> None:
-        body = (b'{"error":"request body too large","details":[{"field":"body","message":'
-                b'"larger than ' + str(self.limit).encode() + b' bytes"}]}')
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+
+async def reject(send: Send, status: int, message: str, field: str) -> None:
+    """An error in the API's shape, sent before the app sees the request."""
+    body = json.dumps({"error": message, "details": [{"field": field, "message": message}]}
+                      ).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

@@ -21,7 +21,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from franc.models import LANGUAGES, Language
-from franc.server.app import check_token, rank_request, state_of
 from franc.server.limits import RequestRejected
 from franc.server.schemas import (
     CandidatesRequest,
@@ -30,6 +29,7 @@ from franc.server.schemas import (
     ErrorResponse,
     ProxyRequest,
 )
+from franc.server.service import check_token, rank_request, state_of
 
 FENCE = re.compile(r"```[\w+-]*\n(.*?)```", re.DOTALL)
 JAVA_MARKERS = re.compile(r"\b(public|private|class|interface|void|import java)\b|;\s*$", re.M)

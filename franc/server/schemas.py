@@ -19,7 +19,8 @@ class Options(BaseModel):
     analyzers: list[str] | None = Field(
         None, description="analyzer ids to run (default: all for the language)")
     deadline_ms: int | None = Field(
-        None, ge=1, description="per-request deadline; capped by the server's own")
+        None, ge=1, description="per-request deadline; capped by the server's own and raised "
+                                "to its floor (min_deadline_ms)")
 
 
 class CandidatesRequest(BaseModel):
@@ -30,7 +31,10 @@ class CandidatesRequest(BaseModel):
     language: Language
     prompt: str = Field("", description="the prompt the candidates complete")
     candidates: list[str] = Field(..., min_length=1, description="raw model outputs")
-    ranker: str | None = Field(None, description="ranker name (GET /v1/rankers)")
+    ranker: str | None = Field(default=None, description="ranker name (GET /v1/rankers)")
+    entry_point: str | None = Field(
+        default=None, max_length=200, description="the function the prompt asks for (the examples "
+                                          "ranker calls it); default: the prompt's last def")
     options: Options = Field(default_factory=Options)
 
 
@@ -58,7 +62,7 @@ class CandidateOut(BaseModel):
 
 class CandidatesResponse(BaseModel):
     candidates: list[CandidateOut]
-    partial: bool = Field(False, description="true when the deadline cut a stage short")
+    partial: bool = Field(default=False, description="true when the deadline cut a stage short")
     stages: list[str] = Field(default_factory=list, description="stages that completed")
     notes: list[str] = Field(default_factory=list)
     ranker: str | None = None

@@ -72,3 +72,39 @@ async def test_java_rule_findings_and_change_reanalysis(client: LanguageClient) 
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=fixed)]))
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     assert not [d for d in client.diagnostics[uri] if d.source == "franc/java-rules"]
+
+
+def filler_functions(count: int) -> str:
+    """A long, valid Python module (pylint has real work on each function)."""
+    return "".join(f"def f{i}(a, b):\n    c = [x * a for x in range(b)]\n"
+                   f"    if a > {i}:\n        return sum(c) + {i}\n    return len(c)\n\n\n"
+                   for i in range(count))
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_a_huge_document_gets_one_diagnostic_saying_it_is_too_large(
+        client: LanguageClient) -> None:
+    huge = filler_functions(4000)  # ~0.4 MB
+    diagnostics = await open_document(client, "file:///tmp/huge.py", "python", huge)
+    [too_large] = diagnostics
+    assert too_large.source == "franc"
+    assert "too large" in too_large.message and str(len(huge)) in too_large.message
+    # The server is not busy with it: a small document still gets its findings.
+    small = await open_document(client, "file:///tmp/small.py", "python", INSECURE)
+    assert any(d.code == "B602 CWE-78" for d in small)
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_documents_analysed_together_get_their_own_true_findings(
+        client: LanguageClient) -> None:
+    big = filler_functions(300) + INSECURE
+    for uri, text in (("file:///tmp/big.py", big), ("file:///tmp/run2.py", INSECURE)):
+        client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1,
+                                                 text=text)))
+    while {"file:///tmp/big.py", "file:///tmp/run2.py"} - set(client.diagnostics):
+        await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    for uri in ("file:///tmp/big.py", "file:///tmp/run2.py"):
+        diagnostics = client.diagnostics[uri]
+        assert any(d.code == "B602 CWE-78" for d in diagnostics), (uri, diagnostics)
+        assert not [d for d in diagnostics if "crashed" in d.message or "error" in str(d.code)]

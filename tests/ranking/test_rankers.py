@@ -132,6 +132,29 @@ def test_unknown_kind_and_unknown_weight_are_clear_errors(tmp_path):
         get_ranker(bad, "python")
 
 
+def test_a_json_list_policy_is_a_clear_error(tmp_path):
+    listed = tmp_path / "listed.json"
+    listed.write_text('[{"kind": "original"}]')
+    with pytest.raises(InputError, match=r"a policy is a table .* not a list"):
+        get_ranker(listed, "python")
+
+
+def test_a_chain_that_includes_itself_is_a_clear_error(tmp_path):
+    direct = tmp_path / "direct.toml"
+    direct.write_text(f'kind = "chain"\nrankers = ["{direct}"]\n')
+    with pytest.raises(InputError, match=r"includes itself \(direct.toml -> direct.toml\)"):
+        get_ranker(direct, "python")
+    first, second = tmp_path / "first.toml", tmp_path / "second.toml"
+    first.write_text(f'kind = "chain"\nrankers = ["original", "{second}"]\n')
+    second.write_text(f'kind = "fusion"\nrankers = ["quality", "{first}"]\n')
+    with pytest.raises(InputError, match=r"first.toml -> second.toml -> first.toml"):
+        get_ranker(first, "python")
+    # A policy used twice side by side is no cycle.
+    twice = tmp_path / "twice.toml"
+    twice.write_text('kind = "chain"\nrankers = ["original", "original"]\n')
+    assert len(get_ranker(twice, "python").members) == 2
+
+
 def test_a_ranker_without_task_or_language_says_so():
     ranker = get_ranker("quality")
     with pytest.raises(InputError, match="needs a language"):

@@ -168,3 +168,19 @@ def test_hostile_answers_never_abort_the_round(stages: tuple[object, object]) ->
     assert len(answers) == len(hostile)
     assert all(a.candidate.findings is not None for a in answers)
     assert not answers[1].candidate.compiles and not answers[2].clean
+
+
+def test_a_pipeline_runs_on_warm_stages_built_elsewhere_and_leaves_them_open() -> None:
+    from franc.stages import Stages
+
+    stages = Stages.build("python", ranker="quality")
+    try:
+        task = Task("t", "def add(a, b):\n", "python")
+        with Pipeline("python", stages=stages) as pipeline:
+            assert pipeline.filter is stages.filter and pipeline.ranker is stages.ranker
+            report = pipeline.run(task, ["    return a + b\n"])
+            assert report.best is not None and report.best.compiles
+        # The stages still work: the pipeline closed nothing it did not build.
+        assert stages.check(task, ["    return a - b\n"])[0].compiles
+    finally:
+        stages.close()

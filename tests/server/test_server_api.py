@@ -110,20 +110,39 @@ def test_oversized_body_is_refused(server_url: str) -> None:
     assert reply.json()["details"][0]["field"] == "body"
 
 
-def test_tiny_deadline_gives_a_partial_answer_not_an_error(server_url: str) -> None:
+def test_tiny_deadline_gives_a_partial_answer_and_keeps_the_worker_warm(server_url: str
+                                                                        ) -> None:
+    # Long candidates: their analysis outlasts the server's deadline floor (100 ms).
+    helpers = "".join(f"\n\ndef helper{i}(x):\n    return [y * {i} for y in range(x)]\n"
+                      for i in range(150))
+    started = time.monotonic()
     reply = post(server_url, "/v1/rank", {"language": "python", "prompt": PROMPT,
-                                         "candidates": PYTHON_CANDIDATES,
+                                         "candidates": [PROMPT + f"    return a + b + {i}\n"
+                                                        + helpers for i in range(8)],
                                          "options": {"deadline_ms": 1}})
     assert reply.status_code == 200
     assert reply.json()["partial"] is True
-    # The worker that overran was replaced; once warm, requests are complete again.
-    deadline = time.monotonic() + 120
-    while httpx.get(server_url + "/readyz").status_code != 200:
-        assert time.monotonic() < deadline, "replacement worker never became ready"
-        time.sleep(0.2)
+    assert time.monotonic() - started >= 0.1  # raised to the server's floor
+    # The client's deadline killed no worker: the pool stays ready and the next request
+    # (the worker finishes the late job first, then drops it) is complete.
+    assert httpx.get(server_url + "/readyz").status_code == 200
     again = post(server_url, "/v1/rank", {"language": "python", "prompt": PROMPT,
                                          "candidates": PYTHON_CANDIDATES})
     assert again.json()["partial"] is False
+    assert httpx.get(server_url + "/readyz").status_code == 200
+
+
+@pytest.mark.parametrize("ranker", ["/etc/passwd", "/etc/no-such-file", "../../../etc/passwd",
+                                    "/usr/lib/jvm"])
+def test_a_ranker_path_is_refused_alike_whether_it_exists_or_not(server_url: str,
+                                                                  ranker: str) -> None:
+    started = time.monotonic()
+    reply = post(server_url, "/v1/rank", {"language": "python", "candidates": ["x = 1\n"],
+                                         "ranker": ranker})
+    assert reply.status_code == 422
+    assert reply.json()["details"] == [{"field": "ranker", "message": reply.json()["error"]}]
+    assert reply.json()["error"].startswith(f"unknown ranker {ranker!r}: rankers are named")
+    assert time.monotonic() - started < 10
 
 
 def test_repair_asks_the_model_and_puts_a_clean_answer_first(server_url: str) -> None:
@@ -137,6 +156,20 @@ def test_repair_asks_the_model_and_puts_a_clean_answer_first(server_url: str) ->
     best = body["candidates"][0]
     assert best["index"] >= 1 and "subprocess" not in best["code"]
     assert body["judge"]
+
+
+def test_repair_runs_in_a_worker_under_the_clients_deadline(server_url: str) -> None:
+    helpers = "".join(f"\n\ndef helper{i}(x):\n    return [y * {i} for y in range(x)]\n"
+                      for i in range(150))
+    candidates = [PROMPT + "    import os\n    os.system('ls')\n    return a + b\n" + helpers]
+    reply = post(server_url, "/v1/repair", {"language": "python", "prompt": PROMPT,
+                                           "candidates": candidates, "template": "chat",
+                                           "options": {"deadline_ms": 1}})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["partial"] is True and body["rounds"] == []
+    assert "repaired" not in body["stages"]
+    assert httpx.get(server_url + "/readyz").status_code == 200
 
 
 def test_repair_with_unknown_template_names_the_field(server_url: str) -> None:

@@ -14,12 +14,14 @@ from pydantic import ValidationError
 from franc.analysis.pylint_tool import PylintAnalyzer
 from franc.errors import InputError
 from franc.models import Candidate
-from franc.server.app import RankerCache
-from franc.server.config import load_config
+from franc.server import engine
+from franc.server.config import ServerConfig, load_config
 from franc.server.engine import (
     JAVA_WARM_UP_CANDIDATES,
     Job,
     JobResult,
+    Progress,
+    RestartBudget,
     StageRunner,
     example_jobs,
     freeze_warm_heap,
@@ -28,6 +30,13 @@ from franc.server.engine import (
 from franc.server.limits import RequestRejected, check_candidates, nesting_depth
 from franc.server.proxy import call_upstream, chat_prompt, forwarded_body, guess_language
 from franc.server.schemas import CompletionRequest
+from franc.server.service import (
+    RankerCache,
+    ServerState,
+    entry_point_of,
+    executes_code,
+    resolve_ranker,
+)
 
 
 def test_loopback_needs_no_token_but_other_addresses_do() -> None:
@@ -106,21 +115,129 @@ def test_a_split_job_keeps_indexes_and_merges_in_order() -> None:
 def test_rankers_are_cached_until_their_policy_file_changes(tmp_path: Path) -> None:
     policy = tmp_path / "mine.toml"
     policy.write_text('kind = "original"\n')
-    cache = RankerCache()
-    first = cache.get(str(policy), "python")
-    assert cache.get(str(policy), "python") is first
-    assert cache.get(str(policy), "java") is not first  # rankers are per language
+    cache = RankerCache(tmp_path)
+    first = cache.get("mine", "python")
+    assert cache.get("mine", "python") is first
+    assert cache.get("mine", "java") is not first  # rankers are per language
     policy.write_text('kind = "franc"\n')
     os.utime(policy, ns=(time.time_ns(), policy.stat().st_mtime_ns + 1_000_000))
-    edited = cache.get(str(policy), "python")
+    edited = cache.get("mine", "python")
     assert edited is not first
     assert edited.kind == "franc"
+    assert {"mine", "quality", "examples"} <= set(cache.names())
     cache.close()
 
 
-def test_an_unknown_ranker_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="nope"):
+def test_an_unknown_ranker_is_a_422_naming_the_field() -> None:
+    with pytest.raises(RequestRejected, match="unknown ranker 'nope'") as caught:
         RankerCache().get("nope", "python")
+    assert (caught.value.status, caught.value.field) == (422, "ranker")
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "/etc/no-such-file", "../../../etc/passwd",
+                                  "quality.toml", "rankers/quality", "", "a" * 65])
+def test_a_ranker_over_http_is_a_name_never_a_path(name: str) -> None:
+    with pytest.raises(RequestRejected) as caught:
+        RankerCache().get(name, "python")
+    # The same answer whether the file exists or not, and nothing read from it.
+    assert caught.value.status == 422
+    assert caught.value.message.startswith("unknown ranker")
+    assert "root:" not in caught.value.message
+
+
+@pytest.mark.parametrize("policy", [
+    '[{"kind": "original"}]',                       # a JSON list
+    '{"kind": "chain", "rankers": ["SELF"]}',       # a chain that includes itself
+    '{"kind": "weighted", "weights": {"beauty": 1}}',
+    '{"kind": ',                                    # not JSON at all
+])
+def test_every_policy_error_is_a_422_that_shows_no_path_or_content(tmp_path: Path,
+                                                                   policy: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(policy.replace("SELF", str(path)))
+    with pytest.raises(RequestRejected) as caught:
+        RankerCache(tmp_path).get("bad", "python")
+    assert caught.value.status == 422
+    assert caught.value.message == "ranker 'bad' has an invalid policy (the server log says why)"
+
+
+def test_a_huge_policy_is_refused_unread(tmp_path: Path) -> None:
+    (tmp_path / "huge.toml").write_text('kind = "original"\n' + "#" * 2_000_000)
+    with pytest.raises(RequestRejected, match="invalid policy"):
+        RankerCache(tmp_path).get("huge", "python")
+
+
+def test_the_examples_gate_looks_at_what_a_ranker_does_not_its_name(tmp_path: Path) -> None:
+    shipped = RankerCache()
+    (tmp_path / "innocent.toml").write_text(
+        (Path(engine.__file__).parents[2] / "rankers" / "examples.toml").read_text())
+    (tmp_path / "nested.toml").write_text(
+        f'kind = "fusion"\nrankers = ["quality", "{tmp_path / "innocent.toml"}"]\n')
+    cache = RankerCache(tmp_path)
+    assert executes_code(shipped.get("examples", "python"))
+    assert not executes_code(shipped.get("quality", "python"))
+    assert executes_code(cache.get("innocent", "python"))
+    assert executes_code(cache.get("nested", "python"))
+    state = ServerState(config=ServerConfig(), pool=None, rankers=cache)  # type: ignore[arg-type]
+    for name in ("innocent", "nested", "examples"):
+        with pytest.raises(RequestRejected, match="executes candidate code"):
+            asyncio.run(resolve_ranker(name, state, "python"))
+    assert asyncio.run(resolve_ranker("quality", state, "python"))[0] == "quality"
+
+
+def test_the_entry_point_is_the_prompts_last_def() -> None:
+    prompt = "def helper(x):\n    return x\n\n\ndef solve(a, b):\n    \"\"\"Doc.\"\"\"\n"
+    assert entry_point_of(prompt, "python") == "solve"
+    assert entry_point_of("x = 1\n", "python") is None
+    assert entry_point_of("class A { void f() {} }", "java") is None
+
+
+def test_a_client_deadline_has_a_floor_and_a_ceiling() -> None:
+    state = ServerState(config=ServerConfig(deadline_seconds=5.0, min_deadline_ms=100),
+                        pool=None)  # type: ignore[arg-type]
+    assert state.deadline(1) == pytest.approx(0.1)
+    assert state.deadline(2000) == pytest.approx(2.0)
+    assert state.deadline(60_000) == pytest.approx(5.0)
+    assert state.deadline(None) == pytest.approx(5.0)
+
+
+def test_worker_restarts_are_limited_per_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    waited: list[float] = []
+    monkeypatch.setattr(engine.time, "sleep", waited.append)
+    budget = RestartBudget(per_minute=2)
+    for _ in range(4):
+        budget.wait_turn()
+    assert waited[:2] == [0.0, 0.0]
+    assert waited[2] == pytest.approx(60.0, abs=1.0)
+    assert waited[3] == pytest.approx(60.0, abs=1.0)
+
+
+def test_a_late_job_answers_with_the_stages_done_so_far() -> None:
+    job = Job(language="python", prompt="", candidates=("x = 1\n",))
+    progress = Progress()
+    filtered = [Candidate("request", 0, "x = 1\n", compiles=True)]
+    progress.add("filtered", filtered)
+    late = progress.snapshot(finished=False, job=job)
+    assert (late.completed, late.partial) == (["filtered"], True)
+    assert late.notes == ["deadline reached after stage(s): filtered"]
+    # The worker skipped analysis because the deadline had passed: partial too.
+    assert progress.snapshot(finished=True, job=job).partial
+    progress.add("analyzed", filtered)
+    done = progress.snapshot(finished=True, job=job)
+    assert (done.completed, done.partial, done.notes) == (["filtered", "analyzed"], False, [])
+
+
+def test_a_worker_skips_the_stages_after_an_expired_deadline() -> None:
+    runner = StageRunner(("python",))
+    try:
+        job = Job(language="python", prompt="", candidates=("x = 1\n",),
+                  deadline=time.monotonic() - 1)
+        assert [stage for stage, _ in runner.stages(job)] == ["filtered"]
+        live = Job(language="python", prompt="", candidates=("x = 1\n",),
+                   deadline=time.monotonic() + 60)
+        assert [stage for stage, _ in runner.stages(live)] == ["filtered", "analyzed"]
+    finally:
+        runner.close()
 
 
 def test_upstream_calls_share_the_servers_client() -> None:
@@ -152,7 +269,7 @@ def test_a_worker_runs_one_jvm_shared_by_its_java_filter() -> None:
             "class B {\n    int f() {\n    }\n}\n"))
         stages = dict(runner.stages(job))
         assert [c.compiles for c in stages["filtered"]] == [True, False]
-        assert runner.filters["java"].compiler is runner.java_compiler
+        assert runner.warm["java"].filter.compiler is runner.java_compiler  # type: ignore[attr-defined]
         assert runner.java_compiler is not None
         assert len(runner.java_compiler.jvm_pids()) == 1
     finally:
@@ -214,3 +331,26 @@ def test_a_warm_heap_is_frozen_after_its_garbage_is_collected() -> None:
     finally:
         gc.unfreeze()
     assert any(obj is kept for obj in gc.get_objects())
+
+
+def test_a_workers_repair_pipelines_share_its_warm_stages() -> None:
+    from franc.ranking.rankers import POLICY_SUFFIXES
+    from franc.server.engine import RepairSpec
+
+    policy = RankerCache().path_of("quality")
+    assert policy.suffix in POLICY_SUFFIXES
+    runner = StageRunner(("python",), generator="openai:http://127.0.0.1:9")
+    try:
+        spec = RepairSpec(template="chat", max_rounds=1, ranker=str(policy),
+                          ranker_version=policy.stat().st_mtime_ns)
+        pipeline = runner.pipeline("python", spec)
+        warm = runner.warm["python"]
+        assert pipeline.filter is warm.filter and pipeline.analyzers is warm.analyzers
+        assert runner.pipeline("python", spec) is pipeline  # built once
+        edited = RepairSpec(template="chat", max_rounds=2, ranker=str(policy),
+                            ranker_version=spec.ranker_version + 1)
+        rebuilt = runner.pipeline("python", edited)
+        assert rebuilt is not pipeline and rebuilt.filter is warm.filter
+        assert rebuilt.max_rounds == 2
+    finally:
+        runner.close()
