@@ -336,3 +336,56 @@ def test_streaming_completions_use_text_chunks(upstream: FakeUpstream, proxy_url
     first = "".join(c["choices"][0]["text"] for c in chunks if c["choices"][0]["index"] == 0)
     assert first.strip() == "return a + b"
     assert {c["choices"][0]["index"] for c in chunks} == {0, 1}
+
+
+# The real OpenAI client library pointed at the proxy (issue 17)
+
+
+@pytest.fixture
+def openai_client(proxy_url: str) -> Any:
+    openai = pytest.importorskip("openai")
+    return openai.OpenAI(base_url=proxy_url + "/v1", api_key="unused", max_retries=0,
+                         timeout=30)
+
+
+def test_openai_library_lists_models(upstream: FakeUpstream, openai_client: Any) -> None:
+    listing = {"object": "list", "data": [{"id": "fake-coder", "object": "model",
+                                           "created": 1, "owned_by": "me"}]}
+    upstream.behaviours["/v1/models"] = lambda handler, body: handler.send_json(200, listing)
+    assert [model.id for model in openai_client.models.list()] == ["fake-coder"]
+
+
+def test_openai_library_chat_completion(openai_client: Any) -> None:
+    reply = openai_client.chat.completions.create(model="m", messages=CODE_CHAT)
+    [choice] = reply.choices
+    assert choice.message.content == f"```python\n{CLEAN}```"
+    assert choice.model_extra["franc"]["compiles"]
+
+
+def test_openai_library_completion(upstream: FakeUpstream, openai_client: Any) -> None:
+    upstream.default = COMPLETIONS
+    reply = openai_client.completions.create(model="m", prompt="def add(a, b):\n", n=1)
+    assert reply.choices[0].text.strip() == "return a + b"
+
+
+def test_openai_library_streams(openai_client: Any) -> None:
+    stream = openai_client.chat.completions.create(model="m", messages=CODE_CHAT, stream=True)
+    chunks = list(stream)
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
+    assert text == f"```python\n{CLEAN}```"
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_openai_library_reads_the_error_shape(upstream: FakeUpstream,
+                                              openai_client: Any) -> None:
+    import openai
+
+    upstream.default = lambda handler, body: handler.send_bytes(200, b"\x00\xff")
+    with pytest.raises(openai.InternalServerError) as failed:
+        openai_client.chat.completions.create(model="m", messages=CODE_CHAT)
+    assert failed.value.status_code == 502
+    assert (failed.value.type, failed.value.code) == ("upstream_error", "bad_gateway")
+    assert "malformed JSON" in failed.value.message
+    with pytest.raises(openai.UnprocessableEntityError) as invalid:
+        openai_client.completions.create(model="m", prompt="x", n=0)
+    assert invalid.value.param == "n"
