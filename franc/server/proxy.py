@@ -167,7 +167,6 @@ class Upstream:
         self.headers = auth_headers(os.environ.get(config.upstream_api_key_env))
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(self.timeout, connect=self.CONNECT_SECONDS),
-            limits=httpx.Limits(max_connections=config.upstream_concurrency),
             transport=retrying_transport(config.upstream_retries, self.BACKOFF_SECONDS))
 
     async def call(self, request: Request, method: str, path: str,
