@@ -57,6 +57,12 @@ class ServerConfig(BaseSettings):
     upstream_url: str | None = None
     upstream_api_key_env: str = "FRANC_UPSTREAM_API_KEY"
     proxy_n: int = Field(8, ge=1, le=64)
+    # The whole upstream exchange (retries included) ends after this; a bigger answer is
+    # refused while it streams in; beyond this many calls in flight the proxy answers 503.
+    upstream_timeout_seconds: float = Field(120.0, gt=0)
+    upstream_max_bytes: int = Field(10_000_000, gt=0)
+    upstream_concurrency: int = Field(32, ge=1)
+    upstream_retries: int = Field(2, ge=0, le=10)
     generator: str | None = None
 
     @field_validator("languages", mode="before")

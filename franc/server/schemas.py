@@ -108,9 +108,10 @@ class ProxyRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    n: int = Field(1, ge=1, le=64, description="choices the client wants (the upstream is "
-                                               "asked for at least the server's proxy_n)")
-    stream: bool = Field(False, description="answered as one server-sent event")
+    n: int = Field(1, ge=1, le=64, description="choices the client wants (for code, the "
+                                               "upstream is asked for at least proxy_n)")
+    stream: bool = Field(False, description="the ranked answer as server-sent events in "
+                                            "OpenAI's chunk format")
     franc_language: Language | None = Field(
         None, description="FRANC extension: the code's language (else guessed)")
 
@@ -129,3 +130,16 @@ class ChatMessage(BaseModel):
 
 class ChatCompletionRequest(ProxyRequest):
     messages: list[ChatMessage] = Field(..., min_length=1)
+
+
+class OpenAIError(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorResponse(BaseModel):
+    """OpenAI's error shape, used on the OpenAI-compatible routes."""
+
+    error: OpenAIError

@@ -75,11 +75,15 @@ def server() -> Iterator[tuple[str, Script]]:
 
 
 def generator(url: str, **kwargs: Any) -> OpenAIGenerator:
-    sleeps: list[float] = []
-    gen = OpenAIGenerator(url, model="m", timeout=kwargs.pop("timeout", 5.0),
-                          sleep=sleeps.append, **kwargs)
-    gen.sleeps = sleeps  # type: ignore[attr-defined]
-    return gen
+    """Waits are real (httpx-retries sleeps), so tests use short, unjittered ones."""
+    kwargs = {"timeout": 5.0, "backoff": 0.01, "jitter": 0.0, **kwargs}
+    return OpenAIGenerator(url, model="m", **kwargs)
+
+
+def timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
 
 
 def test_completions_returns_n_answers_cut_at_stop(server: tuple[str, Script]) -> None:
@@ -123,17 +127,20 @@ def test_server_ignoring_n_is_asked_again(server: tuple[str, Script]) -> None:
 def test_retries_with_backoff_on_500_then_succeeds(server: tuple[str, Script]) -> None:
     url, script = server
     script.replies = [status(500), status(503), completions]
-    gen = generator(url, backoff=0.5)
-    assert gen.generate("x", 1, 4, 0.0) == ["answer 0\nSTOP here"]
-    assert gen.sleeps == [0.5, 1.0]  # type: ignore[attr-defined]
+    gen = generator(url, backoff=0.2)
+    answers: list[list[str]] = []
+    waited = timed(lambda: answers.append(gen.generate("x", 1, 4, 0.0)))
+    assert answers == [["answer 0\nSTOP here"]]
+    assert len(script.requests) == 3
+    assert 0.6 <= waited < 3.0  # 0.2 s, then 0.4 s
 
 
 def test_429_honours_retry_after(server: tuple[str, Script]) -> None:
     url, script = server
-    script.replies = [status(429, {"Retry-After": "7"}), completions]
-    gen = generator(url)
-    gen.generate("x", 1, 4, 0.0)
-    assert gen.sleeps == [7.0]  # type: ignore[attr-defined]
+    script.replies = [status(429, {"Retry-After": "1"}), completions]
+    gen = generator(url)  # its own backoff would be 0.01 s
+    assert timed(lambda: gen.generate("x", 1, 4, 0.0)) >= 1.0
+    assert len(script.requests) == 2
 
 
 def test_persistent_500_gives_a_clear_error(server: tuple[str, Script]) -> None:
@@ -172,7 +179,7 @@ def test_timeout_is_retried_then_reported(server: tuple[str, Script]) -> None:
     gen = generator(url, timeout=0.2, max_retries=1)
     with pytest.raises(GenerationError, match=r"no answer within 0.2 s \(2 tries\)"):
         gen.generate("x", 1, 4, 0.0)
-    assert len(gen.sleeps) == 1  # type: ignore[attr-defined]
+    assert len(script.requests) == 2
 
 
 def test_unreachable_server_gives_a_clear_error() -> None:

@@ -203,17 +203,18 @@ def test_proxy_completions_answers_best_of_n(server_url: str) -> None:
     assert float(reply.headers["x-franc-added-latency-ms"]) >= 0
 
 
-def test_proxy_chat_streaming_is_one_event(server_url: str) -> None:
+def test_proxy_chat_streaming_sends_chunks(server_url: str) -> None:
     reply = post(server_url, "/v1/chat/completions",
                  {"model": "stub", "n": 2, "stream": True,
                   "messages": [{"role": "user", "content": "write add(a, b) in python"}]})
     assert reply.status_code == 200
     events = [line for line in reply.text.splitlines() if line.startswith("data: ")]
     assert events[-1] == "data: [DONE]"
-    chunk = json.loads(events[0][len("data: "):])
-    assert chunk["object"] == "chat.completion.chunk"
-    assert len(chunk["choices"]) == 2
-    assert chunk["choices"][0]["franc"]["compiles"]
+    chunks = [json.loads(event[len("data: "):]) for event in events[:-1]]
+    assert {chunk["object"] for chunk in chunks} == {"chat.completion.chunk"}
+    assert {chunk["choices"][0]["index"] for chunk in chunks} == {0, 1}
+    best_last = [c for c in chunks if c["choices"][0]["index"] == 0][-1]["choices"][0]
+    assert best_last["finish_reason"] == "stop" and best_last["franc"]["compiles"]
 
 
 def test_token_is_required_when_configured(tmp_path: Path) -> None:

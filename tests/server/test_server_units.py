@@ -7,7 +7,6 @@ import time
 import weakref
 from pathlib import Path
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -28,7 +27,7 @@ from franc.server.engine import (
     merge,
 )
 from franc.server.limits import RequestRejected, check_candidates, nesting_depth
-from franc.server.proxy import call_upstream, chat_prompt, forwarded_body, guess_language
+from franc.server.proxy import chat_prompt, forwarded_body, guess_language
 from franc.server.schemas import CompletionRequest
 from franc.server.service import (
     RankerCache,
@@ -238,27 +237,6 @@ def test_a_worker_skips_the_stages_after_an_expired_deadline() -> None:
         assert [stage for stage, _ in runner.stages(live)] == ["filtered", "analyzed"]
     finally:
         runner.close()
-
-
-def test_upstream_calls_share_the_servers_client() -> None:
-    seen: list[str] = []
-
-    def upstream(request: httpx.Request) -> httpx.Response:
-        seen.append(request.url.path)
-        if request.url.path.endswith("/broken"):
-            return httpx.Response(500, text="down")
-        return httpx.Response(200, json={"choices": [{"text": "x"}]})
-
-    async def calls() -> None:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(upstream)) as client:
-            for _ in range(2):
-                answer = await call_upstream(client, "http://up", "/v1/completions", {}, "NO_KEY")
-                assert answer["choices"] == [{"text": "x"}]
-            with pytest.raises(RequestRejected, match="answered 500"):
-                await call_upstream(client, "http://up", "/broken", {}, "NO_KEY")
-
-    asyncio.run(calls())
-    assert seen == ["/v1/completions", "/v1/completions", "/broken"]
 
 
 def test_a_worker_runs_one_jvm_shared_by_its_java_filter() -> None:
