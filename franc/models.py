@@ -15,6 +15,8 @@ from franc.errors import InputError
 
 Language = Literal["python", "java"]
 LANGUAGES: tuple[Language, ...] = ("python", "java")
+#: Source file extensions and their language.
+EXTENSIONS: dict[str, Language] = {".py": "python", ".java": "java"}
 Level = Literal["low", "medium", "high"]
 LEVELS: tuple[Level, ...] = ("low", "medium", "high")
 ExecStatus = Literal["passed", "failed", "error", "timeout"]

@@ -16,12 +16,11 @@ from pathlib import PurePosixPath
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from franc.models import Candidate, Finding, Language, Task
+from franc.models import EXTENSIONS, Candidate, Finding, Language, Task
 
 SEVERITY = {"high": types.DiagnosticSeverity.Error,
             "medium": types.DiagnosticSeverity.Warning,
             "low": types.DiagnosticSeverity.Information}
-EXTENSIONS: dict[str, Language] = {".py": "python", ".java": "java"}
 LANGUAGE_IDS: dict[str, Language] = {"python": "python", "java": "java"}
 REPAIR_COMMAND = "franc.repairWithModel"
 
