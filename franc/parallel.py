@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -38,6 +39,11 @@ def add_progress_flags(parser: argparse.ArgumentParser) -> None:
 
 def show_progress(args: argparse.Namespace) -> bool:
     return not (args.no_progress or args.quiet)
+
+
+def note_console(args: argparse.Namespace) -> Console:
+    """Where a command prints its notes and summary: stderr, silent under ``--quiet``."""
+    return Console(stderr=True, quiet=bool(getattr(args, "quiet", False)))
 
 
 def progress_bar(enabled: bool = True) -> Progress:

@@ -28,7 +28,13 @@ from franc.analysis.report import (
 from franc.errors import InputError
 from franc.jsonl import read_jsonl, write_jsonl
 from franc.models import EXTENSIONS, LANGUAGES, LEVELS, Candidate, Language, Task
-from franc.parallel import add_progress_flags, default_workers, map_chunks, show_progress
+from franc.parallel import (
+    add_progress_flags,
+    default_workers,
+    map_chunks,
+    note_console,
+    show_progress,
+)
 
 #: Candidates per chunk sent to a worker (pylint lints a chunk in one run).
 CHUNK_SIZE = 100
@@ -90,7 +96,7 @@ def comma_list(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console(stderr=True)
+    console = note_console(args)
     if bool(args.files) == (args.candidates is not None):
         raise InputError("give source FILEs or --candidates JSONL (one of the two)")
     if args.candidates is not None:
@@ -126,8 +132,7 @@ def run(args: argparse.Namespace) -> int:
         summary += f", {len(gate)} at or above {args.fail_on}"
     if args.output is not None:
         summary += f" -> {args.output}"
-    if not args.quiet:
-        console.print(summary, highlight=False)
+    console.print(summary, highlight=False)
     return 1 if gate else 0
 
 
@@ -168,7 +173,7 @@ def _candidate_subjects(args: argparse.Namespace, console: Console) -> list[Subj
         from franc.datasets import load_tasks
 
         tasks = {t.task_id: t for t in load_tasks(args.prompts, args.prompts_format, language)}
-    elif not args.quiet:
+    else:
         console.print("note: no --prompts given, so no finding is marked as in the prompt")
     analysed = _analyze(args, language, candidates, tasks, console)
     suffix = next(ext for ext, lang in EXTENSIONS.items() if lang == language)
