@@ -8,20 +8,102 @@ errors, prompt_kind; ``franc analyze`` adds findings; ``franc label`` adds label
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+import functools
+import types
+from collections.abc import Callable, Collection
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from franc.errors import InputError
 
 Language = Literal["python", "java"]
 LANGUAGES: tuple[Language, ...] = ("python", "java")
+#: Source file extensions and their language.
+EXTENSIONS: dict[str, Language] = {".py": "python", ".java": "java"}
 Level = Literal["low", "medium", "high"]
 LEVELS: tuple[Level, ...] = ("low", "medium", "high")
 ExecStatus = Literal["passed", "failed", "error", "timeout"]
 # "code": the candidates continue the prompt; "instruction": the prompt is natural language,
 # never merged into the candidates, which are judged as whole programs.
 PromptKind = Literal["code", "instruction"]
+
+
+def shape_problem(cls: type, data: Any) -> str | None:
+    """What is wrong with ``data`` as the JSON form of dataclass ``cls`` (``None``: nothing).
+
+    Checks that required fields are present and that every field has its annotated shape
+    (``list[str]``, ``int | None``, a ``Literal``...), so a string where a list belongs is
+    named instead of being read character by character.
+    """
+    if not isinstance(data, dict):
+        return f"expected a JSON object, got {_json_type(data)}"
+    for name, required, fits, shape in _field_checks(cls):
+        if name not in data:
+            if required:
+                return f"missing field {name!r}"
+        elif not fits(data[name]):
+            return f"field {name!r} must be {shape}, got {_json_type(data[name])}"
+    return None
+
+
+Check = Callable[[Any], bool]
+
+
+@functools.cache
+def _field_checks(cls: type) -> tuple[tuple[str, bool, Check, str], ...]:
+    """Per field of ``cls``: name, required, shape check, the shape in words (built once)."""
+    hints = get_type_hints(cls)
+    return tuple((f.name, f.default is MISSING and f.default_factory is MISSING,
+                  _checker(hints[f.name]), _describe(hints[f.name], f.type))
+                 for f in fields(cls))
+
+
+def _checker(hint: Any) -> Check:
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, types.UnionType):
+        options = tuple(_checker(option) for option in args)
+        return lambda value: any(fits(value) for fits in options)
+    if origin is Literal:
+        return lambda value: value in args
+    if origin is list or origin is tuple:  # JSON has only lists
+        item = _checker(args[0]) if args else _anything
+        return lambda value: isinstance(value, list) and all(map(item, value))
+    if origin is dict:
+        key, item = map(_checker, args)
+        return lambda value: isinstance(value, dict) and all(
+            key(k) and item(v) for k, v in value.items())
+    if hint is type(None):
+        return lambda value: value is None
+    if hint is float:
+        return lambda value: isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
+    if is_dataclass(hint):  # checked by its own from_json
+        return lambda value: isinstance(value, dict)
+    if isinstance(hint, type):
+        return lambda value: isinstance(value, hint)
+    return _anything
+
+
+def _anything(value: Any) -> bool:
+    return True
+
+
+def _describe(hint: Any, written: Any) -> str:
+    """The annotation as written (``list[str]``); a Literal as its values."""
+    optional = get_origin(hint) in (Union, types.UnionType) and type(None) in get_args(hint)
+    options = [a for a in get_args(hint) if a is not type(None)] if optional else [hint]
+    if len(options) == 1 and get_origin(options[0]) is Literal:
+        return ("one of " + ", ".join(map(repr, get_args(options[0])))
+                + (" or null" if optional else ""))
+    return str(written)
+
+
+def _json_type(value: Any) -> str:
+    names = {str: "a string", bool: "a boolean", int: "a number", float: "a number",
+             list: "a list", dict: "an object", type(None): "null"}
+    shown = repr(value) if isinstance(value, str | int | float) and len(repr(value)) < 40 else ""
+    return names.get(type(value), type(value).__name__) + (f" ({shown})" if shown else "")
 
 
 def check_language(language: str) -> Language:
@@ -102,6 +184,9 @@ class Finding:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Finding:
+        problem = shape_problem(cls, data)
+        if problem:
+            raise InputError(problem)
         kwargs = {f.name: data[f.name] for f in fields(cls) if f.name in data}
         if isinstance(kwargs.get("origin"), dict):
             kwargs["origin"] = Origin(**kwargs["origin"])
@@ -145,17 +230,22 @@ class Candidate:
     @classmethod
     def from_json(cls, data: dict[str, Any], *, source: str | None = None,
                   line: int | None = None) -> Candidate:
-        try:
-            kwargs = {f.name: data[f.name] for f in fields(cls) if f.name in data}
-            candidate = cls(**kwargs)
-            if candidate.findings is not None:
-                raw_findings: list[Any] = list(candidate.findings)
-                candidate.findings = [Finding.from_json(f) for f in raw_findings]
-        except (TypeError, KeyError) as exc:
-            raise InputError(f"not a candidate: {exc}", source=source, line=line) from exc
-        if not isinstance(candidate.code, str) or not isinstance(candidate.task_id, str):
-            raise InputError("fields 'task_id' and 'code' must be strings",
-                             source=source, line=line)
+        """A candidate from one JSONL object; a missing field or a value of the wrong shape
+        (a string where a list is expected) raises :class:`InputError` naming it."""
+        problem = shape_problem(cls, data)
+        if problem:
+            raise InputError(f"not a candidate: {problem}", source=source, line=line)
+        kwargs = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        candidate = cls(**kwargs)
+        if candidate.findings is not None:
+            raw_findings: list[Any] = list(candidate.findings)
+            candidate.findings = []
+            for number, raw in enumerate(raw_findings):
+                try:
+                    candidate.findings.append(Finding.from_json(raw))
+                except InputError as exc:
+                    raise InputError(f"findings[{number}]: {exc}", source=source,
+                                     line=line) from exc
         return candidate
 
     def generated_findings(self) -> list[Finding]:

@@ -6,12 +6,21 @@ compiler, an analyzer) across many items; results come back in input order.
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -21,10 +30,28 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+def add_progress_flags(parser: argparse.ArgumentParser) -> None:
+    """The same two flags on every sub-command that reports progress."""
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar and no notes on standard error (errors only)")
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    return not (args.no_progress or args.quiet)
+
+
+def note_console(args: argparse.Namespace) -> Console:
+    """Where a command prints its notes and summary: stderr, silent under ``--quiet``."""
+    return Console(stderr=True, quiet=bool(getattr(args, "quiet", False)))
+
+
 def progress_bar(enabled: bool = True) -> Progress:
-    """A rich progress bar on stderr (hidden when ``enabled`` is false)."""
+    """A rich progress bar on stderr with elapsed time and ETA (hidden when ``enabled`` is
+    false)."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), disable=not enabled, transient=False)
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                    disable=not enabled, transient=False)
 
 
 def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], *,

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import sys
 import tokenize
 from collections.abc import Sequence
 
 from bandit.core import config as b_config
+from bandit.core import docs_utils as b_docs
+from bandit.core import extension_loader as b_extensions
 from bandit.core import manager as b_manager
 from bandit.core import node_visitor as b_node_visitor
 
-from franc.analysis.base import Analyzer, guarded
+from franc.analysis.base import Analyzer, RuleInfo, guarded
 from franc.models import Finding, Level
 
 #: bandit's levels ("UNDEFINED" included) mapped onto FRANC's three.
@@ -38,6 +42,22 @@ class BanditAnalyzer(Analyzer):
 
     def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
         return [guarded(self.id, self._analyze, code, self.timeout) for code in codes]
+
+    @classmethod
+    def rule_info(cls, rule_id: str) -> RuleInfo | None:
+        manager = b_extensions.MANAGER
+        plugin = manager.plugins_by_id.get(rule_id)
+        if plugin is not None:
+            # A plugin's module docstring starts with an RST title "B608: Test for SQL injection".
+            doc = sys.modules[plugin.plugin.__module__].__doc__ or ""
+            title = re.search(rf"^{rule_id}: (.+)$", doc, re.MULTILINE)
+            description = title.group(1) if title else plugin.name.replace("_", " ")
+            return RuleInfo(rule_id, plugin.name, description, b_docs.get_url(rule_id))
+        listed = manager.blacklist_by_id.get(rule_id)
+        if listed is not None:
+            return RuleInfo(rule_id, listed["name"], listed["message"], b_docs.get_url(rule_id),
+                            listed.get("cwe"))
+        return None
 
     def _analyze(self, code: str) -> list[Finding]:
         data = code.encode("utf-8", errors="surrogateescape")

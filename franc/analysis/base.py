@@ -13,11 +13,13 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import ClassVar
 
 from franc.analysis.settings import PolicyRef
-from franc.models import Finding, Language
+from franc.models import FAILURE_RULE, Finding, Language
 
+COMPILE_RULE = "compile-error"
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -27,6 +29,26 @@ class AnalyzerTimeout(BaseException):
     A BaseException so that tools which catch ``Exception`` internally (pylint
     turns checker crashes into messages) cannot swallow it.
     """
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a report (SARIF, an editor) shows about one rule of one tool."""
+
+    rule_id: str
+    name: str
+    description: str
+    help_uri: str | None = None
+    cwe: int | None = None
+
+
+#: The rules FRANC itself reports (not a tool's findings).
+FRANC_RULES: dict[str, RuleInfo] = {
+    FAILURE_RULE: RuleInfo(FAILURE_RULE, "AnalyzerError",
+                           "An analyzer crashed or timed out on this code, so it was not checked."),
+    COMPILE_RULE: RuleInfo(COMPILE_RULE, "CompileError",
+                           "The code does not compile (Python compile(), javac -proc:none)."),
+}
 
 
 class Analyzer:
@@ -56,6 +78,11 @@ class Analyzer:
 
     def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
         raise NotImplementedError
+
+    @classmethod
+    def rule_info(cls, rule_id: str) -> RuleInfo | None:
+        """Name, help text and CWE of one of this tool's rules (``None``: unknown here)."""
+        return None
 
     def warm_up(self) -> None:
         """Pay first-use costs before the first batch (long-lived users such as the server)."""

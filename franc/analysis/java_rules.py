@@ -22,7 +22,7 @@ from functools import cached_property
 
 from tree_sitter import Node
 
-from franc.analysis.base import Analyzer, describe_error, guarded
+from franc.analysis.base import Analyzer, RuleInfo, describe_error, guarded
 from franc.java.syntax import encode, node_text, parse
 from franc.models import Finding, Level
 
@@ -539,6 +539,14 @@ class JavaRulesAnalyzer(Analyzer):
     id = "java-rules"
     language = "java"
     description = f"{len(RULES)} security/quality rules over tree-sitter-java syntax trees"
+
+    @classmethod
+    def rule_info(cls, rule_id: str) -> RuleInfo | None:
+        rule = next((r for r in RULES if r.id == rule_id), None)
+        if rule is None:
+            return None
+        name = "".join(part.capitalize() for part in rule.id.split("-"))
+        return RuleInfo(rule.id, name, rule.description, cwe=rule.cwe)
 
     def __init__(self, timeout: float = 10.0, rules: Sequence[JavaRule] = RULES):
         super().__init__(timeout)

@@ -10,6 +10,7 @@ filter policy (``filters/python.toml`` or the chain given, see :mod:`franc.analy
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import tempfile
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from typing import Annotated
 
 import astroid
 from pydantic import PositiveInt, StringConstraints, field_validator
+from pylint.exceptions import UnknownMessageError
 from pylint.lint import PyLinter, Run
 from pylint.message.message_definition_store import MessageDefinitionStore
 from pylint.reporters import CollectingReporter
@@ -26,6 +28,7 @@ from franc.analysis.base import (
     DEFAULT_TIMEOUT,
     Analyzer,
     AnalyzerTimeout,
+    RuleInfo,
     describe_error,
     time_limit,
 )
@@ -45,6 +48,9 @@ TOOL_FAILURES = frozenset({"fatal", "astroid-error", "parse-error", "syntax-erro
 #: Checks that compare files with each other: in a batch of candidates they would
 #: report one candidate against another, so they are always off.
 CROSS_FILE_CHECKS = ("duplicate-code", "cyclic-import")
+#: A message id's first letter -> the folder of its page in pylint's documentation.
+DOC_CATEGORIES = {"C": "convention", "R": "refactor", "W": "warning", "E": "error", "F": "fatal",
+                  "I": "information"}
 #: Extra seconds a batch may take per candidate before it is split up.
 BATCH_SECONDS_PER_CANDIDATE = 0.5
 
@@ -220,6 +226,26 @@ class PylintAnalyzer(Analyzer):
 
     def close(self) -> None:
         self._own_dir.cleanup()
+
+    @classmethod
+    def rule_info(cls, rule_id: str) -> RuleInfo | None:
+        try:
+            [definition, *_] = _message_store().get_message_definitions(rule_id)
+        except UnknownMessageError:
+            return None
+        category = DOC_CATEGORIES.get(definition.msgid[0], "warning")
+        return RuleInfo(rule_id, definition.symbol,
+                        definition.description.strip() or definition.msg,
+                        f"https://pylint.readthedocs.io/en/stable/user_guide/messages/"
+                        f"{category}/{definition.symbol}.html")
+
+
+@functools.cache
+def _message_store() -> MessageDefinitionStore:
+    """Every message of pylint's default checkers (built once, ~0.4 s)."""
+    linter = PyLinter()
+    linter.load_default_plugins()
+    return linter.msgs_store
 
 
 def _failure_reason(message: object) -> str:

@@ -17,6 +17,7 @@ from franc.datasets.export import EXPORT_FORMATS, export, read_candidates
 from franc.datasets.shipped import SHIPPED_FORMAT, find_dataset, shipped_datasets
 from franc.errors import InputError
 from franc.models import LANGUAGES, Task
+from franc.parallel import add_progress_flags, note_console
 
 #: Modules that add more ``franc datasets <command>`` sub-commands; each exposes
 #: ``register(subparsers)`` like the top-level command modules (``validate PATH``
@@ -36,20 +37,26 @@ def _register_datasets(subparsers: Any) -> None:
                     "formats its commands read.")
     commands = parser.add_subparsers(dest="datasets_command", required=True, metavar="COMMAND")
 
-    listing = commands.add_parser("list", help="the shipped datasets with their sizes")
+    listing = commands.add_parser(
+        "list", help="the shipped datasets with their sizes",
+        description="The datasets FRANC ships, with their language, number of tasks, tasks "
+                    "with tests and security tests, and tasks tagged with a CWE.")
     listing.set_defaults(func=list_command)
 
     show = commands.add_parser(
         "show", help="one shipped dataset, or one task of it (or of --file)",
         description="ID is a shipped dataset (SOEval/python) or a task id (SOEval/Python/3).")
-    show.add_argument("id", metavar="ID")
+    show.add_argument("id", metavar="ID", help="a dataset (SOEval/python) or a task id")
     show.add_argument("--file", type=Path, help="look the task up in this prompt file instead")
     show.add_argument("--format", choices=[f.id for f in TASK_FORMATS],
                       help="format of --file (detected by default)")
     show.add_argument("--language", choices=LANGUAGES, help="language of --file's prompts")
     show.set_defaults(func=show_command)
 
-    formats = commands.add_parser("formats", help="the prompt and candidate formats FRANC reads")
+    formats = commands.add_parser(
+        "formats", help="the prompt and candidate formats FRANC reads",
+        description="The prompt formats (--prompts-format, --tasks-format) and candidate "
+                    "formats (--format) that FRANC's commands detect and read.")
     formats.set_defaults(func=formats_command)
 
     for module_name in DATASET_COMMAND_MODULES:
@@ -63,7 +70,8 @@ def _register_export(subparsers: Any) -> None:
                     "(completion = code after the prompt), EvalPlus samples (solution = whole "
                     "code) or bigcode-evaluation-harness generations (a list per task, in the "
                     "prompt file's order). Best-ranked first when candidates carry a rank.")
-    parser.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
+    parser.add_argument("--format", required=True, choices=list(EXPORT_FORMATS),
+                        help="the harness's sample format")
     parser.add_argument("--candidates", required=True, type=Path,
                         help="candidates JSONL written by franc filter / rank / label")
     parser.add_argument("--tasks", type=Path,
@@ -75,7 +83,9 @@ def _register_export(subparsers: Any) -> None:
                         help="one candidate per task: the best-ranked (or first compilable)")
     parser.add_argument("--compilable-only", action="store_true",
                         help="leave out candidates that do not compile")
-    parser.add_argument("-o", "--output", required=True, type=Path)
+    parser.add_argument("-o", "--output", required=True, type=Path,
+                        help="the samples file (JSONL, or JSON for bigcode)")
+    add_progress_flags(parser)
     parser.set_defaults(func=export_command)
 
 
@@ -171,7 +181,7 @@ def export_command(args: argparse.Namespace) -> int:
              if args.tasks is not None else None)
     summary = export(read_candidates(args.candidates), args.format, args.output, tasks,
                      best_only=args.best_only, compilable_only=args.compilable_only)
-    console = Console(stderr=True)
+    console = note_console(args)
     console.print(f"wrote {summary.candidates} candidates of {summary.tasks} tasks to "
                   f"{summary.path} ({summary.format})")
     if summary.not_prompt_prefixed:

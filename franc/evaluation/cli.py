@@ -9,9 +9,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from franc.models import Candidate, Task
+from franc.parallel import add_progress_flags, note_console, show_progress
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +19,8 @@ def register(subparsers: Any) -> None:
         description="Run each compilable candidate against its task's test (and security_test) "
                     "in the sandbox and add label (0 no compile, 1 fails, 2 passes; 3 passes the "
                     "security test too), exec_status, exec_reason and secure to every line.")
-    parser.add_argument("--language", required=True, choices=("python", "java"))
+    parser.add_argument("--language", required=True, choices=("python", "java"),
+                        help="language of the candidates")
     parser.add_argument("--prompts", required=True, type=Path,
                         help="benchmark file with tests (HumanEval, HumanEval-Java, SOEval, ...)")
     parser.add_argument("--prompts-format", help="name the prompt-file format (else detected)")
@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
                         help="CPU seconds per run (default: the timeout); endless loops then "
                              "cost less on a loaded machine")
     parser.add_argument("--workers", type=int, help="parallel runs (default: one per core)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_flags(parser)
     parser.add_argument("--resume", action="store_true",
                         help="keep the labels already in the output file (written by an "
                              "interrupted run) and run only the rest")
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from franc.evaluation.sandbox import require_isolation
     from franc.jsonl import check_output, write_jsonl
 
-    console = Console(stderr=True)
+    console = note_console(args)
     if args.qrels:
         check_output(args.qrels, [args.prompts, args.candidates, args.output])
     tasks = load_tasks(args.prompts, args.prompts_format, args.language)
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"sandbox: {caps.describe()}", highlight=False)
     try:
         labeled = label_candidates(candidates, tasks, args.language, workers=args.workers,
-                                   progress=not args.no_progress, timeout=args.timeout,
+                                   progress=show_progress(args), timeout=args.timeout,
                                    cpu_limit=args.cpu_limit,
                                    unsafe_no_isolation=args.unsafe_no_isolation, done=done)
     except LabellingInterrupted as stopped:

@@ -25,6 +25,7 @@ from typing import Any
 from franc.errors import InputError
 from franc.jsonl import read_jsonl
 from franc.models import Task, check_language
+from franc.parallel import add_progress_flags
 
 #: The fields of one SOEval task, in the order they are written.
 FIELDS: tuple[str, ...] = ("task_id", "language", "prompt", "entry_point", "canonical_solution",
@@ -295,22 +296,23 @@ def register(commands: Any) -> None:
                         help="an SOEval JSONL file or a shipped dataset id (SOEval/python)")
     parser.add_argument("--workers", type=int, help="parallel sandbox runs (default: 2-4)")
     parser.add_argument("--sample", type=int, help="check only the first N tasks")
+    add_progress_flags(parser)
     parser.set_defaults(func=validate_command)
 
 
 def validate_command(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import Progress
     from rich.table import Table
 
     from franc.datasets.shipped import find_dataset
+    from franc.parallel import progress_bar, show_progress
 
     shipped = find_dataset(args.path)
     path = shipped.path if shipped is not None and not Path(args.path).exists() else Path(args.path)
     if not path.is_file():
         raise InputError("no such file or shipped dataset", source=str(args.path))
     console = Console()
-    with Progress(console=console, transient=True) as bar:
+    with progress_bar(show_progress(args)) as bar:
         job = bar.add_task(f"validating {path.name}", total=None)
         report = validate(path, workers=args.workers, sample=args.sample,
                           progress=lambda done, total: bar.update(job, completed=done, total=total))

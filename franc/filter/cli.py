@@ -18,7 +18,13 @@ from franc.errors import InputError
 from franc.filter.chain import StaticFilter
 from franc.jsonl import write_jsonl
 from franc.models import Candidate, Task, check_language
-from franc.parallel import default_workers, map_chunks, progress_bar
+from franc.parallel import (
+    add_progress_flags,
+    default_workers,
+    map_chunks,
+    progress_bar,
+    show_progress,
+)
 
 #: The exact fields of one output line.
 OUTPUT_FIELDS = ("task_id", "index", "code", "heuristics", "compiles", "errors", "prompt_kind")
@@ -50,10 +56,11 @@ def register(subparsers: Any) -> None:
                         help="format of FILE (detected when omitted; see `franc datasets formats`)")
     parser.add_argument("--chain", metavar="NAME|PATH",
                         help="heuristic chain: shipped name or TOML file (default: the language)")
-    parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.jsonl")
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.jsonl",
+                        help="filtered candidates (JSONL; .gz compresses)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes for Python (default: all cores)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_progress_flags(parser)
     parser.set_defaults(func=filter_command)
 
 
@@ -124,7 +131,7 @@ def filter_command(args: argparse.Namespace) -> int:
     items = read_items(language, args.suggestions, args.prompts, args.suggestions_format)
     StaticFilter(language, args.chain).close()  # a bad --chain fails before any work
     results = run_filter(language, items, args.chain, workers=args.workers,
-                         progress=not args.no_progress)
+                         progress=show_progress(args))
     write_jsonl(args.output, (output_row(r.candidate) for r in results))
     seconds = time.perf_counter() - started
     total = len(results)

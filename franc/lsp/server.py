@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from franc.models import Candidate, Finding, Language, Task
+from franc.models import EXTENSIONS, Candidate, Finding, Language, Task
 from franc.stages import Stages
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 SEVERITY = {"high": types.DiagnosticSeverity.Error,
             "medium": types.DiagnosticSeverity.Warning,
             "low": types.DiagnosticSeverity.Information}
-EXTENSIONS: dict[str, Language] = {".py": "python", ".java": "java"}
 LANGUAGE_IDS: dict[str, Language] = {"python": "python", "java": "java"}
 REPAIR_COMMAND = "franc.repairWithModel"
 #: Larger documents are not analysed (pylint's cost and memory grow fast with size: a

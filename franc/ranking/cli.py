@@ -14,6 +14,7 @@ from rich.console import Console
 from franc.errors import InputError
 from franc.jsonl import read_jsonl, write_jsonl, write_text_atomic
 from franc.models import LANGUAGES, Candidate, Task, check_language
+from franc.parallel import add_progress_flags, note_console, progress_bar, show_progress
 from franc.ranking.evaluate import (
     DEFAULT_METRICS,
     EXECUTORS,
@@ -43,14 +44,19 @@ def _rank(args: argparse.Namespace) -> int:
     candidates = [Candidate.from_json(row, source=args.candidates, line=line)
                   for line, row in read_jsonl(args.candidates)]
     ranker = get_ranker(args.ranker, language)
+    groups = group_tasks(candidates)
+    ranked: list[Candidate] = []
     try:
-        ranked = [c for task_id, group in group_tasks(candidates).items()
-                  for c in ranker.rank(tasks.get(task_id), group)]
+        with progress_bar(show_progress(args)) as bar:
+            job = bar.add_task(f"rank ({ranker.name})", total=len(groups))
+            for task_id, group in groups.items():
+                ranked += ranker.rank(tasks.get(task_id), group)
+                bar.advance(job)
     finally:
         ranker.close()
     count = write_jsonl(args.output, (c.to_json() for c in ranked))
-    Console(stderr=True).print(f"ranked {count} candidates of {len(group_tasks(ranked))} tasks "
-                               f"with {ranker.name!r} -> {args.output}")
+    note_console(args).print(f"ranked {count} candidates of {len(groups)} tasks "
+                             f"with {ranker.name!r} -> {args.output}")
     return 0
 
 
@@ -62,7 +68,7 @@ def _eval(args: argparse.Namespace) -> int:
         # first run. At franc eval's sizes numba's pure-Python mode gives the same scores in
         # seconds; numba reads this before its first import (ranx is imported lazily below).
         os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
-    progress = Console(stderr=True)
+    progress = note_console(args)
     tasks = _tasks(args.prompts, args.language)
     files = [load_labeled(path, tasks, args.language) for path in args.labeled]
     if args.qrels:
@@ -78,9 +84,9 @@ def _eval(args: argparse.Namespace) -> int:
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()]
     metrics = check_metrics([m.strip() for m in args.metrics.split(",") if m.strip()])
     orders = rank_files(files, rankers, tasks, executor=args.executor, workers=args.workers,
-                        progress=not args.quiet)
+                        progress=show_progress(args))
     scoring = f"scoring {len(rankers)} rankers on {len(files)} file(s) with ranx"
-    with contextlib.nullcontext() if args.quiet else progress.status(scoring):
+    with contextlib.nullcontext() if not show_progress(args) else progress.status(scoring):
         result = evaluate(files, rankers, tasks, metrics=metrics, stat_test=args.stat_test,
                           orders=orders)
     console = Console()
@@ -122,7 +128,7 @@ def _train(args: argparse.Namespace) -> int:
     command = "franc train-ranker " + " ".join(
         [*(Path(p).name for p in args.labeled), *options])
     write_text_atomic(output.with_suffix(".md"), card_markdown(model, command))
-    console = Console(stderr=True)
+    console = note_console(args)
     for language, info in model.card["languages"].items():
         console.print(f"{language}: {info['candidates']} candidates, {info['passing']} passing; "
                       f"grouped CV {info['cv']} (original order {info['original_order']})",
@@ -132,18 +138,28 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    rank = subparsers.add_parser("rank", help="order each task's candidates by a ranker")
-    rank.add_argument("--language", required=True, choices=LANGUAGES)
+    rank = subparsers.add_parser(
+        "rank", help="order each task's candidates by a ranker",
+        description="Order each task's candidates with a ranker and write them best first, "
+                    "with rank, score and score_parts.")
+    rank.add_argument("--language", required=True, choices=LANGUAGES,
+                      help="language of the candidates")
     rank.add_argument("--candidates", required=True, help="analyzed candidates (JSONL)")
     rank.add_argument("--ranker", default="quality",
                       help="a shipped ranker (original, franc, quality, consensus, learned, "
                            "examples) or a policy file's path")
     rank.add_argument("--prompts", action="append",
                       help="benchmark prompts (to tell prompt from generated code)")
-    rank.add_argument("-o", "--output", required=True)
+    rank.add_argument("-o", "--output", required=True, help="ranked candidates (JSONL)")
+    add_progress_flags(rank)
     rank.set_defaults(func=_rank)
 
-    ev = subparsers.add_parser("eval", help="NDCG/top-1 of rankers against execution labels")
+    ev = subparsers.add_parser(
+        "eval", help="NDCG/top-1 of rankers against execution labels",
+        description="Rank labeled candidates with each ranker and score the orders against "
+                    "the execution labels (ranx metrics, top-1 pass rate), with paired "
+                    "significance tests; tables on the terminal, optional Markdown, LaTeX, "
+                    "JSON, TREC and HTML reports.")
     ev.add_argument("--labeled", action="append", required=True, help="`franc label` output")
     ev.add_argument("--rankers", default="original,franc,quality,consensus,learned",
                     help="comma-separated names, paths, or NAME=PATH")
@@ -154,31 +170,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--prompts", action="append", help="benchmark prompts of the tasks")
     ev.add_argument("--language", choices=LANGUAGES, help="when file names do not say it")
     ev.add_argument("--qrels", help="TREC qrels overriding the labels of the one --labeled file")
-    ev.add_argument("--stat-test", default="student", choices=("student", "fisher", "tukey"))
-    ev.add_argument("--executor", default="process", choices=EXECUTORS)
-    ev.add_argument("--workers", type=int)
+    ev.add_argument("--stat-test", default="student", choices=("student", "fisher", "tukey"),
+                    help="ranx's significance test between rankers")
+    ev.add_argument("--executor", default="process", choices=EXECUTORS,
+                    help="where the rankers run (processes, threads or this process)")
+    ev.add_argument("--workers", type=int, help="parallel rankers (default: cores)")
     ev.add_argument("--markdown", help="write the tables as Markdown")
     ev.add_argument("--latex", help="write ranx's LaTeX table")
     ev.add_argument("--json", help="write all scores and p-values as JSON")
     ev.add_argument("--trec", help="directory for TREC qrels and run files")
     ev.add_argument("--html", help="a self-contained HTML report with plots")
-    ev.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_progress_flags(ev)
     ev.add_argument("--jit", action="store_true",
                     help="compile ranx's metrics with numba (slow first run, cached after; "
                          "worth it for very large pools or --stat-test fisher)")
     ev.set_defaults(func=_eval)
 
-    tr = subparsers.add_parser("train-ranker", help="train the learned ranker (JSON, no pickle)")
+    tr = subparsers.add_parser(
+        "train-ranker", help="train the learned ranker (JSON, no pickle)",
+        description="Fit the learned ranker (logistic regression over FRANC's features) on "
+                    "labeled candidates with grouped cross-validation; writes the model as "
+                    "JSON and its card as Markdown beside it.")
     tr.add_argument("labeled", nargs="+", help="`franc label` output with findings")
     tr.add_argument("--prompts", action="append", help="benchmark prompts of the tasks")
-    tr.add_argument("--language", choices=LANGUAGES)
-    tr.add_argument("--folds", type=int, default=5)
+    tr.add_argument("--language", choices=LANGUAGES, help="when file names do not say it")
+    tr.add_argument("--folds", type=int, default=5,
+                    help="cross-validation folds (grouped by task)")
     tr.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength")
-    tr.add_argument("--objective", default="pairwise", choices=("pairwise", "pointwise"))
+    tr.add_argument("--objective", default="pairwise", choices=("pairwise", "pointwise"),
+                    help="learn from pairs of one task's candidates, or from single candidates")
     tr.add_argument("--tiers", action="append", metavar="LANGUAGE=FEATURE[,FEATURE...]",
                     help="0/1 features ordering that language's candidates by rule before the "
                          "model (default: compiles)")
     tr.add_argument("--pool-languages", action="store_true",
                     help="fit one model on every language's rows")
-    tr.add_argument("-o", "--output", required=True)
+    tr.add_argument("-o", "--output", required=True, help="the model (JSON)")
+    add_progress_flags(tr)
     tr.set_defaults(func=_train)

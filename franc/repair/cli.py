@@ -14,6 +14,7 @@ from rich.table import Table
 from franc.errors import InputError
 from franc.jsonl import read_jsonl, write_jsonl
 from franc.models import LANGUAGES, Candidate, Task, check_language
+from franc.parallel import add_progress_flags, note_console, progress_bar, show_progress
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "examples"
 
@@ -21,8 +22,13 @@ DEMO_DIR = Path(__file__).resolve().parents[1] / "examples"
 def register(subparsers: Any) -> None:
     repair = subparsers.add_parser(
         "repair", help="re-prompt a model with the analyzers' findings, or re-judge recorded "
-                       "repair rounds (--replay)")
-    repair.add_argument("--language", required=True, choices=LANGUAGES)
+                       "repair rounds (--replay)",
+        description="For each task whose best candidate has blocking findings, ask the model "
+                    "again with those findings in a repair template (FRANC's P1/P2/P3 or a chat "
+                    "template), then filter, analyse and rank the answers; or re-judge recorded "
+                    "repair rounds with --replay.")
+    repair.add_argument("--language", required=True, choices=LANGUAGES,
+                        help="language of the candidates")
     source = repair.add_mutually_exclusive_group(required=True)
     source.add_argument("--candidates", help="analyzed candidates (JSONL from franc analyze)")
     source.add_argument("--replay", help="recorded repair rounds (task_id, template, "
@@ -35,34 +41,54 @@ def register(subparsers: Any) -> None:
     _generation_options(repair)
     repair.add_argument("--trace", help="also write the rounds in FRANC's repair format, "
                                         "replayable with --generator replay:FILE")
-    repair.add_argument("-o", "--output", required=True)
+    repair.add_argument("-o", "--output", required=True,
+                        help="the repair report (JSONL, one line per prompt)")
+    add_progress_flags(repair)
     repair.set_defaults(func=_repair)
 
-    run = subparsers.add_parser("run", help="prompts in, final report out: filter, analyse, "
-                                            "rank and repair; every stage's output kept beside")
-    run.add_argument("--language", required=True, choices=LANGUAGES)
+    run = subparsers.add_parser(
+        "run", help="prompts in, final report out: filter, analyse, rank and repair; every "
+                    "stage's output kept beside",
+        description="The whole pipeline over a prompt file: the model's candidates (given, or "
+                    "sampled with --generator) are filtered, analysed, ranked and repaired. "
+                    "Writes the final report and each stage's JSONL beside it "
+                    "(OUT.filtered.jsonl, OUT.analyzed.jsonl, OUT.ranked.jsonl, "
+                    "OUT.repair.jsonl).")
+    run.add_argument("--language", required=True, choices=LANGUAGES,
+                     help="language of the prompts")
     run.add_argument("--prompts", required=True, help="prompt file (any format load_tasks reads)")
     run.add_argument("--suggestions", help="the model's raw candidates (else --generator samples)")
     run.add_argument("--generator", help="replay:PATH | openai:URL | hf:PATH")
     run.add_argument("--n", type=int, default=10, help="candidates to sample per prompt")
-    run.add_argument("--ranker", default="quality")
-    run.add_argument("--template", default="P1")
+    run.add_argument("--ranker", default="quality",
+                     help="a shipped ranker (original, franc, quality, consensus, learned) or a "
+                          "policy file's path")
+    run.add_argument("--template", default="P1",
+                     help="repair template name or path (P1, P2, P3, P3S, chat)")
     _generation_options(run)
     run.add_argument("-o", "--output", required=True, help="final report (JSONL, one per prompt)")
+    add_progress_flags(run)
     run.set_defaults(func=_run)
 
-    demo = subparsers.add_parser("demo", help="the whole pipeline on the bundled example")
+    demo = subparsers.add_parser(
+        "demo", help="the whole pipeline on the bundled example",
+        description="Filter, analyse, rank and repair the bundled Python and Java examples "
+                    "(recorded model answers, no model needed) and print each task's best "
+                    "candidate.")
     demo.add_argument("--language", action="append", choices=LANGUAGES,
                       help="only this language (default: every bundled example)")
     demo.add_argument("-o", "--output", help="also write the report (JSONL)")
+    add_progress_flags(demo)
     demo.set_defaults(func=_demo)
 
 
 def _generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="repair rounds at most")
     parser.add_argument("--samples", type=int, default=10, help="answers per repair prompt")
-    parser.add_argument("--max-new-tokens", type=int, default=512)
-    parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--max-new-tokens", type=int, default=512,
+                        help="length limit of each model answer, in tokens")
+    parser.add_argument("--temperature", type=float, default=0.8,
+                        help="sampling temperature of the model")
 
 
 def _tasks(paths: Sequence[str] | None, language: str) -> dict[str, Task]:
@@ -102,11 +128,13 @@ def _repair(args: argparse.Namespace) -> int:
                              source=args.candidates, line=line)
         groups[candidate.task_id].append(candidate)
     reports = []
-    with _pipeline(args) as pipeline:
+    with _pipeline(args) as pipeline, progress_bar(show_progress(args)) as bar:
+        job = bar.add_task("repair", total=len(groups))
         for task_id, candidates in groups.items():
             if any(c.findings is None for c in candidates):
                 pipeline.analyzers.run(candidates, tasks)
             reports.append(pipeline.repair(tasks[task_id], candidates))
+            bar.advance(job)
         judge = pipeline.judge.name
     write_jsonl(args.output, ({"template": args.template, "repaired": r.clean and bool(r.rounds),
                                **r.to_json()} for r in reports))
@@ -114,8 +142,8 @@ def _repair(args: argparse.Namespace) -> int:
         write_jsonl(args.trace, (row for r in reports for row in _trace_rows(r)))
     sent = sum(1 for r in reports if r.rounds)
     repaired = sum(1 for r in reports if r.rounds and r.clean)
-    Console(stderr=True).print(f"{len(reports)} prompts, {sent} sent for repair, {repaired} "
-                               f"repaired (judge: {judge}) -> {args.output}")
+    note_console(args).print(f"{len(reports)} prompts, {sent} sent for repair, {repaired} "
+                             f"repaired (judge: {judge}) -> {args.output}")
     return 0
 
 
@@ -141,7 +169,7 @@ def _replay(args: argparse.Namespace, language: str) -> int:
                                 analyzers.run, judge)
             results += rejudge(group, tasks, language, repairer)
     write_jsonl(args.output, (r.to_json() for r in results))
-    Console(stderr=True).print(
+    note_console(args).print(
         f"{len(results)} prompts, {sum(r.repaired for r in results)} repaired "
         f"(judge: {judge.name}) -> {args.output}")
     return 0
@@ -153,21 +181,25 @@ def _stage_path(output: Path, stage: str) -> Path:
 
 
 def run_pipeline(pipeline: Any, tasks: Sequence[Task], raws: dict[str, list[str]] | None,
-                 n: int, output: Path) -> list[Any]:
+                 n: int, output: Path, *, progress: bool = True) -> list[Any]:
     """Every task through the pipeline; writes each stage's output beside ``output``."""
     filtered: list[Candidate] = []
     stages: dict[str, list[dict[str, Any]]] = {"filtered": [], "analyzed": [], "ranked": []}
     reports = []
-    for task in tasks:
-        texts = raws.get(task.task_id, []) if raws is not None else pipeline.generator.generate(
-            task.prompt, n, pipeline.max_new_tokens, pipeline.temperature, pipeline.stop)
-        filtered = pipeline.stages.filtered(task, texts)
-        stages["filtered"] += [c.to_json() for c in filtered]
-        analyzed = pipeline.stages.analyzed(task, filtered)
-        stages["analyzed"] += [c.to_json() for c in analyzed]
-        report = pipeline.repair(task, analyzed)
-        stages["ranked"] += [c.to_json() for c in report.candidates]
-        reports.append(report)
+    with progress_bar(progress) as bar:
+        job = bar.add_task("run", total=len(tasks))
+        for task in tasks:
+            texts = raws.get(task.task_id, []) if raws is not None else \
+                pipeline.generator.generate(task.prompt, n, pipeline.max_new_tokens,
+                                            pipeline.temperature, pipeline.stop)
+            filtered = pipeline.stages.filtered(task, texts)
+            stages["filtered"] += [c.to_json() for c in filtered]
+            analyzed = pipeline.stages.analyzed(task, filtered)
+            stages["analyzed"] += [c.to_json() for c in analyzed]
+            report = pipeline.repair(task, analyzed)
+            stages["ranked"] += [c.to_json() for c in report.candidates]
+            reports.append(report)
+            bar.advance(job)
     for stage, rows in stages.items():
         write_jsonl(_stage_path(output, stage), rows)
     write_jsonl(_stage_path(output, "repair"),
@@ -186,9 +218,10 @@ def _run(args: argparse.Namespace) -> int:
     raws = (load_suggestions(args.suggestions, tasks=tasks) if args.suggestions else None)
     output = Path(args.output)
     with _pipeline(args, args.ranker) as pipeline:
-        reports = run_pipeline(pipeline, tasks, raws, args.n, output)
+        reports = run_pipeline(pipeline, tasks, raws, args.n, output,
+                               progress=show_progress(args))
         judge = pipeline.judge
-    console = Console(stderr=True)
+    console = note_console(args)
     console.print(summary_table(reports, f"franc run ({language})", judge))
     console.print(f"report -> {output}; stages -> {_stage_path(output, '*')}")
     return 0

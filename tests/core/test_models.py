@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from franc.errors import InputError
@@ -40,3 +42,30 @@ def test_check_language() -> None:
     assert check_language("java") == "java"
     with pytest.raises(InputError, match="unknown language 'cobol'"):
         check_language("cobol")
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"heuristics": "extract-code-block"}, "field 'heuristics' must be list[str], got a string"),
+    ({"errors": [1]}, "field 'errors' must be list[str], got a list"),
+    ({"index": True}, "field 'index' must be int, got a boolean"),
+    ({"compiles": "yes"}, "field 'compiles' must be bool"),
+    ({"exec_status": "ok"}, "must be one of 'passed', 'failed', 'error', 'timeout' or null"),
+    ({"score_parts": {"a": "high"}}, "field 'score_parts' must be dict[str, float]"),
+    ({"findings": "none"}, "field 'findings' must be list[Finding] | None"),
+    ({"findings": [{"tool": "b"}]}, "findings[0]: missing field 'rule_id'"),
+    ({"findings": [{"tool": "b", "rule_id": "B1", "message": "m", "severity": "critical",
+                    "confidence": "low", "line": 1}]},
+     "findings[0]: field 'severity' must be one of 'low', 'medium', 'high', got"),
+])
+def test_from_json_names_a_field_of_the_wrong_shape(row: dict, message: str) -> None:
+    data = {"task_id": "t", "index": 0, "code": "x = 1\n", **row}
+    with pytest.raises(InputError, match=rf"in\.jsonl:3: .*{re.escape(message)}"):
+        Candidate.from_json(data, source="in.jsonl", line=3)
+
+
+def test_from_json_accepts_the_shapes_the_stages_write() -> None:
+    data = {"task_id": "t", "index": 0, "code": "x", "heuristics": [], "compiles": True,
+            "errors": [], "findings": [], "label": None, "score": 1, "score_parts": {"a": 0.5},
+            "exec_status": "passed", "unknown_extra_field": [1, 2]}
+    candidate = Candidate.from_json(data)
+    assert candidate.score == 1 and candidate.exec_status == "passed"
