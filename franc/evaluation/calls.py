@@ -17,7 +17,6 @@ import contextlib
 import functools
 import os
 import shutil
-import site
 import sys
 import tempfile
 import threading
@@ -36,6 +35,7 @@ from franc.evaluation.sandbox import (
     sandboxed_process,
     signal_of,
     signal_reason,
+    site_packages,
 )
 from franc.java import JavaCompiler, java_class_name
 from franc.models import check_language
@@ -86,10 +86,6 @@ class CallOutcome:
 
 
 @functools.cache
-def site_packages() -> tuple[str, ...]:
-    return (*site.getsitepackages(), site.getusersitepackages())
-
-
 @dataclass
 class Callee:
     """A sandboxed program answering calls; the trusted end owns ``read_fd`` / ``write_fd``."""

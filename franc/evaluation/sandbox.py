@@ -28,6 +28,7 @@ import os
 import resource
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -177,6 +178,11 @@ def _bwrap_binary() -> str | None:
 
 
 @functools.cache
+def site_packages() -> tuple[str, ...]:
+    """The site-packages the harness adds to its path (read-only in the sandbox)."""
+    return (*site.getsitepackages(), site.getusersitepackages())
+
+
 def _read_only_binds() -> tuple[str, ...]:
     """bwrap options for the read-only view: /usr (and the /bin, /lib... links into it),
     the loader cache, the JDK's config in /etc, Python's prefix and site-packages."""
@@ -187,8 +193,6 @@ def _read_only_binds() -> tuple[str, ...]:
         elif os.path.isdir(top):
             options += ["--ro-bind", top, top]
     paths = ["/etc/ld.so.cache", *(str(p) for p in Path("/etc").glob("java-*"))]
-    from franc.evaluation.calls import site_packages  # the paths the harness adds
-
     paths += [sys.base_prefix, *site_packages()]
     for path in dict.fromkeys(os.path.realpath(p) for p in paths):
         if os.path.exists(path) and not path.startswith("/usr/"):

@@ -40,8 +40,8 @@ from typing import Any
 
 from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
+from franc.ranking.base import Ranker, lexicographic
 from franc.ranking.examples import parse_examples, plain_example
-from franc.ranking.rankers import Ranker, lexicographic
 
 #: Kinds of parameter values the generator knows; anything else is left alone.
 SCALARS = ("int", "float", "str", "bool")

@@ -13,7 +13,6 @@ compilable candidate with one, whatever the other parts say (the part
 
 from __future__ import annotations
 
-import itertools
 import json
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,7 @@ from typing import Any
 from franc.errors import InputError
 from franc.models import Language, check_language
 from franc.policy import locate
-from franc.ranking.base import Ranker, RankerBuilder, SecurityTier
+from franc.ranking.base import Ranker, RankerBuilder, SecurityTier, lexicographic
 from franc.ranking.examples import ExamplesRanker
 from franc.ranking.features import FEATURES, ConsensusParams, Weights, task_features
 from franc.ranking.learned import LearnedModel, tier_scores
@@ -122,29 +121,6 @@ class LearnedRanker(Ranker):
         return lexicographic([[tier_scores(tiers, row) for row in rows],
                               [self.model.explain(language, row) for row in rows]],
                              ["tier", "model"])
-
-
-def lexicographic(levels: Sequence[list[dict[str, float]]],
-                  names: Sequence[str]) -> list[dict[str, float]]:
-    """Merge several rankers' parts so that the first decides and later ones only break ties.
-
-    Each later ranker's parts are scaled into less than half of the smallest
-    gap between the scores so far, so the sum of all parts orders the
-    candidates exactly as a tie-breaker chain would.
-    """
-    merged = [{f"{names[0]}.{k}": v for k, v in row.items()} for row in levels[0]]
-    for name, rows in zip(names[1:], levels[1:], strict=True):
-        totals = sorted({round(sum(row.values()), 9) for row in merged})
-        gaps = [b - a for a, b in itertools.pairwise(totals)]
-        room = min(gaps) / 2 if gaps else 1.0
-        scores = [sum(row.values()) for row in rows]
-        low, spread = min(scores, default=0.0), max(scores, default=0.0) - min(scores, default=0.0)
-        factor = room / spread * 0.999 if spread > 0 else 0.0
-        for row, extra in zip(merged, rows, strict=True):
-            row.update({f"{name}.{k}": factor * v for k, v in extra.items()})
-            if factor:
-                row[f"{name}.offset"] = -factor * low
-    return merged
 
 
 class ChainRanker(Ranker):
