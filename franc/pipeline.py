@@ -87,21 +87,24 @@ class Pipeline:
         self.language = check_language(language)
         self._owned: list[Any] = []
         chain = static_filter if isinstance(static_filter, (str, Path)) else None
-        if static_filter is None or chain is not None:
-            static_filter = StaticFilter(self.language, chain)
-            self._owned.append(static_filter)
+        stage: BatchFilter
+        if static_filter is None or isinstance(static_filter, (str, Path)):
+            stage = StaticFilter(self.language, static_filter)
+            self._owned.append(stage)
+        else:
+            stage = static_filter
         if analyzers is None or isinstance(analyzers, (list, tuple)):
             analyzers = Analyzers(self.language, analyzers, policy=chain)
             self._owned.append(analyzers)
         if isinstance(ranker, (str, Path)):
             ranker = get_ranker(ranker, self.language)
             self._owned.append(ranker)
-        self.filter = static_filter
+        self.filter = stage
         self.analyzers = analyzers
         self.ranker = ranker
         self.generator = generator
         self.judge = judge or Judge(self.language)
-        self.repairer = Repairer(load_template(repair_template, self.language), static_filter,
+        self.repairer = Repairer(load_template(repair_template, self.language), stage,
                                  analyzers.run, self.judge)
         self.max_rounds = max_rounds
         self.repair_n = repair_n

@@ -171,7 +171,6 @@ def write_trec_qrels(candidates: Iterable[Candidate], path: str | Path) -> int:
     """Write TREC qrels lines (``task_id 0 doc_id label``); return the number of lines."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"{task_id} 0 {doc} {label}\n"
-             for task_id, docs in qrels_dict(candidates).items() for doc, label in docs.items()]
-    path.write_text("".join(lines), encoding="utf-8")
-    return len(lines)
+    qrels = to_qrels(candidates)
+    qrels.save(str(path), kind="trec")
+    return sum(len(docs) for docs in qrels.to_dict().values())

@@ -284,7 +284,7 @@ def from_policy(name: str, policy: Mapping[str, Any], language: Language | None 
                 source: str | None = None) -> Ranker:
     """Build a ranker from an already parsed policy (a TOML table or a learned model)."""
     kind = policy.get("kind")
-    if kind not in RANKER_KINDS:
+    if not isinstance(kind, str) or kind not in RANKER_KINDS:
         raise InputError(f"ranker {name!r}: unknown kind {kind!r}; kinds: "
                          f"{', '.join(RANKER_KINDS)}", source=source)
     return RANKER_KINDS[kind](name, language, policy, source or name)
