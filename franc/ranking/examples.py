@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 
-from franc.models import Task
+from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker
 
@@ -303,7 +303,8 @@ class ExamplesRanker(Ranker):
 
     kind = "examples"
 
-    def __init__(self, name, language=None, *, timeout: float = 5.0, workers: int | None = None,
+    def __init__(self, name: str, language: Language | None = None, *, timeout: float = 5.0,
+                 workers: int | None = None,
                  cache: str | Path | None = None):
         super().__init__(name, language)
         self.timeout = timeout
@@ -322,9 +323,10 @@ class ExamplesRanker(Ranker):
         counted = _PASSED.search(result.reason)
         return int(counted[1]) / int(counted[2]) if counted else 0.0
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         examples = parse_examples(task) if task is not None else []
-        if not examples:
+        if task is None or not examples:
             return [{"examples": 0.0} for _ in candidates]
         test = examples_test(examples)
         keys = {id(c): cache_key(test, c.code, self.timeout) for c in candidates if c.compiles}

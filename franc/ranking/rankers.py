@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from franc.errors import InputError
-from franc.models import Language, check_language
+from franc.models import Candidate, Language, Task, check_language
 from franc.policy import locate
 from franc.ranking.base import Ranker, RankerBuilder
 from franc.ranking.examples import ExamplesRanker
@@ -32,7 +32,8 @@ class OriginalRanker(Ranker):
 
     kind = "original"
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         return [{"position": -float(c.index)} for c in candidates]
 
 
@@ -46,13 +47,15 @@ class FrancRanker(Ranker):
 
     kind = "franc"
 
-    def __init__(self, name, language=None, *, tools: Mapping[str, Sequence[str]],
+    def __init__(self, name: str, language: Language | None = None, *,
+                 tools: Mapping[str, Sequence[str]],
                  count_prompt_findings: bool = True):
         super().__init__(name, language)
         self.tools = {lang: tuple(names) for lang, names in tools.items()}
         self.count_prompt_findings = count_prompt_findings
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         tools = self.tools.get(self.language_for(task), ())
         rows = []
         for c in candidates:
@@ -68,7 +71,7 @@ class WeightedRanker(Ranker):
 
     kind = "weighted"
 
-    def __init__(self, name, language=None, *, weights: Mapping[str, float],
+    def __init__(self, name: str, language: Language | None = None, *, weights: Mapping[str, float],
                  finding_weights: Weights | None = None,
                  consensus: ConsensusParams | None = None,
                  language_weights: Mapping[str, Mapping[str, float]] | None = None):
@@ -89,7 +92,8 @@ class WeightedRanker(Ranker):
     def weights_for(self, language: Language) -> dict[str, float]:
         return {**self.weights, **self.language_weights.get(language, {})}
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         language = self.language_for(task)
         weights = self.weights_for(language)
         rows = task_features(language, task, candidates, self.finding_weights, self.consensus)
@@ -103,11 +107,12 @@ class LearnedRanker(Ranker):
 
     kind = "learned"
 
-    def __init__(self, name, language=None, *, model: Mapping[str, Any]):
+    def __init__(self, name: str, language: Language | None = None, *, model: Mapping[str, Any]):
         super().__init__(name, language)
         self.model = LearnedModel.from_json(model, source=name)
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         language = self.language_for(task)
         rows = task_features(language, task, candidates, self.model.finding_weights,
                              self.model.consensus)
@@ -146,17 +151,18 @@ class ChainRanker(Ranker):
 
     kind = "chain"
 
-    def __init__(self, name, language=None, *, rankers: Sequence[Ranker]):
+    def __init__(self, name: str, language: Language | None = None, *, rankers: Sequence[Ranker]):
         super().__init__(name, language)
         if not rankers:
             raise InputError(f"ranker {name!r}: a chain needs at least one ranker")
         self.members = list(rankers)
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         return lexicographic([r.parts(task, candidates) for r in self.members],
                              [r.name for r in self.members])
 
-    def close(self):
+    def close(self) -> None:
         for member in self.members:
             member.close()
 
@@ -168,7 +174,8 @@ class FusionRanker(Ranker):
     kind = "fusion"
     METHODS = ("rrf", "wsum")
 
-    def __init__(self, name, language=None, *, rankers: Sequence[Ranker], method: str = "rrf",
+    def __init__(self, name: str, language: Language | None = None, *,
+                 rankers: Sequence[Ranker], method: str = "rrf",
                  k: int = 60, weights: Sequence[float] | None = None):
         super().__init__(name, language)
         if method not in self.METHODS:
@@ -178,7 +185,8 @@ class FusionRanker(Ranker):
         self.method, self.k = method, k
         self.weights = list(weights) if weights else [1.0] * len(self.members)
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         rows: list[dict[str, float]] = [{} for _ in candidates]
         for member, weight in zip(self.members, self.weights, strict=True):
             scored = member.parts(task, candidates)
@@ -195,7 +203,7 @@ class FusionRanker(Ranker):
                                                      if high > low else 0.0)
         return rows
 
-    def close(self):
+    def close(self) -> None:
         for member in self.members:
             member.close()
 
