@@ -16,9 +16,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator
+
 from franc.errors import InputError
-from franc.models import Candidate, Language, Task, check_language
+from franc.models import LEVELS, Candidate, Language, Task, check_language
 from franc.policy import locate
+from franc.policy.schema import PolicyModel, validate_policy
 from franc.ranking.base import Ranker, RankerBuilder
 from franc.ranking.examples import ExamplesRanker
 from franc.ranking.features import FEATURES, ConsensusParams, Weights, task_features
@@ -48,7 +51,7 @@ class FrancRanker(Ranker):
     kind = "franc"
 
     def __init__(self, name: str, language: Language | None = None, *,
-                 tools: Mapping[str, Sequence[str]],
+                 tools: Mapping[Language, Sequence[str]],
                  count_prompt_findings: bool = True):
         super().__init__(name, language)
         self.tools = {lang: tuple(names) for lang, names in tools.items()}
@@ -208,83 +211,143 @@ class FusionRanker(Ranker):
             member.close()
 
 
-def _examples_ranker(name: str, language: Language | None, policy: Mapping[str, Any],
-                     source: str) -> Ranker:
-    return ExamplesRanker(name, language, timeout=float(policy.get("timeout", 5.0)),
-                          workers=policy.get("workers"), cache=policy.get("cache"))
+class KindPolicy(PolicyModel):
+    """A ranker policy (a file, or a member table of a chain or fusion, which may name it)."""
+
+    kind: str
+    name: str | None = None
 
 
-def _members(name: str, language: Language | None, policy: Mapping[str, Any],
-             source: str) -> list[Ranker]:
-    members = policy.get("rankers")
-    if not isinstance(members, list) or not members:
-        raise InputError("'rankers' must be a non-empty list of ranker names or tables",
-                         source=source)
-    built = []
-    for position, member in enumerate(members):
-        if isinstance(member, str):
-            built.append(get_ranker(member, language))
-        elif isinstance(member, dict):
-            built.append(from_policy(str(member.get("name", f"{name}[{position}]")), member,
-                                     language, source))
-        else:
-            raise InputError(f"'rankers' entry {position} must be a name or a table",
-                             source=source)
-    return built
+class OriginalPolicy(KindPolicy):
+    pass
 
 
-def _finding_weights(policy: Mapping[str, Any], source: str) -> Weights:
-    try:
-        cwe = {int(key): float(value) for key, value in policy.get("cwe", {}).items()}
-    except ValueError as exc:
-        raise InputError(f"[cwe] keys must be CWE numbers: {exc}", source=source) from exc
+class FrancPolicy(KindPolicy):
+    tools: dict[Language, tuple[str, ...]] = Field(default_factory=dict)
+    count_prompt_findings: bool = True
+
+
+class ConsensusTable(PolicyModel):
+    max_n: PositiveInt = 4
+    normalise: bool = False
+    method: str = "ngram"
+
+
+class LanguageTable(PolicyModel):
+    weights: dict[str, float] = Field(default_factory=dict)
+
+
+class WeightedPolicy(KindPolicy):
+    weights: dict[str, float] = Field(default_factory=dict)
+    severity: dict[str, float] = Field(default_factory=dict)
+    confidence: dict[str, float] = Field(default_factory=dict)
+    #: Weights of security findings by CWE number; others get ``cwe_default``.
+    cwe: dict[int, float] = Field(default_factory=dict)
+    cwe_default: float = 1.0
+    consensus: ConsensusTable = Field(default_factory=ConsensusTable)
+    #: ``[languages.<language>.weights]``: per-language replacements of ``[weights]``.
+    languages: dict[str, LanguageTable] = Field(default_factory=dict)
+
+    @field_validator("severity", "confidence")
+    @classmethod
+    def _levels(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(LEVELS))
+        if unknown:
+            raise ValueError(f"unknown levels {unknown}; expected {', '.join(LEVELS)}")
+        return value
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _tables(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or not all(isinstance(t, dict) for t in value.values()):
+            raise ValueError("[languages.<language>.weights] must be tables of feature weights")
+        return value
+
+
+class ExamplesPolicy(KindPolicy):
+    timeout: PositiveFloat = 5.0
+    workers: PositiveInt | None = None
+    cache: str | None = None
+
+
+class MembersPolicy(KindPolicy):
+    #: Shipped ranker names or member tables, in order.
+    rankers: list[str | dict[str, Any]] = Field(min_length=1)
+
+
+class FusionPolicy(MembersPolicy):
+    method: str = "rrf"
+    k: int = 60
+    weights: list[float] | None = None
+
+
+def _weighted(name: str, language: Language | None, policy: Mapping[str, Any],
+              source: str) -> Ranker:
+    table = validate_policy(WeightedPolicy, policy, source)
     defaults = Weights()
-    return Weights(severity={**defaults.severity, **policy.get("severity", {})},
-                   confidence={**defaults.confidence, **policy.get("confidence", {})},
-                   cwe=cwe, cwe_default=float(policy.get("cwe_default", 1.0)))
+    return WeightedRanker(
+        name, language, weights=table.weights,
+        finding_weights=Weights(severity={**defaults.severity, **table.severity},
+                                confidence={**defaults.confidence, **table.confidence},
+                                cwe=table.cwe, cwe_default=table.cwe_default),
+        consensus=ConsensusParams(max_n=table.consensus.max_n,
+                                  normalise=table.consensus.normalise,
+                                  method=table.consensus.method),
+        language_weights={lang: t.weights for lang, t in table.languages.items()})
 
 
-def _language_weights(policy: Mapping[str, Any], source: str) -> dict[str, dict[str, float]]:
-    """``[languages.<language>.weights]`` tables: per-language replacements of ``[weights]``."""
-    tables = policy.get("languages", {})
-    if not isinstance(tables, dict) or not all(
-            isinstance(t, dict) and isinstance(t.get("weights", {}), dict)
-            for t in tables.values()):
-        raise InputError("[languages.<language>.weights] must be tables of feature weights",
-                         source=source)
-    try:
-        return {lang: {k: float(v) for k, v in table.get("weights", {}).items()}
-                for lang, table in tables.items()}
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"[languages] weights must be numbers: {exc}", source=source) from exc
+def _members(name: str, language: Language | None, members: Sequence[str | dict[str, Any]],
+             source: str) -> list[Ranker]:
+    return [get_ranker(member, language) if isinstance(member, str)
+            else from_policy(str(member.get("name", f"{name}[{position}]")), member, language,
+                             source)
+            for position, member in enumerate(members)]
 
 
-def _consensus(policy: Mapping[str, Any]) -> ConsensusParams:
-    table = policy.get("consensus", {})
-    return ConsensusParams(max_n=int(table.get("max_n", 4)),
-                           normalise=bool(table.get("normalise", False)),
-                           method=str(table.get("method", "ngram")))
+def _chain(name: str, language: Language | None, policy: Mapping[str, Any],
+           source: str) -> Ranker:
+    table = validate_policy(MembersPolicy, policy, source)
+    return ChainRanker(name, language, rankers=_members(name, language, table.rankers, source))
 
 
-#: Ranker kinds a policy file can name, and how each is built from its policy.
+def _fusion(name: str, language: Language | None, policy: Mapping[str, Any],
+            source: str) -> Ranker:
+    table = validate_policy(FusionPolicy, policy, source)
+    return FusionRanker(name, language, rankers=_members(name, language, table.rankers, source),
+                        method=table.method, k=table.k, weights=table.weights)
+
+
+def _franc(name: str, language: Language | None, policy: Mapping[str, Any],
+           source: str) -> Ranker:
+    table = validate_policy(FrancPolicy, policy, source)
+    return FrancRanker(name, language, tools=table.tools,
+                       count_prompt_findings=table.count_prompt_findings)
+
+
+def _examples(name: str, language: Language | None, policy: Mapping[str, Any],
+              source: str) -> Ranker:
+    table = validate_policy(ExamplesPolicy, policy, source)
+    return ExamplesRanker(name, language, timeout=table.timeout, workers=table.workers,
+                          cache=table.cache)
+
+
+def _original(name: str, language: Language | None, policy: Mapping[str, Any],
+              source: str) -> Ranker:
+    validate_policy(OriginalPolicy, policy, source)
+    return OriginalRanker(name, language)
+
+
+#: Ranker kinds a policy file can name, and how each is built from its policy (checked
+#: against the kind's schema above; a learned model's JSON is checked by LearnedModel).
 RANKER_KINDS: Mapping[str, RankerBuilder] = MappingProxyType({
-    "original": lambda name, language, policy, source: OriginalRanker(name, language),
-    "franc": lambda name, language, policy, source: FrancRanker(
-        name, language, tools=policy.get("tools", {}),
-        count_prompt_findings=bool(policy.get("count_prompt_findings", True))),
-    "weighted": lambda name, language, policy, source: WeightedRanker(
-        name, language, weights=policy.get("weights", {}),
-        finding_weights=_finding_weights(policy, source), consensus=_consensus(policy),
-        language_weights=_language_weights(policy, source)),
+    "original": _original,
+    "franc": _franc,
+    "weighted": _weighted,
     "learned": lambda name, language, policy, source: LearnedRanker(
         name, language, model=policy),
-    "examples": _examples_ranker,
-    "chain": lambda name, language, policy, source: ChainRanker(
-        name, language, rankers=_members(name, language, policy, source)),
-    "fusion": lambda name, language, policy, source: FusionRanker(
-        name, language, rankers=_members(name, language, policy, source),
-        method=str(policy.get("method", "rrf")), k=int(policy.get("k", 60)),
-        weights=policy.get("weights")),
+    "examples": _examples,
+    "chain": _chain,
+    "fusion": _fusion,
 })
 
 
