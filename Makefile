@@ -30,10 +30,11 @@ check-jdk:
 demo: install check-jdk
 	$(VENV)/bin/franc demo
 
-# ruff, then the import layering (pyproject.toml [tool.importlinter]).
+# ruff, the import layering (pyproject.toml [tool.importlinter]) and mypy over franc/.
 lint: install-test
 	$(VENV)/bin/ruff check franc tests benchmarks
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: install-test check-jdk lint
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile

@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks.report import REFERENCE, ROOT, table, write_section
+from benchmarks.report import REFERENCE, ROOT, add_print_only, table, write_section
 from franc.analysis import Analyzers
 from franc.analysis.cli import analyze_chunk
 from franc.datasets import load_suggestions, load_tasks
@@ -178,7 +178,7 @@ def main() -> int:
     parser.add_argument("--pylint-sample", type=int, default=30,
                         help="snippets for the (slow) pylint subprocess baseline")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--no-append", action="store_true", help="print only")
+    add_print_only(parser)
     args = parser.parse_args()
     figures = franc_figures()
     files: dict[str, list[tuple[str, str, list[Candidate]]]] = {"python": [], "java": []}

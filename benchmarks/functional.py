@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.report import REFERENCE, ROOT, table, write_section
+from benchmarks.report import REFERENCE, ROOT, add_print_only, table, write_section
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.execution import java_sources
 from franc.evaluation.labels import label_candidates
@@ -248,8 +248,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="only the first N tasks of each file")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--files", help="only files whose name contains this")
-    parser.add_argument("--no-append", action="store_true",
-                        help="print the table only (a part of a run split over processes)")
+    add_print_only(parser, "print the table only (a part of a run split over processes)")
     parser.add_argument("--summarize", type=Path, nargs="+", metavar="LOG",
                         help="only build the tables from the logs of earlier (split) runs")
     parser.add_argument("--reuse", action="store_true",

@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.report import REFERENCE, table, write_section
+from benchmarks.report import REFERENCE, add_print_only, reference_missing, table, write_section
 from franc.datasets import load_suggestions, load_tasks
 from franc.filter import StaticFilter
 from franc.java import JavaCompiler
@@ -86,11 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--prompts", type=int, default=8, help="prompts per suggestion file")
     parser.add_argument("--subprocess-sample", type=int, default=30,
                         help="units compiled the old way (one javac process each)")
-    parser.add_argument("--no-append", action="store_true",
-                        help="print only, do not write benchmarks/results/")
+    add_print_only(parser)
     args = parser.parse_args(argv)
-    if not REFERENCE.is_dir():
-        print(f"reference data not found at {REFERENCE}")
+    if reference_missing():
         return 1
     units = sample_units(args.prompts)
     step = max(1, len(units) // args.subprocess_sample)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.report import REFERENCE, table, write_section
+from benchmarks.report import REFERENCE, reference_missing, table, write_section
 from franc.datasets import load_suggestions, load_tasks, suggestion_format, task_format
 from franc.datasets.export import completion, export, select
 from franc.filter.chain import StaticFilter, language_support
@@ -116,8 +116,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timing repeats (best is kept)")
     parser.add_argument("--limit", type=int, help="round trips on the first N files per language")
     args = parser.parse_args()
-    if not REFERENCE.is_dir():
-        print(f"reference data {REFERENCE} is absent", file=sys.stderr)
+    if reference_missing():
         return 1
     rows, ours_total, plain_total = load_rows(args.repeat)
     body = table(["file", "format detected", "tasks / candidates", "ours ms", "plain ms",

@@ -32,9 +32,8 @@ import numpy as np
 
 from benchmarks.functional import filtered_candidates
 from benchmarks.report import REFERENCE, ROOT, table, write_section
-from benchmarks.soeval import REFERENCE_PROMPTS as SOEVAL_PROMPTS
 from benchmarks.soeval import TIMEOUTS as SOEVAL_TIMEOUTS
-from benchmarks.soeval import our_tasks_by_question
+from benchmarks.soeval import soeval_tasks
 from franc.analysis import Analyzers, analyze
 from franc.datasets import load_suggestions, load_tasks
 from franc.errors import InputError
@@ -79,19 +78,6 @@ _BENCHMARK_PREFIX = re.compile(r"^(?:HumanEval_(?:python|java)|SOEval(?:Python|J
 def model_of(name: str) -> str:
     """``HumanEval_python_codegen-2B-mono_128_10``, ``SOEvalJava_gpt3.5_512_10`` -> the model."""
     return _BENCHMARK_PREFIX.sub("", name).rsplit("_", 2)[0]
-
-
-def soeval_tasks(language: str) -> tuple[dict[str, Task], dict[str, Task]]:
-    """FRANC's SOEval prompts (what the models answered) and our tasks with tests, both keyed
-    by the Stack Overflow question id (FRANC's task id)."""
-    franc = {t.task_id: t for t in load_tasks(
-        REFERENCE / "benchmarks" / SOEVAL_PROMPTS[language], format="franc-soeval",
-        language=language)}
-    ours = our_tasks_by_question(language)
-    missing = sorted(set(franc) - set(ours))
-    if missing:
-        raise SystemExit(f"no task of ours for FRANC's {language} SOEval prompts {missing}")
-    return franc, ours
 
 
 def label_soeval(name: str, language: str, franc: dict[str, Task], ours: dict[str, Task],

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.report import REFERENCE, table, write_section
+from benchmarks.report import REFERENCE, add_print_only, table, write_section
 from franc.analysis import Analyzers
 from franc.datasets import load_tasks
 from franc.filter import StaticFilter
@@ -218,7 +218,7 @@ def main() -> int:
     parser.add_argument("--no-exec", action="store_true",
                         help="skip running the HumanEval tests on clean answers")
     parser.add_argument("--limit", type=int, help="files per language (a quick look)")
-    parser.add_argument("--no-append", action="store_true", help="print only")
+    add_print_only(parser)
     parser.add_argument("--language", action="append", choices=("python", "java"),
                         help="only this language (repeatable; default both)")
     args = parser.parse_args()

@@ -4,6 +4,7 @@ the date, the command and the load that produced it, to ``benchmarks/results/<to
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import shlex
@@ -31,6 +32,20 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def add_print_only(parser: argparse.ArgumentParser,
+                   help: str = "print only, do not write benchmarks/results/") -> None:
+    """The ``--no-append`` option every benchmark has."""
+    parser.add_argument("--no-append", action="store_true", help=help)
+
+
+def reference_missing() -> bool:
+    """True (after saying so) when ``../shared/reference`` is absent."""
+    if REFERENCE.is_dir():
+        return False
+    print(f"reference data not found at {REFERENCE}", file=sys.stderr)
+    return True
 
 
 def command_line(argv: Sequence[str] | None = None) -> str:

@@ -128,15 +128,22 @@ def measure(path: Path, language: str, franc_tasks: dict[str, Task], ours: dict[
         runs=len({(c.task_id, c.code) for c in labeled if c.compiles}), seconds=seconds)
 
 
-def suggestion_rows(language: str, files: str | None, limit: int | None,
-                    workers: int | None) -> list[FileResult]:
-    franc_tasks = {t.task_id: t for t in load_tasks(
+def soeval_tasks(language: str) -> tuple[dict[str, Task], dict[str, Task]]:
+    """FRANC's SOEval prompts (what the models answered) and our tasks with tests, both keyed
+    by the Stack Overflow question id (FRANC's task id)."""
+    franc = {t.task_id: t for t in load_tasks(
         REFERENCE / "benchmarks" / REFERENCE_PROMPTS[language], format="franc-soeval",
         language=language)}
     ours = our_tasks_by_question(language)
-    missing = sorted(set(franc_tasks) - set(ours))
+    missing = sorted(set(franc) - set(ours))
     if missing:
-        raise SystemExit(f"no task of ours for FRANC's {language} prompts {missing}")
+        raise SystemExit(f"no task of ours for FRANC's {language} SOEval prompts {missing}")
+    return franc, ours
+
+
+def suggestion_rows(language: str, files: str | None, limit: int | None,
+                    workers: int | None) -> list[FileResult]:
+    franc_tasks, ours = soeval_tasks(language)
     prefix = "SOEvalPython_" if language == "python" else "SOEvalJava_"
     results = []
     for path in sorted((REFERENCE / "suggestions").glob(f"{prefix}*.jsonl.gz")):

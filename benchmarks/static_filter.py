@@ -28,7 +28,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.report import REFERENCE, ROOT, table, write_section
+from benchmarks.report import (
+    REFERENCE,
+    ROOT,
+    add_print_only,
+    reference_missing,
+    table,
+    write_section,
+)
 from franc.datasets import load_suggestions, load_tasks
 from franc.filter import EMPTY_BODY, StaticFilter
 from franc.filter.base import Compiler
@@ -156,11 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="only files whose name contains this")
     parser.add_argument("--limit", type=int, help="only the first N prompts of each file")
-    parser.add_argument("--no-append", action="store_true",
-                        help="print only, do not write benchmarks/results/")
+    add_print_only(parser)
     args = parser.parse_args(argv)
-    if not REFERENCE.is_dir():
-        print(f"reference data not found at {REFERENCE}")
+    if reference_missing():
         return 1
     paths = sorted(p for p in (REFERENCE / "suggestions").glob("*.jsonl.gz")
                    if args.only.lower() in p.name.lower())

@@ -16,12 +16,52 @@ The names below are loaded on first use (see :mod:`franc.api`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from franc import api
 
+if TYPE_CHECKING:  # what type checkers see; at run time the names load on first use
+    from franc.analysis import Analyzers, analyze
+    from franc.datasets import load_suggestions, load_tasks
+    from franc.errors import FrancError, InputError
+    from franc.filter import StaticFilter
+    from franc.generation import (
+        GenerationError,
+        Generator,
+        OpenAIGenerator,
+        ReplayGenerator,
+        make_generator,
+    )
+    from franc.models import Candidate, Finding, Task
+    from franc.pipeline import Pipeline, PipelineReport
+    from franc.ranking import get_ranker
+    from franc.repair import Judge, available_templates, load_template
+
 __version__ = "0.1.0"
-__all__ = [*api.__all__, "__version__"]
+__all__ = [  # api.__all__ and __version__, written out for type checkers
+    "Analyzers",
+    "Candidate",
+    "Finding",
+    "FrancError",
+    "GenerationError",
+    "Generator",
+    "InputError",
+    "Judge",
+    "OpenAIGenerator",
+    "Pipeline",
+    "PipelineReport",
+    "ReplayGenerator",
+    "StaticFilter",
+    "Task",
+    "__version__",
+    "analyze",
+    "available_templates",
+    "get_ranker",
+    "load_suggestions",
+    "load_tasks",
+    "load_template",
+    "make_generator",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import json
 import os
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from franc.errors import InputError
 
@@ -18,12 +19,11 @@ from franc.errors import InputError
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def open_binary(path: Path) -> io.BufferedIOBase:
+    """``path`` opened for reading bytes, gunzipped when it starts with the gzip magic."""
     with open(path, "rb") as probe:
         magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return open(path, "rb")
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
 
 
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -43,7 +43,7 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _parse_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with _open_binary(path) as handle:
+    with open_binary(path) as handle:
         for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""),
                                      start=1):
             if len(raw) > MAX_LINE_BYTES:

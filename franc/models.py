@@ -110,7 +110,7 @@ def check_language(language: str) -> Language:
     """Return ``language`` if FRANC supports it, else raise a clear error."""
     if language not in LANGUAGES:
         raise InputError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
-    return language  # type: ignore[return-value]
+    return language
 
 
 @dataclass(frozen=True)

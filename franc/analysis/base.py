@@ -134,7 +134,7 @@ def guarded(tool: str, analyze_one: Callable[[str], list[Finding]], code: str,
     try:
         with time_limit(timeout, tool):
             return analyze_one(code)
-    except (Exception, AnalyzerTimeout, RecursionError, MemoryError) as exc:
+    except (Exception, AnalyzerTimeout) as exc:
         return [Finding.failure(tool, describe_error(exc))]
 
 

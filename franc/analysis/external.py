@@ -17,6 +17,7 @@ import tempfile
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 from franc.analysis.base import DEFAULT_TIMEOUT, Analyzer
 from franc.analysis.settings import PolicyRef, analysis_table
@@ -64,7 +65,7 @@ class FindBugsAnalyzer(Analyzer):
                 message=(bug.findtext("LongMessage") or bug.findtext("ShortMessage") or "").strip(),
                 severity=("high", "medium", "low")[min(priority, 3) - 1],
                 confidence=("high", "medium", "low")[min(priority, 3) - 1], line=line,
-                cwe=int(bug.get("cweid")) if bug.get("cweid") else None))
+                cwe=int(bug.get("cweid") or 0) or None))
         return findings
 
 
@@ -90,7 +91,7 @@ class SemgrepAnalyzer(Analyzer):
     """Semgrep with local rules named in ``[analysis.semgrep] config`` of the language policy."""
 
     id = "semgrep"
-    language = "python"
+    language: ClassVar[Language] = "python"
     description = "Semgrep with local rules, one subprocess per batch, metrics off"
     suffix = ".py"
 

@@ -53,7 +53,7 @@ class Unit:
     @cached_property
     def string_names(self) -> frozenset[str]:
         """Names declared with type ``String`` anywhere in the unit (fields, locals, parameters)."""
-        names = set()
+        names: set[str] = set()
         for node in self.nodes("local_variable_declaration", "field_declaration"):
             if _type_name(node.child_by_field_name("type")) == "String":
                 names.update(node_text(d.child_by_field_name("name"))
@@ -429,9 +429,9 @@ def trust_all(unit: Unit) -> Iterator[Hit]:
                 body = arg.child_by_field_name("body") if arg.type == "lambda_expression" else None
                 if body is not None and re.sub(r"[\s{};]|return", "", node_text(body)) == "true":
                     yield arg, "HostnameVerifier lambda accepts every host name"
-    for name in unit.nodes("identifier", "type_identifier"):
-        if node_text(name) in ("NoopHostnameVerifier", "ALLOW_ALL_HOSTNAME_VERIFIER"):
-            yield name, f"{node_text(name)} disables host name verification"
+    for identifier in unit.nodes("identifier", "type_identifier"):
+        if node_text(identifier) in ("NoopHostnameVerifier", "ALLOW_ALL_HOSTNAME_VERIFIER"):
+            yield identifier, f"{node_text(identifier)} disables host name verification"
 
 
 @rule("empty-catch", cwe=390, severity="low", confidence="high", security=False,
@@ -557,7 +557,7 @@ class JavaRulesAnalyzer(Analyzer):
 
     def _analyze(self, code: str) -> list[Finding]:
         unit = Unit(code)
-        findings = []
+        findings: list[Finding] = []
         for rule in self.rules:
             try:
                 findings.extend(

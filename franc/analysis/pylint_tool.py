@@ -133,7 +133,7 @@ class PylintAnalyzer(Analyzer):
         modules = self.settings.warm_modules
         source = "".join(f"import {name}\n" for name in modules) or "WARM = 1\n"
         # A failed warm-up only costs speed; each batch still reports its own failures.
-        with contextlib.suppress(Exception, AnalyzerTimeout, RecursionError):
+        with contextlib.suppress(Exception, AnalyzerTimeout):
             self._lint([source], self.timeout + WARM_UP_SECONDS_PER_MODULE * len(modules))
 
     def analyze_batch(self, codes: Sequence[str]) -> list[list[Finding]]:
@@ -144,7 +144,7 @@ class PylintAnalyzer(Analyzer):
             limit = self.timeout + BATCH_SECONDS_PER_CANDIDATE * len(batch)
             try:
                 found = self._lint(batch, limit)
-            except (Exception, AnalyzerTimeout, RecursionError, MemoryError) as exc:
+            except (Exception, AnalyzerTimeout) as exc:
                 if len(batch) == 1:
                     results.append([Finding.failure(self.id, describe_error(exc))])
                 else:  # find the candidate that broke the batch: lint each alone
@@ -167,7 +167,7 @@ class PylintAnalyzer(Analyzer):
         for code in codes:
             try:
                 results.extend(self._lint([code], self.timeout))
-            except (Exception, AnalyzerTimeout, RecursionError, MemoryError) as exc:
+            except (Exception, AnalyzerTimeout) as exc:
                 results.append([Finding.failure(self.id, describe_error(exc))])
         return results
 

@@ -155,11 +155,11 @@ def show_command(args: argparse.Namespace) -> int:
         return 0
     files = ([(args.file, args.format)] if args.file
              else [(d.path, SHIPPED_FORMAT) for d in shipped_datasets()])
-    task = _find_task(args.id, files, args.language)
-    if task is None:
+    found = _find_task(args.id, files, args.language)
+    if found is None:
         where = str(args.file) if args.file else "the shipped datasets"
         raise InputError(f"no dataset or task {args.id!r} in {where}")
-    _print_task(console, task)
+    _print_task(console, found)
     return 0
 
 
@@ -168,10 +168,9 @@ def formats_command(args: argparse.Namespace) -> int:
     table.add_column("id", no_wrap=True)
     for column in ("holds", "description"):
         table.add_column(column)
-    for fmt in TASK_FORMATS:
-        table.add_row(fmt.id, "prompts", fmt.description)
-    for fmt in SUGGESTION_FORMATS:
-        table.add_row(fmt.id, "candidates", fmt.description)
+    for holds, formats in (("prompts", TASK_FORMATS), ("candidates", SUGGESTION_FORMATS)):
+        for fmt in formats:
+            table.add_row(fmt.id, holds, fmt.description)
     Console().print(table)
     return 0
 

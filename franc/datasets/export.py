@@ -41,7 +41,7 @@ def read_candidates(path: str | Path) -> list[Candidate]:
 
 def _order_key(candidate: Candidate) -> tuple[int, int, int]:
     ranked = candidate.rank is not None
-    return (0 if ranked else 1, candidate.rank if ranked else 0, candidate.index)
+    return (0 if ranked else 1, candidate.rank or 0, candidate.index)
 
 
 def select(candidates: Iterable[Candidate], *, best_only: bool = False,

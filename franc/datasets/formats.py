@@ -424,14 +424,17 @@ def _read_directory(path: Path, tasks: Sequence[Task] | None) -> Suggestions:
     if not found:
         raise InputError("no candidate files <task>/<n>.py|.java|.txt in directory",
                          source=str(path))
-    by_folder = {}
+    by_folder: dict[str, str] = {}
     for task in tasks or ():
         by_folder[task.task_id] = task.task_id
         by_folder.setdefault(task.task_id.replace("/", "_"), task.task_id)
     order = {task.task_id: position for position, task in enumerate(tasks or ())}
     result: Suggestions = {}
-    for folder in sorted(found, key=lambda f: (order.get(by_folder.get(f, f), len(order)),
-                                               _natural_key(f))):
+
+    def position(folder: str) -> tuple[int, list[Any]]:
+        return order.get(by_folder.get(folder, folder), len(order)), _natural_key(folder)
+
+    for folder in sorted(found, key=position):
         texts = []
         for _, file in sorted(found[folder]):
             try:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from franc.errors import InputError
-from franc.jsonl import MAX_LINE_BYTES, read_jsonl
+from franc.jsonl import MAX_LINE_BYTES, open_binary, read_jsonl
 from franc.models import Language, check_language
 
 Shape = Literal["jsonl", "json", "directory"]
@@ -41,16 +41,9 @@ class Sample:
         return frozenset(self.first) if isinstance(self.first, Mapping) else frozenset()
 
 
-def _open(path: Path) -> IO[bytes]:
-    """``path`` opened for reading bytes, gunzipped when it starts with the gzip magic."""
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
-
-
 def _read_bytes(path: Path) -> bytes:
     try:
-        with _open(path) as handle:
+        with open_binary(path) as handle:
             return handle.read()
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read: {exc}", source=str(path)) from exc
@@ -60,7 +53,7 @@ def _first_lines(path: Path, count: int) -> list[bytes]:
     """Up to ``count`` non-blank lines from the start of ``path`` (each at most MAX_LINE_BYTES)."""
     lines: list[bytes] = []
     try:
-        with _open(path) as handle:
+        with open_binary(path) as handle:
             while len(lines) < count:
                 line = handle.readline(MAX_LINE_BYTES)
                 if not line:

@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     passed = sum(n for label, n in counts.items() if label is not None and label >= 2)
     share = passed / len(labeled) if labeled else 0.0
     console.print(f"{len(labeled)} candidates: "
-                  + ", ".join(f"label {k}: {counts[k]}" for k in sorted(counts, key=str))
+                  + ", ".join(f"label {k}: {counts[k]}"
+                              for k in sorted(counts, key=lambda k: -1 if k is None else k))
                   + f"; pass rate {share:.3f} -> {args.output}", highlight=False)
     return 0

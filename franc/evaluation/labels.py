@@ -20,6 +20,7 @@ accepted after a second run: on a loaded machine a correct program can be starve
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -35,7 +36,6 @@ from franc.evaluation.execution import (
 )
 from franc.evaluation.sandbox import require_isolation
 from franc.java import JavaCompiler
-from franc.jsonl import write_text_atomic
 from franc.languages import PASS_LABEL
 from franc.models import Candidate, Task, check_language
 from franc.parallel import default_workers, progress_bar
@@ -215,7 +215,12 @@ def to_qrels(candidates: Iterable[Candidate], name: str | None = None) -> ranx.Q
 
 def write_trec_qrels(candidates: Iterable[Candidate], path: str | Path) -> int:
     """Write TREC qrels lines (``task_id 0 doc_id label``); return the number of lines."""
-    lines = [f"{task_id} 0 {doc} {label}\n"
-             for task_id, docs in qrels_dict(candidates).items() for doc, label in docs.items()]
-    write_text_atomic(path, "".join(lines))
-    return len(lines)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    qrels = to_qrels(candidates)
+    # ranx writes the file; it becomes the output only once complete (an interrupted run
+    # keeps the old file)
+    partial = path.with_name(f".{path.name}.partial")
+    qrels.save(str(partial), kind="trec")
+    os.replace(partial, path)
+    return sum(len(docs) for docs in qrels.to_dict().values())

@@ -253,10 +253,9 @@ def validate(path: str | Path, *, workers: int | None = None, sample: int | None
             compiler = stack.enter_context(JavaCompiler(workers=min(workers, 2)))
 
         def execute(run: _Run) -> tuple[_Run, Any]:
-            extra = {"compiler": compiler} if compiler is not None else {}
             timeout = 20.0 if language == "java" else 15.0
             return run, run_candidate(run.task, run.code, language=language, security=run.security,
-                                      timeout=timeout, **extra)
+                                      timeout=timeout, compiler=compiler)
 
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
         for done, (run, result) in enumerate(pool.map(execute, runs), 1):

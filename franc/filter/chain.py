@@ -95,7 +95,7 @@ class Chain:
             try:
                 changed = step.heuristic.apply(
                     code, FilterContext(task, step.params, tuple(errors or ())))
-            except (Exception, RecursionError) as exc:
+            except Exception as exc:
                 raise HeuristicFailure(step.heuristic.id, exc) from exc
             if not isinstance(changed, str):
                 raise HeuristicFailure(step.heuristic.id, TypeError("did not return a string"))
@@ -222,7 +222,7 @@ class StaticFilter:
                     to_compile.append(len(candidates))
                 else:
                     candidate.errors = [EMPTY_BODY]
-            except (Exception, RecursionError) as exc:
+            except Exception as exc:
                 if isinstance(exc, FrancError) and not isinstance(exc, HeuristicFailure):
                     raise
                 candidate.errors = [str(exc) if isinstance(exc, HeuristicFailure)
@@ -251,7 +251,7 @@ class StaticFilter:
                 try:
                     changed, applied = self.chain.apply(task, code, errors)
                     honest = changed != code and self.support.has_generated_body(changed, task)
-                except (Exception, RecursionError):
+                except Exception:
                     continue  # keep the compiler's verdict on the unrevised code
                 if honest:
                     retry.append((task, candidate, changed,

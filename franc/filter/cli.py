@@ -113,9 +113,9 @@ def run_filter(language: str, items: Sequence[Item], chain: str | None = None, *
         task = bar.add_task("filtering", total=len(items))
         step = 64 if language == "java" else 256
         for start in range(0, len(items), step):
-            chunk = items[start:start + step]
-            results.extend(_filter_with(static_filter, chunk))
-            bar.advance(task, len(chunk))
+            batch = items[start:start + step]
+            results.extend(_filter_with(static_filter, batch))
+            bar.advance(task, len(batch))
     return results
 
 

@@ -110,7 +110,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from franc.ranking.learned import TrainSettings, card_markdown, train
 
-    tiers = {}
+    tiers: dict[str, tuple[str, ...]] = {}
     for spec in args.tiers or []:
         language, _, names = spec.partition("=")
         if not names:

@@ -34,7 +34,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from franc.models import Task
+from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker
 
@@ -310,7 +310,8 @@ class ExamplesRanker(Ranker):
 
     kind = "examples"
 
-    def __init__(self, name, language=None, *, timeout: float = 5.0, workers: int | None = None,
+    def __init__(self, name: str, language: Language | None = None, *, timeout: float = 5.0,
+                 workers: int | None = None,
                  cache: str | Path | None = None):
         super().__init__(name, language)
         self.timeout = timeout
@@ -332,10 +333,12 @@ class ExamplesRanker(Ranker):
                      for o, e in zip(outcomes, examples, strict=True))
         return passed / len(examples)
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         parsed = parse_examples(task) if task is not None else []
-        examples = [p for e in parsed if (p := plain_example(e, task.entry_point)) is not None]
-        if not examples:
+        examples = [p for e in parsed
+                    if task is not None and (p := plain_example(e, task.entry_point)) is not None]
+        if task is None or not examples:
             return [{"examples": 0.0} for _ in candidates]
         keys = {id(c): cache_key(examples, c.code, self.timeout) for c in candidates
                 if c.compiles}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,8 +53,6 @@ FEATURES: tuple[str, ...] = (
 
 CONSENSUS_METHODS = ("ngram", "difflib")
 _LEVEL = {"low": 1.0, "medium": 2.0, "high": 3.0}
-_ERROR_ID = re.compile(r"^[EF]\d{4}$")
-_WARNING_ID = re.compile(r"^W\d{4}$")
 
 
 @dataclass(frozen=True)
@@ -88,11 +85,10 @@ class ConsensusParams:
 
 
 def _lint_level(finding: Finding) -> str | None:
-    if _ERROR_ID.match(finding.rule_id) or finding.severity == "high":
-        return "error"
-    if _WARNING_ID.match(finding.rule_id) or finding.severity == "medium":
-        return "warning"
-    return None
+    """Lint findings carry message symbols, not ids (``undefined-variable``, not E0602): the
+    level is their severity, which pylint's analyzer takes from the message's category
+    (error/fatal: high, warning: medium) and a Java rule declares."""
+    return {"high": "error", "medium": "warning"}.get(finding.severity)
 
 
 def finding_features(findings: Sequence[Finding], weights: Weights) -> dict[str, float]:

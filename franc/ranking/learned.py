@@ -315,7 +315,7 @@ class _LanguageData:
 def _language_data(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
                    tasks: Mapping[str, Task] | None,
                    consensus: ConsensusParams) -> dict[str, _LanguageData]:
-    data = {}
+    data: dict[str, _LanguageData] = {}
     for language in LANGUAGES:
         groups = [group for _, lang, candidates in files if lang == language
                   for group in group_by_task(candidates).values()]

@@ -21,9 +21,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator
+
 from franc.errors import InputError
-from franc.models import Language, check_language
+from franc.models import LEVELS, Candidate, Language, Task, check_language
 from franc.policy import locate
+from franc.policy.schema import PolicyModel, validate_policy
 from franc.ranking.base import Ranker, RankerBuilder, SecurityTier, lexicographic
 from franc.ranking.examples import ExamplesRanker
 from franc.ranking.features import FEATURES, ConsensusParams, Weights, task_features
@@ -37,7 +40,8 @@ class OriginalRanker(Ranker):
 
     kind = "original"
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         return [{"position": -float(c.index)} for c in candidates]
 
 
@@ -51,13 +55,15 @@ class FrancRanker(Ranker):
 
     kind = "franc"
 
-    def __init__(self, name, language=None, *, tools: Mapping[str, Sequence[str]],
+    def __init__(self, name: str, language: Language | None = None, *,
+                 tools: Mapping[Language, Sequence[str]],
                  count_prompt_findings: bool = True):
         super().__init__(name, language)
         self.tools = {lang: tuple(names) for lang, names in tools.items()}
         self.count_prompt_findings = count_prompt_findings
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         tools = self.tools.get(self.language_for(task), ())
         rows = []
         for c in candidates:
@@ -73,7 +79,7 @@ class WeightedRanker(Ranker):
 
     kind = "weighted"
 
-    def __init__(self, name, language=None, *, weights: Mapping[str, float],
+    def __init__(self, name: str, language: Language | None = None, *, weights: Mapping[str, float],
                  finding_weights: Weights | None = None,
                  consensus: ConsensusParams | None = None,
                  language_weights: Mapping[str, Mapping[str, float]] | None = None):
@@ -94,7 +100,8 @@ class WeightedRanker(Ranker):
     def weights_for(self, language: Language) -> dict[str, float]:
         return {**self.weights, **self.language_weights.get(language, {})}
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         language = self.language_for(task)
         weights = self.weights_for(language)
         rows = task_features(language, task, candidates, self.finding_weights, self.consensus)
@@ -108,11 +115,12 @@ class LearnedRanker(Ranker):
 
     kind = "learned"
 
-    def __init__(self, name, language=None, *, model: Mapping[str, Any]):
+    def __init__(self, name: str, language: Language | None = None, *, model: Mapping[str, Any]):
         super().__init__(name, language)
         self.model = LearnedModel.from_json(model, source=name)
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         language = self.language_for(task)
         rows = task_features(language, task, candidates, self.model.finding_weights,
                              self.model.consensus)
@@ -128,17 +136,18 @@ class ChainRanker(Ranker):
 
     kind = "chain"
 
-    def __init__(self, name, language=None, *, rankers: Sequence[Ranker]):
+    def __init__(self, name: str, language: Language | None = None, *, rankers: Sequence[Ranker]):
         super().__init__(name, language)
         if not rankers:
             raise InputError(f"ranker {name!r}: a chain needs at least one ranker")
         self.members = list(rankers)
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         return lexicographic([r.scored_parts(task, candidates) for r in self.members],
                              [r.name for r in self.members])
 
-    def close(self):
+    def close(self) -> None:
         for member in self.members:
             member.close()
 
@@ -150,7 +159,8 @@ class FusionRanker(Ranker):
     kind = "fusion"
     METHODS = ("rrf", "wsum")
 
-    def __init__(self, name, language=None, *, rankers: Sequence[Ranker], method: str = "rrf",
+    def __init__(self, name: str, language: Language | None = None, *,
+                 rankers: Sequence[Ranker], method: str = "rrf",
                  k: int = 60, weights: Sequence[float] | None = None):
         super().__init__(name, language)
         if method not in self.METHODS:
@@ -160,7 +170,8 @@ class FusionRanker(Ranker):
         self.method, self.k = method, k
         self.weights = list(weights) if weights else [1.0] * len(self.members)
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         rows: list[dict[str, float]] = [{} for _ in candidates]
         for member, weight in zip(self.members, self.weights, strict=True):
             scored = member.scored_parts(task, candidates)
@@ -177,113 +188,177 @@ class FusionRanker(Ranker):
                                                      if high > low else 0.0)
         return rows
 
-    def close(self):
+    def close(self) -> None:
         for member in self.members:
             member.close()
 
 
-def _examples_ranker(name: str, language: Language | None, policy: Mapping[str, Any],
-                     source: str) -> Ranker:
-    return ExamplesRanker(name, language, timeout=float(policy.get("timeout", 5.0)),
-                          workers=policy.get("workers"), cache=policy.get("cache"))
+class KindPolicy(PolicyModel):
+    """A ranker policy (a file, or a member table of a chain or fusion, which may name it)."""
+
+    kind: str
+    name: str | None = None
+    #: ``[security_tier]``, any kind (checked by :meth:`SecurityTier.from_policy`).
+    security_tier: dict[str, Any] | None = None
 
 
-def _behaviour_ranker(name: str, language: Language | None, policy: Mapping[str, Any],
-                      source: str) -> Ranker:
+class OriginalPolicy(KindPolicy):
+    pass
+
+
+class FrancPolicy(KindPolicy):
+    tools: dict[Language, tuple[str, ...]] = Field(default_factory=dict)
+    count_prompt_findings: bool = True
+
+
+class ConsensusTable(PolicyModel):
+    max_n: PositiveInt = 4
+    normalise: bool = False
+    method: str = "ngram"
+
+
+class LanguageTable(PolicyModel):
+    weights: dict[str, float] = Field(default_factory=dict)
+
+
+class WeightedPolicy(KindPolicy):
+    weights: dict[str, float] = Field(default_factory=dict)
+    severity: dict[str, float] = Field(default_factory=dict)
+    confidence: dict[str, float] = Field(default_factory=dict)
+    #: Weights of security findings by CWE number; others get ``cwe_default``.
+    cwe: dict[int, float] = Field(default_factory=dict)
+    cwe_default: float = 1.0
+    consensus: ConsensusTable = Field(default_factory=ConsensusTable)
+    #: ``[languages.<language>.weights]``: per-language replacements of ``[weights]``.
+    languages: dict[str, LanguageTable] = Field(default_factory=dict)
+
+    @field_validator("severity", "confidence")
+    @classmethod
+    def _levels(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(LEVELS))
+        if unknown:
+            raise ValueError(f"unknown levels {unknown}; expected {', '.join(LEVELS)}")
+        return value
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _tables(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or not all(isinstance(t, dict) for t in value.values()):
+            raise ValueError("[languages.<language>.weights] must be tables of feature weights")
+        return value
+
+
+class ExamplesPolicy(KindPolicy):
+    timeout: PositiveFloat = 5.0
+    workers: PositiveInt | None = None
+    cache: str | None = None
+
+
+class BehaviourPolicy(KindPolicy):
+    #: The static ranker deciding where nothing runs: a shipped name or a table.
+    fallback: str | dict[str, Any] = "learned"
+    timeout: PositiveFloat = 2.0
+    max_inputs: PositiveInt = 24
+    seed: int = 0
+    max_processes: PositiveInt = 2
+    workers: PositiveInt | None = None
+    cache: str | None = None
+
+
+class MembersPolicy(KindPolicy):
+    #: Shipped ranker names or member tables, in order.
+    rankers: list[str | dict[str, Any]] = Field(min_length=1)
+
+
+class FusionPolicy(MembersPolicy):
+    method: str = "rrf"
+    k: int = 60
+    weights: list[float] | None = None
+
+
+def _weighted(name: str, language: Language | None, policy: Mapping[str, Any],
+              source: str) -> Ranker:
+    table = validate_policy(WeightedPolicy, policy, source)
+    defaults = Weights()
+    return WeightedRanker(
+        name, language, weights=table.weights,
+        finding_weights=Weights(severity={**defaults.severity, **table.severity},
+                                confidence={**defaults.confidence, **table.confidence},
+                                cwe=table.cwe, cwe_default=table.cwe_default),
+        consensus=ConsensusParams(max_n=table.consensus.max_n,
+                                  normalise=table.consensus.normalise,
+                                  method=table.consensus.method),
+        language_weights={lang: t.weights for lang, t in table.languages.items()})
+
+
+def _members(name: str, language: Language | None, members: Sequence[str | dict[str, Any]],
+             source: str) -> list[Ranker]:
+    return [get_ranker(member, language) if isinstance(member, str)
+            else from_policy(str(member.get("name", f"{name}[{position}]")), member, language,
+                             source)
+            for position, member in enumerate(members)]
+
+
+def _chain(name: str, language: Language | None, policy: Mapping[str, Any],
+           source: str) -> Ranker:
+    table = validate_policy(MembersPolicy, policy, source)
+    return ChainRanker(name, language, rankers=_members(name, language, table.rankers, source))
+
+
+def _fusion(name: str, language: Language | None, policy: Mapping[str, Any],
+            source: str) -> Ranker:
+    table = validate_policy(FusionPolicy, policy, source)
+    return FusionRanker(name, language, rankers=_members(name, language, table.rankers, source),
+                        method=table.method, k=table.k, weights=table.weights)
+
+
+def _franc(name: str, language: Language | None, policy: Mapping[str, Any],
+           source: str) -> Ranker:
+    table = validate_policy(FrancPolicy, policy, source)
+    return FrancRanker(name, language, tools=table.tools,
+                       count_prompt_findings=table.count_prompt_findings)
+
+
+def _examples(name: str, language: Language | None, policy: Mapping[str, Any],
+              source: str) -> Ranker:
+    table = validate_policy(ExamplesPolicy, policy, source)
+    return ExamplesRanker(name, language, timeout=table.timeout, workers=table.workers,
+                          cache=table.cache)
+
+
+def _behaviour(name: str, language: Language | None, policy: Mapping[str, Any],
+               source: str) -> Ranker:
     from franc.ranking.behaviour import BehaviourRanker  # lazy: loads the sandbox lazily
 
-    fallback = policy.get("fallback", "learned")
-    if isinstance(fallback, dict):
-        static = from_policy(str(fallback.get("name", f"{name}.fallback")), fallback, language,
-                             source)
-    elif isinstance(fallback, str):
-        static = get_ranker(fallback, language)
-    else:
-        raise InputError("'fallback' must be a ranker name or table", source=source)
-    try:
-        return BehaviourRanker(name, language, fallback=static,
-                               timeout=float(policy.get("timeout", 2.0)),
-                               max_inputs=int(policy.get("max_inputs", 24)),
-                               seed=int(policy.get("seed", 0)),
-                               max_processes=int(policy.get("max_processes", 2)),
-                               workers=policy.get("workers"),
-                               cache=policy.get("cache"))
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"ranker {name!r}: {exc}", source=source) from exc
+    table = validate_policy(BehaviourPolicy, policy, source)
+    fallback = table.fallback
+    static = (get_ranker(fallback, language) if isinstance(fallback, str)
+              else from_policy(str(fallback.get("name", f"{name}.fallback")), fallback, language,
+                               source))
+    return BehaviourRanker(name, language, fallback=static, timeout=table.timeout,
+                           max_inputs=table.max_inputs, seed=table.seed,
+                           max_processes=table.max_processes, workers=table.workers,
+                           cache=table.cache)
 
 
-def _members(name: str, language: Language | None, policy: Mapping[str, Any],
-             source: str) -> list[Ranker]:
-    members = policy.get("rankers")
-    if not isinstance(members, list) or not members:
-        raise InputError("'rankers' must be a non-empty list of ranker names or tables",
-                         source=source)
-    built = []
-    for position, member in enumerate(members):
-        if isinstance(member, str):
-            built.append(get_ranker(member, language))
-        elif isinstance(member, dict):
-            built.append(from_policy(str(member.get("name", f"{name}[{position}]")), member,
-                                     language, source))
-        else:
-            raise InputError(f"'rankers' entry {position} must be a name or a table",
-                             source=source)
-    return built
+def _original(name: str, language: Language | None, policy: Mapping[str, Any],
+              source: str) -> Ranker:
+    validate_policy(OriginalPolicy, policy, source)
+    return OriginalRanker(name, language)
 
 
-def _finding_weights(policy: Mapping[str, Any], source: str) -> Weights:
-    try:
-        cwe = {int(key): float(value) for key, value in policy.get("cwe", {}).items()}
-    except ValueError as exc:
-        raise InputError(f"[cwe] keys must be CWE numbers: {exc}", source=source) from exc
-    defaults = Weights()
-    return Weights(severity={**defaults.severity, **policy.get("severity", {})},
-                   confidence={**defaults.confidence, **policy.get("confidence", {})},
-                   cwe=cwe, cwe_default=float(policy.get("cwe_default", 1.0)))
-
-
-def _language_weights(policy: Mapping[str, Any], source: str) -> dict[str, dict[str, float]]:
-    """``[languages.<language>.weights]`` tables: per-language replacements of ``[weights]``."""
-    tables = policy.get("languages", {})
-    if not isinstance(tables, dict) or not all(
-            isinstance(t, dict) and isinstance(t.get("weights", {}), dict)
-            for t in tables.values()):
-        raise InputError("[languages.<language>.weights] must be tables of feature weights",
-                         source=source)
-    try:
-        return {lang: {k: float(v) for k, v in table.get("weights", {}).items()}
-                for lang, table in tables.items()}
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"[languages] weights must be numbers: {exc}", source=source) from exc
-
-
-def _consensus(policy: Mapping[str, Any]) -> ConsensusParams:
-    table = policy.get("consensus", {})
-    return ConsensusParams(max_n=int(table.get("max_n", 4)),
-                           normalise=bool(table.get("normalise", False)),
-                           method=str(table.get("method", "ngram")))
-
-
-#: Ranker kinds a policy file can name, and how each is built from its policy.
+#: Ranker kinds a policy file can name, and how each is built from its policy (checked
+#: against the kind's schema above; a learned model's JSON is checked by LearnedModel).
 RANKER_KINDS: Mapping[str, RankerBuilder] = MappingProxyType({
-    "original": lambda name, language, policy, source: OriginalRanker(name, language),
-    "franc": lambda name, language, policy, source: FrancRanker(
-        name, language, tools=policy.get("tools", {}),
-        count_prompt_findings=bool(policy.get("count_prompt_findings", True))),
-    "weighted": lambda name, language, policy, source: WeightedRanker(
-        name, language, weights=policy.get("weights", {}),
-        finding_weights=_finding_weights(policy, source), consensus=_consensus(policy),
-        language_weights=_language_weights(policy, source)),
+    "original": _original,
+    "franc": _franc,
+    "weighted": _weighted,
     "learned": lambda name, language, policy, source: LearnedRanker(
         name, language, model=policy),
-    "examples": _examples_ranker,
-    "behaviour": _behaviour_ranker,
-    "chain": lambda name, language, policy, source: ChainRanker(
-        name, language, rankers=_members(name, language, policy, source)),
-    "fusion": lambda name, language, policy, source: FusionRanker(
-        name, language, rankers=_members(name, language, policy, source),
-        method=str(policy.get("method", "rrf")), k=int(policy.get("k", 60)),
-        weights=policy.get("weights")),
+    "examples": _examples,
+    "behaviour": _behaviour,
+    "chain": _chain,
+    "fusion": _fusion,
 })
 
 
@@ -294,7 +369,7 @@ def from_policy(name: str, policy: Mapping[str, Any], language: Language | None 
         raise InputError(f"ranker {name!r}: a policy is a table (TOML) or an object (JSON), "
                          f"not a {type(policy).__name__}", source=source)
     kind = policy.get("kind")
-    if kind not in RANKER_KINDS:
+    if not isinstance(kind, str) or kind not in RANKER_KINDS:
         raise InputError(f"ranker {name!r}: unknown kind {kind!r}; kinds: "
                          f"{', '.join(RANKER_KINDS)}", source=source)
     ranker = RANKER_KINDS[kind](name, language, policy, source or name)

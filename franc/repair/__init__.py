@@ -5,8 +5,9 @@ Templates live in ``repair_prompts/`` (FRANC's P1, P2, P3; P3S; a chat template)
 
 from __future__ import annotations
 
+from franc.languages import SECURITY_ANALYZERS
 from franc.repair.answer import Answer, extract_answer, strip_echo
-from franc.repair.judge import SECURITY_ANALYZERS, Judge
+from franc.repair.judge import Judge
 from franc.repair.loop import NOTHING_KEPT, RepairAnswer, Repairer, RepairRound
 from franc.repair.templates import (
     RenderedPrompt,

@@ -79,7 +79,8 @@ def extract_answer(raw: str, rendered: RenderedPrompt) -> Answer:
         own = standalone_code(raw)
         return Answer(code=own, own_text=own, echoed=False)
     context = rendered.continues
-    if context and not rendered.prompt.endswith(context) and not context.endswith("\n"):
+    if context and isinstance(rendered.prompt, str) and not rendered.prompt.endswith(context) \
+            and not context.endswith("\n"):
         # P3: the continuation starts on a fresh line after the "Fixed Code:" comment.
         context += "\n"
     return Answer(code=context + continuation, own_text=continuation, echoed=True)

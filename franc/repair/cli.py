@@ -151,8 +151,8 @@ def _replay(args: argparse.Namespace, language: str) -> int:
     from franc.analysis import Analyzers
     from franc.filter import StaticFilter
     from franc.generation.replay import read_recordings
+    from franc.languages import facts
     from franc.repair import Judge, Repairer, load_template
-    from franc.repair.judge import SECURITY_ANALYZERS
     from franc.repair.replay import rejudge
 
     tasks = _tasks(args.prompts, language)
@@ -160,7 +160,7 @@ def _replay(args: argparse.Namespace, language: str) -> int:
     judge = Judge(language)
     results = []
     with StaticFilter(language) as static_filter, \
-            Analyzers(language, SECURITY_ANALYZERS[language]) as analyzers:
+            Analyzers(language, facts(language).security_analyzers) as analyzers:
         by_template: dict[str, list[Any]] = defaultdict(list)
         for recording in recordings:
             by_template[recording.template or args.template].append(recording)

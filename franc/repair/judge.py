@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from franc.languages import SECURITY_ANALYZERS, facts
+from franc.languages import facts
 from franc.models import Candidate, Finding, Level
 
 
@@ -20,7 +20,7 @@ class Judge:
 
     def __post_init__(self) -> None:
         if not self.analyzers:
-            object.__setattr__(self, "analyzers", SECURITY_ANALYZERS[self.language])
+            object.__setattr__(self, "analyzers", facts(self.language).security_analyzers)
 
     @property
     def name(self) -> str:

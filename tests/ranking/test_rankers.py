@@ -275,3 +275,27 @@ def test_consensus_renamed_sees_through_variable_names_only():
     # 0 and 1 differ only in a name: identical once renamed, not before.
     assert rows[0]["consensus_renamed"] > rows[0]["consensus"]
     assert rows[0]["consensus_renamed"] > rows[2]["consensus_renamed"]
+
+
+@pytest.mark.parametrize("policy, key", [
+    ({"kind": "weighted", "weights": {"compiles": "lots"}}, "weights.compiles"),
+    ({"kind": "weighted", "consensus": {"max_n": 0}}, "consensus.max_n"),
+    ({"kind": "weighted", "severity": {"critical": 4.0}}, "severity"),
+    ({"kind": "weighted", "cwe": {"sql": 3.0}}, "cwe.sql"),
+    ({"kind": "weighted", "wieghts": {"compiles": 1.0}}, "wieghts"),
+    ({"kind": "franc", "tools": {"cobol": ["x"]}}, "tools.cobol"),
+    ({"kind": "examples", "timeout": -1}, "timeout"),
+    ({"kind": "chain", "rankers": []}, "rankers"),
+    ({"kind": "fusion", "rankers": ["original"], "k": "sixty"}, "k"),
+])
+def test_a_policy_that_breaks_its_kinds_schema_names_the_key_and_the_file(
+        tmp_path, policy, key):
+    with pytest.raises(InputError, match=rf"mine\.toml: {key}"):
+        from_policy("mine", policy, "python", source=str(tmp_path / "mine.toml"))
+
+
+def test_every_shipped_ranker_policy_fits_its_schema():
+    from franc.policy import available
+
+    for name in available("rankers", (".toml", ".json")):
+        get_ranker(name, "python").close()
