@@ -325,10 +325,14 @@ def _finding_weights(policy: Mapping[str, Any], source: str) -> Weights:
         cwe = {int(key): float(value) for key, value in policy.get("cwe", {}).items()}
     except ValueError as exc:
         raise InputError(f"[cwe] keys must be CWE numbers: {exc}", source=source) from exc
+    ignore = policy.get("heuristics", {}).get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(h, str) for h in ignore):
+        raise InputError("[heuristics] ignore must list heuristic ids", source=source)
     defaults = Weights()
     return Weights(severity={**defaults.severity, **policy.get("severity", {})},
                    confidence={**defaults.confidence, **policy.get("confidence", {})},
-                   cwe=cwe, cwe_default=float(policy.get("cwe_default", 1.0)))
+                   cwe=cwe, cwe_default=float(policy.get("cwe_default", 1.0)),
+                   ignored_heuristics=frozenset(ignore))
 
 
 def _language_weights(policy: Mapping[str, Any], source: str) -> dict[str, dict[str, float]]:
