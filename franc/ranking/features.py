@@ -23,7 +23,7 @@ from franc.ranking import shape as shapes
 #: The names and order of the feature vector (the learned model stores them too).
 FEATURES: tuple[str, ...] = (
     "compiles",            # 1 when the filtered code compiles
-    "heuristics",          # how many repair heuristics the filter applied
+    "heuristics",          # how many repair heuristics the filter applied (but ignored ones)
     # Counts enter as log(1 + count): the first findings matter most, and a candidate with
     # sixty lint errors must not sink below one that does not compile.
     "findings",            # log1p(sum of severity x confidence over generated-line findings)
@@ -67,6 +67,10 @@ class Weights:
     #: Tools whose messages count as lint errors/warnings.
     lint_tools: tuple[str, ...] = tuple(dict.fromkeys(
         tool for facts in LANGUAGE_FACTS.values() for tool in facts.lint_analyzers))
+    #: Filter heuristics that do not count in the ``heuristics`` feature: those that only
+    #: adapt the output's shape (a fence, prose, a bare body merged with the prompt) or cut
+    #: the run-on tail a completion model writes up to its token limit.
+    ignored_heuristics: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,8 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
         generated = codeview.generated_part(candidate.code, task)
         trivial = codeview.is_trivial(generated, language)
         row = {"compiles": float(candidate.compiles),
-               "heuristics": float(len(candidate.heuristics)),
+               "heuristics": float(sum(h not in weights.ignored_heuristics
+                                       for h in candidate.heuristics)),
                **{name: math.log1p(value) for name, value in
                   finding_features(candidate.findings or [], weights).items()},
                "repetition": codeview.repetition(generated),

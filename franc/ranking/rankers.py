@@ -221,6 +221,12 @@ class LanguageTable(PolicyModel):
     weights: dict[str, float] = Field(default_factory=dict)
 
 
+class HeuristicsTable(PolicyModel):
+    #: Filter heuristics left out of the ``heuristics`` feature (they only say how the model
+    #: wrote its answer: a fence, a bare body, a run-on tail).
+    ignore: frozenset[str] = frozenset()
+
+
 class WeightedPolicy(KindPolicy):
     weights: dict[str, float] = Field(default_factory=dict)
     severity: dict[str, float] = Field(default_factory=dict)
@@ -229,6 +235,7 @@ class WeightedPolicy(KindPolicy):
     cwe: dict[int, float] = Field(default_factory=dict)
     cwe_default: float = 1.0
     consensus: ConsensusTable = Field(default_factory=ConsensusTable)
+    heuristics: HeuristicsTable = Field(default_factory=HeuristicsTable)
     #: ``[languages.<language>.weights]``: per-language replacements of ``[weights]``.
     languages: dict[str, LanguageTable] = Field(default_factory=dict)
 
@@ -284,7 +291,8 @@ def _weighted(name: str, language: Language | None, policy: Mapping[str, Any],
         name, language, weights=table.weights,
         finding_weights=Weights(severity={**defaults.severity, **table.severity},
                                 confidence={**defaults.confidence, **table.confidence},
-                                cwe=table.cwe, cwe_default=table.cwe_default),
+                                cwe=table.cwe, cwe_default=table.cwe_default,
+                                ignored_heuristics=table.heuristics.ignore),
         consensus=ConsensusParams(max_n=table.consensus.max_n,
                                   normalise=table.consensus.normalise,
                                   method=table.consensus.method),

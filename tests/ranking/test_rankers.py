@@ -299,3 +299,20 @@ def test_every_shipped_ranker_policy_fits_its_schema():
 
     for name in available("rankers", (".toml", ".json")):
         get_ranker(name, "python").close()
+
+
+def test_ignore_heuristics_do_not_count_against_a_candidate():
+    """A fence or a merged prompt says how the model wrote its answer, not how good it is."""
+    policy = {"kind": "weighted", "weights": {"heuristics": -1.0},
+              "heuristics": {"ignore": ["extract-code-block", "add-prompt"]}}
+    ranker = from_policy("h", policy, "python")
+    code = PROMPT + "    return a + b\n"
+    cands = [Candidate("T/0", 0, code, heuristics=["truncate-incomplete"], compiles=True),
+             Candidate("T/0", 1, code, heuristics=["extract-code-block", "add-prompt"],
+                       compiles=True),
+             Candidate("T/0", 2, code, compiles=True)]
+    ranked = ranker.rank(TASK, cands)
+    assert [c.index for c in ranked] == [1, 2, 0]
+    assert ranked[0].score == ranked[1].score == 0.0 and ranked[2].score == -1.0
+    with pytest.raises(InputError, match=r"heuristics\.ignore"):
+        from_policy("h", {**policy, "heuristics": {"ignore": "add-prompt"}}, "python")

@@ -132,3 +132,16 @@ def test_demo_runs_offline_on_the_bundled_example(tmp_path: Path,
     repaired = reports["example/list_directory"]
     assert repaired["clean"] and len(repaired["rounds"]) == 1
     assert "shell=True" not in repaired["candidates"][0]["code"]
+
+
+def test_java_demo_shows_a_candidate_that_does_what_the_javadoc_example_says(
+        tmp_path: Path) -> None:
+    """ReverseWords: two of three candidates reverse the words, as the Javadoc example says;
+    the third reverses the letters. The word reversers must come first."""
+    if cli._demo_files("java") is None:
+        pytest.skip("no bundled Java example")
+    out = tmp_path / "demo.jsonl"
+    assert franc("demo", "--language", "java", "-o", str(out)) == 0
+    reports = {r["task_id"]: r for r in rows(out)}
+    best = reports["example/ReverseWords"]["candidates"][0]
+    assert "split(" in best["code"] and ".reverse().toString()" not in best["code"]

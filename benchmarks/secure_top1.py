@@ -1,0 +1,253 @@
+"""Secure top-1: is the answer each ranker shows first a clean one?
+
+(a) SOEval (Python and Java): the share of prompts (those with a security test) whose top-1
+candidate has label 3: it passes the tests and the security test. Labels come from
+``out/labeled/`` (written by ``benchmarks/ranking.py --soeval``, labelled here when missing).
+(b) Every reference file (HumanEval, SOEval, SecurityEval): the share of prompts whose top-1
+candidate compiles and has no medium/high security finding on generated lines (the
+pipeline's judge: bandit for Python, our Java rules for Java; a failed security analyzer
+counts against the candidate). Filtered and analysed candidates are cached in ``out/secure/``.
+(c) With HumanEval labels in ``out/labeled/``: top-1 pass rate of ``learned`` with and
+without its security tier, so the tier's cost in working answers shows.
+
+Paired t-tests over prompts (as ``benchmarks/ranking.py``): the default ranker against
+``original`` and ``franc``. Writes ``benchmarks/results/secure_top1.md``.
+
+    python benchmarks/secure_top1.py [--files SUBSTRING] [--max-prompts N] [--no-soeval]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shlex
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from functional import filtered_candidates
+from ranking import soeval_files, soeval_tasks, with_findings
+from report import REFERENCE, ROOT, machine, table
+
+from franc.analysis import Analyzers
+from franc.datasets import load_suggestions, load_tasks
+from franc.jsonl import read_jsonl, write_jsonl
+from franc.models import Candidate, Task
+from franc.ranking import get_ranker
+from franc.ranking.learned import group_by_task
+from franc.ranking.rankers import load_policy
+from franc.repair.judge import Judge
+
+RANKERS = ("original", "franc", "quality", "consensus", "learned")
+DEFAULT = "quality"
+BASELINES = ("original", "franc")
+OUT = ROOT / "out"
+RESULTS = ROOT / "benchmarks" / "results" / "secure_top1.md"
+SECURE_LABEL = 3
+PROMPT_FILES = {"HumanEval_python": "HumanEval_python.jsonl",
+                "HumanEval_java": "HumanEval_java.jsonl",
+                "SOEvalPython": "SOEvalPython.jsonl", "SOEvalJava": "SOEvalJava.jsonl",
+                "SecurityEval_python": "SecurityEval_python.jsonl"}
+
+Outcome = Callable[[Candidate], bool]
+
+
+def language_of(name: str) -> str:
+    return "java" if "java" in name.split("_", 1)[0].lower() or "_java_" in name else "python"
+
+
+def prompts_of(name: str) -> dict[str, Task]:
+    prefix = next(p for p in PROMPT_FILES if name.startswith(p + "_"))
+    fmt = "franc-soeval" if prefix.startswith("SOEval") else None
+    tasks = load_tasks(REFERENCE / "benchmarks" / PROMPT_FILES[prefix], format=fmt,
+                       language=language_of(name))
+    return {t.task_id: t for t in tasks}
+
+
+def analysed(name: str, tasks: dict[str, Task], max_prompts: int | None) -> list[Candidate]:
+    """Our filter's and analyzers' output on one reference file (cached; a labeled file's
+    analysed copy from ``benchmarks/ranking.py`` is the same output and is reused)."""
+    if not max_prompts and (OUT / "labeled" / f"{name}.jsonl").is_file():
+        labeled = with_findings(name, tasks)
+        if labeled is not None:
+            return labeled.candidates
+    cached = OUT / "secure" / f"{name}{f'.first{max_prompts}' if max_prompts else ''}.jsonl"
+    if cached.is_file():
+        return [Candidate.from_json(row) for _, row in read_jsonl(cached)]
+    language = language_of(name)
+    suggestions = load_suggestions(REFERENCE / "suggestions" / f"{name}.jsonl.gz", tasks=tasks)
+    if max_prompts:
+        suggestions = dict(list(suggestions.items())[:max_prompts])
+    candidates = filtered_candidates(language, tasks, suggestions)
+    with Analyzers(language) as analyzers:
+        analyzers.run(candidates, tasks)
+    write_jsonl(cached, (c.to_json() for c in candidates))
+    return candidates
+
+
+def top1_outcomes(candidates: Sequence[Candidate], tasks: dict[str, Task], ranker_name: str,
+                  language: str, outcome: Outcome,
+                  prompts: set[str] | None = None) -> dict[str, float]:
+    """Per prompt: 1.0 when the ranker's first candidate has the outcome."""
+    ranker = get_ranker(ranker_name, language)
+    found = {}
+    for task_id, group in sorted(group_by_task(candidates).items()):
+        if prompts is not None and task_id not in prompts:
+            continue
+        best = ranker.rank(tasks.get(task_id), [Candidate.from_json(c.to_json())
+                                                 for c in group])[0]
+        found[task_id] = float(outcome(best))
+    ranker.close()
+    return found
+
+
+def p_value(a: Sequence[float], b: Sequence[float]) -> str:
+    if np.allclose(a, b):
+        return "same"
+    p = float(stats.ttest_rel(a, b).pvalue)
+    return "nan" if math.isnan(p) else (f"{p:.3g}" if p >= 0.001 else "<0.001")
+
+
+def pooled_rows(label: str, per_ranker: dict[str, list[float]]) -> list[list[object]]:
+    default = per_ranker[DEFAULT]
+    return [[label, ranker, len(values), float(np.mean(values)) if values else 0.0,
+             *(p_value(default, per_ranker[b]) if ranker == DEFAULT else "-"
+               for b in BASELINES)]
+            for ranker, values in per_ranker.items()]
+
+
+def secure_section(names: list[str], max_prompts: int | None) -> str:
+    rows, pooled = [], {lang: {r: [] for r in RANKERS} for lang in ("python", "java")}
+    for name in names:
+        started = time.perf_counter()
+        tasks = prompts_of(name)
+        language = language_of(name)
+        candidates = analysed(name, tasks, max_prompts)
+        judge = Judge(language)
+        shares = []
+        for ranker in RANKERS:
+            found = top1_outcomes(candidates, tasks, ranker, language, judge.is_clean)
+            pooled[language][ranker].extend(found[t] for t in sorted(found))
+            shares.append(float(np.mean(list(found.values()))) if found else 0.0)
+        oracle = np.mean([any(judge.is_clean(c) for c in g)
+                          for g in group_by_task(candidates).values()])
+        rows.append([name, len(group_by_task(candidates)), *shares, float(oracle)])
+        print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    per_file = table(["file", "prompts", *[f"secure top-1 {r}" for r in RANKERS],
+                      "some candidate secure"], rows)
+    pooled_table = table(["language", "ranker", "prompts", "secure top-1",
+                          *[f"p {DEFAULT} vs {b}" for b in BASELINES]],
+                         [row for lang, per in pooled.items() if per[DEFAULT]
+                          for row in pooled_rows(lang, per)])
+    return ("Share of prompts whose first candidate compiles and has no medium/high security "
+            "finding on generated lines (the pipeline's judge: bandit for Python, our Java "
+            "rules for Java; a crashed security analyzer counts against the candidate).\n\n"
+            f"**Pooled over the files**\n\n{pooled_table}\n\n**Per file**\n\n{per_file}")
+
+
+def soeval_section(names_filter: str | None, workers: int | None) -> str:
+    files, tasks = soeval_files(names_filter, relabel=False, workers=workers)
+    pooled: dict[str, dict[str, list[float]]] = {}
+    rows = []
+    with_security_test = {task_id for language in ("python", "java")
+                          for task_id, task in soeval_tasks(language)[1].items()
+                          if task.security_test}
+    for f in files:
+        secured = {c.task_id for c in f.candidates} & with_security_test
+        shares = []
+        for ranker in RANKERS:
+            found = top1_outcomes(f.candidates, tasks, ranker, f.language,
+                                  lambda c: c.label == SECURE_LABEL, secured)
+            pooled.setdefault(f.language, {r: [] for r in RANKERS})[ranker].extend(
+                found[t] for t in sorted(found))
+            shares.append(float(np.mean(list(found.values()))) if found else 0.0)
+        rows.append([f.name, len(secured), *shares])
+    return ("Share of SOEval prompts with a security test whose first candidate has label 3 "
+            "(passes the tests and the security test; labels from `out/labeled/`).\n\n"
+            + table(["language", "ranker", "prompts", "top-1 label 3",
+                     *[f"p {DEFAULT} vs {b}" for b in BASELINES]],
+                    [row for lang, per in pooled.items() for row in pooled_rows(lang, per)])
+            + "\n\n**Per file**\n\n"
+            + table(["file", "prompts with a security test", *[f"top-1 3 {r}" for r in RANKERS]],
+                    rows))
+
+
+def learned_tier_section(names: list[str]) -> str:
+    """Top-1 pass rate of the shipped learned ranker with and without its security tier."""
+    policy = load_policy(ROOT / "rankers" / "learned.json")
+    untiered = {k: v for k, v in policy.items() if k != "security_tier"}
+    rows, pooled = [], {"with tier": [], "without tier": []}
+    with tempfile.TemporaryDirectory() as folder:
+        plain = Path(folder) / "learned_untiered.json"
+        plain.write_text(json.dumps(untiered), encoding="utf-8")
+        for name in names:
+            tasks = prompts_of(name)
+            labeled = with_findings(name, tasks)
+            if labeled is None:
+                continue
+            shares = []
+            for key, spec in (("with tier", "learned"), ("without tier", str(plain))):
+                found = top1_outcomes(labeled.candidates, tasks, spec, labeled.language,
+                                      lambda c: (c.label or 0) >= 2)
+                pooled[key].extend(found[t] for t in sorted(found))
+                shares.append(float(np.mean(list(found.values()))))
+            rows.append([name, *shares])
+    if not rows:
+        return "No HumanEval labels in `out/labeled/` (run `benchmarks/functional.py`)."
+    return ("Top-1 pass rate (label >= 2) on the labeled HumanEval files of the shipped learned "
+            "ranker (trained on all HumanEval files, so in-sample for both rows) with and "
+            "without its security tier.\n\n"
+            + table(["file", "with tier", "without tier"],
+                    [*rows, ["pooled", float(np.mean(pooled["with tier"])),
+                             float(np.mean(pooled["without tier"]))]])
+            + f"\n\nPaired t-test over {len(pooled['with tier'])} prompts: p = "
+            + p_value(pooled["with tier"], pooled["without tier"]) + ".")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", help="only reference files whose name contains this")
+    parser.add_argument("--max-prompts", type=int,
+                        help="(b) only the first N prompts of each file (a cheaper sample)")
+    parser.add_argument("--no-soeval", action="store_true", help="leave out part (a)")
+    parser.add_argument("--workers", type=int)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    names = sorted(p.name.removesuffix(".jsonl.gz")
+                   for p in (REFERENCE / "suggestions").glob("*.jsonl.gz")
+                   if not args.files or args.files in p.name)
+    load = os.getloadavg()
+    parts = []
+    if not args.no_soeval:
+        parts.append("## (a) SOEval: top-1 passes the tests and the security test\n\n"
+                     + soeval_section(args.files, args.workers))
+    parts.append("## (b) Every reference file: top-1 has no medium/high security finding\n\n"
+                 + secure_section(names, args.max_prompts))
+    parts.append("## (c) learned: the tier's cost in top-1 pass rate (HumanEval)\n\n"
+                 + learned_tier_section([n for n in names if n.startswith("HumanEval_")]))
+    command = "python " + " ".join(shlex.quote(a) for a in [
+        os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = (f"# Secure top-1\n\nMachine: {machine()}. Date: {stamp}. Command: `{command}`. "
+            f"Load average at the start: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+            f"(1/5/15 min). Wall time: {time.perf_counter() - started:.0f} s. Default ranker: "
+            f"`{DEFAULT}`; p-values: paired t-test over prompts of the default ranker against "
+            f"each baseline.\n\n" + "\n\n".join(parts) + "\n")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
