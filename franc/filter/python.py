@@ -445,6 +445,12 @@ _ENDS_FLOW = re.compile(r"(?:return|raise)\b")
 _MAIN_GUARD = re.compile(r"if\s+__name__\s*==")
 
 
+def _physical_lines(code: str) -> list[str]:
+    """The lines of ``code`` with their ends, numbered as the scanner numbers them (only
+    ``\n`` ends a line; ``str.splitlines`` also splits at form feeds and the like)."""
+    return re.split(r"(?<=\n)", code)
+
+
 def _width(whitespace: str, tab_width: int) -> int:
     return len(whitespace.expandtabs(tab_width))
 
@@ -533,9 +539,9 @@ def _reindented(code: str, heads: Sequence[LogicalLine], levels: Sequence[int],
                   for head, level in zip(heads, levels, strict=True)}
     string_lines = scan(code).string_lines
     first_width = _width(code[heads[0].line_start:heads[0].start], tab_width)
-    lines = code.splitlines(keepends=True)
+    lines = _physical_lines(code)
     shift = 0
-    for number in range(heads[0].lineno, heads[-1].last_lineno + 1):
+    for number in range(heads[0].lineno, min(heads[-1].last_lineno, len(lines)) + 1):
         line = lines[number - 1]
         text = line.lstrip(" \t")
         if number in string_lines or not text.strip():
@@ -616,7 +622,7 @@ def fix_indentation(code: str, context: FilterContext) -> str:
     # multiple of 8: keep the width under which the code, body aligned, compiles farthest.
     widths = context.params.get("tab_widths", [context.params.get("tab_width", 4)])
     string_lines = scan(code).string_lines
-    lines = code.splitlines(keepends=True)
+    lines = _physical_lines(code)
     variants = ["".join(line if number in string_lines else _expand_leading_tabs(line, int(width))
                         for number, line in enumerate(lines, start=1))
                 for width in widths]

@@ -252,3 +252,14 @@ def test_lines_inside_a_string_are_never_reindented() -> None:
     merged = py.add_prompt.apply(raw, FilterContext(Task("s", prompt, "python",
                                                          entry_point="text")))
     assert merged == prompt + "    value = '''a\n  b'''\n    return value\n"
+
+
+def test_body_placement_numbers_lines_as_the_scanner_does() -> None:
+    """A form feed is no line end for the scanner (``str.splitlines`` would split there),
+    and trailing blank lines after an unterminated docstring are lines too."""
+    prompt = "def f(x):\n    \"\"\"Doc.\"\"\"\n"
+    task_f = Task("ff", prompt, "python", entry_point="f")
+    merged = py.add_prompt.apply("y = x\x0c + 1\n    return y\n", FilterContext(task_f))
+    assert merged == prompt + "    y = x\x0c + 1\n    return y\n"
+    code = prompt + "        def g():\n            \"\"\"never closed\n\n\n"
+    assert isinstance(py.align_body.apply(code, FilterContext(task_f)), str)
