@@ -322,20 +322,25 @@ def _continue_body(head: str, code: str, shape: PromptShape,
                    tab_widths: Sequence[int] = _DEFAULT_TAB_WIDTHS) -> str:
     """``head`` (ending inside the target function) continued by generated ``code``.
 
-    The plain concatenation is what a human-eval-style harness runs: it is kept when it
-    compiles, and on ties. Otherwise the generated lines that are the body (only those:
-    top-level code after it stays at top level) are re-indented under the prompt, read
-    with each tab width, and the reading that compiles farthest wins.
+    The plain concatenation is what a human-eval-style harness runs: when the generated
+    code starts inside the function, it is kept when it compiles, and on ties. Otherwise
+    the generated lines that are the body (only those: top-level code after it stays at
+    top level) are re-indented under the prompt, read with each tab width, and the
+    reading that compiles farthest wins. Generated code that starts at or left of the
+    ``def`` leaves the function without a statement of the model's as concatenated (a
+    body that lost its indentation): there a reading wins ties.
     """
     code = code.replace("\r\n", "\n")
     joined = common.join_prompt(head, code)
-    if compile_error(joined) is None:
+    heads = scan(code).lines
+    inside = bool(heads) and _width(code[heads[0].line_start:heads[0].start],
+                                    8) > shape.target_indent
+    if inside and compile_error(joined) is None:
         return joined
-    variants = [joined]
-    for tab_width in tab_widths:
-        for heads, levels in _body_readings(code, shape.target_indent, tab_width):
-            placed = _reindented(code, heads, levels, shape, tab_width)
-            variants.append(common.join_prompt(head, placed))
+    readings = [common.join_prompt(head, _reindented(code, statements, levels, shape, width))
+                for width in tab_widths
+                for statements, levels in _body_readings(code, shape.target_indent, width)]
+    variants = [joined, *readings] if inside else [*readings, joined]
     return max(variants, key=_syntax_reach)  # the first best wins on ties
 
 
