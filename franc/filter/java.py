@@ -13,7 +13,7 @@ declarations in text that does not parse yet (a bare body, a truncated class).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from tree_sitter import Node
@@ -28,12 +28,16 @@ from franc.filter.common import (
     target_name,
 )
 from franc.java import JavaCompiler, java_class_name
+from franc.java.flow import can_complete_normally
 from franc.java.syntax import (
+    COMMENT_TYPES,
     TYPE_DECLARATIONS,
     declaration_name,
     is_public,
+    node_text,
     parse,
     top_level_types,
+    walk,
 )
 from franc.models import Task
 
@@ -44,11 +48,6 @@ _TYPE_HEADER = re.compile(
     r"(?:class|interface|enum|record)\s+(\w+)[^\n]*$", re.M)
 _NOT_A_TYPE = frozenset({"return", "new", "throw", "else", "case", "yield", "assert"})
 _IMPORT_LINE = re.compile(r"^[ \t]*import\s+[\w.*\s]+;[ \t]*$", re.M)
-_COMMENT_TYPES = frozenset({"line_comment", "block_comment"})
-
-
-def _text(node: Node) -> str:
-    return node.text.decode("utf-8", "replace") if node.text else ""
 
 
 def _method_declaration(code: str, name: str) -> re.Match[str] | None:
@@ -86,7 +85,7 @@ def _rename_target_class(code: str, class_name: str | None, method: str | None) 
     if any(declaration_name(t) == class_name for t in types):
         return code
     for node in types:
-        if _declares_method(_text(node), method):
+        if _declares_method(node_text(node), method):
             name = node.child_by_field_name("name")
             if name is None:
                 return code
@@ -186,21 +185,13 @@ def _target_type(types: Sequence[Node], class_name: str | None, method: str | No
         if class_name and declaration_name(node) == class_name:
             return node
     for node in types:
-        if method and _declares_method(_text(node), method):
+        if method and _declares_method(node_text(node), method):
             return node
     return types[0] if len(types) == 1 and not class_name else None
 
 
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
-
-
 def _names_used(node: Node) -> set[str]:
-    return {_text(n) for n in _walk(node) if n.type in ("identifier", "type_identifier")}
+    return {node_text(n) for n in walk(node) if n.type in ("identifier", "type_identifier")}
 
 
 _HEADER_NODES = ("package_declaration", "import_declaration")
@@ -221,7 +212,7 @@ def drop_extra_classes(code: str, context: FilterContext) -> str:
             if (child.type in _HEADER_NODES and child.start_byte < target.start_byte)
             or child == target
             or (child in types and not child.has_error and declaration_name(child) in used)]
-    if len(kept) == len([c for c in root.children if c.type not in _COMMENT_TYPES]):
+    if len(kept) == len([c for c in root.children if c.type not in COMMENT_TYPES]):
         return code  # nothing but comments to drop
     # Keep the lines around each kept node as written (indentation, Javadoc of the target).
     data = code.encode("utf-8", "surrogatepass")
@@ -244,7 +235,7 @@ def _signature(method: Node) -> tuple[str, tuple[str, ...]] | None:
     parameters = method.child_by_field_name("parameters")
     if parameters is None:
         return None
-    types = tuple(normalize_ws(_text(p.child_by_field_name("type") or p.named_children[0]))
+    types = tuple(normalize_ws(node_text(p.child_by_field_name("type") or p.named_children[0]))
                   for p in parameters.named_children
                   if p.type in ("formal_parameter", "spread_parameter") and p.named_children)
     return declaration_name(method) or "", types
@@ -267,7 +258,7 @@ def drop_repeated_methods(code: str, context: FilterContext) -> str:
         return code
     data = code.encode("utf-8", "surrogatepass")
     drop: list[tuple[int, int]] = []
-    for body in (n for n in _walk(root) if n.type == "class_body"):
+    for body in (n for n in walk(root) if n.type == "class_body"):
         seen = set()
         for member in body.named_children:
             key = _signature(member) if member.type == "method_declaration" else None
@@ -372,109 +363,6 @@ def _cut_after_complete_target(code: str, method: str | None) -> str | None:
 TRUNCATION_NOTE = "// java-complete-truncated: the model's output was cut off in this method"
 TRUNCATION_THROW = 'throw new IllegalStateException("truncated by the model");'
 
-_LOOPS = frozenset({"while_statement", "do_statement", "for_statement",
-                    "enhanced_for_statement"})
-_BREAK_SCOPES = _LOOPS | {"switch_expression"}
-# Bodies a break or return inside cannot leave the statement being analysed through.
-_OWN_SCOPES = frozenset({"lambda_expression", "class_body", "enum_body", "interface_body"})
-
-
-def _is_constant_true(condition: Node | None) -> bool:
-    """No condition (``for (;;)``) or a literal ``true``: JLS 14.22 treats the loop as endless."""
-    if condition is None:
-        return True
-    while condition.type == "parenthesized_expression" and condition.named_child_count == 1:
-        condition = condition.named_children[0]
-    return condition.type == "true"
-
-
-def _label(node: Node) -> str | None:
-    name = next((c for c in node.named_children if c.type == "identifier"), None)
-    return _text(name) if name is not None else None
-
-
-def _breaks_out(statement: Node, label: str | None = None) -> bool:
-    """A ``break`` inside ``statement`` leaves it (unlabelled: not caught by an inner loop
-    or switch; labelled: names ``label``)."""
-    stack = [(child, False) for child in statement.children]
-    while stack:
-        node, nested = stack.pop()
-        if node.type in _OWN_SCOPES:
-            continue
-        if node.type == "break_statement":
-            target = _label(node)
-            if (target is None and not nested) or (target is not None and target == label):
-                return True
-        inner = nested or node.type in _BREAK_SCOPES
-        stack.extend((child, inner) for child in node.children)
-    return False
-
-
-def _switch_completes(node: Node) -> bool:
-    block = node.child_by_field_name("body")
-    if block is None:
-        return True
-    groups = block.named_children
-    has_default = any(c.type == "default" for g in groups for lbl in g.named_children
-                      if lbl.type == "switch_label" for c in lbl.children)
-    if not has_default or not groups or _breaks_out(node):
-        return True
-    if groups[-1].type == "switch_block_statement_group":  # old style: the last group falls out
-        statements = [c for c in groups[-1].named_children if c.type != "switch_label"]
-        return _sequence_completes(statements)
-    return any(can_complete_normally(body) for rule in groups
-               for body in rule.named_children[-1:] if body.type != "switch_label")
-
-
-def _sequence_completes(statements: Sequence[Node]) -> bool:
-    body = [s for s in statements if s.type not in _COMMENT_TYPES]
-    return not body or can_complete_normally(body[-1])
-
-
-def can_complete_normally(statement: Node) -> bool:
-    """JLS 14.22 for the common statements: can execution run past the end of ``statement``?
-
-    Unknown statement kinds count as completing (the usual case).
-    """
-    kind = statement.type
-    if kind in ("return_statement", "throw_statement", "break_statement",
-                "continue_statement", "yield_statement"):
-        return False
-    if kind == "block":
-        return _sequence_completes(statement.named_children)
-    if kind == "if_statement":
-        alternative = statement.child_by_field_name("alternative")
-        consequence = statement.child_by_field_name("consequence")
-        return alternative is None or consequence is None or \
-            can_complete_normally(consequence) or can_complete_normally(alternative)
-    if kind in ("while_statement", "for_statement"):
-        return not _is_constant_true(statement.child_by_field_name("condition")) \
-            or _breaks_out(statement)
-    if kind == "do_statement":
-        body = statement.child_by_field_name("body")
-        endless = _is_constant_true(statement.child_by_field_name("condition"))
-        return _breaks_out(statement) or (not endless and (
-            body is None or can_complete_normally(body)
-            or any(n.type == "continue_statement" for n in _walk(body))))
-    if kind == "labeled_statement":
-        inner = statement.named_children[-1]
-        return can_complete_normally(inner) or _breaks_out(inner, _label(statement))
-    if kind in ("try_statement", "try_with_resources_statement"):
-        finally_block = next((c.named_children[-1] for c in statement.named_children
-                              if c.type == "finally_clause" and c.named_children), None)
-        if finally_block is not None and not can_complete_normally(finally_block):
-            return False
-        blocks = [statement.child_by_field_name("body")] + [
-            c.child_by_field_name("body") for c in statement.named_children
-            if c.type == "catch_clause"]
-        return any(can_complete_normally(b) for b in blocks if b is not None)
-    if kind == "synchronized_statement":
-        return can_complete_normally(statement.named_children[-1])
-    if kind == "switch_expression":
-        return _switch_completes(statement)
-    return True
-
-
 def _end_truncated_methods(fixed: str, cut: int, task: Task) -> str:
     """Mark the methods whose body H7 closed (it ends after ``cut``) and that keep a statement
     the model wrote; a value-returning one whose statements can run off the end (javac's
@@ -482,7 +370,7 @@ def _end_truncated_methods(fixed: str, cut: int, task: Task) -> str:
     data = fixed.encode("utf-8", "surrogatepass")
     cut_byte = len(fixed[:cut].encode("utf-8", "surrogatepass"))
     inserts = []
-    for node in _walk(parse(fixed).root_node):
+    for node in walk(parse(fixed).root_node):
         body = node.child_by_field_name("body")
         if node.type != "method_declaration" or body is None or body.end_byte - 1 < cut_byte:
             continue
@@ -541,10 +429,11 @@ _ERROR_LINE = re.compile(r"\.java:(\d+): error: ")
 def _cut_off_methods(code: str) -> list[tuple[int, int]]:
     """(first, last) rows of the methods H7 marked as cut off by the model's output's end."""
     spans = []
-    for node in _walk(parse(code).root_node):
+    for node in walk(parse(code).root_node):
         body = node.child_by_field_name("body")
         if node.type == "method_declaration" and body is not None and any(
-                c.type == "line_comment" and _text(c) == TRUNCATION_NOTE for c in body.children):
+                c.type == "line_comment" and node_text(c) == TRUNCATION_NOTE
+                for c in body.children):
             spans.append((node.start_point.row, node.end_point.row))
     return spans
 
@@ -582,9 +471,9 @@ def _imports(root: Node) -> tuple[set[str], set[str]]:
         if name is None:
             continue
         if any(c.type == "asterisk" for c in node.children):
-            star.add(_text(name))
+            star.add(node_text(name))
         else:
-            single.add(_text(name).rsplit(".", 1)[-1])
+            single.add(node_text(name).rsplit(".", 1)[-1])
     return single, star
 
 
@@ -604,18 +493,18 @@ def add_imports(code: str, context: FilterContext) -> str:
     table = _types_table(context.params)
     root = parse(code).root_node
     declared, used = set(), set()
-    for node in _walk(root):
+    for node in walk(root):
         if node.type in TYPE_DECLARATIONS or node.type == "type_parameter":
             name = node.child_by_field_name("name") or next(
                 (c for c in node.children if c.type in ("identifier", "type_identifier")), None)
             if name is not None:
-                declared.add(_text(name))
+                declared.add(node_text(name))
         elif node.type == "type_identifier" or (
                 node.type == "identifier" and node.parent is not None
                 and node.parent.type in ("method_invocation", "field_access",
                                          "method_reference")
                 and node.parent.child_by_field_name("object") == node):
-            used.add(_text(node))
+            used.add(node_text(node))
     single, star = _imports(root)
     missing = sorted((name for name in used - declared - single
                       if name in table and table[name] not in star),
@@ -676,12 +565,12 @@ def _keeps_generated_statement(body: Node, written: str) -> bool:
     A nested block counts by its content: ``{ { } }`` is no statement.
     """
     for statement in body.named_children:
-        if statement.type in _COMMENT_TYPES or _text(statement) == TRUNCATION_THROW:
+        if statement.type in COMMENT_TYPES or node_text(statement) == TRUNCATION_THROW:
             continue
         if statement.type == "block":
             if _keeps_generated_statement(statement, written):
                 return True
-        elif not written or normalize_ws(_text(statement)) not in written:
+        elif not written or normalize_ws(node_text(statement)) not in written:
             return True
     return False
 
@@ -690,7 +579,7 @@ def has_generated_body(code: str, task: Task) -> bool:
     """True when the target method keeps at least one statement the model wrote."""
     method = target_name(task)
     written = _prompt_body(task)
-    for node in _walk(parse(code).root_node):
+    for node in walk(parse(code).root_node):
         if node.type not in ("method_declaration", "constructor_declaration"):
             continue
         if method and declaration_name(node) != method:

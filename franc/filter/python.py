@@ -1,15 +1,12 @@
-"""Python heuristics, the ``compile()`` check and the honesty rule.
+"""Python heuristics of the static filter, the prompt-kind check and the compile check.
 
-Structure comes from two sources: a small scanner that splits code into logical
-lines (it understands strings, brackets, comments and line continuations, and
-keeps going through truncated or broken code, where a parser gives up or
-guesses), and tree-sitter-python for the names a function refers to.
+The structure they read (logical lines, segments, the target, needed names) comes from
+:mod:`franc.filter.python_structure`; the honesty rule is :mod:`franc.filter.python_honesty`.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import keyword
 import re
 import symtable
@@ -18,267 +15,33 @@ import textwrap
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
-
-import tree_sitter_python
-from tree_sitter import Language, Parser, Query, QueryCursor
+from functools import lru_cache
 
 from franc.filter import common
 from franc.filter.base import CompileResult, FilterContext, Heuristic, LanguageSupport, heuristic
+from franc.filter.python_honesty import has_generated_body
+from franc.filter.python_structure import (
+    BUILTIN_NAMES,
+    CLOSER,
+    DEFINITION,
+    LogicalLine,
+    Segment,
+    compile_error,
+    find_def,
+    needed_names,
+    referenced_names,
+    scan,
+    segments,
+    target_function,
+)
 from franc.models import Task
 
-# ---------------------------------------------------------------------------------------------
-# Logical-line scanner
-# ---------------------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"""
-    (?P<triple>'''|\"\"\")
-  | (?P<single>['"])
-  | (?P<comment>\#[^\n]*)
-  | (?P<open>[(\[{])
-  | (?P<close>[)\]}])
-  | (?P<comma>,)
-  | (?P<cont>\\\r?\n)
-  | (?P<newline>\n)
-  | (?P<space>[ \t\f\r]+)
-  | (?P<other>[^'"\#()\[\]{}\\\n \t\f\r,]+|\\)
-""", re.X)
-# Possessive quantifiers: a string that never closes fails in linear time.
-_STRING_END = {
-    "'''": re.compile(r"(?:[^'\\]++|\\.|'(?!''))*+'''", re.S),
-    '"""': re.compile(r'(?:[^"\\]++|\\.|"(?!""))*+"""', re.S),
-    "'": re.compile(r"(?:[^'\\\n]++|\\.)*+'", re.S),
-    '"': re.compile(r'(?:[^"\\\n]++|\\.)*+"', re.S),
-}
-_CLOSER = {"(": ")", "[": "]", "{": "}"}
-_MAX_TRACKED_DEPTH = 32
-
-
-@dataclass(frozen=True)
-class LogicalLine:
-    start: int  # offset of its first token
-    end: int  # offset just past its last character (before the newline)
-    line_start: int  # offset of the physical line it starts on
-    indent: int
-    lineno: int  # 1-based physical line number of ``start``
-    last_lineno: int
-
-    def text(self, code: str) -> str:
-        return code[self.start:self.end]
-
-
-@dataclass(frozen=True)
-class Scan:
-    lines: tuple[LogicalLine, ...]
-    open_brackets: str  # unclosed openers at the end, outermost first
-    open_string: str | None  # the quote of a string still open at the end
-    # Where the last complete element inside open brackets ends (after a ``,`` or an
-    # opener), with the brackets open there: cutting there and closing keeps every
-    # complete element of a list or call the token limit cut short.
-    last_element_end: tuple[int, str] | None = None
-    # Physical line numbers (1-based) that begin inside a string: their leading
-    # whitespace is part of the string's value, not indentation.
-    string_lines: frozenset[int] = frozenset()
-
-
-@lru_cache(maxsize=32)  # the chain's steps scan the same text several times
-def scan(code: str) -> Scan:
-    """Split ``code`` into logical lines; never fails, whatever the input."""
-    lines: list[LogicalLine] = []
-    brackets: list[str] = []
-    open_string: str | None = None
-    start = -1
-    element_end: tuple[int, str] | None = None
-    string_lines: set[int] = set()
-    pos, lineno, start_lineno = 0, 1, 1
-    length = len(code)
-    while pos < length:
-        match = _TOKEN.match(code, pos)
-        assert match is not None  # the token alternatives cover every character
-        kind, end = match.lastgroup, match.end()
-        if kind in ("triple", "single"):
-            quote = match.group()
-            closing = _STRING_END[quote].match(code, end)
-            if closing is not None:
-                end = closing.end()
-            elif kind == "triple":
-                end, open_string = length, quote
-            else:  # unterminated one-line string: runs to the end of its line
-                newline = code.find("\n", end)
-                end = length if newline == -1 else newline
-                open_string = quote if newline == -1 else None
-            string_lines.update(range(lineno + 1, lineno + 1 + code.count("\n", pos, end)))
-        if kind not in ("space", "comment", "newline", "cont") and start == -1:
-            start, start_lineno = pos, lineno
-        if kind == "open":
-            brackets.append(match.group())
-        if kind in ("open", "comma") and 0 < len(brackets) <= _MAX_TRACKED_DEPTH:
-            element_end = (end, "".join(brackets))
-        elif kind == "close" and brackets:
-            brackets.pop()
-        elif kind == "newline" and not brackets and start != -1:
-            lines.append(_logical(code, start, pos, start_lineno, lineno))
-            start = -1
-        lineno += code.count("\n", pos, end)
-        pos = end
-    if start != -1:
-        lines.append(_logical(code, start, len(code.rstrip()), start_lineno, lineno))
-    return Scan(tuple(lines), "".join(brackets), open_string, element_end,
-                frozenset(string_lines))
-
-
-def _logical(code: str, start: int, end: int, lineno: int, last_lineno: int) -> LogicalLine:
-    line_start = code.rfind("\n", 0, start) + 1
-    indent = len(code[line_start:start].expandtabs(8))
-    return LogicalLine(start, end, line_start, indent, lineno, last_lineno)
-
+__all__ = ["HEURISTICS", "SUPPORT", "PythonCompiler", "compile_error", "has_generated_body",
+           "prompt_is_code", "scan", "target_function"]
 
 # ---------------------------------------------------------------------------------------------
-# Top-level segments and the target function
+# H4/H5: code after the target
 # ---------------------------------------------------------------------------------------------
-
-_DEF = re.compile(r"(?:async\s+)?def\s+(\w+)|class\s+(\w+)")
-_ASSIGNED = re.compile(r"^\s*([\w\s,()\[\]*]+?)\s*(?::[^=]*)?=(?!=)")
-_IMPORT = re.compile(r"(?:import|from)\s")
-_BUILTINS = frozenset(dir(builtins))
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One top-level statement (with its decorators and the lines under it)."""
-
-    start: int  # offset of the physical line it starts on
-    end: int  # offset where the next segment starts (or the end of the code)
-    head: str  # its first logical line after decorators
-
-    def defined(self) -> str | None:
-        match = _DEF.match(self.head)
-        return (match.group(1) or match.group(2)) if match else None
-
-    def is_definition(self) -> bool:
-        return _DEF.match(self.head) is not None
-
-    def is_import(self) -> bool:
-        return _IMPORT.match(self.head) is not None
-
-    def assigned(self) -> set[str]:
-        match = _ASSIGNED.match(self.head)
-        return set(re.findall(r"\w+", match.group(1))) if match else set()
-
-    def imported(self) -> set[str] | None:
-        """The names an import binds; None when unknown (``*``, or not parseable)."""
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                statement = ast.parse(self.head).body[0]
-        except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
-            return None
-        if not isinstance(statement, ast.Import | ast.ImportFrom):
-            return None
-        names = {alias.asname or alias.name.split(".")[0] for alias in statement.names}
-        return None if "*" in names else names
-
-
-def segments(code: str, scanned: Scan | None = None) -> list[Segment]:
-    """The top-level statements of ``code``; decorators belong to what they decorate."""
-    scanned = scanned or scan(code)
-    result: list[Segment] = []
-    start: int | None = None
-    head: str | None = None
-    for line in scanned.lines:
-        if line.indent != 0:
-            continue
-        text = line.text(code)
-        if start is None:
-            start = line.line_start
-        elif head is not None:
-            result.append(Segment(start, line.line_start, head))
-            start = line.line_start
-        head = None if text.startswith("@") else text
-    if start is not None:
-        result.append(Segment(start, len(code), head or ""))
-    return result
-
-
-def find_def(code: str, name: str, scanned: Scan | None = None, *,
-             max_indent: int | None = None) -> LogicalLine | None:
-    """The first logical line of ``code`` that defines function ``name`` (at most
-    ``max_indent`` columns deep, when given)."""
-    pattern = re.compile(rf"(?:async\s+)?def\s+{re.escape(name)}\b")
-    scanned = scanned or scan(code)
-    return next((line for line in scanned.lines if pattern.match(code, line.start)
-                 and (max_indent is None or line.indent <= max_indent)), None)
-
-
-def block_end(code: str, scanned: Scan, header: LogicalLine) -> int:
-    """Offset where the block opened by ``header`` ends (its last line's end)."""
-    end = header.end
-    for line in scanned.lines:
-        if line.start <= header.start:
-            continue
-        if line.indent <= header.indent:
-            break
-        end = line.end
-    return end
-
-
-def target_function(task: Task) -> str | None:
-    """The function the candidate must implement (see :func:`common.target_name`).
-
-    A name that the prompt only defines nested inside another function (a helper
-    the prompt gives, which no test can call) stands for that enclosing function.
-    """
-    return _enclosing_target(task.prompt, common.target_name(task))
-
-
-@lru_cache(maxsize=1024)
-def _enclosing_target(prompt: str, name: str | None) -> str | None:
-    scanned = scan(prompt)
-    found = find_def(prompt, name, scanned) if name else None
-    if found is None or found.indent == 0:
-        return name
-    outer = [line for line in scanned.lines if line.indent == 0 and line.start < found.start]
-    match = _DEF.match(outer[-1].text(prompt)) if outer else None
-    return match.group(1) if match and match.group(1) else name
-
-
-@cache
-def _language() -> Language:
-    return Language(tree_sitter_python.language())
-
-
-@cache
-def _identifier_query() -> Query:
-    return Query(_language(), "(identifier) @name")
-
-
-def referenced_names(code: str) -> set[str]:
-    """Every identifier tree-sitter finds in ``code`` (not in strings or comments)."""
-    tree = Parser(_language()).parse(code.encode("utf-8", "surrogatepass"))
-    nodes = QueryCursor(_identifier_query()).captures(tree.root_node).get("name", [])
-    return {node.text.decode("utf-8", "replace") for node in nodes if node.text}
-
-
-def needed_names(code: str) -> set[str]:
-    """The module-level names ``code`` (top-level statements) needs from around it.
-
-    Names a function binds itself (parameters, locals) are not needed; from code
-    that does not parse, every identifier counts (tree-sitter).
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            table = symtable.symtable(code, "<segment>", "exec")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return referenced_names(code)
-    needed = {symbol.get_name() for symbol in table.get_symbols() if symbol.is_referenced()}
-    pending = list(table.get_children())
-    while pending:
-        child = pending.pop()
-        needed |= {symbol.get_name() for symbol in child.get_symbols() if symbol.is_global()}
-        pending.extend(child.get_children())
-    return needed
-
 
 def _after_target_plan(code: str, task: Task) -> tuple[list[Segment], set[int]] | None:
     """Top-level segments and the indices of those after the target that are kept.
@@ -304,7 +67,7 @@ def _after_target_plan(code: str, task: Task) -> tuple[list[Segment], set[int]] 
     kept = {i for i in range(owner + 1, len(parts))
             if parts[i].is_import() and parts[i].imported() is None}
     # A later definition of the target's own name would shadow the answer: never wanted.
-    unwanted = {name, *_BUILTINS}
+    unwanted = {name, *BUILTIN_NAMES}
     wanted = needed_names(code[parts[owner].start:parts[owner].end]) - unwanted
     changed = True
     while changed:
@@ -445,6 +208,12 @@ _ENDS_FLOW = re.compile(r"(?:return|raise)\b")
 _MAIN_GUARD = re.compile(r"if\s+__name__\s*==")
 
 
+def _physical_lines(code: str) -> list[str]:
+    """The lines of ``code`` with their ends, numbered as the scanner numbers them (only
+    ``\n`` ends a line; ``str.splitlines`` also splits at form feeds and the like)."""
+    return re.split(r"(?<=\n)", code)
+
+
 def _width(whitespace: str, tab_width: int) -> int:
     return len(whitespace.expandtabs(tab_width))
 
@@ -470,7 +239,7 @@ def _defines_name_used_above(code: str, heads: Sequence[LogicalLine], i: int) ->
     before it use: that is top-level code the body calls, not a nested definition."""
     following = (h.text(code) for h in heads[i:])
     defined = next((d for text in following if not text.startswith("@")
-                    for d in [_DEF.match(text)]), None)
+                    for d in [DEFINITION.match(text)]), None)
     if defined is None:
         return False
     name = defined.group(1) or defined.group(2)
@@ -533,9 +302,9 @@ def _reindented(code: str, heads: Sequence[LogicalLine], levels: Sequence[int],
                   for head, level in zip(heads, levels, strict=True)}
     string_lines = scan(code).string_lines
     first_width = _width(code[heads[0].line_start:heads[0].start], tab_width)
-    lines = code.splitlines(keepends=True)
+    lines = _physical_lines(code)
     shift = 0
-    for number in range(heads[0].lineno, heads[-1].last_lineno + 1):
+    for number in range(heads[0].lineno, min(heads[-1].last_lineno, len(lines)) + 1):
         line = lines[number - 1]
         text = line.lstrip(" \t")
         if number in string_lines or not text.strip():
@@ -553,20 +322,25 @@ def _continue_body(head: str, code: str, shape: PromptShape,
                    tab_widths: Sequence[int] = _DEFAULT_TAB_WIDTHS) -> str:
     """``head`` (ending inside the target function) continued by generated ``code``.
 
-    The plain concatenation is what a human-eval-style harness runs: it is kept when it
-    compiles, and on ties. Otherwise the generated lines that are the body (only those:
-    top-level code after it stays at top level) are re-indented under the prompt, read
-    with each tab width, and the reading that compiles farthest wins.
+    The plain concatenation is what a human-eval-style harness runs: when the generated
+    code starts inside the function, it is kept when it compiles, and on ties. Otherwise
+    the generated lines that are the body (only those: top-level code after it stays at
+    top level) are re-indented under the prompt, read with each tab width, and the
+    reading that compiles farthest wins. Generated code that starts at or left of the
+    ``def`` leaves the function without a statement of the model's as concatenated (a
+    body that lost its indentation): there a reading wins ties.
     """
     code = code.replace("\r\n", "\n")
     joined = common.join_prompt(head, code)
-    if compile_error(joined) is None:
+    heads = scan(code).lines
+    inside = bool(heads) and _width(code[heads[0].line_start:heads[0].start],
+                                    8) > shape.target_indent
+    if inside and compile_error(joined) is None:
         return joined
-    variants = [joined]
-    for tab_width in tab_widths:
-        for heads, levels in _body_readings(code, shape.target_indent, tab_width):
-            placed = _reindented(code, heads, levels, shape, tab_width)
-            variants.append(common.join_prompt(head, placed))
+    readings = [common.join_prompt(head, _reindented(code, statements, levels, shape, width))
+                for width in tab_widths
+                for statements, levels in _body_readings(code, shape.target_indent, width)]
+    variants = [joined, *readings] if inside else [*readings, joined]
     return max(variants, key=_syntax_reach)  # the first best wins on ties
 
 
@@ -616,7 +390,7 @@ def fix_indentation(code: str, context: FilterContext) -> str:
     # multiple of 8: keep the width under which the code, body aligned, compiles farthest.
     widths = context.params.get("tab_widths", [context.params.get("tab_width", 4)])
     string_lines = scan(code).string_lines
-    lines = code.splitlines(keepends=True)
+    lines = _physical_lines(code)
     variants = ["".join(line if number in string_lines else _expand_leading_tabs(line, int(width))
                         for number, line in enumerate(lines, start=1))
                 for width in widths]
@@ -679,18 +453,6 @@ def _reads_as_code(line: str) -> bool:
                            or compile_error(line + "\n    pass") is None)
 
 
-@lru_cache(maxsize=32)  # the same text is checked by several steps and the final check
-def compile_error(code: str) -> Exception | None:
-    """The error ``compile()`` raises for ``code``, or None when it compiles."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(code, "<candidate>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
-        return exc
-    return None
-
-
 def _prompt_end(code: str, prompt: str) -> int:
     """Offset in ``code`` before which nothing may be cut (the repeated prompt)."""
     stripped = prompt.strip()
@@ -699,7 +461,7 @@ def _prompt_end(code: str, prompt: str) -> int:
 
 
 def _closers(code: str, brackets: str) -> str:
-    closing = "".join(_CLOSER[b] for b in reversed(brackets))
+    closing = "".join(CLOSER[b] for b in reversed(brackets))
     # After a comment the closers go on a new line (legal inside brackets).
     return "\n" + closing if "#" in code[code.rfind("\n") + 1:] else closing
 
@@ -800,7 +562,7 @@ def _unbound_globals(code: str) -> tuple[set[str], set[str]] | None:
             if symbol.is_declared_global() and symbol.is_assigned():
                 bound.add(symbol.get_name())
         pending.extend((child, deferred) for child in table.get_children())
-    unbound = read - bound - _BUILTINS
+    unbound = read - bound - BUILTIN_NAMES
     return unbound, unbound & at_load
 
 
@@ -844,78 +606,6 @@ def add_missing_imports(code: str, context: FilterContext) -> str:
     lines = code.splitlines(keepends=True)
     at = len(lines) if first is None else first.lineno - 1
     return "".join(lines[:at]) + "".join(line for _, line in imports) + "".join(lines[at:])
-
-
-# ---------------------------------------------------------------------------------------------
-# Honesty rule and compile check
-# ---------------------------------------------------------------------------------------------
-
-def _is_stub(statement: ast.stmt) -> bool:
-    """``pass`` or a constant on its own (a docstring, ``...``, ``None``, ``0``): does nothing."""
-    if isinstance(statement, ast.Pass):
-        return True
-    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
-
-
-def has_generated_body(code: str, task: Task) -> bool:
-    """True when the target function keeps at least one statement the model wrote."""
-    name = target_function(task)
-    prompt_target = find_def(task.prompt, name) if name else None
-    if name is None or prompt_target is None:
-        prompt_lines = set(common.significant_lines(task.prompt))
-        return any(line not in prompt_lines and not line.startswith("#")
-                   for line in common.significant_lines(code))
-    scanned = scan(code)
-    target = find_def(code, name, scanned)
-    if target is None:
-        return False
-    source = textwrap.dedent(code[target.line_start:block_end(code, scanned, target)])
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes in the model's strings
-            function = ast.parse(source).body[0]
-    except (SyntaxError, ValueError, RecursionError, MemoryError, IndexError):
-        return True  # the compile check reports it
-    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-        return True
-    copied = _prompt_statements(task.prompt, name)
-    encoded = source.encode("utf-8", "surrogatepass")
-    offsets = [0]
-    for line in encoded.splitlines(keepends=True):
-        offsets.append(offsets[-1] + len(line))
-    for statement in function.body:
-        if _is_stub(statement) or statement.end_lineno is None or statement.end_col_offset is None:
-            continue
-        segment = encoded[offsets[statement.lineno - 1] + statement.col_offset:
-                          offsets[statement.end_lineno - 1] + statement.end_col_offset]
-        text = common.normalize_ws(segment.decode("utf-8", "replace"))
-        if text and not _is_copied(text, copied):
-            return True
-    return False
-
-
-@lru_cache(maxsize=1024)
-def _prompt_statements(prompt: str, name: str) -> tuple[str, ...]:
-    """The logical lines of the prompt's target body (normalized), e.g. a nested helper."""
-    scanned = scan(prompt)
-    target = find_def(prompt, name, scanned)
-    if target is None:
-        return ()
-    return tuple(common.normalize_ws(line.text(prompt)) for line in scanned.lines
-                 if line.start > target.start and line.indent > target.indent)
-
-
-def _is_copied(text: str, copied: tuple[str, ...]) -> bool:
-    """True when ``text`` is a run of consecutive logical lines of the prompt's body."""
-    for i in range(len(copied)):
-        joined = ""
-        for line in copied[i:]:
-            joined += line
-            if joined == text:
-                return True
-            if not text.startswith(joined):
-                break
-    return False
 
 
 _KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"print"}

@@ -12,6 +12,7 @@ TYPE_DECLARATIONS = frozenset({
     "class_declaration", "interface_declaration", "enum_declaration", "record_declaration",
     "annotation_type_declaration",
 })
+COMMENT_TYPES = frozenset({"line_comment", "block_comment"})
 MAX_REPORTED_SYNTAX_ERRORS = 5
 
 
@@ -55,6 +56,19 @@ def syntax_errors(code: str, file_name: str = "Unit.java") -> list[str]:
         if len(messages) == MAX_REPORTED_SYNTAX_ERRORS:
             break
     return messages
+
+
+def node_text(node: Node) -> str:
+    return node.text.decode("utf-8", "replace") if node.text else ""
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """``node`` and every node below it (depth first, last child first)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
 
 
 def has_syntax_error(code: str) -> bool:

@@ -252,3 +252,25 @@ def test_lines_inside_a_string_are_never_reindented() -> None:
     merged = py.add_prompt.apply(raw, FilterContext(Task("s", prompt, "python",
                                                          entry_point="text")))
     assert merged == prompt + "    value = '''a\n  b'''\n    return value\n"
+
+
+def test_body_placement_numbers_lines_as_the_scanner_does() -> None:
+    """A form feed is no line end for the scanner (``str.splitlines`` would split there),
+    and trailing blank lines after an unterminated docstring are lines too."""
+    prompt = "def f(x):\n    \"\"\"Doc.\"\"\"\n"
+    task_f = Task("ff", prompt, "python", entry_point="f")
+    merged = py.add_prompt.apply("y = x\x0c + 1\n    return y\n", FilterContext(task_f))
+    assert merged == prompt + "    y = x\x0c + 1\n    return y\n"
+    code = prompt + "        def g():\n            \"\"\"never closed\n\n\n"
+    assert isinstance(py.align_body.apply(code, FilterContext(task_f)), str)
+
+
+def test_a_dedented_body_that_compiles_as_top_level_code_goes_into_the_function() -> None:
+    """Concatenated, a body at column 0 compiles as module code and leaves the function
+    empty (a chat model's output that lost its indentation): it is the body."""
+    prompt = "def scale(xs: list, k: int) -> list:\n    '''\n    Scale xs by k.\n    '''"
+    raw = "result = [x * k for x in xs]\n    \nfor i in range(len(result)):\n    result[i] += 0\n"
+    merged = py.add_prompt.apply(raw, FilterContext(Task("d", prompt, "python",
+                                                         entry_point="scale")))
+    assert merged == prompt + ("\n    result = [x * k for x in xs]\n    \n"
+                               "    for i in range(len(result)):\n        result[i] += 0\n")

@@ -14,7 +14,6 @@ from franc.filter.java import (
     TRUNCATION_NOTE,
     TRUNCATION_THROW,
     add_imports,
-    can_complete_normally,
     complete_truncated,
     cut_at_compile_error,
     drop_extra_classes,
@@ -24,6 +23,7 @@ from franc.filter.java import (
     open_brackets,
     single_public_class,
 )
+from franc.java.flow import can_complete_normally
 from franc.java.syntax import has_syntax_error, parse
 from franc.models import CompileResult, Task
 
