@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import REFERENCE, ROOT, append_section, table
 
 from franc.datasets import load_suggestions, load_tasks
-from franc.evaluation.execution import HARNESS_CLASS, java_sources
+from franc.evaluation.execution import java_sources
 from franc.evaluation.labels import PASS_LABEL, label_candidates
 from franc.evaluation.sandbox import sandbox_capabilities
 from franc.filter.chain import StaticFilter, language_support
@@ -189,20 +189,20 @@ def _unsandboxed(language: str, task: Task, code: str, timeout: float) -> bool:
                                f"print({nonce!r})\n")
             argv = [sys.executable, str(program)]
         else:
-            for name, source in java_sources(task, code, False, nonce).items():
+            for name, source in java_sources(task, code, False).items():
                 (Path(folder) / name).write_text(source)
             compiled = subprocess.run(["javac", "-proc:none", "-d", folder,
                                        *map(str, Path(folder).glob("*.java"))],
                                       capture_output=True, check=False)
             if compiled.returncode:
                 return False
-            argv = ["java", "-cp", folder, HARNESS_CLASS]
+            argv = ["java", "-cp", folder, "Main"]
         try:
             done = subprocess.run(argv, capture_output=True, timeout=timeout, cwd=folder,
                                   check=False)
         except subprocess.TimeoutExpired:
             return False
-        return done.returncode == 0 and nonce.encode() in done.stdout
+        return done.returncode == 0 and (language == "java" or nonce.encode() in done.stdout)
 
 
 def speed(language: str, count: int, workers: int | None) -> None:

@@ -42,7 +42,8 @@ from franc.evaluation.calls import (
     PROTOCOL_FILE,
     PYTHON_LIMITS,
     Callee,
-    compile_java,
+    cached_classes,
+    compile_candidate,
     java_callee,
     java_support_sources,
     java_tool,
@@ -400,25 +401,22 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
     stub = java_stub(task.prompt)
     with tempfile.TemporaryDirectory(prefix="franc-javac-") as scratch:
         if stub is not None and is_plain_test(test, "java", frozenset({stub[0]})):
-            test_classes = Path(scratch) / "test"
-            trusted = compile_java({f"{test_class}.java": prompt_imports(task.prompt) + test,
-                                    f"{stub[0]}.java": stub[1],
-                                    **java_support_sources("FrancPlain", "FrancBridge")},
-                                   test_classes, timeout, compiler)
-            if trusted.ok:
+            # The test's side depends only on the task: compiled once, reused.
+            test_classes = cached_classes(
+                {f"{test_class}.java": prompt_imports(task.prompt) + test,
+                 f"{stub[0]}.java": stub[1], **java_support_sources("FrancPlain", "FrancBridge")},
+                timeout, compiler)
+            if test_classes is not None:
                 classes = Path(scratch) / "classes"
                 candidate_file = f"{java_class_name(code) or 'Candidate'}.java"
-                compiled = compile_java({candidate_file: code,
-                                         **java_support_sources("FrancPlain", "FrancCallee")},
-                                        classes, timeout, compiler)
+                compiled = compile_candidate({candidate_file: code}, classes, timeout, compiler)
                 if not compiled.ok:
                     return _compile_failure(compiled)
                 return _java_trusted(test_classes, test_class, classes, stub[0], limits,
                                      unsafe_no_isolation)
         classes = Path(scratch) / "shared"
-        compiled = compile_java({**java_sources(task, code, security),
-                                 **java_support_sources("FrancPlain", "FrancCallee")},
-                                classes, timeout, compiler)
+        compiled = compile_candidate(java_sources(task, code, security), classes, timeout,
+                                     compiler)
         if not compiled.ok:
             return _compile_failure(compiled)
         class_name = java_class_name(code) or "Candidate"
