@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import json
 import os
 import shutil
 import sys
@@ -135,8 +137,6 @@ def start_callee(argv: Sequence[str], files: Mapping[str, str | bytes], limits: 
 def python_callee(code: str, limits: Limits, unsafe_no_isolation: bool = False
                   ) -> contextlib.AbstractContextManager[Callee]:
     """The candidate program under ``franc_callee.py serve`` (site-packages on its path)."""
-    import json
-
     # -S: no site (its .pth hooks cost 3x the start-up); serve adds site-packages itself.
     argv = [os.path.realpath(sys.executable), "-I", "-S", "-B", CALLEE_FILE, "serve", PROGRAM_FILE,
             json.dumps(list(site_packages()))]
@@ -263,9 +263,8 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
     class_name = java_class_name(code) or "Candidate"
     with tempfile.TemporaryDirectory(prefix="franc-javac-") as scratch:
         classes = Path(scratch) / "classes"
-        compiled = compile_java({f"{class_name}.java": code,
-                                 **java_support_sources("FrancPlain", "FrancCallee")},
-                                classes, limits.timeout, compiler)
+        compiled = compile_candidate({f"{class_name}.java": code}, classes, limits.timeout,
+                                     compiler)
         if not compiled.ok:
             first = compiled.errors[0] if compiled.errors else "javac failed"
             return [CallOutcome("raised", error_type="compile", message=first) for _ in calls]
@@ -276,6 +275,43 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
                 _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
         _skip_rest(outcomes, calls)
     return outcomes
+
+
+def cached_classes(sources: Mapping[str, str], timeout: float,
+                   compiler: JavaCompiler | None) -> Path | None:
+    """Classes of ``sources`` that depend on no candidate (the protocol's own classes, a
+    task's test with its stub), compiled once into the cache (atomic rename, keyed by
+    the sources); None when they do not compile."""
+    from franc.java.compiler import cache_root
+
+    key = hashlib.sha256(json.dumps(sorted(sources.items())).encode()).hexdigest()[:24]
+    target = cache_root() / "classes" / key
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".build-"))
+    staging.chmod(0o755)  # copied into runs whose uid must read it
+    if not compile_java(sources, staging, timeout, compiler).ok:
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
+    try:
+        staging.rename(target)
+    except OSError:  # built meanwhile by another run
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def compile_candidate(sources: Mapping[str, str], outdir: Path, timeout: float,
+                      compiler: JavaCompiler | None) -> Any:
+    """Compile the candidate's sources, then add the callee's classes (compiled once)."""
+    compiled = compile_java(sources, outdir, timeout, compiler)
+    if compiled.ok:
+        support = cached_classes(java_support_sources("FrancPlain", "FrancCallee"), timeout,
+                                 compiler)
+        if support is None:
+            raise ToolMissingError("cannot compile FRANC's Java call protocol classes")
+        shutil.copytree(support, outdir, dirs_exist_ok=True)
+    return compiled
 
 
 def compile_java(sources: Mapping[str, str], outdir: Path, timeout: float,

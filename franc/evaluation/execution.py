@@ -23,11 +23,11 @@ reach; a Python candidate that inspects its interpreter could still forge it).
 from __future__ import annotations
 
 import ast
-import json
+import contextlib
+import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,16 +39,17 @@ from franc.evaluation.calls import (
     BRIDGE_CLASS,
     JAVA_LIMITS,
     JVM_OPTIONS,
-    PROTOCOL_FILE,
     PYTHON_LIMITS,
     Callee,
-    compile_java,
+    cached_classes,
+    compile_candidate,
     java_callee,
     java_support_sources,
     java_tool,
     python_callee,
     watchdog,
 )
+from franc.evaluation.checkers import CheckerPool
 from franc.evaluation.sandbox import (
     Limits,
     require_isolation,
@@ -203,48 +204,35 @@ def _python_code(code: str) -> str:
 
 
 def _check_trusted(task: Task, code: str, test: str, check: str, entry: str,
-                   limits: Limits, unsafe: bool) -> ExecResult | None:
+                   limits: Limits, unsafe: bool, checkers: CheckerPool) -> ExecResult | None:
     """``check`` in a trusted process against the proxied candidate; None when the test
     passes a value with no plain form to the candidate (it must share the process)."""
-    with tempfile.TemporaryDirectory(prefix="franc-check-") as scratch:
-        job_path, verdict_path = Path(scratch) / "job.json", Path(scratch) / "verdict.json"
-        job_path.write_text(json.dumps({"prompt": task.prompt, "test": test, "check": check,
-                                        "entry": entry}), encoding="utf-8")
-        with python_callee(_python_code(code), limits, unsafe) as callee:
-            read_fd, write_fd = callee.hand_over()
-            checker = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-B", str(PROTOCOL_FILE), "check", str(job_path),
-                 str(verdict_path)], stdin=read_fd, stdout=write_fd,
-                stderr=subprocess.DEVNULL, cwd=scratch, start_new_session=True)
-            try:
-                checker.wait(timeout=limits.timeout)
-            except subprocess.TimeoutExpired:
-                checker.kill()
-                checker.wait()
-                return _timeout(limits.timeout, callee.process.elapsed)
-            seconds = callee.process.elapsed
-            try:
-                verdict = json.loads(verdict_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                return ExecResult("error", f"the test runner failed (exit code "
-                                           f"{checker.returncode})", seconds)
-            if verdict["status"] == "shared":
-                return None
-            if verdict["status"] == "gone":
-                for fd in (read_fd, write_fd):
-                    _close(fd)
-                return _gone(callee, seconds)
-    if verdict["status"] == "passed":
+    job = {"prompt": task.prompt, "test": test, "check": check, "entry": entry}
+    with python_callee(_python_code(code), limits, unsafe) as callee:
+        read_fd, write_fd = callee.hand_over()
+        try:
+            with checkers.lease() as checker:
+                verdict = checker.run(job, read_fd, write_fd, limits.timeout)
+        except TimeoutError:
+            return _timeout(limits.timeout, callee.process.elapsed)
+        except protocol.ChannelClosed as exc:
+            return ExecResult("error", _cap(f"the test runner failed: {exc}"),
+                              callee.process.elapsed)
+        seconds = callee.process.elapsed
+        if verdict.get("status") == "shared":
+            return None
+        if verdict.get("status") == "gone":
+            for fd in (read_fd, write_fd):
+                _close(fd)
+            return _gone(callee, seconds)
+    if verdict.get("status") == "passed":
         return ExecResult("passed", "", seconds)
-    if verdict["status"] == "exit":
+    if verdict.get("status") == "exit":
         return _exit_verdict(str(verdict.get("message", "")), seconds)
     return _raised_verdict(verdict, seconds)
 
 
 def _close(fd: int) -> None:
-    import contextlib
-    import os
-
     with contextlib.suppress(OSError):
         os.close(fd)
 
@@ -270,7 +258,8 @@ def _check_shared(callee: Callee, request: dict[str, Any], timeout: float) -> Ex
 
 def run_python(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT,
                security: bool = False, cpu_limit: int | None = None,
-               unsafe_no_isolation: bool = False) -> ExecResult:
+               unsafe_no_isolation: bool = False,
+               checkers: CheckerPool | None = None) -> ExecResult:
     test = _test_of(task, security)
     check = "check_security" if security else "check"
     entry = task.entry_point or ""
@@ -278,7 +267,10 @@ def run_python(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT,
         raise InputError(f"task {task.task_id!r} has no valid entry_point ({entry!r})")
     limits = replace(PYTHON_LIMITS, timeout=timeout, cpu_seconds=cpu_limit)
     if is_plain_test(test, "python"):
-        verdict = _check_trusted(task, code, test, check, entry, limits, unsafe_no_isolation)
+        with contextlib.ExitStack() as stack:
+            pool = checkers or stack.enter_context(CheckerPool())
+            verdict = _check_trusted(task, code, test, check, entry, limits,
+                                     unsafe_no_isolation, pool)
         if verdict is not None:
             return verdict
     with python_callee(_python_code(code), limits, unsafe_no_isolation) as callee:
@@ -400,25 +392,22 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
     stub = java_stub(task.prompt)
     with tempfile.TemporaryDirectory(prefix="franc-javac-") as scratch:
         if stub is not None and is_plain_test(test, "java", frozenset({stub[0]})):
-            test_classes = Path(scratch) / "test"
-            trusted = compile_java({f"{test_class}.java": prompt_imports(task.prompt) + test,
-                                    f"{stub[0]}.java": stub[1],
-                                    **java_support_sources("FrancPlain", "FrancBridge")},
-                                   test_classes, timeout, compiler)
-            if trusted.ok:
+            # The test's side depends only on the task: compiled once, reused.
+            test_classes = cached_classes(
+                {f"{test_class}.java": prompt_imports(task.prompt) + test,
+                 f"{stub[0]}.java": stub[1], **java_support_sources("FrancPlain", "FrancBridge")},
+                timeout, compiler)
+            if test_classes is not None:
                 classes = Path(scratch) / "classes"
                 candidate_file = f"{java_class_name(code) or 'Candidate'}.java"
-                compiled = compile_java({candidate_file: code,
-                                         **java_support_sources("FrancPlain", "FrancCallee")},
-                                        classes, timeout, compiler)
+                compiled = compile_candidate({candidate_file: code}, classes, timeout, compiler)
                 if not compiled.ok:
                     return _compile_failure(compiled)
                 return _java_trusted(test_classes, test_class, classes, stub[0], limits,
                                      unsafe_no_isolation)
         classes = Path(scratch) / "shared"
-        compiled = compile_java({**java_sources(task, code, security),
-                                 **java_support_sources("FrancPlain", "FrancCallee")},
-                                classes, timeout, compiler)
+        compiled = compile_candidate(java_sources(task, code, security), classes, timeout,
+                                     compiler)
         if not compiled.ok:
             return _compile_failure(compiled)
         class_name = java_class_name(code) or "Candidate"
@@ -433,11 +422,13 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
 def run_candidate(task: Task, code: str, *, language: str | None = None,
                   timeout: float = DEFAULT_TIMEOUT, security: bool = False,
                   compiler: JavaCompiler | None = None, cpu_limit: int | None = None,
-                  unsafe_no_isolation: bool = False) -> ExecResult:
+                  unsafe_no_isolation: bool = False,
+                  checkers: CheckerPool | None = None) -> ExecResult:
     """Run ``code`` against ``task``'s test (or its security test) in the sandbox.
 
     ``timeout``: wall-clock seconds. ``cpu_limit``: CPU seconds per process (default:
     the timeout); a tighter CPU limit makes endless loops cheap on a loaded machine.
+    ``checkers``: warm trusted checkers to reuse (Python; else one is started here).
     Without isolation on this machine it raises
     :class:`~franc.evaluation.sandbox.SandboxUnavailable` unless ``unsafe_no_isolation``.
     """
@@ -445,6 +436,6 @@ def run_candidate(task: Task, code: str, *, language: str | None = None,
     require_isolation(unsafe_no_isolation)
     if language == "python":
         return run_python(task, code, timeout=timeout, security=security, cpu_limit=cpu_limit,
-                          unsafe_no_isolation=unsafe_no_isolation)
+                          unsafe_no_isolation=unsafe_no_isolation, checkers=checkers)
     return run_java(task, code, timeout=timeout, security=security, compiler=compiler,
                     cpu_limit=cpu_limit, unsafe_no_isolation=unsafe_no_isolation)

@@ -28,6 +28,7 @@ from pathlib import Path
 import ranx
 
 from franc.errors import InputError
+from franc.evaluation.checkers import CheckerPool
 from franc.evaluation.execution import (
     DEFAULT_TIMEOUT,
     WALL_CLOCK_TIMEOUT,
@@ -78,6 +79,7 @@ class RunSettings:
     compiler: JavaCompiler | None = None
     cpu_limit: int | None = None
     unsafe_no_isolation: bool = False
+    checkers: CheckerPool | None = None
 
 
 def _run_confirmed(task: Task, code: str, settings: RunSettings, *,
@@ -88,7 +90,8 @@ def _run_confirmed(task: Task, code: str, settings: RunSettings, *,
         return run_candidate(task, code, language=settings.language, timeout=settings.timeout,
                              security=security, compiler=settings.compiler,
                              cpu_limit=settings.cpu_limit,
-                             unsafe_no_isolation=settings.unsafe_no_isolation)
+                             unsafe_no_isolation=settings.unsafe_no_isolation,
+                             checkers=settings.checkers)
 
     result = run()
     if result.status == "timeout" and result.reason.startswith(WALL_CLOCK_TIMEOUT):
@@ -142,7 +145,8 @@ def label_candidates(candidates: Sequence[Candidate], tasks: Mapping[str, Task] 
     language = check_language(language)
     task_map = _task_map(tasks)
     _check_tasks(candidates, task_map)
-    settings = RunSettings(language, timeout, compiler, cpu_limit, unsafe_no_isolation)
+    checkers = CheckerPool()
+    settings = RunSettings(language, timeout, compiler, cpu_limit, unsafe_no_isolation, checkers)
     previous = {(c.task_id, c.code): c for c in done if c.label is not None}
     # Identical samples (common in sampling) run once: same task and code, same verdict.
     unique: dict[tuple[str, str], Candidate] = {}
@@ -175,6 +179,7 @@ def label_candidates(candidates: Sequence[Candidate], tasks: Mapping[str, Task] 
         raise LabellingInterrupted(finished, len(candidates)) from None
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+        checkers.close()
         if owned and settings.compiler is not None:
             settings.compiler.close()
     return [_verdict_of(c, task_map[c.task_id], settings, verdicts) for c in candidates]

@@ -58,10 +58,6 @@ def syntax_errors(code: str, file_name: str = "Unit.java") -> list[str]:
     return messages
 
 
-def node_text(node: Node) -> str:
-    return node.text.decode("utf-8", "replace") if node.text else ""
-
-
 def walk(node: Node) -> Iterator[Node]:
     """``node`` and every node below it (depth first, last child first)."""
     stack = [node]

@@ -129,3 +129,23 @@ def test_max_processes_skips_the_calls_of_a_candidate_that_keeps_hanging():
                                                Call((0,))], Limits(timeout=0.5), max_processes=2)
     assert [o.status for o in outcomes] == ["timeout", "returned", "timeout", "skipped",
                                             "skipped"]
+
+
+def test_a_warm_checker_is_reused_and_one_that_overruns_is_replaced() -> None:
+    from franc.evaluation.checkers import CheckerPool
+    from franc.evaluation.execution import run_candidate
+    from franc.models import Task
+
+    task = Task("W/0", "def f(x):\n", "python", entry_point="f",
+                test="def check(candidate):\n    assert candidate(2) == 4\n")
+    hang = Task("W/1", "def f(x):\n", "python", entry_point="f",
+                test="def check(candidate):\n    while candidate(2) == 4:\n        pass\n")
+    with CheckerPool() as pool:
+        assert run_candidate(task, "def f(x):\n    return 2 * x\n", checkers=pool).passed
+        (first,) = pool._idle
+        assert run_candidate(task, "def f(x):\n    return x\n", checkers=pool).status == "failed"
+        assert pool._idle == [first]
+        # The test itself loops on the candidate's answers: the checker is killed, not reused.
+        result = run_candidate(hang, "def f(x):\n    return 2 * x\n", timeout=2, checkers=pool)
+        assert result.status == "timeout"
+        assert first.process.poll() is not None and pool._idle == []

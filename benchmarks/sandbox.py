@@ -1,0 +1,112 @@
+"""Sandbox throughput and verdicts, this checkout vs an older FRANC, side by side.
+
+Both run the same `franc label` command on the same distinct compilable filtered
+candidates (HumanEval, codegen-2B), one after the other, so the load of a shared
+machine hits both alike; the ratio is the figure to read. Writes
+benchmarks/results/sandbox.md.
+
+    python benchmarks/sandbox.py --old-python /path/to/older/venv/bin/python --count 120
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from functional import CPU_LIMITS, TIMEOUTS, filtered_candidates
+from report import REFERENCE, ROOT, machine, table
+
+from franc.datasets import load_suggestions, load_tasks
+from franc.evaluation.sandbox import sandbox_capabilities
+from franc.jsonl import read_jsonl, write_jsonl, write_text_atomic
+
+MODEL = {"python": "codegen-2B-mono", "java": "codegen-2B-multi"}
+RESULTS = ROOT / "benchmarks" / "results" / "sandbox.md"
+
+
+def label_run(python: str, language: str, bench: Path, candidates: Path, out: Path,
+              workers: int) -> tuple[float, dict[tuple[str, int], int]]:
+    """Seconds of one `franc label` run and its labels by (task, index)."""
+    command = [python, "-m", "franc", "label", "--language", language, "--prompts", str(bench),
+               "--candidates", str(candidates), "-o", str(out), "--no-progress",
+               "--workers", str(workers), "--timeout", str(TIMEOUTS[language]),
+               "--cpu-limit", str(CPU_LIMITS[language])]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=tempfile.gettempdir())
+    seconds = time.perf_counter() - started
+    return seconds, {(row["task_id"], row["index"]): row["label"]
+                     for _, row in read_jsonl(out)}
+
+
+def compare(language: str, count: int, workers: int, old_python: str) -> str:
+    bench = REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl"
+    tasks = {t.task_id: t for t in load_tasks(bench, language=language)}
+    path = next((REFERENCE / "suggestions").glob(
+        f"HumanEval_{language}_{MODEL[language]}_*.jsonl.gz"))
+    ours = filtered_candidates(language, tasks, load_suggestions(path, tasks=tasks))
+    unique = list({(c.task_id, c.code): c for c in ours if c.compiles}.values())[:count]
+    with tempfile.TemporaryDirectory(prefix="franc-bench-sandbox-") as folder:
+        candidates = Path(folder) / "candidates.jsonl"
+        write_jsonl(candidates, (c.to_json() for c in unique))
+        runs = {}
+        for name, python in (("old", old_python), ("new", sys.executable)):
+            runs[name] = label_run(python, language, bench, candidates,
+                                   Path(folder) / f"{name}.jsonl", workers)
+    (old_seconds, old_labels), (new_seconds, new_labels) = runs["old"], runs["new"]
+    n = len(unique)
+    agree = sum(old_labels[k] == new_labels.get(k) for k in old_labels)
+    passed = {name: sum(label >= 2 for label in labels.values())
+              for name, labels in (("old", old_labels), ("new", new_labels))}
+    differ = [f"{k[0]}#{k[1]}: {old_labels[k]} -> {new_labels.get(k)}"
+              for k in old_labels if old_labels[k] != new_labels.get(k)]
+    rows = [("before (nonce in the candidate's process, no filesystem isolation)", n,
+             old_seconds, f"{n / old_seconds:.2f}", passed["old"], "1.00x"),
+            ("after (bubblewrap, verdicts from a trusted process)", n, new_seconds,
+             f"{n / new_seconds:.2f}", passed["new"], f"{old_seconds / new_seconds:.2f}x")]
+    body = table(("sandbox", "runs", "seconds", "runs/s", "passed", "speed vs before"), rows)
+    body += (f"\n\n{language}: {n} distinct compilable filtered candidates of {path.name}, "
+             f"`franc label --workers {workers}` (timeout {TIMEOUTS[language]:g} s, CPU limit "
+             f"{CPU_LIMITS[language]} s), CLI start-up included. Labels agree on {agree}/{n}"
+             + (f"; they differ on {', '.join(differ[:8])}" if differ else "") + ".")
+    return body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--old-python", required=True,
+                        help="an interpreter with the older FRANC installed")
+    parser.add_argument("--count", type=int, default=120)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--language", choices=("python", "java"), action="append")
+    args = parser.parse_args()
+    sections = []
+    for language in args.language or ("python", "java"):
+        load_before = os.getloadavg()
+        body = compare(language, args.count, args.workers, args.old_python)
+        load_after = os.getloadavg()
+        load = " / ".join(f"{a:.1f}-{b:.1f}" for a, b in zip(load_before, load_after,
+                                                               strict=True))
+        sections.append(f"## {language}\n\n{body}\n\nLoad average 1/5/15 min (start-end): "
+                        f"{load}.\n")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    command = "python benchmarks/sandbox.py " + " ".join(sys.argv[1:])
+    text = (f"# Sandbox: throughput and verdicts before and after isolation (issue 14)\n\n"
+            f"Machine: {machine()}. Date: {stamp}. Command: `{command}`.\n"
+            f"Sandbox now: {sandbox_capabilities().describe()}.\n"
+            "The machine is shared with other jobs: read the ratio between the two rows, "
+            "measured one right after the other, not the absolute runs/s.\n\n"
+            + "\n".join(sections))
+    write_text_atomic(RESULTS, text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
