@@ -185,7 +185,8 @@ def latency(files: list[LabeledFile], tasks: dict[str, Task], prompts: int) -> s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--language", choices=("python", "java"), action="append")
-    parser.add_argument("--files", help="only files whose name contains this")
+    parser.add_argument("--files", help="only files whose name contains one of these "
+                                        "(comma-separated)")
     parser.add_argument("--tasks", type=int, help="only the first N tasks of each file")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--no-stripped", action="store_true")
@@ -198,8 +199,9 @@ def main() -> int:
              for t in load_tasks(REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl")}
     every = [f for p in sorted((OUT / "labeled").glob("HumanEval_*.jsonl"))
              if (f := with_findings(p.stem, tasks)) is not None]
+    wanted = [w for w in (args.files or "").split(",") if w]
     chosen = [subset(f, args.tasks) for f in every if f.language in languages
-              and (not args.files or args.files in f.name)]
+              and (not wanted or any(w in f.name for w in wanted))]
     if args.latency:
         print(latency(chosen, tasks, args.latency))
         return 0

@@ -308,8 +308,12 @@ Outcome = tuple[str, str] | None
 
 
 def _rounded(value: Any) -> Any:
+    """Plain values that compare equal in Python (2 == 2.0) get one form; floats to 6 places."""
     if isinstance(value, float):
-        return round(value, 6) if math.isfinite(value) else repr(value)
+        if not math.isfinite(value):
+            return repr(value)
+        value = round(value, 6)
+        return int(value) if value.is_integer() else value
     if isinstance(value, list | tuple):
         return [_rounded(v) for v in value]
     if isinstance(value, set | frozenset):

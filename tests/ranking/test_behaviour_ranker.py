@@ -75,6 +75,7 @@ def test_mutations_are_type_aware():
 def test_outcomes_compare_as_plain_values():
     assert outcome_key("returned", (1.0000000001, 2)) == outcome_key("returned", [1.0, 2])
     assert outcome_key("returned", 1) != outcome_key("returned", "1")
+    assert outcome_key("returned", [2.0]) == outcome_key("returned", [2])  # as 2 == 2.0
     assert outcome_key("raised", None, "ValueError") == ("raised", "ValueError")
     assert outcome_key("timeout") is None
     ok, err = outcome_key("returned", 1), outcome_key("raised", None, "E")
