@@ -123,11 +123,15 @@ class StageRunner:
 
     def __init__(self, languages: tuple[Language, ...], generator: str | None = None):
         from franc.java import JavaCompiler
+        from franc.server.findings_cache import CachingAnalyzers
 
         # One JVM per worker: the pool already runs a worker per core, and more JVMs than
         # cores only compete for them (measured no faster, with more memory).
         self.java_compiler = JavaCompiler(workers=1) if "java" in languages else None
-        self.warm = {lang: Stages.build(lang, compiler=self.java_compiler)
+        # Each distinct program is analysed once (CachingAnalyzers): candidates repeat within
+        # a request, and an IDE asks again on every keystroke.
+        self.warm = {lang: Stages.build(lang, compiler=self.java_compiler,
+                                        analyzers=CachingAnalyzers(lang))
                      for lang in languages}
         # Analyzer subsets requests asked for, by (language, analyzer ids); each stays warm.
         self.subsets: dict[tuple[Language, tuple[str, ...]], Analyzers] = {}
@@ -160,13 +164,13 @@ class StageRunner:
                         pass
 
     def analyzers_for(self, job: Job) -> Analyzers:
+        from franc.server.findings_cache import CachingAnalyzers
+
         if job.analyzers is None:
             return self.warm[job.language].analyzers
         key = (job.language, job.analyzers)
         if key not in self.subsets:
-            from franc.analysis import Analyzers
-
-            self.subsets[key] = Analyzers(job.language, names=job.analyzers)
+            self.subsets[key] = CachingAnalyzers(job.language, names=job.analyzers)
         return self.subsets[key]
 
     def pipeline(self, language: Language, spec: RepairSpec) -> Pipeline:
@@ -209,6 +213,7 @@ class StageRunner:
             ranker.close()
         for warm in self.warm.values():
             warm.close()
+            warm.analyzers.close()  # given to the stages, so not closed by them
         if self.java_compiler is not None:
             self.java_compiler.close()
         for analyzers in self.subsets.values():
