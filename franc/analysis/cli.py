@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
     console = note_console(args)
     if bool(args.files) == (args.candidates is not None):
         raise InputError("give source FILEs or --candidates JSONL (one of the two)")
+    if args.files and args.prompts is not None:
+        raise InputError("--prompts marks prompt lines of --candidates; source FILEs have none")
     if args.candidates is not None:
         if args.language is None:
             raise InputError("--candidates needs --language")

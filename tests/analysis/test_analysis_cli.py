@@ -117,6 +117,7 @@ def test_fail_on_passes_clean_files_and_usage_errors_exit_2(tmp_path: Path) -> N
     (tmp_path / "notes.txt").write_text("x")
     assert franc_main(str(tmp_path / "notes.txt"), "--quiet") == 2  # cannot tell the language
     assert franc_main("--quiet") == 2  # neither files nor --candidates
+    assert franc_main(str(clean), "--prompts", str(clean), "--quiet") == 2
     with pytest.raises(SystemExit) as exit_info:
         franc_main(str(clean), "--fail-on", "critical")
     assert exit_info.value.code == 2

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 
-from franc.parallel import map_chunks
+from rich.progress import TimeRemainingColumn
+
+from franc.parallel import add_progress_flags, map_chunks, note_console, progress_bar, show_progress
 
 
 def square_all(chunk: Sequence[int]) -> list[int]:
@@ -17,3 +20,17 @@ def test_results_keep_input_order_across_workers() -> None:
 
 def test_single_worker_runs_in_process() -> None:
     assert map_chunks(square_all, [3], workers=1, progress=False) == [9]
+
+
+def test_progress_bar_shows_an_eta() -> None:
+    assert any(isinstance(column, TimeRemainingColumn) for column in progress_bar().columns)
+
+
+def test_quiet_implies_no_progress_and_silences_notes() -> None:
+    parser = argparse.ArgumentParser()
+    add_progress_flags(parser)
+    assert show_progress(parser.parse_args([]))
+    assert not show_progress(parser.parse_args(["--no-progress"]))
+    quiet = parser.parse_args(["-q"])
+    assert not show_progress(quiet) and note_console(quiet).quiet
+    assert not note_console(parser.parse_args(["--no-progress"])).quiet
