@@ -286,9 +286,10 @@ def score(name: str, language: str, labels: Mapping[str, Mapping[int, int]], ord
     # (qrels, metrics, renames): graded metrics on the graded labels; binary ones with
     # "passes" as relevant over the prompts some candidate passes; the top-1 pass rate
     # (precision@1 over *all* prompts).
-    groups = ((graded, [m for m in metrics if is_graded(m)], {}),
-              (passing, [m for m in metrics if not is_graded(m)], {}),
-              (passing_all, ["precision@1"], {"precision@1": TOP1}))
+    groups: tuple[tuple[dict[str, dict[str, int]], list[str], dict[str, str]], ...] = (
+        (graded, [m for m in metrics if is_graded(m)], {}),
+        (passing, [m for m in metrics if not is_graded(m)], {}),
+        (passing_all, ["precision@1"], {"precision@1": TOP1}))
     for qrels_dict, wanted, rename in groups:
         if not wanted:
             continue

@@ -13,7 +13,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from franc.analysis import Analyzers
-from franc.analysis.base import ERROR_TOOL
 from franc.models import Finding
 
 
@@ -39,7 +38,7 @@ class CachingAnalyzers(Analyzers):
         self.analysed += len(missing)
         self.reused += len(codes) - len(missing)
         for key, found in fresh.items():
-            if not any(finding.tool == ERROR_TOOL for finding in found):
+            if not any(finding.is_failure for finding in found):
                 self._known[key] = tuple(found)
         answers = []
         for key in keys:
