@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]  # comes with scikit-learn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -74,16 +74,20 @@ def prompts_of(name: str) -> dict[str, Task]:
     return {t.task_id: t for t in tasks}
 
 
-def analysed(name: str, tasks: dict[str, Task], max_prompts: int | None) -> list[Candidate]:
+def analysed(name: str, tasks: dict[str, Task], max_prompts: int | None,
+             cached_only: bool = False) -> list[Candidate] | None:
     """Our filter's and analyzers' output on one reference file (cached; a labeled file's
     analysed copy from ``benchmarks/ranking.py`` is the same output and is reused)."""
-    if not max_prompts and (OUT / "labeled" / f"{name}.jsonl").is_file():
+    if not max_prompts and (OUT / "labeled" / f"{name}.jsonl").is_file() and (
+            not cached_only or (OUT / "ranking" / f"{name}.jsonl").is_file()):
         labeled = with_findings(name, tasks)
         if labeled is not None:
             return labeled.candidates
     cached = OUT / "secure" / f"{name}{f'.first{max_prompts}' if max_prompts else ''}.jsonl"
     if cached.is_file():
         return [Candidate.from_json(row) for _, row in read_jsonl(cached)]
+    if cached_only:
+        return None
     language = language_of(name)
     suggestions = load_suggestions(REFERENCE / "suggestions" / f"{name}.jsonl.gz", tasks=tasks)
     if max_prompts:
@@ -126,13 +130,17 @@ def pooled_rows(label: str, per_ranker: dict[str, list[float]]) -> list[list[obj
             for ranker, values in per_ranker.items()]
 
 
-def secure_section(names: list[str], max_prompts: int | None) -> str:
-    rows, pooled = [], {lang: {r: [] for r in RANKERS} for lang in ("python", "java")}
+def secure_section(names: list[str], max_prompts: int | None, cached_only: bool) -> str:
+    rows: list[list[object]] = []
+    pooled: dict[str, dict[str, list[float]]] = {lang: {r: [] for r in RANKERS}
+                                                 for lang in ("python", "java")}
     for name in names:
         started = time.perf_counter()
         tasks = prompts_of(name)
         language = language_of(name)
-        candidates = analysed(name, tasks, max_prompts)
+        candidates = analysed(name, tasks, max_prompts, cached_only)
+        if candidates is None:
+            continue
         judge = Judge(language)
         shares = []
         for ranker in RANKERS:
@@ -149,14 +157,24 @@ def secure_section(names: list[str], max_prompts: int | None) -> str:
                           *[f"p {DEFAULT} vs {b}" for b in BASELINES]],
                          [row for lang, per in pooled.items() if per[DEFAULT]
                           for row in pooled_rows(lang, per)])
-    return ("Share of prompts whose first candidate compiles and has no medium/high security "
-            "finding on generated lines (the pipeline's judge: bandit for Python, our Java "
-            "rules for Java; a crashed security analyzer counts against the candidate).\n\n"
+    sample = f" (the first {max_prompts} prompts of each file)" if max_prompts else ""
+    return (f"Share of prompts{sample} whose first candidate compiles and has no medium/high "
+            "security finding on generated lines (the pipeline's judge: bandit for Python, our "
+            "Java rules for Java; a crashed security analyzer counts against the candidate)."
+            "\n\n"
             f"**Pooled over the files**\n\n{pooled_table}\n\n**Per file**\n\n{per_file}")
 
 
-def soeval_section(names_filter: str | None, workers: int | None) -> str:
-    files, tasks = soeval_files(names_filter, relabel=False, workers=workers)
+def soeval_section(names_filter: str | None, workers: int | None, cached_only: bool) -> str:
+    if cached_only:  # the SOEval files already labeled, one by one
+        files, tasks = [], {}
+        for path in sorted((OUT / "labeled").glob("SOEval*.jsonl")):
+            if not names_filter or names_filter in path.name:
+                some, their_tasks = soeval_files(path.stem, relabel=False, workers=workers)
+                files += some
+                tasks.update(their_tasks)
+    else:
+        files, tasks = soeval_files(names_filter, relabel=False, workers=workers)
     pooled: dict[str, dict[str, list[float]]] = {}
     rows = []
     with_security_test = {task_id for language in ("python", "java")
@@ -182,15 +200,18 @@ def soeval_section(names_filter: str | None, workers: int | None) -> str:
                     rows))
 
 
-def learned_tier_section(names: list[str]) -> str:
+def learned_tier_section(names: list[str], cached_only: bool) -> str:
     """Top-1 pass rate of the shipped learned ranker with and without its security tier."""
     policy = load_policy(ROOT / "rankers" / "learned.json")
     untiered = {k: v for k, v in policy.items() if k != "security_tier"}
-    rows, pooled = [], {"with tier": [], "without tier": []}
+    rows: list[list[object]] = []
+    pooled: dict[str, list[float]] = {"with tier": [], "without tier": []}
     with tempfile.TemporaryDirectory() as folder:
         plain = Path(folder) / "learned_untiered.json"
         plain.write_text(json.dumps(untiered), encoding="utf-8")
         for name in names:
+            if cached_only and not (OUT / "ranking" / f"{name}.jsonl").is_file():
+                continue
             tasks = prompts_of(name)
             labeled = with_findings(name, tasks)
             if labeled is None:
@@ -221,6 +242,8 @@ def main() -> int:
                         help="(b) only the first N prompts of each file (a cheaper sample)")
     parser.add_argument("--no-soeval", action="store_true", help="leave out part (a)")
     parser.add_argument("--workers", type=int)
+    parser.add_argument("--cached-only", action="store_true",
+                        help="only files whose filtered and analysed candidates are cached")
     args = parser.parse_args()
     started = time.perf_counter()
     names = sorted(p.name.removesuffix(".jsonl.gz")
@@ -230,11 +253,12 @@ def main() -> int:
     parts = []
     if not args.no_soeval:
         parts.append("## (a) SOEval: top-1 passes the tests and the security test\n\n"
-                     + soeval_section(args.files, args.workers))
+                     + soeval_section(args.files, args.workers, args.cached_only))
     parts.append("## (b) Every reference file: top-1 has no medium/high security finding\n\n"
-                 + secure_section(names, args.max_prompts))
+                 + secure_section(names, args.max_prompts, args.cached_only))
     parts.append("## (c) learned: the tier's cost in top-1 pass rate (HumanEval)\n\n"
-                 + learned_tier_section([n for n in names if n.startswith("HumanEval_")]))
+                 + learned_tier_section([n for n in names if n.startswith("HumanEval_")],
+                                          args.cached_only))
     command = "python " + " ".join(shlex.quote(a) for a in [
         os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
