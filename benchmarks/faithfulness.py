@@ -78,7 +78,8 @@ def _function(code: str, name: str | None) -> ast.FunctionDef | ast.AsyncFunctio
 def moved_in(filtered: str, concatenated: str, name: str | None) -> bool:
     """True when the target's body in ``filtered`` has a statement after its final
     ``return``/``raise`` that the model did not write inside the function: its first line
-    is not, at the same or a deeper indentation than the body, in the concatenation."""
+    is not, at the same or a deeper indentation than the body, in the concatenation (but
+    for closing quotes and brackets close-unterminated added at its end)."""
     function = _function(filtered, name)
     if function is None:
         return False
@@ -89,7 +90,13 @@ def moved_in(filtered: str, concatenated: str, name: str | None) -> bool:
     body_column = function.body[0].col_offset
     written = {line.strip() for line in concatenated.splitlines()
                if len(line) - len(line.lstrip()) >= body_column and line.strip()}
-    return any(lines[s.lineno - 1].strip() not in written for s in function.body[ends[0] + 1:])
+    return any(not _written(lines[s.lineno - 1].strip(), written)
+               for s in function.body[ends[0] + 1:])
+
+
+def _written(line: str, written: set[str]) -> bool:
+    return line in written or any(line.startswith(w) and not line[len(w):].strip("'\")]}")
+                                  for w in written)
 
 
 @dataclass
