@@ -51,7 +51,7 @@ TAIL_BYTES = 4 * 1024
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 #: Where a run's files are mounted read-only, and its writable working directory.
 INPUT_DIR = "/franc-in"
-WORK_DIR = "/work"
+WORK_DIR = "/franc-run"  # not /work: host paths bound read-only may live there
 SCRATCH_DIRS = (WORK_DIR, "/tmp", "/var/tmp", "/dev/shm")
 KILLING_SIGNALS = frozenset({signal.SIGKILL, signal.SIGXCPU, signal.SIGXFSZ, signal.SIGSEGV,
                              signal.SIGABRT, signal.SIGBUS, signal.SIGTERM, signal.SIGFPE,
@@ -194,8 +194,14 @@ def _read_only_binds() -> tuple[str, ...]:
             options += ["--ro-bind", top, top]
     paths = ["/etc/ld.so.cache", *(str(p) for p in Path("/etc").glob("java-*"))]
     paths += [sys.base_prefix, *site_packages()]
+    made: set[str] = {"/", "/etc"}
     for path in dict.fromkeys(os.path.realpath(p) for p in paths):
         if os.path.exists(path) and not path.startswith("/usr/"):
+            # bwrap would create the parents for the uid of its own (0700): make them 0755.
+            for parent in reversed(Path(path).parents):
+                if str(parent) not in made:
+                    made.add(str(parent))
+                    options += ["--perms", "0755", "--dir", str(parent)]
             options += ["--ro-bind", path, path]
     return tuple(options)
 
@@ -208,11 +214,12 @@ def _bwrap_command(caps: SandboxCapabilities, inputs: Path, limits: Limits, uid:
     unshare = (["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                 "--unshare-cgroup-try"] if caps.own_uid else ["--unshare-all"])
     command = [caps.bwrap, *unshare, "--die-with-parent", "--new-session",
-               "--perms", "0755", "--dir", "/etc", *_read_only_binds(),
                "--proc", "/proc", "--dev", "/dev"]
     for scratch in SCRATCH_DIRS:
         command += ["--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", scratch]
-    command += ["--ro-bind", str(inputs), INPUT_DIR]
+    # After the scratch mounts, so that an interpreter under /tmp stays visible (read-only).
+    command += ["--perms", "0755", "--dir", "/etc", *_read_only_binds(),
+                "--ro-bind", str(inputs), INPUT_DIR]
     for entry in sorted(inputs.iterdir()):  # the files appear in the writable directory
         command += ["--symlink", f"{INPUT_DIR}/{entry.name}", f"{WORK_DIR}/{entry.name}"]
     command += ["--chdir", WORK_DIR]
