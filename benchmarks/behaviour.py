@@ -190,6 +190,8 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, help="only the first N tasks of each file")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--no-stripped", action="store_true")
+    parser.add_argument("--no-examples-ranker", action="store_true",
+                        help="leave out the examples ranker (its sandbox runs are not cached)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--latency", type=int, metavar="N",
                         help="only time the ranking of N prompts' candidates, one at a time")
@@ -224,9 +226,9 @@ def main() -> int:
             for variant, variant_tasks in variants:
                 orders, seconds, runs = run_variant(
                     files, variant_tasks, lomo, Path(scratch), args.workers,
-                    with_examples_ranker=language == "python")
+                    with_examples_ranker=language == "python" and not args.no_examples_ranker)
                 rows += pooled_rows(files, orders, variant_tasks, variant, seconds, runs)
-                print(table(HEADER, rows[-6:]), flush=True)
+                print(table(HEADER, rows), flush=True)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     command = "python " + " ".join([os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
     body = (f"# Ranking: behaviour vs static rankers (HumanEval, with and without examples)\n\n"

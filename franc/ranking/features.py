@@ -18,7 +18,6 @@ from franc.errors import InputError
 from franc.languages import LANGUAGE_FACTS
 from franc.models import Candidate, Finding, Language, Task
 from franc.ranking import code as codeview
-from franc.ranking import shape as shapes
 
 #: The names and order of the feature vector (the learned model stores them too).
 FEATURES: tuple[str, ...] = (
@@ -41,14 +40,6 @@ FEATURES: tuple[str, ...] = (
     "consensus_renamed",   # consensus with user identifiers renamed by first occurrence
     "duplicates",          # share of other compilable candidates with identical tokens
     "position",            # the model's order, 0 = first
-    # Majority votes and clusters over the comparable (compilable, non-trivial) candidates:
-    "ast_vote",            # share of the others with the same syntax, identifiers renamed
-    "largest_cluster",     # 1 in the largest such cluster (of two or more)
-    "cluster_quality",     # share of the candidate's cluster without lint errors
-    "params_used",         # share of the entry point's parameters the code reads
-    "flow_vote",           # share of the others with the same data-flow shape
-    "return_consistent",   # 1 unless a returned literal contradicts the declared type
-    "return_vote",         # share of the others returning the same kinds of value
 )
 
 CONSENSUS_METHODS = ("ngram", "difflib")
@@ -174,10 +165,6 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
     renamed_lists: list[list[str] | None] = []
     texts: list[str] = []
     declaration = codeview.declaration_tokens(task)
-    params = shapes.parameters(task)
-    declared = shapes.declared_return(task)
-    entry = task.entry_point if task is not None else None
-    found_shapes: list[shapes.Shape | None] = []
     for candidate in candidates:
         generated = codeview.generated_part(candidate.code, task)
         trivial = codeview.is_trivial(generated, language)
@@ -200,36 +187,11 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
             else None
         token_lists.append(renamed if consensus.normalise else tokens)
         renamed_lists.append(renamed)
-        found = shapes.shape(generated, tokens, language, params, entry) \
-            if tokens is not None else None
-        found_shapes.append(found)
-        row["params_used"] = (sum(found.params_used) / len(params)
-                              if found is not None and params else 0.0)
-        row["return_consistent"] = shapes.consistent_return(
-            found.return_kinds, declared) if found is not None else 0.0
     agreement, duplicates = consensus_scores(token_lists, consensus, texts)
     renamed_params = ConsensusParams(consensus.max_n, normalise=True)
     # With renaming already on, the ranker's own consensus is the renamed one: reuse it.
     renamed_agreement = agreement if consensus == renamed_params else \
         consensus_scores(renamed_lists, renamed_params, texts)[0]
-    syntax = [tuple(t) if t is not None else None for t in renamed_lists]
-    ast_votes = shapes.vote_shares(syntax)
-    sizes = Counter(k for k in syntax if k is not None)
-    largest = max(sizes.values(), default=0)
-    clean = {k: [rows[i]["lint_errors"] == 0.0 for i, key in enumerate(syntax) if key == k]
-             for k in sizes}
-    flow_votes = shapes.vote_shares([f.flow if f is not None else None for f in found_shapes])
-    return_votes = shapes.vote_shares([f.return_kinds if f is not None else None
-                                       for f in found_shapes])
-    for k, row in enumerate(rows):
-        key = syntax[k]
-        row["ast_vote"] = ast_votes[k]
-        row["largest_cluster"] = float(key is not None and largest >= 2
-                                       and sizes[key] == largest)
-        row["cluster_quality"] = (sum(clean[key]) / len(clean[key])) if key is not None \
-            else 0.0
-        row["flow_vote"] = flow_votes[k]
-        row["return_vote"] = return_votes[k]
     best = max(agreement, default=0.0)
     for row, score, dup, renamed_score in zip(rows, agreement, duplicates, renamed_agreement,
                                               strict=True):
