@@ -324,7 +324,7 @@ def from_policy(name: str, policy: Mapping[str, Any], language: Language | None 
         raise InputError(f"ranker {name!r}: a policy is a table (TOML) or an object (JSON), "
                          f"not a {type(policy).__name__}", source=source)
     kind = policy.get("kind")
-    if kind not in RANKER_KINDS:
+    if not isinstance(kind, str) or kind not in RANKER_KINDS:
         raise InputError(f"ranker {name!r}: unknown kind {kind!r}; kinds: "
                          f"{', '.join(RANKER_KINDS)}", source=source)
     return RANKER_KINDS[kind](name, language, policy, source or name)
