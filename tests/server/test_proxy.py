@@ -163,7 +163,7 @@ def test_a_full_proxy_answers_503_at_once(pool: InlinePool, upstream: FakeUpstre
     assert refused.status_code == 503
     assert refused.headers["retry-after"] == "1"
     assert error_of(refused)["type"] == "server_error"
-    assert elapsed < 1.0
+    assert elapsed < 5  # not the 30 s the calls in flight hang (measured ~0.05 s idle)
 
 
 def test_a_client_leaving_cancels_the_upstream_call(pool: InlinePool,
