@@ -14,7 +14,6 @@ call it has not been asked (each request carries a fresh random id).
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
@@ -87,7 +86,6 @@ class CallOutcome:
     message: str = ""
 
 
-@functools.cache
 @dataclass
 class Callee:
     """A sandboxed program answering calls; the trusted end owns ``read_fd`` / ``write_fd``."""

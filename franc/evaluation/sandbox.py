@@ -183,6 +183,7 @@ def site_packages() -> tuple[str, ...]:
     return (*site.getsitepackages(), site.getusersitepackages())
 
 
+@functools.cache
 def _read_only_binds() -> tuple[str, ...]:
     """bwrap options for the read-only view: /usr (and the /bin, /lib... links into it),
     the loader cache, the JDK's config in /etc, Python's prefix and site-packages."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from franc.analysis import Analyzers
-from franc.analysis.base import error_finding
 from franc.models import Candidate, Finding, Task
 from franc.server.findings_cache import CachingAnalyzers
 
@@ -43,7 +42,7 @@ def test_an_analyzer_failure_is_not_remembered(monkeypatch: pytest.MonkeyPatch) 
 
     def failing(self: Analyzers, codes: list[str]) -> list[list[Finding]]:
         calls.append(len(codes))
-        return [[error_finding("pylint", "timed out")] for _ in codes]
+        return [[Finding.failure("pylint", "timed out")] for _ in codes]
 
     with CachingAnalyzers("python", size=2) as caching:
         monkeypatch.setattr(Analyzers, "findings", failing)
