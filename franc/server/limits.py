@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from franc.server.config import ServerConfig
+from franc.server.schemas import OPENAI_PATHS, openai_error_content
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -91,14 +92,15 @@ class RequestGate:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers", []))
-        if scope["path"] not in PUBLIC_PATHS and not bearer_accepted(
+        path = scope["path"]
+        if path not in PUBLIC_PATHS and not bearer_accepted(
                 self.config.api_token, headers.get(b"authorization", b"")):
-            await reject(send, 401, "missing or wrong bearer token", "authorization")
+            await reject(send, 401, "missing or wrong bearer token", "authorization", path)
             return
         limit = self.config.max_body_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await reject(send, 413, f"larger than {limit} bytes", "body")
+            await reject(send, 413, f"larger than {limit} bytes", "body", path)
             return
         # Bodies are small (a few MB at most), so buffer them: the app then never
         # sees a request that is over the limit.
@@ -113,13 +115,13 @@ class RequestGate:
                     chunks.append(message.get("body", b""))
                     size += len(chunks[-1])
                     if size > limit:
-                        await reject(send, 413, f"larger than {limit} bytes", "body")
+                        await reject(send, 413, f"larger than {limit} bytes", "body", path)
                         return
                     if not message.get("more_body", False):
                         break
         except TimeoutError:
             await reject(send, 408, f"body not received within "
-                                    f"{self.config.body_timeout_seconds:g} s", "body")
+                                    f"{self.config.body_timeout_seconds:g} s", "body", path)
             return
         replayed = False
 
@@ -133,10 +135,12 @@ class RequestGate:
         await self.app(scope, replay, send)
 
 
-async def reject(send: Send, status: int, message: str, field: str) -> None:
-    """An error in the API's shape, sent before the app sees the request."""
-    body = json.dumps({"error": message, "details": [{"field": field, "message": message}]}
-                      ).encode()
+async def reject(send: Send, status: int, message: str, field: str, path: str) -> None:
+    """An error in the shape of the route at ``path`` (OpenAI's on the OpenAI-compatible
+    routes, FRANC's elsewhere), sent before the app sees the request."""
+    content = (openai_error_content(status, message, field) if path in OPENAI_PATHS
+               else {"error": message, "details": [{"field": field, "message": message}]})
+    body = json.dumps(content).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()),

@@ -43,9 +43,9 @@ from franc.server.schemas import (
     ChatCompletionRequest,
     ChatMessage,
     CompletionRequest,
-    OpenAIError,
     OpenAIErrorResponse,
     ProxyRequest,
+    openai_error_content,
 )
 from franc.server.service import check_token, rank_request, state_of
 
@@ -314,23 +314,14 @@ async def proxy(request: Request, body: ProxyRequest, path: str, chat: bool) -> 
     return respond(answer, body.stream, chat, added_ms)
 
 
-OPENAI_ERROR_TYPES = {401: ("invalid_request_error", "invalid_api_key"),
-                      413: ("invalid_request_error", "request_too_large"),
-                      422: ("invalid_request_error", "invalid_value"),
-                      499: ("invalid_request_error", "client_closed_request"),
-                      502: ("upstream_error", "bad_gateway"),
-                      503: ("server_error", "unavailable"),
-                      504: ("upstream_error", "upstream_timeout")}
 #: Seconds a client should wait before retrying a 503 (OpenAI clients honour it).
 RETRY_AFTER_SECONDS = 1
 
 
 def openai_error(status: int, message: str, param: str | None) -> JSONResponse:
-    kind, code = OPENAI_ERROR_TYPES.get(status, ("invalid_request_error", None))
-    content = OpenAIErrorResponse(error=OpenAIError(message=message, type=kind, param=param,
-                                                    code=code))
     headers = {"retry-after": str(RETRY_AFTER_SECONDS)} if status == 503 else None
-    return JSONResponse(status_code=status, content=content.model_dump(), headers=headers)
+    return JSONResponse(status_code=status, content=openai_error_content(status, message, param),
+                        headers=headers)
 
 
 def validation_error(exc: RequestValidationError) -> JSONResponse:

@@ -143,3 +143,23 @@ class OpenAIErrorResponse(BaseModel):
     """OpenAI's error shape, used on the OpenAI-compatible routes."""
 
     error: OpenAIError
+
+
+#: The OpenAI-compatible routes: their errors take :class:`OpenAIErrorResponse`'s shape,
+#: even those the request gate sends before a route runs.
+OPENAI_PATHS = frozenset({"/v1/completions", "/v1/chat/completions", "/v1/models"})
+OPENAI_ERROR_TYPES = {401: ("invalid_request_error", "invalid_api_key"),
+                      408: ("invalid_request_error", "request_timeout"),
+                      413: ("invalid_request_error", "request_too_large"),
+                      422: ("invalid_request_error", "invalid_value"),
+                      499: ("invalid_request_error", "client_closed_request"),
+                      502: ("upstream_error", "bad_gateway"),
+                      503: ("server_error", "unavailable"),
+                      504: ("upstream_error", "upstream_timeout")}
+
+
+def openai_error_content(status: int, message: str, param: str | None) -> dict[str, Any]:
+    """The JSON body of an error on an OpenAI-compatible route."""
+    kind, code = OPENAI_ERROR_TYPES.get(status, ("invalid_request_error", None))
+    return OpenAIErrorResponse(error=OpenAIError(message=message, type=kind, param=param,
+                                                 code=code)).model_dump()
