@@ -38,9 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from franc.languages import SECURITY_ANALYZERS
 from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
-from franc.ranking.base import Ranker, lexicographic
+from franc.ranking.base import Ranker, SecurityTier, lexicographic
 from franc.ranking.examples import parse_examples, plain_example
 
 #: Kinds of parameter values the generator knows; anything else is left alone.
@@ -371,12 +372,6 @@ def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expect
         / len(checked)
 
 
-def insecure(candidate: Candidate) -> bool:
-    """A security finding (one with a CWE) of medium or high severity on generated lines."""
-    return any(f.cwe is not None and not f.in_prompt and f.severity in ("medium", "high")
-               for f in candidate.findings or [])
-
-
 class OutcomeCache:
     """Outcomes (JSON text) by key, in memory and, with a ``path``, in an SQLite file
     shared by processes and kept across runs."""
@@ -516,8 +511,12 @@ class BehaviourRanker(Ranker):
         expected = [expected_share(k, plan.examples) for k in keys]
         compiles = [{"compiles": float(c.compiles)} for c in candidates]
         # Security is a tier after the examples' verdict: copies of an insecure program
-        # agreeing with each other must not lift it over a clean one.
-        secure = [{"secure": float(not insecure(c))} for c in candidates]
+        # agreeing with each other must not lift it over a clean one. The fallback's tier
+        # (its policy's [security_tier]) decides what is secure, else the language's
+        # security analyzers at medium.
+        language = self.language_for(task)
+        tier = self.fallback.security_tier or SecurityTier(SECURITY_ANALYZERS)
+        secure = [{"secure": float(tier.secure(language, c))} for c in candidates]
         return lexicographic([compiles, [{"expected": e} for e in expected], secure,
                               [{"agreement": a} for a in agree], static],
                              ["tier", "examples", "security", "behaviour", "static"])
