@@ -13,7 +13,7 @@ behaviour ranker's fallback. The *stripped* variant hands the rankers the prompt
 their examples removed (:func:`strip_examples`): the behaviour ranker then has only the
 signature to generate inputs from. Outcomes are cached in
 ``out/ranking/behaviour-cache.sqlite`` across runs. Writes
-``benchmarks/results/ranking.md`` (or ``--output``).
+``benchmarks/results/ranking_behaviour.md`` (or ``--output``).
 
     python benchmarks/behaviour.py [--language python|java] [--files SUBSTRING]
                                    [--tasks N] [--workers N]
@@ -23,19 +23,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import re
 import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ranking import OUT, fmt_p, leave_one_model_out, with_findings
-from report import REFERENCE, ROOT, machine, table
+from report import REFERENCE, ROOT, table, write_section
 
 from franc.datasets import load_tasks
 from franc.models import Task
@@ -44,7 +42,8 @@ from franc.ranking.behaviour import task_examples
 from franc.ranking.evaluate import TOP1, LabeledFile, Orders, evaluate, rank_jobs
 
 CACHE = OUT / "ranking" / "behaviour-cache.sqlite"
-RESULTS = ROOT / "benchmarks" / "results" / "ranking.md"
+RESULTS = ROOT / "benchmarks" / "results" / "ranking_behaviour.md"
+TITLE = "Ranking: behaviour vs static rankers (HumanEval, with and without examples)"
 STATIC = ("original", "franc", "quality")
 #: Docstring/Javadoc lines that start the examples: from there to the docstring's end
 #: (Python) or every such line and the expected value after it (Java) go.
@@ -192,7 +191,8 @@ def main() -> int:
     parser.add_argument("--no-stripped", action="store_true")
     parser.add_argument("--no-examples-ranker", action="store_true",
                         help="leave out the examples ranker (its sandbox runs are not cached)")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=RESULTS,
+                        help="the results file (its name without .md is the topic)")
     parser.add_argument("--latency", type=int, metavar="N",
                         help="only time the ranking of N prompts' candidates, one at a time")
     args = parser.parse_args()
@@ -229,22 +229,15 @@ def main() -> int:
                     with_examples_ranker=language == "python" and not args.no_examples_ranker)
                 rows += pooled_rows(files, orders, variant_tasks, variant, seconds, runs)
                 print(table(HEADER, rows), flush=True)
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    command = "python " + " ".join([os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
-    body = (f"# Ranking: behaviour vs static rankers (HumanEval, with and without examples)\n\n"
-            f"Machine: {machine()}. Date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}. "
-            f"Command: `{command}`. Load average after the run: {load}.\n\n"
-            f"{'; '.join(notes)}. `learned` is leave-one-model-out, also as the behaviour "
+    body = (f"{'; '.join(notes)}. `learned` is leave-one-model-out, also as the behaviour "
             f"ranker's fallback; `stripped`: the rankers see the prompts without their examples "
             f"(the candidates are the same). gap closed = (top1 - top1_original) / (oracle - "
             f"top1_original); p: paired t-test over prompts (ranx). pass@k: unbiased estimator "
             f"over the samples (the same for every ranker). Cost: compilable candidates ranked "
             f"per second by all rankers of the row's variant together, wall clock, and the "
             f"sandbox processes started (outcomes not in the cache); a warm cache costs none.\n\n"
-            + table(HEADER, rows) + "\n")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(body, encoding="utf-8")
-    print(body)
+            + table(HEADER, rows))
+    write_section(args.output.stem, TITLE, body, args.output.parent)
     return 0
 
 

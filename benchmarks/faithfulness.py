@@ -30,17 +30,15 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
-import os
 import sys
 import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import REFERENCE, ROOT, machine, table
+from report import REFERENCE, ROOT, table, write_section
 
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.labels import PASS_LABEL, label_candidates
@@ -50,7 +48,7 @@ from franc.jsonl import read_jsonl, write_jsonl
 from franc.models import Candidate, Task
 
 CACHE = ROOT / "out" / "faithfulness" / "verdicts.jsonl"
-RESULTS = ROOT / "benchmarks" / "results" / "faithfulness.md"
+TITLE = "Filter faithfulness: never worse than prompt + completion (HumanEval Python)"
 TIMEOUT, CPU_LIMIT = 10.0, 2  # as benchmarks/functional.py runs HumanEval Python
 
 
@@ -195,7 +193,7 @@ def measure(path: Path, tasks: dict[str, Task], every: int, cache: dict[str, int
     return results
 
 
-def write_results(results: list[PoolResult], every: int, seconds: float) -> str:
+def write_results(results: list[PoolResult], every: int, seconds: float) -> None:
     rows = [(r.file.removeprefix("HumanEval_python_"), r.pool, r.candidates, r.identical,
              r.concat_not_compiling, r.run, r.regressions, r.gains, f"{r.delta:+.3f}",
              r.moved_in) for r in results]
@@ -203,13 +201,8 @@ def write_results(results: list[PoolResult], every: int, seconds: float) -> str:
               sum(r.identical for r in results), sum(r.concat_not_compiling for r in results),
               sum(r.run for r in results), sum(r.regressions for r in results),
               sum(r.gains for r in results), "", sum(r.moved_in for r in results))
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    command = "python benchmarks/faithfulness.py " + " ".join(sys.argv[1:])
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     subset = "every prompt" if every == 1 else f"every {every}th prompt of each file"
-    body = (f"# Filter faithfulness: never worse than prompt + completion (HumanEval Python)\n\n"
-            f"Machine: {machine()}. Date: {stamp}. Command: `{command}`. Load average at "
-            f"the end (1/5/15 min): {load}. {subset}; {seconds:.0f} s.\n\n"
+    body = (f"{subset.capitalize()}; {seconds:.0f} s.\n\n"
             "Pools: *suggestions* = the model's text as given (concatenation: as is when it "
             "repeats the prompt, else prompt + text); *completions* = each suggestion that "
             "repeats the prompt, cut at the end of the prompt (human-eval style; its "
@@ -227,9 +220,7 @@ def write_results(results: list[PoolResult], every: int, seconds: float) -> str:
     examples = [f"{r.file} {r.pool}: {', '.join(r.examples)}" for r in results if r.examples]
     if examples:
         body += "\n\nMoved-in examples: " + "; ".join(examples)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(body + "\n", encoding="utf-8")
-    return body
+    write_section("faithfulness", TITLE, body)
 
 
 def main() -> int:
@@ -250,7 +241,7 @@ def main() -> int:
         if args.files in path.name:
             results += measure(path, tasks, args.every, cache, args.workers)
             print(results[-2:], flush=True)
-    print(write_results(results, args.every, time.perf_counter() - started))
+    write_results(results, args.every, time.perf_counter() - started)
     return 0
 
 

@@ -10,15 +10,14 @@ request again (an IDE asking again on the next keystroke). Writes
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import REFERENCE, table
-from server import FILES, requests_for, write_result
+from report import REFERENCE, load_average, table, write_section
+from server import FILES, requests_for
 
 from franc.analysis import Analyzers
 from franc.filter import StaticFilter
@@ -32,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     if not REFERENCE.is_dir():
         sys.exit("../shared/reference is absent")
-    started_load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
+    started_load = load_average()
     bodies = requests_for("python", args.requests)
     plain, caching = Analyzers("python"), CachingAnalyzers("python")
     for analyzer in (*plain.analyzers, *caching.analyzers):
@@ -62,17 +61,16 @@ def main() -> None:
              f"{(base - statistics.mean(values)) * 1000:.1f}",
              f"{base / statistics.mean(values):.2f}x"]
             for name, values in seconds.items()]
-    write_result("findings_cache", "Findings cache in the server's workers",
-                 f"Python analyzers (bandit, pylint) warm in one process, {args.requests} "
-                 f"requests of 10 real candidates ({FILES['python']}) after the static filter; "
-                 f"{total} compilable candidates, {distinct} distinct ({total - distinct} "
-                 "duplicates within their request). The three conditions run in turn on each "
-                 "request, plain and caching taking turns going first, after the analyzers' "
-                 f"warm-up. Load average (1/5/15 min) at the start: {started_load}; at the end: "
-                 + " / ".join(f"{value:.1f}" for value in os.getloadavg())
-                 + " (shared machine: compare the ratios).\n\n"
-                 + table(["analysis", "requests", "mean ms", "median ms",
-                          "ms saved per request (mean)", "plain / this"], rows))
+    write_section("findings_cache", "Findings cache in the server's workers",
+                  f"Python analyzers (bandit, pylint) warm in one process, {args.requests} "
+                  f"requests of 10 real candidates ({FILES['python']}) after the static filter; "
+                  f"{total} compilable candidates, {distinct} distinct ({total - distinct} "
+                  "duplicates within their request). The three conditions run in turn on each "
+                  "request, plain and caching taking turns going first, after the analyzers' "
+                  f"warm-up. Load average (1/5/15 min) at the start: {started_load}; at the end: "
+                  f"{load_average()} (shared machine: compare the ratios).\n\n"
+                  + table(["analysis", "requests", "mean ms", "median ms",
+                           "ms saved per request (mean)", "plain / this"], rows))
 
 
 if __name__ == "__main__":

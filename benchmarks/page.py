@@ -25,12 +25,14 @@ ORDER = (
     "soeval_checks", "soeval_python", "soeval_java", "loaders",
     "static_filter", "static_filter_python", "static_filter_java",
     "static_filter_java_sources", "static_filter_franc_honesty", "evalplus_compare",
-    "java_compiler", "analyzers", "faithfulness",
+    "faithfulness",
+    "java_compiler", "analyzers",
     "functional_python", "functional_java", "functional_speed_python", "functional_speed_java",
     "sandbox",
-    "ranking", "ranking_humaneval", "ranking_soeval", "ranking_examples", "secure_top1",
+    "ranking_humaneval", "ranking_soeval", "ranking_examples", "ranking_behaviour",
+    "secure_top1",
     "repair",
-    "server", "server_compare", "server_attack",
+    "server", "server_compare", "findings_cache", "server_attack", "proxy_streaming",
 )
 
 INTRO = """\

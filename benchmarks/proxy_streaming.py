@@ -9,31 +9,28 @@ medians over ``--rounds`` requests, each with ``stream: true`` on /v1/completion
 
 FRANC can only stream once it has ranked whole answers, so its first token comes after the
 whole generation plus the ranking: that is the cost this script puts a number on.
-Writes ``benchmarks/results/proxy-streaming.md``.
+Writes ``benchmarks/results/proxy_streaming.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
 from live_server import start_server, stop_server
+from report import write_section
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "proxy-streaming.md"
 PROMPT = 'def mean(values):\n    """Return the arithmetic mean of a list of numbers."""\n'
 ANSWER = ("    if not values:\n        raise ValueError('mean of an empty list')\n"
           "    total = 0.0\n    for value in values:\n        total += value\n"
@@ -132,26 +129,16 @@ def main() -> None:
         model.shutdown()
     rows = [f"| {name} | {median_ms([r[0] for r in samples])} | "
             f"{median_ms([r[1] for r in samples])} |" for name, samples in runs.items()]
-    load = os.getloadavg()
-    command = "python benchmarks/proxy_streaming.py " + " ".join(sys.argv[1:])
     text = "\n".join([
-        "# Proxy streaming: first-token latency", "",
-        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}",
-        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- command: `{command.strip()}`",
-        f"- load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}",
-        f"- fake model: {args.tokens} tokens at {args.token_ms:g} ms each (n answers take as "
+        f"Fake model: {args.tokens} tokens at {args.token_ms:g} ms each (n answers take as "
         "long as one); medians of "
-        f"{args.rounds} streamed /v1/completions requests", "",
+        f"{args.rounds} streamed /v1/completions requests.", "",
         "| path | first token (ms) | last token (ms) |", "| --- | ---: | ---: |", *rows, "",
         "FRANC streams only once it has ranked whole answers: its first token comes after the "
         "whole generation of the n answers (second row) plus filtering, analysis and ranking "
         "(the difference between the third row and the second), where the model alone streams "
-        "its first token after about one token's time.", ""])
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text)
-    print(text)
+        "its first token after about one token's time."])
+    write_section("proxy_streaming", "Proxy streaming: first-token latency", text)
 
 
 if __name__ == "__main__":

@@ -57,11 +57,15 @@ def command_line(argv: Sequence[str] | None = None) -> str:
     return " ".join(["python", program, *(shlex.quote(a) for a in argv[1:])])
 
 
+def load_average() -> str:
+    """The 1/5/15-minute load averages, as the sections print them: ``1.2 / 3.4 / 5.6``."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def section(title: str, body: str, command: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"## {title}\n\nMachine: {machine()}. Date: {stamp}. Command: `{command}`. "
-            f"Load average (1/5/15 min) at the end: {load}.\n\n{body.strip()}\n")
+            f"Load average (1/5/15 min) at the end: {load_average()}.\n\n{body.strip()}\n")
 
 
 def write_section(topic: str, title: str, body: str, results: Path = RESULTS) -> Path:

@@ -16,19 +16,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from functional import CPU_LIMITS, TIMEOUTS, filtered_candidates
-from report import REFERENCE, ROOT, machine, table
+from report import REFERENCE, table, write_section
 
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.sandbox import sandbox_capabilities
-from franc.jsonl import read_jsonl, write_jsonl, write_text_atomic
+from franc.jsonl import read_jsonl, write_jsonl
 
 MODEL = {"python": "codegen-2B-mono", "java": "codegen-2B-multi"}
-RESULTS = ROOT / "benchmarks" / "results" / "sandbox.md"
 
 
 def label_run(python: str, language: str, bench: Path, candidates: Path, out: Path,
@@ -93,18 +91,14 @@ def main() -> int:
         load_after = os.getloadavg()
         load = " / ".join(f"{a:.1f}-{b:.1f}" for a, b in zip(load_before, load_after,
                                                                strict=True))
-        sections.append(f"## {language}\n\n{body}\n\nLoad average 1/5/15 min (start-end): "
+        sections.append(f"### {language}\n\n{body}\n\nLoad average 1/5/15 min (start-end): "
                         f"{load}.\n")
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    command = "python benchmarks/sandbox.py " + " ".join(sys.argv[1:])
-    text = (f"# Sandbox: throughput and verdicts before and after isolation (issue 14)\n\n"
-            f"Machine: {machine()}. Date: {stamp}. Command: `{command}`.\n"
-            f"Sandbox now: {sandbox_capabilities().describe()}.\n"
+    text = (f"Sandbox now: {sandbox_capabilities().describe()}.\n"
             "The machine is shared with other jobs: read the ratio between the two rows, "
             "measured one right after the other, not the absolute runs/s.\n\n"
             + "\n".join(sections))
-    write_text_atomic(RESULTS, text)
-    print(text)
+    write_section("sandbox", "Sandbox: throughput and verdicts before and after isolation "
+                  "(issue 14)", text)
     return 0
 
 

@@ -21,13 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import shlex
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from functional import filtered_candidates
 from ranking import soeval_files, soeval_tasks, with_findings
-from report import REFERENCE, ROOT, machine, table
+from report import REFERENCE, ROOT, load_average, table, write_section
 
 from franc.analysis import Analyzers
 from franc.datasets import load_suggestions, load_tasks
@@ -52,7 +49,6 @@ RANKERS = ("original", "franc", "quality", "consensus", "learned")
 DEFAULT = "quality"
 BASELINES = ("original", "franc")
 OUT = ROOT / "out"
-RESULTS = ROOT / "benchmarks" / "results" / "secure_top1.md"
 SECURE_LABEL = 3
 PROMPT_FILES = {"HumanEval_python": "HumanEval_python.jsonl",
                 "HumanEval_java": "HumanEval_java.jsonl",
@@ -249,27 +245,21 @@ def main() -> int:
     names = sorted(p.name.removesuffix(".jsonl.gz")
                    for p in (REFERENCE / "suggestions").glob("*.jsonl.gz")
                    if not args.files or args.files in p.name)
-    load = os.getloadavg()
+    started_load = load_average()
     parts = []
     if not args.no_soeval:
-        parts.append("## (a) SOEval: top-1 passes the tests and the security test\n\n"
+        parts.append("### (a) SOEval: top-1 passes the tests and the security test\n\n"
                      + soeval_section(args.files, args.workers, args.cached_only))
-    parts.append("## (b) Every reference file: top-1 has no medium/high security finding\n\n"
+    parts.append("### (b) Every reference file: top-1 has no medium/high security finding\n\n"
                  + secure_section(names, args.max_prompts, args.cached_only))
-    parts.append("## (c) learned: the tier's cost in top-1 pass rate (HumanEval)\n\n"
+    parts.append("### (c) learned: the tier's cost in top-1 pass rate (HumanEval)\n\n"
                  + learned_tier_section([n for n in names if n.startswith("HumanEval_")],
                                           args.cached_only))
-    command = "python " + " ".join(shlex.quote(a) for a in [
-        os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = (f"# Secure top-1\n\nMachine: {machine()}. Date: {stamp}. Command: `{command}`. "
-            f"Load average at the start: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-            f"(1/5/15 min). Wall time: {time.perf_counter() - started:.0f} s. Default ranker: "
+    text = (f"Load average (1/5/15 min) at the start: {started_load}. Wall time: "
+            f"{time.perf_counter() - started:.0f} s. Default ranker: "
             f"`{DEFAULT}`; p-values: paired t-test over prompts of the default ranker against "
-            f"each baseline.\n\n" + "\n\n".join(parts) + "\n")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text, encoding="utf-8")
-    print(text)
+            f"each baseline.\n\n" + "\n\n".join(parts))
+    write_section("secure_top1", "Secure top-1", text)
     return 0
 
 

@@ -39,7 +39,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
 from live_server import StubModel, free_port, start_server, stop_server
 
-from benchmarks.report import REFERENCE, ROOT, table, write_section
+from benchmarks.report import REFERENCE, ROOT, load_average, table, write_section
 
 FRANC_SECONDS_PER_SNIPPET = {"python": 0.08, "java": 2.0}
 FILES = {"python": "HumanEval_python_codegen-2B-mono_128_10",
@@ -91,10 +91,6 @@ async def measure(url: str, path: str, bodies: list[dict], clients: int,
     return latencies, partial
 
 
-def load_text() -> str:
-    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
 def extract_commit(ref: str, folder: Path) -> str:
     """The tree of ``ref`` in ``folder`` (no git metadata touched); returns its short hash."""
     commit = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, check=True,
@@ -142,7 +138,7 @@ def compare(servers: dict[str, tuple[int, str]], rounds: int, block: int
 def main_compare(ref: str, rounds: int, block: int) -> None:
     old_tree = Path(tempfile.mkdtemp(prefix="franc-old-"))
     commit = extract_commit(ref, old_tree)
-    started_load = load_text()
+    started_load = load_average()
     servers = {}
     try:
         for name, cwd in ((f"old ({commit})", old_tree), ("new (working tree)", None)):
@@ -160,7 +156,7 @@ def main_compare(ref: str, rounds: int, block: int) -> None:
                    f"Both servers warm, 2 worker processes each, 1 client, 10 real candidates "
                    f"per request ({FILES['python']}, {FILES['java']}); requests alternate "
                    f"between the servers in blocks of {block}. Load average (1/5/15 min) at the "
-                   f"start: {started_load}; at the end: {load_text()}. The machine was "
+                   f"start: {started_load}; at the end: {load_average()}. The machine was "
                    "shared: compare the ratios. Server CPU: the CPU time the server, its "
                    "workers and their JVMs used during the blocks, per request (the load of "
                    "other jobs hardly inflates it).\n\n" + table(header, rows))
@@ -364,7 +360,7 @@ def attack_block(url: str, bodies: list[dict], seconds: float, clients: int,
 
 
 def main_attack(block_seconds: float, blocks: int, clients: int) -> None:
-    started_load = load_text()
+    started_load = load_average()
     process, url = start_server(Path(tempfile.mkdtemp()),
                                 'languages = ["python"]\ndeadline_seconds = 30\n',
                                 env={"FRANC_API_TOKEN": ATTACK_TOKEN}, workers=2,
@@ -442,7 +438,7 @@ def main() -> None:
     if args.compare_with:
         main_compare(args.compare_with, args.rounds, args.block)
         return
-    started_load = load_text()
+    started_load = load_average()
 
     StubModel.requests.clear()
     stub = ThreadingHTTPServer(("127.0.0.1", free_port()), StubModel)
@@ -499,7 +495,7 @@ def main() -> None:
     write_section("server", "HTTP server: latency and load",
                    "Warm server, 2 worker processes, 10 real candidates per request "
                    f"({FILES['python']}, {FILES['java']}). Load average (1/5/15 min) at the "
-                   f"start: {started_load}; at the end: {load_text()}.\n\n{latency}\n\n"
+                   f"start: {started_load}; at the end: {load_average()}.\n\n{latency}\n\n"
                    "Load, 30 % invalid requests (RSS: the server, its workers and their "
                    "JVMs):\n\n" + load_table)
 

@@ -49,6 +49,10 @@ def test_write_section_replaces_the_topic_with_provenance(tmp_path: Path) -> Non
     assert "old table" not in text and text.rstrip().endswith("| new |")
 
 
+def test_every_committed_results_file_has_its_place_in_the_order() -> None:
+    assert [p.stem for p in page.RESULTS.glob("*.md") if p.stem not in page.ORDER] == []
+
+
 def test_benchmarks_md_is_the_assembled_page() -> None:
     assert page.PAGE.read_text(encoding="utf-8") == page.assemble(), (
         "BENCHMARKS.md is out of date: run `make bench-page`")
