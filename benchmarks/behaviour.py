@@ -30,11 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from ranking import OUT, fmt_p, leave_one_model_out, with_findings
-from report import REFERENCE, ROOT, table, write_section
-
+from benchmarks.ranking import OUT, fmt_p, leave_one_model_out, with_findings
+from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.datasets import load_tasks
 from franc.models import Task
 from franc.parallel import map_chunks

@@ -30,16 +30,12 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from report import REFERENCE, ROOT, table, write_section
-
+from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.labels import PASS_LABEL, label_candidates
 from franc.filter.chain import StaticFilter

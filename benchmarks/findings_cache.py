@@ -13,12 +13,9 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import REFERENCE, load_average, table, write_section
-from server import FILES, requests_for
-
+from benchmarks.report import REFERENCE, load_average, table, write_section
+from benchmarks.server import FILES, requests_for
 from franc.analysis import Analyzers
 from franc.filter import StaticFilter
 from franc.models import Task

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
 from live_server import start_server, stop_server
-from report import write_section
+
+from benchmarks.report import write_section
 
 PROMPT = 'def mean(values):\n    """Return the arithmetic mean of a list of numbers."""\n'
 ANSWER = ("    if not values:\n        raise ValueError('mean of an empty list')\n"

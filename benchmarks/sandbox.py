@@ -18,10 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from functional import CPU_LIMITS, TIMEOUTS, filtered_candidates
-from report import REFERENCE, table, write_section
-
+from benchmarks.functional import CPU_LIMITS, TIMEOUTS, filtered_candidates
+from benchmarks.report import REFERENCE, table, write_section
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.sandbox import sandbox_capabilities
 from franc.jsonl import read_jsonl, write_jsonl

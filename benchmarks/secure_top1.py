@@ -30,12 +30,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats  # type: ignore[import-untyped]  # comes with scikit-learn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from functional import filtered_candidates
-from ranking import soeval_files, soeval_tasks, with_findings
-from report import REFERENCE, ROOT, load_average, table, write_section
-
+from benchmarks.functional import filtered_candidates
+from benchmarks.ranking import soeval_files, soeval_tasks, with_findings
+from benchmarks.report import REFERENCE, ROOT, load_average, table, write_section
 from franc.analysis import Analyzers
 from franc.datasets import load_suggestions, load_tasks
 from franc.jsonl import read_jsonl, write_jsonl
