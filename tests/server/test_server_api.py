@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -159,9 +160,11 @@ def test_repair_asks_the_model_and_puts_a_clean_answer_first(server_url: str) ->
 
 
 def test_repair_runs_in_a_worker_under_the_clients_deadline(server_url: str) -> None:
-    helpers = "".join(f"\n\ndef helper{i}(x):\n    return [y * {i} for y in range(x)]\n"
-                      for i in range(150))
-    candidates = [PROMPT + "    import os\n    os.system('ls')\n    return a + b\n" + helpers]
+    # A long body (the filter keeps it whole, unlike helpers the target never calls) that
+    # no earlier request analysed: the workers' findings cache cannot answer it in time.
+    body = "".join(f"    part{i} = [y * {i} for y in range(a)]\n" for i in range(300))
+    candidates = [PROMPT + f"    run = {uuid.uuid4().hex!r}\n" + body
+                  + "    import os\n    os.system('ls')\n    return a + b\n"]
     reply = post(server_url, "/v1/repair", {"language": "python", "prompt": PROMPT,
                                            "candidates": candidates, "template": "chat",
                                            "options": {"deadline_ms": 1}})
