@@ -36,7 +36,7 @@ from pathlib import Path
 
 from benchmarks.report import REFERENCE, ROOT, add_print_only, table, write_section
 from franc.analysis import Analyzers
-from franc.analysis.cli import analyze_chunk
+from franc.cli.analysis import analyze_chunk
 from franc.datasets import load_suggestions, load_tasks
 from franc.filter.chain import StaticFilter
 from franc.jsonl import read_jsonl, write_jsonl

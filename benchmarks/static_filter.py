@@ -36,10 +36,10 @@ from benchmarks.report import (
     table,
     write_section,
 )
+from franc.cli.filter import output_row
 from franc.datasets import load_suggestions, load_tasks
 from franc.filter import EMPTY_BODY, StaticFilter
 from franc.filter.base import Compiler
-from franc.filter.cli import output_row
 from franc.filter.python import PythonCompiler
 from franc.jsonl import write_jsonl
 from franc.models import CompileResult, Task

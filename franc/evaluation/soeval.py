@@ -284,7 +284,7 @@ def validate(path: str | Path, *, workers: int | None = None, sample: int | None
 
 
 def register(commands: Any) -> None:
-    """``franc datasets validate PATH`` (hooked in by ``franc.datasets.cli``)."""
+    """``franc datasets validate PATH`` (hooked in by ``franc.cli.datasets``)."""
     parser = commands.add_parser(
         "validate", help="run an SOEval file's checks in the sandbox",
         description="Check an executable SOEval file: canonical solutions pass their tests, "

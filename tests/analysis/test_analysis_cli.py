@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from franc.analysis import cli
+from franc.cli import analysis as cli
 from franc.errors import InputError
 from franc.jsonl import read_jsonl
 

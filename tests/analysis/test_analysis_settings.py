@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from franc.analysis import Analyzers, cli
+from franc.analysis import Analyzers
 from franc.analysis.pylint_tool import PylintAnalyzer, PylintSettings
 from franc.analysis.settings import analysis_table
+from franc.cli import analysis as cli
 from franc.errors import InputError
 from franc.jsonl import read_jsonl
 from franc.pipeline import Pipeline

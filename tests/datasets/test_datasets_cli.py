@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from franc.datasets import SUGGESTION_FORMATS, TASK_FORMATS
-from franc.datasets import cli as datasets_cli
+from franc.cli import datasets as datasets_cli
 from franc.datasets.shipped import DATA_DIR, find_dataset, shipped_datasets
 from franc.errors import InputError
 
@@ -30,7 +30,7 @@ def run(argv: list[str]) -> int:
 def test_the_command_is_registered_with_franc() -> None:
     from franc.cli import COMMAND_MODULES
 
-    assert "franc.datasets.cli" in COMMAND_MODULES
+    assert "franc.cli.datasets" in COMMAND_MODULES
 
 
 def test_shipped_data_is_the_repository_datasets_folder() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from franc.datasets import cli as datasets_cli
+from franc.cli import datasets as datasets_cli
 from franc.datasets import load_suggestions
 from franc.datasets.export import completion, export, read_candidates, select
 from franc.errors import InputError

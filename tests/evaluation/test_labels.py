@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import ranx
 
+from franc.cli import evaluation as cli
 from franc.errors import InputError
-from franc.evaluation import cli, labels
+from franc.evaluation import labels
 from franc.evaluation.execution import ExecResult
 from franc.evaluation.labels import (
     NOT_COMPILED_REASON,

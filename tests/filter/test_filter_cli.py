@@ -11,7 +11,7 @@ import pytest
 
 from franc import examples
 from franc.cli import main
-from franc.filter.cli import OUTPUT_FIELDS, read_items, run_filter
+from franc.cli.filter import OUTPUT_FIELDS, read_items, run_filter
 
 PROMPT = 'def double(x: int) -> int:\n    """Twice x."""\n'
 

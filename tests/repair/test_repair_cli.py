@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from franc.cli import repair as cli
 from franc.errors import InputError
 from franc.jsonl import read_jsonl, write_jsonl
 from franc.models import Candidate, Task
-from franc.repair import cli, load_template
+from franc.repair import load_template
 
 PROMPT = "import yaml\n\n\ndef load(path):\n    '''Load a YAML file.'''\n"
 BAD = PROMPT + "    with open(path) as f:\n        return yaml.load(f)\n"

@@ -1,7 +1,8 @@
 """The ``franc`` command line: one sub-command per pipeline stage.
 
-Each stage owns its sub-commands in its own ``cli`` module, which exposes
-``register(subparsers)``; this module only collects them.
+Each stage's sub-commands live in a module of this package named after the stage
+(``franc.cli.filter``, ``franc.cli.analysis``...), which exposes ``register(subparsers)``;
+this module only collects them. The command line sits above every stage.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from franc.errors import FrancError
 
 #: The modules that contribute sub-commands, in the order of the pipeline.
 COMMAND_MODULES: tuple[str, ...] = (
-    "franc.filter.cli",
-    "franc.analysis.cli",
-    "franc.evaluation.cli",
-    "franc.ranking.cli",
-    "franc.repair.cli",
-    "franc.datasets.cli",
-    "franc.server.cli",
-    "franc.lsp.cli",
+    "franc.cli.filter",
+    "franc.cli.analysis",
+    "franc.cli.evaluation",
+    "franc.cli.ranking",
+    "franc.cli.repair",
+    "franc.cli.datasets",
+    "franc.cli.server",
+    "franc.cli.lsp",
 )
 
 
