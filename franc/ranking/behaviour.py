@@ -31,8 +31,7 @@ import json
 import math
 import random
 import re
-import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +41,7 @@ from franc.languages import SECURITY_ANALYZERS
 from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker, SecurityTier, lexicographic
-from franc.ranking.examples import parse_examples, plain_example
+from franc.ranking.examples import ResultCache, parse_examples, plain_example
 
 #: Kinds of parameter values the generator knows; anything else is left alone.
 SCALARS = ("int", "float", "str", "bool")
@@ -372,43 +371,6 @@ def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expect
         / len(checked)
 
 
-class OutcomeCache:
-    """Outcomes (JSON text) by key, in memory and, with a ``path``, in an SQLite file
-    shared by processes and kept across runs."""
-
-    def __init__(self, path: str | Path | None = None):
-        self.memory: dict[str, str] = {}
-        self.path = Path(path) if path else None
-        if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("CREATE TABLE IF NOT EXISTS outcomes (key TEXT PRIMARY KEY, "
-                           "value TEXT)")
-
-    def _connect(self) -> sqlite3.Connection:
-        assert self.path is not None
-        return sqlite3.connect(self.path, timeout=60)
-
-    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
-        found = {k: self.memory[k] for k in keys if k in self.memory}
-        wanted = [k for k in keys if k not in found]
-        if self.path and wanted:
-            with self._connect() as db:
-                for start in range(0, len(wanted), 500):
-                    chunk = wanted[start:start + 500]
-                    found.update(db.execute(
-                        f"SELECT key, value FROM outcomes WHERE key IN "
-                        f"({','.join('?' * len(chunk))})", chunk).fetchall())
-        self.memory.update(found)
-        return found
-
-    def put_many(self, values: Mapping[str, str]) -> None:
-        self.memory.update(values)
-        if self.path and values:
-            with self._connect() as db:
-                db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?)", values.items())
-
-
 @dataclass(frozen=True)
 class Plan:
     """What the ranker runs for one task: the inputs (examples first) and the examples."""
@@ -453,7 +415,9 @@ class BehaviourRanker(Ranker):
         #: get one fresh process; after the next, they are skipped.
         self.max_processes = max_processes
         self.workers = workers or default_workers()
-        self.cache = OutcomeCache(cache)
+        # outcomes as JSON text, by code and inputs
+        self.cache: ResultCache[str] = ResultCache(cache, table="outcomes", column="value",
+                                                   sql_type="TEXT")
         #: Sandbox processes started (cache misses), for cost reports.
         self.runs = 0
         self._compiler: Any = None

@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
@@ -258,47 +258,56 @@ def same(got: Any, expected: Any) -> bool:
     return bool(got == expected)
 
 
-class ResultCache:
-    """Examples-passed shares by key (a hash of the test and the code), in memory and, with a
-    ``path``, in an SQLite file shared by processes and kept across runs."""
+Value = TypeVar("Value")
 
-    def __init__(self, path: str | Path | None = None):
-        self.memory: dict[str, float] = {}
+
+class ResultCache(Generic[Value]):
+    """Results by key (a hash of what was run and the code), in memory and, with a ``path``,
+    in an SQLite file shared by processes and kept across runs: table ``table``, the value
+    in column ``column`` of SQL type ``sql_type``."""
+
+    def __init__(self, path: str | Path | None = None, *, table: str = "shares",
+                 column: str = "share", sql_type: str = "REAL"):
+        self.memory: dict[str, Value] = {}
         self.path = Path(path) if path else None
+        self.table, self.column = table, column
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
-                db.execute("CREATE TABLE IF NOT EXISTS shares (key TEXT PRIMARY KEY, share REAL)")
+                db.execute(f"CREATE TABLE IF NOT EXISTS {table} "
+                           f"(key TEXT PRIMARY KEY, {column} {sql_type})")
 
     def _connect(self) -> sqlite3.Connection:
         assert self.path is not None
         return sqlite3.connect(self.path, timeout=60)
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, float]:
+    def get_many(self, keys: Sequence[str]) -> dict[str, Value]:
         found = {k: self.memory[k] for k in keys if k in self.memory}
         wanted = [k for k in keys if k not in found]
         if self.path and wanted:
             with self._connect() as db:
                 for start in range(0, len(wanted), 500):
                     chunk = wanted[start:start + 500]
-                    rows = db.execute(f"SELECT key, share FROM shares WHERE key IN "
-                                      f"({','.join('?' * len(chunk))})", chunk).fetchall()
+                    rows = db.execute(f"SELECT key, {self.column} FROM {self.table} WHERE key "
+                                      f"IN ({','.join('?' * len(chunk))})", chunk).fetchall()
                     found.update(dict(rows))
         self.memory.update(found)
         return found
 
     def __len__(self) -> int:
-        """Stored shares: the file's when there is one (all processes'), else this process's."""
+        """Stored results: the file's when there is one (all processes'), else this
+        process's."""
         if not self.path:
             return len(self.memory)
         with self._connect() as db:
-            return int(db.execute("SELECT count(*) FROM shares").fetchone()[0])
+            return int(db.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0])
 
-    def put_many(self, shares: Mapping[str, float]) -> None:
-        self.memory.update(shares)
-        if self.path and shares:
+    def put_many(self, values: Mapping[str, Value]) -> None:
+        self.memory.update(values)
+        if self.path and values:
             with self._connect() as db:
-                db.executemany("INSERT OR REPLACE INTO shares VALUES (?, ?)", shares.items())
+                db.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)",
+                               values.items())
 
 
 def cache_key(examples: Sequence[PlainExample], code: str, timeout: float) -> str:
@@ -316,7 +325,7 @@ class ExamplesRanker(Ranker):
         super().__init__(name, language)
         self.timeout = timeout
         self.workers = workers or default_workers()
-        self.cache = ResultCache(cache)
+        self.cache: ResultCache[float] = ResultCache(cache)
         #: Sandbox runs made (cache misses), for cost reports.
         self.runs = 0
 
