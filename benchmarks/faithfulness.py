@@ -72,8 +72,8 @@ def _function(code: str, name: str | None) -> ast.FunctionDef | ast.AsyncFunctio
 def moved_in(filtered: str, concatenated: str, name: str | None) -> bool:
     """True when the target's body in ``filtered`` has a statement after its final
     ``return``/``raise`` that the model did not write inside the function: its first line
-    is not, at the same or a deeper indentation than the body, in the concatenation (but
-    for closing quotes and brackets close-unterminated added at its end)."""
+    is not, at the same or a deeper indentation than the body (a tab: 8 columns), in the
+    concatenation (but for closing quotes and brackets close-unterminated added at its end)."""
     function = _function(filtered, name)
     if function is None:
         return False
@@ -82,7 +82,8 @@ def moved_in(filtered: str, concatenated: str, name: str | None) -> bool:
         return False
     lines = filtered.splitlines()
     body_column = function.body[0].col_offset
-    written = {line.strip() for line in concatenated.splitlines()
+    expanded = (line.expandtabs(8) for line in concatenated.splitlines())
+    written = {line.strip() for line in expanded
                if len(line) - len(line.lstrip()) >= body_column and line.strip()}
     return any(not _written(lines[s.lineno - 1].strip(), written)
                for s in function.body[ends[0] + 1:])
