@@ -344,9 +344,9 @@ class ExamplesRanker(Ranker):
 
     def parts(self, task: Task | None,
               candidates: Sequence[Candidate]) -> list[dict[str, float]]:
-        entry = task.entry_point or "" if task is not None else ""
-        examples = [p for e in (parse_examples(task) if task is not None else [])
-                    if (p := plain_example(e, entry)) is not None]
+        examples = [] if task is None else [
+            p for e in parse_examples(task)
+            if (p := plain_example(e, task.entry_point or "")) is not None]
         if task is None or not examples:
             return [{"examples": 0.0} for _ in candidates]
         keys = {id(c): cache_key(examples, c.code, self.timeout) for c in candidates

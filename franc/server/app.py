@@ -72,7 +72,6 @@ def create_app(config: ServerConfig, pool: WorkerPool | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await state.http.aclose()
             state.rankers.close()
             await asyncio.to_thread(worker_pool.close)
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 from fastapi import Request
 
 from franc.models import Candidate, Language, Task
@@ -113,17 +112,11 @@ class RankerCache:
         self._entries.clear()
 
 
-def upstream_client() -> httpx.AsyncClient:
-    """One connection pool for every upstream call of the proxy (closed on shutdown)."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
-
-
 @dataclass
 class ServerState:
     config: ServerConfig
     pool: WorkerPool
     rankers: RankerCache = field(default_factory=RankerCache)
-    http: httpx.AsyncClient = field(default_factory=upstream_client)
 
     def deadline(self, requested_ms: int | None, limit: float | None = None) -> float:
         """The request's deadline in seconds: the client's, capped by the server's own
