@@ -98,12 +98,29 @@ class Callee:
         return protocol.Channel(self.read_fd, self.write_fd)
 
     def hand_over(self) -> tuple[int, int]:
-        """Give the channel's ends to another process (the caller closes them after)."""
+        """Give the channel's ends to another process (they stay this callee's to close)."""
         return self.read_fd, self.write_fd
+
+    def close_request(self) -> None:
+        """Close the request end once: the callee reads end-of-file."""
+        self.write_fd = _close_once(self.write_fd)
+
+    def close_channel(self) -> None:
+        """Close both ends once. Never twice: another thread may have been given the same
+        descriptor number since, and a second close would close its file."""
+        self.read_fd = _close_once(self.read_fd)
+        self.write_fd = _close_once(self.write_fd)
 
     def exit_status(self) -> int | None:
         """The callee's status once the channel is closed (None: still running, killed)."""
         return self.process.wait(EXIT_GRACE)
+
+
+def _close_once(fd: int) -> int:
+    """Close ``fd`` unless already closed (-1); -1, to store in its place."""
+    if fd >= 0:
+        os.close(fd)
+    return -1
 
 
 @contextlib.contextmanager
@@ -123,9 +140,7 @@ def start_callee(argv: Sequence[str], files: Mapping[str, str | bytes], limits: 
             try:
                 yield callee
             finally:
-                for fd in (callee.read_fd, callee.write_fd):
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
+                callee.close_channel()
     finally:
         for fd in (request_read, answer_write):
             if fd >= 0:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import os
 import re
 import signal
 import subprocess
@@ -222,19 +221,13 @@ def _check_trusted(task: Task, code: str, test: str, check: str, entry: str,
         if verdict.get("status") == "shared":
             return None
         if verdict.get("status") == "gone":
-            for fd in (read_fd, write_fd):
-                _close(fd)
+            callee.close_channel()
             return _gone(callee, seconds)
     if verdict.get("status") == "passed":
         return ExecResult("passed", "", seconds)
     if verdict.get("status") == "exit":
         return _exit_verdict(str(verdict.get("message", "")), seconds)
     return _raised_verdict(verdict, seconds)
-
-
-def _close(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        os.close(fd)
 
 
 def _check_shared(callee: Callee, request: dict[str, Any], timeout: float) -> ExecResult:
@@ -246,7 +239,7 @@ def _check_shared(callee: Callee, request: dict[str, Any], timeout: float) -> Ex
             seconds = callee.process.elapsed
             if fired.is_set():
                 return _timeout(timeout, seconds)
-            _close(callee.write_fd)
+            callee.close_request()
             return _gone(callee, seconds)
     seconds = callee.process.elapsed
     if "raised" in answer and isinstance(answer["raised"], dict):
@@ -377,8 +370,7 @@ def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name
                 return ExecResult("passed", "", seconds)
             errors.seek(0)
             stderr = errors.read(64 * 1024).decode("utf-8", "replace")
-            for fd in (read_fd, write_fd):
-                _close(fd)
+            callee.close_channel()
             return _bridge_verdict(stderr, callee, seconds)
 
 

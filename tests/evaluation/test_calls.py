@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from franc.errors import InputError
 from franc.evaluation import protocol
-from franc.evaluation.calls import Call, CallOutcome, run_calls
+from franc.evaluation.calls import Call, Callee, CallOutcome, run_calls
 from franc.evaluation.sandbox import Limits
 
 PY = """\
@@ -149,3 +151,21 @@ def test_a_warm_checker_is_reused_and_one_that_overruns_is_replaced() -> None:
         result = run_candidate(hang, "def f(x):\n    return 2 * x\n", timeout=2, checkers=pool)
         assert result.status == "timeout"
         assert first.process.poll() is not None and pool._idle == []
+
+
+def test_a_callee_channel_is_closed_once_even_when_asked_twice() -> None:
+    # Labelling runs callees on threads: a second close of a number another thread has
+    # since opened would close that thread's file (it broke a Java labelling run).
+    read_fd, write_fd = os.pipe()
+    callee = Callee(process=None, read_fd=read_fd, write_fd=write_fd)  # type: ignore[arg-type]
+    callee.close_channel()
+    reused = [os.open(os.devnull, os.O_RDONLY) for _ in range(2)]
+    try:
+        assert read_fd in reused or write_fd in reused  # the numbers were given out again
+        callee.close_channel()
+        callee.close_request()
+        for fd in reused:
+            os.fstat(fd)  # still open
+    finally:
+        for fd in reused:
+            os.close(fd)
