@@ -56,8 +56,14 @@ class TrainSettings:
     #: The ``security_tier`` policy written into the model's JSON (None: no tier).
     security_tier: Mapping[str, Any] | None = field(
         default_factory=lambda: dict(DEFAULT_SECURITY_TIER))
+    #: The features the model reads (a subset of :data:`FEATURES`; stored as the model's
+    #: ``features``), so that a model trained on fewer features is refit on those.
+    features: tuple[str, ...] = FEATURES
 
     def __post_init__(self) -> None:
+        _known(self.features, "the training settings")
+        if "compiles" not in self.features:
+            raise InputError("a learned ranker's features must include 'compiles'")
         if self.objective not in OBJECTIVES:
             raise InputError(f"objective {self.objective!r} not one of {', '.join(OBJECTIVES)}")
         for language, names in self.tiers.items():
@@ -163,7 +169,7 @@ class LearnedModel:
                    card=data.get("card", {}),
                    settings=dataclasses.replace(
                        TrainSettings.from_json(data.get("training", {}), source),
-                       security_tier=data.get("security_tier")))
+                       security_tier=data.get("security_tier"), features=features))
 
 
 def feature_matrix(language: Language, groups: Sequence[Sequence[Candidate]],
@@ -214,8 +220,9 @@ def pairwise_differences(z: np.ndarray, y: np.ndarray, groups: np.ndarray,
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray, c: float = 1.0, groups: np.ndarray | None = None,
-               objective: str = "pairwise") -> LinearModel:
-    """Standardise ``x`` and fit a logistic regression.
+               objective: str = "pairwise", features: Sequence[str] = FEATURES) -> LinearModel:
+    """Standardise the ``features`` columns of ``x`` (rows of :data:`FEATURES`) and fit a
+    logistic regression.
 
     ``pairwise`` (default) learns from pairs inside one prompt (a passing minus
     a failing candidate), so it optimises the order within a prompt, which is
@@ -225,14 +232,15 @@ def fit_linear(x: np.ndarray, y: np.ndarray, c: float = 1.0, groups: np.ndarray 
 
     if objective not in OBJECTIVES:
         raise InputError(f"objective {objective!r} not one of {', '.join(OBJECTIVES)}")
+    # The ranker puts compilable candidates first by rule; the model orders those.
+    compilable = x[:, FEATURES.index("compiles")] > 0
+    x = x[:, columns(features)]
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
     z = (x - mean) / scale
     neutral = LinearModel(tuple(float(v) for v in mean), tuple(float(v) for v in scale),
                           (0.0,) * x.shape[1], 0.0)
-    # The ranker puts compilable candidates first by rule; the model orders those.
-    compilable = x[:, FEATURES.index("compiles")] > 0
     z, y = z[compilable], y[compilable]
     groups = groups[compilable] if groups is not None else None
     if objective == "pairwise" and groups is not None:
@@ -252,13 +260,14 @@ def fit_models(data: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     """One model per language from ``language -> (rows, pass labels, prompt group ids)``;
     with ``pool_languages`` every language gets the one model fit on all rows."""
     if not settings.pool_languages:
-        return {language: fit_linear(x, y, settings.c, ids, settings.objective)
+        return {language: fit_linear(x, y, settings.c, ids, settings.objective,
+                                     settings.features)
                 for language, (x, y, ids) in data.items()}
     # Group ids of different languages must never meet in one pair.
     offset = 1 + max((int(ids.max()) for _, _, ids in data.values() if len(ids)), default=0)
     x, y, ids = (np.concatenate(parts) for parts in zip(
         *[(x, y, ids + k * offset) for k, (x, y, ids) in enumerate(data.values())], strict=True))
-    pooled = fit_linear(x, y, settings.c, ids, settings.objective)
+    pooled = fit_linear(x, y, settings.c, ids, settings.objective, settings.features)
     return dict.fromkeys(data, pooled)
 
 
@@ -274,9 +283,16 @@ def shipped_settings(name: str = "learned") -> TrainSettings:
                                   source=str(path)).settings
 
 
-def _scores(model: LinearModel, x: np.ndarray, tiers: Sequence[str]) -> np.ndarray:
+def columns(features: Sequence[str]) -> list[int]:
+    """The columns of ``features`` in rows of :data:`FEATURES`."""
+    return [FEATURES.index(name) for name in features]
+
+
+def _scores(model: LinearModel, x: np.ndarray, tiers: Sequence[str],
+            features: Sequence[str]) -> np.ndarray:
     """The ranker's order: the rule tiers first (large offsets), then the linear score."""
-    linear = ((x - np.asarray(model.mean)) / np.asarray(model.scale)) @ np.asarray(model.coef)
+    linear = (((x[:, columns(features)] - np.asarray(model.mean)) / np.asarray(model.scale))
+              @ np.asarray(model.coef))
     rule = sum(2.0 ** (len(tiers) - 1 - k) * x[:, FEATURES.index(name)]
                for k, name in enumerate(tiers))
     return linear + 1e6 * rule
@@ -362,7 +378,7 @@ def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
                              if settings.pool_languages and lang != language}
                 fold_data[language] = (own.x[train_rows], own.y[train_rows], own.ids[train_rows])
                 fold_model = fit_models(fold_data, settings)[language]
-                scores = _scores(fold_model, own.x[test_rows], tiers)
+                scores = _scores(fold_model, own.x[test_rows], tiers, settings.features)
                 if len(set(own.y[test_rows].tolist())) == 2:
                     cv["auc"].append(float(roc_auc_score(own.y[test_rows], scores)))
                 for key, value in _task_metrics(scores, own.x[test_rows], own.graded[test_rows],
@@ -375,7 +391,8 @@ def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
             "cv": {key: round(float(np.mean(values)), 4) for key, values in cv.items()},
             "original_order": {key: round(value, 4) for key, value in original.items()}}
     models = fit_models({lang: (d.x, d.y, d.ids) for lang, d in data.items()}, settings)
-    return LearnedModel(FEATURES, models, consensus=consensus, card=card, settings=settings)
+    return LearnedModel(settings.features, models, consensus=consensus, card=card,
+                        settings=settings)
 
 
 def card_markdown(model: LearnedModel, command: str) -> str:

@@ -197,3 +197,17 @@ def test_cli_train_ranker_tiers_option(data, tmp_path):
         "python": ["compiles", "trivial_body"]}
     assert "--tiers python=compiles,trivial_body" in out.with_suffix(".md").read_text()
     assert main(["train-ranker", str(labeled), "--tiers", "python", "-o", str(out)]) != 0
+
+
+def test_a_model_on_fewer_features_is_refit_on_those(data):
+    tasks, cands = data
+    fewer = ("compiles", "trivial_body", "lint_errors", "consensus")
+    model = train([("toy", "python", cands)], tasks, folds=0,
+                  settings=TrainSettings(features=fewer))
+    assert model.features == fewer and len(model.models["python"].coef) == len(fewer)
+    loaded = LearnedModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert loaded.settings.features == fewer  # refitting it (leave-one-model-out) keeps them
+    ranker = from_policy("learned", model.to_json(), "python")
+    assert ranker.rank(tasks["T/0"], [c for c in cands if c.task_id == "T/0"])[0].label == 2
+    with pytest.raises(InputError, match="must include 'compiles'"):
+        TrainSettings(features=("consensus",))
