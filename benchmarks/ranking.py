@@ -145,8 +145,10 @@ def leave_one_model_out(train: list[LabeledFile], targets: list[LabeledFile],
         data = {lang: tuple(np.concatenate([matrices[g.name][k] for g in others
                                             if g.language == lang]) for k in range(3))
                 for lang in sorted({g.language for g in others})}
+        fitted = fit_models(data, settings)
+        # Pooled languages: the one model also ranks a language no other model's file trains.
         model = LearnedModel(settings.features,
-                             {f.language: fit_models(data, settings)[f.language]},
+                             {f.language: fitted.get(f.language) or next(iter(fitted.values()))},
                              consensus=consensus, settings=settings,
                              card={"trained_on": [g.name for g in others]})
         paths[f.name] = folder / f"{ranker}-lomo-{f.name}.json"
