@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import re
@@ -55,8 +56,8 @@ from franc.ranking.evaluate import (
 from franc.ranking.examples import ResultCache, parse_examples
 from franc.ranking.features import ConsensusParams
 from franc.ranking.learned import (
-    FEATURES,
     LearnedModel,
+    TrainSettings,
     feature_matrix,
     fit_models,
     group_by_task,
@@ -122,11 +123,13 @@ def with_findings(name: str, tasks: dict[str, Task],
 
 
 def leave_one_model_out(train: list[LabeledFile], targets: list[LabeledFile],
-                        tasks: dict[str, Task], folder: Path) -> dict[str, Path]:
-    """Per target file: a learned model fit as the shipped one is (its tiers, pooled
-    languages, C) on the ``train`` files whose model is another one (a model's own answers
-    never train the ranker that ranks them)."""
-    settings = shipped_settings()
+                        tasks: dict[str, Task], folder: Path,
+                        settings: TrainSettings | None = None,
+                        ranker: str = "learned") -> dict[str, Path]:
+    """Per target file: a learned model fit as ``settings`` say (default: as the shipped one
+    is: its features, tiers, pooled languages, C, security tier) on the ``train`` files whose
+    model is another one (a model's own answers never train the ranker that ranks them)."""
+    settings = settings or shipped_settings()
     consensus = ConsensusParams()
     matrices = {}
     for number, f in enumerate(train):
@@ -142,22 +145,58 @@ def leave_one_model_out(train: list[LabeledFile], targets: list[LabeledFile],
         data = {lang: tuple(np.concatenate([matrices[g.name][k] for g in others
                                             if g.language == lang]) for k in range(3))
                 for lang in sorted({g.language for g in others})}
-        model = LearnedModel(FEATURES, {f.language: fit_models(data, settings)[f.language]},
+        fitted = fit_models(data, settings)
+        # Pooled languages: the one model also ranks a language no other model's file trains.
+        model = LearnedModel(settings.features,
+                             {f.language: fitted.get(f.language) or next(iter(fitted.values()))},
                              consensus=consensus, settings=settings,
                              card={"trained_on": [g.name for g in others]})
-        paths[f.name] = folder / f"learned-lomo-{f.name}.json"
+        paths[f.name] = folder / f"{ranker}-lomo-{f.name}.json"
         paths[f.name].write_text(json.dumps(model.to_json()))
     return paths
 
 
 def static_orders(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[str, Path],
-                  workers: int | None) -> list[Orders]:
-    """The static rankers' and the leave-one-model-out learned ranker's orders, per file."""
+                  workers: int | None,
+                  variants: dict[str, dict[str, Path]] | None = None) -> list[Orders]:
+    """The static rankers' and the leave-one-model-out learned ranker's orders, per file
+    (and those of the learned ``variants``: ranker -> file -> its leave-one-model-out model)."""
     orders: list[Orders] = rank_files(files, STATIC, tasks, workers=workers)
+    learned = {"learned": lomo, **(variants or {})}
     for f, order in zip(files, orders, strict=True):
-        order.update(rank_files([f], [f"learned={lomo[f.name]}"], tasks, workers=1,
-                                progress=False)[0])
+        order.update(rank_files([f], [f"{name}={paths[f.name]}" for name, paths in learned.items()],
+                                tasks, workers=1, progress=False)[0])
     return orders
+
+
+def learned_variants(reference: str | None, without_tier: bool) -> dict[str, TrainSettings]:
+    """Learned rankers to compare the shipped one with, refit leave-one-model-out as it is:
+    ``learned_reference`` (another model JSON's features and settings, e.g. the previous
+    shipped model) and ``learned_no_tier`` (the shipped settings without the security tier)."""
+    variants = {}
+    if reference:
+        path = Path(reference)
+        variants["learned_reference"] = LearnedModel.from_json(
+            json.loads(path.read_text(encoding="utf-8")), source=str(path)).settings
+    if without_tier:
+        variants["learned_no_tier"] = dataclasses.replace(shipped_settings(), security_tier=None)
+    return variants
+
+
+def variants_table(report: EvalReport, variants: list[str]) -> str:
+    """Pooled per language: the shipped learned ranker against each variant, paired."""
+    rows = []
+    for evaluation in report.pooled:
+        for name in variants:
+            rows.append([evaluation.language, name, evaluation.scores[name][TOP1],
+                         evaluation.scores["learned"][TOP1],
+                         fmt_gap(evaluation.gap_closed(name)),
+                         fmt_gap(evaluation.gap_closed("learned")),
+                         fmt_p(evaluation, "learned", name, TOP1),
+                         fmt_p(evaluation, "learned", name, "ndcg@10")])
+    return table(["language", "variant", "top-1 variant", "top-1 learned", "gap closed variant",
+                  "gap closed learned", "p top-1 learned vs variant",
+                  "p NDCG learned vs variant"], rows)
 
 
 def franc_figures() -> dict[str, dict[str, str]]:
@@ -172,6 +211,10 @@ def fmt_p(evaluation: Evaluation, ranker: str, baseline: str, metric: str) -> st
     if math.isnan(p):  # the t-test is undefined: the same score on every prompt
         return "same"
     return f"{p:.3g}" if p >= 0.001 else "<0.001"
+
+
+def fmt_gap(gap: float | None) -> str:
+    return "-" if gap is None else f"{gap:+.3f}"
 
 
 def pooled_table(report: EvalReport, benchmark: str = "") -> str:
@@ -382,6 +425,13 @@ def main() -> int:
     parser.add_argument("--examples-only", action="store_true",
                         help="write only the examples ranker's section")
     parser.add_argument("--files", help="only files whose name contains this")
+    parser.add_argument("--reference-learned", metavar="JSON",
+                        help="also refit this learned model's features and settings "
+                             "leave-one-model-out (learned_reference) and test the shipped "
+                             "learned ranker against it, paired")
+    parser.add_argument("--without-security-tier", action="store_true",
+                        help="also refit the shipped learned ranker without its security tier "
+                             "(learned_no_tier) and test it against the shipped one, paired")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--dry-run", action="store_true",
                         help="print, do not write benchmarks/results/")
@@ -405,11 +455,14 @@ def main() -> int:
     if args.soeval:
         so_files, so_tasks = soeval_files(args.files, args.relabel, args.workers)
         tasks.update(so_tasks)
-    rankers = [*STATIC, "learned"]
+    variant_settings = learned_variants(args.reference_learned, args.without_security_tier)
+    rankers = [*STATIC, "learned", *variant_settings]
     sections = []
     with tempfile.TemporaryDirectory() as scratch:
         lomo = leave_one_model_out(files, files + so_files, tasks, Path(scratch))
-        orders = static_orders(files, tasks, lomo, args.workers)
+        variants = {name: leave_one_model_out(files, files, tasks, Path(scratch), settings, name)
+                    for name, settings in variant_settings.items()}
+        orders = static_orders(files, tasks, lomo, args.workers, variants)
         seconds = time.perf_counter() - started
         if not args.no_humaneval:
             report = evaluate(files, rankers, tasks, orders=orders)
@@ -424,6 +477,9 @@ def main() -> int:
                 f"a compilable candidate. {len(files)} files, {seconds:.0f} s in all."
                 + (f" Not labeled yet, left out: {', '.join(missing)}." if missing else "")
                 + "\n\n**Pooled per language**\n\n" + pooled_table(report)
+                + ("\n\n**The learned ranker against its variants** (each refit "
+                   "leave-one-model-out as the shipped one is; paired t-tests over prompts)"
+                   "\n\n" + variants_table(report, list(variants)) if variants else "")
                 + "\n\n**Per file** (filter effect: ours vs FRANC's compilable/pass/oracle; "
                   "ranking effect: top-1 and NDCG@10 per ranker on our candidates; FRANC's own "
                   "top-1 on its candidates from franc_humaneval.csv)\n\n"
@@ -432,7 +488,7 @@ def main() -> int:
         if so_files:
             so_started = time.perf_counter()
             so_orders = static_orders(so_files, tasks, lomo, args.workers)
-            body, so_report = soeval_section(so_files, so_orders, tasks, rankers,
+            body, so_report = soeval_section(so_files, so_orders, tasks, [*STATIC, "learned"],
                                              time.perf_counter() - so_started)
             (OUT / "ranking" / "report-soeval.html").write_text(html_page(so_report),
                                                                 encoding="utf-8")

@@ -116,7 +116,8 @@ def _train(args: argparse.Namespace) -> int:
         if not names:
             raise InputError(f"--tiers {spec!r}: expected LANGUAGE=FEATURE[,FEATURE...]")
         tiers[check_language(language)] = tuple(n.strip() for n in names.split(","))
-    settings = TrainSettings(args.C, args.objective, tiers, args.pool_languages)
+    settings = TrainSettings(args.C, args.objective, tiers, args.pool_languages,
+                             prompt_weights=args.prompt_weights)
     tasks = _tasks(args.prompts)
     files = [load_labeled(path, tasks, args.language) for path in args.labeled]
     model = train([(f.name, f.language, f.candidates) for f in files], tasks,
@@ -124,7 +125,8 @@ def _train(args: argparse.Namespace) -> int:
     output = Path(args.output)
     write_text_atomic(output, json.dumps(model.to_json(), indent=1) + "\n")
     options = [f"--tiers {spec}" for spec in args.tiers or []] + (
-        ["--pool-languages"] if args.pool_languages else [])
+        ["--pool-languages"] if args.pool_languages else []) + (
+        ["--prompt-weights"] if args.prompt_weights else [])
     command = "franc train-ranker " + " ".join(
         [*(Path(p).name for p in args.labeled), *options])
     write_text_atomic(output.with_suffix(".md"), card_markdown(model, command))
@@ -204,6 +206,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          "model (default: compiles)")
     tr.add_argument("--pool-languages", action="store_true",
                     help="fit one model on every language's rows")
+    tr.add_argument("--prompt-weights", action="store_true",
+                    help="pairwise: every prompt weighs the same, not every pair")
     tr.add_argument("-o", "--output", required=True, help="the model (JSON)")
     add_progress_flags(tr)
     tr.set_defaults(func=_train)

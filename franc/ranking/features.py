@@ -18,6 +18,7 @@ from franc.errors import InputError
 from franc.languages import LANGUAGE_FACTS
 from franc.models import Candidate, Finding, Language, Task
 from franc.ranking import code as codeview
+from franc.ranking.shape import returns_none
 
 #: The names and order of the feature vector (the learned model stores them too).
 FEATURES: tuple[str, ...] = (
@@ -40,6 +41,7 @@ FEATURES: tuple[str, ...] = (
     "consensus_renamed",   # consensus with user identifiers renamed by first occurrence
     "duplicates",          # share of other compilable candidates with identical tokens
     "position",            # the model's order, 0 = first
+    "returns_none",        # 1 when the target can return None, which the prompt never mentions
 )
 
 CONSENSUS_METHODS = ("ngram", "difflib")
@@ -178,6 +180,8 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
                "trivial_body": float(trivial),
                "keeps_signature": float(codeview.keeps_signature(candidate.code, declaration)),
                "log_lines": math.log1p(len(codeview.statement_lines(generated, language))),
+               "returns_none": float(candidate.compiles
+                                     and returns_none(candidate.code, task, language)),
                "position": float(candidate.index)}
         rows.append(row)
         texts.append(generated)

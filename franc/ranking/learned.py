@@ -56,8 +56,17 @@ class TrainSettings:
     #: The ``security_tier`` policy written into the model's JSON (None: no tier).
     security_tier: Mapping[str, Any] | None = field(
         default_factory=lambda: dict(DEFAULT_SECURITY_TIER))
+    #: Pairwise: every prompt's pairs weigh 1 in all (top-1 counts each prompt once), rather
+    #: than every pair 1 (a prompt with 5 passing and 5 failing candidates would weigh 25).
+    prompt_weights: bool = False
+    #: The features the model reads (a subset of :data:`FEATURES`; stored as the model's
+    #: ``features``), so that a model trained on fewer features is refit on those.
+    features: tuple[str, ...] = FEATURES
 
     def __post_init__(self) -> None:
+        _known(self.features, "the training settings")
+        if "compiles" not in self.features:
+            raise InputError("a learned ranker's features must include 'compiles'")
         if self.objective not in OBJECTIVES:
             raise InputError(f"objective {self.objective!r} not one of {', '.join(OBJECTIVES)}")
         for language, names in self.tiers.items():
@@ -68,6 +77,7 @@ class TrainSettings:
 
     def to_json(self) -> dict[str, Any]:
         return {"C": self.c, "objective": self.objective, "pool_languages": self.pool_languages,
+                "prompt_weights": self.prompt_weights,
                 "tiers": {lang: list(names) for lang, names in self.tiers.items()}}
 
     @classmethod
@@ -76,7 +86,8 @@ class TrainSettings:
             return cls(float(data.get("C", 1.0)), str(data.get("objective", "pairwise")),
                        {str(lang): tuple(map(str, names))
                         for lang, names in data.get("tiers", {}).items()},
-                       bool(data.get("pool_languages", False)))
+                       bool(data.get("pool_languages", False)),
+                       prompt_weights=bool(data.get("prompt_weights", False)))
         except (TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"learned ranker 'training' settings are malformed: {exc}",
                              source=source) from exc
@@ -163,7 +174,7 @@ class LearnedModel:
                    card=data.get("card", {}),
                    settings=dataclasses.replace(
                        TrainSettings.from_json(data.get("training", {}), source),
-                       security_tier=data.get("security_tier")))
+                       security_tier=data.get("security_tier"), features=features))
 
 
 def feature_matrix(language: Language, groups: Sequence[Sequence[Candidate]],
@@ -199,23 +210,31 @@ def group_by_task(candidates: Sequence[Candidate]) -> dict[str, list[Candidate]]
 
 
 def pairwise_differences(z: np.ndarray, y: np.ndarray, groups: np.ndarray,
-                         ) -> tuple[np.ndarray, np.ndarray]:
-    """Within each group, (passing - failing) rows labeled 1 and their negations labeled 0."""
-    diffs = []
+                         prompt_weights: bool = False,
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Within each group, (passing - failing) rows labeled 1 and their negations labeled 0,
+    with a weight per row: 1, or with ``prompt_weights`` 1 / the group's pairs (scaled to a
+    mean of 1), so that every group weighs the same however many pairs it has."""
+    diffs, weights = [], []
     for group in np.unique(groups):
         rows = np.flatnonzero(groups == group)
         good, bad = rows[y[rows] == 1], rows[y[rows] == 0]
         if len(good) and len(bad):
             diffs.append((z[good][:, None, :] - z[bad][None, :, :]).reshape(-1, z.shape[1]))
+            weights.append(np.full(len(good) * len(bad),
+                                   1.0 / (len(good) * len(bad)) if prompt_weights else 1.0))
     if not diffs:
-        return np.empty((0, z.shape[1])), np.empty(0)
-    d = np.vstack(diffs)
-    return np.vstack([d, -d]), np.concatenate([np.ones(len(d)), np.zeros(len(d))])
+        return np.empty((0, z.shape[1])), np.empty(0), np.empty(0)
+    d, w = np.vstack(diffs), np.concatenate(weights)
+    w = w / w.mean()
+    return (np.vstack([d, -d]), np.concatenate([np.ones(len(d)), np.zeros(len(d))]),
+            np.concatenate([w, w]))
 
 
-def fit_linear(x: np.ndarray, y: np.ndarray, c: float = 1.0, groups: np.ndarray | None = None,
-               objective: str = "pairwise") -> LinearModel:
-    """Standardise ``x`` and fit a logistic regression.
+def fit_linear(x: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None,
+               settings: TrainSettings | None = None) -> LinearModel:
+    """Standardise the ``settings.features`` columns of ``x`` (rows of :data:`FEATURES`) and
+    fit a logistic regression.
 
     ``pairwise`` (default) learns from pairs inside one prompt (a passing minus
     a failing candidate), so it optimises the order within a prompt, which is
@@ -223,25 +242,27 @@ def fit_linear(x: np.ndarray, y: np.ndarray, c: float = 1.0, groups: np.ndarray 
     """
     from sklearn.linear_model import LogisticRegression  # lazy: heavy import
 
-    if objective not in OBJECTIVES:
-        raise InputError(f"objective {objective!r} not one of {', '.join(OBJECTIVES)}")
+    settings = settings or TrainSettings()
+    objective = settings.objective
+    # The ranker puts compilable candidates first by rule; the model orders those.
+    compilable = x[:, FEATURES.index("compiles")] > 0
+    x = x[:, columns(settings.features)]
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
     z = (x - mean) / scale
     neutral = LinearModel(tuple(float(v) for v in mean), tuple(float(v) for v in scale),
                           (0.0,) * x.shape[1], 0.0)
-    # The ranker puts compilable candidates first by rule; the model orders those.
-    compilable = x[:, FEATURES.index("compiles")] > 0
     z, y = z[compilable], y[compilable]
-    groups = groups[compilable] if groups is not None else None
+    weights = None
     if objective == "pairwise" and groups is not None:
-        z, y = pairwise_differences(z, y, groups)
+        z, y, weights = pairwise_differences(z, y, groups[compilable], settings.prompt_weights)
     if len(set(y.tolist())) < 2:
         # Nothing passes (or everything does): no signal; keep a neutral model.
         return neutral
-    model = LogisticRegression(C=c, max_iter=2000,
-                               fit_intercept=objective == "pointwise").fit(z, y)
+    model = LogisticRegression(C=settings.c, max_iter=2000,
+                               fit_intercept=objective == "pointwise").fit(
+                                   z, y, sample_weight=weights)
     intercept = float(model.intercept_[0]) if objective == "pointwise" else 0.0
     return LinearModel(neutral.mean, neutral.scale, tuple(float(v) for v in model.coef_[0]),
                        intercept)
@@ -252,13 +273,13 @@ def fit_models(data: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     """One model per language from ``language -> (rows, pass labels, prompt group ids)``;
     with ``pool_languages`` every language gets the one model fit on all rows."""
     if not settings.pool_languages:
-        return {language: fit_linear(x, y, settings.c, ids, settings.objective)
+        return {language: fit_linear(x, y, ids, settings)
                 for language, (x, y, ids) in data.items()}
     # Group ids of different languages must never meet in one pair.
     offset = 1 + max((int(ids.max()) for _, _, ids in data.values() if len(ids)), default=0)
     x, y, ids = (np.concatenate(parts) for parts in zip(
         *[(x, y, ids + k * offset) for k, (x, y, ids) in enumerate(data.values())], strict=True))
-    pooled = fit_linear(x, y, settings.c, ids, settings.objective)
+    pooled = fit_linear(x, y, ids, settings)
     return dict.fromkeys(data, pooled)
 
 
@@ -274,9 +295,16 @@ def shipped_settings(name: str = "learned") -> TrainSettings:
                                   source=str(path)).settings
 
 
-def _scores(model: LinearModel, x: np.ndarray, tiers: Sequence[str]) -> np.ndarray:
+def columns(features: Sequence[str]) -> list[int]:
+    """The columns of ``features`` in rows of :data:`FEATURES`."""
+    return [FEATURES.index(name) for name in features]
+
+
+def _scores(model: LinearModel, x: np.ndarray, tiers: Sequence[str],
+            features: Sequence[str]) -> np.ndarray:
     """The ranker's order: the rule tiers first (large offsets), then the linear score."""
-    linear = ((x - np.asarray(model.mean)) / np.asarray(model.scale)) @ np.asarray(model.coef)
+    linear = (((x[:, columns(features)] - np.asarray(model.mean)) / np.asarray(model.scale))
+              @ np.asarray(model.coef))
     rule = sum(2.0 ** (len(tiers) - 1 - k) * x[:, FEATURES.index(name)]
                for k, name in enumerate(tiers))
     return linear + 1e6 * rule
@@ -349,6 +377,7 @@ def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
                             "estimator": "LogisticRegression on standardised features",
                             "objective": settings.objective, "C": settings.c,
                             "pool_languages": settings.pool_languages,
+                            "prompt_weights": settings.prompt_weights,
                             "tiers": {lang: list(settings.tiers_for(lang)) for lang in data},
                             "cv_folds": folds, "cv_grouping": "task_id", "languages": {}}
     for language, own in data.items():
@@ -362,7 +391,7 @@ def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
                              if settings.pool_languages and lang != language}
                 fold_data[language] = (own.x[train_rows], own.y[train_rows], own.ids[train_rows])
                 fold_model = fit_models(fold_data, settings)[language]
-                scores = _scores(fold_model, own.x[test_rows], tiers)
+                scores = _scores(fold_model, own.x[test_rows], tiers, settings.features)
                 if len(set(own.y[test_rows].tolist())) == 2:
                     cv["auc"].append(float(roc_auc_score(own.y[test_rows], scores)))
                 for key, value in _task_metrics(scores, own.x[test_rows], own.graded[test_rows],
@@ -375,7 +404,8 @@ def train(files: Sequence[tuple[str, Language, Sequence[Candidate]]],
             "cv": {key: round(float(np.mean(values)), 4) for key, values in cv.items()},
             "original_order": {key: round(value, 4) for key, value in original.items()}}
     models = fit_models({lang: (d.x, d.y, d.ids) for lang, d in data.items()}, settings)
-    return LearnedModel(FEATURES, models, consensus=consensus, card=card, settings=settings)
+    return LearnedModel(settings.features, models, consensus=consensus, card=card,
+                        settings=settings)
 
 
 def card_markdown(model: LearnedModel, command: str) -> str:
@@ -386,6 +416,8 @@ def card_markdown(model: LearnedModel, command: str) -> str:
              f"- Estimator: {card.get('estimator')}, objective {card.get('objective')} "
              f"(pairs of a passing and a failing compilable candidate of one prompt), "
              f"C = {card.get('C')}"
+             + (", every prompt's pairs weighing the same in all" if card.get("prompt_weights")
+                else "")
              + (", one model fit on every language's rows (pooled)"
                 if card.get("pool_languages") else ", one model per language") + ".",
              "- Rule tiers (ordered by rule before the model; the first decides): "

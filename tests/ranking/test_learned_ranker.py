@@ -197,3 +197,35 @@ def test_cli_train_ranker_tiers_option(data, tmp_path):
         "python": ["compiles", "trivial_body"]}
     assert "--tiers python=compiles,trivial_body" in out.with_suffix(".md").read_text()
     assert main(["train-ranker", str(labeled), "--tiers", "python", "-o", str(out)]) != 0
+
+
+def test_a_model_on_fewer_features_is_refit_on_those(data):
+    tasks, cands = data
+    fewer = ("compiles", "trivial_body", "lint_errors", "consensus")
+    model = train([("toy", "python", cands)], tasks, folds=0,
+                  settings=TrainSettings(features=fewer))
+    assert model.features == fewer and len(model.models["python"].coef) == len(fewer)
+    loaded = LearnedModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert loaded.settings.features == fewer  # refitting it (leave-one-model-out) keeps them
+    ranker = from_policy("learned", model.to_json(), "python")
+    assert ranker.rank(tasks["T/0"], [c for c in cands if c.task_id == "T/0"])[0].label == 2
+    with pytest.raises(InputError, match="must include 'compiles'"):
+        TrainSettings(features=("consensus",))
+
+
+def test_prompt_weights_make_every_prompt_weigh_the_same(data):
+    import numpy as np
+
+    from franc.ranking.learned import pairwise_differences
+
+    z = np.arange(6, dtype=float).reshape(-1, 1)
+    y, groups = np.array([1, 0, 1, 1, 0, 0]), np.array([0, 0, 1, 1, 1, 1])  # 1 pair, 4 pairs
+    _, _, plain = pairwise_differences(z, y, groups)
+    assert set(plain.tolist()) == {1.0}
+    _, labels, weighted = pairwise_differences(z, y, groups, prompt_weights=True)
+    first = weighted[labels == 1]
+    assert first[0] == pytest.approx(first[1:].sum())  # the one pair weighs the four
+    tasks, cands = data
+    settings = TrainSettings(prompt_weights=True)
+    model = train([("toy", "python", cands)], tasks, folds=0, settings=settings)
+    assert LearnedModel.from_json(json.loads(json.dumps(model.to_json()))).settings == settings
