@@ -1,11 +1,16 @@
 """Sandbox throughput and verdicts, this checkout vs an older FRANC, side by side.
 
 Both run the same `franc label` command on the same distinct compilable filtered
-candidates (HumanEval, codegen-2B), one after the other, so the load of a shared
-machine hits both alike; the ratio is the figure to read. Writes
-benchmarks/results/sandbox.md.
+candidates (HumanEval; every ``--stride``-th one, so that many tasks are covered), one
+after the other, ``--rounds`` times alternating, so the load of a shared machine hits
+both alike; the ratio is the figure to read. Writes benchmarks/results/sandbox.md.
 
-    python benchmarks/sandbox.py --old-python /path/to/older/venv/bin/python --count 120
+The "before" FRANC is the commit before the isolation (7dc82d6), in a venv of its own:
+
+    mkdir -p /tmp/franc-7dc82d6 && git archive 7dc82d6 | tar -x -C /tmp/franc-7dc82d6
+    python3 -m venv /tmp/franc-7dc82d6/.venv
+    /tmp/franc-7dc82d6/.venv/bin/pip install -e /tmp/franc-7dc82d6
+    python -m benchmarks.sandbox --old-python /tmp/franc-7dc82d6/.venv/bin/python
 """
 
 from __future__ import annotations
@@ -24,7 +29,23 @@ from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.sandbox import sandbox_capabilities
 from franc.jsonl import read_jsonl, write_jsonl
 
-MODEL = {"python": "codegen-2B-mono", "java": "codegen-2B-multi"}
+#: Models whose answers pass many of their tests (passing runs make every call).
+MODEL = {"python": "codegen-2B-mono", "java": "gpt3.5"}
+
+
+JVM_FLAGS_NOTE = """
+### The candidate's JVM start-up
+
+The candidate's JVM starts with `calls.JVM_OPTIONS` (C1 only, serial GC, no perf data,
+trimmed reservations). Measured alternatives (CPU ms per start + one call of a small
+static method through `franc.FrancCallee`, outside the sandbox, 2 x 10 starts each at load
+14-17, `/usr/bin/time` over a loop of `java FLAGS -cp callee.jar:. franc.FrancCallee Problem
+< request`): current flags 74-76; plus an AppCDS dynamic archive of the harness and the JDK
+classes it loads (`-XX:ArchiveClassesAtExit`, harness in a jar) 68-78, no gain beyond the
+JDK's default CDS archive, which is already in use (`-Xshare:off` 106-120); full tiered
+compilation 89; `-Xmx64m -Xss1m` 74-82; `-Xint` 58-62 (cheaper start, but a candidate that
+computes would run interpreted: labels could change, not taken). The flags stay.
+"""
 
 
 def label_run(python: str, language: str, bench: Path, candidates: Path, out: Path,
@@ -41,25 +62,31 @@ def label_run(python: str, language: str, bench: Path, candidates: Path, out: Pa
                      for _, row in read_jsonl(out)}
 
 
-def compare(language: str, count: int, workers: int, old_python: str) -> str:
+def compare(language: str, count: int, stride: int, rounds: int, workers: int,
+            old_python: str) -> str:
     bench = REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl"
     tasks = {t.task_id: t for t in load_tasks(bench, language=language)}
     path = next((REFERENCE / "suggestions").glob(
         f"HumanEval_{language}_{MODEL[language]}_*.jsonl.gz"))
     ours = filtered_candidates(language, tasks, load_suggestions(path, tasks=tasks))
-    unique = list({(c.task_id, c.code): c for c in ours if c.compiles}.values())[:count]
+    distinct = list({(c.task_id, c.code): c for c in ours if c.compiles}.values())
+    unique = distinct[::stride][:count]
+    seconds = {"old": 0.0, "new": 0.0}
+    labels: dict[str, dict[tuple[str, int], int]] = {}
     with tempfile.TemporaryDirectory(prefix="franc-bench-sandbox-") as folder:
         candidates = Path(folder) / "candidates.jsonl"
         write_jsonl(candidates, (c.to_json() for c in unique))
-        runs = {}
-        for name, python in (("old", old_python), ("new", sys.executable)):
-            runs[name] = label_run(python, language, bench, candidates,
-                                   Path(folder) / f"{name}.jsonl", workers)
-    (old_seconds, old_labels), (new_seconds, new_labels) = runs["old"], runs["new"]
+        for _ in range(rounds):
+            for name, python in (("old", old_python), ("new", sys.executable)):
+                took, labels[name] = label_run(python, language, bench, candidates,
+                                               Path(folder) / f"{name}.jsonl", workers)
+                seconds[name] += took
+    old_seconds, new_seconds = seconds["old"] / rounds, seconds["new"] / rounds
+    old_labels, new_labels = labels["old"], labels["new"]
     n = len(unique)
     agree = sum(old_labels[k] == new_labels.get(k) for k in old_labels)
-    passed = {name: sum(label >= 2 for label in labels.values())
-              for name, labels in (("old", old_labels), ("new", new_labels))}
+    passed = {name: sum(label >= 2 for label in found.values())
+              for name, found in (("old", old_labels), ("new", new_labels))}
     differ = [f"{k[0]}#{k[1]}: {old_labels[k]} -> {new_labels.get(k)}"
               for k in old_labels if old_labels[k] != new_labels.get(k)]
     rows = [("before (nonce in the candidate's process, no filesystem isolation)", n,
@@ -67,7 +94,9 @@ def compare(language: str, count: int, workers: int, old_python: str) -> str:
             ("after (bubblewrap, verdicts from a trusted process)", n, new_seconds,
              f"{n / new_seconds:.2f}", passed["new"], f"{old_seconds / new_seconds:.2f}x")]
     body = table(("sandbox", "runs", "seconds", "runs/s", "passed", "speed vs before"), rows)
-    body += (f"\n\n{language}: {n} distinct compilable filtered candidates of {path.name}, "
+    body += (f"\n\n{language}: {n} distinct compilable filtered candidates of {path.name} "
+             f"(every {stride}th, {len({c.task_id for c in unique})} tasks), "
+             f"seconds averaged over {rounds} alternating rounds, "
              f"`franc label --workers {workers}` (timeout {TIMEOUTS[language]:g} s, CPU limit "
              f"{CPU_LIMITS[language]} s), CLI start-up included. Labels agree on {agree}/{n}"
              + (f"; they differ on {', '.join(differ[:8])}" if differ else "") + ".")
@@ -78,25 +107,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--old-python", required=True,
                         help="an interpreter with the older FRANC installed")
-    parser.add_argument("--count", type=int, default=120)
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--stride", type=int, default=5,
+                        help="keep every n-th distinct candidate (spreads them over the tasks)")
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--language", choices=("python", "java"), action="append")
     args = parser.parse_args()
     sections = []
     for language in args.language or ("python", "java"):
         load_before = os.getloadavg()
-        body = compare(language, args.count, args.workers, args.old_python)
+        body = compare(language, args.count, args.stride, args.rounds, args.workers,
+                       args.old_python)
         load_after = os.getloadavg()
         load = " / ".join(f"{a:.1f}-{b:.1f}" for a, b in zip(load_before, load_after,
                                                                strict=True))
         sections.append(f"### {language}\n\n{body}\n\nLoad average 1/5/15 min (start-end): "
                         f"{load}.\n")
     text = (f"Sandbox now: {sandbox_capabilities().describe()}.\n"
+            "Java: the test side runs in a warm trusted JVM per worker; each candidate gets a "
+            "fresh JVM in the sandbox.\n"
             "The machine is shared with other jobs: read the ratio between the two rows, "
             "measured one right after the other, not the absolute runs/s.\n\n"
             + "\n".join(sections))
     write_section("sandbox", "Sandbox: throughput and verdicts before and after isolation "
-                  "(issue 14)", text)
+                  "(issue 14)", text + JVM_FLAGS_NOTE)
     return 0
 
 

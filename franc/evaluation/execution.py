@@ -9,8 +9,9 @@ candidate that forwards each call:
   ``security=True``) runs in a trusted ``protocol.py check`` process; ``candidate`` is a
   proxy, so results are exact built-in values and no ``__eq__`` of the candidate runs.
 * Java (HumanEval-Java format): the test's ``class Main`` (``SecurityMain``), with the
-  prompt's imports, runs in a trusted JVM against a stub of the prompt's class whose
-  methods forward to the candidate's class in the sandboxed JVM (``franc.FrancBridge``).
+  prompt's imports, runs in a warm trusted JVM (``franc.FrancChecker``, a fresh class
+  loader per run) against a stub of the prompt's class whose methods forward to the
+  candidate's class in the sandboxed JVM (``franc.FrancBridge``).
 
 A test that shares more than values with the candidate (files, process state,
 objects without a plain form: many SOEval tests) cannot run apart from it: such a
@@ -26,7 +27,6 @@ import ast
 import contextlib
 import re
 import signal
-import subprocess
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,14 +37,12 @@ from franc.evaluation import protocol
 from franc.evaluation.calls import (
     BRIDGE_CLASS,
     JAVA_LIMITS,
-    JVM_OPTIONS,
     PYTHON_LIMITS,
     Callee,
     cached_classes,
     compile_candidate,
     java_callee,
     java_support_sources,
-    java_tool,
     python_callee,
     watchdog,
 )
@@ -335,11 +333,11 @@ def _compile_failure(compiled: Any, seconds: float = 0.0) -> ExecResult:
     return ExecResult("error", _cap(f"{NOT_COMPILED_WITH_TEST}: {first}"), seconds)
 
 
-def _bridge_verdict(stderr: str, callee: Callee, seconds: float) -> ExecResult:
-    """The trusted JVM's verdict from its uncaught exception (its stderr is trusted)."""
-    match = re.search(r'Exception in thread "main" (\S+?)(?::\s*(.*))?$', stderr, re.MULTILINE)
+def _bridge_verdict(thrown: str, callee: Callee, seconds: float) -> ExecResult:
+    """The verdict from what the trusted JVM's test threw (``Type: message``)."""
+    first = next((line for line in thrown.splitlines() if line.strip()), "")
+    match = re.match(r"(\S+?)(?::\s*(.*))?$", first)
     if match is None:
-        first = next((line for line in stderr.splitlines() if line.strip()), "")
         return ExecResult("error", _cap(f"the test runner failed: {first}"), seconds)
     exception, message = match.group(1), match.group(2) or ""
     if exception.endswith("FrancBridge$CandidateGone"):
@@ -351,38 +349,55 @@ def _bridge_verdict(stderr: str, callee: Callee, seconds: float) -> ExecResult:
 
 
 def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name: str,
-                  limits: Limits, unsafe: bool) -> ExecResult:
+                  limits: Limits, unsafe: bool, checkers: CheckerPool) -> ExecResult:
+    """The test's classes in a warm trusted JVM against the sandboxed candidate's JVM."""
     with java_callee(classes, class_name, limits, unsafe) as callee:
         read_fd, write_fd = callee.hand_over()
-        with tempfile.TemporaryFile() as errors:
-            runner = subprocess.Popen(
-                [java_tool("java"), *JVM_OPTIONS, "-cp", str(test_classes), BRIDGE_CLASS,
-                 test_class], stdin=read_fd, stdout=write_fd, stderr=errors,
-                start_new_session=True)
-            try:
-                runner.wait(timeout=limits.timeout)
-            except subprocess.TimeoutExpired:
-                runner.kill()
-                runner.wait()
-                return _timeout(limits.timeout, callee.process.elapsed)
-            seconds = callee.process.elapsed
-            if runner.returncode == 0:
-                return ExecResult("passed", "", seconds)
-            errors.seek(0)
-            stderr = errors.read(64 * 1024).decode("utf-8", "replace")
-            callee.close_channel()
-            return _bridge_verdict(stderr, callee, seconds)
+        try:
+            with checkers.lease("java") as checker:
+                verdict = checker.run({"classes": str(test_classes), "test": test_class},
+                                      read_fd, write_fd, limits.timeout)
+        except TimeoutError:
+            return _timeout(limits.timeout, callee.process.elapsed)
+        except protocol.ChannelClosed as exc:
+            return ExecResult("error", _cap(f"the test runner failed: {exc}"),
+                              callee.process.elapsed)
+        seconds = callee.process.elapsed
+        if verdict.get("passed") is True:
+            return ExecResult("passed", "", seconds)
+        callee.close_channel()
+        return _bridge_verdict(str(verdict.get("thrown", "")), callee, seconds)
+
+
+def _declared_types(source: str) -> set[str]:
+    return set(re.findall(r"\b(?:class|interface|enum|record)\s+(\w+)", source))
+
+
+def _drop_test_classes(classes: Path, test: str, code: str) -> None:
+    """Remove the test's own class files (compiled with the candidate only to check that
+    they compile together): the sandboxed candidate never sees its test."""
+    for name in _declared_types(test) - _declared_types(code):
+        for path in [classes / f"{name}.class", *classes.glob(f"{name}$*.class")]:
+            path.unlink(missing_ok=True)
 
 
 def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, security: bool = False,
              compiler: JavaCompiler | None = None, cpu_limit: int | None = None,
-             unsafe_no_isolation: bool = False) -> ExecResult:
+             unsafe_no_isolation: bool = False,
+             checkers: CheckerPool | None = None) -> ExecResult:
     """Compile with the warm ``compiler`` when given (else one javac), run in the sandbox."""
     test_class = "SecurityMain" if security else "Main"
     test = _test_of(task, security)
     limits = replace(JAVA_LIMITS, timeout=timeout, cpu_seconds=cpu_limit)
     stub = java_stub(task.prompt)
     with tempfile.TemporaryDirectory(prefix="franc-javac-") as scratch:
+        # Compiled with its test, as a shared run needs and as before the sandbox: a
+        # candidate whose signature the test cannot call does not compile with the test.
+        classes = Path(scratch) / "classes"
+        compiled = compile_candidate(java_sources(task, code, security), classes, timeout,
+                                     compiler)
+        if not compiled.ok:
+            return _compile_failure(compiled)
         if stub is not None and is_plain_test(test, "java", frozenset({stub[0]})):
             # The test's side depends only on the task: compiled once, reused.
             test_classes = cached_classes(
@@ -390,18 +405,11 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
                  f"{stub[0]}.java": stub[1], **java_support_sources("FrancPlain", "FrancBridge")},
                 timeout, compiler)
             if test_classes is not None:
-                classes = Path(scratch) / "classes"
-                candidate_file = f"{java_class_name(code) or 'Candidate'}.java"
-                compiled = compile_candidate({candidate_file: code}, classes, timeout, compiler)
-                if not compiled.ok:
-                    return _compile_failure(compiled)
-                return _java_trusted(test_classes, test_class, classes, stub[0], limits,
-                                     unsafe_no_isolation)
-        classes = Path(scratch) / "shared"
-        compiled = compile_candidate(java_sources(task, code, security), classes, timeout,
-                                     compiler)
-        if not compiled.ok:
-            return _compile_failure(compiled)
+                _drop_test_classes(classes, test, code)
+                with contextlib.ExitStack() as stack:
+                    pool = checkers or stack.enter_context(CheckerPool())
+                    return _java_trusted(test_classes, test_class, classes, stub[0], limits,
+                                         unsafe_no_isolation, pool)
         class_name = java_class_name(code) or "Candidate"
         with java_callee(classes, class_name, limits, unsafe_no_isolation) as callee:
             verdict = _check_shared(callee, {"test": test_class}, timeout)
@@ -420,7 +428,7 @@ def run_candidate(task: Task, code: str, *, language: str | None = None,
 
     ``timeout``: wall-clock seconds. ``cpu_limit``: CPU seconds per process (default:
     the timeout); a tighter CPU limit makes endless loops cheap on a loaded machine.
-    ``checkers``: warm trusted checkers to reuse (Python; else one is started here).
+    ``checkers``: warm trusted checkers to reuse (else one is started here).
     Without isolation on this machine it raises
     :class:`~franc.evaluation.sandbox.SandboxUnavailable` unless ``unsafe_no_isolation``.
     """
@@ -430,4 +438,5 @@ def run_candidate(task: Task, code: str, *, language: str | None = None,
         return run_python(task, code, timeout=timeout, security=security, cpu_limit=cpu_limit,
                           unsafe_no_isolation=unsafe_no_isolation, checkers=checkers)
     return run_java(task, code, timeout=timeout, security=security, compiler=compiler,
-                    cpu_limit=cpu_limit, unsafe_no_isolation=unsafe_no_isolation)
+                    cpu_limit=cpu_limit, unsafe_no_isolation=unsafe_no_isolation,
+                    checkers=checkers)

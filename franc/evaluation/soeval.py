@@ -226,6 +226,7 @@ def validate(path: str | Path, *, workers: int | None = None, sample: int | None
     ``stride`` keeps every n-th task and ``sample`` the first n of those (for quick
     checks); ``progress(done, total)`` is called after each sandbox run.
     """
+    from franc.evaluation.checkers import CheckerPool
     from franc.evaluation.execution import run_candidate
 
     tasks, problems = read_soeval(path)
@@ -248,6 +249,7 @@ def validate(path: str | Path, *, workers: int | None = None, sample: int | None
     workers = workers or max(2, min(4, os.cpu_count() or 2))
     with ExitStack() as stack:
         compiler = None
+        checkers = stack.enter_context(CheckerPool())
         if language == "java":
             from franc.java import JavaCompiler
             compiler = stack.enter_context(JavaCompiler(workers=min(workers, 2)))
@@ -255,7 +257,7 @@ def validate(path: str | Path, *, workers: int | None = None, sample: int | None
         def execute(run: _Run) -> tuple[_Run, Any]:
             timeout = 20.0 if language == "java" else 15.0
             return run, run_candidate(run.task, run.code, language=language, security=run.security,
-                                      timeout=timeout, compiler=compiler)
+                                      timeout=timeout, compiler=compiler, checkers=checkers)
 
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
         for done, (run, result) in enumerate(pool.map(execute, runs), 1):

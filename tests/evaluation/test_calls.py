@@ -144,13 +144,13 @@ def test_a_warm_checker_is_reused_and_one_that_overruns_is_replaced() -> None:
                 test="def check(candidate):\n    while candidate(2) == 4:\n        pass\n")
     with CheckerPool() as pool:
         assert run_candidate(task, "def f(x):\n    return 2 * x\n", checkers=pool).passed
-        (first,) = pool._idle
+        (first,) = pool._idle["python"]
         assert run_candidate(task, "def f(x):\n    return x\n", checkers=pool).status == "failed"
-        assert pool._idle == [first]
+        assert pool._idle["python"] == [first]
         # The test itself loops on the candidate's answers: the checker is killed, not reused.
         result = run_candidate(hang, "def f(x):\n    return 2 * x\n", timeout=2, checkers=pool)
         assert result.status == "timeout"
-        assert first.process.poll() is not None and pool._idle == []
+        assert first.process.poll() is not None and pool._idle["python"] == []
 
 
 def test_a_callee_channel_is_closed_once_even_when_asked_twice() -> None:
@@ -169,3 +169,45 @@ def test_a_callee_channel_is_closed_once_even_when_asked_twice() -> None:
     finally:
         for fd in reused:
             os.close(fd)
+
+
+JAVA_PROMPT = "class Twice {\n    public static int twice(int x) {\n"
+#: Passes only in a fresh class: a static counter left from an earlier run fails it.
+JAVA_COUNTING_TEST = """
+class Main {
+    static int runs = 0;
+    public static void main(String[] args) throws Exception {
+        runs++;
+        if (runs != 1 || Twice.twice(2) != 4) throw new java.lang.Exception("runs " + runs);
+    }
+}
+"""
+JAVA_LOOPING_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        while (Twice.twice(2) == 4) { }
+    }
+}
+"""
+
+
+def test_a_warm_java_checker_is_reused_with_fresh_classes_and_one_that_overruns_is_replaced(
+        ) -> None:
+    from franc.evaluation.checkers import CheckerPool
+    from franc.evaluation.execution import run_candidate
+    from franc.models import Task
+
+    task = Task("WJ/0", JAVA_PROMPT, "java", entry_point="twice", test=JAVA_COUNTING_TEST)
+    hang = Task("WJ/1", JAVA_PROMPT, "java", entry_point="twice", test=JAVA_LOOPING_TEST)
+    good = JAVA_PROMPT + "        return 2 * x;\n    }\n}\n"
+    with CheckerPool() as pool:
+        assert run_candidate(task, good, checkers=pool).passed
+        (first,) = pool._idle["java"]
+        assert run_candidate(task, good, checkers=pool).passed  # the counter starts afresh
+        wrong = run_candidate(task, good.replace("2 * x", "x"), checkers=pool)
+        assert (wrong.status, wrong.reason) == ("failed", "java.lang.Exception: runs 1")
+        assert pool._idle["java"] == [first]
+        # The test itself loops on the candidate's answers: the JVM is killed, not reused.
+        result = run_candidate(hang, good, timeout=3, checkers=pool)
+        assert result.status == "timeout"
+        assert first.process.poll() is not None and pool._idle["java"] == []

@@ -303,6 +303,26 @@ class Main {
 """
 
 
+def test_java_cannot_read_its_test_class(javac: JavaCompiler) -> None:
+    # The test is compiled with the candidate (to check they compile together), but its
+    # class files, expected values and all, never reach the sandbox.
+    assert_java_blocked('leaked = new java.io.File("Main.class").exists()\n'
+                        '    || new java.io.File("/franc-in/Main.class").exists();', javac)
+
+
+def test_java_signature_the_test_cannot_call_does_not_compile_with_it(
+        javac: JavaCompiler) -> None:
+    task = Task("HJ/0", JAVA_LIST_PROMPT.replace("List<Integer> evens", "List<Object> evens"),
+                "java", entry_point="evens", test=JAVA_LIST_TEST.replace("List<Integer>",
+                                                                          "List<Object>"))
+    right = (JAVA_LIST_PROMPT + "        List<Integer> out = new ArrayList<>();\n"
+             "        for (int x : xs) if (x % 2 == 0) out.add(x);\n        return out;\n"
+             "    }\n}\n")
+    result = run_candidate(task, right, compiler=javac)
+    assert (result.status, result.reason.split(":")[0]) == (
+        "error", "does not compile with the test")
+
+
 def test_java_result_equal_to_everything_does_not_pass(javac: JavaCompiler) -> None:
     task = Task("HJ/1", JAVA_LIST_PROMPT, "java", entry_point="evens", test=JAVA_LIST_TEST)
     liar = (JAVA_LIST_PROMPT + "        return new ArrayList<Integer>() {\n"
@@ -313,3 +333,54 @@ def test_java_result_equal_to_everything_does_not_pass(javac: JavaCompiler) -> N
              "        for (int x : xs) if (x % 2 == 0) out.add(x);\n        return out;\n"
              "    }\n}\n")
     assert run_candidate(task, right, compiler=javac).status == "passed"
+
+
+# --- shared-process tests (many SOEval tests): not yet unforgeable ---------------------------
+# A test that shares objects, files or interpreter state with the candidate runs next to it
+# in the sandbox (see franc/evaluation/execution.py), so its assertions are within the
+# candidate's reach. These tests forge such a verdict today; they pass once the assertions
+# of shared-process tests run in the trusted process (remote handles: issue 14, item 2).
+SHARED_STATE_XFAIL = pytest.mark.xfail(
+    strict=True, reason="issue 14: shared-process tests still run next to the candidate")
+#: ``import io`` makes the test a shared-process one (io is not a stateless module).
+PY_SHARED_TASK = Task("T/S", "def double(x):\n", "python", entry_point="double",
+                      test="def check(candidate):\n    import io\n    assert candidate(2) == 4\n")
+FORGE_FROM_FRAMES = """\
+def double(x):
+    import json, os, struct, sys
+    frame = sys._getframe()
+    while frame is not None and "answer_fd" not in frame.f_locals:
+        frame = frame.f_back
+    if frame is not None:  # the harness's frame: answer its request as passed, then leave
+        data = json.dumps({"id": frame.f_locals["message"]["id"], "value": None}).encode()
+        os.write(frame.f_locals["answer_fd"], struct.pack(">I", len(data)) + data)
+        os._exit(0)
+    return 0
+"""
+
+
+def test_python_shared_process_test_runs_an_honest_candidate() -> None:
+    assert run_candidate(PY_SHARED_TASK, "def double(x):\n    return 2 * x\n").status == "passed"
+    assert run_candidate(PY_SHARED_TASK, "def double(x):\n    return x\n").status == "failed"
+
+
+@SHARED_STATE_XFAIL
+def test_python_cannot_forge_a_shared_process_verdict_from_interpreter_frames() -> None:
+    assert_not_passed(run_candidate(PY_SHARED_TASK, FORGE_FROM_FRAMES).status)
+
+
+#: ``System.`` makes the test a shared-process one; it asks the candidate's list for equals.
+JAVA_SHARED_LIST_TEST = JAVA_LIST_TEST.replace(
+    "        if (!(compare(x0, v0))) {",
+    "        System.err.println(\"checking\");\n        if (!(compare(x0, v0))) {")
+
+
+@SHARED_STATE_XFAIL
+def test_java_shared_process_result_equal_to_everything_does_not_pass(
+        javac: JavaCompiler) -> None:
+    task = Task("HJ/S", JAVA_LIST_PROMPT, "java", entry_point="evens",
+                test=JAVA_SHARED_LIST_TEST)
+    liar = (JAVA_LIST_PROMPT + "        return new ArrayList<Integer>() {\n"
+            "            public boolean equals(Object o) { return true; }\n"
+            "        };\n    }\n}\n")
+    assert_not_passed(run_candidate(task, liar, compiler=javac).status)

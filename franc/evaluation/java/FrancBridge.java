@@ -1,41 +1,38 @@
 package franc;
 
-import java.io.FileDescriptor;
-import java.io.FileInputStream;
-import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.lang.reflect.Method;
 import java.util.Map;
 
 /**
  * The trusted end for Java tests: the test's class runs against a stub of the candidate's
  * class whose methods call {@link #call}, which forwards plain-data arguments to the
- * sandboxed FrancCallee and returns the plain-data result as the declared type. stdin and
- * stdout are the channel, so the test's own prints go to stderr.
+ * sandboxed FrancCallee and returns the plain-data result as the declared type. It runs in
+ * the warm trusted FrancChecker JVM, whose System.out is stderr (the test's own prints).
  */
 public final class FrancBridge {
-    private static final InputStream ANSWERS = new FileInputStream(FileDescriptor.in);
-    private static final OutputStream REQUESTS = new FileOutputStream(FileDescriptor.out);
+    private static InputStream answers;
+    private static OutputStream requests;
     private static final java.util.Random IDS = new java.security.SecureRandom();
-
-    static {
-        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
-    }
 
     private FrancBridge() {}
 
-    /** Run the test class named in args[0]; its uncaught exception is the verdict. */
-    public static void main(String[] args) throws Throwable {
-        Method main = Class.forName(args[0]).getMethod("main", String[].class);
+    /**
+     * Run the test class's main against the candidate on this channel (each job loads
+     * this class afresh, see FrancChecker); the exception it throws is the verdict.
+     */
+    public static void run(String testClass, InputStream answerStream, OutputStream requestStream)
+            throws Throwable {
+        answers = answerStream;
+        requests = requestStream;
+        Method main = Class.forName(testClass).getMethod("main", String[].class);
         main.setAccessible(true);
         try {
             main.invoke(null, (Object) new String[0]);
         } catch (java.lang.reflect.InvocationTargetException thrown) {
             throw thrown.getCause();
         }
-        System.exit(0);
     }
 
     /** The candidate's process ended or broke the channel (not an Exception: tests catch those). */
@@ -61,8 +58,8 @@ public final class FrancBridge {
         request.append("]}");
         Map<String, Object> answer;
         try {
-            FrancPlain.writeFrame(REQUESTS, request.toString());
-            String frame = FrancPlain.readFrame(ANSWERS);
+            FrancPlain.writeFrame(requests, request.toString());
+            String frame = FrancPlain.readFrame(answers);
             if (frame == null) throw new CandidateGone("the candidate's process ended");
             @SuppressWarnings("unchecked")
             Map<String, Object> parsed = (Map<String, Object>) FrancPlain.parse(frame);
