@@ -56,6 +56,8 @@ def requests_for(language: str, limit: int) -> list[dict]:
     with gzip.open(REFERENCE / "suggestions" / f"{FILES[language]}.jsonl.gz", "rt") as handle:
         for line in handle:
             row = json.loads(line)
+            if not row["suggestions"]:  # a prompt the model answered nothing for
+                continue
             bodies.append({"language": language, "prompt": prompts[row["task_id"]],
                            "candidates": row["suggestions"][:10]})
             if len(bodies) == limit:
