@@ -26,7 +26,7 @@ ORDER = (
     "static_filter", "static_filter_python", "static_filter_java",
     "static_filter_java_sources", "static_filter_franc_honesty", "evalplus_compare",
     "faithfulness",
-    "java_compiler", "analyzers",
+    "java_compiler", "analyzers", "analysis_speed",
     "functional_python", "functional_java", "functional_speed_python", "functional_speed_java",
     "sandbox",
     "ranking_humaneval", "ranking_soeval", "ranking_examples", "ranking_behaviour",

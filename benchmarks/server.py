@@ -56,6 +56,8 @@ def requests_for(language: str, limit: int) -> list[dict]:
     with gzip.open(REFERENCE / "suggestions" / f"{FILES[language]}.jsonl.gz", "rt") as handle:
         for line in handle:
             row = json.loads(line)
+            if not row["suggestions"]:  # a prompt the model answered nothing for
+                continue
             bodies.append({"language": language, "prompt": prompts[row["task_id"]],
                            "candidates": row["suggestions"][:10]})
             if len(bodies) == limit:
@@ -107,9 +109,12 @@ def compare(servers: dict[str, tuple[int, str]], rounds: int, block: int
     URL), requests alternating in blocks."""
     rows: list[list[object]] = []
     for language in ("python", "java"):
-        bodies = requests_for(language, 40)
+        # Each measured request is new to both servers (their findings caches never answer
+        # it), as the first request for a new completion would be; an IDE's repeats are cheaper.
+        warm, bodies = split_off(requests_for(language, COMPARE_WARM_REQUESTS + rounds),
+                                 COMPARE_WARM_REQUESTS)
         for _, url in servers.values():
-            asyncio.run(measure(url, "/v1/rank", bodies, 2, 20))  # warm both workers
+            asyncio.run(measure(url, "/v1/rank", warm, 2, len(warm)))  # warm both workers
         samples: dict[str, list[float]] = {name: [] for name in servers}
         cpu = dict.fromkeys(servers, 0.0)
         loads = [os.getloadavg()[0]]
@@ -135,15 +140,27 @@ def compare(servers: dict[str, tuple[int, str]], rounds: int, block: int
     return rows
 
 
+#: Requests that warm a compared server's workers before the measured ones (never measured).
+COMPARE_WARM_REQUESTS = 20
+
+
+def split_off(bodies: list[dict], count: int) -> tuple[list[dict], list[dict]]:
+    """The first ``count`` bodies and the rest (the rest never empty)."""
+    return bodies[:count], bodies[count:] or bodies[:count]
+
+
 def main_compare(ref: str, rounds: int, block: int) -> None:
     old_tree = Path(tempfile.mkdtemp(prefix="franc-old-"))
     commit = extract_commit(ref, old_tree)
     started_load = load_average()
     servers = {}
+    ready_seconds = {}
     try:
         for name, cwd in ((f"old ({commit})", old_tree), ("new (working tree)", None)):
+            started = time.monotonic()
             servers[name] = start_server(Path(tempfile.mkdtemp()), "deadline_seconds = 30\n",
                                          workers=2, full_warm_up=True, cwd=cwd)
+            ready_seconds[name] = time.monotonic() - started
         rows = compare({name: (process.pid, url) for name, (process, url) in servers.items()},
                        rounds, block)
     finally:
@@ -154,8 +171,13 @@ def main_compare(ref: str, rounds: int, block: int) -> None:
               "1-min load average during the blocks"]
     write_section("server_compare", "HTTP server: old vs new, side by side",
                    f"Both servers warm, 2 worker processes each, 1 client, 10 real candidates "
-                   f"per request ({FILES['python']}, {FILES['java']}); requests alternate "
-                   f"between the servers in blocks of {block}. Load average (1/5/15 min) at the "
+                   f"per request ({FILES['python']}, {FILES['java']}); after "
+                   f"{COMPARE_WARM_REQUESTS} warming requests, each measured request is one "
+                   "neither server saw before (no findings-cache hits); requests alternate "
+                   f"between the servers in blocks of {block}. Seconds from start to /readyz "
+                   "with the full warm-up (the servers start one after the other): "
+                   + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in ready_seconds.items())
+                   + ". Load average (1/5/15 min) at the "
                    f"start: {started_load}; at the end: {load_average()}. The machine was "
                    "shared: compare the ratios. Server CPU: the CPU time the server, its "
                    "workers and their JVMs used during the blocks, per request (the load of "

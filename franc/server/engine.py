@@ -56,7 +56,8 @@ class Job:
     analyze: bool = True
     analyzers: tuple[str, ...] | None = None
     task_id: str = "request"
-    first_index: int = 0  # index of the first candidate when a request is split
+    #: Each candidate's index in the request (``None``: 0, 1, ...); a split job keeps them.
+    indexes: tuple[int, ...] | None = None
     #: The client's deadline (``time.monotonic()``, one clock for all processes on Linux):
     #: the worker skips the stages that would start after it.
     deadline: float | None = None
@@ -67,12 +68,24 @@ class Job:
     def expired(self) -> bool:
         return self.deadline is not None and time.monotonic() > self.deadline
 
+    @property
+    def positions(self) -> tuple[int, ...]:
+        return self.indexes if self.indexes is not None else tuple(range(len(self.candidates)))
+
     def split(self, parts: int) -> list[Job]:
-        """Contiguous slices of the candidates, one job each, indexes kept."""
-        size = -(-len(self.candidates) // parts)
-        return [dataclasses.replace(self, candidates=self.candidates[start:start + size],
-                                    first_index=self.first_index + start)
-                for start in range(0, len(self.candidates), size)]
+        """At most ``parts`` jobs of about equal cost, indexes kept. A candidate's cost is its
+        length (filtering and analysis grow with it): the longest go first, each to the part
+        with the least so far, so one long candidate does not make its worker the slowest."""
+        loads = [0] * parts
+        members: list[list[int]] = [[] for _ in range(parts)]
+        for i in sorted(range(len(self.candidates)), key=lambda i: -len(self.candidates[i])):
+            lightest = loads.index(min(loads))
+            loads[lightest] += len(self.candidates[i]) + 1
+            members[lightest].append(i)
+        positions = self.positions
+        return [dataclasses.replace(self, candidates=tuple(self.candidates[i] for i in part),
+                                    indexes=tuple(positions[i] for i in part))
+                for part in map(sorted, members) if part]
 
     @property
     def task(self) -> Task:
@@ -90,13 +103,14 @@ class JobResult:
 
 
 def merge(parts: list[JobResult]) -> JobResult:
-    """One result from the results of a split job, in candidate order."""
+    """One result from the results of a split job, in the order of the candidates' indexes."""
     completed = [stage for stage in STAGES if all(stage in part.completed for part in parts)]
     merged = JobResult(completed=completed, partial=any(part.partial for part in parts),
                        report=parts[0].report if len(parts) == 1 else None)
     for part in parts:
         merged.notes.extend(note for note in part.notes if note not in merged.notes)
         merged.candidates.extend(part.candidates)
+    merged.candidates.sort(key=lambda candidate: candidate.index)
     return merged
 
 
@@ -199,7 +213,8 @@ class StageRunner:
     def stages(self, job: Job) -> Iterator[tuple[Stage, Any]]:
         task = job.task
         warm = self.warm[job.language]
-        filtered = warm.filtered(task, job.candidates, job.first_index)
+        filtered = warm.filter.run_many(list(zip([task] * len(job.candidates), job.positions,
+                                                 job.candidates, strict=True)))
         yield "filtered", filtered
         if not job.analyze or job.expired():
             return

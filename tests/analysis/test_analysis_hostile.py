@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -76,10 +75,10 @@ def test_pylint_crash_costs_only_the_candidate_that_caused_it(
     analyzer = PylintAnalyzer(settings=PylintSettings())
     real_check = analyzer._check
 
-    def fragile_check(paths: list[str], reporter: Any) -> None:
-        if any("BOOM" in Path(path).read_text() for path in paths):
+    def fragile_check(sources: dict[str, str], reporter: Any) -> None:
+        if any("BOOM" in code for code in sources.values()):
             raise RuntimeError("pylint fell over")
-        real_check(paths, reporter)
+        real_check(sources, reporter)
 
     monkeypatch.setattr(analyzer, "_check", fragile_check)
     try:

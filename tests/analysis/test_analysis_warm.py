@@ -47,8 +47,8 @@ def test_a_time_out_drops_the_linter_and_the_next_batch_builds_a_new_one(
     analyzer = PylintAnalyzer(settings=PylintSettings())
     real_check = analyzer._check
 
-    def interrupted(paths: list[str], reporter: Any) -> None:
-        real_check(paths, reporter)  # the linter is half-way through when the limit hits
+    def interrupted(sources: dict[str, str], reporter: Any) -> None:
+        real_check(sources, reporter)  # the linter is half-way through when the limit hits
         raise AnalyzerTimeout("pylint timed out")
 
     try:
@@ -103,3 +103,21 @@ def test_warm_modules_must_be_module_names(tmp_path: Path, listed: str) -> None:
     policy.write_text(f"[analysis.pylint]\nwarm_modules = {listed}\n")
     with pytest.raises(InputError, match="warm_modules"):
         PylintSettings.from_policy(policy)
+
+
+def test_batches_are_linted_from_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    analyzer = PylintAnalyzer(settings=PylintSettings())
+    try:
+        analyzer.analyze_batch(["x = 1\n"])  # the linter and the placeholder exist now
+
+        def no_disk(*args: object, **kwargs: object) -> None:
+            raise AssertionError("a batch must not create files or folders")
+
+        monkeypatch.setattr("tempfile.mkdtemp", no_disk)
+        first, second = analyzer.analyze_batch(["import os\n", "def f(a):\n    return b\n"])
+        sizes = [path.stat().st_size for path in analyzer._placeholders.iterdir()]
+    finally:
+        analyzer.close()
+    assert "unused-import" in {f.rule_id for f in first}
+    assert "undefined-variable" in {f.rule_id for f in second}
+    assert sizes == [0, 0]

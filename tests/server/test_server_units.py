@@ -98,10 +98,10 @@ def test_chat_prompt_takes_the_users_code_block() -> None:
 def test_a_split_job_keeps_indexes_and_merges_in_order() -> None:
     job = Job(language="python", prompt="", candidates=tuple("abcdefghij"))
     parts = job.split(3)
-    assert [p.candidates for p in parts] == [tuple("abcd"), tuple("efgh"), tuple("ij")]
-    assert [p.first_index for p in parts] == [0, 4, 8]
-    done = [JobResult(candidates=[Candidate("t", p.first_index + i, c)
-                                  for i, c in enumerate(p.candidates)],
+    assert [p.candidates for p in parts] == [tuple("adgj"), tuple("beh"), tuple("cfi")]
+    assert [p.indexes for p in parts] == [(0, 3, 6, 9), (1, 4, 7), (2, 5, 8)]
+    done = [JobResult(candidates=[Candidate("t", i, c)
+                                  for i, c in zip(p.positions, p.candidates, strict=True)],
                       completed=["filtered", "analyzed"]) for p in parts]
     done[2].completed = ["filtered"]
     done[2].partial = True
@@ -109,6 +109,16 @@ def test_a_split_job_keeps_indexes_and_merges_in_order() -> None:
     merged = merge(done)
     assert [c.index for c in merged.candidates] == list(range(10))
     assert (merged.completed, merged.partial, merged.notes) == (["filtered"], True, ["deadline"])
+
+
+def test_a_split_job_balances_the_candidates_length_not_their_count() -> None:
+    long, short = "x" * 900, "y" * 100
+    job = Job(language="python", prompt="", candidates=(long, long, short, short, short, short))
+    parts = job.split(2)
+    assert [p.indexes for p in parts] == [(0, 2, 4), (1, 3, 5)]
+    assert [sum(map(len, p.candidates)) for p in parts] == [1100, 1100]
+    assert job.split(4)[0].indexes == (0,)  # never more parts than asked for, none empty
+    assert len(Job(language="python", prompt="", candidates=("a",)).split(2)) == 1
 
 
 def test_rankers_are_cached_until_their_policy_file_changes(tmp_path: Path) -> None:
