@@ -78,9 +78,8 @@ class RepairTemplate:
         views = [{**asdict(f), "hint": hint_for(f, hints)} for f in findings]
         generated = [v for v in views if not v["in_prompt"]] or views
         lines = candidate.code.split("\n")
-        prompt_lines = len(task.prompt.rstrip("\n").split("\n")) if task.prompt.strip() else 0
         cut = min((v["line"] for v in generated), default=len(lines) + 1)
-        keep = max(cut, prompt_lines + 1)
+        keep = max(cut, candidate.prompt_line_count(task) + 1)
         return {"code": candidate.code.removesuffix("\n"), "prompt": task.prompt,
                 "language": self.language, "language_title": facts(self.language).title,
                 "comment": facts(self.language).comment, "task_id": task.task_id,

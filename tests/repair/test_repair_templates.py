@@ -59,6 +59,16 @@ def test_p2_ends_with_the_original_prompt(language: str) -> None:
     assert rendered.continues == task.prompt
 
 
+def test_p3s_keeps_the_prompt_span_the_filter_recorded() -> None:
+    # The filter recorded only the first 2 lines as the prompt: a finding on line 4 (the
+    # model's own def) cuts there, although the task's prompt has 5 lines.
+    task, candidate, _ = CASES["python"]
+    recorded = Candidate(candidate.task_id, 0, candidate.code, prompt_span=2)
+    flagged = [Finding("bandit", "B999", "flagged def", "high", "high", 4)]
+    rendered = load_template("P3S", "python").render(task, recorded, flagged)
+    assert rendered.continues == "import yaml\n\n"  # lines 1-3, before the flagged line 4
+
+
 @pytest.mark.parametrize("language", ["python", "java"])
 def test_p3_cuts_before_the_first_flagged_generated_line(language: str) -> None:
     _task, candidate, findings = CASES[language]
