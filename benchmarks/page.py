@@ -24,8 +24,7 @@ PAGE = ROOT / "BENCHMARKS.md"
 ORDER = (
     "soeval_checks", "soeval_python", "soeval_java", "loaders",
     "static_filter", "static_filter_python", "static_filter_java",
-    "static_filter_java_sources", "static_filter_franc_honesty", "evalplus_compare",
-    "faithfulness",
+    "evalplus_compare", "faithfulness",
     "java_compiler", "analyzers", "analysis_speed",
     "functional_python", "functional_java", "functional_speed_python", "functional_speed_java",
     "sandbox",

@@ -15,7 +15,7 @@ task), so our tests run its answers:
 Writes both sections to benchmarks/results/.
 
     python -m benchmarks.soeval [--language python|java] [--files TEXT] [--limit N]
-                                [--workers N] [--skip-validation]
+                                [--workers N] [--skip-validation | --checks-only]
 """
 
 from __future__ import annotations
@@ -164,6 +164,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int)
     parser.add_argument("--skip-validation", action="store_true",
                         help="leave out part 1 (the dataset's own checks)")
+    parser.add_argument("--checks-only", action="store_true",
+                        help="only part 1 (the dataset's own checks), not the reference answers")
     parser.add_argument("--save", type=Path, metavar="DIR",
                         help="write each file's figures to DIR/<file>.json instead of appending "
                              "(to split a sweep over several processes)")
@@ -183,8 +185,8 @@ def main() -> int:
                  "Insecure solutions are caught by their security test, or (tasks without one) "
                  "by an analyzer finding with the task's CWE. All runs in the sandbox "
                  f"(no network but its own loopback). Load average at the start: {load}.")
-        write_section("soeval_checks", "SOEval dataset checks (benchmarks/soeval.py)", body)
-    for language in languages:
+        write_section("soeval_checks", "SOEval dataset checks", body)
+    for language in [] if args.checks_only else languages:
         if args.merge:
             prefix = "SOEvalPython_" if language == "python" else "SOEvalJava_"
             results = [FileResult(**json.loads(path.read_text()))

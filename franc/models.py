@@ -3,7 +3,7 @@
 Stage outputs are written as JSON lines; ``to_json`` keeps only the fields a
 stage has filled in, so that each command adds its own fields to the line it read
 (``franc filter`` writes exactly task_id, index, code, heuristics, compiles,
-errors, prompt_kind; ``franc analyze`` adds findings; ``franc label`` adds label, ...).
+errors, prompt_kind, prompt_span; ``franc analyze`` adds findings; ``franc label`` adds label, ...).
 """
 
 from __future__ import annotations
@@ -222,6 +222,10 @@ class Candidate:
     score: float | None = None
     score_parts: dict[str, float] | None = None
     prompt_kind: PromptKind | None = None  # set by the static filter
+    #: Lines 1..prompt_span of ``code`` are the user's prompt, the rest the model wrote. Set
+    #: by the static filter, which merged the prompt; None: not recorded (see
+    #: :meth:`prompt_line_count` for the fallback).
+    prompt_span: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -248,6 +252,17 @@ class Candidate:
                                      line=line) from exc
         return candidate
 
+    def prompt_line_count(self, task: Task | None) -> int:
+        """How many leading lines of ``code`` are the user's prompt: the span the static
+        filter recorded; for a candidate that did not come through the filter (older JSONL,
+        code checked as is) :func:`prompt_line_span` of the task's prompt, 0 without a task
+        or for an instruction prompt (never merged into the code)."""
+        if self.prompt_span is not None:
+            return self.prompt_span
+        if task is None or self.prompt_kind == "instruction":
+            return 0
+        return prompt_line_span(task.prompt, self.code)
+
     def generated_findings(self) -> list[Finding]:
         """Findings on lines the model wrote (not on the user's prompt)."""
         return [f for f in self.findings or [] if not f.in_prompt]
@@ -259,6 +274,36 @@ class Candidate:
         threshold = LEVELS.index(min_severity)
         return [f for f in self.findings or [] if f.origin.analyzer in analyzers and (
             f.is_failure or (not f.in_prompt and LEVELS.index(f.severity) >= threshold))]
+
+
+def prompt_line_span(prompt: str, code: str) -> int:
+    """How many leading lines of ``code`` are the user's prompt (1-based last line, 0 if none).
+
+    The static filter records this on each candidate (:attr:`Candidate.prompt_span`) once
+    it has merged the prompt; later stages read the recorded span. The span is the longest
+    common prefix of lines, compared without trailing white space and after leading blank
+    lines on either side (the filter may trim those). A prompt's last line that the model
+    continued (``x = `` -> ``x = f()``) differs and so counts as generated.
+    """
+    prompt_lines = prompt.splitlines()
+    code_lines = code.splitlines()
+    p = _first_non_blank(prompt_lines)
+    c = _first_non_blank(code_lines)
+    span = 0
+    while p < len(prompt_lines) and c < len(code_lines):
+        if prompt_lines[p].rstrip() != code_lines[c].rstrip():
+            break
+        p += 1
+        c += 1
+        span = c
+    return span
+
+
+def _first_non_blank(lines: list[str]) -> int:
+    for i, line in enumerate(lines):
+        if line.strip():
+            return i
+    return len(lines)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ server and for worker processes); ``analyze(...)`` is the one-shot form::
         candidates = analyzers.run(candidates, {t.task_id: t for t in tasks})
 
 Only compilable candidates are analysed (the others get ``findings == []``).
-A finding whose line lies in the prompt the candidate begins with gets
+A finding whose line lies in the prompt the candidate begins with (the span the
+static filter recorded, :meth:`~franc.models.Candidate.prompt_line_count`) gets
 ``in_prompt=True``: it is reported but does not count against the candidate.
 """
 
@@ -17,14 +18,13 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 
-from franc.analysis.base import DEFAULT_TIMEOUT, Analyzer, prompt_line_span
+from franc.analysis.base import DEFAULT_TIMEOUT, Analyzer
 from franc.analysis.registry import ANALYZERS, DEFAULT_ANALYZERS
 from franc.analysis.settings import PolicyRef
 from franc.errors import InputError, expect_list
 from franc.models import Candidate, Finding, Task, check_language
 
-__all__ = ["ANALYZERS", "DEFAULT_ANALYZERS", "Analyzer", "Analyzers",
-           "analyze", "prompt_line_span"]
+__all__ = ["ANALYZERS", "DEFAULT_ANALYZERS", "Analyzer", "Analyzers", "analyze"]
 
 
 class Analyzers:
@@ -81,8 +81,7 @@ class Analyzers:
                 candidate.findings = []
         for candidate, found in zip(compilable, self.findings([c.code for c in compilable]),
                                     strict=True):
-            task = tasks.get(candidate.task_id)
-            span = prompt_line_span(task.prompt, candidate.code) if task is not None else 0
+            span = candidate.prompt_line_count(tasks.get(candidate.task_id))
             # An analyzer that failed says nothing about the prompt: its error always counts.
             candidate.findings = [
                 dataclasses.replace(f, in_prompt=not f.is_failure and 1 <= f.line <= span)

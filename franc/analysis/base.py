@@ -136,33 +136,3 @@ def guarded(tool: str, analyze_one: Callable[[str], list[Finding]], code: str,
             return analyze_one(code)
     except (Exception, AnalyzerTimeout) as exc:
         return [Finding.failure(tool, describe_error(exc))]
-
-
-def prompt_line_span(prompt: str, code: str) -> int:
-    """How many leading lines of ``code`` are the user's prompt (1-based last line, 0 if none).
-
-    For non-chat models the filtered code begins with the prompt; the span is the
-    longest common prefix of lines, compared without trailing white space and
-    after leading blank lines on either side (the filter may trim those). A
-    prompt's last line that the model continued (``x = `` -> ``x = f()``) differs
-    and so counts as generated.
-    """
-    prompt_lines = prompt.splitlines()
-    code_lines = code.splitlines()
-    p = _first_non_blank(prompt_lines)
-    c = _first_non_blank(code_lines)
-    span = 0
-    while p < len(prompt_lines) and c < len(code_lines):
-        if prompt_lines[p].rstrip() != code_lines[c].rstrip():
-            break
-        p += 1
-        c += 1
-        span = c
-    return span
-
-
-def _first_non_blank(lines: Sequence[str]) -> int:
-    for i, line in enumerate(lines):
-        if line.strip():
-            return i
-    return len(lines)

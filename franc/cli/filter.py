@@ -27,7 +27,8 @@ from franc.parallel import (
 )
 
 #: The exact fields of one output line.
-OUTPUT_FIELDS = ("task_id", "index", "code", "heuristics", "compiles", "errors", "prompt_kind")
+OUTPUT_FIELDS = ("task_id", "index", "code", "heuristics", "compiles", "errors", "prompt_kind",
+                 "prompt_span")
 #: Below this many candidates one process is faster than starting a pool.
 PARALLEL_THRESHOLD = 2000
 

@@ -21,7 +21,14 @@ from pydantic import ConfigDict, Field, model_validator
 from franc.errors import FrancError, InputError
 from franc.filter import common
 from franc.filter.base import Compiler, FilterContext, Heuristic, LanguageSupport
-from franc.models import Candidate, Language, PromptKind, Task, check_language
+from franc.models import (
+    Candidate,
+    Language,
+    PromptKind,
+    Task,
+    check_language,
+    prompt_line_span,
+)
 from franc.policy import locate
 from franc.policy.schema import PolicyModel, validate_policy
 
@@ -235,6 +242,10 @@ class StaticFilter:
                 candidates[i].errors = list(result.errors)
             self._repair_rejected([(judged[i][0], candidates[i]) for i in to_compile
                                    if not candidates[i].compiles])
+        # The prompt the chain merged (none for an instruction) opens the final code: record
+        # its span once, so that no later stage has to work out which lines the model wrote.
+        for (task, _), candidate in zip(judged, candidates, strict=True):
+            candidate.prompt_span = prompt_line_span(task.prompt, candidate.code)
         return candidates
 
     def _repair_rejected(self, rejected: list[tuple[Task, Candidate]]) -> None:

@@ -1,9 +1,8 @@
 """Static views of a candidate's code that the rankers share.
 
-Everything here reads text only; nothing executes candidate code. The
-*generated* part of a candidate is what the model wrote: the task's prompt is
-cut out when the code contains it verbatim, otherwise the prompt's lines are
-dropped one by one.
+Everything here reads text only; nothing executes candidate code. The features compare
+the *generated* part of a candidate: its code without anything copied from the task's
+prompt (see :func:`generated_part`).
 """
 
 from __future__ import annotations
@@ -46,7 +45,14 @@ _TRIVIAL_STATEMENTS = re.compile(
 
 
 def generated_part(code: str, task: Task | None) -> str:
-    """The text the model wrote, without the task's prompt."""
+    """The code without anything copied from the task's prompt: the prompt is cut out where
+    the code holds it verbatim, else every line that repeats a prompt line is dropped.
+
+    Not the same question as :attr:`~franc.models.Candidate.prompt_span` (which lines the
+    model wrote, as findings and repair read it): a signature and docstring a chat model
+    wrote again are the model's lines, but copies of the prompt say nothing about a
+    candidate's logic, so the similarity and size features leave them out.
+    """
     if task is None or not task.prompt.strip():
         return code
     prompt = task.prompt.rstrip()

@@ -21,7 +21,7 @@ import math
 import os
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,25 +178,60 @@ def load_labeled(path: str | Path, tasks: Mapping[str, Task] | None = None,
 
 
 def apply_qrels(labeled: LabeledFile, qrels_path: str | Path) -> None:
-    """Override labels from a TREC qrels file (``task_id 0 index label``).
+    """Override labels from a TREC qrels file (``task_id 0 index label``), read by ranx.
 
-    A line naming a candidate that is not in the file is an error, not a
-    silently ignored label.
+    A line ranx cannot read, or one naming a candidate that is not in the file, is an
+    error naming the file and the line, not a silently ignored label.
     """
+    from ranx import Qrels  # lazy: heavy import (numba)
+
+    source = str(qrels_path)
+    try:
+        qrels = Qrels.from_file(source, kind="trec").to_dict()
+    except OSError as exc:
+        raise InputError(f"cannot read the qrels file: {exc.strerror or exc}", source=source
+                         ) from exc
+    except ValueError as exc:  # a line ranx cannot split or convert; also UnicodeDecodeError
+        raise InputError(f"expected 'task_id 0 candidate_index label' ({exc})", source=source,
+                         line=_qrels_line(qrels_path, lambda fields: not _trec_line(fields))
+                         ) from exc
     by_key = {(c.task_id, str(c.index)): c for c in labeled.candidates}
-    text = Path(qrels_path).read_text(encoding="utf-8")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        fields = line.split()
-        if len(fields) != 4 or not fields[3].lstrip("-").isdigit():
-            raise InputError("expected 'task_id 0 candidate_index label'", source=str(qrels_path),
-                             line=number)
-        candidate = by_key.get((fields[0], fields[2]))
-        if candidate is None:
-            raise InputError(f"label for unknown candidate {fields[0]}#{fields[2]} "
-                             f"(not in {labeled.name})", source=str(qrels_path), line=number)
-        candidate.label = int(fields[3])
+    unknown = next((key for task_id, labels in qrels.items() for index in labels
+                    if (key := (task_id, index)) not in by_key), None)
+    if unknown is not None:
+        raise InputError(f"label for unknown candidate {unknown[0]}#{unknown[1]} "
+                         f"(not in {labeled.name})", source=source, line=_qrels_line(
+                             qrels_path, lambda fields: (fields[:1] + fields[2:3]) == [*unknown]))
+    for task_id, labels in qrels.items():
+        for index, label in labels.items():
+            by_key[task_id, index].label = int(label)
+
+
+def _trec_line(fields: list[str]) -> bool:
+    """True for the fields of a line ranx reads as qrels (four, the last an integer)."""
+    if len(fields) != 4:
+        return False
+    try:
+        int(fields[3])
+    except ValueError:
+        return False
+    return True
+
+
+def _qrels_line(path: str | Path, wrong: Callable[[list[str]], bool]) -> int | None:
+    """The number of the first line of ``path`` whose fields are ``wrong`` (for an error)."""
+    try:
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+                if wrong(line.split()):
+                    return number
+    except OSError:
+        pass  # the error names the file without a line
+    return None
 
 
 def group_tasks(candidates: Sequence[Candidate]) -> dict[str, list[Candidate]]:

@@ -9,14 +9,14 @@ template may use are documented in ``repair_prompts/README.md``.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from pydantic import model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from franc.errors import InputError
 from franc.generation.base import Prompt
@@ -34,17 +34,31 @@ def available_templates() -> list[str]:
     return [name for name in available("repair_prompts", SUFFIXES) if name != "hints"]
 
 
+class FixHints(PolicyModel):
+    """``hints.toml``: a ``default`` hint and, per tool (as in ``Finding.tool``), a table of
+    rule id (or ``default``) -> one-line hint. Every value is a string."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, dict[str, str]] = Field(init=False)
+
+    default: str = ""
+
+    def hint(self, finding: Finding) -> str:
+        """The fix hint of a finding's rule (rule, then tool default, then default)."""
+        tool = (self.model_extra or {}).get(finding.tool, {})
+        return tool.get(finding.rule_id) or tool.get("default") or self.default
+
+
 @cache
-def _hints(path: Path) -> Mapping[str, Any]:
-    with open(path, "rb") as handle:
-        return tomllib.load(handle)
-
-
-def hint_for(finding: Finding, hints: Mapping[str, Any]) -> str:
-    """The one-line fix hint of a finding's rule (rule, then tool default, then default)."""
-    tool = hints.get(finding.tool, {})
-    tool = tool if isinstance(tool, Mapping) else {}
-    return str(tool.get(finding.rule_id) or tool.get("default") or hints.get("default", ""))
+def load_hints(path: Path) -> FixHints:
+    """The fix hints of ``path``; a malformed file or a value that is no string is an
+    :class:`InputError` naming the file and the key."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not TOML: {exc}", source=str(path)) from exc
+    return validate_policy(FixHints, data, path)
 
 
 @dataclass(frozen=True)
@@ -73,14 +87,13 @@ class RepairTemplate:
 
     def fields(self, task: Task, candidate: Candidate,
                findings: Sequence[Finding]) -> dict[str, Any]:
-        hints = _hints(shipped_dir("repair_prompts") / HINTS_FILE)
+        hints = load_hints(shipped_dir("repair_prompts") / HINTS_FILE)
         # The analyzer's order, as FRANC wrote its "Fix:" lines.
-        views = [{**asdict(f), "hint": hint_for(f, hints)} for f in findings]
+        views = [{**asdict(f), "hint": hints.hint(f)} for f in findings]
         generated = [v for v in views if not v["in_prompt"]] or views
         lines = candidate.code.split("\n")
-        prompt_lines = len(task.prompt.rstrip("\n").split("\n")) if task.prompt.strip() else 0
         cut = min((v["line"] for v in generated), default=len(lines) + 1)
-        keep = max(cut, prompt_lines + 1)
+        keep = max(cut, candidate.prompt_line_count(task) + 1)
         return {"code": candidate.code.removesuffix("\n"), "prompt": task.prompt,
                 "language": self.language, "language_title": facts(self.language).title,
                 "comment": facts(self.language).comment, "task_id": task.task_id,

@@ -6,29 +6,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from franc.analysis import ANALYZERS, Analyzers, analyze, prompt_line_span
+from franc.analysis import ANALYZERS, Analyzers, analyze
 from franc.analysis.base import Analyzer
 from franc.errors import InputError
 from franc.models import Candidate, Finding, Task
 
 PROMPT = 'import os\n\n\ndef run(cmd):\n    """Run a shell command."""\n'
 CODE = PROMPT + "    return os.system(cmd)\n"
-
-
-def test_prompt_span_is_the_common_prefix_of_lines() -> None:
-    assert prompt_line_span(PROMPT, CODE) == 5
-    assert prompt_line_span(PROMPT, "def other():\n    pass\n") == 0
-    assert prompt_line_span("", CODE) == 0
-
-
-def test_prompt_span_tolerates_trimmed_blank_lines_and_trailing_spaces() -> None:
-    assert prompt_line_span("\n\n" + PROMPT, CODE) == 5
-    assert prompt_line_span(PROMPT.replace(":\n", ":  \n"), CODE) == 5
-
-
-def test_prompt_span_counts_a_continued_last_line_as_generated() -> None:
-    assert prompt_line_span("x = 1\ny = ", "x = 1\ny = compute()\n") == 1
-    assert prompt_line_span("def f():\n    ", "def f():\n    return 1\n") == 1
 
 
 def test_run_marks_findings_on_prompt_lines() -> None:
@@ -41,6 +25,16 @@ def test_run_marks_findings_on_prompt_lines() -> None:
     assert by_rule["B605"].in_prompt is False  # os.system on the generated line 6
     assert by_rule["invalid-name"].in_prompt is True  # `def run(CMD)` is the user's line 4
     assert [f.rule_id for f in result.generated_findings()] == ["B605"]
+
+
+def test_run_reads_the_span_the_filter_recorded() -> None:
+    # Re-deriving the span from the prompt would give 5 lines; the recorded span rules.
+    task = Task(task_id="t/0", prompt=PROMPT, language="python")
+    whole = Candidate(task_id="t/0", index=0, code=CODE, compiles=True, prompt_span=6)
+    none = Candidate(task_id="t/0", index=1, code=CODE, compiles=True, prompt_span=0)
+    analyze("python", [whole, none], {"t/0": task}, ["bandit"])
+    assert [(f.rule_id, f.in_prompt) for f in whole.findings] == [("B605", True)]
+    assert [(f.rule_id, f.in_prompt) for f in none.findings] == [("B605", False)]
 
 
 def test_only_compilable_candidates_are_analysed() -> None:

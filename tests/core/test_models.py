@@ -5,7 +5,7 @@ import re
 import pytest
 
 from franc.errors import InputError
-from franc.models import Candidate, Finding, check_language
+from franc.models import Candidate, Finding, Task, check_language, prompt_line_span
 
 
 def test_filter_stage_json_has_exactly_the_filter_fields() -> None:
@@ -69,3 +69,44 @@ def test_from_json_accepts_the_shapes_the_stages_write() -> None:
             "exec_status": "passed", "unknown_extra_field": [1, 2]}
     candidate = Candidate.from_json(data)
     assert candidate.score == 1 and candidate.exec_status == "passed"
+
+
+PROMPT = 'import os\n\n\ndef run(cmd):\n    """Run a shell command."""\n'
+CODE = PROMPT + "    return os.system(cmd)\n"
+
+
+def test_prompt_span_is_the_common_prefix_of_lines() -> None:
+    assert prompt_line_span(PROMPT, CODE) == 5
+    assert prompt_line_span(PROMPT, "def other():\n    pass\n") == 0
+    assert prompt_line_span("", CODE) == 0
+
+
+def test_prompt_span_tolerates_trimmed_blank_lines_and_trailing_spaces() -> None:
+    assert prompt_line_span("\n\n" + PROMPT, CODE) == 5
+    assert prompt_line_span(PROMPT.replace(":\n", ":  \n"), CODE) == 5
+
+
+def test_prompt_span_counts_a_continued_last_line_as_generated() -> None:
+    assert prompt_line_span("x = 1\ny = ", "x = 1\ny = compute()\n") == 1
+    assert prompt_line_span("def f():\n    ", "def f():\n    return 1\n") == 1
+
+
+def test_prompt_span_survives_json_and_old_lines_load_without_it() -> None:
+    candidate = Candidate(task_id="t", index=0, code=CODE, prompt_span=2)
+    assert candidate.to_json()["prompt_span"] == 2
+    assert Candidate.from_json(candidate.to_json()).prompt_span == 2
+    old = {key: value for key, value in candidate.to_json().items() if key != "prompt_span"}
+    assert Candidate.from_json(old).prompt_span is None
+    with pytest.raises(InputError, match="prompt_span"):
+        Candidate.from_json({**old, "prompt_span": "2"})
+
+
+def test_prompt_line_count_reads_the_recorded_span_else_derives_it() -> None:
+    task = Task(task_id="t", prompt=PROMPT, language="python")
+    assert Candidate("t", 0, CODE, prompt_span=2).prompt_line_count(task) == 2
+    # Not through the filter: derived from the task's prompt; nothing without a task or
+    # for an instruction (never merged into the code).
+    assert Candidate("t", 0, CODE).prompt_line_count(task) == 5
+    assert Candidate("t", 0, CODE).prompt_line_count(None) == 0
+    assert Candidate("t", 0, CODE, prompt_kind="instruction").prompt_line_count(task) == 0
+

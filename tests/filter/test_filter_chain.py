@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,30 @@ def test_hostile_candidates_never_abort_the_batch(name: str) -> None:
         assert hostile.errors, name
     if name in ("too large", "binary", "null bytes", "empty", "only fences"):
         assert not hostile.compiles
+
+
+def test_run_many_records_the_prompt_span_it_merged() -> None:
+    continued = PROMPT + "    return 2 * x\n"  # a completion model repeats the prompt
+    with StaticFilter("python") as static_filter:
+        bare, repeated, other = static_filter.run_many([
+            (TASK, 0, "    return 2 * x\n"), (TASK, 1, continued),
+            (TASK, 2, "def double(value):\n    return 2 * value\n")])  # re-declared
+        instruction = static_filter.run(
+            Task("nl", "Write a function that doubles a number.", "python"),
+            "def double(x):\n    return 2 * x\n")
+    assert bare.code == continued and bare.prompt_span == 2
+    assert repeated.prompt_span == 2
+    assert other.code.startswith("def double(value):") and other.prompt_span == 0
+    assert instruction.prompt_kind == "instruction" and instruction.prompt_span == 0
+
+
+@pytest.mark.skipif(shutil.which("javac") is None, reason="needs a JDK")
+def test_run_many_records_the_prompt_span_of_a_java_merge() -> None:
+    prompt = ("import java.util.*;\n\nclass Twice {\n    /** Twice x. */\n"
+              "    public static int twice(int x) {\n")
+    task = Task("j/1", prompt, "java", entry_point="twice")
+    with StaticFilter("java") as static_filter:
+        candidate = static_filter.run(task, "        return 2 * x;\n    }\n}\n")
+    assert candidate.compiles, candidate.errors
+    assert candidate.code.startswith(prompt) and candidate.prompt_span == 5
+

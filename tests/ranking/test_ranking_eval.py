@@ -95,6 +95,27 @@ def test_labels_for_unknown_candidates_are_a_clear_error(tmp_path):
         apply_qrels(labeled, qrels)
 
 
+def test_qrels_override_labels_read_through_ranx(tmp_path):
+    labeled = load_labeled(write_labeled(tmp_path / "HumanEval_python_toy.jsonl"))
+    qrels = tmp_path / "fix.qrels"
+    qrels.write_text("T/0 0 1 3\nT/0 Q0 0 0\n")
+    apply_qrels(labeled, qrels)
+    labels = {(c.task_id, c.index): c.label for c in labeled.candidates}
+    assert labels[("T/0", 1)] == 3 and labels[("T/0", 0)] == 0
+
+
+@pytest.mark.parametrize("bad", ["T/0 0 1\n", "T/0 0 1 two\n", "\n", "T/0 0 1 2 extra\n"])
+def test_a_qrels_line_ranx_cannot_read_names_file_and_line(tmp_path, bad):
+    labeled = load_labeled(write_labeled(tmp_path / "HumanEval_python_toy.jsonl"))
+    qrels = tmp_path / "bad.qrels"
+    qrels.write_text("T/0 0 1 2\n" + bad + "T/0 0 0 2\n")
+    with pytest.raises(InputError, match=r"bad.qrels:2: expected 'task_id 0 candidate_index"):
+        apply_qrels(labeled, qrels)
+    qrels.write_bytes(b"T/0 0 1 2\n\xff\xfe 0 1 2\n")
+    with pytest.raises(InputError, match=r"bad.qrels:2: expected"):
+        apply_qrels(labeled, qrels)
+
+
 def test_unlabeled_candidates_name_file_and_line(tmp_path):
     path = tmp_path / "HumanEval_python_x.jsonl"
     write_jsonl(path, [Candidate("T/0", 0, "x = 1", label=1).to_json(),

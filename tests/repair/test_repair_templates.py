@@ -10,7 +10,9 @@ import pytest
 from franc.errors import InputError
 from franc.jsonl import read_jsonl
 from franc.models import Candidate, Finding, Task
+from franc.policy import shipped_dir
 from franc.repair import available_templates, load_template
+from franc.repair.templates import load_hints
 
 PY_PROMPT = "import yaml\n\n\ndef load(path):\n    '''Load a YAML file.'''\n"
 PY_CODE = PY_PROMPT + "    with open(path) as f:\n        data = yaml.load(f)\n    return data\n"
@@ -57,6 +59,16 @@ def test_p2_ends_with_the_original_prompt(language: str) -> None:
     assert rendered.prompt.startswith(candidate.code + f"{COMMENT[language]} Fix: At line ")
     assert rendered.prompt.endswith(task.prompt)
     assert rendered.continues == task.prompt
+
+
+def test_p3s_keeps_the_prompt_span_the_filter_recorded() -> None:
+    # The filter recorded only the first 2 lines as the prompt: a finding on line 4 (the
+    # model's own def) cuts there, although the task's prompt has 5 lines.
+    task, candidate, _ = CASES["python"]
+    recorded = Candidate(candidate.task_id, 0, candidate.code, prompt_span=2)
+    flagged = [Finding("bandit", "B999", "flagged def", "high", "high", 4)]
+    rendered = load_template("P3S", "python").render(task, recorded, flagged)
+    assert rendered.continues == "import yaml\n\n"  # lines 1-3, before the flagged line 4
 
 
 @pytest.mark.parametrize("language", ["python", "java"])
@@ -112,6 +124,22 @@ def test_hint_falls_back_to_tool_default() -> None:
     odd = [Finding("bandit", "B9999", "odd", "high", "high", 6)]
     user = load_template("chat", "python").render(task, candidate, odd).prompt[1]["content"]
     assert "Follow the bandit message" in user
+
+
+def test_shipped_hints_validate_and_a_bad_hints_file_names_the_key(tmp_path: Path) -> None:
+    hints = load_hints(shipped_dir("repair_prompts") / "hints.toml")
+    assert hints.default and hints.hint(Finding("bandit", "B101", "m", "low", "low", 1)) \
+        .startswith("Raise an explicit exception")
+    for text, key in [('default = 3\n', "default"), ('[bandit]\nB101 = ["x"]\n', "bandit.B101"),
+                      ('bandit = "x"\n', "bandit")]:
+        path = tmp_path / f"hints{len(key)}.toml"
+        path.write_text(text)
+        with pytest.raises(InputError, match=rf"hints\d+\.toml: {re.escape(key)}: "):
+            load_hints(path)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[bandit\n")
+    with pytest.raises(InputError, match=r"broken\.toml: not TOML"):
+        load_hints(broken)
 
 
 def test_user_template_by_path_and_strict_fields(tmp_path: Path) -> None:
