@@ -279,7 +279,9 @@ def learned_tier_section(names: list[str], cached_only: bool) -> str:
                 shares.append(float(np.mean(list(found.values()))))
             rows.append([name, *shares])
     if not rows:
-        return "No HumanEval labels in `out/labeled/` (run `benchmarks/functional.py`)."
+        return ("Not measured in this run (`--cached-only`: no analysed HumanEval labels in "
+                "`out/ranking/`)." if cached_only else
+                "No HumanEval labels in `out/labeled/` (run `benchmarks/functional.py`).")
     return ("Top-1 pass rate (label >= 2) on the labeled HumanEval files of the shipped learned "
             "ranker (trained on all HumanEval files, so in-sample for both rows) with and "
             "without its security tier.\n\n"
