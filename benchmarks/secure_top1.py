@@ -1,8 +1,9 @@
 """Secure top-1: is the answer each ranker shows first a clean one?
 
-(a) SOEval (Python and Java): the share of prompts (those with a security test) whose top-1
-candidate has label 3: it passes the tests and the security test. Labels come from
-``out/labeled/`` (written by ``benchmarks/ranking.py --soeval``, labelled here when missing).
+(a) SOEval (Python and Java): over every prompt with a security test of every SOEval file,
+the share whose top-1 candidate has label 3: it passes the tests and the security test.
+Labels come from ``out/labeled/`` (written by ``benchmarks/ranking.py --soeval``, labelled
+here when missing). Also how the judge's verdicts agree with the security test.
 (b) Every reference file (HumanEval, SOEval, SecurityEval): the share of prompts whose top-1
 candidate compiles and has no medium/high security finding on generated lines (the
 pipeline's judge: bandit for Python, our Java rules for Java; a failed security analyzer
@@ -10,10 +11,13 @@ counts against the candidate). Filtered and analysed candidates are cached in ``
 (c) With HumanEval labels in ``out/labeled/``: top-1 pass rate of ``learned`` with and
 without its security tier, so the tier's cost in working answers shows.
 
-Paired t-tests over prompts (as ``benchmarks/ranking.py``): the default ranker against
-``original`` and ``franc``. Writes ``benchmarks/results/secure_top1.md``.
+The default ranker against ``original`` and ``franc``, pooled per language and over both,
+paired over prompts: a t-test (as ``benchmarks/ranking.py``) and the exact sign test on the
+prompts where one top-1 has the outcome and the other not (McNemar's exact test).
+Writes ``benchmarks/results/secure_top1.md``.
 
-    python benchmarks/secure_top1.py [--files SUBSTRING] [--max-prompts N] [--no-soeval]
+    python -m benchmarks.secure_top1 [--files SUBSTRING] [--max-prompts N] [--no-soeval]
+                                     [--cached-only] [--workers N]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import math
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -115,24 +120,55 @@ def p_value(a: Sequence[float], b: Sequence[float]) -> str:
     return "nan" if math.isnan(p) else (f"{p:.3g}" if p >= 0.001 else "<0.001")
 
 
+def sign_test(a: Sequence[float], b: Sequence[float]) -> str:
+    """Prompts where ``a``'s top-1 has the outcome and ``b``'s not, and the reverse, with the
+    exact two-sided sign test on those discordant prompts (McNemar's exact test)."""
+    wins = sum(x > y for x, y in zip(a, b, strict=True))
+    losses = sum(x < y for x, y in zip(a, b, strict=True))
+    if not wins + losses:
+        return "0 / 0"
+    p = float(stats.binomtest(wins, wins + losses).pvalue)
+    return f"{wins} / {losses} (p {p:.3g})" if p >= 0.001 else f"{wins} / {losses} (p <0.001)"
+
+
+def pooled_header(outcome: str) -> list[str]:
+    return ["language", "ranker", "prompts", outcome,
+            *[f"p {DEFAULT} vs {b}" for b in BASELINES],
+            *[f"{DEFAULT} wins / losses vs {b} (sign test)" for b in BASELINES]]
+
+
 def pooled_rows(label: str, per_ranker: dict[str, list[float]]) -> list[list[object]]:
     default = per_ranker[DEFAULT]
     return [[label, ranker, len(values), float(np.mean(values)) if values else 0.0,
              *(p_value(default, per_ranker[b]) if ranker == DEFAULT else "-"
+               for b in BASELINES),
+             *(sign_test(default, per_ranker[b]) if ranker == DEFAULT else "-"
                for b in BASELINES)]
             for ranker, values in per_ranker.items()]
+
+
+def with_both_languages(pooled: dict[str, dict[str, list[float]]]
+                        ) -> dict[str, dict[str, list[float]]]:
+    """The per-language pools and, when there are two, both together (prompts stay paired)."""
+    present = {lang: per for lang, per in pooled.items() if per[DEFAULT]}
+    if len(present) < 2:
+        return present
+    return {**present, "both": {r: [v for per in present.values() for v in per[r]]
+                                for r in RANKERS}}
 
 
 def secure_section(names: list[str], max_prompts: int | None, cached_only: bool) -> str:
     rows: list[list[object]] = []
     pooled: dict[str, dict[str, list[float]]] = {lang: {r: [] for r in RANKERS}
                                                  for lang in ("python", "java")}
+    skipped: list[str] = []
     for name in names:
         started = time.perf_counter()
         tasks = prompts_of(name)
         language = language_of(name)
         candidates = analysed(name, tasks, max_prompts, cached_only)
         if candidates is None:
+            skipped.append(name)
             continue
         judge = Judge(language)
         shares = []
@@ -146,15 +182,18 @@ def secure_section(names: list[str], max_prompts: int | None, cached_only: bool)
         print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     per_file = table(["file", "prompts", *[f"secure top-1 {r}" for r in RANKERS],
                       "some candidate secure"], rows)
-    pooled_table = table(["language", "ranker", "prompts", "secure top-1",
-                          *[f"p {DEFAULT} vs {b}" for b in BASELINES]],
-                         [row for lang, per in pooled.items() if per[DEFAULT]
+    pooled_table = table(pooled_header("secure top-1"),
+                         [row for lang, per in with_both_languages(pooled).items()
                           for row in pooled_rows(lang, per)])
-    sample = f" (the first {max_prompts} prompts of each file)" if max_prompts else ""
+    sample = (f" (the first {max_prompts} prompts of each file)" if max_prompts
+              else " (every prompt of each file)")
+    left_out = (f"\n\nNot measured in this run (`--cached-only` and no cached analysis of "
+                f"{'these prompts' if max_prompts else 'every prompt'}): {len(skipped)} files, "
+                + ", ".join(f"`{n}`" for n in skipped) + "." if skipped else "")
     return (f"Share of prompts{sample} whose first candidate compiles and has no medium/high "
             "security finding on generated lines (the pipeline's judge: bandit for Python, our "
             "Java rules for Java; a crashed security analyzer counts against the candidate)."
-            "\n\n"
+            f"{left_out}\n\n"
             f"**Pooled over the files**\n\n{pooled_table}\n\n**Per file**\n\n{per_file}")
 
 
@@ -168,29 +207,52 @@ def soeval_section(names_filter: str | None, workers: int | None, cached_only: b
                 tasks.update(their_tasks)
     else:
         files, tasks = soeval_files(names_filter, relabel=False, workers=workers)
-    pooled: dict[str, dict[str, list[float]]] = {}
+    pooled: dict[str, dict[str, list[float]]] = {lang: {r: [] for r in RANKERS}
+                                                 for lang in ("python", "java")}
+    reachable: dict[str, list[bool]] = {"python": [], "java": []}
+    agreement: dict[str, Counter[tuple[int | None, bool]]] = {"python": Counter(),
+                                                               "java": Counter()}
     rows = []
     with_security_test = {task_id for language in ("python", "java")
                           for task_id, task in soeval_tasks(language)[1].items()
                           if task.security_test}
     for f in files:
-        secured = {c.task_id for c in f.candidates} & with_security_test
+        groups = {task_id: group for task_id, group in group_by_task(f.candidates).items()
+                  if task_id in with_security_test}
         shares = []
         for ranker in RANKERS:
             found = top1_outcomes(f.candidates, tasks, ranker, f.language,
-                                  lambda c: c.label == SECURE_LABEL, secured)
-            pooled.setdefault(f.language, {r: [] for r in RANKERS})[ranker].extend(
-                found[t] for t in sorted(found))
+                                  lambda c: c.label == SECURE_LABEL, set(groups))
+            pooled[f.language][ranker].extend(found[t] for t in sorted(found))
             shares.append(float(np.mean(list(found.values()))) if found else 0.0)
-        rows.append([f.name, len(secured), *shares])
+        judge = Judge(f.language)
+        for group in groups.values():
+            agreement[f.language].update((c.label, not judge.is_clean(c)) for c in group
+                                         if (c.label or 0) >= 2)
+        reached = [any(c.label == SECURE_LABEL for c in groups[t]) for t in sorted(groups)]
+        reachable[f.language] += reached
+        rows.append([f.name, len(groups), *shares, float(np.mean(reached)) if reached else 0.0])
+    reach = ", ".join(f"{lang}: {sum(some)} of {len(some)}"
+                      for lang, some in reachable.items() if some)
     return ("Share of SOEval prompts with a security test whose first candidate has label 3 "
-            "(passes the tests and the security test; labels from `out/labeled/`).\n\n"
-            + table(["language", "ranker", "prompts", "top-1 label 3",
-                     *[f"p {DEFAULT} vs {b}" for b in BASELINES]],
-                    [row for lang, per in pooled.items() for row in pooled_rows(lang, per)])
+            "(passes the tests and the security test; labels from `out/labeled/`), over every "
+            "such prompt of every SOEval file, pooled per language and over both (prompts "
+            "paired across rankers). Only prompts where some candidate has label 3 can tell "
+            f"the rankers apart ({reach}).\n\n"
+            + table(pooled_header("top-1 label 3"),
+                    [row for lang, per in with_both_languages(pooled).items()
+                     for row in pooled_rows(lang, per)])
+            + "\n\n**The judge against the security test** (candidates of these prompts that "
+            "pass the tests: label 2 fails the security test, 3 passes it; flagged: a "
+            "medium/high security finding on generated lines; a label-2 candidate not flagged "
+            "is a blind spot of the analyzers, a flagged label-3 one a false alarm)\n\n"
+            + table(["language", "label 2 flagged", "label 2 not flagged", "label 3 flagged",
+                     "label 3 not flagged"],
+                    [[lang, counts[(2, True)], counts[(2, False)], counts[(3, True)],
+                      counts[(3, False)]] for lang, counts in agreement.items() if counts])
             + "\n\n**Per file**\n\n"
-            + table(["file", "prompts with a security test", *[f"top-1 3 {r}" for r in RANKERS]],
-                    rows))
+            + table(["file", "prompts with a security test",
+                     *[f"top-1 3 {r}" for r in RANKERS], "some candidate 3"], rows))
 
 
 def learned_tier_section(names: list[str], cached_only: bool) -> str:
@@ -217,7 +279,9 @@ def learned_tier_section(names: list[str], cached_only: bool) -> str:
                 shares.append(float(np.mean(list(found.values()))))
             rows.append([name, *shares])
     if not rows:
-        return "No HumanEval labels in `out/labeled/` (run `benchmarks/functional.py`)."
+        return ("Not measured in this run (`--cached-only`: no analysed HumanEval labels in "
+                "`out/ranking/`)." if cached_only else
+                "No HumanEval labels in `out/labeled/` (run `benchmarks/functional.py`).")
     return ("Top-1 pass rate (label >= 2) on the labeled HumanEval files of the shipped learned "
             "ranker (trained on all HumanEval files, so in-sample for both rows) with and "
             "without its security tier.\n\n"
@@ -255,7 +319,9 @@ def main() -> int:
     text = (f"Load average (1/5/15 min) at the start: {started_load}. Wall time: "
             f"{time.perf_counter() - started:.0f} s. Default ranker: "
             f"`{DEFAULT}`; p-values: paired t-test over prompts of the default ranker against "
-            f"each baseline.\n\n" + "\n\n".join(parts))
+            f"each baseline; wins / losses: prompts where only the default ranker's top-1 has "
+            f"the outcome / only the baseline's, with the exact two-sided sign test on them."
+            f"\n\n" + "\n\n".join(parts))
     write_section("secure_top1", "Secure top-1", text)
     return 0
 

@@ -95,6 +95,25 @@ def _rename_target_class(code: str, class_name: str | None, method: str | None) 
     return code
 
 
+def _member_column(prompt: str, method: str | None) -> int | None:
+    """The column of the prompt class's members: the target's declaration, else one unit in
+    from the class header (None: the prompt declares no class)."""
+    declared = _method_declaration(prompt, method) if method else None
+    if declared is not None:
+        return _width(declared.group())
+    headers = list(_TYPE_HEADER.finditer(prompt))
+    return _width(headers[-1].group()) + len(_INDENT_UNIT) if headers else None
+
+
+def _is_bare_member(code: str, method: str) -> bool:
+    """``code`` declares the target method with nothing but comments and annotations before
+    it (no imports, no class around it)."""
+    declared = _method_declaration(code, method)
+    return declared is not None and all(
+        not text or text.startswith(("//", "/*", "*")) or _ANNOTATION_LINE.match(text)
+        for text in (line.strip() for line in code[:declared.start()].splitlines()))
+
+
 @heuristic("java-merge-prompt",
            "H2: merge the prompt's imports, class header and signature with what the model wrote")
 def merge_java_prompt(code: str, context: FilterContext) -> str:
@@ -121,16 +140,52 @@ def merge_java_prompt(code: str, context: FilterContext) -> str:
         # A bare method: wrap it in the prompt's class header (which carries the imports).
         return _class_header(prompt) + text.rstrip() + "\n}\n"
 
+    column = _member_column(prompt, method)
+    if column is not None and method and _is_bare_member(code, method):
+        code = indent_members(code, column)
     return merge_prompt(prompt, code, declares_target=declares_target, head_units=imports,
                         place_declaration=place_declaration,
                         place_body=lambda text: join_prompt(prompt, indent_body(prompt, text)))
 
 
 # Braces outside strings, char literals and comments; text blocks and block comments match as
-# a whole (a line that starts inside one is part of its value or text, never re-indented).
+# a whole (a line that starts inside one is part of its value or text).
 _BRACE_TOKEN = re.compile(r'"""(?:[^\\]|\\.)*?"""|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
                           r"|//[^\n]*|/\*.*?\*/|[{}]", re.S)
 _INDENT_UNIT = "    "
+_ANNOTATION_LINE = re.compile(r"@[\w.]+(?:\s*\(.*\))?\s*$")
+
+
+def _layout(text: str) -> tuple[list[str], list[int], dict[int, int], set[int]]:
+    """``text``'s lines, the brace depth at each line's start, the lines that start inside a
+    block comment (-> the line the comment opens on) and those inside a text block."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    depths, depth, comments, text_blocks = [], 0, {}, set()
+    tokens = iter(_BRACE_TOKEN.finditer(text))
+    token = next(tokens, None)
+    for i, start in enumerate(starts[:-1]):
+        while token is not None and token.end() <= start:
+            depth += {"{": 1, "}": -1}.get(token.group(), 0)
+            token = next(tokens, None)
+        depths.append(depth)
+        if token is not None and token.start() < start:  # a multi-line token spans this start
+            opening = next(j for j in range(i, -1, -1) if starts[j] <= token.start())
+            if token.group().startswith('"""'):
+                text_blocks.add(i)
+            else:
+                comments[i] = opening
+    return lines, depths, comments, text_blocks
+
+
+def _width(line: str) -> int:
+    return len(line[:len(line) - len(line.lstrip(" \t"))].expandtabs(4))
+
+
+def _moved(line: str, column: int) -> str:
+    return " " * max(0, column) + line.lstrip(" \t")
 
 
 def indent_body(prompt: str, body: str) -> str:
@@ -138,42 +193,57 @@ def indent_body(prompt: str, body: str) -> str:
 
     Java ignores indentation, so this changes how the answer reads, not what it does: the
     lines inside the body move by the same amount (their relative indentation is the
-    model's), the braces that close the method and its class go to their columns.
+    model's), the braces that close the method and its class go to their columns; a line
+    that starts inside a text block or block comment is never re-indented.
     """
     last = next((line for line in reversed(prompt.splitlines()) if line.strip()), "")
-    outer = last[:len(last) - len(last.lstrip())].expandtabs(4)
-    indent = len(outer) + (len(_INDENT_UNIT) if last.rstrip().endswith("{") else 0)
-    lines = body.splitlines(keepends=True)
-    first = next((line for line in lines if line.strip()), None)
-    if first is None:
+    indent = _width(last) + (len(_INDENT_UNIT) if last.rstrip().endswith("{") else 0)
+    first = next((line for line in body.splitlines() if line.strip()), None)
+    if first is None or _width(first) == indent:
         return body
-    shift = indent - len(first[:len(first) - len(first.lstrip())].expandtabs(4))
-    if shift == 0:
-        return body
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-    braces: list[tuple[int, int]] = []  # (offset, +1 or -1)
-    inside: set[int] = set()  # line indexes that start inside a text block or block comment
-    for token in _BRACE_TOKEN.finditer(body):
-        text = token.group()
-        if text in "{}":
-            braces.append((token.start(), 1 if text == "{" else -1))
-        elif "\n" in text:
-            inside.update(i for i in range(len(lines))
-                          if token.start() < starts[i] < token.end())
-    depth, next_brace = 0, 0
+    shift = indent - _width(first)
+    lines, depths, comments, text_blocks = _layout(body)
     for i, line in enumerate(lines):
-        while next_brace < len(braces) and braces[next_brace][0] < starts[i]:
-            depth += braces[next_brace][1]
-            next_brace += 1
         text = line.lstrip(" \t")
-        if i in inside or not text.strip():
+        if i in comments or i in text_blocks or not text.strip():
             continue
-        level = depth - 1 if text.startswith("}") else depth
-        width = len(line[:len(line) - len(text)].expandtabs(4))
-        column = width + shift if level >= 0 else indent + level * len(_INDENT_UNIT)
-        lines[i] = " " * max(0, column) + text
+        level = depths[i] - 1 if text.startswith("}") else depths[i]
+        lines[i] = _moved(line, _width(line) + shift if level >= 0
+                          else indent + level * len(_INDENT_UNIT))
+    return "".join(lines)
+
+
+def indent_members(code: str, column: int) -> str:
+    """``code`` (bare class members: a method with its Javadoc and annotations, its helpers)
+    with each member's first line at ``column``, the class's member indentation.
+
+    Only whitespace between tokens moves: a member's comment and annotation lines and its
+    declaration go to ``column``; the lines inside it move by as much as its declaration
+    (their relative indentation is the model's); a block comment's lines move with its
+    first line; a text block's lines never move (their indentation is part of the string);
+    a brace that closes the class goes to the class's column.
+    """
+    lines, depths, comments, text_blocks = _layout(code)
+    moves: dict[int, int] = {}
+    shift, continued = 0, False  # continued: a declaration at depth 0 runs on to this line
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if i in text_blocks or not text:
+            continue
+        level = depths[i] - 1 if text.startswith("}") else depths[i]
+        header = text.startswith(("//", "/*")) or bool(_ANNOTATION_LINE.match(text))
+        if i in comments:
+            moves[i] = moves.get(comments[i], shift)
+        elif level < 0:
+            moves[i] = column + level * len(_INDENT_UNIT) - _width(line)
+        elif depths[i] > 0 or continued:
+            moves[i] = shift
+        else:  # a member starts here: its comments, annotations or declaration
+            moves[i] = column - _width(line)
+            shift = shift if header else moves[i]
+        if depths[i] == 0 and level == 0 and i not in comments and not header:
+            continued = not text.endswith((";", "{", "}"))
+        lines[i] = _moved(line, _width(line) + moves[i])
     return "".join(lines)
 
 

@@ -108,6 +108,41 @@ def test_merge_keeps_a_repeated_prompt_once():
     assert merged.count("Add one to x.") == 1 and merged.startswith("import java.io.*;")
 
 
+def test_merge_puts_a_bare_method_at_the_member_indentation_and_keeps_its_inner_layout():
+    # A chat model's method at column 0 under an indented Javadoc, with a helper and a text
+    # block: each member's first line goes to the class's member column, the lines inside it
+    # move with it, the text block's lines (part of the string's value) stay where they were.
+    raw = ('    /** Adds one. */\n@Deprecated\npublic static Integer addOne(Integer x) {\n'
+           '    String s = """\n  kept {\n  """;\n    /* two\n       lines */\n'
+           "    return helper(x,\n        s.length());\n}\n\nstatic int helper(int a, int b) {\n"
+           "  return a + 1;\n}\n")
+    merged = merge_java_prompt.apply(raw, ctx())
+    member = merged[merged.index("    /** Adds one. */"):]
+    assert member == ('    /** Adds one. */\n    @Deprecated\n'
+                      "    public static Integer addOne(Integer x) {\n"
+                      '        String s = """\n  kept {\n  """;\n        /* two\n'
+                      "           lines */\n        return helper(x,\n            s.length());\n"
+                      "    }\n\n    static int helper(int a, int b) {\n      return a + 1;\n"
+                      "    }\n}\n")
+    assert member.split()[:-1] == raw.split()  # only whitespace between tokens moved
+    assert not has_syntax_error(merged)
+
+
+def test_merge_indents_a_repeated_signature_at_column_zero_under_the_prompts_javadoc():
+    raw = "public static Integer addOne(Integer x) {\n    return x + 1;\n}\n"
+    merged = complete_truncated.apply(merge_java_prompt.apply(raw, ctx()), ctx())
+    assert merged == PROMPT + "        return x + 1;\n    }\n}\n"
+
+
+def test_merge_leaves_members_at_the_member_indentation_and_whole_classes_alone():
+    at_column = ("    /** Adds one. */\n    public static Integer addOne(Integer x) {\n"
+                 "      return x + 1;\n    }\n")
+    assert merge_java_prompt.apply(at_column, ctx()).endswith(at_column + "}\n")
+    whole = ("import java.util.*;\n\nclass AddOne {\npublic static Integer addOne(Integer x) {\n"
+             "return x + 1;\n}\n}\n")
+    assert merge_java_prompt.apply(whole, ctx()).endswith(whole)
+
+
 def test_merge_body_followed_by_a_main_class_is_a_body():
     raw = ("return x + 1;\n}\n}\n\npublic class Main {\n"
            "    public static void main(String[] a) {}\n}\n")
