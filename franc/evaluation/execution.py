@@ -369,6 +369,13 @@ def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name
         return _bridge_verdict(str(verdict.get("thrown", "")), callee, seconds)
 
 
+def _void_target(task: Task) -> bool:
+    """A void target method shows its work only by changing its arguments (or printing),
+    which plain-data calls cannot carry back: its test shares the candidate's process."""
+    return bool(task.entry_point) and re.search(
+        rf"\bvoid\s+{re.escape(task.entry_point)}\s*\(", task.prompt) is not None
+
+
 def _declared_types(source: str) -> set[str]:
     return set(re.findall(r"\b(?:class|interface|enum|record)\s+(\w+)", source))
 
@@ -398,7 +405,8 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
                                      compiler)
         if not compiled.ok:
             return _compile_failure(compiled)
-        if stub is not None and is_plain_test(test, "java", frozenset({stub[0]})):
+        if stub is not None and is_plain_test(test, "java", frozenset({stub[0]})) \
+                and not _void_target(task):
             # The test's side depends only on the task: compiled once, reused.
             test_classes = cached_classes(
                 {f"{test_class}.java": prompt_imports(task.prompt) + test,

@@ -27,7 +27,9 @@ Plain data (the JSON dialect shared with Java's ``franc.FrancPlain``): null, boo
 integers, floats (``NaN``/``Infinity`` allowed), strings and lists are JSON; every
 other value is an object ``{"$": tag, "v": ...}``: ``tuple``, ``set``, ``frozenset``,
 ``dict`` (a list of ``[key, value]`` pairs), ``bytes`` (latin-1 text), ``iterator``
-(the items a generator or iterator yielded); Java adds ``long``, ``short``, ``byte``,
+(the items a generator or iterator yielded), ``complex``, ``Decimal``, ``Fraction`` and
+the ``datetime`` module's ``datetime``, ``date``, ``time`` and ``timedelta`` (their ISO text
+or fields); Java adds ``long``, ``short``, ``byte``,
 ``float``, ``char``, ``bigint`` and ``bigdec``. Decoding builds exact built-in types
 only, so no ``__eq__`` of the candidate's ever runs in the trusted process.
 """
@@ -86,7 +88,30 @@ def encode(value: Any, depth: int = 0) -> Any:
                                    for k, v in value.items()]}
     if kind in (bytes, bytearray):
         return {"$": "bytes", "v": bytes(value).decode("latin-1")}
+    if kind is complex:
+        return {"$": "complex", "v": [value.real, value.imag]}
     return _encode_other(value, depth)
+
+
+def _encode_standard(value: Any) -> Any:
+    """A value of the standard library's value types (exact type or subclass) as a tagged
+    text or field list; None for any other value. Only modules already imported are looked
+    at: a value of a type never imported cannot exist."""
+    clock = sys.modules.get("datetime")
+    if clock is not None:
+        # datetime before date: a datetime is a date.
+        for kind in (clock.datetime, clock.date, clock.time):
+            if isinstance(value, kind):
+                return {"$": kind.__name__, "v": kind.isoformat(value)}
+        if isinstance(value, clock.timedelta):
+            return {"$": "timedelta", "v": [value.days, value.seconds, value.microseconds]}
+    decimal = sys.modules.get("decimal")
+    if decimal is not None and isinstance(value, decimal.Decimal):
+        return {"$": "Decimal", "v": decimal.Decimal.__str__(value)}
+    fractions = sys.modules.get("fractions")
+    if fractions is not None and isinstance(value, fractions.Fraction):
+        return {"$": "Fraction", "v": [int(value.numerator), int(value.denominator)]}
+    return None
 
 
 def _encode_other(value: Any, depth: int) -> Any:
@@ -94,6 +119,9 @@ def _encode_other(value: Any, depth: int) -> Any:
     and pandas values their ``tolist()`` / numbers."""
     import numbers
 
+    standard = _encode_standard(value)
+    if standard is not None:
+        return standard
     module = type(value).__module__.split(".")[0]
     if module in ("numpy", "pandas") and callable(getattr(value, "tolist", None)):
         return encode(value.tolist(), depth + 1)
@@ -124,6 +152,47 @@ _NUMBER_TAGS = {"long": int, "short": int, "byte": int, "bigint": int, "float": 
                 "bigdec": float, "char": str}
 
 
+def _decode_datetime(tag: str) -> Any:
+    def build(text: Any) -> Any:
+        import datetime
+
+        return getattr(datetime, tag).fromisoformat(str(text))
+    return build
+
+
+def _decode_timedelta(fields: Any) -> Any:
+    import datetime
+
+    days, seconds, microseconds = (int(f) for f in fields)
+    return datetime.timedelta(days=days, seconds=seconds, microseconds=microseconds)
+
+
+def _decode_decimal(text: Any) -> Any:
+    import decimal
+
+    return decimal.Decimal(str(text))
+
+
+def _decode_fraction(fields: Any) -> Any:
+    import fractions
+
+    numerator, denominator = (int(f) for f in fields)
+    return fractions.Fraction(numerator, denominator)
+
+
+def _decode_complex(fields: Any) -> Any:
+    real, imag = (float(f) for f in fields)
+    return complex(real, imag)
+
+
+#: Tag -> builder of the exact standard-library value (imported only when one arrives).
+_STANDARD_DECODERS: dict[str, Any] = {
+    "datetime": _decode_datetime("datetime"), "date": _decode_datetime("date"),
+    "time": _decode_datetime("time"), "timedelta": _decode_timedelta,
+    "Decimal": _decode_decimal, "Fraction": _decode_fraction, "complex": _decode_complex,
+}
+
+
 def decode(data: Any) -> Any:
     """Plain data back to exact built-in values (the inverse of :func:`encode`)."""
     if data is None or type(data) in (bool, int, float, str):
@@ -137,6 +206,8 @@ def decode(data: Any) -> Any:
         return _NUMBER_TAGS[tag](payload)
     if tag == "bytes":
         return str(payload).encode("latin-1")
+    if tag in _STANDARD_DECODERS:
+        return _STANDARD_DECODERS[tag](payload)
     if type(payload) is not list:
         raise NotPlainData(f"malformed {tag}")
     if tag == "tuple":
@@ -228,6 +299,16 @@ def _answer(function: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str,
         return {"unserialisable": f"{type(result).__name__} ({type(exc).__name__})"}
 
 
+def _changed(message: dict[str, Any], args: list[Any], kwargs: dict[str, Any]) -> bool:
+    """Whether the call changed its arguments in place: a copy in this process cannot show
+    the test that change, so the test must share the candidate's process."""
+    try:
+        return ([encode(a) for a in args] != message.get("args", [])
+                or {k: encode(v) for k, v in kwargs.items()} != message.get("kwargs", {}))
+    except BaseException:
+        return True
+
+
 def _load(path: str) -> tuple[dict[str, Any], dict[str, str] | None]:
     namespace: dict[str, Any] = {"__name__": "__main__", "__file__": path}
     with open(path, encoding="utf-8") as handle:
@@ -277,6 +358,8 @@ def serve(program: str, site_paths: list[str]) -> None:
                 answer = ({"raised": {"type": "NameError",
                                       "message": f"name {message.get('call')!r} is not defined"}}
                           if function is None else _answer(function, args, kwargs))
+                if _changed(message, args, kwargs):
+                    answer["mutated"] = True
         answer["id"] = message.get("id")
         try:
             write_frame(answer_fd, answer)
@@ -344,6 +427,8 @@ class Proxy:
             raise NeedsSharedProcess from None
         except (ChannelClosed, OSError) as exc:
             raise CandidateGone(f"the candidate's process ended ({exc})") from None
+        if answer.get("mutated"):
+            raise NeedsSharedProcess  # the test may look at what the call changed
         if "value" in answer:
             try:
                 return decode(answer["value"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import fractions
 import os
 
 import pytest
@@ -83,6 +86,29 @@ def test_decoding_builds_exact_builtin_types_only() -> None:
     assert type(protocol.decode(encoded)[0]) is int
     with pytest.raises(protocol.NotPlainData):
         protocol.decode({"$": "pickle", "v": []})
+
+
+def test_standard_library_values_cross_as_exact_types() -> None:
+    # SOEval/Python/10's canonical answer returns a datetime: it failed as unserialisable.
+    values = [datetime.datetime(2018, 1, 1, 0, 0), datetime.date(2020, 2, 3),
+              datetime.time(1, 2, 3, 4), datetime.timedelta(days=-1, seconds=5),
+              datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+              decimal.Decimal("1.10"), fractions.Fraction(3, 4), 1 + 2j]
+    for value in values:
+        back = protocol.decode(protocol.encode(value))
+        assert (type(back), repr(back)) == (type(value), repr(value))
+
+    class Late(datetime.date):
+        def isoformat(self) -> str:  # a subclass cannot choose what crosses
+            return "1999-01-01"
+
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = datetime.date.__hash__
+
+    back = protocol.decode(protocol.encode(Late(2001, 2, 3)))
+    assert type(back) is datetime.date and back == datetime.date(2001, 2, 3)
 
 
 JAVA = """\

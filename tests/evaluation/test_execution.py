@@ -171,3 +171,37 @@ def test_java_test_is_plain_only_with_value_types_and_one_class() -> None:
     shares = JAVA_TEST.replace("seen.add", "System.setProperty(\"a\", \"b\"); seen.add")
     assert not is_plain_test(shares, "java", frozenset({"Add"}))
     assert not is_plain_test("class Fake {}\n" + JAVA_TEST, "java", frozenset({"Add"}))
+
+
+def test_python_result_of_a_standard_library_type_is_compared_in_the_trusted_process() -> None:
+    prompt = "from datetime import datetime\n\ndef parse(text: str) -> datetime:\n"
+    test = ("def check(candidate):\n    from datetime import datetime\n"
+            "    assert candidate('2018-01-02') == datetime(2018, 1, 2)\n")
+    task = Task("T/dt", prompt, "python", entry_point="parse", test=test)
+    good = prompt + "    return datetime.strptime(text, '%Y-%m-%d')\n"
+    assert run_candidate(task, good).status == "passed"
+    assert run_candidate(task, good.replace("%Y-%m-%d", "%Y-%d-%m")).status == "failed"
+
+
+def test_python_call_that_changes_its_argument_in_place_is_checked_in_its_process() -> None:
+    # A copy of the argument in the trusted process would never show the change.
+    prompt = "def sort_in_place(xs: list) -> None:\n"
+    test = ("def check(candidate):\n    xs = [3, 1, 2]\n    candidate(xs)\n"
+            "    assert xs == [1, 2, 3]\n")
+    task = Task("T/mut", prompt, "python", entry_point="sort_in_place", test=test)
+    assert run_candidate(task, prompt + "    xs.sort()\n").status == "passed"
+    assert run_candidate(task, prompt + "    xs.reverse()\n").status == "failed"
+
+
+def test_java_void_method_that_changes_its_array_is_checked(javac: JavaCompiler) -> None:
+    # SOEval/Java/7's canonical shuffle errored: a void result has no plain-data form.
+    prompt = "class Sorter {\n    public static void sortInPlace(int[] xs) {\n"
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        int[] xs = {3, 1, 2};\n        Sorter.sortInPlace(xs);\n"
+            "        if (xs[0] != 1 || xs[2] != 3) throw new Exception(\"unsorted\");\n"
+            "    }\n}\n")
+    task = Task("TJ/void", prompt, "java", entry_point="sortInPlace", test=test)
+    good = prompt + "        java.util.Arrays.sort(xs);\n    }\n}\n"
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = prompt + "        xs[0] = 0;\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
