@@ -372,8 +372,9 @@ def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name
 def _void_target(task: Task) -> bool:
     """A void target method shows its work only by changing its arguments (or printing),
     which plain-data calls cannot carry back: its test shares the candidate's process."""
-    return bool(task.entry_point) and re.search(
-        rf"\bvoid\s+{re.escape(task.entry_point)}\s*\(", task.prompt) is not None
+    entry = task.entry_point
+    return bool(entry) and re.search(rf"\bvoid\s+{re.escape(entry or '')}\s*\(",
+                                     task.prompt) is not None
 
 
 def _declared_types(source: str) -> set[str]:
