@@ -31,7 +31,8 @@ import json
 import math
 import random
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -380,9 +381,13 @@ class Plan:
     inputs: tuple[tuple[Any, ...], ...]
     examples: tuple[Expected, ...]
 
-    def key(self, code: str, timeout: float, processes: int) -> str:
-        return hashlib.sha256(json.dumps([self.language, self.entry, _plain(self.inputs),
-                                          code, timeout, processes]).encode()).hexdigest()
+    def keys(self, code: str, timeout: float) -> list[str]:
+        """One cache key per input: the program's (code, entry point, per-call time-out)
+        and the input's, so a plan that shares inputs with an earlier one reuses them."""
+        program = hashlib.sha256(json.dumps([self.language, self.entry, code, timeout]).encode()
+                                 ).hexdigest()
+        return [f"{program}:{hashlib.sha256(_plain(args).encode()).hexdigest()[:32]}"
+                for args in self.inputs]
 
 
 def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True) -> Plan | None:
@@ -397,6 +402,14 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True) -
     return Plan(task.language, sig.entry, tuple(inputs), tuple(examples))
 
 
+#: Seconds, for every language or per language (None: no limit).
+TimeLimit = float | Mapping[Language, float] | None
+
+
+def seconds_for(limit: TimeLimit, language: Language) -> float | None:
+    return limit.get(language) if isinstance(limit, Mapping) else limit
+
+
 class BehaviourRanker(Ranker):
     """Examples' expected outputs, then behavioural agreement, then a static ranker."""
 
@@ -404,7 +417,8 @@ class BehaviourRanker(Ranker):
 
     def __init__(self, name: str, language: Language | None = None, *,
                  fallback: Ranker, timeout: float = 2.0, max_inputs: int = 24, seed: int = 0,
-                 max_processes: int = 2, workers: int | None = None,
+                 max_processes: int = 2, budget: TimeLimit = None,
+                 deadline: TimeLimit = None, workers: int | None = None,
                  cache: str | Path | None = None):
         super().__init__(name, language)
         self.fallback = fallback
@@ -414,8 +428,14 @@ class BehaviourRanker(Ranker):
         #: Sandboxed processes per candidate: after a hang or crash the rest of its inputs
         #: get one fresh process; after the next, they are skipped.
         self.max_processes = max_processes
+        #: Seconds of calls per candidate, and for all candidates of one ranking (from its
+        #: start), for every language or per language: the calls still running then get no
+        #: outcome (their processes are killed).
+        self.budget = budget
+        self.deadline = deadline
+        #: Candidates run at once (threads waiting on their sandboxed processes).
         self.workers = workers or default_workers()
-        # outcomes as JSON text, by code and inputs
+        # one outcome per (program, input) as JSON text
         self.cache: ResultCache[str] = ResultCache(cache, table="outcomes", column="value",
                                                    sql_type="TEXT")
         #: Sandbox processes started (cache misses), for cost reports.
@@ -425,21 +445,32 @@ class BehaviourRanker(Ranker):
     def _java_compiler(self) -> Any:
         if self._compiler is None:
             from franc.java import JavaCompiler  # lazy: starts a JVM
+
             self._compiler = JavaCompiler()
+            self._compiler.check(["class FrancWarmUp {}"])  # its JVM's start and first compile
         return self._compiler
 
-    def run(self, plan: Plan, code: str) -> list[list[Any]]:
-        """``[status, value, error_type]`` per input, from one sandboxed process."""
-        from franc.evaluation.calls import Call, run_calls  # lazy: the sandbox
+    def run(self, plan: Plan, code: str, inputs: Sequence[int],
+            deadline: float | None = None) -> list[list[Any] | None]:
+        """``[status, value, error_type]`` for each of ``inputs`` (positions in the plan),
+        from one sandboxed process, within the candidate's budget (its calls' seconds,
+        after compiling) and ``deadline`` (``time.monotonic()``); None where the time ran
+        out before the call had its own."""
+        from franc.evaluation.calls import DEADLINE_PASSED, Call, run_calls  # lazy: sandbox
         from franc.evaluation.sandbox import Limits
 
         compiler = self._java_compiler() if plan.language == "java" else None
         limits = Limits(timeout=self.timeout) if plan.language == "python" else \
             Limits(timeout=self.timeout, memory_bytes=3 * 1024**3, processes=256)
-        outcomes = run_calls(plan.language, code, plan.entry, [Call(args) for args in plan.inputs],
-                             limits, compiler=compiler, max_processes=self.max_processes)
-        rows = []
+        outcomes = run_calls(plan.language, code, plan.entry,
+                             [Call(plan.inputs[k]) for k in inputs], limits, compiler=compiler,
+                             max_processes=self.max_processes, deadline=deadline,
+                             budget=seconds_for(self.budget, plan.language))
+        rows: list[list[Any] | None] = []
         for outcome in outcomes:
+            if outcome.status == "skipped" or outcome.message == DEADLINE_PASSED:
+                rows.append(None)  # not the candidate's doing: run again next time
+                continue
             try:
                 value = json.loads(_plain(_rounded(outcome.value)))
             except (TypeError, ValueError):
@@ -448,20 +479,37 @@ class BehaviourRanker(Ranker):
         return rows
 
     def outcomes(self, plan: Plan, candidates: Sequence[Candidate]
-                 ) -> list[list[list[Any]] | None]:
-        keys = {id(c): plan.key(c.code, self.timeout, self.max_processes)
-                for c in candidates if c.compiles}
-        known = {k: json.loads(v) for k, v in self.cache.get_many(list(set(keys.values()))).items()}
-        todo = {key: c.code for c in candidates if c.compiles
-                and (key := keys[id(c)]) not in known}
+                 ) -> list[list[list[Any] | None] | None]:
+        """Per candidate (None: does not compile), one row per input of the plan: cached
+        outcomes, the others from one sandboxed process per program, run in parallel under
+        the ranker's ``deadline``."""
+        keys = {c.code: plan.keys(c.code, self.timeout) for c in candidates if c.compiles}
+        known: dict[str, list[Any] | None] = {
+            k: json.loads(v) for k, v in
+            self.cache.get_many([k for ks in keys.values() for k in ks]).items()}
+        todo = {code: [k for k, key in enumerate(ks) if key not in known]
+                for code, ks in keys.items()}
+        todo = {code: wanted for code, wanted in todo.items() if wanted}
         if todo:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                done = dict(zip(todo, pool.map(lambda code: self.run(plan, code), todo.values()),
+            from franc.evaluation.sandbox import require_isolation
+
+            require_isolation(False)  # probes the sandbox once per process, before the clock
+            if plan.language == "java":
+                self._java_compiler()  # starts the warm compiler's JVM, before the clock too
+            seconds = seconds_for(self.deadline, plan.language)
+            deadline = None if seconds is None else time.monotonic() + seconds
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
+                done = dict(zip(todo, pool.map(lambda code: self.run(plan, code, todo[code],
+                                                                     deadline), todo),
                                 strict=True))
             self.runs += len(todo)
-            self.cache.put_many({k: json.dumps(v) for k, v in done.items()})
-            known.update(done)
-        return [known[keys[id(c)]] if c.compiles else None for c in candidates]
+            fresh = {keys[code][k]: row for code, rows in done.items()
+                     for k, row in zip(todo[code], rows, strict=True)}
+            self.cache.put_many({k: json.dumps(row) for k, row in fresh.items()
+                                 if row is not None})
+            known.update(fresh)
+        return [[known.get(k) for k in keys[c.code]] if c.compiles else None
+                for c in candidates]
 
     def parts(self, task, candidates):
         static = self.fallback.parts(task, candidates)
@@ -470,7 +518,8 @@ class BehaviourRanker(Ranker):
         if plan is None:
             return lexicographic([static], ["static"])
         rows = self.outcomes(plan, candidates)
-        keys = [None if row is None else [outcome_key(*cell) for cell in row] for row in rows]
+        keys = [None if row is None else
+                [None if cell is None else outcome_key(*cell) for cell in row] for row in rows]
         agree = behaviour_scores(keys)
         expected = [expected_share(k, plan.examples) for k in keys]
         compiles = [{"compiles": float(c.compiles)} for c in candidates]

@@ -183,3 +183,44 @@ def test_agreeing_insecure_copies_do_not_outrank_a_clean_candidate():
     pool[0].code = prompt + "    return sum(xs) + k\n"  # clean and alone in its group
     ranked = get_ranker("behaviour", "python").rank(task(prompt), pool)
     assert ranked[0].index == 0
+
+
+@pytest.mark.slow
+def test_a_hanging_candidate_costs_no_more_than_its_budget_and_is_not_cached():
+    import time
+
+    from franc.ranking.behaviour import BehaviourRanker
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    pool = [*_python_pool(prompt),
+            Candidate("T/0", 5, prompt + "    while True:\n        pass\n", compiles=True,
+                      findings=[])]
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"),
+                             timeout=5.0, budget=0.5, deadline=3.0, max_inputs=8, workers=5)
+    started = time.monotonic()
+    ranked = ranker.rank(task(prompt), pool)
+    assert time.monotonic() - started < 2.5  # not 2 processes x the call's own 5 s
+    assert ranked[0].index in (1, 2, 3) and ranker.runs == 5
+    # The four that finished are cached input by input; the cut-off one is run again.
+    assert len(ranker.cache.memory) == 4 * 8
+    ranker.rank(task(prompt), pool)
+    assert ranker.runs == 6
+
+
+@pytest.mark.slow
+def test_outcomes_are_cached_per_input_across_plans():
+    import dataclasses
+
+    from franc.ranking.behaviour import BehaviourRanker, make_plan
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    pool = _python_pool(prompt)
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"))
+    large = make_plan(task(prompt), limit=8, seed=0)
+    assert large is not None
+    small = dataclasses.replace(large, inputs=large.inputs[:4])
+    first = ranker.outcomes(small, pool)
+    assert len(ranker.cache.memory) == 4 * 4
+    second = ranker.outcomes(large, pool)
+    assert [row[:4] for row in second if row] == [row for row in first if row]
+    assert len(ranker.cache.memory) == 4 * 8 and ranker.runs == 8  # only the new inputs ran
