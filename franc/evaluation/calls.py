@@ -208,8 +208,10 @@ def _ended(callee: Callee, timed_out: bool) -> CallOutcome:
     return CallOutcome("crashed", message=f"the process ended with exit code {status}")
 
 
-#: The message of a call cut short by ``run_calls``'s ``deadline`` (not by its own time-out).
+#: The message of a call cut short by ``run_calls``'s ``deadline`` (not by its own time-out),
+#: and of the calls skipped because of it.
 DEADLINE_PASSED = "the run's deadline passed"
+SKIPPED_AT_DEADLINE = "not run: the run's deadline passed"
 
 
 def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
@@ -238,7 +240,7 @@ def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
 
 def _skip_rest(outcomes: list[CallOutcome], calls: Sequence[Call], deadline: float | None
                ) -> None:
-    why = ("not run: the run's deadline passed" if deadline is not None
+    why = (SKIPPED_AT_DEADLINE if deadline is not None
            and time.monotonic() >= deadline else "not run: earlier calls hung or crashed")
     outcomes += [CallOutcome("skipped", message=why) for _ in calls[len(outcomes):]]
 

@@ -579,7 +579,12 @@ class BehaviourRanker(Ranker):
         from one sandboxed process, within the candidate's budget (its calls' seconds,
         after compiling) and ``deadline`` (``time.monotonic()``); None where the time ran
         out before the call had its own."""
-        from franc.evaluation.calls import DEADLINE_PASSED, Call, run_calls  # lazy: sandbox
+        from franc.evaluation.calls import (  # lazy: the sandbox
+            DEADLINE_PASSED,
+            SKIPPED_AT_DEADLINE,
+            Call,
+            run_calls,
+        )
         from franc.evaluation.sandbox import Limits
 
         compiler = self._java_compiler() if plan.language == "java" else None
@@ -591,7 +596,7 @@ class BehaviourRanker(Ranker):
                              budget=seconds_for(self.budget, plan.language))
         rows: list[list[Any] | None] = []
         for outcome in outcomes:
-            if outcome.status == "skipped" or outcome.message == DEADLINE_PASSED:
+            if outcome.message in (DEADLINE_PASSED, SKIPPED_AT_DEADLINE):
                 rows.append(None)  # not the candidate's doing: run again next time
                 continue
             try:

@@ -270,3 +270,21 @@ def test_outcomes_are_cached_per_input_across_plans():
     second = ranker.outcomes(large, pool)
     assert [row[:4] for row in second if row] == [row for row in first if row]
     assert len(ranker.cache.memory) == 4 * 8 and ranker.runs == 8  # only the new inputs ran
+
+
+@pytest.mark.slow
+def test_a_candidate_that_hangs_on_its_own_is_cached_with_its_skipped_calls():
+    from franc.ranking.behaviour import BehaviourRanker, make_plan
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    hang = Candidate("T/0", 0, prompt + "    while True:\n        pass\n", compiles=True,
+                     findings=[])
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"),
+                             timeout=0.3, max_processes=2)
+    plan = make_plan(task(prompt), limit=6, seed=0)
+    assert plan is not None
+    rows = ranker.outcomes(plan, [hang])[0]
+    assert rows is not None
+    assert [r[0] for r in rows if r] == ["timeout", "timeout", *["skipped"] * 4]
+    ranker.outcomes(plan, [hang])
+    assert ranker.runs == 1  # its own time-outs and the calls they skipped are remembered
