@@ -31,7 +31,8 @@ ORDER = (
     "ranking_humaneval", "ranking_soeval", "ranking_examples", "ranking_behaviour",
     "secure_top1",
     "repair",
-    "server", "server_compare", "findings_cache", "server_attack", "proxy_streaming",
+    "server", "server_compare", "server_ranker_behaviour", "findings_cache", "server_attack",
+    "proxy_streaming",
 )
 
 INTRO = """\

@@ -9,6 +9,10 @@
 * ``--compare-with REF``: the same 1-client ``/v1/rank`` measurement, side by side in one run,
   against the server of an older commit (its tree extracted with ``git archive`` into a
   temporary folder and served from there), requests alternating between the two in blocks.
+* ``--ranker NAME``: only ``POST /v1/rank`` naming that ranker (the server allows rankers
+  that execute code), 1 client, Python, each request a different prompt's 10 candidates
+  (nothing cached): p50/p95/p99 and candidates ranked per second, written to
+  ``benchmarks/results/server_ranker_NAME.md``.
 * ``--attack``: 8 normal clients, in blocks alternating without and with one attacker that
   sends the worst requests (``deadline_ms`` 1, ranker paths, 1.9 MB bodies without the token,
   bodies that never finish); the normal clients' p50/p95/p99, errors and partial answers in
@@ -436,6 +440,36 @@ def main_attack(block_seconds: float, blocks: int, clients: int) -> None:
     write_section("server_attack", "HTTP server under attack", body)
 
 
+def main_ranker(ranker: str, rounds: int) -> None:
+    """1-client ``/v1/rank`` latency with ``ranker``, one request per prompt (its outcome
+    cache starts empty and no request repeats another's candidates)."""
+    started_load = load_average()
+    process, url = start_server(Path(tempfile.mkdtemp()),
+                                'languages = ["python"]\nenable_examples_ranker = true\n'
+                                "deadline_seconds = 30\n", workers=2, full_warm_up=True)
+    try:
+        bodies = [{**body, "ranker": ranker} for body in requests_for("python", rounds + 5)]
+        asyncio.run(measure(url, "/v1/rank", bodies[:5], 1, 5))  # warm-up prompts
+        started = time.perf_counter()
+        latencies, partial = asyncio.run(measure(url, "/v1/rank", bodies[5:], 1, rounds))
+        seconds = time.perf_counter() - started
+    finally:
+        stop_server(process)
+    p50, p95, p99 = percentiles(latencies)
+    candidates = sum(len(b["candidates"]) for b in bodies[5:])
+    rows = [[f"/v1/rank python, ranker {ranker}", 1, len(latencies), partial, f"{p50:.0f}",
+             f"{p95:.0f}", f"{p99:.0f}", f"{candidates / seconds:.1f}"]]
+    write_section(f"server_ranker_{ranker}", f"HTTP server: /v1/rank with the {ranker} ranker",
+                  f"Warm server, 2 worker processes, code-executing rankers allowed; 1 client, "
+                  f"{rounds} requests, each the 10 real candidates of another prompt "
+                  f"({FILES['python']}; 5 other prompts warm up first), so no outcome is "
+                  f"cached. Command: `python -m benchmarks.server --ranker {ranker} --rounds "
+                  f"{rounds}`. Load average (1/5/15 min) at the start: {started_load}; at the "
+                  f"end: {load_average()}.\n\n"
+                  + table(["request", "clients", "requests", "partial", "p50 ms", "p95 ms",
+                           "p99 ms", "candidates/s"], rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=60, help="requests per measurement")
@@ -451,9 +485,13 @@ def main() -> None:
     parser.add_argument("--attack-blocks", type=int, default=6,
                         help="blocks alternating without and with the attacker")
     parser.add_argument("--attack-block-seconds", type=float, default=20.0)
+    parser.add_argument("--ranker", help="only the 1-client /v1/rank latency with this ranker")
     args = parser.parse_args()
     if not REFERENCE.is_dir():
         sys.exit("../shared/reference is absent")
+    if args.ranker:
+        main_ranker(args.ranker, args.rounds)
+        return
     if args.attack:
         main_attack(args.attack_block_seconds, args.attack_blocks, 8)
         return

@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,31 +223,59 @@ def _ended(callee: Callee, timed_out: bool) -> CallOutcome:
     return CallOutcome("crashed", message=f"the process ended with exit code {status}")
 
 
+#: The message of a call cut short by ``run_calls``'s ``deadline`` (not by its own time-out),
+#: and of the calls skipped because of it.
+DEADLINE_PASSED = "the run's deadline passed"
+SKIPPED_AT_DEADLINE = "not run: the run's deadline passed"
+
+
 def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
-                 outcomes: list[CallOutcome]) -> None:
-    """Answer calls in order until one ends the process (its outcome is appended too)."""
+                 outcomes: list[CallOutcome], deadline: float | None) -> None:
+    """Answer calls in order until one ends the process (its outcome is appended too) or
+    the deadline (``time.monotonic()``) passes."""
     channel = callee.channel()
+    timeout = callee.process.limits.timeout
     for call in calls:
-        with watchdog(callee.process, callee.process.limits.timeout) as fired:
+        left = timeout if deadline is None else min(timeout, deadline - time.monotonic())
+        if left <= 0:
+            return
+        with watchdog(callee.process, left) as fired:
             try:
                 answer = channel.call(call.name or entry_point, list(call.args),
                                       dict(call.kwargs))
             except protocol.NotPlainData as exc:
                 raise InputError(f"call arguments must be plain data: {exc}") from exc
             except (protocol.ChannelClosed, OSError):
-                outcomes.append(_ended(callee, fired.is_set()))
+                cut = fired.is_set() and left < timeout
+                outcomes.append(CallOutcome("timeout", message=DEADLINE_PASSED) if cut
+                                else _ended(callee, fired.is_set()))
                 return
         outcomes.append(outcome_of(answer))
 
 
-def _skip_rest(outcomes: list[CallOutcome], calls: Sequence[Call]) -> None:
-    outcomes += [CallOutcome("skipped", message="not run: earlier calls hung or crashed")
-                 for _ in calls[len(outcomes):]]
+def _skip_rest(outcomes: list[CallOutcome], calls: Sequence[Call], deadline: float | None
+               ) -> None:
+    why = (SKIPPED_AT_DEADLINE if deadline is not None
+           and time.monotonic() >= deadline else "not run: earlier calls hung or crashed")
+    outcomes += [CallOutcome("skipped", message=why) for _ in calls[len(outcomes):]]
+
+
+def _within(deadline: float | None, budget: float | None) -> float | None:
+    """The earlier of ``deadline`` and ``budget`` seconds from now."""
+    if budget is None:
+        return deadline
+    own = time.monotonic() + budget
+    return own if deadline is None else min(deadline, own)
+
+
+def _out_of_time(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
               limits: Limits | None = None, *, compiler: JavaCompiler | None = None,
-              max_processes: int | None = None,
+              max_processes: int | None = None, deadline: float | None = None,
+              budget: float | None = None,
               unsafe_no_isolation: bool = False) -> list[CallOutcome]:
     """Run each of ``calls`` on ``code`` in the sandbox; one outcome per call, in order.
 
@@ -256,7 +285,11 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
     ``limits.timeout`` bounds each call. A program that does not compile (Java) gives
     ``raised`` outcomes with ``error_type`` "compile". ``max_processes``: after a call
     ends that many processes (hangs, crashes), the remaining calls are ``skipped``,
-    which bounds what a candidate that hangs on every input costs. Without isolation on this
+    which bounds what a candidate that hangs on every input costs. ``deadline`` (a
+    ``time.monotonic()`` value) bounds the whole run: the call it interrupts gets a
+    ``timeout`` outcome with the message :data:`DEADLINE_PASSED` (its process is killed),
+    the rest are ``skipped``; ``budget``: seconds for the calls, from the first (after
+    compiling), within the ``deadline``. Without isolation on this
     machine it raises :class:`~franc.evaluation.sandbox.SandboxUnavailable` unless
     ``unsafe_no_isolation``.
     """
@@ -264,14 +297,15 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
     limits = limits or (PYTHON_LIMITS if language == "python" else JAVA_LIMITS)
     require_isolation(unsafe_no_isolation)
     outcomes: list[CallOutcome] = []
-    budget = max_processes or len(calls)
+    processes = max_processes or len(calls)
     if language == "python":
-        for _ in range(budget):
-            if len(outcomes) == len(calls):
+        deadline = _within(deadline, budget)
+        for _ in range(processes):
+            if len(outcomes) == len(calls) or _out_of_time(deadline):
                 break
             with python_callee(code, limits, unsafe_no_isolation) as callee:
-                _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
-        _skip_rest(outcomes, calls)
+                _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes, deadline)
+        _skip_rest(outcomes, calls, deadline)
         return outcomes
     class_name = java_class_name(code) or "Candidate"
     with tempfile.TemporaryDirectory(prefix="franc-javac-") as scratch:
@@ -281,12 +315,13 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
         if not compiled.ok:
             first = compiled.errors[0] if compiled.errors else "javac failed"
             return [CallOutcome("raised", error_type="compile", message=first) for _ in calls]
-        for _ in range(budget):
-            if len(outcomes) == len(calls):
+        deadline = _within(deadline, budget)
+        for _ in range(processes):
+            if len(outcomes) == len(calls) or _out_of_time(deadline):
                 break
             with java_callee(classes, class_name, limits, unsafe_no_isolation) as callee:
-                _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes)
-        _skip_rest(outcomes, calls)
+                _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes, deadline)
+        _skip_rest(outcomes, calls, deadline)
     return outcomes
 
 

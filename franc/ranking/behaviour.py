@@ -6,11 +6,14 @@ all of its calls, results come back as plain data and are compared here, identic
 programs run once and outcomes are cached by a hash of the code and the inputs.
 
 Inputs (:func:`generate_inputs`, deterministic for a seed): the arguments of the
-prompt's examples (docstring or Javadoc), then type-aware mutations of them (in the
-spirit of EvalPlus: numbers +-1, doubled, negated; strings and lists shortened,
-reversed, sorted, with a duplicate, emptied), then small and edge values drawn
-from the signature's types (empty, zero, negative, one element, duplicates). Without
-type hints or examples the parameter names suggest the type (``numbers``, ``s``, ``n``).
+prompt's examples (docstring or Javadoc), then, alternately, type-aware mutations of
+them (in the spirit of EvalPlus: numbers +-1, doubled, negated; strings and lists
+shortened, reversed, sorted, with a duplicate, emptied) and values drawn from the
+signature's types: small and edge values (empty, zero, negative, one element,
+duplicates), values built from the literals the prompt quotes and the candidates'
+code compares with (a fuzzer's dictionary: ``'o|'``, ``'('``), and later arguments taken
+from earlier ones (the substring to count, the element to find). Without type hints or
+examples the parameter names suggest the type (``numbers``, ``s``, ``n``).
 
 Score, in order (each level only breaks the ties of the one before), compilable first:
 1. the share of the examples' expected outputs the candidate reproduces (when the
@@ -18,7 +21,8 @@ Score, in order (each level only breaks the ties of the one before), compilable 
 2. no medium/high security finding on generated lines (security is a tier);
 3. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
-   (the same exception type counts half); a candidate that only raises agrees with no one;
+   (the same exception type counts half); a candidate that never returns a value (it
+   only raises, hangs or returns None) agrees with no one;
 4. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
 """
 
@@ -31,7 +35,8 @@ import json
 import math
 import random
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,23 +229,102 @@ def parameter_types(sig: Signature, examples: Sequence[Expected]) -> tuple[str, 
     return tuple(types)
 
 
-def edge_values(kind: str, rng: random.Random) -> list[Any]:
-    """Small and edge values of a type: empty, zero, negative, one element, duplicates."""
+@dataclass(frozen=True)
+class Literals:
+    """Values the specification or the candidates' own code name (a fuzzer's dictionary):
+    quoted words of the prompt's docstring, constants of the candidates' code, most
+    widely used first. Inputs built from them reach the branches that compare with them."""
+
+    strings: tuple[str, ...] = ()
+    numbers: tuple[int, ...] = ()
+
+
+#: Literals kept per kind, and the longest string literal used.
+MAX_LITERALS = 12
+MAX_LITERAL_LENGTH = 16
+_QUOTED = re.compile("'([^'\\n\\\\]{1,16})'|\"([^\"\\n\\\\]{1,16})\"")
+_JAVA_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
+_JAVA_INT = re.compile(r"(?<![\w.])(\d{1,4})(?![\w.])")
+
+
+def _docstring_nodes(tree: ast.AST) -> set[int]:
+    """ids of the docstrings' nodes (a candidate repeats the prompt's, examples and all)."""
+    found = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
+                and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant):
+            found.add(id(body[0].value))
+    return found
+
+
+def code_literals(code: str, language: Language) -> set[str | int]:
+    """The short string and small integer constants a program's code (not its docstrings
+    or comments) compares with or returns."""
+    found: set[str | int] = set()
+    if language == "java":
+        text = _JAVA_COMMENT.sub(" ", code)
+        found.update(a or b for a, b in _QUOTED.findall(text))
+        found.update(int(n) for n in _JAVA_INT.findall(text))
+        return found
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return found
+    skip = _docstring_nodes(tree)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Constant) or id(node) in skip:
+            continue
+        value = node.value
+        short = isinstance(value, str) and 0 < len(value) <= MAX_LITERAL_LENGTH
+        small = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 1000
+        if (short or small) and isinstance(value, str | int):
+            found.add(value)
+    return found
+
+
+def gather_literals(prompt: str, codes: Sequence[str], language: Language) -> Literals:
+    """The prompt's quoted words, then the constants most candidates share."""
+    counts: dict[str | int, int] = {}
+    for code in codes:
+        for value in code_literals(code, language):
+            counts[value] = counts.get(value, 0) + 1
+    quoted = [a or b for a, b in _QUOTED.findall(prompt)]
+    ranked = sorted(counts, key=lambda v: (-counts[v], type(v).__name__, repr(v)))
+    strings = list(dict.fromkeys([*quoted, *(v for v in ranked if isinstance(v, str))]))
+    numbers = [v for v in ranked if isinstance(v, int)]
+    return Literals(tuple(strings[:MAX_LITERALS]), tuple(numbers[:MAX_LITERALS]))
+
+
+def edge_values(kind: str, rng: random.Random, literals: Literals = Literals()) -> list[Any]:
+    """Small and edge values of a type (empty, zero, negative, one element, duplicates),
+    then values built from the literals."""
     if kind == "int":
-        return [0, 1, -1, 2, 3, 5, 10, -7, 12, rng.randint(13, 99)]
+        near = [n + d for n in literals.numbers if n not in (0, 1) for d in (0, 1)]
+        return [0, 1, -1, 2, 3, 5, 10, -7, 12, rng.randint(13, 99), *near]
     if kind == "float":
         return [0.0, 1.0, -1.5, 2.5, 0.1, 3.7, rng.uniform(-10, 10)]
     if kind == "bool":
         return [True, False]
     if kind == "str":
+        words = list(literals.strings)
+        alphabet = "".join(sorted({ch for w in words for ch in w})) or "abcde"
+        built = [*words]
+        for size in (2, 3, 5):
+            if words:
+                built.append(" ".join(rng.choice(words) for _ in range(size)))
+                built.append("".join(rng.choice(words) for _ in range(size)))
+            built.append("".join(rng.choice(alphabet + " ") for _ in range(size + 3)))
         return ["", "a", "ab", "aba", "Hello World", "abc def", "AbCd", "12 3", "zzz",
-                "".join(rng.choice("abcde ") for _ in range(rng.randint(4, 9)))]
+                "".join(rng.choice("abcde ") for _ in range(rng.randint(4, 9))), *built]
     element = re.match(r"^list\[(\w+)\]$", kind)
     if element:
-        scalars = edge_values(element[1], rng)
+        scalars = edge_values(element[1], rng, literals)
         pool = [v for v in scalars if v not in ("", 0, 0.0)] or scalars
         return [[], [pool[0]], pool[:3], pool[:3][::-1], [pool[1], pool[1], pool[0]],
-                [rng.choice(pool) for _ in range(5)], [*scalars[:2], scalars[1]]]
+                [rng.choice(pool) for _ in range(5)], [*scalars[:2], scalars[1]],
+                [rng.choice(pool) for _ in range(3)], [rng.choice(pool) for _ in range(7)]]
     return []
 
 
@@ -267,39 +351,71 @@ def _plain(value: Any) -> str:
 
 
 def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int = 24,
-                    seed: int = 0) -> list[tuple[Any, ...]]:
-    """Argument tuples to run every candidate on (the examples' first), deterministic."""
+                    seed: int = 0, literals: Literals = Literals()) -> list[tuple[Any, ...]]:
+    """Argument tuples to run every candidate on, deterministic: the examples' first, then
+    their mutations and values generated from the types, alternately."""
     rng = random.Random(f"{seed}:{sig.entry}")
-    inputs: dict[str, tuple[Any, ...]] = {}
-
-    def add(args: tuple[Any, ...]) -> None:
-        if len(inputs) < limit and len(args) == len(sig.params):
-            inputs.setdefault(_plain(args), args)
-
-    for example in examples:
-        add(tuple(example.args))
+    arity = len(sig.params)
+    exact = [tuple(e.args) for e in examples if len(e.args) == arity]
+    mutated = [(*args[:k], changed, *args[k + 1:])  # one parameter mutated at a time
+               for args in exact for k, value in enumerate(args) for changed in mutations(value)]
+    rng.shuffle(mutated)
     types = parameter_types(sig, examples)
-    for example in examples:  # one parameter mutated at a time
-        if len(example.args) != len(sig.params):
-            continue
-        for k, value in enumerate(example.args):
-            for mutated in mutations(value):
-                add((*example.args[:k], mutated, *example.args[k + 1:]))
+    generated: list[tuple[Any, ...]] = []
     if "?" not in types and sig.params:
-        pools = [edge_values(kind, rng) for kind in types]
-        # Walk the pools together, then random combinations, until the limit.
-        for k in range(max(len(p) for p in pools)):
-            add(tuple(p[k % len(p)] for p in pools))
-        for _ in range(4 * limit):
-            add(tuple(rng.choice(p) for p in pools))
+        pools = [edge_values(kind, rng, literals) for kind in types]
+        # Walk the pools together (each edge value once; parameters of one type shifted
+        # apart, not all equal), then random combinations, half of them with later
+        # arguments taken from earlier ones (a substring, an element).
+        generated += [tuple(p[(k + j) % len(p)] for j, p in enumerate(pools))
+                      for k in range(max(map(len, pools)))]
+        drawn = [tuple(rng.choice(p) for p in pools) for _ in range(4 * limit)]
+        related = [args for args in (related_arguments(args, types, rng) for args in drawn)
+                   if args is not None]
+        generated += _alternate(related, drawn)
     elif not sig.params:
-        add(())
-    # Mutations first would crowd out the edge values: keep a mix.
-    chosen = list(inputs.values())
-    head = chosen[:len(examples)]
-    tail = chosen[len(examples):]
-    rng.shuffle(tail)
-    return head + tail[:max(0, limit - len(head))]
+        generated.append(())
+    inputs: dict[str, tuple[Any, ...]] = {}
+    for args in [*exact, *_alternate(mutated, generated)]:
+        if len(inputs) == limit:
+            break
+        inputs.setdefault(_plain(args), args)
+    return list(inputs.values())
+
+
+def _part_of(value: Any, kind: str, source_kind: str, rng: random.Random) -> Any:
+    """A value of ``kind`` taken from ``value`` (of ``source_kind``): a slice of a string
+    or list of the same kind, an element of a list (or a slice of one, for strings); None:
+    nothing to take."""
+    if kind == source_kind and isinstance(value, str | list) and value:
+        start = rng.randrange(len(value))
+        return value[start:rng.randint(start + 1, len(value))]
+    if source_kind == f"list[{kind}]" and value:
+        element = rng.choice(value)
+        return _part_of(element, kind, kind, rng) if isinstance(element, str) and \
+            rng.random() < 0.5 else element
+    return None
+
+
+def related_arguments(args: tuple[Any, ...], types: Sequence[str], rng: random.Random
+                      ) -> tuple[Any, ...] | None:
+    """``args`` with one later argument taken from an earlier one (the substring to find
+    in the string, the element to look for in the list); None: no argument relates."""
+    pairs = [(i, j) for j in range(1, len(args)) for i in range(j)
+             if _part_of(args[i], types[j], types[i], random.Random(0)) is not None]
+    if not pairs:
+        return None
+    i, j = rng.choice(pairs)
+    changed = list(args)
+    changed[j] = _part_of(args[i], types[j], types[i], rng)
+    return tuple(changed)
+
+
+def _alternate(first: Sequence[Any], second: Sequence[Any]) -> list[Any]:
+    """``first[0], second[0], first[1], second[1], ...`` then the longer one's rest."""
+    merged = [x for pair in zip(first, second, strict=False) for x in pair]
+    shorter = min(len(first), len(second))
+    return [*merged, *first[shorter:], *second[shorter:]]
 
 
 #: One call's outcome as a comparable key: ("ok", plain value) or ("raised", type); None:
@@ -332,6 +448,9 @@ def outcome_key(status: str, value: Any = None, error_type: str = "") -> Outcome
     return None
 
 
+RETURNED_NONE = ("ok", "null")
+
+
 def agreement(a: Sequence[Outcome], b: Sequence[Outcome]) -> float:
     """Share of the inputs on which two candidates agree (the same exception: half)."""
     if not a:
@@ -347,10 +466,12 @@ def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float
     """Per candidate, the mean agreement with the other runnable candidates (MBR-exec).
 
     ``None``: the candidate did not run (does not compile). A candidate that returned
-    nothing on any input takes no part: it neither gains nor lends support.
+    no value on any input (it raised, hung, or returned None every time) takes no part: it
+    neither gains nor lends support, so copies of a stub never outvote a real answer.
     """
     runnable = [i for i, o in enumerate(outcomes)
-                if o is not None and any(x is not None and x[0] == "ok" for x in o)]
+                if o is not None and any(x is not None and x[0] == "ok" and x != RETURNED_NONE
+                                         for x in o)]
     scores = [0.0] * len(outcomes)
     if len(runnable) < 2:
         return scores
@@ -380,21 +501,36 @@ class Plan:
     inputs: tuple[tuple[Any, ...], ...]
     examples: tuple[Expected, ...]
 
-    def key(self, code: str, timeout: float, processes: int) -> str:
-        return hashlib.sha256(json.dumps([self.language, self.entry, _plain(self.inputs),
-                                          code, timeout, processes]).encode()).hexdigest()
+    def keys(self, code: str, timeout: float) -> list[str]:
+        """One cache key per input: the program's (code, entry point, per-call time-out)
+        and the input's, so a plan that shares inputs with an earlier one reuses them."""
+        program = hashlib.sha256(json.dumps([self.language, self.entry, code, timeout]).encode()
+                                 ).hexdigest()
+        return [f"{program}:{hashlib.sha256(_plain(args).encode()).hexdigest()[:32]}"
+                for args in self.inputs]
 
 
-def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True) -> Plan | None:
+def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
+              codes: Sequence[str] = ()) -> Plan | None:
+    """The inputs for ``task``; ``codes``: the candidates' code, whose literals seed them."""
     sig = signature(task)
     if sig is None:
         return None
     examples = [e for e in (task_examples(task) if use_examples else [])
                 if len(e.args) == len(sig.params)]
-    inputs = generate_inputs(sig, examples, limit=limit, seed=seed)
+    literals = gather_literals(task.prompt, codes, task.language)
+    inputs = generate_inputs(sig, examples, limit=limit, seed=seed, literals=literals)
     if not inputs:
         return None
     return Plan(task.language, sig.entry, tuple(inputs), tuple(examples))
+
+
+#: Seconds, for every language or per language (None: no limit).
+TimeLimit = float | Mapping[Language, float] | None
+
+
+def seconds_for(limit: TimeLimit, language: Language) -> float | None:
+    return limit.get(language) if isinstance(limit, Mapping) else limit
 
 
 class BehaviourRanker(Ranker):
@@ -404,7 +540,8 @@ class BehaviourRanker(Ranker):
 
     def __init__(self, name: str, language: Language | None = None, *,
                  fallback: Ranker, timeout: float = 2.0, max_inputs: int = 24, seed: int = 0,
-                 max_processes: int = 2, workers: int | None = None,
+                 max_processes: int = 2, budget: TimeLimit = None,
+                 deadline: TimeLimit = None, workers: int | None = None,
                  cache: str | Path | None = None):
         super().__init__(name, language)
         self.fallback = fallback
@@ -414,8 +551,14 @@ class BehaviourRanker(Ranker):
         #: Sandboxed processes per candidate: after a hang or crash the rest of its inputs
         #: get one fresh process; after the next, they are skipped.
         self.max_processes = max_processes
+        #: Seconds of calls per candidate, and for all candidates of one ranking (from its
+        #: start), for every language or per language: the calls still running then get no
+        #: outcome (their processes are killed).
+        self.budget = budget
+        self.deadline = deadline
+        #: Candidates run at once (threads waiting on their sandboxed processes).
         self.workers = workers or default_workers()
-        # outcomes as JSON text, by code and inputs
+        # one outcome per (program, input) as JSON text
         self.cache: ResultCache[str] = ResultCache(cache, table="outcomes", column="value",
                                                    sql_type="TEXT")
         #: Sandbox processes started (cache misses), for cost reports.
@@ -425,21 +568,37 @@ class BehaviourRanker(Ranker):
     def _java_compiler(self) -> Any:
         if self._compiler is None:
             from franc.java import JavaCompiler  # lazy: starts a JVM
+
             self._compiler = JavaCompiler()
+            self._compiler.check(["class FrancWarmUp {}"])  # its JVM's start and first compile
         return self._compiler
 
-    def run(self, plan: Plan, code: str) -> list[list[Any]]:
-        """``[status, value, error_type]`` per input, from one sandboxed process."""
-        from franc.evaluation.calls import Call, run_calls  # lazy: the sandbox
+    def run(self, plan: Plan, code: str, inputs: Sequence[int],
+            deadline: float | None = None) -> list[list[Any] | None]:
+        """``[status, value, error_type]`` for each of ``inputs`` (positions in the plan),
+        from one sandboxed process, within the candidate's budget (its calls' seconds,
+        after compiling) and ``deadline`` (``time.monotonic()``); None where the time ran
+        out before the call had its own."""
+        from franc.evaluation.calls import (  # lazy: the sandbox
+            DEADLINE_PASSED,
+            SKIPPED_AT_DEADLINE,
+            Call,
+            run_calls,
+        )
         from franc.evaluation.sandbox import Limits
 
         compiler = self._java_compiler() if plan.language == "java" else None
         limits = Limits(timeout=self.timeout) if plan.language == "python" else \
             Limits(timeout=self.timeout, memory_bytes=3 * 1024**3, processes=256)
-        outcomes = run_calls(plan.language, code, plan.entry, [Call(args) for args in plan.inputs],
-                             limits, compiler=compiler, max_processes=self.max_processes)
-        rows = []
+        outcomes = run_calls(plan.language, code, plan.entry,
+                             [Call(plan.inputs[k]) for k in inputs], limits, compiler=compiler,
+                             max_processes=self.max_processes, deadline=deadline,
+                             budget=seconds_for(self.budget, plan.language))
+        rows: list[list[Any] | None] = []
         for outcome in outcomes:
+            if outcome.message in (DEADLINE_PASSED, SKIPPED_AT_DEADLINE):
+                rows.append(None)  # not the candidate's doing: run again next time
+                continue
             try:
                 value = json.loads(_plain(_rounded(outcome.value)))
             except (TypeError, ValueError):
@@ -448,29 +607,48 @@ class BehaviourRanker(Ranker):
         return rows
 
     def outcomes(self, plan: Plan, candidates: Sequence[Candidate]
-                 ) -> list[list[list[Any]] | None]:
-        keys = {id(c): plan.key(c.code, self.timeout, self.max_processes)
-                for c in candidates if c.compiles}
-        known = {k: json.loads(v) for k, v in self.cache.get_many(list(set(keys.values()))).items()}
-        todo = {key: c.code for c in candidates if c.compiles
-                and (key := keys[id(c)]) not in known}
+                 ) -> list[list[list[Any] | None] | None]:
+        """Per candidate (None: does not compile), one row per input of the plan: cached
+        outcomes, the others from one sandboxed process per program, run in parallel under
+        the ranker's ``deadline``."""
+        keys = {c.code: plan.keys(c.code, self.timeout) for c in candidates if c.compiles}
+        known: dict[str, list[Any] | None] = {
+            k: json.loads(v) for k, v in
+            self.cache.get_many([k for ks in keys.values() for k in ks]).items()}
+        todo = {code: [k for k, key in enumerate(ks) if key not in known]
+                for code, ks in keys.items()}
+        todo = {code: wanted for code, wanted in todo.items() if wanted}
         if todo:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                done = dict(zip(todo, pool.map(lambda code: self.run(plan, code), todo.values()),
+            from franc.evaluation.sandbox import require_isolation
+
+            require_isolation(False)  # probes the sandbox once per process, before the clock
+            if plan.language == "java":
+                self._java_compiler()  # starts the warm compiler's JVM, before the clock too
+            seconds = seconds_for(self.deadline, plan.language)
+            deadline = None if seconds is None else time.monotonic() + seconds
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
+                done = dict(zip(todo, pool.map(lambda code: self.run(plan, code, todo[code],
+                                                                     deadline), todo),
                                 strict=True))
             self.runs += len(todo)
-            self.cache.put_many({k: json.dumps(v) for k, v in done.items()})
-            known.update(done)
-        return [known[keys[id(c)]] if c.compiles else None for c in candidates]
+            fresh = {keys[code][k]: row for code, rows in done.items()
+                     for k, row in zip(todo[code], rows, strict=True)}
+            self.cache.put_many({k: json.dumps(row) for k, row in fresh.items()
+                                 if row is not None})
+            known.update(fresh)
+        return [[known.get(k) for k in keys[c.code]] if c.compiles else None
+                for c in candidates]
 
     def parts(self, task, candidates):
         static = self.fallback.parts(task, candidates)
-        plan = make_plan(task, limit=self.max_inputs, seed=self.seed) \
+        plan = make_plan(task, limit=self.max_inputs, seed=self.seed,
+                         codes=[c.code for c in candidates if c.compiles]) \
             if task is not None else None
         if plan is None:
             return lexicographic([static], ["static"])
         rows = self.outcomes(plan, candidates)
-        keys = [None if row is None else [outcome_key(*cell) for cell in row] for row in rows]
+        keys = [None if row is None else
+                [None if cell is None else outcome_key(*cell) for cell in row] for row in rows]
         agree = behaviour_scores(keys)
         expected = [expected_share(k, plan.examples) for k in keys]
         compiles = [{"compiles": float(c.compiles)} for c in candidates]

@@ -27,6 +27,8 @@ import json
 import math
 import re
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -262,13 +264,16 @@ Value = TypeVar("Value")
 
 
 class ResultCache(Generic[Value]):
-    """Results by key (a hash of what was run and the code), in memory and, with a ``path``,
-    in an SQLite file shared by processes and kept across runs: table ``table``, the value
-    in column ``column`` of SQL type ``sql_type``."""
+    """Results by key (a hash of what was run and the code), in memory (the
+    ``memory_entries`` used last: a long-running server's cache stays bounded) and, with a
+    ``path``, in an SQLite file shared by processes and kept across runs: table ``table``,
+    the value in column ``column`` of SQL type ``sql_type``. Safe to share between threads."""
 
     def __init__(self, path: str | Path | None = None, *, table: str = "shares",
-                 column: str = "share", sql_type: str = "REAL"):
-        self.memory: dict[str, Value] = {}
+                 column: str = "share", sql_type: str = "REAL", memory_entries: int = 200_000):
+        self.memory: OrderedDict[str, Value] = OrderedDict()
+        self.memory_entries = memory_entries
+        self._lock = threading.Lock()
         self.path = Path(path) if path else None
         self.table, self.column = table, column
         if self.path:
@@ -277,12 +282,21 @@ class ResultCache(Generic[Value]):
                 db.execute(f"CREATE TABLE IF NOT EXISTS {table} "
                            f"(key TEXT PRIMARY KEY, {column} {sql_type})")
 
+    def _remember(self, values: Mapping[str, Value]) -> None:
+        with self._lock:
+            for key, value in values.items():
+                self.memory[key] = value
+                self.memory.move_to_end(key)
+            while len(self.memory) > self.memory_entries:
+                self.memory.popitem(last=False)
+
     def _connect(self) -> sqlite3.Connection:
         assert self.path is not None
         return sqlite3.connect(self.path, timeout=60)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Value]:
-        found = {k: self.memory[k] for k in keys if k in self.memory}
+        with self._lock:
+            found = {k: self.memory[k] for k in keys if k in self.memory}
         wanted = [k for k in keys if k not in found]
         if self.path and wanted:
             with self._connect() as db:
@@ -291,7 +305,7 @@ class ResultCache(Generic[Value]):
                     rows = db.execute(f"SELECT key, {self.column} FROM {self.table} WHERE key "
                                       f"IN ({','.join('?' * len(chunk))})", chunk).fetchall()
                     found.update(dict(rows))
-        self.memory.update(found)
+        self._remember(found)
         return found
 
     def __len__(self) -> int:
@@ -303,7 +317,7 @@ class ResultCache(Generic[Value]):
             return int(db.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0])
 
     def put_many(self, values: Mapping[str, Value]) -> None:
-        self.memory.update(values)
+        self._remember(values)
         if self.path and values:
             with self._connect() as db:
                 db.executemany(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)",

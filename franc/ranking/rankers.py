@@ -268,6 +268,10 @@ class BehaviourPolicy(KindPolicy):
     max_inputs: PositiveInt = 24
     seed: int = 0
     max_processes: PositiveInt = 2
+    #: Seconds of calls per candidate, and for one ranking's candidates together: for
+    #: every language or a table per language (``{ python = 0.6, java = 4.0 }``).
+    budget: PositiveFloat | dict[Language, PositiveFloat] | None = None
+    deadline: PositiveFloat | dict[Language, PositiveFloat] | None = None
     workers: PositiveInt | None = None
     cache: str | None = None
 
@@ -345,8 +349,8 @@ def _behaviour(name: str, language: Language | None, policy: Mapping[str, Any],
                                source))
     return BehaviourRanker(name, language, fallback=static, timeout=table.timeout,
                            max_inputs=table.max_inputs, seed=table.seed,
-                           max_processes=table.max_processes, workers=table.workers,
-                           cache=table.cache)
+                           max_processes=table.max_processes, budget=table.budget,
+                           deadline=table.deadline, workers=table.workers, cache=table.cache)
 
 
 def _original(name: str, language: Language | None, policy: Mapping[str, Any],

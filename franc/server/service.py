@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("franc.server")
 
 #: Ranker kinds that execute candidate code (in the sandbox).
-EXECUTING_KINDS = frozenset({"examples"})
+EXECUTING_KINDS = frozenset({"examples", "behaviour"})
 #: Over HTTP a ranker is a name, never a path: letters, digits, ``_`` and ``-``.
 RANKER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 #: Policies larger than this are refused unread (the shipped ones are a few KB).

@@ -159,6 +159,24 @@ def test_max_processes_skips_the_calls_of_a_candidate_that_keeps_hanging():
                                             "skipped"]
 
 
+def test_a_deadline_cuts_the_run_short_and_says_so():
+    import time
+
+    from franc.evaluation.calls import DEADLINE_PASSED, SKIPPED_AT_DEADLINE
+
+    code = "def f(x):\n    while x:\n        pass\n    return x\n"
+    started = time.monotonic()
+    outcomes = run_calls("python", code, "f", [Call((0,)), Call((1,)), Call((0,))],
+                         Limits(timeout=5.0), max_processes=3, deadline=started + 1.0)
+    assert time.monotonic() - started < 3.0  # not the call's own 5 s
+    assert [o.status for o in outcomes] == ["returned", "timeout", "skipped"]
+    assert (outcomes[1].message, outcomes[2].message) == (DEADLINE_PASSED, SKIPPED_AT_DEADLINE)
+    # A call that ends on its own time-out before the deadline says that instead.
+    own = run_calls("python", code, "f", [Call((1,))], Limits(timeout=0.5),
+                    deadline=time.monotonic() + 30)
+    assert own[0].status == "timeout" and own[0].message != DEADLINE_PASSED
+
+
 def test_a_warm_checker_is_reused_and_one_that_overruns_is_replaced() -> None:
     from franc.evaluation.checkers import CheckerPool
     from franc.evaluation.execution import run_candidate

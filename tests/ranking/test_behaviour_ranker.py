@@ -10,10 +10,14 @@ from franc.models import Candidate, Task
 from franc.ranking import get_ranker
 from franc.ranking.behaviour import (
     Expected,
+    Literals,
     Signature,
     agreement,
     behaviour_scores,
+    code_literals,
+    edge_values,
     expected_share,
+    gather_literals,
     generate_inputs,
     java_examples,
     java_signature,
@@ -22,6 +26,7 @@ from franc.ranking.behaviour import (
     outcome_key,
     parameter_types,
     python_signature,
+    related_arguments,
 )
 
 PROMPT = ('from typing import List\n\n\ndef f(xs: List[int], k: int) -> int:\n'
@@ -65,6 +70,43 @@ def test_inputs_start_with_the_examples_are_deterministic_and_bounded():
     assert generate_inputs(Signature("f", ("thing",), ("?",)), []) == []
 
 
+def test_literals_come_from_code_and_quoted_words_not_docstrings_or_comments():
+    code = ('def f(s):\n    """Count \'zz\'.\n    >>> f("((")\n    2\n    """\n'
+            '    return s.count("(") + 3\n')
+    assert code_literals(code, "python") == {"(", 3}
+    java = 'class A { /** > f("no") */ int f(String s) { return s.equals("o|") ? 12 : 0; } }'
+    assert code_literals(java, "java") == {"o|", 12, 0}
+    assert code_literals("def (", "python") == set()
+    found = gather_literals("def f(s):\n    \"\"\"Notes 'o' and 'o|'.\"\"\"\n",
+                            [code, code.replace("3", "4"), "def f(s):\n    return '.|'\n"],
+                            "python")
+    assert found.strings[:3] == ("o", "o|", "(")  # the prompt's, then the most shared
+    assert found.numbers[0] in (3, 4) and ".|" in found.strings
+
+
+def test_string_inputs_are_built_from_the_literals():
+    import random
+
+    plain = edge_values("str", random.Random(0))
+    seeded = edge_values("str", random.Random(0), Literals(("o|", ".|"), (7,)))
+    assert "o|" in seeded and any(" " in v and "o|" in v and ".|" in v for v in seeded)
+    assert not any("|" in v for v in plain)
+    assert 7 in edge_values("int", random.Random(0), Literals((), (7,)))
+
+
+def test_later_arguments_are_taken_from_earlier_ones():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(20):
+        text, part = related_arguments(("hello world", "zz"), ("str", "str"), rng)
+        assert text == "hello world" and part and part in text
+        words, word = related_arguments((["ab", "cd"], "x"), ("list[str]", "str"), rng)
+        assert any(word in w for w in words)
+    assert related_arguments(([1, 2], 3.5), ("list[int]", "float"), rng) is None
+    assert related_arguments(("", "a"), ("str", "str"), rng) is None  # nothing to take
+
+
 def test_mutations_are_type_aware():
     assert mutations(3) == [4, 2, 6, -3, 0]
     assert "" in mutations("ab") and "ba" in mutations("ab")
@@ -85,10 +127,14 @@ def test_outcomes_compare_as_plain_values():
 def test_largest_behaviour_group_gets_the_most_support():
     one, two = outcome_key("returned", 1), outcome_key("returned", 2)
     raised = outcome_key("raised", None, "TypeError")
-    scores = behaviour_scores([[one, one], [one, one], [two, one], [raised, raised], None])
+    nothing = outcome_key("returned", None)
+    scores = behaviour_scores([[one, one], [one, one], [two, one], [raised, raised], None,
+                               [nothing, nothing], [nothing, nothing], [nothing, nothing]])
     assert scores[0] == scores[1] > scores[2] > 0
-    # Raising everywhere gives and gets no support; not running takes no part.
-    assert scores[3] == 0.0 and scores[4] == 0.0
+    # Raising everywhere gives and gets no support; not running takes no part; three stubs
+    # that return None everywhere do not outvote the two that agree on values.
+    assert scores[3] == scores[4] == 0.0
+    assert scores[5] == scores[6] == scores[7] == 0.0
 
 
 def test_expected_outputs_are_checked_first():
@@ -183,3 +229,62 @@ def test_agreeing_insecure_copies_do_not_outrank_a_clean_candidate():
     pool[0].code = prompt + "    return sum(xs) + k\n"  # clean and alone in its group
     ranked = get_ranker("behaviour", "python").rank(task(prompt), pool)
     assert ranked[0].index == 0
+
+
+@pytest.mark.slow
+def test_a_hanging_candidate_costs_no_more_than_its_budget_and_is_not_cached():
+    import time
+
+    from franc.ranking.behaviour import BehaviourRanker
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    pool = [*_python_pool(prompt),
+            Candidate("T/0", 5, prompt + "    while True:\n        pass\n", compiles=True,
+                      findings=[])]
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"),
+                             timeout=5.0, budget=1.5, deadline=4.0, max_inputs=8, workers=5)
+    started = time.monotonic()
+    ranked = ranker.rank(task(prompt), pool)
+    assert time.monotonic() - started < 5.0  # not 2 processes x the call's own 5 s
+    assert ranked[0].index in (1, 2, 3) and ranker.runs == 5
+    # The four that finished are cached input by input; the cut-off one is run again.
+    assert len(ranker.cache.memory) == 4 * 8
+    ranker.rank(task(prompt), pool)
+    assert ranker.runs == 6
+
+
+@pytest.mark.slow
+def test_outcomes_are_cached_per_input_across_plans():
+    import dataclasses
+
+    from franc.ranking.behaviour import BehaviourRanker, make_plan
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    pool = _python_pool(prompt)
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"))
+    large = make_plan(task(prompt), limit=8, seed=0)
+    assert large is not None
+    small = dataclasses.replace(large, inputs=large.inputs[:4])
+    first = ranker.outcomes(small, pool)
+    assert len(ranker.cache.memory) == 4 * 4
+    second = ranker.outcomes(large, pool)
+    assert [row[:4] for row in second if row] == [row for row in first if row]
+    assert len(ranker.cache.memory) == 4 * 8 and ranker.runs == 8  # only the new inputs ran
+
+
+@pytest.mark.slow
+def test_a_candidate_that_hangs_on_its_own_is_cached_with_its_skipped_calls():
+    from franc.ranking.behaviour import BehaviourRanker, make_plan
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    hang = Candidate("T/0", 0, prompt + "    while True:\n        pass\n", compiles=True,
+                     findings=[])
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"),
+                             timeout=0.3, max_processes=2)
+    plan = make_plan(task(prompt), limit=6, seed=0)
+    assert plan is not None
+    rows = ranker.outcomes(plan, [hang])[0]
+    assert rows is not None
+    assert [r[0] for r in rows if r] == ["timeout", "timeout", *["skipped"] * 4]
+    ranker.outcomes(plan, [hang])
+    assert ranker.runs == 1  # its own time-outs and the calls they skipped are remembered

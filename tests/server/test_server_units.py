@@ -184,11 +184,12 @@ def test_the_examples_gate_looks_at_what_a_ranker_does_not_its_name(tmp_path: Pa
         f'kind = "fusion"\nrankers = ["quality", "{tmp_path / "innocent.toml"}"]\n')
     cache = RankerCache(tmp_path)
     assert executes_code(shipped.get("examples", "python"))
+    assert executes_code(shipped.get("behaviour", "python"))
     assert not executes_code(shipped.get("quality", "python"))
     assert executes_code(cache.get("innocent", "python"))
     assert executes_code(cache.get("nested", "python"))
     state = ServerState(config=ServerConfig(), pool=None, rankers=cache)  # type: ignore[arg-type]
-    for name in ("innocent", "nested", "examples"):
+    for name in ("innocent", "nested", "examples", "behaviour"):
         with pytest.raises(RequestRejected, match="executes candidate code"):
             asyncio.run(resolve_ranker(name, state, "python"))
     assert asyncio.run(resolve_ranker("quality", state, "python"))[0] == "quality"
