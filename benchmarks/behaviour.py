@@ -15,7 +15,7 @@ signature to generate inputs from. Outcomes are cached in
 ``out/ranking/behaviour-cache.sqlite`` across runs. Writes
 ``benchmarks/results/ranking_behaviour.md`` (or ``--output``).
 
-    python benchmarks/behaviour.py [--language python|java] [--files SUBSTRING]
+    python -m benchmarks.behaviour [--language python|java] [--files SUBSTRING]
                                    [--tasks N] [--workers N]
 """
 

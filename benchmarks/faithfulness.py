@@ -22,7 +22,7 @@ bound >= 0 settles the goal). Verdicts are cached in out/faithfulness/verdicts.j
 prompt of each file (all files stay covered) to bound the sandbox time on a loaded machine.
 Writes benchmarks/results/faithfulness.md.
 
-    python benchmarks/faithfulness.py [--every K] [--workers N] [--files SUBSTRING]
+    python -m benchmarks.faithfulness [--every K] [--workers N] [--files SUBSTRING]
 """
 
 from __future__ import annotations
