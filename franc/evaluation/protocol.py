@@ -299,14 +299,18 @@ def _answer(function: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str,
         return {"unserialisable": f"{type(result).__name__} ({type(exc).__name__})"}
 
 
-def _changed(message: dict[str, Any], args: list[Any], kwargs: dict[str, Any]) -> bool:
-    """Whether the call changed its arguments in place: a copy in this process cannot show
-    the test that change, so the test must share the candidate's process."""
+def _arguments_after(message: dict[str, Any], args: list[Any],
+                     kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The arguments' plain values after the call when it changed them in place (a list
+    sorted, a dict filled), for the trusted side to apply to its own objects; else None."""
     try:
-        return ([encode(a) for a in args] != message.get("args", [])
-                or {k: encode(v) for k, v in kwargs.items()} != message.get("kwargs", {}))
-    except BaseException:
-        return True
+        after = {"args": [encode(a) for a in args],
+                 "kwargs": {k: encode(v) for k, v in kwargs.items()}}
+    except BaseException as exc:
+        return {"unserialisable": f"an argument after the call ({type(exc).__name__})"}
+    if after["args"] == message.get("args", []) and after["kwargs"] == message.get("kwargs", {}):
+        return None
+    return after
 
 
 def _load(path: str) -> tuple[dict[str, Any], dict[str, str] | None]:
@@ -358,8 +362,9 @@ def serve(program: str, site_paths: list[str]) -> None:
                 answer = ({"raised": {"type": "NameError",
                                       "message": f"name {message.get('call')!r} is not defined"}}
                           if function is None else _answer(function, args, kwargs))
-                if _changed(message, args, kwargs):
-                    answer["mutated"] = True
+                changed = _arguments_after(message, args, kwargs)
+                if changed is not None:
+                    answer["arguments_after"] = changed
         answer["id"] = message.get("id")
         try:
             write_frame(answer_fd, answer)
@@ -427,8 +432,8 @@ class Proxy:
             raise NeedsSharedProcess from None
         except (ChannelClosed, OSError) as exc:
             raise CandidateGone(f"the candidate's process ended ({exc})") from None
-        if answer.get("mutated"):
-            raise NeedsSharedProcess  # the test may look at what the call changed
+        if "arguments_after" in answer:
+            _apply_changes(answer["arguments_after"], args, kwargs)
         if "value" in answer:
             try:
                 return decode(answer["value"])
@@ -437,6 +442,33 @@ class Proxy:
         if "raised" in answer:
             raise raised_exception(answer["raised"])
         return Unserialisable(str(answer.get("unserialisable")))
+
+
+def _apply_changes(after: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Make the test's own arguments what the call left them: plain values written into the
+    test's list, dict, set or bytearray objects (of the same type only), so the test sees
+    an in-place change and still compares only exact built-in values, here."""
+    try:
+        if not isinstance(after, dict) or "unserialisable" in after:
+            raise NotPlainData(str(after.get("unserialisable") if isinstance(after, dict)
+                                   else "malformed"))
+        pairs = [*zip(args, after["args"], strict=True),
+                 *((kwargs[k], v) for k, v in after["kwargs"].items() if k in kwargs)]
+        for mine, theirs in pairs:
+            _write_into(mine, decode(theirs))
+    except (NotPlainData, KeyError, TypeError, ValueError, RecursionError) as exc:
+        raise CandidateGone(f"the candidate sent no plain data ({exc})") from None
+
+
+def _write_into(target: Any, value: Any) -> None:
+    kind = type(target)
+    if kind is list and type(value) is list:
+        target[:] = value
+    elif (kind is dict and type(value) is dict) or (kind is set and type(value) is set):
+        target.clear()
+        target.update(value)
+    elif kind is bytearray and type(value) is bytes:
+        target[:] = value
 
 
 def _where(exc: BaseException, test: str) -> str:

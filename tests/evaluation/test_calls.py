@@ -255,3 +255,18 @@ def test_a_warm_java_checker_is_reused_with_fresh_classes_and_one_that_overruns_
         result = run_candidate(hang, good, timeout=3, checkers=pool)
         assert result.status == "timeout"
         assert first.process.poll() is not None and pool._idle["java"] == []
+
+
+def test_an_in_place_change_reaches_the_test_as_plain_values_of_its_own_types() -> None:
+    mine: list[object] = [3, 1, 2]
+    table: dict[object, object] = {"a": 1}
+    frozen = (1, 2)
+    after = {"args": [protocol.encode([1, 2, 3]), protocol.encode({"b": 2}),
+                      protocol.encode((9,))], "kwargs": {}}
+    protocol._apply_changes(after, (mine, table, frozen), {})
+    assert (mine, table, frozen) == ([1, 2, 3], {"b": 2}, (1, 2))  # a tuple cannot change
+    wrong_type = {"args": [protocol.encode({"x": 1})], "kwargs": {}}
+    protocol._apply_changes(wrong_type, (mine,), {})
+    assert mine == [1, 2, 3]  # only a list is written into a list
+    with pytest.raises(protocol.CandidateGone):
+        protocol._apply_changes({"args": [{"$": "pickle", "v": []}], "kwargs": {}}, (mine,), {})

@@ -183,8 +183,8 @@ def test_python_result_of_a_standard_library_type_is_compared_in_the_trusted_pro
     assert run_candidate(task, good.replace("%Y-%m-%d", "%Y-%d-%m")).status == "failed"
 
 
-def test_python_call_that_changes_its_argument_in_place_is_checked_in_its_process() -> None:
-    # A copy of the argument in the trusted process would never show the change.
+def test_python_call_that_changes_its_argument_in_place_shows_the_change_to_the_test() -> None:
+    # The trusted test holds its own copy: the change comes back as plain data into it.
     prompt = "def sort_in_place(xs: list) -> None:\n"
     test = ("def check(candidate):\n    xs = [3, 1, 2]\n    candidate(xs)\n"
             "    assert xs == [1, 2, 3]\n")

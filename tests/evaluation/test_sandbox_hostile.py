@@ -384,3 +384,15 @@ def test_java_shared_process_result_equal_to_everything_does_not_pass(
             "            public boolean equals(Object o) { return true; }\n"
             "        };\n    }\n}\n")
     assert_not_passed(run_candidate(task, liar, compiler=javac).status)
+
+
+def test_a_candidate_that_changes_its_argument_is_still_judged_in_the_trusted_process() -> None:
+    # The change travels back as plain data; the test never moves next to the candidate, so
+    # answering from the harness's frames answers only the call, and the list stays wrong.
+    task = Task("T/M", "def sort_in_place(xs):\n", "python", entry_point="sort_in_place",
+                test="def check(candidate):\n    xs = [3, 1, 2]\n    candidate(xs)\n"
+                     "    assert xs == [1, 2, 3]\n")
+    forger = FORGE_FROM_FRAMES.replace("def double(x):\n", "def sort_in_place(xs):\n"
+                                       "    xs.append(0)\n")
+    assert_not_passed(run_candidate(task, forger).status)
+    assert run_candidate(task, "def sort_in_place(xs):\n    xs.sort()\n").status == "passed"
