@@ -220,6 +220,8 @@ def _check_trusted(task: Task, code: str, test: str, check: str, entry: str,
             return None
         if verdict.get("status") == "gone":
             callee.close_channel()
+            if seconds >= limits.timeout:  # ended by a limit after its wall clock ran out
+                return _timeout(limits.timeout, seconds)
             return _gone(callee, seconds)
     if verdict.get("status") == "passed":
         return ExecResult("passed", "", seconds)
