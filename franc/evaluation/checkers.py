@@ -97,6 +97,8 @@ class CheckerPool:
 
     def __init__(self) -> None:
         self._idle: dict[str, list[Checker]] = {"python": [], "java": []}
+        self._busy: list[Checker] = []
+        self._closed = False
         self._lock = threading.Lock()
 
     def __enter__(self) -> CheckerPool:
@@ -109,23 +111,38 @@ class CheckerPool:
     def lease(self, language: str = "python") -> Iterator[Checker]:
         """A checker of ``language``'s tests for one job; back to the pool only if the job
         finished normally."""
-        idle = self._idle[language]
         with self._lock:
+            if self._closed:
+                raise protocol.ChannelClosed("the checkers were closed (the run was stopped)")
+            idle = self._idle[language]
             checker = idle.pop() if idle else None
         checker = checker or (JavaChecker() if language == "java" else Checker())
+        with self._lock:
+            self._busy.append(checker)
+            if self._closed:  # closed while this one started
+                checker.process.kill()
         finished = False
         try:
             yield checker
             finished = checker.process.poll() is None
         finally:
-            if finished:
-                with self._lock:
-                    idle.append(checker)
-            else:
+            with self._lock:
+                self._busy.remove(checker)
+                keep = finished and not self._closed
+                if keep:
+                    self._idle[language].append(checker)
+            if not keep:
                 checker.close()
 
     def close(self) -> None:
+        """Close the idle checkers and kill the busy ones, so that a run still waiting on
+        one (Ctrl-C while labelling) ends now, not at its time-out; their leases close them."""
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, {language: [] for language in self._idle}
+            busy = list(self._busy)
+        for checker in busy:
+            with contextlib.suppress(ProcessLookupError):
+                checker.process.kill()
         for checker in (c for checkers in idle.values() for c in checkers):
             checker.close()

@@ -270,3 +270,16 @@ def test_an_in_place_change_reaches_the_test_as_plain_values_of_its_own_types() 
     assert mine == [1, 2, 3]  # only a list is written into a list
     with pytest.raises(protocol.CandidateGone):
         protocol._apply_changes({"args": [{"$": "pickle", "v": []}], "kwargs": {}}, (mine,), {})
+
+
+def test_closing_the_pool_kills_a_busy_checker_and_refuses_new_leases() -> None:
+    # Ctrl-C while labelling closes the pool: a run waiting on its checker must end now,
+    # not at its time-out, and no run may start a new checker afterwards.
+    from franc.evaluation.checkers import CheckerPool
+
+    pool = CheckerPool()
+    with pool.lease() as checker:
+        pool.close()
+        assert checker.process.wait(5) is not None
+    with pytest.raises(protocol.ChannelClosed), pool.lease():
+        pass
