@@ -3,6 +3,7 @@ and `franc label` stops promptly on Ctrl-C, keeping what finished (issue 14)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -71,8 +72,12 @@ def test_label_stops_promptly_on_ctrl_c_keeps_finished_labels_and_resumes(
     command = [sys.executable, "-m", "franc", "label", "--language", "python", "--prompts",
                str(prompts), "--candidates", str(candidates), "-o", str(out), "--no-progress",
                "--workers", "2", "--timeout", "60"]
+    # A terminal's Ctrl-C reaches a program whose SIGINT is at its default; a test run
+    # started as a background job of a script inherits SIGINT ignored, so restore it.
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                               preexec_fn=functools.partial(signal.signal, signal.SIGINT,
+                                                            signal.SIG_DFL))
     deadline = time.time() + 240
     assert process.stderr is not None
     while "sandbox:" not in process.stderr.readline():  # labelling starts
