@@ -255,8 +255,8 @@ def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
 
 def _skip_rest(outcomes: list[CallOutcome], calls: Sequence[Call], deadline: float | None
                ) -> None:
-    why = (SKIPPED_AT_DEADLINE if deadline is not None
-           and time.monotonic() >= deadline else "not run: earlier calls hung or crashed")
+    why = (SKIPPED_AT_DEADLINE if _out_of_time(deadline)
+           else "not run: earlier calls hung or crashed")
     outcomes += [CallOutcome("skipped", message=why) for _ in calls[len(outcomes):]]
 
 
