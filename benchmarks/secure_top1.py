@@ -162,6 +162,8 @@ def secure_section(names: list[str], max_prompts: int | None, cached_only: bool)
     pooled: dict[str, dict[str, list[float]]] = {lang: {r: [] for r in RANKERS}
                                                  for lang in ("python", "java")}
     skipped: list[str] = []
+    #: per language, files where each ranker's top-1 share equals the file's ceiling
+    at_ceiling: dict[str, Counter[str]] = {lang: Counter() for lang in ("python", "java")}
     for name in names:
         started = time.perf_counter()
         tasks = prompts_of(name)
@@ -179,6 +181,9 @@ def secure_section(names: list[str], max_prompts: int | None, cached_only: bool)
         oracle = np.mean([any(judge.is_clean(c) for c in g)
                           for g in group_by_task(candidates).values()])
         rows.append([name, len(group_by_task(candidates)), *shares, float(oracle)])
+        at_ceiling[language].update(r for r, share in zip(RANKERS, shares, strict=True)
+                                    if math.isclose(share, oracle))
+        at_ceiling[language]["files"] += 1
         print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     per_file = table(["file", "prompts", *[f"secure top-1 {r}" for r in RANKERS],
                       "some candidate secure"], rows)
@@ -190,11 +195,18 @@ def secure_section(names: list[str], max_prompts: int | None, cached_only: bool)
     left_out = (f"\n\nNot measured in this run (`--cached-only` and no cached analysis of "
                 f"{'these prompts' if max_prompts else 'every prompt'}): {len(skipped)} files, "
                 + ", ".join(f"`{n}`" for n in skipped) + "." if skipped else "")
+    ceiling = " ".join(
+        f"{lang.capitalize()}: the top-1 is secure wherever some candidate is (the ceiling, "
+        f"last column) on {counts[DEFAULT]} of {counts['files']} files with `{DEFAULT}`, "
+        + ", ".join(f"{counts[b]} with `{b}`" for b in BASELINES) + "."
+        for lang, counts in at_ceiling.items() if counts["files"])
     return (f"Share of prompts{sample} whose first candidate compiles and has no medium/high "
             "security finding on generated lines (the pipeline's judge: bandit for Python, our "
             "Java rules for Java; a crashed security analyzer counts against the candidate)."
             f"{left_out}\n\n"
-            f"**Pooled over the files**\n\n{pooled_table}\n\n**Per file**\n\n{per_file}")
+            f"**Pooled over the files**\n\n{pooled_table}\n\n{ceiling} On a file where a "
+            "baseline is already at the ceiling, no ranker can beat it there.\n\n"
+            f"**Per file**\n\n{per_file}")
 
 
 def soeval_section(names_filter: str | None, workers: int | None, cached_only: bool) -> str:
