@@ -342,7 +342,8 @@ def test_java_result_equal_to_everything_does_not_pass(javac: JavaCompiler) -> N
 # of shared-process tests run in the trusted process (remote handles: issue 14, item 2).
 SHARED_STATE_XFAIL = pytest.mark.xfail(
     strict=True, reason="issue 14: shared-process tests still run next to the candidate")
-#: ``import io`` makes the test a shared-process one (io is not a stateless module).
+#: ``import io`` once made the test a shared-process one; io is now the candidate's module,
+#: reached through a handle, and the test runs in the trusted process.
 PY_SHARED_TASK = Task("T/S", "def double(x):\n", "python", entry_point="double",
                       test="def check(candidate):\n    import io\n    assert candidate(2) == 4\n")
 FORGE_FROM_FRAMES = """\
@@ -364,7 +365,6 @@ def test_python_shared_process_test_runs_an_honest_candidate() -> None:
     assert run_candidate(PY_SHARED_TASK, "def double(x):\n    return x\n").status == "failed"
 
 
-@SHARED_STATE_XFAIL
 def test_python_cannot_forge_a_shared_process_verdict_from_interpreter_frames() -> None:
     assert_not_passed(run_candidate(PY_SHARED_TASK, FORGE_FROM_FRAMES).status)
 
