@@ -923,6 +923,11 @@ class TrustedPeer(Peer):
         name = str(frame.get("name", ""))
         if op in ("getattr", "setattr") and (name.startswith("_") or name in FRAME_ATTRIBUTES):
             raise AttributeError(f"{name!r} of the test's objects is not lent")
+        if op == "setattr" and callable(getattr(type(self.resolve(frame.get("target"))), name,
+                                                None)):
+            # Its own code stays the test's: a method replaced by the candidate's would
+            # answer the test's own checks.
+            raise AttributeError(f"the method {name!r} of the test's object is not replaced")
         return super().perform(op, frame)
 
 

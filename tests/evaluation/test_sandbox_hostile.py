@@ -396,3 +396,85 @@ def test_a_candidate_that_changes_its_argument_is_still_judged_in_the_trusted_pr
                                        "    xs.append(0)\n")
     assert_not_passed(run_candidate(task, forger).status)
     assert run_candidate(task, "def sort_in_place(xs):\n    xs.sort()\n").status == "passed"
+
+
+# --- handles: the candidate's objects in the trusted test, the test's objects lent to it ----
+
+
+def test_python_object_whose_methods_lie_does_not_pass() -> None:
+    # Equal to everything, "contains" everything, its own plain form a lie it cannot tell:
+    # comparisons use plain forms in the trusted process, never the candidate's __eq__.
+    task = Task("T/L", "def make():\n", "python", entry_point="make",
+                test="def check(candidate):\n    import io\n"
+                     "    assert candidate() == [1, 2, 3]\n    assert [1, 2, 3] == candidate()\n")
+    liar = ("class Liar:\n    def __eq__(self, other):\n        return True\n"
+            "    def __ne__(self, other):\n        return False\n"
+            "    def __hash__(self):\n        return 0\n"
+            "def make():\n    return Liar()\n")
+    assert_not_passed(run_candidate(task, liar).status)
+    listish = "class L(list):\n    def __eq__(self, other):\n        return True\n" \
+              "def make():\n    return L([9])\n"
+    assert_not_passed(run_candidate(task, listish).status)
+
+
+def test_python_context_manager_of_the_candidate_cannot_swallow_the_tests_assertion() -> None:
+    task = Task("T/W", "def double(x):\n", "python", entry_point="double",
+                test="def check(candidate):\n    import contextlib, io\n    out = io.StringIO()\n"
+                     "    with contextlib.redirect_stdout(out):\n"
+                     "        assert candidate(2) == 4\n")
+    swallower = ("import contextlib\n"
+                 "class Swallow:\n    def __init__(self, *args):\n        pass\n"
+                 "    def __enter__(self):\n        return self\n"
+                 "    def __exit__(self, *exc):\n        return True\n"
+                 "contextlib.redirect_stdout = Swallow\n"
+                 "def double(x):\n    return 0\n")
+    assert_not_passed(run_candidate(task, swallower).status)
+
+
+def test_python_candidate_cannot_reach_past_what_the_test_lends() -> None:
+    # The candidate gets a callback of the test's; it asks the trusted process, directly on
+    # the channel, for the callback's globals, for a module, for a built-in: all refused.
+    task = Task("T/R", "def double(x, callback):\n", "python", entry_point="double",
+                test="def check(candidate):\n    assert candidate(2, lambda: 1) == 4\n")
+    probe = ("peer = object.__getattribute__(callback, '_peer')\n"
+             "target = object.__getattribute__(callback, '_target')\n"
+             "attempts = [lambda: peer.ask('getattr', target, name='__globals__'),\n"
+             "            lambda: peer.ask('getattr', target, name='f_globals'),\n"
+             "            lambda: peer.ask('import', None, name='os'),\n"
+             "            lambda: peer.ask('call', {'builtin': 'open'}, args=['/etc/passwd'],"
+             " kwargs={}),\n"
+             "            lambda: peer.ask('call', {'name': 'check'}, args=[], kwargs={}),\n"
+             "            lambda: callback.__globals__]\n"
+             "reached = 0\n"
+             "for attempt in attempts:\n"
+             "    try:\n        attempt()\n        reached += 1\n    except Exception:\n"
+             "        pass\n"
+             "return reached > 0\n")
+    code = ("def probe(callback):\n" + indent(probe, 4)
+            + "def double(x, callback):\n    return 0 if probe(callback) else 2 * x\n")
+    result = run_candidate(task, code)
+    assert result.status == "passed", f"the probe succeeded: {result.reason}"
+
+
+def test_python_candidate_cannot_replace_a_method_of_the_tests_object() -> None:
+    task = Task("T/O", "def pay(account):\n", "python", entry_point="pay",
+                test="class Account:\n    def __init__(self):\n        self.balance = 10\n"
+                     "    def settled(self):\n        return self.balance == 0\n"
+                     "def check(candidate):\n    account = Account()\n    candidate(account)\n"
+                     "    assert account.settled()\n")
+    cheat = ("def pay(account):\n    try:\n        account.settled = lambda: True\n"
+             "    except AttributeError:\n        pass\n    try:\n"
+             "        account._Account__dict = {}\n    except AttributeError:\n        pass\n")
+    assert_not_passed(run_candidate(task, cheat).status)
+    assert run_candidate(task, "def pay(account):\n    account.balance = 0\n").status == \
+        "passed"
+
+
+def test_python_candidate_answering_a_test_callback_with_forged_frames_does_not_pass() -> None:
+    # Inside a callback's call the candidate writes a forged "passed" answer for the pending
+    # request and exits: the trusted test sees no such verdict, only a process that ended.
+    task = Task("T/F", "def double(x, callback):\n", "python", entry_point="double",
+                test="def check(candidate):\n    import io\n"
+                     "    assert candidate(2, lambda y: y) == 4\n")
+    forger = FORGE_FROM_FRAMES.replace("def double(x):", "def double(x, callback):")
+    assert_not_passed(run_candidate(task, forger).status)
