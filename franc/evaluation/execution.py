@@ -73,7 +73,13 @@ PLAIN_JAVA_TYPES = frozenset({
     "Map", "HashMap", "TreeMap", "LinkedHashMap", "Set", "HashSet", "TreeSet", "LinkedHashSet",
     "Collection", "Collections", "Objects", "Integer", "Long", "Double", "Float", "Short",
     "Byte", "Boolean", "Character", "Math", "BigInteger", "BigDecimal", "StringBuilder",
-    "Iterator"})
+    "Iterator", "Number", "Base64", "MessageDigest"})
+#: ``Integer.MAX_VALUE``, ``Boolean.TRUE``: a constant of a value type is no type of its own.
+_JAVA_CONSTANT = re.compile(r"\b(\w+)\.[A-Z][A-Z0-9_]*\b")
+#: Uses of ``System`` that touch no state the candidate shares: printing, clocks.
+_JAVA_HARMLESS_SYSTEM = re.compile(
+    r"\bSystem\.(?:(?:out|err)\.(?:println|printf|print)|lineSeparator|currentTimeMillis"
+    r"|nanoTime)\b")
 _JAVA_METHOD = re.compile(
     r"^\s*(?:public\s+|protected\s+|private\s+)*static\s+(?:final\s+)?"
     r"(?P<ret>[\w.$]+(?:\s*<[\w\s,<>?.\[\]]*>)?(?:\s*\[\s*\])*)\s+(?P<name>\w+)\s*"
@@ -165,11 +171,14 @@ del _franc_guard
 def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bool:
     """Whether a Java ``test`` exchanges nothing but values with the candidate, so that it
     can run in the trusted JVM: it uses only value types and the prompt's classes, and
-    no ``System.`` state."""
-    types = set(re.findall(r"\b[A-Z]\w*", re.sub(r'"(?:\\.|[^"\\])*"', '""', test)))
+    no ``System.`` state beyond printing (its prints go to the trusted JVM's log)."""
+    code = _JAVA_CONSTANT.sub(lambda m: m[1] if m[1] in PLAIN_JAVA_TYPES else m[0],
+                              re.sub(r'"(?:\\.|[^"\\])*"', '""', test))
+    code = _JAVA_HARMLESS_SYSTEM.sub("", code)
+    types = set(re.findall(r"\b[A-Z]\w*", code))
     classes = re.findall(r"\bclass\s+(\w+)", test)
     return len(classes) == 1 and types <= PLAIN_JAVA_TYPES | prompt_classes \
-        and "System." not in test
+        and "System." not in code
 
 
 def _python_code(code: str) -> str:

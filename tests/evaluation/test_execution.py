@@ -159,6 +159,16 @@ def test_java_test_is_plain_only_with_value_types_and_one_class() -> None:
     shares = JAVA_TEST.replace("seen.add", "System.setProperty(\"a\", \"b\"); seen.add")
     assert not is_plain_test(shares, frozenset({"Add"}))
     assert not is_plain_test("class Fake {}\n" + JAVA_TEST, frozenset({"Add"}))
+    files = JAVA_TEST.replace("seen.add", "new java.io.File(\"x\").delete(); seen.add")
+    assert not is_plain_test(files, frozenset({"Add"}))
+
+
+def test_java_test_that_only_prints_or_reads_constants_is_plain() -> None:
+    printing = JAVA_TEST.replace(
+        "seen.add", "System.err.println(Integer.MAX_VALUE + \" \" + Boolean.TRUE); seen.add")
+    assert is_plain_test(printing, frozenset({"Add"}))
+    foreign_constant = JAVA_TEST.replace("seen.add", "System.out.println(Foo.BAR); seen.add")
+    assert not is_plain_test(foreign_constant, frozenset({"Add"}))
 
 
 def test_python_result_of_a_standard_library_type_is_compared_in_the_trusted_process() -> None:

@@ -340,8 +340,6 @@ def test_java_result_equal_to_everything_does_not_pass(javac: JavaCompiler) -> N
 # in the sandbox (see franc/evaluation/execution.py), so its assertions are within the
 # candidate's reach. These tests forge such a verdict today; they pass once the assertions
 # of shared-process tests run in the trusted process (remote handles: issue 14, item 2).
-SHARED_STATE_XFAIL = pytest.mark.xfail(
-    strict=True, reason="issue 14: shared-process tests still run next to the candidate")
 #: ``import io`` once made the test a shared-process one; io is now the candidate's module,
 #: reached through a handle, and the test runs in the trusted process.
 PY_SHARED_TASK = Task("T/S", "def double(x):\n", "python", entry_point="double",
@@ -369,13 +367,13 @@ def test_python_cannot_forge_a_shared_process_verdict_from_interpreter_frames() 
     assert_not_passed(run_candidate(PY_SHARED_TASK, FORGE_FROM_FRAMES).status)
 
 
-#: ``System.`` makes the test a shared-process one; it asks the candidate's list for equals.
+#: ``System.`` once made the test a shared-process one (its prints go to the trusted JVM's
+#: log now); it asks the candidate's list for equals.
 JAVA_SHARED_LIST_TEST = JAVA_LIST_TEST.replace(
     "        if (!(compare(x0, v0))) {",
     "        System.err.println(\"checking\");\n        if (!(compare(x0, v0))) {")
 
 
-@SHARED_STATE_XFAIL
 def test_java_shared_process_result_equal_to_everything_does_not_pass(
         javac: JavaCompiler) -> None:
     task = Task("HJ/S", JAVA_LIST_PROMPT, "java", entry_point="evens",
