@@ -923,11 +923,13 @@ class TrustedPeer(Peer):
         name = str(frame.get("name", ""))
         if op in ("getattr", "setattr") and (name.startswith("_") or name in FRAME_ATTRIBUTES):
             raise AttributeError(f"{name!r} of the test's objects is not lent")
-        if op == "setattr" and callable(getattr(type(self.resolve(frame.get("target"))), name,
-                                                None)):
-            # Its own code stays the test's: a method replaced by the candidate's would
-            # answer the test's own checks.
+        if op == "setattr" and callable(getattr(self.resolve(frame.get("target")), name, None)):
+            # Its own code stays the test's: a method (or a function it keeps) replaced by
+            # the candidate's would answer the test's own checks.
             raise AttributeError(f"the method {name!r} of the test's object is not replaced")
+        if op == "reduce" and _reduced_by_default(self.resolve(frame.get("target"))):
+            # The default reduction hands over the whole state, private attributes too.
+            raise TypeError("the test's object has no reduction of its own")
         return super().perform(op, frame)
 
 
@@ -986,6 +988,11 @@ def _free_names(test: str) -> set[str]:
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
     return loaded - bound - set(dir(builtins))
+
+
+def _reduced_by_default(value: Any) -> bool:
+    kind = type(value)
+    return kind.__reduce_ex__ is object.__reduce_ex__ and kind.__reduce__ is object.__reduce__
 
 
 def _test_builtins(peer: Peer, test: str) -> dict[str, Any]:

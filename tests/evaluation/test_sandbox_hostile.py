@@ -476,3 +476,14 @@ def test_python_candidate_answering_a_test_callback_with_forged_frames_does_not_
                      "    assert candidate(2, lambda y: y) == 4\n")
     forger = FORGE_FROM_FRAMES.replace("def double(x):", "def double(x, callback):")
     assert_not_passed(run_candidate(task, forger).status)
+
+
+def test_python_candidate_cannot_read_private_state_of_the_tests_object_by_pickling() -> None:
+    task = Task("T/P", "def double(vault, x):\n", "python", entry_point="double",
+                test="class Vault:\n    def __init__(self):\n        self._code = 'c0de'\n"
+                     "def check(candidate):\n    assert candidate(Vault(), 2) == 4\n")
+    probe = ("def probe(vault):\n    try:\n        return 'c0de' in str(vault.__reduce_ex__(2))\n"
+             "    except Exception:\n        return False\n"
+             "def double(vault, x):\n    return 0 if probe(vault) else 2 * x\n")
+    result = run_candidate(task, probe)
+    assert result.status == "passed", f"the probe succeeded: {result.reason}"
