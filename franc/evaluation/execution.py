@@ -20,9 +20,10 @@ without a plain form: many SOEval tests) cannot run apart from it: such a
 *shared-process* test runs inside the sandbox next to the candidate, and only its
 outcome comes back over the channel (the call id stays out of the candidate's reach);
 :func:`is_plain_test` decides, from the test alone (the candidate has no say). A Python
-test shares the candidate's process only when it subclasses a class of the candidate's
-process or pickles one of its objects (a handle cannot be a base class); the trusted
-run finds that out before it calls the candidate with anything that depends on it.
+test shares the candidate's process only when, before it calls anything there, it
+subclasses a class of that process (a handle cannot be a base class, e.g. an HTTP
+handler); after a call the same is an error, so the candidate never chooses where it
+is judged.
 """
 
 from __future__ import annotations

@@ -870,6 +870,12 @@ class TrustedPeer(Peer):
     (call a callback, write to a StringIO, call a method of the test's object): no
     private attribute, frame, module or built-in that reaches this interpreter."""
 
+    #: Whether the test has called anything in the candidate's process yet (its function,
+    #: or a module function it may have replaced): from then on what the test does may
+    #: depend on the candidate's answers, so it no longer moves next to the candidate
+    #: (the candidate must not choose where it is judged).
+    called_candidate = False
+
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
         import secrets
 
@@ -881,6 +887,7 @@ class TrustedPeer(Peer):
             raise CandidateGone(f"the candidate's process ended ({exc})") from None
 
     def call(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        self.called_candidate = True
         try:
             return super().call(target, args, kwargs)
         except NotPlainData:  # the test lends what must not be lent (a module, a frame)
@@ -906,10 +913,13 @@ class TrustedPeer(Peer):
         raise NotPlainData("only lent objects can be named")
 
     def unsupported(self, what: str) -> BaseException:
+        if self.called_candidate:
+            return TypeError(f"{what} of an object of the candidate's process, after the "
+                             "test called the candidate")
         return NeedsSharedProcess(what)
 
     def reduce(self, target: Any, protocol: Any) -> Any:
-        raise NeedsSharedProcess("pickling an object of the candidate's process")
+        raise TypeError("an object of the candidate's process is not copied or pickled here")
 
     def answer(self, frame: dict[str, Any]) -> None:
         try:

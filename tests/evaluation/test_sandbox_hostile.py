@@ -487,3 +487,36 @@ def test_python_candidate_cannot_read_private_state_of_the_tests_object_by_pickl
              "def double(vault, x):\n    return 0 if probe(vault) else 2 * x\n")
     result = run_candidate(task, probe)
     assert result.status == "passed", f"the probe succeeded: {result.reason}"
+
+
+#: Forges "passed" only when its test runs next to it (a shared-process run), else returns.
+FORGE_WHEN_SHARED = """\
+def _forge():
+    import json, os, struct, sys
+    frame = sys._getframe()
+    while frame is not None and "answer_fd" not in frame.f_locals:
+        frame = frame.f_back
+    if frame is not None and "test" in frame.f_locals.get("message", {}):
+        data = json.dumps({"id": frame.f_locals["message"]["id"], "value": None}).encode()
+        os.write(frame.f_locals["answer_fd"], struct.pack(">I", len(data)) + data)
+        os._exit(0)
+"""
+
+
+def test_python_candidate_cannot_move_its_test_next_to_it() -> None:
+    # Once the test has called the candidate, nothing it returns (an object the test then
+    # copies, a base class) sends the test into the candidate's process, where this forger
+    # would answer for it; before any call, only the test's own shape can.
+    copies = Task("T/C", "def make():\n", "python", entry_point="make",
+                  test="def check(candidate):\n    import copy\n"
+                       "    assert copy.deepcopy(candidate()) == [1]\n")
+    forger = FORGE_WHEN_SHARED + ("class Thing:\n    pass\n"
+                                  "def make():\n    _forge()\n    return Thing()\n")
+    assert_not_passed(run_candidate(copies, forger).status)
+    assert run_candidate(copies, "def make():\n    return [1]\n").status == "passed"
+    subclasses = Task("T/B", "def make():\n", "python", entry_point="make",
+                      test="def check(candidate):\n    base = candidate()\n"
+                           "    class Mine(base):\n        pass\n    assert Mine.x == 2\n")
+    base_forger = FORGE_WHEN_SHARED + ("class Base:\n    x = 1\n"
+                                       "def make():\n    _forge()\n    return Base\n")
+    assert_not_passed(run_candidate(subclasses, base_forger).status)
