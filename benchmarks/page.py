@@ -27,7 +27,7 @@ ORDER = (
     "evalplus_compare", "faithfulness",
     "java_compiler", "analyzers", "analysis_speed",
     "functional_python", "functional_java", "functional_speed_python", "functional_speed_java",
-    "sandbox",
+    "sandbox", "sandbox_handles",
     "ranking_humaneval", "ranking_soeval", "ranking_examples", "ranking_behaviour",
     "secure_top1",
     "repair",

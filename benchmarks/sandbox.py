@@ -11,6 +11,10 @@ The "before" FRANC is the commit before the isolation (7dc82d6), in a venv of it
     python3 -m venv /tmp/franc-7dc82d6/.venv
     /tmp/franc-7dc82d6/.venv/bin/pip install -e /tmp/franc-7dc82d6
     python -m benchmarks.sandbox --old-python /tmp/franc-7dc82d6/.venv/bin/python
+
+Any other older FRANC compares the same way, into a results file of its own, e.g. an
+interpreter that imports an archive of main first (``PYTHONPATH``) against this branch:
+``--before main --after "this branch" --section sandbox_handles``.
 """
 
 from __future__ import annotations
@@ -62,8 +66,14 @@ def label_run(python: str, language: str, bench: Path, candidates: Path, out: Pa
                      for _, row in read_jsonl(out)}
 
 
+#: Row labels of the default comparison (the commit before the isolation vs now).
+BEFORE_ISOLATION = "before (nonce in the candidate's process, no filesystem isolation)"
+AFTER_ISOLATION = "after (bubblewrap, verdicts from a trusted process)"
+
+
 def compare(language: str, count: int, stride: int, rounds: int, workers: int,
-            old_python: str) -> str:
+            old_python: str, names: tuple[str, str] = (BEFORE_ISOLATION, AFTER_ISOLATION)
+            ) -> str:
     bench = REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl"
     tasks = {t.task_id: t for t in load_tasks(bench, language=language)}
     path = next((REFERENCE / "suggestions").glob(
@@ -89,10 +99,9 @@ def compare(language: str, count: int, stride: int, rounds: int, workers: int,
               for name, found in (("old", old_labels), ("new", new_labels))}
     differ = [f"{k[0]}#{k[1]}: {old_labels[k]} -> {new_labels.get(k)}"
               for k in old_labels if old_labels[k] != new_labels.get(k)]
-    rows = [("before (nonce in the candidate's process, no filesystem isolation)", n,
-             old_seconds, f"{n / old_seconds:.2f}", passed["old"], "1.00x"),
-            ("after (bubblewrap, verdicts from a trusted process)", n, new_seconds,
-             f"{n / new_seconds:.2f}", passed["new"], f"{old_seconds / new_seconds:.2f}x")]
+    rows = [(names[0], n, old_seconds, f"{n / old_seconds:.2f}", passed["old"], "1.00x"),
+            (names[1], n, new_seconds, f"{n / new_seconds:.2f}", passed["new"],
+             f"{old_seconds / new_seconds:.2f}x")]
     body = table(("sandbox", "runs", "seconds", "runs/s", "passed", "speed vs before"), rows)
     body += (f"\n\n{language}: {n} distinct compilable filtered candidates of {path.name} "
              f"(every {stride}th, {len({c.task_id for c in unique})} tasks), "
@@ -113,12 +122,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--language", choices=("python", "java"), action="append")
+    parser.add_argument("--before", default=BEFORE_ISOLATION,
+                        help="what the older FRANC is (its row's label)")
+    parser.add_argument("--after", default=AFTER_ISOLATION, help="what this checkout is")
+    parser.add_argument("--section", default="sandbox",
+                        help="results file benchmarks/results/SECTION.md (another comparison "
+                             "than the isolation's goes to a file of its own)")
     args = parser.parse_args()
     sections = []
     for language in args.language or ("python", "java"):
         load_before = os.getloadavg()
         body = compare(language, args.count, args.stride, args.rounds, args.workers,
-                       args.old_python)
+                       args.old_python, (args.before, args.after))
         load_after = os.getloadavg()
         load = " / ".join(f"{a:.1f}-{b:.1f}" for a, b in zip(load_before, load_after,
                                                                strict=True))
@@ -130,8 +145,11 @@ def main() -> int:
             "The machine is shared with other jobs: read the ratio between the two rows, "
             "measured one right after the other, not the absolute runs/s.\n\n"
             + "\n".join(sections))
-    write_section("sandbox", "Sandbox: throughput and verdicts before and after isolation "
-                  "(issue 14)", text + JVM_FLAGS_NOTE)
+    if args.section == "sandbox":
+        write_section("sandbox", "Sandbox: throughput and verdicts before and after isolation "
+                      "(issue 14)", text + JVM_FLAGS_NOTE)
+    else:
+        write_section(args.section, f"Sandbox: {args.after} vs {args.before}", text)
     return 0
 
 

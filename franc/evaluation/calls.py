@@ -14,6 +14,7 @@ call it has not been asked (each request carries a fresh random id).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -44,7 +45,9 @@ from franc.models import check_language
 
 PROTOCOL_FILE = Path(protocol.__file__)
 JAVA_SUPPORT = Path(__file__).with_name("java")
-CALLEE_FILE = "franc_callee.py"
+#: The protocol as bytecode: the sandboxed interpreter runs a .pyc as a script, and
+#: compiling the source instead would cost each run more than the interpreter's start-up.
+CALLEE_FILE = "franc_callee.pyc"
 PROGRAM_FILE = "program.py"
 #: Seconds a callee gets to exit on its own once its channel is closed.
 EXIT_GRACE = 2.0
@@ -148,13 +151,26 @@ def start_callee(argv: Sequence[str], files: Mapping[str, str | bytes], limits: 
                 os.close(fd)
 
 
+@functools.cache
+def callee_bytecode() -> bytes:
+    """The protocol compiled once per process, for this interpreter (the sandbox runs it)."""
+    import py_compile
+
+    with tempfile.TemporaryDirectory(prefix="franc-callee-") as folder:
+        target = Path(folder) / CALLEE_FILE
+        py_compile.compile(str(PROTOCOL_FILE), cfile=str(target), dfile=CALLEE_FILE,
+                           doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        return target.read_bytes()
+
+
 def python_callee(code: str, limits: Limits, unsafe_no_isolation: bool = False
                   ) -> contextlib.AbstractContextManager[Callee]:
-    """The candidate program under ``franc_callee.py serve`` (site-packages on its path)."""
+    """The candidate program under ``franc_callee.pyc serve`` (site-packages on its path)."""
     # -S: no site (its .pth hooks cost 3x the start-up); serve adds site-packages itself.
     argv = [os.path.realpath(sys.executable), "-I", "-S", "-B", CALLEE_FILE, "serve", PROGRAM_FILE,
             json.dumps(list(site_packages()))]
-    files = {PROGRAM_FILE: code, CALLEE_FILE: PROTOCOL_FILE.read_text(encoding="utf-8")}
+    files: dict[str, str | bytes] = {PROGRAM_FILE: code, CALLEE_FILE: callee_bytecode()}
     return start_callee(argv, files, limits, unsafe_no_isolation=unsafe_no_isolation)
 
 

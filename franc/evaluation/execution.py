@@ -7,23 +7,27 @@ candidate that forwards each call:
 
 * Python (HumanEval format): the test's ``check(candidate)`` (``check_security`` with
   ``security=True``) runs in a trusted ``protocol.py check`` process; ``candidate`` is a
-  proxy, so results are exact built-in values and no ``__eq__`` of the candidate runs.
+  handle, so results are exact built-in values and no ``__eq__`` of the candidate runs.
+  Objects without a plain form, and the modules with state the test imports (io, os,
+  tempfile, sqlite3, pandas...), stay in the candidate's process behind handles.
 * Java (HumanEval-Java format): the test's ``class Main`` (``SecurityMain``), with the
   prompt's imports, runs in a warm trusted JVM (``franc.FrancChecker``, a fresh class
   loader per run) against a stub of the prompt's class whose methods forward to the
   candidate's class in the sandboxed JVM (``franc.FrancBridge``).
 
-A test that shares more than values with the candidate (files, process state,
-objects without a plain form: many SOEval tests) cannot run apart from it: such a
+A Java test that shares more than values with the candidate (process state, objects
+without a plain form: many SOEval tests) cannot run apart from it: such a
 *shared-process* test runs inside the sandbox next to the candidate, and only its
-outcome comes back over the channel (Java keeps the call id out of the candidate's
-reach; a Python candidate that inspects its interpreter could still forge it).
-:func:`is_plain_test` decides, from the test alone (the candidate has no say).
+outcome comes back over the channel (the call id stays out of the candidate's reach);
+:func:`is_plain_test` decides, from the test alone (the candidate has no say). A Python
+test shares the candidate's process only when, before it calls anything there, it
+subclasses a class of that process (a handle cannot be a base class, e.g. an HTTP
+handler); after a call the same is an error, so the candidate never chooses where it
+is judged.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import re
 import signal
@@ -63,14 +67,6 @@ WALL_CLOCK_TIMEOUT = "no result within"
 EARLY_EXIT = "exited with 0 before the tests finished"
 NOT_COMPILED_WITH_TEST = "does not compile with the test"
 JAVA_FAILURES = ("java.lang.Exception", "java.lang.AssertionError")
-#: Modules a plain-data Python test may import: they hold no state shared with the candidate.
-PLAIN_MODULES = frozenset({
-    "math", "cmath", "itertools", "functools", "collections", "fractions", "decimal", "string",
-    "re", "copy", "heapq", "bisect", "statistics", "operator", "typing", "random", "numbers",
-    "json", "unicodedata", "datetime"})
-#: Names through which a Python test would share process state with the candidate.
-SHARED_STATE_NAMES = frozenset({"open", "input", "exec", "eval", "globals", "__import__",
-                                "setattr", "delattr", "vars", "seed"})
 #: Types a plain-data Java test may use besides the prompt's classes.
 PLAIN_JAVA_TYPES = frozenset({
     "Main", "SecurityMain", "String", "Object", "Exception", "RuntimeException",
@@ -78,7 +74,13 @@ PLAIN_JAVA_TYPES = frozenset({
     "Map", "HashMap", "TreeMap", "LinkedHashMap", "Set", "HashSet", "TreeSet", "LinkedHashSet",
     "Collection", "Collections", "Objects", "Integer", "Long", "Double", "Float", "Short",
     "Byte", "Boolean", "Character", "Math", "BigInteger", "BigDecimal", "StringBuilder",
-    "Iterator"})
+    "Iterator", "Number", "Base64", "MessageDigest"})
+#: ``Integer.MAX_VALUE``, ``Boolean.TRUE``: a constant of a value type is no type of its own.
+_JAVA_CONSTANT = re.compile(r"\b(\w+)\.[A-Z][A-Z0-9_]*\b")
+#: Uses of ``System`` that touch no state the candidate shares: printing, clocks.
+_JAVA_HARMLESS_SYSTEM = re.compile(
+    r"\bSystem\.(?:(?:out|err)\.(?:println|printf|print)|lineSeparator|currentTimeMillis"
+    r"|nanoTime)\b")
 _JAVA_METHOD = re.compile(
     r"^\s*(?:public\s+|protected\s+|private\s+)*static\s+(?:final\s+)?"
     r"(?P<ret>[\w.$]+(?:\s*<[\w\s,<>?.\[\]]*>)?(?:\s*\[\s*\])*)\s+(?P<name>\w+)\s*"
@@ -167,33 +169,17 @@ del _franc_guard
 """
 
 
-def is_plain_test(test: str, language: str, prompt_classes: frozenset[str] = frozenset()) -> bool:
-    """Whether ``test`` exchanges nothing but values with the candidate, so that it can run
-    in a trusted process: it imports only stateless modules and touches no files, input,
-    seeds or interpreter state (Python), or uses only value types and the prompt's classes
-    (Java)."""
-    if language == "java":
-        types = set(re.findall(r"\b[A-Z]\w*", re.sub(r'"(?:\\.|[^"\\])*"', '""', test)))
-        classes = re.findall(r"\bclass\s+(\w+)", test)
-        return len(classes) == 1 and types <= PLAIN_JAVA_TYPES | prompt_classes \
-            and "System." not in test
-    try:
-        tree = ast.parse(test)
-    except SyntaxError:
-        return False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            modules = [node.module or ""]
-        else:
-            modules = []
-        if any(module.split(".")[0] not in PLAIN_MODULES for module in modules):
-            return False
-        if (isinstance(node, ast.Name) and node.id in SHARED_STATE_NAMES) \
-                or (isinstance(node, ast.Attribute) and node.attr in SHARED_STATE_NAMES):
-            return False
-    return True
+def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bool:
+    """Whether a Java ``test`` exchanges nothing but values with the candidate, so that it
+    can run in the trusted JVM: it uses only value types and the prompt's classes, and
+    no ``System.`` state beyond printing (its prints go to the trusted JVM's log)."""
+    code = _JAVA_CONSTANT.sub(lambda m: m[1] if m[1] in PLAIN_JAVA_TYPES else m[0],
+                              re.sub(r'"(?:\\.|[^"\\])*"', '""', test))
+    code = _JAVA_HARMLESS_SYSTEM.sub("", code)
+    types = set(re.findall(r"\b[A-Z]\w*", code))
+    classes = re.findall(r"\bclass\s+(\w+)", test)
+    return len(classes) == 1 and types <= PLAIN_JAVA_TYPES | prompt_classes \
+        and "System." not in code
 
 
 def _python_code(code: str) -> str:
@@ -259,13 +245,12 @@ def run_python(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT,
     if not entry.isidentifier():
         raise InputError(f"task {task.task_id!r} has no valid entry_point ({entry!r})")
     limits = replace(PYTHON_LIMITS, timeout=timeout, cpu_seconds=cpu_limit)
-    if is_plain_test(test, "python"):
-        with contextlib.ExitStack() as stack:
-            pool = checkers or stack.enter_context(CheckerPool())
-            verdict = _check_trusted(task, code, test, check, entry, limits,
-                                     unsafe_no_isolation, pool)
-        if verdict is not None:
-            return verdict
+    with contextlib.ExitStack() as stack:
+        pool = checkers or stack.enter_context(CheckerPool())
+        verdict = _check_trusted(task, code, test, check, entry, limits,
+                                 unsafe_no_isolation, pool)
+    if verdict is not None:
+        return verdict
     with python_callee(_python_code(code), limits, unsafe_no_isolation) as callee:
         return _check_shared(callee, {"test": test, "check": check, "entry": entry}, timeout)
 
@@ -408,7 +393,7 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
                                      compiler)
         if not compiled.ok:
             return _compile_failure(compiled)
-        if stub is not None and is_plain_test(test, "java", frozenset({stub[0]})) \
+        if stub is not None and is_plain_test(test, frozenset({stub[0]})) \
                 and not _void_target(task):
             # The test's side depends only on the task: compiled once, reused.
             test_classes = cached_classes(

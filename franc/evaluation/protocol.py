@@ -12,10 +12,21 @@ This one file plays three roles:
   are pointed at ``/dev/null`` / the capture file, so ``print`` cannot reach the
   channel.
 * ``check`` (a trusted, unsandboxed process that runs no candidate code): runs the
-  task's ``check(candidate)`` with ``candidate`` replaced by :class:`Proxy`, which
-  forwards each call's plain-data arguments to ``serve`` and returns the decoded
-  plain-data result; the verdict goes to a file only the parent reads.
+  task's whole test, ``check(candidate)``, with ``candidate`` a :class:`Handle`: each
+  call sends plain-data arguments to ``serve`` and decodes the plain-data result; the
+  verdict goes back to the parent over the checker's own socket.
 * a client library for the FRANC parent (:class:`Channel`, :func:`encode`, :func:`decode`).
+
+Handles (a :class:`Peer` at each end): a value with no plain form stays in the process
+that made it and the other side gets a :class:`Handle`, whose every use (attribute,
+call, item, ``len``, iteration, ``with``, ``str``...) is a request there answered with
+plain data or more handles; comparisons use the object's plain form, here. So a test
+that makes a StringIO, a file, a data frame or a database, or patches ``input``, runs
+here too: the modules with state it imports (all but :data:`OWN_MODULES`) and its
+``open`` and ``input`` are the candidate's, reached through handles, and what the test
+lends the candidate (a callback, an object of its own class) the candidate can only
+use (:class:`TrustedPeer`). While a side waits for an answer it serves the other's
+requests, so callbacks nest.
 
 Framing: a 4-byte big-endian length, then UTF-8 JSON. Each request carries a fresh
 random id that the answer must echo: a candidate can write to the channel (it shares
@@ -53,6 +64,17 @@ MAX_ITERATOR_ITEMS = 100_000
 MAX_DEPTH = 200
 MESSAGE_CHARS = 2000
 HEADER = struct.Struct(">I")
+#: Modules the trusted test imports itself: they hold no state shared with the candidate
+#: (``random`` too, unless the test seeds it). Any other module is the candidate's.
+OWN_MODULES = frozenset({
+    "math", "cmath", "itertools", "functools", "collections", "fractions", "decimal", "string",
+    "re", "copy", "heapq", "bisect", "statistics", "operator", "typing", "random", "numbers",
+    "json", "unicodedata", "datetime"})
+#: Built-ins that reach the process's files and input: the test uses the candidate's.
+STATEFUL_BUILTINS = ("open", "input")
+#: Built-ins the trusted end never lends: they reach past the object they are given.
+REACHING_BUILTINS = ("getattr", "setattr", "delattr", "open", "exec", "eval", "compile",
+                     "__import__", "globals", "locals", "vars", "input", "breakpoint", "help")
 
 
 class ChannelClosed(Exception):
@@ -66,8 +88,10 @@ class NotPlainData(Exception):
 # --- plain data -------------------------------------------------------------------------
 
 
-def encode(value: Any, depth: int = 0) -> Any:
-    """``value`` as plain JSON-ready data; raises :class:`NotPlainData`."""
+def encode(value: Any, depth: int = 0, lender: Peer | None = None) -> Any:
+    """``value`` as plain JSON-ready data; raises :class:`NotPlainData`. With a
+    ``lender``, a part with no plain form (or that is an iterator, an array, a record
+    with named fields) is lent instead: it stays here and the other side gets a handle."""
     if depth > MAX_DEPTH:
         raise NotPlainData("nested too deeply")
     kind = type(value)
@@ -78,18 +102,20 @@ def encode(value: Any, depth: int = 0) -> Any:
     if kind is float:
         return value
     if kind is list:
-        return [encode(item, depth + 1) for item in value]
+        return [encode(item, depth + 1, lender) for item in value]
     if kind is tuple:
-        return {"$": "tuple", "v": [encode(item, depth + 1) for item in value]}
+        return {"$": "tuple", "v": [encode(item, depth + 1, lender) for item in value]}
     if kind in (set, frozenset):
-        return {"$": kind.__name__, "v": [encode(item, depth + 1) for item in value]}
+        return {"$": kind.__name__, "v": [encode(item, depth + 1, lender) for item in value]}
     if kind is dict:
-        return {"$": "dict", "v": [[encode(k, depth + 1), encode(v, depth + 1)]
+        return {"$": "dict", "v": [[encode(k, depth + 1, lender), encode(v, depth + 1, lender)]
                                    for k, v in value.items()]}
     if kind in (bytes, bytearray):
         return {"$": "bytes", "v": bytes(value).decode("latin-1")}
     if kind is complex:
         return {"$": "complex", "v": [value.real, value.imag]}
+    if lender is not None:
+        return lender.lend_other(value, depth)
     return _encode_other(value, depth)
 
 
@@ -114,7 +140,7 @@ def _encode_standard(value: Any) -> Any:
     return None
 
 
-def _encode_other(value: Any, depth: int) -> Any:
+def _encode_other(value: Any, depth: int, lender: Peer | None = None) -> Any:
     """Subclasses of built-in types become the base type; iterators their items; numpy
     and pandas values their ``tolist()`` / numbers."""
     import numbers
@@ -124,7 +150,7 @@ def _encode_other(value: Any, depth: int) -> Any:
         return standard
     module = type(value).__module__.split(".")[0]
     if module in ("numpy", "pandas") and callable(getattr(value, "tolist", None)):
-        return encode(value.tolist(), depth + 1)
+        return encode(value.tolist(), depth + 1, lender)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return encode(int(value), depth)
     if isinstance(value, numbers.Real):
@@ -132,12 +158,12 @@ def _encode_other(value: Any, depth: int) -> Any:
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, dict):
-        return encode(dict(dict.items(value)), depth)
+        return encode(dict(dict.items(value)), depth, lender)
     for base in (list, tuple, set, frozenset, bytes):
         if isinstance(value, base):
             # The base type's own iteration: a subclass's __iter__ is not consulted.
             iterate: Any = base.__iter__
-            return encode(base(iterate(value)), depth)
+            return encode(base(iterate(value)), depth, lender)
     if hasattr(type(value), "__next__") and hasattr(type(value), "__iter__"):
         items = []
         for item in value:
@@ -146,6 +172,25 @@ def _encode_other(value: Any, depth: int) -> Any:
                 raise NotPlainData("an iterator with too many items")
         return {"$": "iterator", "v": items}
     raise NotPlainData(f"a {type(value).__module__}.{type(value).__qualname__}")
+
+
+def _copied_when_lending(value: Any) -> bool:
+    """Whether a value that is not of an exact plain type still crosses as data when
+    objects can be lent: numbers, strings, numpy scalars and the ``collections``
+    containers (Counter, OrderedDict, defaultdict) do; arrays, data frames, iterators,
+    records with named fields and other containers with methods of their own (their
+    attributes would be lost) are lent, like every other object."""
+    import numbers
+
+    kind = type(value)
+    module = kind.__module__.split(".")[0]
+    if module in ("numpy", "pandas"):
+        return getattr(value, "ndim", None) == 0 and callable(getattr(value, "tolist", None))
+    if isinstance(value, (numbers.Real, str, bytes)):
+        return True
+    if isinstance(value, tuple):  # named fields: a namedtuple, or os.stat_result's kind
+        return not (hasattr(kind, "_fields") or hasattr(kind, "n_fields"))
+    return module == "collections" and isinstance(value, (list, dict, set, frozenset))
 
 
 _NUMBER_TAGS = {"long": int, "short": int, "byte": int, "bigint": int, "float": float,
@@ -193,12 +238,13 @@ _STANDARD_DECODERS: dict[str, Any] = {
 }
 
 
-def decode(data: Any) -> Any:
-    """Plain data back to exact built-in values (the inverse of :func:`encode`)."""
+def decode(data: Any, peer: Peer | None = None) -> Any:
+    """Plain data back to exact built-in values (the inverse of :func:`encode`); with a
+    ``peer``, a lent object becomes a :class:`Handle` and one of ours comes back as itself."""
     if data is None or type(data) in (bool, int, float, str):
         return data
     if type(data) is list:
-        return [decode(item) for item in data]
+        return [decode(item, peer) for item in data]
     if type(data) is not dict or "$" not in data:
         raise NotPlainData("not plain data")
     tag, payload = data["$"], data.get("v")
@@ -208,18 +254,22 @@ def decode(data: Any) -> Any:
         return str(payload).encode("latin-1")
     if tag in _STANDARD_DECODERS:
         return _STANDARD_DECODERS[tag](payload)
+    if peer is not None and tag == "ref" and type(payload) is int:
+        return Handle(peer, {"ref": payload})
+    if peer is not None and tag == "back":
+        return peer.resolve(payload)
     if type(payload) is not list:
         raise NotPlainData(f"malformed {tag}")
     if tag == "tuple":
-        return tuple(decode(item) for item in payload)
+        return tuple(decode(item, peer) for item in payload)
     if tag == "set":
-        return {decode(item) for item in payload}
+        return {decode(item, peer) for item in payload}
     if tag == "frozenset":
-        return frozenset(decode(item) for item in payload)
+        return frozenset(decode(item, peer) for item in payload)
     if tag == "iterator":
-        return iter([decode(item) for item in payload])
+        return iter([decode(item, peer) for item in payload])
     if tag == "dict":
-        return {decode(key): decode(value) for key, value in payload}
+        return {decode(key, peer): decode(value, peer) for key, value in payload}
     raise NotPlainData(f"unknown tag {tag!r}")
 
 
@@ -279,6 +329,397 @@ class Channel:
                              "kwargs": {k: encode(v) for k, v in kwargs.items()}})
 
 
+# --- handles: objects that stay in the process that made them -----------------------------
+
+
+#: Operations one side may ask on the other's objects (``op`` of a request frame).
+#: ``plain`` asks for the object's plain form (for comparisons, decided by the asker).
+OPERATIONS = frozenset({
+    "call", "getattr", "setattr", "delattr", "getitem", "setitem", "delitem", "len", "iter",
+    "next", "contains", "str", "repr", "format", "bool", "enter", "exit", "isinstance",
+    "binop", "plain", "import", "reduce"})
+#: What the candidate may ask of the trusted side's lent objects (a test's callback, a
+#: StringIO or an instance of a class the test defined): use them, never reach past them.
+LENT_OPERATIONS = frozenset({
+    "call", "getattr", "setattr", "getitem", "setitem", "delitem", "len", "iter", "next",
+    "contains", "str", "repr", "format", "bool", "plain", "reduce"})
+#: Public attributes through which an object reaches an interpreter's frames and globals.
+FRAME_ATTRIBUTES = frozenset({
+    "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame",
+    "ag_code", "ag_await", "f_globals", "f_locals", "f_builtins", "f_back", "f_code",
+    "tb_frame", "tb_next"})
+#: Binary operators a handle forwards (``operator`` function names).
+BINARY_OPERATORS = frozenset({
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor",
+    "lshift", "rshift"})
+_NO_PLAIN_FORM = object()
+
+
+class Peer:
+    """One end of a session where each side keeps the objects it made and lends the other
+    handles to them. Its requests carry ids the answers echo; while it waits for an answer
+    it serves the other side's requests (a callback), so calls can nest."""
+
+    def __init__(self, read_fd: int, write_fd: int, namespace: dict[str, Any] | None = None):
+        self.read_fd, self.write_fd = read_fd, write_fd
+        #: The program's globals: what a ``{"name": ...}`` target names (the candidate's end).
+        self.namespace = namespace if namespace is not None else {}
+        self.lent: list[Any] = []
+        self.numbers: dict[int, int] = {}  # id(object) -> its number in ``lent``
+        self.requests = 0
+
+    # lending and resolving
+
+    def lend(self, value: Any) -> dict[str, Any]:
+        number = self.numbers.get(id(value))
+        if number is None or self.lent[number] is not value:
+            number = len(self.lent)
+            self.lent.append(value)  # kept alive: its id is not reused during the session
+            self.numbers[id(value)] = number
+        return {"$": "ref", "v": number}
+
+    def lend_other(self, value: Any, depth: int) -> Any:
+        """A value that is not of an exact plain type: its data, or a loan."""
+        if isinstance(value, Handle) and object.__getattribute__(value, "_peer") is self:
+            return {"$": "back", "v": object.__getattribute__(value, "_target")}
+        standard = _encode_standard(value)
+        if standard is not None:
+            return standard
+        if _copied_when_lending(value):
+            return _encode_other(value, depth, self)
+        return self.lend(value)
+
+    def resolve(self, target: Any) -> Any:
+        """The object a request or a returned handle names: one we lent, or (the
+        candidate's end) a global of the program or a built-in."""
+        if type(target) is not dict:
+            raise NotPlainData("a malformed target")
+        if "ref" in target:
+            number = target["ref"]
+            if type(number) is not int or not 0 <= number < len(self.lent):
+                raise NotPlainData("no such lent object")
+            return self.lent[number]
+        return self.resolve_name(target)
+
+    def resolve_name(self, target: dict[str, Any]) -> Any:
+        import builtins
+
+        if "name" in target:
+            name = str(target["name"])
+            if name not in self.namespace:
+                raise NameError(f"name {name!r} is not defined")
+            return self.namespace[name]
+        if "builtin" in target:
+            return getattr(builtins, str(target["builtin"]))
+        raise NotPlainData("a malformed target")
+
+    def encode(self, value: Any) -> Any:
+        return encode(value, 0, self)
+
+    def decode(self, data: Any) -> Any:
+        return decode(data, self)
+
+    # asking the other side
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        self.requests += 1
+        request_id = f"{self.requests}"
+        write_frame(self.write_fd, {**message, "id": request_id})
+        return self.await_answer(request_id)
+
+    def await_answer(self, request_id: str) -> dict[str, Any]:
+        while True:
+            frame = read_frame(self.read_fd)
+            if "op" in frame:  # the other side asks while we wait: a callback
+                self.answer(frame)
+            elif frame.get("id") != request_id:
+                raise ChannelClosed("an answer to another request (the channel was written to)")
+            else:
+                return frame
+
+    def ask(self, op: str, target: Any, **fields: Any) -> Any:
+        """Do ``op`` on the other side's object ``target``; the decoded result."""
+        return self.outcome(self.request({"op": op, "target": target, **fields}))
+
+    def call(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        answer = self.request({"op": "call", "target": target,
+                               "args": [self.encode(a) for a in args],
+                               "kwargs": {k: self.encode(v) for k, v in kwargs.items()}})
+        if "arguments_after" in answer:
+            _apply_changes(answer["arguments_after"], args, kwargs, self)
+        return self.outcome(answer)
+
+    def outcome(self, answer: dict[str, Any]) -> Any:
+        if "value" in answer:
+            return self.decode(answer["value"])
+        if "raised" in answer and isinstance(answer["raised"], dict):
+            raise raised_exception(answer["raised"])
+        return Unserialisable(str(answer.get("unserialisable")))
+
+    def unsupported(self, what: str) -> BaseException:
+        """What a handle raises for a use that cannot cross between the processes."""
+        return TypeError(f"{what} of an object of the other process")
+
+    def reduce(self, target: Any, protocol: Any) -> Any:
+        """How ``pickle`` rebuilds the other side's object (a test's object with a
+        ``__reduce__``, pickled by the candidate's ``pickle``): its reduction, whose
+        parts come back as handles or, when they are ours, as themselves."""
+        return tuple(self.ask("reduce", target, protocol=protocol))
+
+    # answering the other side
+
+    def answer(self, frame: dict[str, Any]) -> None:
+        try:
+            reply = self.perform(str(frame.get("op")), frame)
+        except NotPlainData as exc:
+            reply = {"raised": {"type": "TypeError", "message": f"not plain data ({exc})"}}
+        except BaseException as exc:
+            reply = {"raised": _error(exc)}
+        reply["id"] = frame.get("id")
+        try:
+            write_frame(self.write_fd, reply)
+        except (ValueError, TypeError, OverflowError) as exc:
+            write_frame(self.write_fd, {"id": frame.get("id"), "unserialisable": str(exc)})
+
+    def perform(self, op: str, frame: dict[str, Any]) -> dict[str, Any]:
+        if op not in OPERATIONS:
+            raise NotPlainData(f"no operation {op!r}")
+        if op == "import":
+            modules = [str(m) for m in frame.get("fromlist") or []]
+            return self.reply(__import__(str(frame.get("name")), fromlist=modules))
+        target = self.resolve(frame.get("target"))
+        if op == "call":
+            return self.perform_call(target, frame)
+        if op == "plain":
+            if hasattr(type(target), "__next__"):  # its plain form would use it up
+                return {"unserialisable": "an iterator"}
+            return self.reply(target, lend=False)
+        return self.reply(_operate(self, op, target, frame))
+
+    def perform_call(self, function: Any, frame: dict[str, Any]) -> dict[str, Any]:
+        args = [self.decode(a) for a in frame.get("args", [])]
+        kwargs = {str(k): self.decode(v) for k, v in frame.get("kwargs", {}).items()}
+        try:
+            reply = self.reply(function(*args, **kwargs))
+        except BaseException as exc:
+            reply = {"raised": _error(exc)}
+        if any(type(a) in (list, dict, set, bytearray) for a in (*args, *kwargs.values())):
+            changed = _arguments_after(frame, args, kwargs, self)
+            if changed is not None:
+                reply["arguments_after"] = changed
+        return reply
+
+    def reply(self, value: Any, lend: bool = True) -> dict[str, Any]:
+        try:
+            return {"value": encode(value, 0, self if lend else None)}
+        except NotPlainData as exc:
+            return {"unserialisable": str(exc)}
+        except BaseException as exc:
+            return {"unserialisable": f"{type(value).__name__} ({type(exc).__name__})"}
+
+
+def _operate(peer: Peer, op: str, target: Any, frame: dict[str, Any]) -> Any:
+    """Every operation but call, import and plain, on one of ``peer``'s objects."""
+    import operator
+
+    def value(field: str) -> Any:
+        return peer.decode(frame.get(field))
+
+    if op in ("getattr", "setattr", "delattr"):
+        name = str(frame.get("name"))
+        if op == "getattr":
+            return getattr(target, name)
+        if op == "setattr":
+            return setattr(target, name, value("value"))
+        return delattr(target, name)
+    if op == "getitem":
+        return target[value("key")]
+    if op == "setitem":
+        target[value("key")] = value("value")
+        return None
+    if op == "delitem":
+        del target[value("key")]
+        return None
+    if op == "binop":
+        name = str(frame.get("name"))
+        if name not in BINARY_OPERATORS:
+            raise NotPlainData(f"no operator {name!r}")
+        other = value("value")
+        function = getattr(operator, name)
+        return function(other, target) if frame.get("reflected") else function(target, other)
+    if op == "exit":
+        return target.__exit__(None, None, None)
+    if op == "reduce":
+        return target.__reduce_ex__(int(frame.get("protocol", 2)))
+    simple: dict[str, Any] = {"len": len, "iter": iter, "next": next, "str": str,
+                              "repr": repr, "bool": bool, "enter": lambda t: t.__enter__()}
+    if op in simple:
+        return simple[op](target)
+    if op == "contains":
+        return value("value") in target
+    if op == "format":
+        return format(target, str(frame.get("spec", "")))
+    return isinstance(value("value"), target)  # isinstance
+
+
+class Handle:
+    """An object of the other process. Every use is a request there, except comparisons
+    and hashing: those use its plain form, here (an object with no plain form is equal
+    only to itself), so the other side's ``__eq__`` never decides an assertion."""
+
+    __slots__ = ("_peer", "_target")
+
+    def __init__(self, peer: Peer, target: dict[str, Any]):
+        object.__setattr__(self, "_peer", peer)
+        object.__setattr__(self, "_target", target)
+
+    def _ask(self, op: str, **fields: Any) -> Any:
+        return self._peer.ask(op, self._target, **fields)
+
+    def _encoded(self, value: Any) -> Any:
+        return self._peer.encode(value)
+
+    def _plain(self) -> Any:
+        answer = self._peer.request({"op": "plain", "target": self._target})
+        if "value" not in answer:
+            return _NO_PLAIN_FORM
+        return self._peer.outcome(answer)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._ask("getattr", name=name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._ask("setattr", name=name, value=self._encoded(value))
+
+    def __delattr__(self, name: str) -> None:
+        self._ask("delattr", name=name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._peer.call(self._target, args, kwargs)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._ask("getitem", key=self._encoded(key))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._ask("setitem", key=self._encoded(key), value=self._encoded(value))
+
+    def __delitem__(self, key: Any) -> None:
+        self._ask("delitem", key=self._encoded(key))
+
+    def __len__(self) -> int:
+        return self._ask("len")
+
+    def __iter__(self) -> Any:
+        return self._ask("iter")
+
+    def __next__(self) -> Any:
+        return self._ask("next")
+
+    def __contains__(self, item: Any) -> bool:
+        return self._ask("contains", value=self._encoded(item))
+
+    def __str__(self) -> str:
+        return self._ask("str")
+
+    def __repr__(self) -> str:
+        try:
+            return self._ask("repr")
+        except (Exception, CandidateGone):
+            return "<an object of the other process>"
+
+    def __format__(self, spec: str) -> str:
+        return self._ask("format", spec=spec)
+
+    def __bool__(self) -> bool:
+        return self._ask("bool")
+
+    def __enter__(self) -> Any:
+        return self._ask("enter")
+
+    def __exit__(self, *exc: object) -> None:
+        self._ask("exit")  # what it returns is ignored: the other side never swallows
+        # an exception of this one (an assertion that failed in the block)
+
+    def __instancecheck__(self, value: Any) -> bool:
+        return self._ask("isinstance", value=self._encoded(value))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Handle) and other._peer is self._peer \
+                and other._target == self._target:
+            return True
+        mine = self._plain()
+        theirs = other._plain() if isinstance(other, Handle) else other
+        if mine is _NO_PLAIN_FORM or theirs is _NO_PLAIN_FORM:
+            return False
+        return bool(mine == theirs)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def _ordered(self, other: Any, compare: Any) -> Any:
+        mine = self._plain()
+        theirs = other._plain() if isinstance(other, Handle) else other
+        if mine is _NO_PLAIN_FORM or theirs is _NO_PLAIN_FORM:
+            return NotImplemented
+        return compare(mine, theirs)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._ordered(other, lambda a, b: a < b)
+
+    def __le__(self, other: Any) -> Any:
+        return self._ordered(other, lambda a, b: a <= b)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._ordered(other, lambda a, b: a > b)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._ordered(other, lambda a, b: a >= b)
+
+    def __hash__(self) -> int:
+        plain = self._plain()
+        try:
+            return hash(plain) if plain is not _NO_PLAIN_FORM else hash(repr(self._target))
+        except TypeError:
+            return hash(repr(self._target))
+
+    def __int__(self) -> int:
+        return int(self._plain())
+
+    def __index__(self) -> int:
+        plain = self._plain()
+        if type(plain) is not int:
+            raise TypeError("not an integer")
+        return plain
+
+    def __float__(self) -> float:
+        return float(self._plain())
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[Any, ...]:
+        raise self._peer.unsupported("a subclass")
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self._peer.reduce(self._target, protocol)
+
+
+def _binary(name: str, reflected: bool) -> Any:
+    def forward(self: Handle, other: Any) -> Any:
+        return self._ask("binop", name=name, reflected=reflected, value=self._encoded(other))
+    return forward
+
+
+def _forward_binary_operators() -> None:
+    """``handle + x``, ``x * handle``...: computed where the object lives."""
+    for name in BINARY_OPERATORS:
+        dunder = name.rstrip("_")
+        setattr(Handle, f"__{dunder}__", _binary(name, False))
+        setattr(Handle, f"__r{dunder}__", _binary(name, True))
+
+
+_forward_binary_operators()
+
+
 # --- serve: the sandboxed end -------------------------------------------------------------
 
 
@@ -299,13 +740,13 @@ def _answer(function: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str,
         return {"unserialisable": f"{type(result).__name__} ({type(exc).__name__})"}
 
 
-def _arguments_after(message: dict[str, Any], args: list[Any],
-                     kwargs: dict[str, Any]) -> dict[str, Any] | None:
+def _arguments_after(message: dict[str, Any], args: list[Any], kwargs: dict[str, Any],
+                     lender: Peer | None = None) -> dict[str, Any] | None:
     """The arguments' plain values after the call when it changed them in place (a list
     sorted, a dict filled), for the trusted side to apply to its own objects; else None."""
     try:
-        after = {"args": [encode(a) for a in args],
-                 "kwargs": {k: encode(v) for k, v in kwargs.items()}}
+        after = {"args": [encode(a, 0, lender) for a in args],
+                 "kwargs": {k: encode(v, 0, lender) for k, v in kwargs.items()}}
     except BaseException as exc:
         return {"unserialisable": f"an argument after the call ({type(exc).__name__})"}
     if after["args"] == message.get("args", []) and after["kwargs"] == message.get("kwargs", {}):
@@ -342,11 +783,15 @@ def serve(program: str, site_paths: list[str]) -> None:
     os.close(devnull)
     sys.path.extend(site_paths)
     namespace, load_error = _load(program)
+    peer = Peer(request_fd, answer_fd, namespace)
     while True:
         try:
             message = read_frame(request_fd)
         except ChannelClosed:
             return
+        if load_error is None and "op" in message:
+            peer.answer(message)
+            continue
         if load_error is not None:
             answer: dict[str, Any] = {"raised": load_error, "at_load": True}
         elif "test" in message:
@@ -379,8 +824,9 @@ class CandidateError(Exception):
     """The candidate raised an exception that is not a built-in one (type name kept)."""
 
 
-class CandidateGone(Exception):
-    """The candidate's process ended or broke the channel."""
+class CandidateGone(BaseException):
+    """The candidate's process ended or broke the channel (a BaseException, so no test's
+    ``except Exception`` swallows it)."""
 
 
 class CandidateExit(BaseException):
@@ -410,8 +856,7 @@ def raised_exception(raised: dict[str, Any]) -> BaseException:
     if name == "SystemExit":
         return CandidateExit(message)
     builtin = getattr(builtins, name, None)
-    if isinstance(builtin, type) and issubclass(builtin, Exception) \
-            and not issubclass(builtin, (OSError, UnicodeError)):
+    if isinstance(builtin, type) and issubclass(builtin, Exception):
         try:
             return builtin(message)
         except Exception:
@@ -419,32 +864,87 @@ def raised_exception(raised: dict[str, Any]) -> BaseException:
     return CandidateError(f"{name}: {message}")
 
 
-class Proxy:
-    """Stands for one function of the candidate's program in the trusted process."""
+class TrustedPeer(Peer):
+    """The trusted end. A failure of the candidate's process ends the test
+    (:class:`CandidateGone`), and the candidate may only *use* what the test lends it
+    (call a callback, write to a StringIO, call a method of the test's object): no
+    private attribute, frame, module or built-in that reaches this interpreter."""
 
-    def __init__(self, channel: Channel, name: str):
-        self.channel, self.name = channel, name
+    #: Whether the test has called anything in the candidate's process yet (its function,
+    #: or a module function it may have replaced): from then on what the test does may
+    #: depend on the candidate's answers, so it no longer moves next to the candidate
+    #: (the candidate must not choose where it is judged).
+    called_candidate = False
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        import secrets
+
+        request_id = secrets.token_hex(16)
         try:
-            answer = self.channel.call(self.name, list(args), kwargs)
-        except NotPlainData:
-            raise NeedsSharedProcess from None
+            write_frame(self.write_fd, {**message, "id": request_id})
+            return self.await_answer(request_id)
         except (ChannelClosed, OSError) as exc:
             raise CandidateGone(f"the candidate's process ended ({exc})") from None
-        if "arguments_after" in answer:
-            _apply_changes(answer["arguments_after"], args, kwargs)
-        if "value" in answer:
-            try:
-                return decode(answer["value"])
-            except (NotPlainData, RecursionError, TypeError, ValueError) as exc:
-                raise CandidateGone(f"the candidate sent no plain data ({exc})") from None
-        if "raised" in answer:
-            raise raised_exception(answer["raised"])
-        return Unserialisable(str(answer.get("unserialisable")))
+
+    def call(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        self.called_candidate = True
+        try:
+            return super().call(target, args, kwargs)
+        except NotPlainData:  # the test lends what must not be lent (a module, a frame)
+            raise NeedsSharedProcess from None
+
+    def decode(self, data: Any) -> Any:
+        try:
+            return super().decode(data)
+        except (NotPlainData, RecursionError, TypeError, ValueError) as exc:
+            raise CandidateGone(f"the candidate sent no plain data ({exc})") from None
+
+    def lend(self, value: Any) -> dict[str, Any]:
+        import builtins
+        import types
+
+        if isinstance(value, (types.ModuleType, types.FrameType, types.CodeType,
+                              types.TracebackType)) \
+                or any(value is getattr(builtins, name, None) for name in REACHING_BUILTINS):
+            raise NotPlainData(f"a {type(value).__name__} is not lent")
+        return super().lend(value)
+
+    def resolve_name(self, target: dict[str, Any]) -> Any:
+        raise NotPlainData("only lent objects can be named")
+
+    def unsupported(self, what: str) -> BaseException:
+        if self.called_candidate:
+            return TypeError(f"{what} of an object of the candidate's process, after the "
+                             "test called the candidate")
+        return NeedsSharedProcess(what)
+
+    def reduce(self, target: Any, protocol: Any) -> Any:
+        raise TypeError("an object of the candidate's process is not copied or pickled here")
+
+    def answer(self, frame: dict[str, Any]) -> None:
+        try:
+            super().answer(frame)
+        except (ChannelClosed, OSError) as exc:
+            raise CandidateGone(f"the candidate's process ended ({exc})") from None
+
+    def perform(self, op: str, frame: dict[str, Any]) -> dict[str, Any]:
+        if op not in LENT_OPERATIONS:
+            raise NotPlainData(f"the operation {op!r} on the test's objects")
+        name = str(frame.get("name", ""))
+        if op in ("getattr", "setattr") and (name.startswith("_") or name in FRAME_ATTRIBUTES):
+            raise AttributeError(f"{name!r} of the test's objects is not lent")
+        if op == "setattr" and callable(getattr(self.resolve(frame.get("target")), name, None)):
+            # Its own code stays the test's: a method (or a function it keeps) replaced by
+            # the candidate's would answer the test's own checks.
+            raise AttributeError(f"the method {name!r} of the test's object is not replaced")
+        if op == "reduce" and _reduced_by_default(self.resolve(frame.get("target"))):
+            # The default reduction hands over the whole state, private attributes too.
+            raise TypeError("the test's object has no reduction of its own")
+        return super().perform(op, frame)
 
 
-def _apply_changes(after: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def _apply_changes(after: Any, args: tuple[Any, ...] | list[Any], kwargs: dict[str, Any],
+                   peer: Peer | None = None) -> None:
     """Make the test's own arguments what the call left them: plain values written into the
     test's list, dict, set or bytearray objects (of the same type only), so the test sees
     an in-place change and still compares only exact built-in values, here."""
@@ -455,7 +955,7 @@ def _apply_changes(after: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
         pairs = [*zip(args, after["args"], strict=True),
                  *((kwargs[k], v) for k, v in after["kwargs"].items() if k in kwargs)]
         for mine, theirs in pairs:
-            _write_into(mine, decode(theirs))
+            _write_into(mine, decode(theirs, peer))
     except (NotPlainData, KeyError, TypeError, ValueError, RecursionError) as exc:
         raise CandidateGone(f"the candidate sent no plain data ({exc})") from None
 
@@ -500,23 +1000,53 @@ def _free_names(test: str) -> set[str]:
     return loaded - bound - set(dir(builtins))
 
 
-def check(job: dict[str, Any], channel: Channel) -> dict[str, Any]:
-    """Run ``job["check"](candidate)`` of ``job["test"]`` against the proxied candidate.
+def _reduced_by_default(value: Any) -> bool:
+    kind = type(value)
+    return kind.__reduce_ex__ is object.__reduce_ex__ and kind.__reduce__ is object.__reduce__
+
+
+def _test_builtins(peer: Peer, test: str) -> dict[str, Any]:
+    """The built-ins the test runs with: its imports of modules with state (io, os,
+    tempfile, sqlite3, pandas...) and its ``open`` and ``input`` are the candidate's,
+    through handles, so the files, streams and objects it makes are where the candidate
+    works; only :data:`OWN_MODULES` are imported here."""
+    import builtins
+    import re
+
+    own = OWN_MODULES - ({"random"} if re.search(r"\bseed\s*\(", test) else set())
+
+    def importer(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                 level: int = 0) -> Any:
+        if level == 0 and name.partition(".")[0] in own:
+            return builtins.__import__(name, globals, locals, fromlist, level)
+        return peer.ask("import", None, name=name, fromlist=list(fromlist or ()))
+
+    table = dict(vars(builtins))
+    table["__import__"] = importer
+    for name in STATEFUL_BUILTINS:
+        table[name] = Handle(peer, {"builtin": name})
+    return table
+
+
+def check(job: dict[str, Any], peer: Peer) -> dict[str, Any]:
+    """Run ``job["check"](candidate)`` of ``job["test"]`` here, against handles to the
+    candidate's functions and to the modules with state the test imports.
 
     The prompt runs first (it is part of the task, so helpers the test uses, such as
     HumanEval's ``poly``, come from the task and not from the candidate); every other
-    name the test uses but does not define is the candidate's, through a proxy.
+    name the test uses but does not define is the candidate's, through a handle.
     """
-    namespace: dict[str, Any] = {"__name__": "__franc_check__"}
     import contextlib  # the trusted end: imports are cheap here
 
-    with contextlib.suppress(Exception):  # an unfinished prompt defines what it can
-        exec(compile(job["prompt"], "prompt.py", "exec"), namespace)
-    for name in _free_names(job["test"]) - (set(namespace) - {job["entry"]}):
-        namespace[name] = Proxy(channel, name)
-    namespace[job["entry"]] = Proxy(channel, job["entry"])
     test = job["test"]
+    namespace: dict[str, Any] = {"__name__": "__franc_check__",
+                                 "__builtins__": _test_builtins(peer, test)}
     try:
+        with contextlib.suppress(Exception):  # an unfinished prompt defines what it can
+            exec(compile(job["prompt"], "prompt.py", "exec"), namespace)
+        for name in _free_names(test) - (set(namespace) - {job["entry"]}):
+            namespace[name] = Handle(peer, {"name": name})
+        namespace[job["entry"]] = Handle(peer, {"name": job["entry"]})
         exec(compile(test, "test.py", "exec"), namespace)
         namespace[job["check"]](namespace[job["entry"]])
     except CandidateGone as exc:
@@ -558,7 +1088,7 @@ def checker_loop() -> None:
         (size,) = HEADER.unpack(header)
         job = json.loads(receive_exactly(sock, size))
         try:
-            verdict = check(job, Channel(fds[0], fds[1]))
+            verdict = check(job, TrustedPeer(fds[0], fds[1]))
         finally:
             for fd in fds:
                 os.close(fd)

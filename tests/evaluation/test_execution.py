@@ -153,24 +153,22 @@ def test_java_stub_forwards_the_prompts_methods() -> None:
     assert java_stub("class Empty {\n") is None
 
 
-@pytest.mark.parametrize(("test", "plain"), [
-    ("def check(candidate):\n    import math\n    assert candidate(1) == 2\n", True),
-    ("def check(candidate):\n    import os\n    assert candidate(1) == 2\n", False),
-    ("def check(candidate):\n    assert candidate(open('f').read())\n", False),
-    ("def check(candidate):\n    import random\n    random.seed(1)\n", False),
-    ("def check(candidate):\n    assert candidate(1\n", False),
-])
-def test_python_test_is_plain_only_when_it_shares_nothing_but_values(test: str,
-                                                                     plain: bool) -> None:
-    assert is_plain_test(test, "python") is plain
-
-
 def test_java_test_is_plain_only_with_value_types_and_one_class() -> None:
-    assert is_plain_test(JAVA_TEST, "java", frozenset({"Add"}))
-    assert not is_plain_test(JAVA_TEST, "java")
+    assert is_plain_test(JAVA_TEST, frozenset({"Add"}))
+    assert not is_plain_test(JAVA_TEST)
     shares = JAVA_TEST.replace("seen.add", "System.setProperty(\"a\", \"b\"); seen.add")
-    assert not is_plain_test(shares, "java", frozenset({"Add"}))
-    assert not is_plain_test("class Fake {}\n" + JAVA_TEST, "java", frozenset({"Add"}))
+    assert not is_plain_test(shares, frozenset({"Add"}))
+    assert not is_plain_test("class Fake {}\n" + JAVA_TEST, frozenset({"Add"}))
+    files = JAVA_TEST.replace("seen.add", "new java.io.File(\"x\").delete(); seen.add")
+    assert not is_plain_test(files, frozenset({"Add"}))
+
+
+def test_java_test_that_only_prints_or_reads_constants_is_plain() -> None:
+    printing = JAVA_TEST.replace(
+        "seen.add", "System.err.println(Integer.MAX_VALUE + \" \" + Boolean.TRUE); seen.add")
+    assert is_plain_test(printing, frozenset({"Add"}))
+    foreign_constant = JAVA_TEST.replace("seen.add", "System.out.println(Foo.BAR); seen.add")
+    assert not is_plain_test(foreign_constant, frozenset({"Add"}))
 
 
 def test_python_result_of_a_standard_library_type_is_compared_in_the_trusted_process() -> None:

@@ -340,9 +340,8 @@ def test_java_result_equal_to_everything_does_not_pass(javac: JavaCompiler) -> N
 # in the sandbox (see franc/evaluation/execution.py), so its assertions are within the
 # candidate's reach. These tests forge such a verdict today; they pass once the assertions
 # of shared-process tests run in the trusted process (remote handles: issue 14, item 2).
-SHARED_STATE_XFAIL = pytest.mark.xfail(
-    strict=True, reason="issue 14: shared-process tests still run next to the candidate")
-#: ``import io`` makes the test a shared-process one (io is not a stateless module).
+#: ``import io`` once made the test a shared-process one; io is now the candidate's module,
+#: reached through a handle, and the test runs in the trusted process.
 PY_SHARED_TASK = Task("T/S", "def double(x):\n", "python", entry_point="double",
                       test="def check(candidate):\n    import io\n    assert candidate(2) == 4\n")
 FORGE_FROM_FRAMES = """\
@@ -364,18 +363,17 @@ def test_python_shared_process_test_runs_an_honest_candidate() -> None:
     assert run_candidate(PY_SHARED_TASK, "def double(x):\n    return x\n").status == "failed"
 
 
-@SHARED_STATE_XFAIL
 def test_python_cannot_forge_a_shared_process_verdict_from_interpreter_frames() -> None:
     assert_not_passed(run_candidate(PY_SHARED_TASK, FORGE_FROM_FRAMES).status)
 
 
-#: ``System.`` makes the test a shared-process one; it asks the candidate's list for equals.
+#: ``System.`` once made the test a shared-process one (its prints go to the trusted JVM's
+#: log now); it asks the candidate's list for equals.
 JAVA_SHARED_LIST_TEST = JAVA_LIST_TEST.replace(
     "        if (!(compare(x0, v0))) {",
     "        System.err.println(\"checking\");\n        if (!(compare(x0, v0))) {")
 
 
-@SHARED_STATE_XFAIL
 def test_java_shared_process_result_equal_to_everything_does_not_pass(
         javac: JavaCompiler) -> None:
     task = Task("HJ/S", JAVA_LIST_PROMPT, "java", entry_point="evens",
@@ -396,3 +394,129 @@ def test_a_candidate_that_changes_its_argument_is_still_judged_in_the_trusted_pr
                                        "    xs.append(0)\n")
     assert_not_passed(run_candidate(task, forger).status)
     assert run_candidate(task, "def sort_in_place(xs):\n    xs.sort()\n").status == "passed"
+
+
+# --- handles: the candidate's objects in the trusted test, the test's objects lent to it ----
+
+
+def test_python_object_whose_methods_lie_does_not_pass() -> None:
+    # Equal to everything, "contains" everything, its own plain form a lie it cannot tell:
+    # comparisons use plain forms in the trusted process, never the candidate's __eq__.
+    task = Task("T/L", "def make():\n", "python", entry_point="make",
+                test="def check(candidate):\n    import io\n"
+                     "    assert candidate() == [1, 2, 3]\n    assert [1, 2, 3] == candidate()\n")
+    liar = ("class Liar:\n    def __eq__(self, other):\n        return True\n"
+            "    def __ne__(self, other):\n        return False\n"
+            "    def __hash__(self):\n        return 0\n"
+            "def make():\n    return Liar()\n")
+    assert_not_passed(run_candidate(task, liar).status)
+    listish = "class L(list):\n    def __eq__(self, other):\n        return True\n" \
+              "def make():\n    return L([9])\n"
+    assert_not_passed(run_candidate(task, listish).status)
+
+
+def test_python_context_manager_of_the_candidate_cannot_swallow_the_tests_assertion() -> None:
+    task = Task("T/W", "def double(x):\n", "python", entry_point="double",
+                test="def check(candidate):\n    import contextlib, io\n    out = io.StringIO()\n"
+                     "    with contextlib.redirect_stdout(out):\n"
+                     "        assert candidate(2) == 4\n")
+    swallower = ("import contextlib\n"
+                 "class Swallow:\n    def __init__(self, *args):\n        pass\n"
+                 "    def __enter__(self):\n        return self\n"
+                 "    def __exit__(self, *exc):\n        return True\n"
+                 "contextlib.redirect_stdout = Swallow\n"
+                 "def double(x):\n    return 0\n")
+    assert_not_passed(run_candidate(task, swallower).status)
+
+
+def test_python_candidate_cannot_reach_past_what_the_test_lends() -> None:
+    # The candidate gets a callback of the test's; it asks the trusted process, directly on
+    # the channel, for the callback's globals, for a module, for a built-in: all refused.
+    task = Task("T/R", "def double(x, callback):\n", "python", entry_point="double",
+                test="def check(candidate):\n    assert candidate(2, lambda: 1) == 4\n")
+    probe = ("peer = object.__getattribute__(callback, '_peer')\n"
+             "target = object.__getattribute__(callback, '_target')\n"
+             "attempts = [lambda: peer.ask('getattr', target, name='__globals__'),\n"
+             "            lambda: peer.ask('getattr', target, name='f_globals'),\n"
+             "            lambda: peer.ask('import', None, name='os'),\n"
+             "            lambda: peer.ask('call', {'builtin': 'open'}, args=['/etc/passwd'],"
+             " kwargs={}),\n"
+             "            lambda: peer.ask('call', {'name': 'check'}, args=[], kwargs={}),\n"
+             "            lambda: callback.__globals__]\n"
+             "reached = 0\n"
+             "for attempt in attempts:\n"
+             "    try:\n        attempt()\n        reached += 1\n    except Exception:\n"
+             "        pass\n"
+             "return reached > 0\n")
+    code = ("def probe(callback):\n" + indent(probe, 4)
+            + "def double(x, callback):\n    return 0 if probe(callback) else 2 * x\n")
+    result = run_candidate(task, code)
+    assert result.status == "passed", f"the probe succeeded: {result.reason}"
+
+
+def test_python_candidate_cannot_replace_a_method_of_the_tests_object() -> None:
+    task = Task("T/O", "def pay(account):\n", "python", entry_point="pay",
+                test="class Account:\n    def __init__(self):\n        self.balance = 10\n"
+                     "    def settled(self):\n        return self.balance == 0\n"
+                     "def check(candidate):\n    account = Account()\n    candidate(account)\n"
+                     "    assert account.settled()\n")
+    cheat = ("def pay(account):\n    try:\n        account.settled = lambda: True\n"
+             "    except AttributeError:\n        pass\n    try:\n"
+             "        account._Account__dict = {}\n    except AttributeError:\n        pass\n")
+    assert_not_passed(run_candidate(task, cheat).status)
+    assert run_candidate(task, "def pay(account):\n    account.balance = 0\n").status == \
+        "passed"
+
+
+def test_python_candidate_answering_a_test_callback_with_forged_frames_does_not_pass() -> None:
+    # Inside a callback's call the candidate writes a forged "passed" answer for the pending
+    # request and exits: the trusted test sees no such verdict, only a process that ended.
+    task = Task("T/F", "def double(x, callback):\n", "python", entry_point="double",
+                test="def check(candidate):\n    import io\n"
+                     "    assert candidate(2, lambda y: y) == 4\n")
+    forger = FORGE_FROM_FRAMES.replace("def double(x):", "def double(x, callback):")
+    assert_not_passed(run_candidate(task, forger).status)
+
+
+def test_python_candidate_cannot_read_private_state_of_the_tests_object_by_pickling() -> None:
+    task = Task("T/P", "def double(vault, x):\n", "python", entry_point="double",
+                test="class Vault:\n    def __init__(self):\n        self._code = 'c0de'\n"
+                     "def check(candidate):\n    assert candidate(Vault(), 2) == 4\n")
+    probe = ("def probe(vault):\n    try:\n        return 'c0de' in str(vault.__reduce_ex__(2))\n"
+             "    except Exception:\n        return False\n"
+             "def double(vault, x):\n    return 0 if probe(vault) else 2 * x\n")
+    result = run_candidate(task, probe)
+    assert result.status == "passed", f"the probe succeeded: {result.reason}"
+
+
+#: Forges "passed" only when its test runs next to it (a shared-process run), else returns.
+FORGE_WHEN_SHARED = """\
+def _forge():
+    import json, os, struct, sys
+    frame = sys._getframe()
+    while frame is not None and "answer_fd" not in frame.f_locals:
+        frame = frame.f_back
+    if frame is not None and "test" in frame.f_locals.get("message", {}):
+        data = json.dumps({"id": frame.f_locals["message"]["id"], "value": None}).encode()
+        os.write(frame.f_locals["answer_fd"], struct.pack(">I", len(data)) + data)
+        os._exit(0)
+"""
+
+
+def test_python_candidate_cannot_move_its_test_next_to_it() -> None:
+    # Once the test has called the candidate, nothing it returns (an object the test then
+    # copies, a base class) sends the test into the candidate's process, where this forger
+    # would answer for it; before any call, only the test's own shape can.
+    copies = Task("T/C", "def make():\n", "python", entry_point="make",
+                  test="def check(candidate):\n    import copy\n"
+                       "    assert copy.deepcopy(candidate()) == [1]\n")
+    forger = FORGE_WHEN_SHARED + ("class Thing:\n    pass\n"
+                                  "def make():\n    _forge()\n    return Thing()\n")
+    assert_not_passed(run_candidate(copies, forger).status)
+    assert run_candidate(copies, "def make():\n    return [1]\n").status == "passed"
+    subclasses = Task("T/B", "def make():\n", "python", entry_point="make",
+                      test="def check(candidate):\n    base = candidate()\n"
+                           "    class Mine(base):\n        pass\n    assert Mine.x == 2\n")
+    base_forger = FORGE_WHEN_SHARED + ("class Base:\n    x = 1\n"
+                                       "def make():\n    _forge()\n    return Base\n")
+    assert_not_passed(run_candidate(subclasses, base_forger).status)
