@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from franc.errors import InputError
@@ -46,6 +46,7 @@ FEATURES: tuple[str, ...] = (
     "consensus_tree",      # mean n-gram similarity of the target's normalised syntax tree
     "foreign_strings",     # log1p(string literals of the generated code the prompt never shows)
     "data_flow_findings",  # log1p(lint findings on values never used or code never run)
+    "cluster_rank",        # rank of the candidate's cluster of equal normalised trees, 0 = largest
 )
 
 #: Lint messages (pylint symbols) about data flow: a value computed and never used, an
@@ -170,6 +171,17 @@ def consensus_scores(token_lists: Sequence[Sequence[str] | None],
     return consensus, duplicates
 
 
+def cluster_ranks(keys: Sequence[Hashable | None]) -> list[float]:
+    """Per candidate: the dense rank, by size, of its cluster of equal ``keys`` (0 = the
+    largest; clusters of one size share a rank), as a majority vote over equivalent
+    programs ranks them; ``None`` marks a candidate that takes no part (one rank below the
+    smallest cluster)."""
+    sizes = Counter(key for key in keys if key is not None)
+    ranked = sorted(set(sizes.values()), reverse=True)
+    return [float(ranked.index(sizes[key]) if key is not None else len(ranked))
+            for key in keys]
+
+
 def task_features(language: Language, task: Task | None, candidates: Sequence[Candidate],
                   weights: Weights | None = None,
                   consensus: ConsensusParams | None = None) -> list[dict[str, float]]:
@@ -217,10 +229,13 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
     renamed_agreement = agreement if consensus == renamed_params else \
         consensus_scores(renamed_lists, renamed_params, texts)[0]
     tree_agreement = consensus_scores(trees, ConsensusParams(consensus.max_n))[0]
+    clusters = cluster_ranks([tuple(tree) if tree is not None else None for tree in trees])
     best = max(agreement, default=0.0)
-    for row, score, dup, renamed_score, tree_score in zip(
-            rows, agreement, duplicates, renamed_agreement, tree_agreement, strict=True):
+    for row, score, dup, renamed_score, tree_score, cluster in zip(
+            rows, agreement, duplicates, renamed_agreement, tree_agreement, clusters,
+            strict=True):
         row["consensus_tree"] = tree_score
+        row["cluster_rank"] = cluster
         row["consensus"] = score
         row["consensus_gap"] = score - best
         row["consensus_renamed"] = renamed_score

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from franc.models import Candidate, Task
-from franc.ranking.features import task_features
+from franc.ranking.features import cluster_ranks, task_features
 from franc.ranking.structure import normalised_tree, parse, target_function, target_tree
 
 PY_TASK = Task("t/0", 'def total(xs):\n    """Sum of xs."""\n', "python", entry_point="total")
@@ -82,3 +82,22 @@ def test_consensus_tree_favours_the_candidate_the_others_share_up_to_names() -> 
     rows = task_features("python", PY_TASK, cands)
     assert rows[0]["consensus_tree"] == rows[1]["consensus_tree"] > rows[2]["consensus_tree"]
     assert rows[3]["consensus_tree"] == 0.0  # a candidate that does not compile takes no part
+
+
+def test_cluster_ranks_put_the_largest_group_of_equal_programs_first() -> None:
+    assert cluster_ranks(["a", "b", "a", "c", None, "a", "b"]) == [0, 1, 0, 2, 3, 0, 1]
+
+
+def test_cluster_ranks_without_agreement_are_all_first() -> None:
+    assert cluster_ranks(["a", "b", "c"]) == [0.0, 0.0, 0.0]
+    assert cluster_ranks([None, None]) == [0.0, 0.0]
+
+
+def test_cluster_rank_sees_through_names_in_task_features() -> None:
+    prompt = PY_TASK.prompt
+    same = [prompt + f"    {name} = 0\n    for x in xs:\n        {name} += x\n    return {name}\n"
+            for name in ("t", "acc")]
+    cands = [Candidate("t/0", i, code, compiles=True)
+             for i, code in enumerate([*same, prompt + "    return len(xs)\n"])]
+    rows = task_features("python", PY_TASK, cands)
+    assert [row["cluster_rank"] for row in rows] == [0.0, 0.0, 1.0]
