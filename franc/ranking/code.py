@@ -148,6 +148,19 @@ def normalise_identifiers(tokens: list[str], language: Language) -> list[str]:
     return out
 
 
+_STRING_LITERAL = {"python": re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'"),
+                   "java": re.compile(r"\"(?:[^\"\\\n]|\\.)*\"")}
+
+
+def foreign_strings(tokens: list[str], prompt: str, language: Language) -> int:
+    """How many string literals of two characters or more in ``tokens`` (a candidate's
+    code without comments and docstrings) the prompt never shows. A prompt that names the
+    strings to return (``"Yes"``, ``"NO"``, ``"db"``) wants those, not a variant a model
+    made up."""
+    literals = _STRING_LITERAL[language].findall(" ".join(tokens))
+    return sum(len(literal) > 3 and literal[1:-1] not in prompt for literal in literals)
+
+
 def repetition(text: str) -> float:
     """Share of the text that zlib can squeeze out: near 1 for a loop of repeated lines."""
     data = text.encode("utf-8", "replace")

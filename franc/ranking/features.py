@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from franc.errors import InputError
@@ -19,6 +19,7 @@ from franc.languages import LANGUAGE_FACTS
 from franc.models import Candidate, Finding, Language, Task
 from franc.ranking import code as codeview
 from franc.ranking.shape import returns_none
+from franc.ranking.structure import target_tree
 
 #: The names and order of the feature vector (the learned model stores them too).
 FEATURES: tuple[str, ...] = (
@@ -42,7 +43,20 @@ FEATURES: tuple[str, ...] = (
     "duplicates",          # share of other compilable candidates with identical tokens
     "position",            # the model's order, 0 = first
     "returns_none",        # 1 when the target can return None, which the prompt never mentions
+    "consensus_tree",      # mean n-gram similarity of the target's normalised syntax tree
+    "foreign_strings",     # log1p(string literals of the generated code the prompt never shows)
+    "data_flow_findings",  # log1p(lint findings on values never used or code never run)
+    "cluster_rank",        # rank of the candidate's cluster of equal normalised trees, 0 = largest
 )
+
+#: Lint messages (pylint symbols) about data flow: a value computed and never used, an
+#: argument ignored, a statement without effect, code that never runs, a name read before
+#: it is set, returns of a value on some paths only. Code doing what it set out to do
+#: rarely shows them, unlike style messages (whitespace, naming, line length).
+DATA_FLOW_RULES = frozenset({
+    "unused-variable", "unused-argument", "pointless-statement", "pointless-string-statement",
+    "expression-not-assigned", "unreachable", "used-before-assignment",
+    "self-assigning-variable", "inconsistent-return-statements"})
 
 CONSENSUS_METHODS = ("ngram", "difflib")
 _LEVEL = {"low": 1.0, "medium": 2.0, "high": 3.0}
@@ -91,7 +105,7 @@ def _lint_level(finding: Finding) -> str | None:
 def finding_features(findings: Sequence[Finding], weights: Weights) -> dict[str, float]:
     """Counts over the findings on generated lines (prompt lines never count)."""
     parts = {"findings": 0.0, "security": 0.0, "lint_errors": 0.0, "lint_warnings": 0.0,
-             "analyzer_errors": 0.0}
+             "analyzer_errors": 0.0, "data_flow_findings": 0.0}
     for finding in findings:
         if finding.in_prompt:
             continue
@@ -104,6 +118,7 @@ def finding_features(findings: Sequence[Finding], weights: Weights) -> dict[str,
         if finding.cwe is not None:
             parts["security"] += weight * weights.cwe.get(finding.cwe, weights.cwe_default)
         if finding.tool in weights.lint_tools:
+            parts["data_flow_findings"] += finding.rule_id in DATA_FLOW_RULES
             level = _lint_level(finding)
             if level:
                 parts[f"lint_{level}s"] += 1
@@ -156,6 +171,17 @@ def consensus_scores(token_lists: Sequence[Sequence[str] | None],
     return consensus, duplicates
 
 
+def cluster_ranks(keys: Sequence[Hashable | None]) -> list[float]:
+    """Per candidate: the dense rank, by size, of its cluster of equal ``keys`` (0 = the
+    largest; clusters of one size share a rank), as a majority vote over equivalent
+    programs ranks them; ``None`` marks a candidate that takes no part (one rank below the
+    smallest cluster)."""
+    sizes = Counter(key for key in keys if key is not None)
+    ranked = sorted(set(sizes.values()), reverse=True)
+    return [float(ranked.index(sizes[key]) if key is not None else len(ranked))
+            for key in keys]
+
+
 def task_features(language: Language, task: Task | None, candidates: Sequence[Candidate],
                   weights: Weights | None = None,
                   consensus: ConsensusParams | None = None) -> list[dict[str, float]]:
@@ -166,7 +192,9 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
     token_lists: list[list[str] | None] = []
     renamed_lists: list[list[str] | None] = []
     texts: list[str] = []
+    trees: list[list[str] | None] = []
     declaration = codeview.declaration_tokens(task)
+    entry_point = task.entry_point if task is not None else None
     for candidate in candidates:
         generated = codeview.generated_part(candidate.code, task)
         trivial = codeview.is_trivial(generated, language)
@@ -183,10 +211,14 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
                "returns_none": float(candidate.compiles
                                      and returns_none(candidate.code, task, language)),
                "position": float(candidate.index)}
-        rows.append(row)
-        texts.append(generated)
         tokens = codeview.code_tokens(generated, language) if candidate.compiles and not trivial \
             else None
+        row["foreign_strings"] = math.log1p(codeview.foreign_strings(
+            tokens, task.prompt if task is not None else "", language)) if tokens else 0.0
+        rows.append(row)
+        texts.append(generated)
+        trees.append(list(target_tree(candidate.code, entry_point, language))
+                     if tokens is not None else None)
         renamed = codeview.normalise_identifiers(tokens, language) if tokens is not None \
             else None
         token_lists.append(renamed if consensus.normalise else tokens)
@@ -196,9 +228,14 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
     # With renaming already on, the ranker's own consensus is the renamed one: reuse it.
     renamed_agreement = agreement if consensus == renamed_params else \
         consensus_scores(renamed_lists, renamed_params, texts)[0]
+    tree_agreement = consensus_scores(trees, ConsensusParams(consensus.max_n))[0]
+    clusters = cluster_ranks([tuple(tree) if tree is not None else None for tree in trees])
     best = max(agreement, default=0.0)
-    for row, score, dup, renamed_score in zip(rows, agreement, duplicates, renamed_agreement,
-                                              strict=True):
+    for row, score, dup, renamed_score, tree_score, cluster in zip(
+            rows, agreement, duplicates, renamed_agreement, tree_agreement, clusters,
+            strict=True):
+        row["consensus_tree"] = tree_score
+        row["cluster_rank"] = cluster
         row["consensus"] = score
         row["consensus_gap"] = score - best
         row["consensus_renamed"] = renamed_score

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from franc.analysis import Analyzers
 from franc.analysis.java_rules import JavaRulesAnalyzer
+from franc.ranking.code import code_tokens, foreign_strings
 from franc.ranking.features import Weights, finding_features
 
 CODE = "def f(a):\n    unused = 1\n    return b\n"
@@ -35,3 +36,31 @@ def test_java_rule_severity_sets_the_lint_level() -> None:
     assert by_rule["string-equality"] == "medium" and by_rule["empty-catch"] == "low"
     parts = finding_features(findings, Weights())
     assert parts["lint_warnings"] == 1.0 and parts["lint_errors"] == 0.0
+
+
+def test_data_flow_messages_feed_their_own_feature() -> None:
+    with Analyzers("python", ["pylint"]) as analyzers:
+        [findings] = analyzers.findings([CODE])
+    # unused-variable and unused-argument are data-flow messages; undefined-variable is not.
+    assert finding_features(findings, Weights())["data_flow_findings"] == 2.0
+
+
+def test_style_messages_are_no_data_flow_findings() -> None:
+    with Analyzers("python", ["pylint"]) as analyzers:
+        [findings] = analyzers.findings(["def f(a):\n    return a  \n"])  # trailing space
+    assert findings
+    assert finding_features(findings, Weights())["data_flow_findings"] == 0.0
+
+
+def test_string_literals_the_prompt_never_shows_are_foreign() -> None:
+    prompt = 'def yes(x):\n    """Return "Yes" or "No"."""\n'
+    tokens = code_tokens('    return "YES" if x else "No"\n', "python")
+    assert foreign_strings(tokens, prompt, "python") == 1   # "YES": the prompt says "Yes"
+
+
+def test_prompt_strings_and_one_character_strings_are_not_foreign() -> None:
+    prompt = 'def yes(x):\n    """Return "Yes" or "No"."""\n'
+    tokens = code_tokens('    return "Yes" if x != "a" else "No"\n', "python")
+    assert foreign_strings(tokens, prompt, "python") == 0
+    java = code_tokens('return x ? "Yes" : "Nope"; // "ignored"', "java")
+    assert foreign_strings(java, prompt, "java") == 1
