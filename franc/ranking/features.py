@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from franc.errors import InputError
@@ -184,10 +184,15 @@ def cluster_ranks(keys: Sequence[Hashable | None]) -> list[float]:
 
 def task_features(language: Language, task: Task | None, candidates: Sequence[Candidate],
                   weights: Weights | None = None,
-                  consensus: ConsensusParams | None = None) -> list[dict[str, float]]:
-    """One feature dict (keys = :data:`FEATURES`) per candidate of one task."""
+                  consensus: ConsensusParams | None = None,
+                  needed: Collection[str] | None = None) -> list[dict[str, float]]:
+    """One feature dict per candidate of one task: the features in ``needed`` (default: all
+    of :data:`FEATURES`). A ranker asks only for those it reads: the syntax-tree features
+    parse every candidate again, which the server's default ranker need not pay for."""
     weights = weights or Weights()
     consensus = consensus or ConsensusParams()
+    wanted = set(FEATURES if needed is None else needed)
+    with_trees = bool(wanted & {"consensus_tree", "cluster_rank"})
     rows: list[dict[str, float]] = []
     token_lists: list[list[str] | None] = []
     renamed_lists: list[list[str] | None] = []
@@ -213,12 +218,13 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
                "position": float(candidate.index)}
         tokens = codeview.code_tokens(generated, language) if candidate.compiles and not trivial \
             else None
-        row["foreign_strings"] = math.log1p(codeview.foreign_strings(
-            tokens, task.prompt if task is not None else "", language)) if tokens else 0.0
+        if "foreign_strings" in wanted:
+            row["foreign_strings"] = math.log1p(codeview.foreign_strings(
+                tokens, task.prompt if task is not None else "", language)) if tokens else 0.0
         rows.append(row)
         texts.append(generated)
         trees.append(list(target_tree(candidate.code, entry_point, language))
-                     if tokens is not None else None)
+                     if with_trees and tokens is not None else None)
         renamed = codeview.normalise_identifiers(tokens, language) if tokens is not None \
             else None
         token_lists.append(renamed if consensus.normalise else tokens)
@@ -226,8 +232,9 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
     agreement, duplicates = consensus_scores(token_lists, consensus, texts)
     renamed_params = ConsensusParams(consensus.max_n, normalise=True)
     # With renaming already on, the ranker's own consensus is the renamed one: reuse it.
-    renamed_agreement = agreement if consensus == renamed_params else \
-        consensus_scores(renamed_lists, renamed_params, texts)[0]
+    renamed_agreement = agreement if consensus == renamed_params \
+        or "consensus_renamed" not in wanted \
+        else consensus_scores(renamed_lists, renamed_params, texts)[0]
     tree_agreement = consensus_scores(trees, ConsensusParams(consensus.max_n))[0]
     clusters = cluster_ranks([tuple(tree) if tree is not None else None for tree in trees])
     best = max(agreement, default=0.0)
@@ -240,4 +247,4 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
         row["consensus_gap"] = score - best
         row["consensus_renamed"] = renamed_score
         row["duplicates"] = dup
-    return [{name: row[name] for name in FEATURES} for row in rows]
+    return [{name: row[name] for name in FEATURES if name in wanted} for row in rows]

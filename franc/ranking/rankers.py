@@ -104,9 +104,10 @@ class WeightedRanker(Ranker):
               candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         language = self.language_for(task)
         weights = self.weights_for(language)
-        rows = task_features(language, task, candidates, self.finding_weights, self.consensus)
+        rows = task_features(language, task, candidates, self.finding_weights, self.consensus,
+                             needed=[name for name, weight in weights.items() if weight])
         return [{name: weight * row[name] for name, weight in weights.items()
-                 if weight * row[name] != 0.0} for row in rows]
+                 if weight and weight * row[name] != 0.0} for row in rows]
 
 
 class LearnedRanker(Ranker):
@@ -122,10 +123,10 @@ class LearnedRanker(Ranker):
     def parts(self, task: Task | None,
               candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         language = self.language_for(task)
-        rows = task_features(language, task, candidates, self.model.finding_weights,
-                             self.model.consensus)
         # Rule tiers first (compilable first, as FRANC does); the model orders within them.
         tiers = self.model.settings.tiers_for(language)
+        rows = task_features(language, task, candidates, self.model.finding_weights,
+                             self.model.consensus, needed={*self.model.features, *tiers})
         return lexicographic([[tier_scores(tiers, row) for row in rows],
                               [self.model.explain(language, row) for row in rows]],
                              ["tier", "model"])

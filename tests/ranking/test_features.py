@@ -1,11 +1,13 @@
-"""Lint features from real analyzer findings (message symbols, not ids)."""
+"""Ranking features: lint features from real analyzer findings (message symbols, not ids),
+string and data-flow features, and which features a ranker pays for."""
 
 from __future__ import annotations
 
 from franc.analysis import Analyzers
 from franc.analysis.java_rules import JavaRulesAnalyzer
+from franc.models import Candidate, Task
 from franc.ranking.code import code_tokens, foreign_strings
-from franc.ranking.features import Weights, finding_features
+from franc.ranking.features import FEATURES, Weights, finding_features, task_features
 
 CODE = "def f(a):\n    unused = 1\n    return b\n"
 
@@ -64,3 +66,19 @@ def test_prompt_strings_and_one_character_strings_are_not_foreign() -> None:
     assert foreign_strings(tokens, prompt, "python") == 0
     java = code_tokens('return x ? "Yes" : "Nope"; // "ignored"', "java")
     assert foreign_strings(java, prompt, "java") == 1
+
+
+def test_features_a_ranker_does_not_read_are_not_computed_and_the_rest_are_unchanged() -> None:
+    task = Task("T/1", "def add(a, b):\n", "python", entry_point="add")
+    codes = ["def add(a, b):\n    return a + b\n", "def add(x, y):\n    return x + y\n",
+             "def add(a, b):\n    return 'sum'\n"]
+    candidates = [Candidate("T/1", i, code, compiles=True, findings=[])
+                  for i, code in enumerate(codes)]
+    full = task_features("python", task, candidates)
+    needed = ["compiles", "consensus", "duplicates"]
+    partial = task_features("python", task, candidates, needed=needed)
+    assert all(set(row) == set(FEATURES) for row in full)
+    assert [set(row) for row in partial] == [set(needed)] * 3
+    assert partial == [{name: row[name] for name in needed} for row in full]
+    # The tree features are what the full set adds: the renamed copy agrees with the first.
+    assert full[0]["cluster_rank"] == full[1]["cluster_rank"] < full[2]["cluster_rank"]
