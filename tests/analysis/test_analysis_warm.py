@@ -7,6 +7,7 @@ from typing import Any
 
 import astroid
 import pytest
+from pylint.utils import ASTWalker
 
 from franc.analysis.base import AnalyzerTimeout
 from franc.analysis.pylint_tool import PylintAnalyzer, PylintSettings
@@ -121,3 +122,25 @@ def test_batches_are_linted_from_memory(monkeypatch: pytest.MonkeyPatch) -> None
     assert "unused-import" in {f.rule_id for f in first}
     assert "undefined-variable" in {f.rule_id for f in second}
     assert sizes == [0, 0]
+
+
+def test_the_ast_walker_is_built_once_and_serves_every_batch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    analyzer = PylintAnalyzer(settings=PylintSettings())
+    built = []
+    real_init = ASTWalker.__init__
+
+    def counted(self: ASTWalker, linter: Any) -> None:
+        built.append(self)
+        real_init(self, linter)
+
+    monkeypatch.setattr(ASTWalker, "__init__", counted)
+    try:
+        found = [analyzer.analyze_batch(batch) for batch in BATCHES]
+    finally:
+        analyzer.close()
+    assert len(built) == 1
+    assert "unused-import" in {f.rule_id for f in found[0][0]}
+    assert "undefined-variable" in {f.rule_id for f in found[1][0]}
+    assert "dangerous-default-value" in {f.rule_id for f in found[1][2]}
+    assert "reimported" in {f.rule_id for f in found[2][0]}
