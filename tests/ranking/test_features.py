@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from franc.analysis import Analyzers
 from franc.analysis.java_rules import JavaRulesAnalyzer
-from franc.ranking.features import Weights, finding_features
+from franc.ranking.features import Weights, finding_features, ngram_profile, profile_similarity
 
 CODE = "def f(a):\n    unused = 1\n    return b\n"
 
@@ -35,3 +35,17 @@ def test_java_rule_severity_sets_the_lint_level() -> None:
     assert by_rule["string-equality"] == "medium" and by_rule["empty-catch"] == "low"
     parts = finding_features(findings, Weights())
     assert parts["lint_warnings"] == 1.0 and parts["lint_errors"] == 0.0
+
+
+def test_profile_similarity_is_the_mean_ngram_overlap_f1() -> None:
+    a = ngram_profile(["x", "=", "x", "+", "1"], 2)
+    b = ngram_profile(["x", "=", "x", "+", "2", "+", "2"], 2)
+    # unigrams: overlap {x: 2, =: 1, +: 1} = 4 of 5 + 7; bigrams: (x,=) (=,x) (x,+) = 3 of 4 + 6
+    expected = (2 * 4 / 12 + 2 * 3 / 10) / 2
+    assert profile_similarity(a, b) == profile_similarity(b, a) == expected
+    assert profile_similarity(a, a) == 1.0
+
+
+def test_profile_similarity_of_disjoint_or_empty_profiles_is_zero() -> None:
+    assert profile_similarity(ngram_profile(["a"], 2), ngram_profile(["b"], 2)) == 0.0
+    assert profile_similarity(ngram_profile([], 2), ngram_profile([], 2)) == 0.0
