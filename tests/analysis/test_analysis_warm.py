@@ -81,6 +81,21 @@ def test_warm_up_builds_the_listed_modules_and_the_linter() -> None:
     assert "unused-import" in {f.rule_id for f in findings}
 
 
+def test_warm_up_builds_the_submodules_a_package_takes_its_names_from() -> None:
+    for name in [n for n in astroid.MANAGER.astroid_cache if n.startswith("concurrent")]:
+        del astroid.MANAGER.astroid_cache[name]
+    analyzer = PylintAnalyzer(settings=PylintSettings(warm_modules=("concurrent.futures",)))
+    try:
+        analyzer.warm_up()
+        # concurrent/futures/__init__.py: from concurrent.futures._base import (...)
+        assert "concurrent.futures._base" in astroid.MANAGER.astroid_cache
+        (findings,) = analyzer.analyze_batch(
+            ['"""Wait."""\nfrom concurrent import futures\nX = futures.wait([], timeout=1)\n'])
+    finally:
+        analyzer.close()
+    assert findings == []
+
+
 def test_warm_up_without_modules_builds_nothing_more() -> None:
     astroid.MANAGER.astroid_cache.pop("colorsys", None)
     analyzer = PylintAnalyzer(settings=PylintSettings())
