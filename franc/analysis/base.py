@@ -21,6 +21,8 @@ from franc.models import FAILURE_RULE, Finding, Language
 
 COMPILE_RULE = "compile-error"
 DEFAULT_TIMEOUT = 10.0
+#: CPU seconds between the repeats of a time limit's signal (see :func:`time_limit`).
+RETRY_SECONDS = 0.05
 
 
 class AnalyzerTimeout(BaseException):
@@ -120,7 +122,9 @@ def time_limit(seconds: float | None, what: str = "analysis") -> Iterator[None]:
         raise AnalyzerTimeout(f"{what} timed out after {seconds:g} s of CPU time")
 
     previous = signal.signal(signal.SIGPROF, expire)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
+    # The timer fires again every RETRY_SECONDS until the body ends: an exception raised
+    # while Python runs a weakref callback or a __del__ is printed and dropped, not raised.
+    signal.setitimer(signal.ITIMER_PROF, seconds, RETRY_SECONDS)
     try:
         yield
     finally:

@@ -134,10 +134,14 @@ def profile_similarity(a: list[Counter], b: list[Counter]) -> float:
     """Mean over n of the n-gram overlap F1 (BLEU-like, symmetric, 0..1)."""
     scores = []
     for grams_a, grams_b in zip(a, b, strict=True):
-        total = sum(grams_a.values()) + sum(grams_b.values())
+        total = grams_a.total() + grams_b.total()
         if total == 0:
             continue
-        scores.append(2.0 * sum((grams_a & grams_b).values()) / total)
+        if len(grams_a) > len(grams_b):  # walk the smaller one (no Counter built for a & b)
+            grams_a, grams_b = grams_b, grams_a
+        overlap = sum(min(count, grams_b[gram]) for gram, count in grams_a.items()
+                      if gram in grams_b)
+        scores.append(2.0 * overlap / total)
     return sum(scores) / len(scores) if scores else 0.0
 
 

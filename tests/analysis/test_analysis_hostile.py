@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
 from franc.analysis import Analyzers
 from franc.analysis.bandit_tool import BanditAnalyzer
+from franc.analysis.base import AnalyzerTimeout, time_limit
 from franc.analysis.java_rules import JavaRulesAnalyzer
 from franc.analysis.pylint_tool import PylintAnalyzer, PylintSettings
 
@@ -114,3 +116,26 @@ def test_pylint_keeps_astroid_cache_bounded() -> None:
 def test_java_rules_survive_hostile_code(code: str) -> None:
     (findings,) = JavaRulesAnalyzer().analyze_batch([code])
     assert errors(findings) == []
+
+
+def _spin(seconds: float) -> None:
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+
+
+def test_a_time_out_the_code_swallows_fires_again() -> None:
+    swallowed = False
+    with pytest.raises(AnalyzerTimeout), time_limit(0.01, "spin"):
+        try:  # as when the signal lands in a weakref callback, whose errors Python drops
+            _spin(2.0)
+        except AnalyzerTimeout:
+            swallowed = True
+        _spin(2.0)
+    assert swallowed
+
+
+def test_a_body_within_its_limit_is_not_interrupted() -> None:
+    with time_limit(1.0, "short"):
+        _spin(0.01)
+    _spin(0.1)  # no repeat fires after the body ended

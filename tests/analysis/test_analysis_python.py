@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from franc.analysis.bandit_tool import BanditAnalyzer
+from franc.analysis.bandit_tool import BanditAnalyzer, _nosec_lines
 from franc.analysis.pylint_tool import PylintAnalyzer, PylintSettings
 from franc.errors import InputError
 
@@ -37,6 +37,19 @@ def test_bandit_reports_shell_injection_with_cwe_and_levels(bandit: BanditAnalyz
 def test_bandit_honours_nosec_like_its_command_line(bandit: BanditAnalyzer) -> None:
     (findings,) = bandit.analyze_batch(["x = eval(input())  # nosec\ny = eval(input())\n"])
     assert [f.line for f in findings if f.rule_id == "B307"] == [2]
+
+
+def test_bandit_reads_nosec_only_from_comments(bandit: BanditAnalyzer) -> None:
+    code = 'NOTE = "nosec"  # a comment, not a pragma\nx = eval(input())  # nosec: B307\n' \
+           'y = eval(input())  # nosec: B602\n'
+    (findings,) = bandit.analyze_batch([code])
+    assert [f.line for f in findings if f.rule_id == "B307"] == [3]
+
+
+def test_bandit_without_any_nosec_reports_every_line(bandit: BanditAnalyzer) -> None:
+    (findings,) = bandit.analyze_batch(["x = eval(input())  # no pragma\ny = eval(input())\n"])
+    assert [f.line for f in findings if f.rule_id == "B307"] == [1, 2]
+    assert _nosec_lines(b"x = eval(input())  # no pragma\n") == {}
 
 
 def test_bandit_reuses_one_manager_across_batches(bandit: BanditAnalyzer) -> None:

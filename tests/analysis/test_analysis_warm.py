@@ -7,6 +7,7 @@ from typing import Any
 
 import astroid
 import pytest
+from pylint.utils import ASTWalker
 
 from franc.analysis.base import AnalyzerTimeout
 from franc.analysis.pylint_tool import PylintAnalyzer, PylintSettings
@@ -80,6 +81,21 @@ def test_warm_up_builds_the_listed_modules_and_the_linter() -> None:
     assert "unused-import" in {f.rule_id for f in findings}
 
 
+def test_warm_up_builds_the_submodules_a_package_takes_its_names_from() -> None:
+    for name in [n for n in astroid.MANAGER.astroid_cache if n.startswith("concurrent")]:
+        del astroid.MANAGER.astroid_cache[name]
+    analyzer = PylintAnalyzer(settings=PylintSettings(warm_modules=("concurrent.futures",)))
+    try:
+        analyzer.warm_up()
+        # concurrent/futures/__init__.py: from concurrent.futures._base import (...)
+        assert "concurrent.futures._base" in astroid.MANAGER.astroid_cache
+        (findings,) = analyzer.analyze_batch(
+            ['"""Wait."""\nfrom concurrent import futures\nX = futures.wait([], timeout=1)\n'])
+    finally:
+        analyzer.close()
+    assert findings == []
+
+
 def test_warm_up_without_modules_builds_nothing_more() -> None:
     astroid.MANAGER.astroid_cache.pop("colorsys", None)
     analyzer = PylintAnalyzer(settings=PylintSettings())
@@ -121,3 +137,25 @@ def test_batches_are_linted_from_memory(monkeypatch: pytest.MonkeyPatch) -> None
     assert "unused-import" in {f.rule_id for f in first}
     assert "undefined-variable" in {f.rule_id for f in second}
     assert sizes == [0, 0]
+
+
+def test_the_ast_walker_is_built_once_and_serves_every_batch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    analyzer = PylintAnalyzer(settings=PylintSettings())
+    built = []
+    real_init = ASTWalker.__init__
+
+    def counted(self: ASTWalker, linter: Any) -> None:
+        built.append(self)
+        real_init(self, linter)
+
+    monkeypatch.setattr(ASTWalker, "__init__", counted)
+    try:
+        found = [analyzer.analyze_batch(batch) for batch in BATCHES]
+    finally:
+        analyzer.close()
+    assert len(built) == 1
+    assert "unused-import" in {f.rule_id for f in found[0][0]}
+    assert "undefined-variable" in {f.rule_id for f in found[1][0]}
+    assert "dangerous-default-value" in {f.rule_id for f in found[1][2]}
+    assert "reimported" in {f.rule_id for f in found[2][0]}

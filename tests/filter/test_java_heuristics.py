@@ -24,7 +24,7 @@ from franc.filter.java import (
     single_public_class,
 )
 from franc.java.flow import can_complete_normally
-from franc.java.syntax import has_syntax_error, parse
+from franc.java.syntax import has_syntax_error, node_text, parse
 from franc.models import CompileResult, Task
 
 PROMPT = (
@@ -495,3 +495,14 @@ def test_only_the_java_chain_has_after_compile_steps():
     assert load_chain("python").repair_rounds == 0
     assert load_chain("java").repair_rounds == shipped_params("java-cut-at-compile-error")[
         "max_rounds"]
+
+
+def test_parse_keeps_recent_trees_by_text_and_never_mixes_texts():
+    code = "class A { int f() { return 1; } }"
+    first = parse(code)
+    assert parse(code) is first  # the same text again: the kept tree
+    assert parse(code.encode()) is first
+    other = parse("class B { void g() { } }")
+    assert other is not first
+    assert node_text(first.root_node) == code
+    assert has_syntax_error("class C {") and not has_syntax_error(code)

@@ -7,7 +7,14 @@ from franc.analysis import Analyzers
 from franc.analysis.java_rules import JavaRulesAnalyzer
 from franc.models import Candidate, Task
 from franc.ranking.code import code_tokens, foreign_strings
-from franc.ranking.features import FEATURES, Weights, finding_features, task_features
+from franc.ranking.features import (
+    FEATURES,
+    Weights,
+    finding_features,
+    ngram_profile,
+    profile_similarity,
+    task_features,
+)
 
 CODE = "def f(a):\n    unused = 1\n    return b\n"
 
@@ -82,3 +89,17 @@ def test_features_a_ranker_does_not_read_are_not_computed_and_the_rest_are_uncha
     assert partial == [{name: row[name] for name in needed} for row in full]
     # The tree features are what the full set adds: the renamed copy agrees with the first.
     assert full[0]["cluster_rank"] == full[1]["cluster_rank"] < full[2]["cluster_rank"]
+
+
+def test_profile_similarity_is_the_mean_ngram_overlap_f1() -> None:
+    a = ngram_profile(["x", "=", "x", "+", "1"], 2)
+    b = ngram_profile(["x", "=", "x", "+", "2", "+", "2"], 2)
+    # unigrams: overlap {x: 2, =: 1, +: 1} = 4 of 5 + 7; bigrams: (x,=) (=,x) (x,+) = 3 of 4 + 6
+    expected = (2 * 4 / 12 + 2 * 3 / 10) / 2
+    assert profile_similarity(a, b) == profile_similarity(b, a) == expected
+    assert profile_similarity(a, a) == 1.0
+
+
+def test_profile_similarity_of_disjoint_or_empty_profiles_is_zero() -> None:
+    assert profile_similarity(ngram_profile(["a"], 2), ngram_profile(["b"], 2)) == 0.0
+    assert profile_similarity(ngram_profile([], 2), ngram_profile([], 2)) == 0.0
