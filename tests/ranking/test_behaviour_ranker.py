@@ -39,7 +39,7 @@ def task(prompt: str = PROMPT, entry: str = "f", language: str = "python") -> Ta
 
 def test_signature_types_come_from_hints_then_examples_then_names():
     sig = python_signature(task())
-    assert sig == Signature("f", ("xs", "k"), ("list[int]", "int"))
+    assert sig == Signature("f", ("xs", "k"), ("list[int]", "int"), ("List[int]", "int"))
     bare = python_signature(task("def g(numbers, s, thing):\n    pass\n", "g"))
     assert bare is not None and bare.types == ("?", "?", "?")
     assert parameter_types(bare, []) == ("list[int]", "str", "?")
