@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import hashlib
+import importlib.util
 import json
+import marshal
 import os
 import shutil
 import sys
@@ -45,7 +48,9 @@ from franc.models import check_language
 
 PROTOCOL_FILE = Path(protocol.__file__)
 JAVA_SUPPORT = Path(__file__).with_name("java")
-CALLEE_FILE = "franc_callee.py"
+#: The protocol module, compiled here once, run by each callee as a script (python runs a
+#: .pyc file given as its script): no callee compiles its 600 lines again.
+CALLEE_FILE = "franc_callee.pyc"
 PROGRAM_FILE = "program.py"
 #: Seconds a callee gets to exit on its own once its channel is closed.
 EXIT_GRACE = 2.0
@@ -149,13 +154,23 @@ def start_callee(argv: Sequence[str], files: Mapping[str, str | bytes], limits: 
                 os.close(fd)
 
 
+@functools.cache
+def callee_bytecode() -> bytes:
+    """The protocol module as a .pyc file for this interpreter (the callee runs the same):
+    the magic number, no flags or timestamp (a script's .pyc is not checked against a
+    source), then the marshalled code."""
+    code = compile(PROTOCOL_FILE.read_text(encoding="utf-8"), "franc_callee.py", "exec",
+                   dont_inherit=True)
+    return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(code)
+
+
 def python_callee(code: str, limits: Limits, unsafe_no_isolation: bool = False
                   ) -> contextlib.AbstractContextManager[Callee]:
-    """The candidate program under ``franc_callee.py serve`` (site-packages on its path)."""
+    """The candidate program under ``franc_callee.pyc serve`` (site-packages on its path)."""
     # -S: no site (its .pth hooks cost 3x the start-up); serve adds site-packages itself.
     argv = [os.path.realpath(sys.executable), "-I", "-S", "-B", CALLEE_FILE, "serve", PROGRAM_FILE,
             json.dumps(list(site_packages()))]
-    files = {PROGRAM_FILE: code, CALLEE_FILE: PROTOCOL_FILE.read_text(encoding="utf-8")}
+    files: dict[str, str | bytes] = {PROGRAM_FILE: code, CALLEE_FILE: callee_bytecode()}
     return start_callee(argv, files, limits, unsafe_no_isolation=unsafe_no_isolation)
 
 

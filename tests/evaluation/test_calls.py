@@ -72,6 +72,20 @@ def test_a_hang_among_calls_written_ahead_times_out_only_that_call() -> None:
     assert [o.value for o in outcomes if o.status == "returned"] == [0, 1, 3, 4]
 
 
+def test_the_callee_runs_the_protocol_compiled_once_for_this_interpreter() -> None:
+    import importlib.util
+    import marshal
+
+    from franc.evaluation.calls import callee_bytecode
+
+    data = callee_bytecode()
+    assert data is callee_bytecode()  # compiled once per process
+    assert data.startswith(importlib.util.MAGIC_NUMBER)
+    assert "serve" in marshal.loads(data[16:]).co_names
+    assert run_calls("python", "def f():\n    return __name__\n", "f", [Call()])[0].value == \
+        "__main__"
+
+
 def test_arguments_must_be_plain_data() -> None:
     with pytest.raises(InputError, match="plain data"):
         run_calls("python", PY, "f", [Call((object(),))])
