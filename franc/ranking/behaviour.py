@@ -13,7 +13,9 @@ signature's types: small and edge values (empty, zero, negative, one element,
 duplicates), values built from the literals the prompt quotes and the candidates'
 code compares with (a fuzzer's dictionary: ``'o|'``, ``'('``), and later arguments taken
 from earlier ones (the substring to count, the element to find). Without type hints or
-examples the parameter names suggest the type (``numbers``, ``s``, ``n``).
+examples the parameter names suggest the type (``numbers``, ``s``, ``n``), else the way
+the candidates use the parameter (:mod:`franc.ranking.usage`); hints beyond scalars and
+lists of them get values drawn with hypothesis (:mod:`franc.ranking.strategies`).
 
 Score, in order (each level only breaks the ties of the one before), compilable first:
 1. the share of the examples' expected outputs the candidate reproduces (when the
