@@ -373,7 +373,10 @@ def mutations(value: Any) -> list[Any]:
 
 
 def _plain(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=repr)
+    try:
+        return json.dumps(value, sort_keys=True, default=repr)
+    except TypeError:  # a mapping with keys of several types ({"a": 1, 8: 2}): as written
+        return json.dumps(value, default=repr)
 
 
 def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int = 24,

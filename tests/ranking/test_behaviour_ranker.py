@@ -70,6 +70,13 @@ def test_inputs_start_with_the_examples_are_deterministic_and_bounded():
     assert generate_inputs(Signature("f", ("thing",), ("?",)), []) == []
 
 
+def test_an_example_mapping_with_keys_of_several_types_gives_inputs():
+    prompt = ('def f(d):\n    """Keys.\n    >>> f({"a": 1, 8: "b"})\n    False\n    """\n')
+    plan = make_plan(task(prompt), limit=6, seed=0)
+    assert plan is not None and plan.inputs[0] == ({"a": 1, 8: "b"},)
+    assert len(plan.keys("def f(d):\n    return d\n", 1.0)) == len(plan.inputs)
+
+
 def test_literals_come_from_code_and_quoted_words_not_docstrings_or_comments():
     code = ('def f(s):\n    """Count \'zz\'.\n    >>> f("((")\n    2\n    """\n'
             '    return s.count("(") + 3\n')
