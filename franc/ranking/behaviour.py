@@ -672,13 +672,16 @@ class BehaviourRanker(Ranker):
                 for c in candidates]
 
     def parts(self, task, candidates):
-        static = self.fallback.parts(task, candidates)
         plan = make_plan(task, limit=self.max_inputs, seed=self.seed,
                          codes=[c.code for c in candidates if c.compiles]) \
             if task is not None else None
         if plan is None:
-            return lexicographic([static], ["static"])
-        rows = self.outcomes(plan, candidates)
+            return lexicographic([self.fallback.parts(task, candidates)], ["static"])
+        # The sandboxed runs mostly wait on their processes: the static ranker scores meanwhile.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            running = pool.submit(self.outcomes, plan, candidates)
+            static = self.fallback.parts(task, candidates)
+            rows = running.result()
         keys = [None if row is None else
                 [None if cell is None else outcome_key(*cell) for cell in row] for row in rows]
         agree = behaviour_scores(keys)
