@@ -29,6 +29,7 @@ ORDER = (
     "functional_python", "functional_java", "functional_speed_python", "functional_speed_java",
     "sandbox", "sandbox_handles",
     "ranking_humaneval", "ranking_soeval", "ranking_examples", "ranking_behaviour",
+    "ranking_behaviour_java",
     "secure_top1",
     "repair",
     "server", "server_compare", "server_ranker_behaviour", "findings_cache", "server_attack",

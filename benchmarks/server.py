@@ -440,34 +440,69 @@ def main_attack(block_seconds: float, blocks: int, clients: int) -> None:
     write_section("server_attack", "HTTP server under attack", body)
 
 
-def main_ranker(ranker: str, rounds: int) -> None:
+def main_ranker(ranker: str, rounds: int, compare_with: str | None = None,
+                block: int = 10) -> None:
     """1-client ``/v1/rank`` latency with ``ranker``, one request per prompt (its outcome
-    cache starts empty and no request repeats another's candidates)."""
+    cache starts empty and no request repeats another's candidates); with ``compare_with``,
+    also a server of that commit, the requests alternating between them in blocks."""
     started_load = load_average()
-    process, url = start_server(Path(tempfile.mkdtemp()),
-                                'languages = ["python"]\nenable_examples_ranker = true\n'
-                                "deadline_seconds = 30\n", workers=2, full_warm_up=True)
+    trees: dict[str, Path | None] = {"new (working tree)": None}
+    if compare_with:
+        old_tree = Path(tempfile.mkdtemp(prefix="franc-old-"))
+        trees = {f"old ({extract_commit(compare_with, old_tree)})": old_tree, **trees}
+    servers = {}
+    bodies = [{**body, "ranker": ranker} for body in requests_for("python", rounds + 5)]
+    samples: dict[str, list[float]] = {name: [] for name in trees}
+    partial = dict.fromkeys(trees, 0)
+    seconds = dict.fromkeys(trees, 0.0)
+    loads = []
     try:
-        bodies = [{**body, "ranker": ranker} for body in requests_for("python", rounds + 5)]
-        asyncio.run(measure(url, "/v1/rank", bodies[:5], 1, 5))  # warm-up prompts
-        started = time.perf_counter()
-        latencies, partial = asyncio.run(measure(url, "/v1/rank", bodies[5:], 1, rounds))
-        seconds = time.perf_counter() - started
+        for name, cwd in trees.items():
+            servers[name] = start_server(Path(tempfile.mkdtemp()),
+                                         'languages = ["python"]\nenable_examples_ranker = true\n'
+                                         "deadline_seconds = 30\n", workers=2, full_warm_up=True,
+                                         cwd=cwd)
+            asyncio.run(measure(servers[name][1], "/v1/rank", bodies[:5], 1, 5))  # warm-up
+        measured = bodies[5:]
+        step = block if compare_with else rounds
+        for start in range(0, rounds, step):
+            part = measured[start:start + step]
+            for name, (_, url) in servers.items():
+                started = time.perf_counter()
+                latencies, cut = asyncio.run(measure(url, "/v1/rank", part, 1, len(part)))
+                seconds[name] += time.perf_counter() - started
+                samples[name] += latencies
+                partial[name] += cut
+                loads.append(os.getloadavg()[0])
     finally:
-        stop_server(process)
-    p50, p95, p99 = percentiles(latencies)
-    candidates = sum(len(b["candidates"]) for b in bodies[5:])
-    rows = [[f"/v1/rank python, ranker {ranker}", 1, len(latencies), partial, f"{p50:.0f}",
-             f"{p95:.0f}", f"{p99:.0f}", f"{candidates / seconds:.1f}"]]
+        for process, _ in servers.values():
+            stop_server(process)
+    candidates = sum(len(b["candidates"]) for b in bodies[5:5 + rounds])
+    rows: list[list[object]] = []
+    cuts = {name: percentiles(values) for name, values in samples.items()}
+    for name in trees:
+        rows.append([f"/v1/rank python, ranker {ranker}", name, 1, len(samples[name]),
+                     partial[name], *(f"{cut:.0f}" for cut in cuts[name]),
+                     f"{candidates / seconds[name]:.1f}"])
+    if compare_with:
+        old, new = trees
+        rows.append([f"/v1/rank python, ranker {ranker}", f"ratio {old} / {new}", "", "", "",
+                     *(f"{a / b:.2f}x" for a, b in zip(cuts[old], cuts[new], strict=True)),
+                     f"{seconds[new] / seconds[old]:.2f}x"])
+    command = f"python -m benchmarks.server --ranker {ranker} --rounds {rounds}" + (
+        f" --compare-with {compare_with} --block {block}" if compare_with else "")
+    side_by_side = (f"; the servers of the old commit and of the working tree run side by side "
+                    f"and the requests alternate between them in blocks of {block} (each server "
+                    f"gets the same requests)" if compare_with else "")
     write_section(f"server_ranker_{ranker}", f"HTTP server: /v1/rank with the {ranker} ranker",
                   f"Warm server, 2 worker processes, code-executing rankers allowed; 1 client, "
                   f"{rounds} requests, each the 10 real candidates of another prompt "
                   f"({FILES['python']}; 5 other prompts warm up first), so no outcome is "
-                  f"cached. Command: `python -m benchmarks.server --ranker {ranker} --rounds "
-                  f"{rounds}`. Load average (1/5/15 min) at the start: {started_load}; at the "
-                  f"end: {load_average()}.\n\n"
-                  + table(["request", "clients", "requests", "partial", "p50 ms", "p95 ms",
-                           "p99 ms", "candidates/s"], rows))
+                  f"cached{side_by_side}. Command: `{command}`. Load average (1/5/15 min) at "
+                  f"the start: {started_load}; at the end: {load_average()}; 1-min load during "
+                  f"the requests {min(loads):.1f}-{max(loads):.1f}.\n\n"
+                  + table(["request", "server", "clients", "requests", "partial", "p50 ms",
+                           "p95 ms", "p99 ms", "candidates/s"], rows))
 
 
 def main() -> None:
@@ -490,7 +525,7 @@ def main() -> None:
     if not REFERENCE.is_dir():
         sys.exit("../shared/reference is absent")
     if args.ranker:
-        main_ranker(args.ranker, args.rounds)
+        main_ranker(args.ranker, args.rounds, args.compare_with, args.block)
         return
     if args.attack:
         main_attack(args.attack_block_seconds, args.attack_blocks, 8)

@@ -13,6 +13,7 @@ call it has not been asked (each request carries a fresh random id).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import hashlib
@@ -245,22 +246,40 @@ DEADLINE_PASSED = "the run's deadline passed"
 SKIPPED_AT_DEADLINE = "not run: the run's deadline passed"
 
 
+#: Bytes of requests written ahead of their answers: less than a pipe holds (64 KiB), so
+#: writing never waits for a callee that is itself waiting to write an answer.
+PIPELINE_BYTES = 32 * 1024
+
+
 def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
                  outcomes: list[CallOutcome], deadline: float | None) -> None:
     """Answer calls in order until one ends the process (its outcome is appended too) or
-    the deadline (``time.monotonic()``) passes."""
+    the deadline (``time.monotonic()``) passes. The requests are written ahead (up to
+    :data:`PIPELINE_BYTES`), so the callee goes from one call to the next without waiting
+    for this process to be scheduled; each answer still has the call's own time-out, from
+    the previous answer on."""
     channel = callee.channel()
     timeout = callee.process.limits.timeout
-    for call in calls:
+    try:
+        messages = [protocol.call_message(call.name or entry_point, list(call.args),
+                                          dict(call.kwargs)) for call in calls]
+    except protocol.NotPlainData as exc:
+        raise InputError(f"call arguments must be plain data: {exc}") from exc
+    pending: collections.deque[tuple[str, int]] = collections.deque()
+    ahead = written = 0
+    for _ in calls:
         left = timeout if deadline is None else min(timeout, deadline - time.monotonic())
         if left <= 0:
             return
         with watchdog(callee.process, left) as fired:
             try:
-                answer = channel.call(call.name or entry_point, list(call.args),
-                                      dict(call.kwargs))
-            except protocol.NotPlainData as exc:
-                raise InputError(f"call arguments must be plain data: {exc}") from exc
+                while written < len(messages) and (not pending or ahead < PIPELINE_BYTES):
+                    pending.append(channel.send(messages[written]))
+                    ahead += pending[-1][1]
+                    written += 1
+                call_id, size = pending.popleft()
+                answer = channel.receive(call_id)
+                ahead -= size
             except (protocol.ChannelClosed, OSError):
                 cut = fired.is_set() and left < timeout
                 outcomes.append(CallOutcome("timeout", message=DEADLINE_PASSED) if cut

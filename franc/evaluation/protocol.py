@@ -276,11 +276,14 @@ def decode(data: Any, peer: Peer | None = None) -> Any:
 # --- framing ----------------------------------------------------------------------------
 
 
-def write_frame(fd: int, message: dict[str, Any]) -> None:
+def write_frame(fd: int, message: dict[str, Any]) -> int:
+    """Write ``message`` as one frame; the frame's size in bytes."""
     data = json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass")
     view = memoryview(HEADER.pack(len(data)) + data)
+    size = len(view)
     while view:
         view = view[os.write(fd, view):]
+    return size
 
 
 def _read_exactly(fd: int, size: int) -> bytes:
@@ -314,10 +317,17 @@ class Channel:
         self.read_fd, self.write_fd = read_fd, write_fd
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        return self.receive(self.send(message)[0])
+
+    def send(self, message: dict[str, Any]) -> tuple[str, int]:
+        """Write a request with a fresh random id: the id and the frame's size. Its answer
+        is read with :meth:`receive` (requests sent together are answered in order)."""
         import secrets
 
         call_id = secrets.token_hex(16)
-        write_frame(self.write_fd, {**message, "id": call_id})
+        return call_id, write_frame(self.write_fd, {**message, "id": call_id})
+
+    def receive(self, call_id: str) -> dict[str, Any]:
         answer = read_frame(self.read_fd)
         if answer.get("id") != call_id:
             raise ChannelClosed("an answer to another call (the channel was written to)")
@@ -325,8 +335,13 @@ class Channel:
 
     def call(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Answer: ``{"value": plain}``, ``{"raised": {...}}`` or ``{"unserialisable": str}``."""
-        return self.request({"call": name, "args": [encode(a) for a in args],
-                             "kwargs": {k: encode(v) for k, v in kwargs.items()}})
+        return self.request(call_message(name, args, kwargs))
+
+
+def call_message(name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The request calling ``name``; raises :class:`NotPlainData` for other arguments."""
+    return {"call": name, "args": [encode(a) for a in args],
+            "kwargs": {k: encode(v) for k, v in kwargs.items()}}
 
 
 # --- handles: objects that stay in the process that made them -----------------------------

@@ -13,7 +13,9 @@ signature's types: small and edge values (empty, zero, negative, one element,
 duplicates), values built from the literals the prompt quotes and the candidates'
 code compares with (a fuzzer's dictionary: ``'o|'``, ``'('``), and later arguments taken
 from earlier ones (the substring to count, the element to find). Without type hints or
-examples the parameter names suggest the type (``numbers``, ``s``, ``n``).
+examples the parameter names suggest the type (``numbers``, ``s``, ``n``), else the way
+the candidates use the parameter (:mod:`franc.ranking.usage`); hints beyond scalars and
+lists of them get values drawn with hypothesis (:mod:`franc.ranking.strategies`).
 
 Score, in order (each level only breaks the ties of the one before), compilable first:
 1. the share of the examples' expected outputs the candidate reproduces (when the
@@ -47,9 +49,15 @@ from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker, SecurityTier, lexicographic
 from franc.ranking.examples import ResultCache, parse_examples, plain_example
+from franc.ranking.strategies import drawn_values, supported
+from franc.ranking.usage import infer_types
 
 #: Kinds of parameter values the generator knows; anything else is left alone.
 SCALARS = ("int", "float", "str", "bool")
+#: The kind of a parameter whose hint only hypothesis knows: this, then the annotation.
+HINTED = "hint:"
+#: Values drawn for such a parameter.
+DRAWN_VALUES = 12
 #: How a parameter's name hints at its type when there are no hints and no examples.
 _NAME_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(numbers|nums|arr|lst|l|xs|array|values|list\w*|grid|q)$"), "list[int]"),
@@ -72,6 +80,8 @@ class Signature:
     entry: str
     params: tuple[str, ...]
     types: tuple[str, ...]
+    #: Each parameter's annotation as written ("" where none; Python only).
+    annotations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,9 @@ def python_signature(task: Task) -> Signature | None:
         if isinstance(node, ast.FunctionDef) and node.name == entry:
             args = [*node.args.posonlyargs, *node.args.args]
             return Signature(entry, tuple(a.arg for a in args),
-                             tuple(_python_type(a.annotation) for a in args))
+                             tuple(_python_type(a.annotation) for a in args),
+                             tuple("" if a.annotation is None else ast.unparse(a.annotation)
+                                   for a in args))
     return None
 
 
@@ -215,17 +227,26 @@ def _name_hint(name: str) -> str:
     return next((kind for pattern, kind in _NAME_HINTS if pattern.match(name)), "?")
 
 
-def parameter_types(sig: Signature, examples: Sequence[Expected]) -> tuple[str, ...]:
-    """Each parameter's type: the hint, else the examples' values, else its name."""
+def parameter_types(sig: Signature, examples: Sequence[Expected],
+                    used_as: Sequence[str] = ()) -> tuple[str, ...]:
+    """Each parameter's type: the hint, else the examples' values, else its name, else
+    how the candidates use it (``used_as``, from :func:`franc.ranking.usage.infer_types`).
+    A hint the plain generator does not know but hypothesis can draw values for
+    (:mod:`franc.ranking.strategies`) is ``hint:<annotation>``."""
     types = []
+    annotations = sig.annotations or ("",) * len(sig.params)
     for k, (name, hinted) in enumerate(zip(sig.params, sig.types, strict=True)):
         seen = {type_of_value(e.args[k]) for e in examples if len(e.args) == len(sig.params)}
         if hinted != "?":
             types.append(hinted)
+        elif annotations[k] and supported(annotations[k]):
+            types.append(f"{HINTED}{annotations[k]}")
         elif len(seen) == 1:
             types.append(next(iter(seen)))
-        else:
+        elif _name_hint(name) != "?" or len(used_as) != len(sig.params):
             types.append(_name_hint(name))
+        else:
+            types.append(used_as[k])
     return tuple(types)
 
 
@@ -318,6 +339,11 @@ def edge_values(kind: str, rng: random.Random, literals: Literals = Literals()) 
             built.append("".join(rng.choice(alphabet + " ") for _ in range(size + 3)))
         return ["", "a", "ab", "aba", "Hello World", "abc def", "AbCd", "12 3", "zzz",
                 "".join(rng.choice("abcde ") for _ in range(rng.randint(4, 9))), *built]
+    if kind.startswith(HINTED):
+        return drawn_values(kind.removeprefix(HINTED), DRAWN_VALUES)
+    if "|" in kind:  # either kind: their values alternately
+        first, second = (edge_values(k, rng, literals) for k in kind.split("|", 1))
+        return _alternate(first, second)
     element = re.match(r"^list\[(\w+)\]$", kind)
     if element:
         scalars = edge_values(element[1], rng, literals)
@@ -347,11 +373,15 @@ def mutations(value: Any) -> list[Any]:
 
 
 def _plain(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=repr)
+    try:
+        return json.dumps(value, sort_keys=True, default=repr)
+    except TypeError:  # a mapping with keys of several types ({"a": 1, 8: 2}): as written
+        return json.dumps(value, default=repr)
 
 
 def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int = 24,
-                    seed: int = 0, literals: Literals = Literals()) -> list[tuple[Any, ...]]:
+                    seed: int = 0, literals: Literals = Literals(),
+                    used_as: Sequence[str] = ()) -> list[tuple[Any, ...]]:
     """Argument tuples to run every candidate on, deterministic: the examples' first, then
     their mutations and values generated from the types, alternately."""
     rng = random.Random(f"{seed}:{sig.entry}")
@@ -360,7 +390,7 @@ def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int 
     mutated = [(*args[:k], changed, *args[k + 1:])  # one parameter mutated at a time
                for args in exact for k, value in enumerate(args) for changed in mutations(value)]
     rng.shuffle(mutated)
-    types = parameter_types(sig, examples)
+    types = parameter_types(sig, examples, used_as)
     generated: list[tuple[Any, ...]] = []
     if "?" not in types and sig.params:
         pools = [edge_values(kind, rng, literals) for kind in types]
@@ -519,7 +549,9 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
     examples = [e for e in (task_examples(task) if use_examples else [])
                 if len(e.args) == len(sig.params)]
     literals = gather_literals(task.prompt, codes, task.language)
-    inputs = generate_inputs(sig, examples, limit=limit, seed=seed, literals=literals)
+    used_as = infer_types(codes, sig.entry, sig.params) if task.language == "python" else ()
+    inputs = generate_inputs(sig, examples, limit=limit, seed=seed, literals=literals,
+                             used_as=used_as)
     if not inputs:
         return None
     return Plan(task.language, sig.entry, tuple(inputs), tuple(examples))
@@ -640,13 +672,16 @@ class BehaviourRanker(Ranker):
                 for c in candidates]
 
     def parts(self, task, candidates):
-        static = self.fallback.parts(task, candidates)
         plan = make_plan(task, limit=self.max_inputs, seed=self.seed,
                          codes=[c.code for c in candidates if c.compiles]) \
             if task is not None else None
         if plan is None:
-            return lexicographic([static], ["static"])
-        rows = self.outcomes(plan, candidates)
+            return lexicographic([self.fallback.parts(task, candidates)], ["static"])
+        # The sandboxed runs mostly wait on their processes: the static ranker scores meanwhile.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            running = pool.submit(self.outcomes, plan, candidates)
+            static = self.fallback.parts(task, candidates)
+            rows = running.result()
         keys = [None if row is None else
                 [None if cell is None else outcome_key(*cell) for cell in row] for row in rows]
         agree = behaviour_scores(keys)

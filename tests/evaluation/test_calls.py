@@ -54,6 +54,38 @@ def test_a_call_that_kills_or_hangs_the_process_does_not_lose_the_others() -> No
     assert "exit code 3" in outcomes[0].message
 
 
+def test_calls_written_ahead_beyond_the_pipe_come_back_in_order() -> None:
+    # 40 requests of 8 KB each (more than a pipe holds) and answers 4x larger: requests are
+    # written ahead only within PIPELINE_BYTES, so neither side waits on the other forever.
+    calls = [Call((f"{k:04d}" * 2048,)) for k in range(40)]
+    outcomes = run_calls("python", "def f(x):\n    return [x[:4], x * 4]\n", "f", calls,
+                         Limits(timeout=10))
+    assert [o.value[0] for o in outcomes] == [f"{k:04d}" for k in range(40)]
+    assert all(len(o.value[1]) == 4 * 8192 for o in outcomes)
+
+
+def test_a_hang_among_calls_written_ahead_times_out_only_that_call() -> None:
+    code = "def f(x):\n    while x == 2:\n        pass\n    return x\n"
+    outcomes = run_calls("python", code, "f", [Call((k,)) for k in range(5)], Limits(timeout=1))
+    assert [o.status for o in outcomes] == ["returned", "returned", "timeout", "returned",
+                                            "returned"]
+    assert [o.value for o in outcomes if o.status == "returned"] == [0, 1, 3, 4]
+
+
+def test_the_callee_runs_the_protocol_compiled_once_for_this_interpreter() -> None:
+    import importlib.util
+    import marshal
+
+    from franc.evaluation.calls import callee_bytecode
+
+    data = callee_bytecode()
+    assert data is callee_bytecode()  # compiled once per process
+    assert data.startswith(importlib.util.MAGIC_NUMBER)
+    assert "serve" in marshal.loads(data[16:]).co_names
+    assert run_calls("python", "def f():\n    return __name__\n", "f", [Call()])[0].value == \
+        "__main__"
+
+
 def test_arguments_must_be_plain_data() -> None:
     with pytest.raises(InputError, match="plain data"):
         run_calls("python", PY, "f", [Call((object(),))])

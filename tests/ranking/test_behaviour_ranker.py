@@ -39,7 +39,7 @@ def task(prompt: str = PROMPT, entry: str = "f", language: str = "python") -> Ta
 
 def test_signature_types_come_from_hints_then_examples_then_names():
     sig = python_signature(task())
-    assert sig == Signature("f", ("xs", "k"), ("list[int]", "int"))
+    assert sig == Signature("f", ("xs", "k"), ("list[int]", "int"), ("List[int]", "int"))
     bare = python_signature(task("def g(numbers, s, thing):\n    pass\n", "g"))
     assert bare is not None and bare.types == ("?", "?", "?")
     assert parameter_types(bare, []) == ("list[int]", "str", "?")
@@ -68,6 +68,13 @@ def test_inputs_start_with_the_examples_are_deterministic_and_bounded():
     assert any(i[0] == [1, 2] and i[1] != 3 for i in inputs)
     # No types, no examples: nothing to run.
     assert generate_inputs(Signature("f", ("thing",), ("?",)), []) == []
+
+
+def test_an_example_mapping_with_keys_of_several_types_gives_inputs():
+    prompt = ('def f(d):\n    """Keys.\n    >>> f({"a": 1, 8: "b"})\n    False\n    """\n')
+    plan = make_plan(task(prompt), limit=6, seed=0)
+    assert plan is not None and plan.inputs[0] == ({"a": 1, 8: "b"},)
+    assert len(plan.keys("def f(d):\n    return d\n", 1.0)) == len(plan.inputs)
 
 
 def test_literals_come_from_code_and_quoted_words_not_docstrings_or_comments():
