@@ -276,27 +276,58 @@ class Candidate:
             f.is_failure or (not f.in_prompt and LEVELS.index(f.severity) >= threshold))]
 
 
-def prompt_line_span(prompt: str, code: str) -> int:
-    """How many leading lines of ``code`` are the user's prompt (1-based last line, 0 if none).
+@dataclass(frozen=True)
+class PromptMatch:
+    """Where the user's prompt sits at the start of a candidate's code (:func:`match_prompt`)."""
 
-    The static filter records this on each candidate (:attr:`Candidate.prompt_span`) once
-    it has merged the prompt; later stages read the recorded span. The span is the longest
-    common prefix of lines, compared without trailing white space and after leading blank
-    lines on either side (the filter may trim those). A prompt's last line that the model
-    continued (``x = `` -> ``x = f()``) differs and so counts as generated.
+    #: How many leading lines of the code are prompt lines (1-based last line, 0 if none).
+    lines: int
+    #: Offset in the code just past the whole prompt's last non-blank character; 0 when the
+    #: code does not repeat the whole prompt first.
+    end: int
+
+
+def match_prompt(prompt: str, code: str) -> PromptMatch:
+    """The one rule for which part of ``code`` is the user's ``prompt``.
+
+    Lines are compared without trailing white space, after leading blank lines on either
+    side (the filter and the model may trim those); the prompt's trailing blank lines need
+    not be repeated.
+
+    - ``lines`` is the longest common prefix of lines. A prompt line the model continued
+      (``x = `` -> ``x = f()``) differs, so it counts as generated: the model wrote part
+      of it. This is what the filter records as :attr:`Candidate.prompt_span`.
+    - ``end`` is set when the code repeats the whole prompt, its last non-blank line possibly
+      continued on the same line: the prompt's text ends there, and no heuristic may cut
+      before it (prompt + completion is the floor), so the continued line is kept whole.
     """
     prompt_lines = prompt.splitlines()
-    code_lines = code.splitlines()
+    code_lines = code.splitlines(keepends=True)
+    last = max((i for i, line in enumerate(prompt_lines) if line.strip()), default=-1)
     p = _first_non_blank(prompt_lines)
     c = _first_non_blank(code_lines)
-    span = 0
+    offset = sum(len(line) for line in code_lines[:c])
+    span = end = 0
     while p < len(prompt_lines) and c < len(code_lines):
-        if prompt_lines[p].rstrip() != code_lines[c].rstrip():
+        wanted, got = prompt_lines[p].rstrip(), code_lines[c].rstrip()
+        if p == last and got.startswith(wanted):
+            end = offset + len(wanted)
+        if wanted != got:
             break
+        offset += len(code_lines[c])
         p += 1
         c += 1
         span = c
-    return span
+    return PromptMatch(lines=span, end=end)
+
+
+def prompt_line_span(prompt: str, code: str) -> int:
+    """How many leading lines of ``code`` are the user's prompt: :attr:`PromptMatch.lines`.
+
+    The static filter records this on each candidate (:attr:`Candidate.prompt_span`) once
+    it has merged the prompt; later stages read the recorded span.
+    """
+    return match_prompt(prompt, code).lines
 
 
 def _first_non_blank(lines: list[str]) -> int:

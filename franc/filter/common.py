@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from franc.filter.base import FilterContext, Heuristic, heuristic
-from franc.models import Task
+from franc.models import Task, match_prompt
 
 # An opening fence: ``` with an optional info string (language tag); a closing fence: bare ```.
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n`]*$", re.M)
@@ -119,27 +119,14 @@ def extract_code_block(code: str, context: FilterContext) -> str:
 @heuristic("cut-end-markers", "H3: drop everything from an end-of-generation marker onward")
 def cut_end_markers(code: str, context: FilterContext) -> str:
     markers: Sequence[str] = context.params.get("markers", DEFAULT_END_MARKERS)
-    prompt = context.task.prompt
     # Never cut inside a repeated prompt: search after it when the code starts with it.
-    start = len(prompt) if prompt and code.startswith(prompt) else 0
+    start = match_prompt(context.task.prompt, code).end
     padded = code + "\n"  # so that "\n```\n" also matches a fence on the very last line
     cut = min((i for m in markers if m and (i := padded.find(m, start)) != -1), default=-1)
     return code[:cut] if cut != -1 and cut < len(code) else code
 
 
 # --- H2 skeleton ---------------------------------------------------------------------------
-
-def starts_with_prompt(prompt: str, code: str) -> bool:
-    """True when ``code`` repeats the whole prompt first (trailing spaces ignored)."""
-    if code.startswith(prompt):
-        return True
-    wanted = [line.rstrip() for line in prompt.strip("\n").splitlines()]
-    got = [line.rstrip() for line in code.lstrip("\n").splitlines()[:len(wanted)]]
-    if len(got) < len(wanted) or not wanted:
-        return False
-    # The prompt's last line may be continued on the same line by the model.
-    return got[:-1] == wanted[:-1] and got[-1].startswith(wanted[-1])
-
 
 def resume_repeated_tail(prompt: str, code: str) -> str | None:
     """Prepend the prompt's head when ``code`` repeats the prompt from some line on.
@@ -189,7 +176,7 @@ def merge_prompt(prompt: str, code: str, *, declares_target: Callable[[str], boo
       ``place_declaration(code, missing head units)`` adds what the model left out;
     - anything else is a bare body: ``place_body(code)`` indents it under the prompt.
     """
-    if not prompt.strip() or starts_with_prompt(prompt, code):
+    if not prompt.strip() or match_prompt(prompt, code).end:
         return code
     resumed = resume_repeated_tail(prompt, code)
     if resumed is not None:

@@ -39,7 +39,7 @@ from franc.java.syntax import (
     top_level_types,
     walk,
 )
-from franc.models import Task
+from franc.models import Task, match_prompt
 
 __all__ = ["HEURISTICS", "SUPPORT", "JavaCompiler", "has_generated_body", "java_class_name"]
 
@@ -461,9 +461,9 @@ def _end_truncated_methods(fixed: str, cut: int, task: Task) -> str:
 
 
 def _prompt_floor(code: str, prompt: str) -> int:
-    """How many leading lines of ``code`` are the prompt (never cut: its last line may run on)."""
-    stripped = prompt.rstrip()
-    return stripped.count("\n") + 1 if stripped and code.startswith(stripped) else 1
+    """How many leading lines of ``code`` are never cut: through the line where the repeated
+    prompt ends (:attr:`PromptMatch.end`, its last line may run on); at least one."""
+    return code.count("\n", 0, match_prompt(prompt, code).end) + 1
 
 
 def _close_cut(lines: Sequence[str], floor: int, context: FilterContext) -> str | None:

@@ -34,7 +34,7 @@ from franc.filter.python_structure import (
     segments,
     target_function,
 )
-from franc.models import Task
+from franc.models import Task, match_prompt
 
 __all__ = ["HEURISTICS", "SUPPORT", "PythonCompiler", "compile_error", "has_generated_body",
            "prompt_is_code", "scan", "target_function"]
@@ -406,7 +406,7 @@ def _aligned_body(code: str, task: Task,
     shape = prompt_shape(task.prompt, target_function(task))
     if shape.target is None:
         return None
-    floor = _prompt_end(code, task.prompt)
+    floor = match_prompt(task.prompt, code).end
     if not floor or not code.startswith("\n", floor):
         return None
     return _continue_body(code[:floor + 1], code[floor + 1:], shape, tab_widths)
@@ -434,7 +434,7 @@ def drop_stray_quote(code: str, context: FilterContext) -> str:
     quote = scan(code).open_string
     if quote not in ('"""', "'''"):
         return code
-    floor = _prompt_end(code, context.task.prompt)
+    floor = match_prompt(context.task.prompt, code).end
     opener = next((match for match in _LONE_QUOTE.finditer(code, floor)
                    if match.group().strip() == quote and quote not in code[match.end():]), None)
     if opener is None or scan(code[:opener.start()]).open_string is not None:
@@ -451,13 +451,6 @@ def _reads_as_code(line: str) -> bool:
     """True when ``line`` compiles as a statement (a block header given a body)."""
     return bool(line) and (compile_error(line) is None
                            or compile_error(line + "\n    pass") is None)
-
-
-def _prompt_end(code: str, prompt: str) -> int:
-    """Offset in ``code`` before which nothing may be cut (the repeated prompt)."""
-    stripped = prompt.strip()
-    start = code.find(stripped) if stripped else -1
-    return start + len(stripped) if start != -1 and not code[:start].strip() else 0
 
 
 def _closers(code: str, brackets: str) -> str:
@@ -496,7 +489,7 @@ def truncate_incomplete(code: str, context: FilterContext) -> str:
     if error is None or not isinstance(error, SyntaxError):
         return code
     scanned = scan(code)
-    floor = _prompt_end(code, context.task.prompt)
+    floor = match_prompt(context.task.prompt, code).end
     lines = [line for line in scanned.lines if line.start >= floor]
     limit = int(context.params.get("max_attempts", 64))
     for _ in range(limit):

@@ -24,6 +24,8 @@ def has_generated_body(code: str, task: Task) -> bool:
     name = target_function(task)
     prompt_target = find_def(task.prompt, name) if name else None
     if name is None or prompt_target is None:
+        # A copy of a prompt line, wherever it stands, is no statement the model wrote (the
+        # question _is_copied answers below), not where the prompt ends (match_prompt).
         prompt_lines = set(common.significant_lines(task.prompt))
         return any(line not in prompt_lines and not line.startswith("#")
                    for line in common.significant_lines(code))

@@ -5,7 +5,15 @@ import re
 import pytest
 
 from franc.errors import InputError
-from franc.models import Candidate, Finding, Task, check_language, prompt_line_span
+from franc.models import (
+    Candidate,
+    Finding,
+    PromptMatch,
+    Task,
+    check_language,
+    match_prompt,
+    prompt_line_span,
+)
 
 
 def test_filter_stage_json_has_exactly_the_filter_fields() -> None:
@@ -110,3 +118,24 @@ def test_prompt_line_count_reads_the_recorded_span_else_derives_it() -> None:
     assert Candidate("t", 0, CODE).prompt_line_count(None) == 0
     assert Candidate("t", 0, CODE, prompt_kind="instruction").prompt_line_count(task) == 0
 
+
+
+def test_match_prompt_ends_after_the_whole_repeated_prompt() -> None:
+    assert match_prompt(PROMPT, CODE) == PromptMatch(lines=5, end=len(PROMPT.rstrip()))
+    # Leading blank lines, trailing spaces and the prompt's trailing blank lines may differ.
+    padded = "\n" + PROMPT.replace(":\n", ":  \n") + "\n\n"
+    assert match_prompt(padded, CODE) == PromptMatch(lines=5, end=len(PROMPT.rstrip()))
+    assert match_prompt(PROMPT, "\n\n" + CODE).end == 2 + len(PROMPT.rstrip())
+
+
+def test_match_prompt_keeps_a_continued_last_line_whole_but_calls_it_generated() -> None:
+    prompt, code = "x = 1\ny = ", "x = 1\ny = compute()\n"
+    assert match_prompt(prompt, code) == PromptMatch(lines=1, end=len("x = 1\ny ="))
+
+
+def test_match_prompt_has_no_end_unless_the_whole_prompt_is_repeated() -> None:
+    assert match_prompt(PROMPT, PROMPT.replace("Run", "Execute") + "    pass\n") == \
+        PromptMatch(lines=4, end=0)
+    assert match_prompt(PROMPT, "import os\n") == PromptMatch(lines=1, end=0)
+    assert match_prompt(PROMPT, "    " + CODE) == PromptMatch(lines=0, end=0)  # indentation counts
+    assert match_prompt("", CODE) == match_prompt("\n  \n", CODE) == PromptMatch(lines=0, end=0)

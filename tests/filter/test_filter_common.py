@@ -78,10 +78,24 @@ def test_target_name_prefers_entry_point_then_last_top_level_def() -> None:
     assert common.target_name(Task("t", "# just a comment", "python")) is None
 
 
-def test_starts_with_prompt_ignores_trailing_spaces_and_same_line_continuation() -> None:
-    assert common.starts_with_prompt(PROMPT, PROMPT + "    return 1\n")
-    assert common.starts_with_prompt("x = 1  \n# go to", "x = 1\n# go to the shop\n")
-    assert not common.starts_with_prompt(PROMPT, "def area(r):\n    return r\n")
+def test_merge_prompt_keeps_a_repeated_prompt_with_trimmed_spaces_and_a_continued_line() -> None:
+    def merge(prompt: str, code: str) -> str:
+        return common.merge_prompt(prompt, code, declares_target=lambda _: False, head_units=[],
+                                   place_declaration=lambda text, _: "declaration",
+                                   place_body=lambda text: "body")
+
+    assert merge(PROMPT, PROMPT + "    return 1\n") == PROMPT + "    return 1\n"
+    assert merge("x = 1  \n# go to", "x = 1\n# go to the shop\n") == "x = 1\n# go to the shop\n"
+    assert merge(PROMPT, "return r\n") == "body"
+
+
+def test_cut_end_markers_finds_a_prompt_repeated_with_trimmed_spaces() -> None:
+    prompt = 'def f():\n    """Print <EOS> markers."""\n'
+    task = Task("t", prompt, "python")
+    code = prompt.replace("\n", "  \n", 1) + "    return 1\n<EOS>junk"
+    assert common.cut_end_markers.apply(code, ctx(task)) == code.removesuffix("<EOS>junk")
+    # Code that does not repeat the prompt is searched from its start.
+    assert common.cut_end_markers.apply("x = '<EOS>'", ctx(task)) == "x = '"
 
 
 def test_resume_repeated_tail_prepends_the_missing_head() -> None:

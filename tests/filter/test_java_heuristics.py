@@ -13,6 +13,7 @@ from franc.filter.java import (
     SUPPORT,
     TRUNCATION_NOTE,
     TRUNCATION_THROW,
+    _prompt_floor,
     add_imports,
     complete_truncated,
     cut_at_compile_error,
@@ -215,6 +216,15 @@ def test_complete_truncated_cuts_incomplete_lines_and_closes_braces():
     assert not has_syntax_error(fixed)
     assert "y = y + 1;" in fixed and "foo(" not in fixed
     assert fixed.rstrip().endswith("}")
+
+
+def test_truncation_never_cuts_into_a_repeated_prompt_and_its_continued_last_line():
+    prompt_lines = PROMPT.count("\n")
+    code = PROMPT.replace("{\n", "{  \n") + "        return x + 1;\n"
+    assert _prompt_floor(code, PROMPT) == prompt_lines  # trailing spaces trimmed
+    continued = PROMPT.rstrip("\n") + " return x; }"
+    assert _prompt_floor(continued, PROMPT) == prompt_lines  # its last line runs on
+    assert _prompt_floor("class Other {\n", PROMPT) == 1  # no repeated prompt: no floor
 
 
 def test_complete_truncated_drops_a_half_main_after_a_finished_target():
