@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,7 +236,12 @@ def speed(language: str, count: int, workers: int | None) -> None:
                 (f"sandbox, {workers or default_workers()} workers", many_seconds))]
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     body = table(("way", "runs", "seconds", "runs/s", "vs bare"), rows)
-    body += (f"\n\n{n} distinct compilable filtered candidates of {path.name}; verdicts of "
+    outcomes = Counter(c.exec_status for c in one)
+    body += (f"\n\n{n} distinct compilable filtered candidates of {path.name} (sandbox "
+             "outcomes: " + ", ".join(f"{count} {status}" for status, count in
+                                      sorted(outcomes.items(), key=lambda kv: str(kv[0])))
+             + f"; a time-out costs the bare way its {timeout:g} s wall clock, the sandbox "
+             f"its {cpu} s of CPU); verdicts of "
              f"the bare and the sandboxed runs agree on {agree}/{n}. Load average at the end "
              f"(1/5/15 min): {load} on a machine shared with other jobs.")
     write_section(f"functional_speed_{language}",
