@@ -186,21 +186,30 @@ def _python_code(code: str) -> str:
     return code if sandbox_capabilities().isolated else PYTHON_GUARD + code
 
 
+def _trusted_verdict(callee: Callee, checkers: CheckerPool, language: str,
+                     job: dict[str, Any], timeout: float) -> dict[str, Any] | ExecResult:
+    """A warm trusted checker of ``language`` judges ``job`` against the sandboxed callee:
+    its verdict, or the result when the checker timed out or died first."""
+    read_fd, write_fd = callee.hand_over()
+    try:
+        with checkers.lease(language) as checker:
+            return checker.run(job, read_fd, write_fd, timeout)
+    except TimeoutError:
+        return _timeout(timeout, callee.process.elapsed)
+    except protocol.ChannelClosed as exc:
+        return ExecResult("error", _cap(f"the test runner failed: {exc}"),
+                          callee.process.elapsed)
+
+
 def _check_trusted(task: Task, code: str, test: str, check: str, entry: str,
                    limits: Limits, unsafe: bool, checkers: CheckerPool) -> ExecResult | None:
     """``check`` in a trusted process against the proxied candidate; None when the test
     passes a value with no plain form to the candidate (it must share the process)."""
     job = {"prompt": task.prompt, "test": test, "check": check, "entry": entry}
     with python_callee(_python_code(code), limits, unsafe) as callee:
-        read_fd, write_fd = callee.hand_over()
-        try:
-            with checkers.lease() as checker:
-                verdict = checker.run(job, read_fd, write_fd, limits.timeout)
-        except TimeoutError:
-            return _timeout(limits.timeout, callee.process.elapsed)
-        except protocol.ChannelClosed as exc:
-            return ExecResult("error", _cap(f"the test runner failed: {exc}"),
-                              callee.process.elapsed)
+        verdict = _trusted_verdict(callee, checkers, "python", job, limits.timeout)
+        if isinstance(verdict, ExecResult):
+            return verdict
         seconds = callee.process.elapsed
         if verdict.get("status") == "shared":
             return None
@@ -339,16 +348,11 @@ def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name
                   limits: Limits, unsafe: bool, checkers: CheckerPool) -> ExecResult:
     """The test's classes in a warm trusted JVM against the sandboxed candidate's JVM."""
     with java_callee(classes, class_name, limits, unsafe) as callee:
-        read_fd, write_fd = callee.hand_over()
-        try:
-            with checkers.lease("java") as checker:
-                verdict = checker.run({"classes": str(test_classes), "test": test_class},
-                                      read_fd, write_fd, limits.timeout)
-        except TimeoutError:
-            return _timeout(limits.timeout, callee.process.elapsed)
-        except protocol.ChannelClosed as exc:
-            return ExecResult("error", _cap(f"the test runner failed: {exc}"),
-                              callee.process.elapsed)
+        verdict = _trusted_verdict(callee, checkers, "java",
+                                   {"classes": str(test_classes), "test": test_class},
+                                   limits.timeout)
+        if isinstance(verdict, ExecResult):
+            return verdict
         seconds = callee.process.elapsed
         if verdict.get("passed") is True:
             return ExecResult("passed", "", seconds)
