@@ -232,8 +232,12 @@ INVALID_BODIES = [{"language": "cobol", "candidates": ["x"]},
                   {"language": "python"}]
 
 
-async def load(url: str, bodies: list[dict], seconds: float, clients: int) -> dict[str, int]:
+async def load(url: str, bodies: list[dict], seconds: float, clients: int,
+               failures: list[str] | None = None) -> dict[str, int]:
+    """Counts of answers by class; ``failures`` collects what each 5xx answer or dropped
+    request said (so a results file can say what went wrong, not only how often)."""
     counts = {"requests": 0, "2xx": 0, "4xx": 0, "5xx": 0, "dropped": 0}
+    failures = [] if failures is None else failures
     stop = time.monotonic() + seconds
     rng = random.Random(7)
 
@@ -244,10 +248,13 @@ async def load(url: str, bodies: list[dict], seconds: float, clients: int) -> di
                 counts["requests"] += 1
                 try:
                     reply = await session.post(url + "/v1/rank", json=body)
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:
                     counts["dropped"] += 1
+                    failures.append(f"dropped: {exc!r}")
                     continue
                 counts[f"{reply.status_code // 100}xx"] += 1
+                if reply.status_code >= 500:
+                    failures.append(f"{reply.status_code}: {reply.text[:300]}")
 
     await asyncio.gather(*(client() for _ in range(clients)))
     return counts
@@ -573,7 +580,8 @@ def main() -> None:
         cold = server_rss_kib(process.pid)
         asyncio.run(load(url, bodies, args.warm_seconds, 16))
         before = server_rss_kib(process.pid)
-        counts = asyncio.run(load(url, bodies, args.load_seconds, 16))
+        failures: list[str] = []
+        counts = asyncio.run(load(url, bodies, args.load_seconds, 16, failures))
         after = server_rss_kib(process.pid)
     finally:
         stop_server(process)
@@ -592,7 +600,8 @@ def main() -> None:
                    f"({FILES['python']}, {FILES['java']}). Load average (1/5/15 min) at the "
                    f"start: {started_load}; at the end: {load_average()}.\n\n{latency}\n\n"
                    "Load, 30 % invalid requests (RSS: the server, its workers and their "
-                   "JVMs):\n\n" + load_table)
+                   "JVMs):\n\n" + load_table
+                   + "".join(f"\n\n- {failure}" for failure in failures[:10]))
 
 
 if __name__ == "__main__":
