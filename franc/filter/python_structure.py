@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import tree_sitter_python
-from tree_sitter import Language, Parser, Query, QueryCursor
+from tree_sitter import Language, Parser, Query, QueryCursor, Tree
 
 from franc.filter import common
 from franc.models import Task
@@ -248,9 +248,15 @@ def _identifier_query() -> Query:
     return Query(_language(), "(identifier) @name")
 
 
+def parse(code: str) -> Tree:
+    """``code``'s tree-sitter tree; a fresh parser per call (cheap) keeps this thread-safe,
+    and lone surrogates pass, so hostile text never fails here."""
+    return Parser(_language()).parse(code.encode("utf-8", "surrogatepass"))
+
+
 def referenced_names(code: str) -> set[str]:
     """Every identifier tree-sitter finds in ``code`` (not in strings or comments)."""
-    tree = Parser(_language()).parse(code.encode("utf-8", "surrogatepass"))
+    tree = parse(code)
     nodes = QueryCursor(_identifier_query()).captures(tree.root_node).get("name", [])
     return {node.text.decode("utf-8", "replace") for node in nodes if node.text}
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import builtins
 import keyword
-from functools import cache
 
-from tree_sitter import Language as Grammar
-from tree_sitter import Node, Parser
+from tree_sitter import Node
 
+from franc.filter import python_structure
 from franc.java import syntax as java_syntax
 from franc.models import Language
 
@@ -23,18 +22,11 @@ _PY_KNOWN = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 _FUNCTIONS = {"python": "function_definition", "java": "method_declaration"}
 
 
-@cache
-def _python_grammar() -> Grammar:
-    import tree_sitter_python
-
-    return Grammar(tree_sitter_python.language())
-
-
 def parse(code: str, language: Language) -> Node:
     """The root of ``code``'s tree-sitter tree."""
     if language == "java":
         return java_syntax.parse(code).root_node
-    return Parser(_python_grammar()).parse(java_syntax.encode(code)).root_node
+    return python_structure.parse(code).root_node
 
 
 def _text(node: Node | None) -> str:
