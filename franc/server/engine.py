@@ -137,7 +137,7 @@ class StageRunner:
 
     def __init__(self, languages: tuple[Language, ...], generator: str | None = None):
         from franc.java import JavaCompiler
-        from franc.server.findings_cache import CachingAnalyzers
+        from franc.server.findings_cache import CachingAnalyzers, CachingFilter
 
         # One JVM per worker: the pool already runs a worker per core, and more JVMs than
         # cores only compete for them (measured no faster, with more memory).
@@ -147,6 +147,9 @@ class StageRunner:
         self.warm = {lang: Stages.build(lang, compiler=self.java_compiler,
                                         analyzers=CachingAnalyzers(lang))
                      for lang in languages}
+        # Each distinct raw candidate of a task is filtered once (the repair pipelines keep
+        # the plain filter: their revisions are new every round).
+        self.filters = {lang: CachingFilter(warm.filter) for lang, warm in self.warm.items()}
         # Analyzer subsets requests asked for, by (language, analyzer ids); each stays warm.
         self.subsets: dict[tuple[Language, tuple[str, ...]], Analyzers] = {}
         self.generator_spec = generator
@@ -174,7 +177,8 @@ class StageRunner:
                       else 1)
             for _ in range(rounds):
                 for job in jobs:
-                    for _ in self.stages(job):
+                    # Past the filter's cache: each round must reach javac again.
+                    for _ in self.stages(job, reuse=False):
                         pass
 
     def analyzers_for(self, job: Job) -> Analyzers:
@@ -210,11 +214,14 @@ class StageRunner:
         pipeline.max_rounds = spec.max_rounds
         return pipeline
 
-    def stages(self, job: Job) -> Iterator[tuple[Stage, Any]]:
+    def stages(self, job: Job, *, reuse: bool = True) -> Iterator[tuple[Stage, Any]]:
+        """The job's stages as each completes; ``reuse``: answer raw candidates filtered
+        before from the filter's cache."""
         task = job.task
         warm = self.warm[job.language]
-        filtered = warm.filter.run_many(list(zip([task] * len(job.candidates), job.positions,
-                                                 job.candidates, strict=True)))
+        static_filter = self.filters[job.language] if reuse else warm.filter
+        filtered = static_filter.run_many(
+            list(zip([task] * len(job.candidates), job.positions, job.candidates, strict=True)))
         yield "filtered", filtered
         if not job.analyze or job.expired():
             return

@@ -1,19 +1,60 @@
-"""Analyse each distinct program once: a worker's analyzers with an LRU of findings.
+"""Filter and analyse each distinct program once: a worker's stages with LRUs of results.
 
 An IDE asks again on every keystroke, and a model's candidates often repeat within one
 request. Findings depend only on the code and the analyzers' policy (loaded once when the
 analyzers are built), so a warm :class:`~franc.analysis.Analyzers` keeps them by a hash of
 the code; whether a finding is on a prompt line is worked out per request, after the cache.
+Likewise the static filter's verdict on a raw candidate depends only on it, the task and
+the chain (loaded once), so :class:`CachingFilter` keeps it by their hash: a repeated
+request skips the heuristics and javac.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from franc.analysis import Analyzers
-from franc.models import Finding
+from franc.models import Candidate, Finding, Task
+
+if TYPE_CHECKING:
+    from franc.repair.loop import BatchFilter
+
+Value = TypeVar("Value")
+
+#: Error messages of a compiler that could not judge the code (a time-out under load, a
+#: dead or crashed JVM): the next request tries again. javac's own diagnostics name the file.
+TOOL_FAILURE_PREFIX = "javac "
+
+
+class Recent(Generic[Value]):
+    """The values of the last ``size`` keys used (a least-recently-used cache)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[str, Value] = OrderedDict()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._values
+
+    def get(self, key: str) -> Value | None:
+        if key not in self._values:
+            return None
+        self._values.move_to_end(key)
+        return self._values[key]
+
+    def put(self, key: str, value: Value) -> None:
+        self._values[key] = value
+        self._values.move_to_end(key)
+        while len(self._values) > self.size:
+            self._values.popitem(last=False)
+
+
+def code_key(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class CachingAnalyzers(Analyzers):
@@ -24,14 +65,12 @@ class CachingAnalyzers(Analyzers):
     def __init__(self, language: str, names: Sequence[str] | None = None, *,
                  size: int = 4096) -> None:
         super().__init__(language, names)
-        self.size = size
-        self._known: OrderedDict[str, tuple[Finding, ...]] = OrderedDict()
+        self._known: Recent[tuple[Finding, ...]] = Recent(size)
         #: Codes analysed and codes answered from the cache (or a duplicate), for reports.
         self.analysed = self.reused = 0
 
     def findings(self, codes: Sequence[str]) -> list[list[Finding]]:
-        keys = [hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()
-                for code in codes]
+        keys = [code_key(code) for code in codes]
         missing = {key: code for key, code in zip(keys, codes, strict=True)
                    if key not in self._known}
         fresh = dict(zip(missing, super().findings(list(missing.values())), strict=True))
@@ -39,14 +78,42 @@ class CachingAnalyzers(Analyzers):
         self.reused += len(codes) - len(missing)
         for key, found in fresh.items():
             if not any(finding.is_failure for finding in found):
-                self._known[key] = tuple(found)
+                self._known.put(key, tuple(found))
+        return [list(known) if (known := self._known.get(key)) is not None
+                else list(fresh[key]) for key in keys]
+
+
+class CachingFilter:
+    """A static filter (:class:`~franc.repair.loop.BatchFilter`) that filters each distinct
+    (task, raw candidate) once and remembers the results of the last ``size``; a candidate
+    the compiler could not judge is not remembered."""
+
+    def __init__(self, static_filter: BatchFilter, size: int = 4096) -> None:
+        self.inner = static_filter
+        self._known: Recent[Candidate] = Recent(size)
+        #: Raw candidates filtered and answered from the cache (or a duplicate), for reports.
+        self.filtered = self.reused = 0
+
+    @staticmethod
+    def key(task: Task, raw: str) -> str:
+        """The task's every field but its id (a request's label), and the raw text."""
+        return code_key(f"{dataclasses.replace(task, task_id='')!r}\0{raw}")
+
+    def run_many(self, items: Sequence[tuple[Task, int, str]]) -> list[Candidate]:
+        keys = [self.key(task, raw) for task, _, raw in items]
+        missing = {key: item for key, item in zip(keys, items, strict=True)
+                   if key not in self._known}
+        fresh = dict(zip(missing, self.inner.run_many(list(missing.values())), strict=True))
+        self.filtered += len(missing)
+        self.reused += len(items) - len(missing)
+        for key, candidate in fresh.items():
+            if not any(error.startswith(TOOL_FAILURE_PREFIX) for error in candidate.errors):
+                self._known.put(key, candidate)
         answers = []
-        for key in keys:
-            if key in self._known:
-                self._known.move_to_end(key)
-                answers.append(list(self._known[key]))
-            else:
-                answers.append(list(fresh[key]))
-        while len(self._known) > self.size:
-            self._known.popitem(last=False)
+        for key, (task, index, _) in zip(keys, items, strict=True):
+            known = self._known.get(key) or fresh[key]
+            # A copy per answer: later stages set findings and scores on it in place.
+            answers.append(dataclasses.replace(known, task_id=task.task_id, index=index,
+                                               heuristics=list(known.heuristics),
+                                               errors=list(known.errors)))
         return answers

@@ -266,6 +266,30 @@ def test_a_worker_runs_one_jvm_shared_by_its_java_filter() -> None:
     assert runner.java_compiler.jvm_pids() == []
 
 
+def test_a_worker_filters_a_repeated_request_without_javac() -> None:
+    runner = StageRunner(("java",))
+    checked: list[str] = []
+    assert runner.java_compiler is not None
+    real_check = runner.java_compiler.check
+
+    def counting(units: list[str]) -> list:
+        checked.extend(units)
+        return real_check(units)
+
+    runner.java_compiler.check = counting  # type: ignore[method-assign]
+    job = Job(language="java", prompt="", candidates=(
+        "class A {\n    int f() {\n        return 1;\n    }\n}\n",
+        "class B {\n    int f() {\n    }\n}\n"))
+    try:
+        first = dict(runner.stages(job))["analyzed"]
+        units = len(checked)
+        again = dict(runner.stages(job))["analyzed"]
+    finally:
+        runner.close()
+    assert units >= 1 and len(checked) == units
+    assert [c.to_json() for c in again] == [c.to_json() for c in first]
+
+
 @pytest.mark.parametrize("full", [True, False])
 def test_a_worker_warms_its_analyzers_only_for_a_full_warm_up(monkeypatch: pytest.MonkeyPatch,
                                                               full: bool) -> None:
