@@ -3,6 +3,8 @@ string and data-flow features, and which features a ranker pays for."""
 
 from __future__ import annotations
 
+import pytest
+
 from franc.analysis import Analyzers
 from franc.analysis.java_rules import JavaRulesAnalyzer
 from franc.models import Candidate, Task
@@ -89,6 +91,24 @@ def test_features_a_ranker_does_not_read_are_not_computed_and_the_rest_are_uncha
     assert partial == [{name: row[name] for name in needed} for row in full]
     # The tree features are what the full set adds: the renamed copy agrees with the first.
     assert full[0]["cluster_rank"] == full[1]["cluster_rank"] < full[2]["cluster_rank"]
+
+
+def test_the_code_is_parsed_for_returns_none_only_when_a_ranker_reads_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from franc.ranking import features
+
+    parsed: list[str] = []
+    real = features.returns_none
+    monkeypatch.setattr(features, "returns_none",
+                        lambda code, *rest: parsed.append(code) or real(code, *rest))
+    task = Task("T/1", "def add(a, b):\n", "python", entry_point="add")
+    candidates = [Candidate("T/1", 0, "def add(a, b):\n    return None\n", compiles=True)]
+    assert "returns_none" not in task_features("python", task, candidates,
+                                               needed=["compiles", "consensus"])[0]
+    assert parsed == []
+    assert task_features("python", task, candidates, needed=["returns_none"]) == [
+        {"returns_none": 1.0}]
+    assert len(parsed) == 1
 
 
 def test_profile_similarity_is_the_mean_ngram_overlap_f1() -> None:
