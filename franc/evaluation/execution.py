@@ -74,7 +74,11 @@ PLAIN_JAVA_TYPES = frozenset({
     "Map", "HashMap", "TreeMap", "LinkedHashMap", "Set", "HashSet", "TreeSet", "LinkedHashSet",
     "Collection", "Collections", "Objects", "Integer", "Long", "Double", "Float", "Short",
     "Byte", "Boolean", "Character", "Math", "BigInteger", "BigDecimal", "StringBuilder",
-    "Iterator", "Number", "Base64", "MessageDigest"})
+    "Iterator", "Number", "Base64", "MessageDigest",
+    # Values with a plain form (a Date's instant, a JDK Class's name, the bytes of a
+    # ByteArrayInputStream) and types the test can only use on its own values.
+    "Date", "Class", "InputStream", "ByteArrayInputStream", "SimpleDateFormat", "Pattern",
+    "Matcher"})
 #: ``Integer.MAX_VALUE``, ``Boolean.TRUE``: a constant of a value type is no type of its own.
 _JAVA_CONSTANT = re.compile(r"\b(\w+)\.[A-Z][A-Z0-9_]*\b")
 #: Uses of ``System`` that touch no state the candidate shares: printing, clocks.
@@ -176,10 +180,14 @@ def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bo
     code = _JAVA_CONSTANT.sub(lambda m: m[1] if m[1] in PLAIN_JAVA_TYPES else m[0],
                               re.sub(r'"(?:\\.|[^"\\])*"', '""', test))
     code = _JAVA_HARMLESS_SYSTEM.sub("", code)
-    types = set(re.findall(r"\b[A-Z]\w*", code))
+    constants = set(re.findall(r"[\w\]>]\s+([A-Z][A-Z0-9_]*)\s*[=;]", code))
+    types = set(re.findall(r"\b[A-Z]\w*", code)) - constants
     classes = re.findall(r"\bclass\s+(\w+)", test)
+    # A test that names its own class in a string lends it by name (reflection): the
+    # candidate looks it up in its own process.
+    names_itself = bool(set(re.findall(r'"(\w+)"', test)) & set(classes))
     return len(classes) == 1 and types <= PLAIN_JAVA_TYPES | prompt_classes \
-        and "System." not in code
+        and "System." not in code and not names_itself
 
 
 def _python_code(code: str) -> str:
@@ -360,14 +368,6 @@ def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name
         return _bridge_verdict(str(verdict.get("thrown", "")), callee, seconds)
 
 
-def _void_target(task: Task) -> bool:
-    """A void target method shows its work only by changing its arguments (or printing),
-    which plain-data calls cannot carry back: its test shares the candidate's process."""
-    entry = task.entry_point
-    return bool(entry) and re.search(rf"\bvoid\s+{re.escape(entry or '')}\s*\(",
-                                     task.prompt) is not None
-
-
 def _declared_types(source: str) -> set[str]:
     return set(re.findall(r"\b(?:class|interface|enum|record)\s+(\w+)", source))
 
@@ -397,8 +397,7 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
                                      compiler)
         if not compiled.ok:
             return _compile_failure(compiled)
-        if stub is not None and is_plain_test(test, frozenset({stub[0]})) \
-                and not _void_target(task):
+        if stub is not None and is_plain_test(test, frozenset({stub[0]})):
             # The test's side depends only on the task: compiled once, reused.
             test_classes = cached_classes(
                 {f"{test_class}.java": prompt_imports(task.prompt) + test,

@@ -203,3 +203,93 @@ def test_java_void_method_that_changes_its_array_is_checked(javac: JavaCompiler)
     assert run_candidate(task, good, compiler=javac).status == "passed"
     wrong = prompt + "        xs[0] = 0;\n    }\n}\n"
     assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def java_task(prompt: str, test: str, entry: str) -> Task:
+    return Task("TJ/shape", prompt, "java", entry_point=entry, test=test)
+
+
+def test_java_date_result_is_compared_in_the_trusted_jvm(javac: JavaCompiler) -> None:
+    prompt = ("import java.util.*;\nimport java.text.SimpleDateFormat;\n\nclass Dates {\n"
+              "    public static Date parse(String text) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        SimpleDateFormat format = new SimpleDateFormat(\"yyyy-MM-dd\");\n"
+            "        Date got = Dates.parse(\"2018-01-02\");\n"
+            "        if (!format.format(got).equals(\"2018-01-02\")) throw new Exception(\"\" + got);\n"
+            "    }\n}\n")
+    assert is_plain_test(test, frozenset({"Dates"}))
+    good = prompt + ("        try { return new SimpleDateFormat(\"yyyy-MM-dd\").parse(text); }\n"
+                     "        catch (Exception e) { return null; }\n    }\n}\n")
+    task = java_task(prompt, test, "parse")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = good.replace("yyyy-MM-dd\").parse", "yyyy-dd-MM\").parse")
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def test_java_jdk_classes_cross_by_name_and_the_candidates_own_do_not(
+        javac: JavaCompiler) -> None:
+    prompt = "import java.util.*;\n\nclass Finder {\n    public static List<Class> find() {\n"
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        List<Class> got = Finder.find();\n"
+            "        if (!got.contains(java.util.regex.Pattern.class)) throw new Exception(\"\" + got);\n"
+            "    }\n}\n")
+    task = java_task(prompt, test, "find")
+    good = prompt + ("        return new ArrayList<>(List.of(java.util.regex.Pattern.class));\n"
+                     "    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    own = prompt + "        return new ArrayList<>(List.of(Finder.class));\n    }\n}\n"
+    result = run_candidate(task, own, compiler=javac)
+    assert (result.status, "no plain form" in result.reason) == ("error", True)
+
+
+def test_java_byte_stream_argument_is_made_in_the_candidates_process(
+        javac: JavaCompiler) -> None:
+    prompt = ("import java.io.*;\nimport java.util.*;\n\nclass Reader {\n"
+              "    public static String read(InputStream in) throws IOException {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        String got = Reader.read(new ByteArrayInputStream(\"h\\u00e9\".getBytes(\"UTF-8\")));\n"
+            "        if (!\"h\\u00e9\".equals(got)) throw new Exception(got);\n    }\n}\n")
+    assert is_plain_test(test, frozenset({"Reader"}))
+    task = java_task(prompt, test, "read")
+    good = prompt + "        return new String(in.readAllBytes(), \"UTF-8\");\n    }\n}\n"
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = good.replace("\"UTF-8\");\n    }", "\"ISO-8859-1\");\n    }")
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def test_java_void_method_that_changes_its_list_shows_the_change_to_the_test(
+        javac: JavaCompiler) -> None:
+    prompt = "import java.util.*;\n\nclass Lists {\n    public static void addOne(List<Integer> xs) {\n"
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        List<Integer> xs = new ArrayList<>(Arrays.asList(1, 2));\n"
+            "        Lists.addOne(xs);\n"
+            "        if (!xs.equals(Arrays.asList(1, 2, 1))) throw new Exception(\"\" + xs);\n"
+            "        Lists.addOne(List.of(5, 6, 7));\n    }\n}\n")
+    task = java_task(prompt, test, "addOne")
+    assert is_plain_test(test, frozenset({"Lists"}))
+    good = prompt + "        xs.add(1);\n    }\n}\n"
+    # The immutable List.of(5, 6, 7) cannot change: the test sees the exception it would have seen.
+    result = run_candidate(task, good, compiler=javac)
+    assert (result.status, result.reason.split(":")[0]) == (
+        "error", "java.lang.UnsupportedOperationException")
+    fine = prompt + "        if (xs.size() < 3) xs.add(1);\n    }\n}\n"
+    assert run_candidate(task, fine, compiler=javac).status == "passed"
+    wrong = prompt + "        xs.add(2);\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def test_java_test_that_names_its_own_class_shares_the_candidates_process() -> None:
+    test = ("class Main {\n    public static void hello() {}\n"
+            "    public static void main(String[] args) throws Exception {\n"
+            "        Caller.call(\"Main\", \"hello\");\n    }\n}\n")
+    assert not is_plain_test(test, frozenset({"Caller"}))
+    assert is_plain_test(test.replace('"Main"', '"Other"'), frozenset({"Caller"}))
+
+
+def test_java_test_with_its_own_constants_is_plain() -> None:
+    test = ("class Main {\n    private static final int[] EXPECTED = {1, 2};\n"
+            "    public static void main(String[] args) throws Exception {\n"
+            "        if (!Arrays.equals(Pair.pair(), EXPECTED)) throw new Exception();\n"
+            "    }\n}\n")
+    assert is_plain_test(test, frozenset({"Pair"}))
+    assert not is_plain_test(test.replace("EXPECTED)", "Other.EXPECTED)"), frozenset({"Pair"}))

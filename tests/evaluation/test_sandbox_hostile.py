@@ -520,3 +520,43 @@ def test_python_candidate_cannot_move_its_test_next_to_it() -> None:
     base_forger = FORGE_WHEN_SHARED + ("class Base:\n    x = 1\n"
                                        "def make():\n    _forge()\n    return Base\n")
     assert_not_passed(run_candidate(subclasses, base_forger).status)
+
+
+# --- Java tests that once ran next to the candidate (a void target, a Date, a stream) -------
+JAVA_VOID_PROMPT = ("import java.util.*;\n\nclass Sorter {\n"
+                    "    public static void sortInPlace(int[] xs) {\n")
+#: A void target once made its test share the candidate's process, test class and all.
+JAVA_VOID_TEST = """
+class Main {
+    private static final int[] EXPECTED = {1, 2, 3};
+    public static void main(String[] args) throws Exception {
+        int[] xs = {3, 1, 2};
+        Sorter.sortInPlace(xs);
+        if (!Arrays.equals(xs, EXPECTED)) throw new Exception("unsorted " + Arrays.toString(xs));
+    }
+}
+"""
+JAVA_VOID_TASK = Task("HJ/V", JAVA_VOID_PROMPT, "java", entry_point="sortInPlace",
+                      test=JAVA_VOID_TEST)
+
+
+def test_java_void_target_cannot_rewrite_the_tests_private_expectation(
+        javac: JavaCompiler) -> None:
+    # Sorts nothing; makes the test's private expected array equal the unsorted input.
+    forger = JAVA_VOID_PROMPT + """        try {
+            java.lang.reflect.Field f = Class.forName("Main").getDeclaredField("EXPECTED");
+            f.setAccessible(true);
+            System.arraycopy(xs, 0, (int[]) f.get(null), 0, xs.length);
+        } catch (Exception e) { }
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_VOID_TASK, forger, compiler=javac).status)
+    right = JAVA_VOID_PROMPT + "        Arrays.sort(xs);\n    }\n}\n"
+    assert run_candidate(JAVA_VOID_TASK, right, compiler=javac).status == "passed"
+
+
+def test_java_void_target_cannot_print_a_pass_and_exit(javac: JavaCompiler) -> None:
+    forger = JAVA_VOID_PROMPT + ("        System.out.println(\"passed\");\n"
+                                 "        System.out.flush();\n        System.exit(0);\n    }\n}\n")
+    assert_not_passed(run_candidate(JAVA_VOID_TASK, forger, compiler=javac).status)

@@ -3,6 +3,7 @@ package franc;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Method;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -71,10 +72,23 @@ public final class FrancBridge {
         }
         if (!id.equals(answer.get("id"))) throw new CandidateGone("an answer to another call");
         if (answer.containsKey("missing")) throw new CandidateGone("missing method: " + answer.get("missing"));
-        if (answer.containsKey("raised")) throw rebuild((Map<?, ?>) answer.get("raised"));
+        if (answer.containsKey("raised")) throw FrancBridge.<RuntimeException>sneaky(rebuild((Map<?, ?>) answer.get("raised")));
         if (answer.containsKey("unserialisable")) {
             throw new IllegalStateException("franc: the result has no plain form: " + answer.get("unserialisable"));
         }
+        if (answer.get("args") instanceof List) {
+            List<?> changed = (List<?>) answer.get("args");
+            java.lang.reflect.Type[] types = declared.getGenericParameterTypes();
+            for (int i = 0; i < Math.min(changed.size(), args.length); i++) {
+                if (changed.get(i) == null) continue;
+                try {
+                    copyInto(args[i], changed.get(i), types[i]);
+                } catch (FrancPlain.NotPlain | ClassCastException wrong) {
+                    throw new ClassCastException("franc: argument " + i + " came back as no " + types[i] + ": " + wrong.getMessage());
+                }
+            }
+        }
+        if (declared.getReturnType() == void.class) return null;
         try {
             return FrancPlain.convert(answer.get("value"), declared.getGenericReturnType());
         } catch (FrancPlain.NotPlain | RuntimeException wrong) {
@@ -82,20 +96,62 @@ public final class FrancBridge {
         }
     }
 
-    /** The candidate's exception as the same JDK type where it has a (String) constructor. */
-    private static RuntimeException rebuild(Map<?, ?> raised) {
+    /**
+     * A change the candidate made to an argument in place, made to the test's own object:
+     * arrays element by element (nested arrays of the same length in place), collections
+     * and maps by replacing their content (an immutable one throws, as it would have there).
+     */
+    @SuppressWarnings("unchecked")
+    private static void copyInto(Object target, Object plain, java.lang.reflect.Type type) throws FrancPlain.NotPlain {
+        if (target != null && target.getClass().isArray()) {
+            List<?> items = (List<?>) plain;
+            if (items.size() != java.lang.reflect.Array.getLength(target)) throw new FrancPlain.NotPlain("another length");
+            Class<?> element = target.getClass().getComponentType();
+            for (int i = 0; i < items.size(); i++) {
+                Object inner = java.lang.reflect.Array.get(target, i);
+                if (inner != null && inner.getClass().isArray() && items.get(i) instanceof List
+                        && ((List<?>) items.get(i)).size() == java.lang.reflect.Array.getLength(inner)) {
+                    copyInto(inner, items.get(i), element);
+                } else {
+                    java.lang.reflect.Array.set(target, i, FrancPlain.convert(items.get(i), element));
+                }
+            }
+        } else if (target instanceof java.util.Collection) {
+            java.util.Collection<Object> collection = (java.util.Collection<Object>) target;
+            java.util.Collection<?> fresh = (java.util.Collection<?>) FrancPlain.convert(plain, type);
+            collection.clear();
+            collection.addAll(fresh);
+        } else if (target instanceof Map) {
+            Map<Object, Object> map = (Map<Object, Object>) target;
+            Map<?, ?> fresh = (Map<?, ?>) FrancPlain.convert(plain, type);
+            map.clear();
+            map.putAll(fresh);
+        }
+    }
+
+    /**
+     * The candidate's exception as the same JDK type where it has a (String) constructor,
+     * checked ones too (a test catches IOException); others as a RuntimeException.
+     */
+    private static Exception rebuild(Map<?, ?> raised) {
         String type = String.valueOf(raised.get("type"));
         String message = String.valueOf(raised.get("message"));
-        if (type.startsWith("java.")) {
+        if (type.startsWith("java.") || type.startsWith("javax.")) {
             try {
-                Class<?> kind = Class.forName(type);
-                if (RuntimeException.class.isAssignableFrom(kind)) {
-                    return (RuntimeException) kind.getConstructor(String.class).newInstance(message.isEmpty() ? null : message);
+                Class<?> kind = Class.forName(type, false, ClassLoader.getPlatformClassLoader());
+                if (Exception.class.isAssignableFrom(kind)) {
+                    return (Exception) kind.getConstructor(String.class).newInstance(message.isEmpty() ? null : message);
                 }
             } catch (ReflectiveOperationException | LinkageError ignored) {
                 // not rebuildable: a generic one below
             }
         }
         return new RuntimeException(type + (message.isEmpty() ? "" : ": " + message));
+    }
+
+    /** Throws {@code thrown} whether checked or not (the stub's caller sees the candidate's type). */
+    @SuppressWarnings("unchecked")
+    static <T extends Throwable> RuntimeException sneaky(Throwable thrown) throws T {
+        throw (T) thrown;
     }
 }

@@ -65,6 +65,7 @@ public final class FrancCallee {
             return "\"missing\":" + FrancPlain.quote(error.toString());
         }
         Object result;
+        String[] before = containers(values);
         try {
             method.setAccessible(true);
             result = method.invoke(null, values);
@@ -74,12 +75,42 @@ public final class FrancCallee {
             return raised(error);
         }
         try {
-            return "\"value\":" + FrancPlain.toJson(result);
+            return "\"value\":" + FrancPlain.toJson(result) + changed(before, containers(values));
         } catch (FrancPlain.NotPlain notPlain) {
             return "\"unserialisable\":" + FrancPlain.quote(notPlain.getMessage());
         } catch (Throwable error) {
             return "\"unserialisable\":" + FrancPlain.quote(error.toString());
         }
+    }
+
+    /** The plain forms of the arguments a call can change in place (arrays, collections, maps). */
+    private static String[] containers(Object[] values) {
+        String[] forms = new String[values.length];
+        for (int i = 0; i < values.length; i++) {
+            Object value = values[i];
+            if (value != null && (value.getClass().isArray() || value instanceof java.util.Collection
+                    || value instanceof Map)) {
+                try {
+                    forms[i] = FrancPlain.toJson(value);
+                } catch (Throwable noPlainForm) {
+                    forms[i] = null;
+                }
+            }
+        }
+        return forms;
+    }
+
+    /** ,"args":[...] with the new plain form of each argument the call changed (else null). */
+    private static String changed(String[] before, String[] after) {
+        StringBuilder out = new StringBuilder(",\"args\":[");
+        boolean any = false;
+        for (int i = 0; i < after.length; i++) {
+            if (i > 0) out.append(',');
+            boolean moved = after[i] != null && !after[i].equals(before[i]);
+            out.append(moved ? after[i] : "null");
+            any |= moved;
+        }
+        return any ? out.append(']').toString() : "";
     }
 
     private static Method find(Class<?> type, String name, int arity) throws NoSuchMethodException {

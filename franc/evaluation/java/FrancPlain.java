@@ -78,6 +78,12 @@ public final class FrancPlain {
         if (kind == java.lang.Character.class) { tagged("char", value.toString(), out, depth); return; }
         if (kind == BigInteger.class) { out.append("{\"$\":\"bigint\",\"v\":").append(value).append('}'); return; }
         if (kind == BigDecimal.class) { out.append("{\"$\":\"bigdec\",\"v\":").append(value).append('}'); return; }
+        if (kind == java.util.Date.class) {
+            out.append("{\"$\":\"date\",\"v\":").append(((java.util.Date) value).getTime()).append('}');
+            return;
+        }
+        if (kind == Class.class) { tagged("jclass", jdkClassName((Class<?>) value), out, depth); return; }
+        if (kind == java.io.ByteArrayInputStream.class) { tagged("instream", unread((java.io.ByteArrayInputStream) value), out, depth); return; }
         if (kind.isArray()) {
             List<Object> items = new ArrayList<>();
             for (int i = 0; i < Array.getLength(value); i++) items.add(Array.get(value, i));
@@ -108,6 +114,23 @@ public final class FrancPlain {
             return;
         }
         throw new NotPlain("a " + kind.getName());
+    }
+
+    /** A class crosses by name only if it is the JDK's (the same class on both sides). */
+    private static String jdkClassName(Class<?> type) throws NotPlain {
+        ClassLoader loader = type.getClassLoader();
+        if (loader != null && loader != ClassLoader.getPlatformClassLoader()) {
+            throw new NotPlain("a class outside the JDK (" + type.getName() + ")");
+        }
+        return type.getName();
+    }
+
+    /** What is left to read of a byte stream (ISO-8859-1 text), which stays unread. */
+    private static String unread(java.io.ByteArrayInputStream stream) {
+        stream.mark(0);
+        byte[] bytes = stream.readAllBytes();
+        stream.reset();
+        return new String(bytes, StandardCharsets.ISO_8859_1);
     }
 
     private static void number(double d, StringBuilder out) {
@@ -253,6 +276,19 @@ public final class FrancPlain {
                     map.put(convert(p.get(0), kv[0]), convert(p.get(1), kv[1]));
                 }
                 return map;
+            }
+            if (tag.equals("date") && (raw == java.util.Date.class || raw == Object.class)) {
+                return new java.util.Date(((Number) inner).longValue());
+            }
+            if (tag.equals("jclass") && (raw == Class.class || raw == Object.class)) {
+                try {
+                    return Class.forName((String) inner, false, ClassLoader.getPlatformClassLoader());
+                } catch (ClassNotFoundException notJdk) {
+                    throw new NotPlain("no JDK class " + inner);
+                }
+            }
+            if (tag.equals("instream") && raw.isAssignableFrom(java.io.ByteArrayInputStream.class)) {
+                return new java.io.ByteArrayInputStream(((String) inner).getBytes(StandardCharsets.ISO_8859_1));
             }
             if (tag.equals("set") || tag.equals("frozenset") || tag.equals("tuple") || tag.equals("iterator")) {
                 plain = inner;
