@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,8 @@ from franc.evaluation.execution import (
     java_stub,
     prompt_imports,
     run_candidate,
+    uses_stand_ins,
+    with_stand_ins,
 )
 from franc.java import JavaCompiler
 from franc.models import Task
@@ -159,8 +164,11 @@ def test_java_test_is_plain_only_with_value_types_and_one_class() -> None:
     shares = JAVA_TEST.replace("seen.add", "System.setProperty(\"a\", \"b\"); seen.add")
     assert not is_plain_test(shares, frozenset({"Add"}))
     assert not is_plain_test("class Fake {}\n" + JAVA_TEST, frozenset({"Add"}))
+    sockets = JAVA_TEST.replace("seen.add", "new java.net.Socket(\"x\", 1).close(); seen.add")
+    assert not is_plain_test(sockets, frozenset({"Add"}))
+    # Files are made in the candidate's process behind stand-ins: such a test is trusted.
     files = JAVA_TEST.replace("seen.add", "new java.io.File(\"x\").delete(); seen.add")
-    assert not is_plain_test(files, frozenset({"Add"}))
+    assert is_plain_test(files, frozenset({"Add"}))
 
 
 def test_java_test_that_only_prints_or_reads_constants_is_plain() -> None:
@@ -215,7 +223,8 @@ def test_java_date_result_is_compared_in_the_trusted_jvm(javac: JavaCompiler) ->
     test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
             "        SimpleDateFormat format = new SimpleDateFormat(\"yyyy-MM-dd\");\n"
             "        Date got = Dates.parse(\"2018-01-02\");\n"
-            "        if (!format.format(got).equals(\"2018-01-02\")) throw new Exception(\"\" + got);\n"
+            "        if (!format.format(got).equals(\"2018-01-02\"))\n"
+            "            throw new Exception(\"\" + got);\n"
             "    }\n}\n")
     assert is_plain_test(test, frozenset({"Dates"}))
     good = prompt + ("        try { return new SimpleDateFormat(\"yyyy-MM-dd\").parse(text); }\n"
@@ -231,7 +240,8 @@ def test_java_jdk_classes_cross_by_name_and_the_candidates_own_do_not(
     prompt = "import java.util.*;\n\nclass Finder {\n    public static List<Class> find() {\n"
     test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
             "        List<Class> got = Finder.find();\n"
-            "        if (!got.contains(java.util.regex.Pattern.class)) throw new Exception(\"\" + got);\n"
+            "        if (!got.contains(java.util.regex.Pattern.class))\n"
+            "            throw new Exception(\"\" + got);\n"
             "    }\n}\n")
     task = java_task(prompt, test, "find")
     good = prompt + ("        return new ArrayList<>(List.of(java.util.regex.Pattern.class));\n"
@@ -247,7 +257,8 @@ def test_java_byte_stream_argument_is_made_in_the_candidates_process(
     prompt = ("import java.io.*;\nimport java.util.*;\n\nclass Reader {\n"
               "    public static String read(InputStream in) throws IOException {\n")
     test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
-            "        String got = Reader.read(new ByteArrayInputStream(\"h\\u00e9\".getBytes(\"UTF-8\")));\n"
+            "        String got = Reader.read(\n"
+            "            new ByteArrayInputStream(\"h\\u00e9\".getBytes(\"UTF-8\")));\n"
             "        if (!\"h\\u00e9\".equals(got)) throw new Exception(got);\n    }\n}\n")
     assert is_plain_test(test, frozenset({"Reader"}))
     task = java_task(prompt, test, "read")
@@ -259,7 +270,8 @@ def test_java_byte_stream_argument_is_made_in_the_candidates_process(
 
 def test_java_void_method_that_changes_its_list_shows_the_change_to_the_test(
         javac: JavaCompiler) -> None:
-    prompt = "import java.util.*;\n\nclass Lists {\n    public static void addOne(List<Integer> xs) {\n"
+    prompt = ("import java.util.*;\n\nclass Lists {\n"
+              "    public static void addOne(List<Integer> xs) {\n")
     test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
             "        List<Integer> xs = new ArrayList<>(Arrays.asList(1, 2));\n"
             "        Lists.addOne(xs);\n"
@@ -293,3 +305,69 @@ def test_java_test_with_its_own_constants_is_plain() -> None:
             "    }\n}\n")
     assert is_plain_test(test, frozenset({"Pair"}))
     assert not is_plain_test(test.replace("EXPECTED)", "Other.EXPECTED)"), frozenset({"Pair"}))
+
+
+FILE_PROMPT = ("import java.io.*;\nimport java.util.*;\n\nclass Lines {\n"
+               "    public static List<String> lines(String path) throws IOException {\n")
+#: The test makes a directory and a file for the candidate: they are made in the candidate's
+#: process (its private /tmp), the trusted test holds stand-ins for them.
+FILE_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        File dir = java.nio.file.Files.createTempDirectory("%s").toFile();
+        File file = new File(dir, "in.txt");
+        java.nio.file.Files.write(file.toPath(), "a\\nb\\n".getBytes("UTF-8"));
+        List<String> got = Lines.lines(file.getPath());
+        if (!Arrays.asList("a", "b").equals(got)) throw new Exception("got " + got);
+        if (!file.exists() || file.length() != 4) throw new Exception("the file changed");
+    }
+}
+"""
+
+
+def test_java_files_a_test_makes_live_in_the_candidates_process(javac: JavaCompiler,
+                                                                tmp_path: Path) -> None:
+    marker = f"franc-probe-{uuid.uuid4().hex}"
+    task = java_task(FILE_PROMPT, FILE_TEST % marker, "lines")
+    assert is_plain_test(task.test or "", frozenset({"Lines"}))
+    good = FILE_PROMPT + ("        return java.nio.file.Files.readAllLines(\n"
+                          "            new File(path).toPath());\n"
+                          "    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = FILE_PROMPT + "        return new ArrayList<>(List.of(path));\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+    # Nothing of it on the trusted side's file system.
+    assert not list(Path(tempfile.gettempdir()).glob(f"{marker}*"))
+
+
+def test_java_file_results_are_stand_ins_and_equal_only_themselves(javac: JavaCompiler) -> None:
+    prompt = ("import java.io.*;\n\nclass Made {\n"
+              "    public static File make(File dir) throws IOException {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        File dir = java.nio.file.Files.createTempDirectory(\"made\").toFile();\n"
+            "        File got = Made.make(dir);\n"
+            "        if (!got.getName().equals(\"x.txt\") || !got.exists())\n"
+            "            throw new Exception(\"\" + got);\n"
+            "        if (got.equals(new File(dir, \"x.txt\")))\n"
+            "            throw new Exception(\"two objects\");\n"
+            "        if (!got.equals(got)) throw new Exception(\"not itself\");\n    }\n}\n")
+    task = java_task(prompt, test, "make")
+    good = prompt + ("        File f = new File(dir, \"x.txt\");\n        f.createNewFile();\n"
+                     "        return f;\n    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = good.replace("f.createNewFile();", "")
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def test_java_stand_ins_replace_qualified_names_and_single_type_imports() -> None:
+    main = ("import java.nio.file.Path;\nclass Main {\n"
+            "    java.io.File f; java.io.FileOutputStream o; Path p;\n}\n")
+    sources = with_stand_ins({"Main.java": main})
+    assert sources is not None
+    main = sources["Main.java"]
+    assert "import java.nio.file.Path;" not in main
+    assert "    File f; FileOutputStream o; Path p;" in main
+    assert "class File extends franc.FrancRemote" in sources["File.java"]
+    assert "class FileOutputStream extends OutputStream implements AutoCloseable" \
+        in sources["FileOutputStream.java"]
+    assert uses_stand_ins(FILE_TEST) and not uses_stand_ins(JAVA_TEST)

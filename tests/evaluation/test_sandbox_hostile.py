@@ -560,3 +560,109 @@ def test_java_void_target_cannot_print_a_pass_and_exit(javac: JavaCompiler) -> N
     forger = JAVA_VOID_PROMPT + ("        System.out.println(\"passed\");\n"
                                  "        System.out.flush();\n        System.exit(0);\n    }\n}\n")
     assert_not_passed(run_candidate(JAVA_VOID_TASK, forger, compiler=javac).status)
+
+
+# --- Java tests that make files for the candidate: stand-ins in the trusted JVM -------------
+JAVA_FILE_PROMPT = ("import java.io.*;\nimport java.util.*;\n\nclass Reader {\n"
+                    "    public static String read(File f) throws IOException {\n")
+#: The test lends the candidate a File it made (made in the candidate's process).
+JAVA_FILE_TEST = """
+class Main {
+    private static String expected = "hello";
+    public static void main(String[] args) throws Exception {
+        File f = File.createTempFile("input", ".txt");
+        java.nio.file.Files.write(f.toPath(), "hello".getBytes("UTF-8"));
+        String got = Reader.read(f);
+        if (!expected.equals(got)) throw new Exception("got " + got);
+    }
+}
+"""
+JAVA_FILE_TASK = Task("HJ/F", JAVA_FILE_PROMPT, "java", entry_point="read", test=JAVA_FILE_TEST)
+JAVA_FILE_RIGHT = (JAVA_FILE_PROMPT + "        return new String(java.nio.file.Files.readAllBytes("
+                   "f.toPath()), \"UTF-8\");\n    }\n}\n")
+
+
+def test_java_file_test_runs_an_honest_candidate(javac: JavaCompiler) -> None:
+    assert run_candidate(JAVA_FILE_TASK, JAVA_FILE_RIGHT, compiler=javac).status == "passed"
+
+
+def test_java_cannot_reach_the_tests_private_state_through_a_lent_file(
+        javac: JavaCompiler) -> None:
+    # Wrong; sets the test's private expectation to its answer, found from the lent File's
+    # class loader, its fields, or the test's class by name.
+    forger = JAVA_FILE_PROMPT + """        String wrong = "wrong";
+        List<ClassLoader> loaders = new ArrayList<>();
+        loaders.add(Thread.currentThread().getContextClassLoader());
+        loaders.add(f.getClass().getClassLoader());
+        loaders.add(Reader.class.getClassLoader());
+        for (ClassLoader loader : loaders) {
+            try {
+                java.lang.reflect.Field field = Class.forName("Main", true, loader)
+                        .getDeclaredField("expected");
+                field.setAccessible(true);
+                field.set(null, wrong);
+            } catch (Throwable e) { }
+        }
+        for (java.lang.reflect.Field field : f.getClass().getDeclaredFields()) {
+            try {
+                field.setAccessible(true);
+                Object held = field.get(f);
+                if (held != null && held.getClass().getName().startsWith("Main")) return "leaked";
+            } catch (Throwable e) { }
+        }
+        return wrong;
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_FILE_TASK, forger, compiler=javac).status)
+
+
+def test_java_file_test_cannot_print_a_pass_and_exit(javac: JavaCompiler) -> None:
+    forger = JAVA_FILE_PROMPT + ("        System.out.println(\"passed\");\n"
+                                 "        System.out.flush();\n        System.exit(0);\n"
+                                 "        return null;\n    }\n}\n")
+    assert_not_passed(run_candidate(JAVA_FILE_TASK, forger, compiler=javac).status)
+
+
+def test_java_file_result_equal_to_everything_does_not_pass(javac: JavaCompiler) -> None:
+    prompt = ("import java.io.*;\n\nclass Made {\n"
+              "    public static File make(File dir) throws IOException {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        File dir = java.nio.file.Files.createTempDirectory(\"made\").toFile();\n"
+            "        File want = new File(dir, \"x.txt\");\n"
+            "        File got = Made.make(dir);\n"
+            "        if (!got.equals(want) && !want.equals(got)\n"
+            "            && !got.getPath().equals(want.getPath())) throw new Exception(\"no\");\n"
+            "    }\n}\n")
+    task = Task("HJ/FE", prompt, "java", entry_point="make", test=test)
+    liar = prompt + ("        return new File(dir, \"y.txt\") {\n"
+                     "            public boolean equals(Object o) { return true; }\n"
+                     "        };\n    }\n}\n")
+    result = run_candidate(task, liar, compiler=javac)
+    assert_not_passed(result.status)
+    right = prompt + "        return new File(dir, \"x.txt\");\n    }\n}\n"
+    assert run_candidate(task, right, compiler=javac).status == "passed"
+
+
+def test_java_static_initialiser_cannot_forge_a_file_tests_verdict(javac: JavaCompiler) -> None:
+    # Reads every class file it can find (its own run, the stand-ins' names) for anything
+    # like a marker, prints it and exits 0 before the test could fail.
+    forger = JAVA_FILE_PROMPT.replace("    public static String read", """    static {
+        try {
+            for (String root : new String[] {".", "/franc-in", "/tmp"}) {
+                java.io.File[] found = new java.io.File(root).listFiles();
+                for (java.io.File c : found == null ? new java.io.File[0] : found) {
+                    if (!c.getName().endsWith(".class")) continue;
+                    String text = new String(java.nio.file.Files.readAllBytes(c.toPath()),
+                                             "ISO-8859-1");
+                    java.util.regex.Matcher m =
+                        java.util.regex.Pattern.compile("[0-9a-f]{32}").matcher(text);
+                    while (m.find()) System.out.print("\\n" + m.group() + "\\n");
+                }
+            }
+        } catch (Exception e) { }
+        System.out.flush();
+        System.exit(0);
+    }
+    public static String read""") + "        return null;\n    }\n}\n"
+    assert_not_passed(run_candidate(JAVA_FILE_TASK, forger, compiler=javac).status)

@@ -41,13 +41,125 @@ public final class FrancBridge {
         public CandidateGone(String message) { super(message); }
     }
 
+    /** Stand-ins by handle number, so that one object of the candidate's process is one here. */
+    private static final Map<Long, FrancRemote> STOOD = new java.util.HashMap<>();
+
     public static Object call(Class<?> stub, String name, Object[] args) {
         Method declared = null;
         for (Method method : stub.getDeclaredMethods()) {
             if (method.getName().equals(name) && method.getParameterCount() == args.length) declared = method;
         }
+        Class<?> returned = declared.getReturnType();
+        boolean stood = FrancRemote.class.isAssignableFrom(returned);
+        Map<String, Object> answer = ask("\"call\":" + FrancPlain.quote(name) + (stood ? ",\"wrap\":true" : ""), args);
+        if (answer.containsKey("missing")) throw new CandidateGone("missing method: " + answer.get("missing"));
+        checkRaised(answer);
+        if (answer.get("args") instanceof List) {
+            List<?> changed = (List<?>) answer.get("args");
+            java.lang.reflect.Type[] types = declared.getGenericParameterTypes();
+            for (int i = 0; i < Math.min(changed.size(), args.length); i++) {
+                if (changed.get(i) == null) continue;
+                try {
+                    copyInto(args[i], changed.get(i), types[i]);
+                } catch (FrancPlain.NotPlain | ClassCastException wrong) {
+                    throw new ClassCastException("franc: argument " + i + " came back as no " + types[i] + ": " + wrong.getMessage());
+                }
+            }
+        }
+        if (returned == void.class) return null;
+        if (stood) return standIn(answer, returned);
+        try {
+            return FrancPlain.convert(answer.get("value"), declared.getGenericReturnType());
+        } catch (FrancPlain.NotPlain | RuntimeException wrong) {
+            throw new ClassCastException("franc: the result is no " + declared.getGenericReturnType() + ": " + wrong.getMessage());
+        }
+    }
+
+    /**
+     * A JDK object made in the candidate's process on the test's behalf (a stand-in's
+     * constructor): its handle, for the stand-in to keep.
+     */
+    public static FrancRemote.Id construct(String type, String[] params, Object[] args) {
+        Map<String, Object> answer = ask(remoteRequest(null, type, "<init>", params), args);
+        checkRaised(answer);
+        return new FrancRemote.Id(handleOf(answer));
+    }
+
+    /**
+     * A JDK method of a stand-in ({@code target}, null for a static one) run on the real
+     * object in the candidate's process: a stand-in of {@code standIn} for what it returns,
+     * or (standIn null) the plain result as the JDK method declares it.
+     */
+    public static Object remote(FrancRemote target, String type, String name, String[] params, Object[] args,
+            Class<?> standIn) {
+        Map<String, Object> answer = ask(remoteRequest(target, type, name, params)
+                + (standIn != null ? ",\"wrap\":true" : ""), args);
+        checkRaised(answer);
+        if (standIn != null) return standIn(answer, standIn);
+        java.lang.reflect.Type declared;
+        try {
+            Class<?>[] classes = new Class<?>[params.length];
+            for (int i = 0; i < params.length; i++) classes[i] = classNamed(params[i]);
+            declared = Class.forName(type, false, ClassLoader.getPlatformClassLoader())
+                    .getMethod(name, classes).getGenericReturnType();
+            if (declared == void.class) return null;
+            return FrancPlain.convert(answer.get("value"), declared);
+        } catch (FrancPlain.NotPlain | ReflectiveOperationException | RuntimeException wrong) {
+            throw new ClassCastException("franc: the result of " + name + " has no plain form: " + wrong.getMessage());
+        }
+    }
+
+    private static Class<?> classNamed(String name) throws ClassNotFoundException {
+        switch (name) {
+            case "int": return int.class;
+            case "long": return long.class;
+            case "boolean": return boolean.class;
+            case "byte": return byte.class;
+            case "short": return short.class;
+            case "char": return char.class;
+            case "float": return float.class;
+            case "double": return double.class;
+            default: return Class.forName(name, false, ClassLoader.getPlatformClassLoader());
+        }
+    }
+
+    private static String remoteRequest(FrancRemote target, String type, String name, String[] params) {
+        StringBuilder out = new StringBuilder("\"remote\":{\"class\":").append(FrancPlain.quote(type))
+                .append(",\"member\":").append(FrancPlain.quote(name)).append(",\"target\":")
+                .append(target == null ? "null" : Long.toString(target.handle())).append(",\"params\":[");
+        for (int i = 0; i < params.length; i++) out.append(i > 0 ? "," : "").append(FrancPlain.quote(params[i]));
+        return out.append("]}").toString();
+    }
+
+    private static long handleOf(Map<String, Object> answer) {
+        if (answer.containsKey("missing")) throw new IllegalStateException("franc: " + answer.get("missing"));
+        if (!(answer.get("handle") instanceof Number)) {
+            throw new IllegalStateException("franc: no handle came back: " + answer.keySet());
+        }
+        return ((Number) answer.get("handle")).longValue();
+    }
+
+    /** The stand-in of class {@code type} for the handle in {@code answer} (null for null). */
+    private static Object standIn(Map<String, Object> answer, Class<?> type) {
+        if (answer.containsKey("value") && answer.get("value") == null) return null;
+        long handle = handleOf(answer);
+        FrancRemote known = STOOD.get(handle);
+        if (known != null && type.isInstance(known)) return known;
+        try {
+            java.lang.reflect.Constructor<?> make = type.getDeclaredConstructor(FrancRemote.Id.class);
+            make.setAccessible(true);
+            FrancRemote made = (FrancRemote) make.newInstance(new FrancRemote.Id(handle));
+            STOOD.put(handle, made);
+            return made;
+        } catch (ReflectiveOperationException broken) {
+            throw new IllegalStateException("franc: cannot stand in for a " + type.getName() + ": " + broken);
+        }
+    }
+
+    /** One request (its fields after the id, then the arguments) and its answer. */
+    private static Map<String, Object> ask(String fields, Object[] args) {
         String id = Long.toHexString(IDS.nextLong()) + Long.toHexString(IDS.nextLong());
-        StringBuilder request = new StringBuilder("{\"id\":\"" + id + "\",\"call\":" + FrancPlain.quote(name) + ",\"args\":[");
+        StringBuilder request = new StringBuilder("{\"id\":\"" + id + "\"," + fields + ",\"args\":[");
         try {
             for (int i = 0; i < args.length; i++) {
                 if (i > 0) request.append(',');
@@ -71,28 +183,15 @@ public final class FrancBridge {
             throw new CandidateGone("the channel broke: " + broken);
         }
         if (!id.equals(answer.get("id"))) throw new CandidateGone("an answer to another call");
-        if (answer.containsKey("missing")) throw new CandidateGone("missing method: " + answer.get("missing"));
+        return answer;
+    }
+
+    /** Throws what the candidate's side raised; refuses a result with no plain form or member. */
+    private static void checkRaised(Map<String, Object> answer) {
+        if (answer.containsKey("missing")) throw new IllegalStateException("franc: " + answer.get("missing"));
         if (answer.containsKey("raised")) throw FrancBridge.<RuntimeException>sneaky(rebuild((Map<?, ?>) answer.get("raised")));
         if (answer.containsKey("unserialisable")) {
             throw new IllegalStateException("franc: the result has no plain form: " + answer.get("unserialisable"));
-        }
-        if (answer.get("args") instanceof List) {
-            List<?> changed = (List<?>) answer.get("args");
-            java.lang.reflect.Type[] types = declared.getGenericParameterTypes();
-            for (int i = 0; i < Math.min(changed.size(), args.length); i++) {
-                if (changed.get(i) == null) continue;
-                try {
-                    copyInto(args[i], changed.get(i), types[i]);
-                } catch (FrancPlain.NotPlain | ClassCastException wrong) {
-                    throw new ClassCastException("franc: argument " + i + " came back as no " + types[i] + ": " + wrong.getMessage());
-                }
-            }
-        }
-        if (declared.getReturnType() == void.class) return null;
-        try {
-            return FrancPlain.convert(answer.get("value"), declared.getGenericReturnType());
-        } catch (FrancPlain.NotPlain | RuntimeException wrong) {
-            throw new ClassCastException("franc: the result is no " + declared.getGenericReturnType() + ": " + wrong.getMessage());
         }
     }
 

@@ -28,6 +28,7 @@ public final class FrancCallee {
         System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
         System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
         String className = args[0];
+        Table table = new Table();
         while (true) {
             String frame = FrancPlain.readFrame(requests);
             if (frame == null) return;
@@ -40,7 +41,11 @@ public final class FrancCallee {
             } else {
                 @SuppressWarnings("unchecked")
                 List<Object> callArgs = (List<Object>) request.get("args");
-                answer = call(className, (String) request.get("call"), callArgs);
+                boolean wrap = Boolean.TRUE.equals(request.get("wrap"));
+                @SuppressWarnings("unchecked")
+                Map<String, Object> remote = (Map<String, Object>) request.get("remote");
+                answer = remote != null ? remote(remote, callArgs, table, wrap)
+                        : call(className, (String) request.get("call"), callArgs, table, wrap);
             }
             FrancPlain.writeFrame(answers, "{\"id\":" + FrancPlain.quote(id) + "," + answer + "}");
         }
@@ -53,14 +58,93 @@ public final class FrancCallee {
                 + ",\"message\":" + FrancPlain.quote(message) + "}";
     }
 
-    private static String call(String className, String name, List<Object> args) {
+    /**
+     * The objects this process keeps for the trusted side (one table per run): what a test
+     * made here on its side (files, streams) and results it holds as handles.
+     */
+    private static final class Table implements FrancPlain.Handles {
+        private final List<Object> objects = new ArrayList<>();
+        private final Map<Object, Long> numbers = new java.util.IdentityHashMap<>();
+
+        long keep(Object value) {
+            return numbers.computeIfAbsent(value, kept -> {
+                objects.add(kept);
+                return (long) objects.size() - 1;
+            });
+        }
+
+        @Override
+        public Object get(long handle) throws FrancPlain.NotPlain {
+            if (handle < 0 || handle >= objects.size()) throw new FrancPlain.NotPlain("no handle " + handle);
+            return objects.get((int) handle);
+        }
+    }
+
+    /** The result as plain data, or as a handle when the trusted side stands in for it. */
+    private static String result(Object result, boolean wrap, Table table, String suffix) {
+        if (wrap && result != null) return "\"handle\":" + table.keep(result) + suffix;
+        try {
+            return "\"value\":" + FrancPlain.toJson(result) + suffix;
+        } catch (FrancPlain.NotPlain notPlain) {
+            return "\"unserialisable\":" + FrancPlain.quote(notPlain.getMessage());
+        } catch (Throwable error) {
+            return "\"unserialisable\":" + FrancPlain.quote(error.toString());
+        }
+    }
+
+    private static final Map<String, Class<?>> PRIMITIVES = Map.of("int", int.class, "long", long.class,
+            "boolean", boolean.class, "byte", byte.class, "short", short.class, "char", char.class,
+            "float", float.class, "double", double.class);
+
+    /**
+     * A JDK constructor or method the trusted test calls on its side's objects here (a
+     * FrancRemoteGen stand-in): on the object of handle "target", or static.
+     */
+    @SuppressWarnings("unchecked")
+    private static String remote(Map<String, Object> remote, List<Object> args, Table table, boolean wrap) {
+        java.lang.reflect.Executable member;
+        Object target;
+        Object[] values;
+        try {
+            Class<?> type = Class.forName((String) remote.get("class"), false, ClassLoader.getPlatformClassLoader());
+            List<Object> names = (List<Object>) remote.get("params");
+            Class<?>[] params = new Class<?>[names.size()];
+            for (int i = 0; i < params.length; i++) {
+                String name = (String) names.get(i);
+                params[i] = PRIMITIVES.containsKey(name) ? PRIMITIVES.get(name)
+                        : Class.forName(name, false, ClassLoader.getPlatformClassLoader());
+            }
+            String name = (String) remote.get("member");
+            member = name.equals("<init>") ? type.getConstructor(params) : type.getMethod(name, params);
+            Object handle = remote.get("target");
+            target = handle == null ? null : table.get(((Number) handle).longValue());
+            values = new Object[args.size()];
+            java.lang.reflect.Type[] types = member.getGenericParameterTypes();
+            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i], table);
+        } catch (Throwable error) {
+            return "\"missing\":" + FrancPlain.quote(error.toString());
+        }
+        Object result;
+        try {
+            result = member instanceof java.lang.reflect.Constructor
+                    ? ((java.lang.reflect.Constructor<?>) member).newInstance(values)
+                    : ((Method) member).invoke(target, values);
+        } catch (InvocationTargetException thrown) {
+            return raised(thrown.getCause());
+        } catch (Throwable error) {
+            return raised(error);
+        }
+        return result(result, wrap || member instanceof java.lang.reflect.Constructor, table, "");
+    }
+
+    private static String call(String className, String name, List<Object> args, Table table, boolean wrap) {
         Method method;
         Object[] values;
         try {
             method = find(Class.forName(className), name, args.size());
             values = new Object[args.size()];
             java.lang.reflect.Type[] types = method.getGenericParameterTypes();
-            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i]);
+            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i], table);
         } catch (Throwable error) {
             return "\"missing\":" + FrancPlain.quote(error.toString());
         }
@@ -74,13 +158,7 @@ public final class FrancCallee {
         } catch (Throwable error) {
             return raised(error);
         }
-        try {
-            return "\"value\":" + FrancPlain.toJson(result) + changed(before, containers(values));
-        } catch (FrancPlain.NotPlain notPlain) {
-            return "\"unserialisable\":" + FrancPlain.quote(notPlain.getMessage());
-        } catch (Throwable error) {
-            return "\"unserialisable\":" + FrancPlain.quote(error.toString());
-        }
+        return result(result, wrap, table, changed(before, containers(values)));
     }
 
     /** The plain forms of the arguments a call can change in place (arrays, collections, maps). */

@@ -78,6 +78,19 @@ public final class FrancPlain {
         if (kind == java.lang.Character.class) { tagged("char", value.toString(), out, depth); return; }
         if (kind == BigInteger.class) { out.append("{\"$\":\"bigint\",\"v\":").append(value).append('}'); return; }
         if (kind == BigDecimal.class) { out.append("{\"$\":\"bigdec\",\"v\":").append(value).append('}'); return; }
+        if (value instanceof FrancRemote) {
+            out.append("{\"$\":\"handle\",\"v\":").append(((FrancRemote) value).handle()).append('}');
+            return;
+        }
+        if (value instanceof Enum) {
+            Class<?> type = ((Enum<?>) value).getDeclaringClass();
+            out.append("{\"$\":\"enum\",\"c\":");
+            string(jdkClassName(type), out);
+            out.append(",\"v\":");
+            string(((Enum<?>) value).name(), out);
+            out.append('}');
+            return;
+        }
         if (kind == java.util.Date.class) {
             out.append("{\"$\":\"date\",\"v\":").append(((java.util.Date) value).getTime()).append('}');
             return;
@@ -261,19 +274,47 @@ public final class FrancPlain {
 
     @SuppressWarnings("unchecked")
     public static Object convert(Object plain, Type type) throws NotPlain {
+        return convert(plain, type, null);
+    }
+
+    /** The objects a process keeps for the other side, by handle number (see FrancCallee). */
+    public interface Handles {
+        Object get(long handle) throws NotPlain;
+    }
+
+    /** Like convert(plain, type), where {"$":"handle"} names an object of {@code handles}. */
+    @SuppressWarnings("unchecked")
+    public static Object convert(Object plain, Type type, Handles handles) throws NotPlain {
         if (type instanceof WildcardType) type = ((WildcardType) type).getUpperBounds()[0];
         Class<?> raw = rawClass(type);
         if (plain instanceof Map && ((Map<?, ?>) plain).containsKey("$")) {
             Map<String, Object> tagged = (Map<String, Object>) plain;
             String tag = (String) tagged.get("$");
             Object inner = tagged.get("v");
+            if (tag.equals("handle") && handles != null && inner instanceof Number) {
+                Object held = handles.get(((Number) inner).longValue());
+                if (!raw.isInstance(held)) throw new NotPlain("the handle is no " + type);
+                return held;
+            }
+            if (tag.equals("enum")) {
+                try {
+                    Class<?> kind = Class.forName((String) tagged.get("c"), false, ClassLoader.getPlatformClassLoader());
+                    if (!kind.isEnum() || !raw.isAssignableFrom(kind)) throw new NotPlain("no " + type + ": " + kind);
+                    for (Object constant : kind.getEnumConstants()) {
+                        if (((Enum<?>) constant).name().equals(inner)) return constant;
+                    }
+                } catch (ClassNotFoundException notJdk) {
+                    // below
+                }
+                throw new NotPlain("no JDK enum constant " + tagged.get("c") + "." + inner);
+            }
             if (tag.equals("dict")) {
                 Map<Object, Object> map = raw == TreeMap.class ? new TreeMap<>()
                         : raw == LinkedHashMap.class ? new LinkedHashMap<>() : new HashMap<>();
                 Type[] kv = typeArguments(type, 2);
                 for (Object pair : (List<Object>) inner) {
                     List<Object> p = (List<Object>) pair;
-                    map.put(convert(p.get(0), kv[0]), convert(p.get(1), kv[1]));
+                    map.put(convert(p.get(0), kv[0], handles), convert(p.get(1), kv[1], handles));
                 }
                 return map;
             }
@@ -294,7 +335,7 @@ public final class FrancPlain {
                 plain = inner;
             } else {
                 plain = inner;
-                if (tag.equals("char")) return convert(plain, type == Object.class ? Character.class : type);
+                if (tag.equals("char")) return convert(plain, type == Object.class ? Character.class : type, handles);
                 if (type == Object.class) return convert(plain, tag.equals("long") ? java.lang.Long.class
                         : tag.equals("short") ? java.lang.Short.class : tag.equals("byte") ? java.lang.Byte.class
                         : tag.equals("float") ? java.lang.Float.class : tag.equals("bigint") ? BigInteger.class
@@ -310,7 +351,7 @@ public final class FrancPlain {
                 long v = (java.lang.Long) plain;
                 return v == (int) v ? (Object) (int) v : (Object) v;
             }
-            if (plain instanceof List) return convert(plain, ArrayList.class);
+            if (plain instanceof List) return convert(plain, ArrayList.class, handles);
             return plain;
         }
         if (raw == int.class || raw == java.lang.Integer.class) return ((Number) plain).intValue();
@@ -325,7 +366,7 @@ public final class FrancPlain {
             if (s.length() != 1) throw new NotPlain("not one character: " + s);
             return s.charAt(0);
         }
-        if (raw == String.class) return (String) plain;
+        if (plain instanceof String && raw.isAssignableFrom(String.class)) return plain;
         if (raw == BigInteger.class) return new BigInteger(plain.toString());
         if (raw == BigDecimal.class) return new BigDecimal(plain.toString());
         if (raw.isArray() || type instanceof GenericArrayType) {
@@ -333,7 +374,7 @@ public final class FrancPlain {
                     ? ((GenericArrayType) type).getGenericComponentType() : raw.getComponentType();
             List<Object> items = (List<Object>) plain;
             Object array = Array.newInstance(rawClass(element), items.size());
-            for (int i = 0; i < items.size(); i++) Array.set(array, i, convert(items.get(i), element));
+            for (int i = 0; i < items.size(); i++) Array.set(array, i, convert(items.get(i), element, handles));
             return array;
         }
         if (plain instanceof List) {
@@ -341,7 +382,7 @@ public final class FrancPlain {
             Collection<Object> out = Set.class.isAssignableFrom(raw)
                     ? (raw == TreeSet.class ? new TreeSet<>() : new HashSet<>())
                     : raw == LinkedList.class ? new LinkedList<>() : new ArrayList<>();
-            for (Object item : (List<Object>) plain) out.add(convert(item, element));
+            for (Object item : (List<Object>) plain) out.add(convert(item, element, handles));
             if (!raw.isInstance(out)) throw new NotPlain("no plain form for " + type);
             return out;
         }
