@@ -87,8 +87,8 @@ PLAIN_JAVA_TYPES = frozenset({
     # Values with a plain form (a Date's instant, a JDK Class's name, the bytes of a
     # ByteArrayInputStream) and types the test can only use on its own values.
     "Date", "Class", "InputStream", "ByteArrayInputStream", "SimpleDateFormat", "Pattern",
-    "Matcher", "PosixFilePermission", "IOException", "UncheckedIOException",
-    "SecurityException"})
+    "Matcher", "PrintStream", "ByteArrayOutputStream", "PosixFilePermission", "IOException",
+    "UncheckedIOException", "SecurityException"})
 #: JDK classes whose objects a test makes for the candidate (files, paths, streams): they
 #: are made in the candidate's process on the test's behalf, and the trusted test holds
 #: stand-ins that forward each call there (franc/evaluation/java/FrancRemoteGen.java).
@@ -101,10 +101,11 @@ _REMOTE_NAMES = frozenset(name.rsplit(".", 1)[1] for name in REMOTE_JAVA_TYPES)
 STAND_INS_TIMEOUT = 60.0
 #: ``Integer.MAX_VALUE``, ``Boolean.TRUE``: a constant of a value type is no type of its own.
 _JAVA_CONSTANT = re.compile(r"\b(\w+)\.[A-Z][A-Z0-9_]*\b")
-#: Uses of ``System`` that touch no state the candidate shares: printing, clocks.
+#: Uses of ``System`` that touch no state the candidate shares: printing (what the candidate
+#: prints during a call comes back for the test's ``System.out``), clocks.
 _JAVA_HARMLESS_SYSTEM = re.compile(
-    r"\bSystem\.(?:(?:out|err)\.(?:println|printf|print)|lineSeparator|currentTimeMillis"
-    r"|nanoTime)\b")
+    r"\bSystem\.(?:(?:out|err)(?:\.(?:println|printf|print|flush))?|setOut|setErr|lineSeparator"
+    r"|currentTimeMillis|nanoTime)\b")
 _JAVA_METHOD = re.compile(
     r"^\s*(?:public\s+|protected\s+|private\s+)*static\s+(?:final\s+)?"
     r"(?P<ret>[\w.$]+(?:\s*<[\w\s,<>?.\[\]]*>)?(?:\s*\[\s*\])*)\s+(?P<name>\w+)\s*"

@@ -371,3 +371,33 @@ def test_java_stand_ins_replace_qualified_names_and_single_type_imports() -> Non
     assert "class FileOutputStream extends OutputStream implements AutoCloseable" \
         in sources["FileOutputStream.java"]
     assert uses_stand_ins(FILE_TEST) and not uses_stand_ins(JAVA_TEST)
+
+
+PRINT_PROMPT = "import java.util.*;\n\nclass Printer {\n    public static void show(int[] xs) {\n"
+#: The test catches what the candidate prints by redirecting its own System.out.
+PRINT_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true));
+        try {
+            Printer.show(new int[] {1, 2});
+        } finally {
+            System.out.flush();
+            System.setOut(saved);
+        }
+        if (!buffer.toString().trim().equals("[1, 2]")) throw new Exception("printed " + buffer);
+    }
+}
+"""
+
+
+def test_java_what_the_candidate_prints_reaches_the_tests_system_out(
+        javac: JavaCompiler) -> None:
+    task = java_task("import java.io.*;\n" + PRINT_PROMPT, PRINT_TEST, "show")
+    assert is_plain_test(PRINT_TEST, frozenset({"Printer"}))
+    good = task.prompt + "        System.out.println(Arrays.toString(xs));\n    }\n}\n"
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = task.prompt + "        System.out.println(xs.length);\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"

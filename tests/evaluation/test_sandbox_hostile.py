@@ -666,3 +666,22 @@ def test_java_static_initialiser_cannot_forge_a_file_tests_verdict(javac: JavaCo
     }
     public static String read""") + "        return null;\n    }\n}\n"
     assert_not_passed(run_candidate(JAVA_FILE_TASK, forger, compiler=javac).status)
+
+
+def test_java_printing_test_cannot_be_forged_by_printing_and_exiting(
+        javac: JavaCompiler) -> None:
+    prompt = "import java.io.*;\nimport java.util.*;\n\nclass Printer {\n" \
+             "    public static void show(int[] xs) {\n"
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        ByteArrayOutputStream buffer = new ByteArrayOutputStream();\n"
+            "        System.setOut(new PrintStream(buffer, true));\n"
+            "        Printer.show(new int[] {1, 2});\n"
+            "        if (!buffer.toString().trim().equals(\"[1, 2]\"))\n"
+            "            throw new Exception(\"no\");\n"
+            "    }\n}\n")
+    task = Task("HJ/P", prompt, "java", entry_point="show", test=test)
+    forger = prompt + ("        System.out.println(\"[1, 2]\");\n        System.out.flush();\n"
+                       "        System.exit(0);\n    }\n}\n")
+    assert_not_passed(run_candidate(task, forger, compiler=javac).status)
+    right = prompt + "        System.out.println(Arrays.toString(xs));\n    }\n}\n"
+    assert run_candidate(task, right, compiler=javac).status == "passed"

@@ -183,6 +183,10 @@ public final class FrancBridge {
             throw new CandidateGone("the channel broke: " + broken);
         }
         if (!id.equals(answer.get("id"))) throw new CandidateGone("an answer to another call");
+        if (answer.get("printed") instanceof String) {
+            System.out.print((String) answer.get("printed"));
+            System.out.flush();
+        }
         return answer;
     }
 

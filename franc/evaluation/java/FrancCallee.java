@@ -16,7 +16,8 @@ import java.util.Map;
 /**
  * The sandboxed end of the call protocol (see franc/evaluation/protocol.py): answers each
  * call on the candidate's class with plain data. stdin/stdout are the channel; before any
- * candidate class loads, System.out is pointed at stderr so prints cannot reach it. The
+ * candidate class loads, System.out is pointed at a buffer so prints cannot reach it (they
+ * go back with the call's answer). The
  * call id of a request lives only in a local variable here, out of reach of reflection.
  */
 public final class FrancCallee {
@@ -25,7 +26,8 @@ public final class FrancCallee {
     public static void main(String[] args) throws Exception {
         InputStream requests = new FileInputStream(FileDescriptor.in);
         OutputStream answers = new FileOutputStream(FileDescriptor.out);
-        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
+        Printed printed = new Printed();
+        System.setOut(new PrintStream(printed, true, "UTF-8"));
         System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
         String className = args[0];
         Table table = new Table();
@@ -46,6 +48,9 @@ public final class FrancCallee {
                 Map<String, Object> remote = (Map<String, Object>) request.get("remote");
                 answer = remote != null ? remote(remote, callArgs, table, wrap)
                         : call(className, (String) request.get("call"), callArgs, table, wrap);
+                System.out.flush();
+                String text = printed.drain();
+                if (!text.isEmpty()) answer += ",\"printed\":" + FrancPlain.quote(text);
             }
             FrancPlain.writeFrame(answers, "{\"id\":" + FrancPlain.quote(id) + "," + answer + "}");
         }
@@ -56,6 +61,31 @@ public final class FrancCallee {
         if (message.length() > 2000) message = message.substring(0, 2000);
         return "\"raised\":{\"type\":" + FrancPlain.quote(error.getClass().getName())
                 + ",\"message\":" + FrancPlain.quote(message) + "}";
+    }
+
+    /**
+     * What the candidate prints to System.out (never the channel): it goes back with each
+     * call's answer, for the test's System.out; up to MAX_PRINTED bytes a call.
+     */
+    private static final class Printed extends OutputStream {
+        private static final int MAX_PRINTED = 1 << 20;
+        private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+
+        @Override
+        public synchronized void write(int b) {
+            if (buffer.size() < MAX_PRINTED) buffer.write(b);
+        }
+
+        @Override
+        public synchronized void write(byte[] bytes, int offset, int length) {
+            buffer.write(bytes, offset, Math.max(0, Math.min(length, MAX_PRINTED - buffer.size())));
+        }
+
+        synchronized String drain() {
+            String text = new String(buffer.toByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+            buffer.reset();
+            return text;
+        }
     }
 
     /**
