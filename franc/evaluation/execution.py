@@ -19,9 +19,13 @@ A Java test that makes files, paths or streams for the candidate (:data:`REMOTE_
 runs in the trusted JVM too: those objects are made in the candidate's process on the
 test's behalf, and the test holds generated stand-ins (``franc.FrancRemoteGen``) that
 forward each call there and equal only themselves. A call's in-place change to an array,
-collection or map argument comes back as plain data into the test's object. A Java test
-that shares more with the candidate (``System`` state, sockets, JDBC, its own classes
-lent by name or deserialised there) cannot run apart from it: such a *shared-process*
+collection or map argument comes back as plain data into the test's object, and what the
+candidate prints comes back for the test's ``System.out``. An object the test lends as a
+JDK interface (:data:`LENDABLE_JAVA_TYPES`: a JDBC proxy, a lambda) is a proxy in the
+candidate's process whose interface calls come back to the test's object, during the call
+only. A Java test that shares more with the candidate (``System`` state, sockets,
+``DriverManager``, its own classes named or deserialised there) cannot run apart from
+it: such a *shared-process*
 test runs inside the sandbox next to the candidate, and only its outcome comes back over
 the channel (the call id stays out of the candidate's reach); :func:`is_plain_test`
 decides, from the test alone (the candidate has no say). A Python
@@ -89,6 +93,12 @@ PLAIN_JAVA_TYPES = frozenset({
     "Date", "Class", "InputStream", "ByteArrayInputStream", "SimpleDateFormat", "Pattern",
     "Matcher", "PrintStream", "ByteArrayOutputStream", "PosixFilePermission", "IOException",
     "UncheckedIOException", "SecurityException"})
+#: JDK interfaces a test may implement (a java.lang.reflect.Proxy, a lambda) and lend to the
+#: candidate: the candidate gets a proxy whose calls come back to the test's object.
+LENDABLE_JAVA_TYPES = frozenset({
+    "Proxy", "InvocationHandler", "Connection", "Statement", "PreparedStatement", "ResultSet",
+    "SQLException", "Runnable", "Callable", "Comparator", "Function", "Supplier", "Consumer",
+    "Predicate", "BiFunction"})
 #: JDK classes whose objects a test makes for the candidate (files, paths, streams): they
 #: are made in the candidate's process on the test's behalf, and the trusted test holds
 #: stand-ins that forward each call there (franc/evaluation/java/FrancRemoteGen.java).
@@ -202,19 +212,22 @@ def _java_code(test: str) -> str:
 def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bool:
     """Whether a Java ``test`` exchanges nothing but values and stand-ins with the
     candidate, so that it can run in the trusted JVM: it uses only value types, the
-    prompt's classes and :data:`REMOTE_JAVA_TYPES`, and no ``System.`` state beyond
-    printing (its prints go to the trusted JVM's log)."""
+    prompt's classes, its own classes, :data:`REMOTE_JAVA_TYPES` and
+    :data:`LENDABLE_JAVA_TYPES`, and no ``System.`` state beyond printing (its prints go to
+    the trusted JVM's log)."""
     code = _JAVA_CONSTANT.sub(lambda m: m[1] if m[1] in PLAIN_JAVA_TYPES else m[0],
                               _java_code(test))
     code = _JAVA_HARMLESS_SYSTEM.sub("", code)
     constants = set(re.findall(r"[\w\]>]\s+([A-Z][A-Z0-9_]*)\s*[=;]", code))
     types = set(re.findall(r"\b[A-Z]\w*", code)) - constants
     classes = re.findall(r"\bclass\s+(\w+)", test)
-    # A test that names its own class in a string lends it by name (reflection): the
-    # candidate looks it up in its own process.
+    # A test that names its own class in a string lends it by name (reflection), and one
+    # with a serialisable class sends it in bytes: the candidate would need it in its process.
     names_itself = bool(set(re.findall(r'"(\w+)"', test)) & set(classes))
-    return len(classes) == 1 and types <= PLAIN_JAVA_TYPES | _REMOTE_NAMES | prompt_classes \
-        and "System." not in code and not names_itself
+    serialises = bool(types & {"Serializable", "Externalizable"})
+    allowed = PLAIN_JAVA_TYPES | _REMOTE_NAMES | LENDABLE_JAVA_TYPES | prompt_classes | set(classes)
+    return bool(classes) and types <= allowed and "System." not in code and not names_itself \
+        and not serialises
 
 
 def uses_stand_ins(test: str) -> bool:

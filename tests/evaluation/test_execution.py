@@ -401,3 +401,52 @@ def test_java_what_the_candidate_prints_reaches_the_tests_system_out(
     assert run_candidate(task, good, compiler=javac).status == "passed"
     wrong = task.prompt + "        System.out.println(xs.length);\n    }\n}\n"
     assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+LEND_PROMPT = ("import java.util.*;\nimport java.util.function.*;\n\nclass Mapper {\n"
+               "    public static List<Integer> mapAll(List<Integer> xs,\n"
+               "                                       Function<Integer, Integer> f) {\n")
+#: The test lends the candidate a lambda that records its calls in the test's own state.
+LEND_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        List<Integer> seen = new ArrayList<>();
+        Function<Integer, Integer> twice = x -> { seen.add(x); return x * 2; };
+        List<Integer> got = Mapper.mapAll(Arrays.asList(1, 2, 3), twice);
+        if (!Arrays.asList(2, 4, 6).equals(got)) throw new Exception("got " + got);
+        if (!Arrays.asList(1, 2, 3).equals(seen)) throw new Exception("calls " + seen);
+    }
+}
+"""
+
+
+def test_java_test_lends_a_callback_that_the_candidate_can_use(javac: JavaCompiler) -> None:
+    task = java_task(LEND_PROMPT, LEND_TEST, "mapAll")
+    assert is_plain_test(LEND_TEST, frozenset({"Mapper"}))
+    good = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
+                          "        for (int x : xs) out.add(f.apply(x));\n        return out;\n"
+                          "    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    # Right results without calling back: the test's own record of the calls tells.
+    skips = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
+                           "        for (int x : xs) out.add(2 * x);\n        return out;\n"
+                           "    }\n}\n")
+    assert run_candidate(task, skips, compiler=javac).status == "failed"
+
+
+def test_java_lent_object_works_only_during_its_call(javac: JavaCompiler) -> None:
+    task = java_task(LEND_PROMPT, LEND_TEST, "mapAll")
+    later = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
+                           "        Thread t = new Thread(() -> {\n"
+                           "            for (int x : xs) out.add(f.apply(x));\n        });\n"
+                           "        t.start();\n"
+                           "        try { t.join(); } catch (InterruptedException e) { }\n"
+                           "        return out;\n    }\n}\n")
+    assert run_candidate(task, later, compiler=javac).status == "failed"
+
+
+def test_java_test_with_helper_classes_is_plain_unless_serialisable() -> None:
+    helper = "class Helper {\n    static int two() { return 2; }\n}\n" + JAVA_TEST
+    assert is_plain_test(helper, frozenset({"Add"}))
+    gadget = "class Gadget implements Serializable {\n}\n" + JAVA_TEST
+    assert not is_plain_test(gadget, frozenset({"Add"}))

@@ -685,3 +685,54 @@ def test_java_printing_test_cannot_be_forged_by_printing_and_exiting(
     assert_not_passed(run_candidate(task, forger, compiler=javac).status)
     right = prompt + "        System.out.println(Arrays.toString(xs));\n    }\n}\n"
     assert run_candidate(task, right, compiler=javac).status == "passed"
+
+
+# --- objects the test lends the candidate: it can use them, never reach into them ---------
+JAVA_LEND_PROMPT = ("import java.util.*;\nimport java.util.function.*;\n\nclass Calc {\n"
+                    "    public static int run(Function<Integer, Integer> f) {\n")
+JAVA_LEND_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        Function<Integer, Integer> f = new Function<Integer, Integer>() {
+            private final int expected = 42;
+            public Integer apply(Integer x) { return x * 2 + 2; }
+        };
+        int got = Calc.run(f);
+        if (got != 42) throw new Exception("got " + got);
+    }
+}
+"""
+JAVA_LEND_TASK = Task("HJ/L", JAVA_LEND_PROMPT, "java", entry_point="run", test=JAVA_LEND_TEST)
+
+
+def test_java_cannot_read_the_private_state_of_a_lent_object(javac: JavaCompiler) -> None:
+    # Wrong (never calls f); looks through the lent object, its handler and what they hold
+    # for the test's private "expected".
+    forger = JAVA_LEND_PROMPT + """        List<Object> seen = new ArrayList<>();
+        List<Object> todo = new ArrayList<>(List.of(f));
+        try { todo.add(java.lang.reflect.Proxy.getInvocationHandler(f)); } catch (Throwable e) { }
+        for (int depth = 0; depth < 3; depth++) {
+            List<Object> next = new ArrayList<>();
+            for (Object o : todo) {
+                for (Class<?> c = o.getClass(); c != null; c = c.getSuperclass()) {
+                    for (java.lang.reflect.Field field : c.getDeclaredFields()) {
+                        try {
+                            field.setAccessible(true);
+                            Object v = field.get(o);
+                            if (field.getName().equals("expected") && v instanceof Integer) {
+                                return (Integer) v;
+                            }
+                            if (v != null && !seen.contains(v)) { seen.add(v); next.add(v); }
+                        } catch (Throwable e) { }
+                    }
+                }
+            }
+            todo = next;
+        }
+        return 0;
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_LEND_TASK, forger, compiler=javac).status)
+    right = JAVA_LEND_PROMPT + "        return f.apply(20);\n    }\n}\n"
+    assert run_candidate(JAVA_LEND_TASK, right, compiler=javac).status == "passed"

@@ -41,6 +41,69 @@ public final class FrancBridge {
         public CandidateGone(String message) { super(message); }
     }
 
+    /** The test's objects lent to the candidate (by number), and the interface each is lent as. */
+    private static final List<Object> LENT = new java.util.ArrayList<>();
+    private static final List<Class<?>> LENT_AS = new java.util.ArrayList<>();
+
+    /**
+     * Plain data, or for an object without a plain form whose declared type is a public JDK
+     * interface, a lent object: the candidate gets a proxy of that interface whose calls
+     * come back here (callBack), so it can use the object, never reach into it.
+     */
+    private static String plainOrLent(Object value, Class<?> declared) throws FrancPlain.NotPlain {
+        try {
+            return FrancPlain.toJson(value);
+        } catch (FrancPlain.NotPlain notPlain) {
+            if (declared == null || !declared.isInterface() || !declared.isInstance(value)
+                    || !java.lang.reflect.Modifier.isPublic(declared.getModifiers())
+                    || !(declared.getClassLoader() == null || declared.getClassLoader() == ClassLoader.getPlatformClassLoader())) {
+                throw notPlain;
+            }
+            int number = -1;
+            for (int i = 0; i < LENT.size(); i++) {
+                if (LENT.get(i) == value && LENT_AS.get(i) == declared) number = i;
+            }
+            if (number < 0) {
+                LENT.add(value);
+                LENT_AS.add(declared);
+                number = LENT.size() - 1;
+            }
+            return "{\"$\":\"lent\",\"v\":" + number + ",\"i\":" + FrancPlain.quote(declared.getName()) + "}";
+        }
+    }
+
+    /**
+     * The candidate's call of an interface method on a lent object, run here on the test's
+     * object: the "value" (plain or lent again) or "raised" fields of the reply.
+     */
+    private static String callBack(Map<String, Object> callback) {
+        try {
+            int number = ((Number) callback.get("callback")).intValue();
+            if (number < 0 || number >= LENT.size()) throw new IllegalArgumentException("franc: nothing lent as " + number);
+            List<?> names = (List<?>) callback.get("params");
+            Class<?>[] params = new Class<?>[names.size()];
+            for (int i = 0; i < params.length; i++) params[i] = FrancPlain.jdkClass((String) names.get(i));
+            Method method = LENT_AS.get(number).getMethod((String) callback.get("method"), params);
+            if (java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
+                throw new IllegalArgumentException("franc: a static method is no use of a lent object");
+            }
+            List<?> args = (List<?>) callback.get("args");
+            java.lang.reflect.Type[] types = method.getGenericParameterTypes();
+            Object[] values = new Object[types.length];
+            if (args.size() != values.length) throw new IllegalArgumentException("franc: " + args.size() + " arguments");
+            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i]);
+            Object result;
+            try {
+                result = method.invoke(LENT.get(number), values);
+            } catch (java.lang.reflect.InvocationTargetException thrown) {
+                return FrancPlain.raised(thrown.getCause());
+            }
+            return "\"value\":" + (method.getReturnType() == void.class ? "null" : plainOrLent(result, method.getReturnType()));
+        } catch (Exception | LinkageError refused) {
+            return FrancPlain.raised(refused);
+        }
+    }
+
     /** Stand-ins by handle number, so that one object of the candidate's process is one here. */
     private static final Map<Long, FrancRemote> STOOD = new java.util.HashMap<>();
 
@@ -51,7 +114,8 @@ public final class FrancBridge {
         }
         Class<?> returned = declared.getReturnType();
         boolean stood = FrancRemote.class.isAssignableFrom(returned);
-        Map<String, Object> answer = ask("\"call\":" + FrancPlain.quote(name) + (stood ? ",\"wrap\":true" : ""), args);
+        Map<String, Object> answer = ask("\"call\":" + FrancPlain.quote(name) + (stood ? ",\"wrap\":true" : ""), args,
+                declared.getParameterTypes());
         if (answer.containsKey("missing")) throw new CandidateGone("missing method: " + answer.get("missing"));
         checkRaised(answer);
         if (answer.get("args") instanceof List) {
@@ -99,27 +163,13 @@ public final class FrancBridge {
         java.lang.reflect.Type declared;
         try {
             Class<?>[] classes = new Class<?>[params.length];
-            for (int i = 0; i < params.length; i++) classes[i] = classNamed(params[i]);
+            for (int i = 0; i < params.length; i++) classes[i] = FrancPlain.jdkClass(params[i]);
             declared = Class.forName(type, false, ClassLoader.getPlatformClassLoader())
                     .getMethod(name, classes).getGenericReturnType();
             if (declared == void.class) return null;
             return FrancPlain.convert(answer.get("value"), declared);
         } catch (FrancPlain.NotPlain | ReflectiveOperationException | RuntimeException wrong) {
             throw new ClassCastException("franc: the result of " + name + " has no plain form: " + wrong.getMessage());
-        }
-    }
-
-    private static Class<?> classNamed(String name) throws ClassNotFoundException {
-        switch (name) {
-            case "int": return int.class;
-            case "long": return long.class;
-            case "boolean": return boolean.class;
-            case "byte": return byte.class;
-            case "short": return short.class;
-            case "char": return char.class;
-            case "float": return float.class;
-            case "double": return double.class;
-            default: return Class.forName(name, false, ClassLoader.getPlatformClassLoader());
         }
     }
 
@@ -158,12 +208,21 @@ public final class FrancBridge {
 
     /** One request (its fields after the id, then the arguments) and its answer. */
     private static Map<String, Object> ask(String fields, Object[] args) {
+        return ask(fields, args, null);
+    }
+
+    /**
+     * One request and its answer; an argument with no plain form whose parameter is a JDK
+     * interface ({@code declared}) is lent. Callbacks on lent objects that come first are
+     * answered here.
+     */
+    private static Map<String, Object> ask(String fields, Object[] args, Class<?>[] declared) {
         String id = Long.toHexString(IDS.nextLong()) + Long.toHexString(IDS.nextLong());
         StringBuilder request = new StringBuilder("{\"id\":\"" + id + "\"," + fields + ",\"args\":[");
         try {
             for (int i = 0; i < args.length; i++) {
                 if (i > 0) request.append(',');
-                request.append(FrancPlain.toJson(args[i]));
+                request.append(plainOrLent(args[i], declared == null ? null : declared[i]));
             }
         } catch (FrancPlain.NotPlain notPlain) {
             throw new IllegalArgumentException("franc: an argument has no plain form: " + notPlain.getMessage());
@@ -172,11 +231,17 @@ public final class FrancBridge {
         Map<String, Object> answer;
         try {
             FrancPlain.writeFrame(requests, request.toString());
-            String frame = FrancPlain.readFrame(answers);
-            if (frame == null) throw new CandidateGone("the candidate's process ended");
-            @SuppressWarnings("unchecked")
-            Map<String, Object> parsed = (Map<String, Object>) FrancPlain.parse(frame);
-            answer = parsed;
+            while (true) {
+                String frame = FrancPlain.readFrame(answers);
+                if (frame == null) throw new CandidateGone("the candidate's process ended");
+                @SuppressWarnings("unchecked")
+                Map<String, Object> parsed = (Map<String, Object>) FrancPlain.parse(frame);
+                if (!parsed.containsKey("callback")) {
+                    answer = parsed;
+                    break;
+                }
+                FrancPlain.writeFrame(requests, "{" + callBack(parsed) + "}");
+            }
         } catch (CandidateGone gone) {
             throw gone;
         } catch (Exception broken) {
@@ -193,7 +258,7 @@ public final class FrancBridge {
     /** Throws what the candidate's side raised; refuses a result with no plain form or member. */
     private static void checkRaised(Map<String, Object> answer) {
         if (answer.containsKey("missing")) throw new IllegalStateException("franc: " + answer.get("missing"));
-        if (answer.containsKey("raised")) throw FrancBridge.<RuntimeException>sneaky(rebuild((Map<?, ?>) answer.get("raised")));
+        if (answer.containsKey("raised")) throw FrancPlain.<RuntimeException>sneaky(FrancPlain.rebuild((Map<?, ?>) answer.get("raised")));
         if (answer.containsKey("unserialisable")) {
             throw new IllegalStateException("franc: the result has no plain form: " + answer.get("unserialisable"));
         }
@@ -232,29 +297,4 @@ public final class FrancBridge {
         }
     }
 
-    /**
-     * The candidate's exception as the same JDK type where it has a (String) constructor,
-     * checked ones too (a test catches IOException); others as a RuntimeException.
-     */
-    private static Exception rebuild(Map<?, ?> raised) {
-        String type = String.valueOf(raised.get("type"));
-        String message = String.valueOf(raised.get("message"));
-        if (type.startsWith("java.") || type.startsWith("javax.")) {
-            try {
-                Class<?> kind = Class.forName(type, false, ClassLoader.getPlatformClassLoader());
-                if (Exception.class.isAssignableFrom(kind)) {
-                    return (Exception) kind.getConstructor(String.class).newInstance(message.isEmpty() ? null : message);
-                }
-            } catch (ReflectiveOperationException | LinkageError ignored) {
-                // not rebuildable: a generic one below
-            }
-        }
-        return new RuntimeException(type + (message.isEmpty() ? "" : ": " + message));
-    }
-
-    /** Throws {@code thrown} whether checked or not (the stub's caller sees the candidate's type). */
-    @SuppressWarnings("unchecked")
-    static <T extends Throwable> RuntimeException sneaky(Throwable thrown) throws T {
-        throw (T) thrown;
-    }
 }

@@ -30,7 +30,7 @@ public final class FrancCallee {
         System.setOut(new PrintStream(printed, true, "UTF-8"));
         System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
         String className = args[0];
-        Table table = new Table();
+        Table table = new Table(requests, answers);
         while (true) {
             String frame = FrancPlain.readFrame(requests);
             if (frame == null) return;
@@ -54,13 +54,6 @@ public final class FrancCallee {
             }
             FrancPlain.writeFrame(answers, "{\"id\":" + FrancPlain.quote(id) + "," + answer + "}");
         }
-    }
-
-    static String raised(Throwable error) {
-        String message = error.getMessage() == null ? "" : error.getMessage();
-        if (message.length() > 2000) message = message.substring(0, 2000);
-        return "\"raised\":{\"type\":" + FrancPlain.quote(error.getClass().getName())
-                + ",\"message\":" + FrancPlain.quote(message) + "}";
     }
 
     /**
@@ -108,6 +101,68 @@ public final class FrancCallee {
             if (handle < 0 || handle >= objects.size()) throw new FrancPlain.NotPlain("no handle " + handle);
             return objects.get((int) handle);
         }
+
+        private final InputStream requests;
+        private final OutputStream answers;
+        private final Map<Long, Object> lent = new java.util.HashMap<>();
+        /** The thread of the call under way (null between calls): the only one that may use a lent object. */
+        private Thread caller;
+
+        Table(InputStream requests, OutputStream answers) {
+            this.requests = requests;
+            this.answers = answers;
+        }
+
+        /**
+         * The test's object {@code number}, lent as the JDK interface {@code type}: a proxy
+         * whose interface methods call back to the trusted side during the call it came with.
+         */
+        @Override
+        public Object lent(long number, String type) throws FrancPlain.NotPlain {
+            Object known = lent.get(number);
+            if (known != null) return known;
+            Class<?> kind;
+            try {
+                kind = FrancPlain.jdkClass(type);
+            } catch (ClassNotFoundException notJdk) {
+                throw new FrancPlain.NotPlain("no JDK interface " + type);
+            }
+            if (!kind.isInterface()) throw new FrancPlain.NotPlain("no interface: " + type);
+            ClassLoader loader = kind.getClassLoader() == null ? ClassLoader.getPlatformClassLoader() : kind.getClassLoader();
+            Object proxy = java.lang.reflect.Proxy.newProxyInstance(loader, new Class<?>[] {kind},
+                    (self, method, args) -> callBack(self, number, method, args == null ? new Object[0] : args));
+            lent.put(number, proxy);
+            return proxy;
+        }
+
+        private Object callBack(Object self, long number, Method method, Object[] args) throws Throwable {
+            if (method.getDeclaringClass() == Object.class) {
+                switch (method.getName()) {
+                    case "equals": return self == args[0];
+                    case "hashCode": return System.identityHashCode(self);
+                    default: return "a lent " + self.getClass().getInterfaces()[0].getName();
+                }
+            }
+            if (Thread.currentThread() != caller) {
+                throw new IllegalStateException("franc: a lent object works only during its call, on its thread");
+            }
+            StringBuilder frame = new StringBuilder("{\"callback\":").append(number).append(",\"method\":")
+                    .append(FrancPlain.quote(method.getName())).append(",\"params\":")
+                    .append(FrancPlain.typeNames(method.getParameterTypes())).append(",\"args\":[");
+            try {
+                for (int i = 0; i < args.length; i++) frame.append(i > 0 ? "," : "").append(FrancPlain.toJson(args[i]));
+            } catch (FrancPlain.NotPlain notPlain) {
+                throw new IllegalArgumentException("franc: an argument has no plain form: " + notPlain.getMessage());
+            }
+            FrancPlain.writeFrame(answers, frame.append("]}").toString());
+            String reply = FrancPlain.readFrame(requests);
+            if (reply == null) throw new IllegalStateException("franc: the channel closed");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> answer = (Map<String, Object>) FrancPlain.parse(reply);
+            if (answer.containsKey("raised")) throw FrancPlain.rebuild((Map<?, ?>) answer.get("raised"));
+            if (method.getReturnType() == void.class) return null;
+            return FrancPlain.convert(answer.get("value"), method.getGenericReturnType(), this);
+        }
     }
 
     /** The result as plain data, or as a handle when the trusted side stands in for it. */
@@ -121,10 +176,6 @@ public final class FrancCallee {
             return "\"unserialisable\":" + FrancPlain.quote(error.toString());
         }
     }
-
-    private static final Map<String, Class<?>> PRIMITIVES = Map.of("int", int.class, "long", long.class,
-            "boolean", boolean.class, "byte", byte.class, "short", short.class, "char", char.class,
-            "float", float.class, "double", double.class);
 
     /**
      * A JDK constructor or method the trusted test calls on its side's objects here (a
@@ -141,8 +192,7 @@ public final class FrancCallee {
             Class<?>[] params = new Class<?>[names.size()];
             for (int i = 0; i < params.length; i++) {
                 String name = (String) names.get(i);
-                params[i] = PRIMITIVES.containsKey(name) ? PRIMITIVES.get(name)
-                        : Class.forName(name, false, ClassLoader.getPlatformClassLoader());
+                params[i] = FrancPlain.jdkClass(name);
             }
             String name = (String) remote.get("member");
             member = name.equals("<init>") ? type.getConstructor(params) : type.getMethod(name, params);
@@ -160,9 +210,9 @@ public final class FrancCallee {
                     ? ((java.lang.reflect.Constructor<?>) member).newInstance(values)
                     : ((Method) member).invoke(target, values);
         } catch (InvocationTargetException thrown) {
-            return raised(thrown.getCause());
+            return FrancPlain.raised(thrown.getCause());
         } catch (Throwable error) {
-            return raised(error);
+            return FrancPlain.raised(error);
         }
         return result(result, wrap || member instanceof java.lang.reflect.Constructor, table, "");
     }
@@ -182,11 +232,14 @@ public final class FrancCallee {
         String[] before = containers(values);
         try {
             method.setAccessible(true);
+            table.caller = Thread.currentThread();
             result = method.invoke(null, values);
         } catch (InvocationTargetException thrown) {
-            return raised(thrown.getCause());
+            return FrancPlain.raised(thrown.getCause());
         } catch (Throwable error) {
-            return raised(error);
+            return FrancPlain.raised(error);
+        } finally {
+            table.caller = null;
         }
         return result(result, wrap, table, changed(before, containers(values)));
     }
@@ -243,9 +296,9 @@ public final class FrancCallee {
             main.setAccessible(true);
             main.invoke(null, (Object) new String[0]);
         } catch (InvocationTargetException thrown) {
-            return raised(thrown.getCause());
+            return FrancPlain.raised(thrown.getCause());
         } catch (Throwable error) {
-            return raised(error);
+            return FrancPlain.raised(error);
         }
         return "\"value\":null";
     }

@@ -280,6 +280,11 @@ public final class FrancPlain {
     /** The objects a process keeps for the other side, by handle number (see FrancCallee). */
     public interface Handles {
         Object get(long handle) throws NotPlain;
+
+        /** The other side's object {@code lent} as the JDK interface {@code type}, to use. */
+        default Object lent(long lent, String type) throws NotPlain {
+            throw new NotPlain("a lent " + type);
+        }
     }
 
     /** Like convert(plain, type), where {"$":"handle"} names an object of {@code handles}. */
@@ -295,6 +300,11 @@ public final class FrancPlain {
                 Object held = handles.get(((Number) inner).longValue());
                 if (!raw.isInstance(held)) throw new NotPlain("the handle is no " + type);
                 return held;
+            }
+            if (tag.equals("lent") && handles != null && inner instanceof Number) {
+                Object lent = handles.lent(((Number) inner).longValue(), (String) tagged.get("i"));
+                if (!raw.isInstance(lent)) throw new NotPlain("the lent object is no " + type);
+                return lent;
             }
             if (tag.equals("enum")) {
                 try {
@@ -407,6 +417,56 @@ public final class FrancPlain {
         Type[] objects = new Type[count];
         java.util.Arrays.fill(objects, Object.class);
         return objects;
+    }
+
+    /**
+     * The other side's exception as the same JDK type where it has a (String) constructor,
+     * checked ones too (a test catches IOException); others as a RuntimeException.
+     */
+    public static Exception rebuild(Map<?, ?> raised) {
+        String type = String.valueOf(raised.get("type"));
+        String message = String.valueOf(raised.get("message"));
+        if (type.startsWith("java.") || type.startsWith("javax.")) {
+            try {
+                Class<?> kind = Class.forName(type, false, ClassLoader.getPlatformClassLoader());
+                if (Exception.class.isAssignableFrom(kind)) {
+                    return (Exception) kind.getConstructor(String.class).newInstance(message.isEmpty() ? null : message);
+                }
+            } catch (ReflectiveOperationException | LinkageError ignored) {
+                // not rebuildable: a generic one below
+            }
+        }
+        return new RuntimeException(type + (message.isEmpty() ? "" : ": " + message));
+    }
+
+    /** Throws {@code thrown} whether checked or not (the caller sees the other side's type). */
+    @SuppressWarnings("unchecked")
+    public static <T extends Throwable> RuntimeException sneaky(Throwable thrown) throws T {
+        throw (T) thrown;
+    }
+
+    /** An exception as the "raised" field of an answer. */
+    public static String raised(Throwable error) {
+        String message = error.getMessage() == null ? "" : error.getMessage();
+        if (message.length() > 2000) message = message.substring(0, 2000);
+        return "\"raised\":{\"type\":" + quote(error.getClass().getName()) + ",\"message\":" + quote(message) + "}";
+    }
+
+    private static final Map<String, Class<?>> PRIMITIVES = Map.of("int", int.class, "long", long.class,
+            "boolean", boolean.class, "byte", byte.class, "short", short.class, "char", char.class,
+            "float", float.class, "double", double.class);
+
+    /** A JDK class (or primitive) by its Class.getName(). */
+    public static Class<?> jdkClass(String name) throws ClassNotFoundException {
+        Class<?> primitive = PRIMITIVES.get(name);
+        return primitive != null ? primitive : Class.forName(name, false, ClassLoader.getPlatformClassLoader());
+    }
+
+    /** Class.getName() of each of {@code types}, as a JSON list. */
+    public static String typeNames(Class<?>[] types) {
+        StringBuilder out = new StringBuilder("[");
+        for (int i = 0; i < types.length; i++) out.append(i > 0 ? "," : "").append(quote(types[i].getName()));
+        return out.append(']').toString();
     }
 
     // --- framing -------------------------------------------------------------------
