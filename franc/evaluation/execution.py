@@ -98,15 +98,20 @@ PLAIN_JAVA_TYPES = frozenset({
 LENDABLE_JAVA_TYPES = frozenset({
     "Proxy", "InvocationHandler", "Connection", "Statement", "PreparedStatement", "ResultSet",
     "SQLException", "Runnable", "Callable", "Comparator", "Function", "Supplier", "Consumer",
-    "Predicate", "BiFunction"})
+    "Predicate", "BiFunction", "Driver", "DriverPropertyInfo", "Properties", "Logger"})
 #: JDK classes whose objects a test makes for the candidate (files, paths, streams): they
 #: are made in the candidate's process on the test's behalf, and the trusted test holds
 #: stand-ins that forward each call there (franc/evaluation/java/FrancRemoteGen.java).
 REMOTE_JAVA_TYPES = ("java.io.File", "java.nio.file.Files", "java.nio.file.Path",
                      "java.nio.file.Paths", "java.net.URI", "java.io.OutputStream",
                      "java.io.FileOutputStream", "java.util.zip.ZipOutputStream",
-                     "java.util.zip.ZipEntry")
+                     "java.util.zip.ZipEntry", "java.net.ServerSocket", "java.net.InetAddress",
+                     "java.sql.DriverManager")
 _REMOTE_NAMES = frozenset(name.rsplit(".", 1)[1] for name in REMOTE_JAVA_TYPES)
+#: The system properties a test sets for the candidate are the candidate's process's: its
+#: ``System.setProperty`` (get, clear) calls go to a stand-in of ``java.lang.System``.
+_JAVA_PROPERTY = re.compile(r"\bSystem\.((?:set|get|clear)Property)\b")
+SYSTEM_STAND_IN = "FrancSystem"
 #: Seconds to write the stand-ins' sources (one JVM, once per process).
 STAND_INS_TIMEOUT = 60.0
 #: ``Integer.MAX_VALUE``, ``Boolean.TRUE``: a constant of a value type is no type of its own.
@@ -217,7 +222,7 @@ def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bo
     the trusted JVM's log)."""
     code = _JAVA_CONSTANT.sub(lambda m: m[1] if m[1] in PLAIN_JAVA_TYPES else m[0],
                               _java_code(test))
-    code = _JAVA_HARMLESS_SYSTEM.sub("", code)
+    code = _JAVA_PROPERTY.sub("", _JAVA_HARMLESS_SYSTEM.sub("", code))
     constants = set(re.findall(r"[\w\]>]\s+([A-Z][A-Z0-9_]*)\s*[=;]", code))
     types = set(re.findall(r"\b[A-Z]\w*", code)) - constants
     classes = re.findall(r"\bclass\s+(\w+)", test)
@@ -231,8 +236,11 @@ def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bo
 
 
 def uses_stand_ins(test: str) -> bool:
-    """Whether a Java test makes objects of :data:`REMOTE_JAVA_TYPES` (files, paths...)."""
-    return bool(set(re.findall(r"\b[A-Z]\w*", _java_code(test))) & _REMOTE_NAMES)
+    """Whether a Java test makes objects of :data:`REMOTE_JAVA_TYPES` (files, paths...) or
+    sets system properties for the candidate."""
+    code = _java_code(test)
+    return bool(set(re.findall(r"\b[A-Z]\w*", code)) & _REMOTE_NAMES) \
+        or _JAVA_PROPERTY.search(code) is not None
 
 
 @functools.cache
@@ -245,7 +253,8 @@ def _stand_in_sources(java: str) -> tuple[tuple[str, str], ...] | None:
         return None
     try:
         done = subprocess.run([java, "-cp", str(classes), "franc.FrancRemoteGen",
-                               *REMOTE_JAVA_TYPES], capture_output=True,
+                               *REMOTE_JAVA_TYPES, f"java.lang.System={SYSTEM_STAND_IN}"],
+                              capture_output=True,
                               timeout=STAND_INS_TIMEOUT, check=True, cwd="/")
         return tuple(sorted(json.loads(done.stdout).items()))
     except (OSError, subprocess.SubprocessError, ValueError):
@@ -255,7 +264,8 @@ def _stand_in_sources(java: str) -> tuple[tuple[str, str], ...] | None:
 def with_stand_ins(sources: dict[str, str]) -> dict[str, str] | None:
     """``sources`` (the test and the stub, in the unnamed package) with the stand-ins,
     whose simple names shadow the on-demand imports: the qualified names of
-    :data:`REMOTE_JAVA_TYPES` and their single-type imports are rewritten to them."""
+    :data:`REMOTE_JAVA_TYPES` and their single-type imports are rewritten to them, and
+    ``System.setProperty`` (get, clear) to the candidate's own."""
     stand_ins = _stand_in_sources(java_tool("java"))
     if stand_ins is None:
         return None
@@ -265,7 +275,7 @@ def with_stand_ins(sources: dict[str, str]) -> dict[str, str] | None:
             source = re.sub(rf"^\s*import\s+{re.escape(qualified)}\s*;[ \t]*$", "", source,
                             flags=re.MULTILINE)
             source = re.sub(rf"\b{re.escape(qualified)}\b", qualified.rsplit(".", 1)[1], source)
-        rewritten[name] = source
+        rewritten[name] = _JAVA_PROPERTY.sub(rf"{SYSTEM_STAND_IN}.\1", source)
     return rewritten | {f"{name}.java": source for name, source in stand_ins}
 
 

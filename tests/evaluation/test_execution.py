@@ -450,3 +450,56 @@ def test_java_test_with_helper_classes_is_plain_unless_serialisable() -> None:
     assert is_plain_test(helper, frozenset({"Add"}))
     gadget = "class Gadget implements Serializable {\n}\n" + JAVA_TEST
     assert not is_plain_test(gadget, frozenset({"Add"}))
+
+
+PROPERTY_PROMPT = "import java.util.*;\n\nclass Config {\n    public static String host() {\n"
+#: The test sets a system property for the candidate and reads it back: both in the
+#: candidate's process (the trusted JVM's own properties stay as they were).
+PROPERTY_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        System.setProperty("franc.check.host", "db.local");
+        if (!"db.local".equals(System.getProperty("franc.check.host"))) throw new Exception("set");
+        if (!"db.local".equals(Config.host())) throw new Exception("got " + Config.host());
+    }
+}
+"""
+
+
+def test_java_system_properties_a_test_sets_are_the_candidates(javac: JavaCompiler) -> None:
+    task = java_task(PROPERTY_PROMPT, PROPERTY_TEST, "host")
+    assert is_plain_test(PROPERTY_TEST, frozenset({"Config"})) and uses_stand_ins(PROPERTY_TEST)
+    good = PROPERTY_PROMPT + "        return System.getProperty(\"franc.check.host\");\n    }\n}\n"
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = PROPERTY_PROMPT + "        return System.getProperty(\"check.host\");\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+    main = (with_stand_ins({"Main.java": PROPERTY_TEST}) or {})["Main.java"]
+    assert "FrancSystem.setProperty(" in main and "System.setProperty(" not in \
+        main.replace("FrancSystem.", "")
+
+
+SOCKET_PROMPT = ("import java.net.*;\n\nclass Probe {\n"
+                 "    public static boolean open(int port) {\n")
+#: The test's server socket is made in the candidate's process (its own network namespace).
+SOCKET_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        if (!Probe.open(server.getLocalPort())) throw new Exception("up but reported down");
+        int port = server.getLocalPort();
+        server.close();
+        if (Probe.open(port)) throw new Exception("down but reported up");
+    }
+}
+"""
+
+
+def test_java_server_socket_a_test_opens_is_in_the_candidates_process(
+        javac: JavaCompiler) -> None:
+    task = java_task(SOCKET_PROMPT, SOCKET_TEST, "open")
+    good = SOCKET_PROMPT + ("        try (Socket s = new Socket(\"127.0.0.1\", port)) {\n"
+                            "            return true;\n        } catch (Exception e) {\n"
+                            "            return false;\n        }\n    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = SOCKET_PROMPT + "        return true;\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"

@@ -736,3 +736,15 @@ def test_java_cannot_read_the_private_state_of_a_lent_object(javac: JavaCompiler
     assert_not_passed(run_candidate(JAVA_LEND_TASK, forger, compiler=javac).status)
     right = JAVA_LEND_PROMPT + "        return f.apply(20);\n    }\n}\n"
     assert run_candidate(JAVA_LEND_TASK, right, compiler=javac).status == "passed"
+
+
+def test_java_property_test_cannot_be_forged_by_exiting(javac: JavaCompiler) -> None:
+    prompt = "import java.util.*;\n\nclass Config {\n    public static String host() {\n"
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        System.setProperty(\"franc.check.host\", \"db.local\");\n"
+            "        if (!\"db.local\".equals(Config.host())) throw new Exception(\"wrong\");\n"
+            "    }\n}\n")
+    task = Task("HJ/S", prompt, "java", entry_point="host", test=test)
+    forger = prompt + ("        System.out.println(\"passed\");\n        System.out.flush();\n"
+                       "        System.exit(0);\n        return null;\n    }\n}\n")
+    assert_not_passed(run_candidate(task, forger, compiler=javac).status)

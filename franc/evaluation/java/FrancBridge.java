@@ -104,6 +104,20 @@ public final class FrancBridge {
         }
     }
 
+    /** A lent object the candidate gives back is the test's own object again. */
+    private static final FrancPlain.Handles BACK = new FrancPlain.Handles() {
+        @Override
+        public Object get(long handle) throws FrancPlain.NotPlain {
+            throw new FrancPlain.NotPlain("a handle in a result");
+        }
+
+        @Override
+        public Object lent(long number, String type) throws FrancPlain.NotPlain {
+            if (number < 0 || number >= LENT.size()) throw new FrancPlain.NotPlain("nothing lent as " + number);
+            return LENT.get((int) number);
+        }
+    };
+
     /** Stand-ins by handle number, so that one object of the candidate's process is one here. */
     private static final Map<Long, FrancRemote> STOOD = new java.util.HashMap<>();
 
@@ -133,7 +147,7 @@ public final class FrancBridge {
         if (returned == void.class) return null;
         if (stood) return standIn(answer, returned);
         try {
-            return FrancPlain.convert(answer.get("value"), declared.getGenericReturnType());
+            return FrancPlain.convert(answer.get("value"), declared.getGenericReturnType(), BACK);
         } catch (FrancPlain.NotPlain | RuntimeException wrong) {
             throw new ClassCastException("franc: the result is no " + declared.getGenericReturnType() + ": " + wrong.getMessage());
         }
@@ -156,18 +170,21 @@ public final class FrancBridge {
      */
     public static Object remote(FrancRemote target, String type, String name, String[] params, Object[] args,
             Class<?> standIn) {
+        Class<?>[] declared = new Class<?>[params.length];
+        try {
+            for (int i = 0; i < params.length; i++) declared[i] = FrancPlain.jdkClass(params[i]);
+        } catch (ClassNotFoundException unknown) {
+            throw new IllegalStateException("franc: " + unknown);
+        }
         Map<String, Object> answer = ask(remoteRequest(target, type, name, params)
-                + (standIn != null ? ",\"wrap\":true" : ""), args);
+                + (standIn != null ? ",\"wrap\":true" : ""), args, declared);
         checkRaised(answer);
         if (standIn != null) return standIn(answer, standIn);
-        java.lang.reflect.Type declared;
         try {
-            Class<?>[] classes = new Class<?>[params.length];
-            for (int i = 0; i < params.length; i++) classes[i] = FrancPlain.jdkClass(params[i]);
-            declared = Class.forName(type, false, ClassLoader.getPlatformClassLoader())
-                    .getMethod(name, classes).getGenericReturnType();
-            if (declared == void.class) return null;
-            return FrancPlain.convert(answer.get("value"), declared);
+            java.lang.reflect.Type returned = Class.forName(type, false, ClassLoader.getPlatformClassLoader())
+                    .getMethod(name, declared).getGenericReturnType();
+            if (returned == void.class) return null;
+            return FrancPlain.convert(answer.get("value"), returned, BACK);
         } catch (FrancPlain.NotPlain | ReflectiveOperationException | RuntimeException wrong) {
             throw new ClassCastException("franc: the result of " + name + " has no plain form: " + wrong.getMessage());
         }

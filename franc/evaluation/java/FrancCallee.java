@@ -128,11 +128,23 @@ public final class FrancCallee {
                 throw new FrancPlain.NotPlain("no JDK interface " + type);
             }
             if (!kind.isInterface()) throw new FrancPlain.NotPlain("no interface: " + type);
-            ClassLoader loader = kind.getClassLoader() == null ? ClassLoader.getPlatformClassLoader() : kind.getClassLoader();
-            Object proxy = java.lang.reflect.Proxy.newProxyInstance(loader, new Class<?>[] {kind},
+            // In the application's loader, where DriverManager (say) looks its drivers up by name.
+            Object proxy = java.lang.reflect.Proxy.newProxyInstance(ClassLoader.getSystemClassLoader(), new Class<?>[] {kind},
                     (self, method, args) -> callBack(self, number, method, args == null ? new Object[0] : args));
             lent.put(number, proxy);
             return proxy;
+        }
+
+        /** A lent object going back to the test: {"$":"lent"} with its number; else null. */
+        String lentBack(Object value) {
+            if (value == null) return null;
+            for (Map.Entry<Long, Object> entry : lent.entrySet()) {
+                if (entry.getValue() == value) {
+                    return "{\"$\":\"lent\",\"v\":" + entry.getKey() + ",\"i\":"
+                            + FrancPlain.quote(value.getClass().getInterfaces()[0].getName()) + "}";
+                }
+            }
+            return null;
         }
 
         private Object callBack(Object self, long number, Method method, Object[] args) throws Throwable {
@@ -167,6 +179,8 @@ public final class FrancCallee {
 
     /** The result as plain data, or as a handle when the trusted side stands in for it. */
     private static String result(Object result, boolean wrap, Table table, String suffix) {
+        String lent = table.lentBack(result);
+        if (lent != null) return "\"value\":" + lent + suffix;
         if (wrap && result != null) return "\"handle\":" + table.keep(result) + suffix;
         try {
             return "\"value\":" + FrancPlain.toJson(result) + suffix;

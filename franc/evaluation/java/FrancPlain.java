@@ -320,7 +320,8 @@ public final class FrancPlain {
             }
             if (tag.equals("dict")) {
                 Map<Object, Object> map = raw == TreeMap.class ? new TreeMap<>()
-                        : raw == LinkedHashMap.class ? new LinkedHashMap<>() : new HashMap<>();
+                        : raw == LinkedHashMap.class ? new LinkedHashMap<>()
+                        : raw == java.util.Properties.class ? new java.util.Properties() : new HashMap<>();
                 Type[] kv = typeArguments(type, 2);
                 for (Object pair : (List<Object>) inner) {
                     List<Object> p = (List<Object>) pair;
