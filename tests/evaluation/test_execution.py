@@ -503,3 +503,20 @@ def test_java_server_socket_a_test_opens_is_in_the_candidates_process(
     assert run_candidate(task, good, compiler=javac).status == "passed"
     wrong = SOCKET_PROMPT + "        return true;\n    }\n}\n"
     assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def test_java_in_place_sort_of_a_fixed_size_list_reaches_the_test(javac: JavaCompiler) -> None:
+    # HumanEval-Java tests pass Arrays.asList: sorting it in place works in Java, and here.
+    prompt = ("import java.util.*;\n\nclass Close {\n"
+              "    public static Boolean close(List<Double> xs, Double t) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        List<Double> xs = Arrays.asList(3.0, 1.0, 2.5);\n"
+            "        if (!Close.close(xs, 0.6)) throw new Exception(\"close\");\n"
+            "        if (!xs.equals(Arrays.asList(1.0, 2.5, 3.0))) throw new Exception(\"\" + xs);\n"
+            "    }\n}\n")
+    task = java_task(prompt, test, "close")
+    good = prompt + ("        Collections.sort(xs);\n"
+                     "        for (int i = 1; i < xs.size(); i++)\n"
+                     "            if (xs.get(i) - xs.get(i - 1) < t) return true;\n"
+                     "        return false;\n    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"

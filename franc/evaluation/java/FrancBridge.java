@@ -301,6 +301,13 @@ public final class FrancBridge {
                     java.lang.reflect.Array.set(target, i, FrancPlain.convert(items.get(i), element));
                 }
             }
+        } else if (target instanceof List && ((List<?>) plain).size() == ((List<?>) target).size()) {
+            // Element by element, as an in-place sort does (a fixed-size Arrays.asList allows it).
+            List<Object> list = (List<Object>) target;
+            List<?> fresh = (List<?>) FrancPlain.convert(plain, type);
+            for (int i = 0; i < fresh.size(); i++) {
+                if (!java.util.Objects.equals(list.get(i), fresh.get(i))) list.set(i, fresh.get(i));
+            }
         } else if (target instanceof java.util.Collection) {
             java.util.Collection<Object> collection = (java.util.Collection<Object>) target;
             java.util.Collection<?> fresh = (java.util.Collection<?>) FrancPlain.convert(plain, type);
