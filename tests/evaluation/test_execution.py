@@ -512,7 +512,8 @@ def test_java_in_place_sort_of_a_fixed_size_list_reaches_the_test(javac: JavaCom
     test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
             "        List<Double> xs = Arrays.asList(3.0, 1.0, 2.5);\n"
             "        if (!Close.close(xs, 0.6)) throw new Exception(\"close\");\n"
-            "        if (!xs.equals(Arrays.asList(1.0, 2.5, 3.0))) throw new Exception(\"\" + xs);\n"
+            "        if (!xs.equals(Arrays.asList(1.0, 2.5, 3.0)))\n"
+            "            throw new Exception(\"\" + xs);\n"
             "    }\n}\n")
     task = java_task(prompt, test, "close")
     good = prompt + ("        Collections.sort(xs);\n"
