@@ -106,7 +106,9 @@ REMOTE_JAVA_TYPES = ("java.io.File", "java.nio.file.Files", "java.nio.file.Path"
                      "java.nio.file.Paths", "java.net.URI", "java.io.OutputStream",
                      "java.io.FileOutputStream", "java.util.zip.ZipOutputStream",
                      "java.util.zip.ZipEntry", "java.net.ServerSocket", "java.net.InetAddress",
-                     "java.sql.DriverManager")
+                     "java.sql.DriverManager", "java.awt.Component", "java.awt.Container",
+                     "java.awt.LayoutManager", "javax.swing.JComponent", "javax.swing.JPanel",
+                     "javax.swing.JTable")
 _REMOTE_NAMES = frozenset(name.rsplit(".", 1)[1] for name in REMOTE_JAVA_TYPES)
 #: The system properties a test sets for the candidate are the candidate's process's: its
 #: ``System.setProperty`` (get, clear) calls go to a stand-in of ``java.lang.System``.

@@ -521,3 +521,20 @@ def test_java_in_place_sort_of_a_fixed_size_list_reaches_the_test(javac: JavaCom
                      "            if (xs.get(i) - xs.get(i - 1) < t) return true;\n"
                      "        return false;\n    }\n}\n")
     assert run_candidate(task, good, compiler=javac).status == "passed"
+
+
+def test_java_stand_in_made_by_the_test_is_the_same_object_when_it_comes_back(
+        javac: JavaCompiler) -> None:
+    prompt = ("import javax.swing.*;\n\nclass Adder {\n"
+              "    public static void add(JPanel panel, JPanel inner) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        System.setProperty(\"java.awt.headless\", \"true\");\n"
+            "        JPanel panel = new JPanel();\n        JPanel inner = new JPanel();\n"
+            "        Adder.add(panel, inner);\n"
+            "        if (inner.getParent() != panel) throw new Exception(\"not inside\");\n"
+            "    }\n}\n")
+    task = java_task(prompt, test, "add")
+    assert is_plain_test(test, frozenset({"Adder"}))
+    assert run_candidate(task, prompt + "        panel.add(inner);\n    }\n}\n",
+                         compiler=javac).status == "passed"
+    assert run_candidate(task, prompt + "    }\n}\n", compiler=javac).status == "failed"

@@ -160,7 +160,8 @@ public final class FrancBridge {
     public static FrancRemote.Id construct(String type, String[] params, Object[] args) {
         Map<String, Object> answer = ask(remoteRequest(null, type, "<init>", params), args);
         checkRaised(answer);
-        return new FrancRemote.Id(handleOf(answer));
+        long handle = handleOf(answer);
+        return new FrancRemote.Id(handle, made -> STOOD.put(handle, made));
     }
 
     /**
@@ -215,9 +216,7 @@ public final class FrancBridge {
         try {
             java.lang.reflect.Constructor<?> make = type.getDeclaredConstructor(FrancRemote.Id.class);
             make.setAccessible(true);
-            FrancRemote made = (FrancRemote) make.newInstance(new FrancRemote.Id(handle));
-            STOOD.put(handle, made);
-            return made;
+            return make.newInstance(new FrancRemote.Id(handle, made -> STOOD.put(handle, made)));
         } catch (ReflectiveOperationException broken) {
             throw new IllegalStateException("franc: cannot stand in for a " + type.getName() + ": " + broken);
         }

@@ -10,13 +10,21 @@ public abstract class FrancRemote {
     /** A handle number, as the generated stand-ins' constructors pass it on. */
     public static final class Id {
         final long value;
+        final java.util.function.Consumer<FrancRemote> made;
 
-        Id(long value) { this.value = value; }
+        Id(long value, java.util.function.Consumer<FrancRemote> made) {
+            this.value = value;
+            this.made = made;
+        }
     }
 
     private final long handle;
 
-    protected FrancRemote(Id id) { this.handle = id.value; }
+    /** Made for handle {@code id}, and known by it from now on (one stand-in per object). */
+    protected FrancRemote(Id id) {
+        this.handle = id.value;
+        id.made.accept(this);
+    }
 
     final long handle() { return handle; }
 
