@@ -158,12 +158,15 @@ def test_java_stub_forwards_the_prompts_methods() -> None:
     assert java_stub("class Empty {\n") is None
 
 
-def test_java_test_is_plain_only_with_value_types_and_one_class() -> None:
+def test_java_test_is_plain_only_with_value_types_stand_ins_and_lendable_types() -> None:
     assert is_plain_test(JAVA_TEST, frozenset({"Add"}))
     assert not is_plain_test(JAVA_TEST)
-    shares = JAVA_TEST.replace("seen.add", "System.setProperty(\"a\", \"b\"); seen.add")
+    shares = JAVA_TEST.replace("seen.add", "System.setSecurityManager(null); seen.add")
     assert not is_plain_test(shares, frozenset({"Add"}))
-    assert not is_plain_test("class Fake {}\n" + JAVA_TEST, frozenset({"Add"}))
+    # System properties are the candidate's process's (a stand-in), helper classes stay here.
+    properties = JAVA_TEST.replace("seen.add", "System.setProperty(\"a\", \"b\"); seen.add")
+    assert is_plain_test(properties, frozenset({"Add"}))
+    assert is_plain_test("class Fake {}\n" + JAVA_TEST, frozenset({"Add"}))
     sockets = JAVA_TEST.replace("seen.add", "new java.net.Socket(\"x\", 1).close(); seen.add")
     assert not is_plain_test(sockets, frozenset({"Add"}))
     # Files are made in the candidate's process behind stand-ins: such a test is trusted.
