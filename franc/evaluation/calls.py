@@ -389,8 +389,8 @@ def compile_candidate(sources: Mapping[str, str], outdir: Path, timeout: float,
     """Compile the candidate's sources, then add the callee's classes (compiled once)."""
     compiled = compile_java(sources, outdir, timeout, compiler)
     if compiled.ok:
-        support = cached_classes(java_support_sources("FrancPlain", "FrancCallee"), timeout,
-                                 compiler)
+        support = cached_classes(
+            java_support_sources("FrancPlain", "FrancRemote", "FrancCallee"), timeout, compiler)
         if support is None:
             raise ToolMissingError("cannot compile FRANC's Java call protocol classes")
         shutil.copytree(support, outdir, dirs_exist_ok=True)

@@ -79,7 +79,7 @@ class JavaChecker(Checker):
     ends of the channel through ``/proc/<FRANC's pid>/fd/`` (the same pipes)."""
 
     def command(self) -> list[str]:
-        classes = cached_classes(java_support_sources("FrancPlain", "FrancChecker"),
+        classes = cached_classes(java_support_sources("FrancPlain", "FrancRemote", "FrancChecker"),
                                  CHECKER_COMPILE_TIMEOUT, None)
         if classes is None:
             raise ToolMissingError("cannot compile FRANC's Java checker classes")

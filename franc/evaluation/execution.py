@@ -15,11 +15,20 @@ candidate that forwards each call:
   loader per run) against a stub of the prompt's class whose methods forward to the
   candidate's class in the sandboxed JVM (``franc.FrancBridge``).
 
-A Java test that shares more than values with the candidate (process state, objects
-without a plain form: many SOEval tests) cannot run apart from it: such a
-*shared-process* test runs inside the sandbox next to the candidate, and only its
-outcome comes back over the channel (the call id stays out of the candidate's reach);
-:func:`is_plain_test` decides, from the test alone (the candidate has no say). A Python
+A Java test that makes files, paths or streams for the candidate (:data:`REMOTE_JAVA_TYPES`)
+runs in the trusted JVM too: those objects are made in the candidate's process on the
+test's behalf, and the test holds generated stand-ins (``franc.FrancRemoteGen``) that
+forward each call there and equal only themselves. A call's in-place change to an array,
+collection or map argument comes back as plain data into the test's object, and what the
+candidate prints comes back for the test's ``System.out``. An object the test lends as a
+JDK interface (:data:`LENDABLE_JAVA_TYPES`: a JDBC proxy, a lambda) is a proxy in the
+candidate's process whose interface calls come back to the test's object, during the call
+only. A Java test that shares more with the candidate (``System`` state, sockets,
+``DriverManager``, its own classes named or deserialised there) cannot run apart from
+it: such a *shared-process*
+test runs inside the sandbox next to the candidate, and only its outcome comes back over
+the channel (the call id stays out of the candidate's reach); :func:`is_plain_test`
+decides, from the test alone (the candidate has no say). A Python
 test shares the candidate's process only when, before it calls anything there, it
 subclasses a class of that process (a handle cannot be a base class, e.g. an HTTP
 handler); after a call the same is an error, so the candidate never chooses where it
@@ -29,8 +38,11 @@ is judged.
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import re
 import signal
+import subprocess
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -47,6 +59,7 @@ from franc.evaluation.calls import (
     compile_candidate,
     java_callee,
     java_support_sources,
+    java_tool,
     python_callee,
     watchdog,
 )
@@ -74,13 +87,42 @@ PLAIN_JAVA_TYPES = frozenset({
     "Map", "HashMap", "TreeMap", "LinkedHashMap", "Set", "HashSet", "TreeSet", "LinkedHashSet",
     "Collection", "Collections", "Objects", "Integer", "Long", "Double", "Float", "Short",
     "Byte", "Boolean", "Character", "Math", "BigInteger", "BigDecimal", "StringBuilder",
-    "Iterator", "Number", "Base64", "MessageDigest"})
+    "Iterator", "Number", "Base64", "MessageDigest",
+    # Values with a plain form (a Date's instant, a JDK Class's name, the bytes of a
+    # ByteArrayInputStream) and types the test can only use on its own values.
+    "Date", "Class", "InputStream", "ByteArrayInputStream", "SimpleDateFormat", "Pattern",
+    "Matcher", "PrintStream", "ByteArrayOutputStream", "PosixFilePermission", "IOException",
+    "UncheckedIOException", "SecurityException"})
+#: JDK interfaces a test may implement (a java.lang.reflect.Proxy, a lambda) and lend to the
+#: candidate: the candidate gets a proxy whose calls come back to the test's object.
+LENDABLE_JAVA_TYPES = frozenset({
+    "Proxy", "InvocationHandler", "Connection", "Statement", "PreparedStatement", "ResultSet",
+    "SQLException", "Runnable", "Callable", "Comparator", "Function", "Supplier", "Consumer",
+    "Predicate", "BiFunction", "Driver", "DriverPropertyInfo", "Properties", "Logger"})
+#: JDK classes whose objects a test makes for the candidate (files, paths, streams): they
+#: are made in the candidate's process on the test's behalf, and the trusted test holds
+#: stand-ins that forward each call there (franc/evaluation/java/FrancRemoteGen.java).
+REMOTE_JAVA_TYPES = ("java.io.File", "java.nio.file.Files", "java.nio.file.Path",
+                     "java.nio.file.Paths", "java.net.URI", "java.io.OutputStream",
+                     "java.io.FileOutputStream", "java.util.zip.ZipOutputStream",
+                     "java.util.zip.ZipEntry", "java.net.ServerSocket", "java.net.InetAddress",
+                     "java.sql.DriverManager", "java.awt.Component", "java.awt.Container",
+                     "java.awt.LayoutManager", "javax.swing.JComponent", "javax.swing.JPanel",
+                     "javax.swing.JTable")
+_REMOTE_NAMES = frozenset(name.rsplit(".", 1)[1] for name in REMOTE_JAVA_TYPES)
+#: The system properties a test sets for the candidate are the candidate's process's: its
+#: ``System.setProperty`` (get, clear) calls go to a stand-in of ``java.lang.System``.
+_JAVA_PROPERTY = re.compile(r"\bSystem\.((?:set|get|clear)Property)\b")
+SYSTEM_STAND_IN = "FrancSystem"
+#: Seconds to write the stand-ins' sources (one JVM, once per process).
+STAND_INS_TIMEOUT = 60.0
 #: ``Integer.MAX_VALUE``, ``Boolean.TRUE``: a constant of a value type is no type of its own.
 _JAVA_CONSTANT = re.compile(r"\b(\w+)\.[A-Z][A-Z0-9_]*\b")
-#: Uses of ``System`` that touch no state the candidate shares: printing, clocks.
+#: Uses of ``System`` that touch no state the candidate shares: printing (what the candidate
+#: prints during a call comes back for the test's ``System.out``), clocks.
 _JAVA_HARMLESS_SYSTEM = re.compile(
-    r"\bSystem\.(?:(?:out|err)\.(?:println|printf|print)|lineSeparator|currentTimeMillis"
-    r"|nanoTime)\b")
+    r"\bSystem\.(?:(?:out|err)(?:\.(?:println|printf|print|flush))?|setOut|setErr|lineSeparator"
+    r"|currentTimeMillis|nanoTime)\b")
 _JAVA_METHOD = re.compile(
     r"^\s*(?:public\s+|protected\s+|private\s+)*static\s+(?:final\s+)?"
     r"(?P<ret>[\w.$]+(?:\s*<[\w\s,<>?.\[\]]*>)?(?:\s*\[\s*\])*)\s+(?P<name>\w+)\s*"
@@ -169,17 +211,74 @@ del _franc_guard
 """
 
 
+def _java_code(test: str) -> str:
+    """The test without its string literals."""
+    return re.sub(r'"(?:\\.|[^"\\])*"', '""', test)
+
+
 def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bool:
-    """Whether a Java ``test`` exchanges nothing but values with the candidate, so that it
-    can run in the trusted JVM: it uses only value types and the prompt's classes, and
-    no ``System.`` state beyond printing (its prints go to the trusted JVM's log)."""
+    """Whether a Java ``test`` exchanges nothing but values and stand-ins with the
+    candidate, so that it can run in the trusted JVM: it uses only value types, the
+    prompt's classes, its own classes, :data:`REMOTE_JAVA_TYPES` and
+    :data:`LENDABLE_JAVA_TYPES`, and no ``System.`` state beyond printing (its prints go to
+    the trusted JVM's log)."""
     code = _JAVA_CONSTANT.sub(lambda m: m[1] if m[1] in PLAIN_JAVA_TYPES else m[0],
-                              re.sub(r'"(?:\\.|[^"\\])*"', '""', test))
-    code = _JAVA_HARMLESS_SYSTEM.sub("", code)
-    types = set(re.findall(r"\b[A-Z]\w*", code))
+                              _java_code(test))
+    code = _JAVA_PROPERTY.sub("", _JAVA_HARMLESS_SYSTEM.sub("", code))
+    constants = set(re.findall(r"[\w\]>]\s+([A-Z][A-Z0-9_]*)\s*[=;]", code))
+    types = set(re.findall(r"\b[A-Z]\w*", code)) - constants
     classes = re.findall(r"\bclass\s+(\w+)", test)
-    return len(classes) == 1 and types <= PLAIN_JAVA_TYPES | prompt_classes \
-        and "System." not in code
+    # A test that names its own class in a string lends it by name (reflection), and one
+    # with a serialisable class sends it in bytes: the candidate would need it in its process.
+    names_itself = bool(set(re.findall(r'"(\w+)"', test)) & set(classes))
+    serialises = bool(types & {"Serializable", "Externalizable"})
+    allowed = PLAIN_JAVA_TYPES | _REMOTE_NAMES | LENDABLE_JAVA_TYPES | prompt_classes | set(classes)
+    return bool(classes) and types <= allowed and "System." not in code and not names_itself \
+        and not serialises
+
+
+def uses_stand_ins(test: str) -> bool:
+    """Whether a Java test makes objects of :data:`REMOTE_JAVA_TYPES` (files, paths...) or
+    sets system properties for the candidate."""
+    code = _java_code(test)
+    return bool(set(re.findall(r"\b[A-Z]\w*", code)) & _REMOTE_NAMES) \
+        or _JAVA_PROPERTY.search(code) is not None
+
+
+@functools.cache
+def _stand_in_sources(java: str) -> tuple[tuple[str, str], ...] | None:
+    """(simple name, source) of the stand-ins for :data:`REMOTE_JAVA_TYPES`, written by
+    ``franc.FrancRemoteGen`` from this JDK's own classes; None when that failed."""
+    classes = cached_classes(java_support_sources("FrancPlain", "FrancRemote", "FrancRemoteGen"),
+                             STAND_INS_TIMEOUT, None)
+    if classes is None:
+        return None
+    try:
+        done = subprocess.run([java, "-cp", str(classes), "franc.FrancRemoteGen",
+                               *REMOTE_JAVA_TYPES, f"java.lang.System={SYSTEM_STAND_IN}"],
+                              capture_output=True,
+                              timeout=STAND_INS_TIMEOUT, check=True, cwd="/")
+        return tuple(sorted(json.loads(done.stdout).items()))
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+
+
+def with_stand_ins(sources: dict[str, str]) -> dict[str, str] | None:
+    """``sources`` (the test and the stub, in the unnamed package) with the stand-ins,
+    whose simple names shadow the on-demand imports: the qualified names of
+    :data:`REMOTE_JAVA_TYPES` and their single-type imports are rewritten to them, and
+    ``System.setProperty`` (get, clear) to the candidate's own."""
+    stand_ins = _stand_in_sources(java_tool("java"))
+    if stand_ins is None:
+        return None
+    rewritten = {}
+    for name, source in sources.items():
+        for qualified in REMOTE_JAVA_TYPES:
+            source = re.sub(rf"^\s*import\s+{re.escape(qualified)}\s*;[ \t]*$", "", source,
+                            flags=re.MULTILINE)
+            source = re.sub(rf"\b{re.escape(qualified)}\b", qualified.rsplit(".", 1)[1], source)
+        rewritten[name] = _JAVA_PROPERTY.sub(rf"{SYSTEM_STAND_IN}.\1", source)
+    return rewritten | {f"{name}.java": source for name, source in stand_ins}
 
 
 def _python_code(code: str) -> str:
@@ -360,14 +459,6 @@ def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name
         return _bridge_verdict(str(verdict.get("thrown", "")), callee, seconds)
 
 
-def _void_target(task: Task) -> bool:
-    """A void target method shows its work only by changing its arguments (or printing),
-    which plain-data calls cannot carry back: its test shares the candidate's process."""
-    entry = task.entry_point
-    return bool(entry) and re.search(rf"\bvoid\s+{re.escape(entry or '')}\s*\(",
-                                     task.prompt) is not None
-
-
 def _declared_types(source: str) -> set[str]:
     return set(re.findall(r"\b(?:class|interface|enum|record)\s+(\w+)", source))
 
@@ -397,12 +488,13 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
                                      compiler)
         if not compiled.ok:
             return _compile_failure(compiled)
-        if stub is not None and is_plain_test(test, frozenset({stub[0]})) \
-                and not _void_target(task):
+        if stub is not None and is_plain_test(test, frozenset({stub[0]})):
             # The test's side depends only on the task: compiled once, reused.
-            test_classes = cached_classes(
-                {f"{test_class}.java": prompt_imports(task.prompt) + test,
-                 f"{stub[0]}.java": stub[1], **java_support_sources("FrancPlain", "FrancBridge")},
+            own = {f"{test_class}.java": prompt_imports(task.prompt) + test,
+                   f"{stub[0]}.java": stub[1]}
+            sides = with_stand_ins(own) if uses_stand_ins(test) else own
+            test_classes = None if sides is None else cached_classes(
+                sides | java_support_sources("FrancPlain", "FrancRemote", "FrancBridge"),
                 timeout, compiler)
             if test_classes is not None:
                 _drop_test_classes(classes, test, code)

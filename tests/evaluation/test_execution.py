@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,8 @@ from franc.evaluation.execution import (
     java_stub,
     prompt_imports,
     run_candidate,
+    uses_stand_ins,
+    with_stand_ins,
 )
 from franc.java import JavaCompiler
 from franc.models import Task
@@ -153,14 +158,20 @@ def test_java_stub_forwards_the_prompts_methods() -> None:
     assert java_stub("class Empty {\n") is None
 
 
-def test_java_test_is_plain_only_with_value_types_and_one_class() -> None:
+def test_java_test_is_plain_only_with_value_types_stand_ins_and_lendable_types() -> None:
     assert is_plain_test(JAVA_TEST, frozenset({"Add"}))
     assert not is_plain_test(JAVA_TEST)
-    shares = JAVA_TEST.replace("seen.add", "System.setProperty(\"a\", \"b\"); seen.add")
+    shares = JAVA_TEST.replace("seen.add", "System.setSecurityManager(null); seen.add")
     assert not is_plain_test(shares, frozenset({"Add"}))
-    assert not is_plain_test("class Fake {}\n" + JAVA_TEST, frozenset({"Add"}))
+    # System properties are the candidate's process's (a stand-in), helper classes stay here.
+    properties = JAVA_TEST.replace("seen.add", "System.setProperty(\"a\", \"b\"); seen.add")
+    assert is_plain_test(properties, frozenset({"Add"}))
+    assert is_plain_test("class Fake {}\n" + JAVA_TEST, frozenset({"Add"}))
+    sockets = JAVA_TEST.replace("seen.add", "new java.net.Socket(\"x\", 1).close(); seen.add")
+    assert not is_plain_test(sockets, frozenset({"Add"}))
+    # Files are made in the candidate's process behind stand-ins: such a test is trusted.
     files = JAVA_TEST.replace("seen.add", "new java.io.File(\"x\").delete(); seen.add")
-    assert not is_plain_test(files, frozenset({"Add"}))
+    assert is_plain_test(files, frozenset({"Add"}))
 
 
 def test_java_test_that_only_prints_or_reads_constants_is_plain() -> None:
@@ -203,3 +214,330 @@ def test_java_void_method_that_changes_its_array_is_checked(javac: JavaCompiler)
     assert run_candidate(task, good, compiler=javac).status == "passed"
     wrong = prompt + "        xs[0] = 0;\n    }\n}\n"
     assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def java_task(prompt: str, test: str, entry: str) -> Task:
+    return Task("TJ/shape", prompt, "java", entry_point=entry, test=test)
+
+
+def test_java_date_result_is_compared_in_the_trusted_jvm(javac: JavaCompiler) -> None:
+    prompt = ("import java.util.*;\nimport java.text.SimpleDateFormat;\n\nclass Dates {\n"
+              "    public static Date parse(String text) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        SimpleDateFormat format = new SimpleDateFormat(\"yyyy-MM-dd\");\n"
+            "        Date got = Dates.parse(\"2018-01-02\");\n"
+            "        if (!format.format(got).equals(\"2018-01-02\"))\n"
+            "            throw new Exception(\"\" + got);\n"
+            "    }\n}\n")
+    assert is_plain_test(test, frozenset({"Dates"}))
+    good = prompt + ("        try { return new SimpleDateFormat(\"yyyy-MM-dd\").parse(text); }\n"
+                     "        catch (Exception e) { return null; }\n    }\n}\n")
+    task = java_task(prompt, test, "parse")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = good.replace("yyyy-MM-dd\").parse", "yyyy-dd-MM\").parse")
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def test_java_jdk_classes_cross_by_name_and_the_candidates_own_do_not(
+        javac: JavaCompiler) -> None:
+    prompt = "import java.util.*;\n\nclass Finder {\n    public static List<Class> find() {\n"
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        List<Class> got = Finder.find();\n"
+            "        if (!got.contains(java.util.regex.Pattern.class))\n"
+            "            throw new Exception(\"\" + got);\n"
+            "    }\n}\n")
+    task = java_task(prompt, test, "find")
+    good = prompt + ("        return new ArrayList<>(List.of(java.util.regex.Pattern.class));\n"
+                     "    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    own = prompt + "        return new ArrayList<>(List.of(Finder.class));\n    }\n}\n"
+    result = run_candidate(task, own, compiler=javac)
+    assert (result.status, "no plain form" in result.reason) == ("error", True)
+
+
+def test_java_byte_stream_argument_is_made_in_the_candidates_process(
+        javac: JavaCompiler) -> None:
+    prompt = ("import java.io.*;\nimport java.util.*;\n\nclass Reader {\n"
+              "    public static String read(InputStream in) throws IOException {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        String got = Reader.read(\n"
+            "            new ByteArrayInputStream(\"h\\u00e9\".getBytes(\"UTF-8\")));\n"
+            "        if (!\"h\\u00e9\".equals(got)) throw new Exception(got);\n    }\n}\n")
+    assert is_plain_test(test, frozenset({"Reader"}))
+    task = java_task(prompt, test, "read")
+    good = prompt + "        return new String(in.readAllBytes(), \"UTF-8\");\n    }\n}\n"
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = good.replace("\"UTF-8\");\n    }", "\"ISO-8859-1\");\n    }")
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def test_java_void_method_that_changes_its_list_shows_the_change_to_the_test(
+        javac: JavaCompiler) -> None:
+    prompt = ("import java.util.*;\n\nclass Lists {\n"
+              "    public static void addOne(List<Integer> xs) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        List<Integer> xs = new ArrayList<>(Arrays.asList(1, 2));\n"
+            "        Lists.addOne(xs);\n"
+            "        if (!xs.equals(Arrays.asList(1, 2, 1))) throw new Exception(\"\" + xs);\n"
+            "        Lists.addOne(List.of(5, 6, 7));\n    }\n}\n")
+    task = java_task(prompt, test, "addOne")
+    assert is_plain_test(test, frozenset({"Lists"}))
+    good = prompt + "        xs.add(1);\n    }\n}\n"
+    # The immutable List.of(5, 6, 7) cannot change: the test sees the exception it would have seen.
+    result = run_candidate(task, good, compiler=javac)
+    assert (result.status, result.reason.split(":")[0]) == (
+        "error", "java.lang.UnsupportedOperationException")
+    fine = prompt + "        if (xs.size() < 3) xs.add(1);\n    }\n}\n"
+    assert run_candidate(task, fine, compiler=javac).status == "passed"
+    wrong = prompt + "        xs.add(2);\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def test_java_test_that_names_its_own_class_shares_the_candidates_process() -> None:
+    test = ("class Main {\n    public static void hello() {}\n"
+            "    public static void main(String[] args) throws Exception {\n"
+            "        Caller.call(\"Main\", \"hello\");\n    }\n}\n")
+    assert not is_plain_test(test, frozenset({"Caller"}))
+    assert is_plain_test(test.replace('"Main"', '"Other"'), frozenset({"Caller"}))
+
+
+def test_java_test_with_its_own_constants_is_plain() -> None:
+    test = ("class Main {\n    private static final int[] EXPECTED = {1, 2};\n"
+            "    public static void main(String[] args) throws Exception {\n"
+            "        if (!Arrays.equals(Pair.pair(), EXPECTED)) throw new Exception();\n"
+            "    }\n}\n")
+    assert is_plain_test(test, frozenset({"Pair"}))
+    assert not is_plain_test(test.replace("EXPECTED)", "Other.EXPECTED)"), frozenset({"Pair"}))
+
+
+FILE_PROMPT = ("import java.io.*;\nimport java.util.*;\n\nclass Lines {\n"
+               "    public static List<String> lines(String path) throws IOException {\n")
+#: The test makes a directory and a file for the candidate: they are made in the candidate's
+#: process (its private /tmp), the trusted test holds stand-ins for them.
+FILE_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        File dir = java.nio.file.Files.createTempDirectory("%s").toFile();
+        File file = new File(dir, "in.txt");
+        java.nio.file.Files.write(file.toPath(), "a\\nb\\n".getBytes("UTF-8"));
+        List<String> got = Lines.lines(file.getPath());
+        if (!Arrays.asList("a", "b").equals(got)) throw new Exception("got " + got);
+        if (!file.exists() || file.length() != 4) throw new Exception("the file changed");
+    }
+}
+"""
+
+
+def test_java_files_a_test_makes_live_in_the_candidates_process(javac: JavaCompiler,
+                                                                tmp_path: Path) -> None:
+    marker = f"franc-probe-{uuid.uuid4().hex}"
+    task = java_task(FILE_PROMPT, FILE_TEST % marker, "lines")
+    assert is_plain_test(task.test or "", frozenset({"Lines"}))
+    good = FILE_PROMPT + ("        return java.nio.file.Files.readAllLines(\n"
+                          "            new File(path).toPath());\n"
+                          "    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = FILE_PROMPT + "        return new ArrayList<>(List.of(path));\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+    # Nothing of it on the trusted side's file system.
+    assert not list(Path(tempfile.gettempdir()).glob(f"{marker}*"))
+
+
+def test_java_file_results_are_stand_ins_and_equal_only_themselves(javac: JavaCompiler) -> None:
+    prompt = ("import java.io.*;\n\nclass Made {\n"
+              "    public static File make(File dir) throws IOException {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        File dir = java.nio.file.Files.createTempDirectory(\"made\").toFile();\n"
+            "        File got = Made.make(dir);\n"
+            "        if (!got.getName().equals(\"x.txt\") || !got.exists())\n"
+            "            throw new Exception(\"\" + got);\n"
+            "        if (got.equals(new File(dir, \"x.txt\")))\n"
+            "            throw new Exception(\"two objects\");\n"
+            "        if (!got.equals(got)) throw new Exception(\"not itself\");\n    }\n}\n")
+    task = java_task(prompt, test, "make")
+    good = prompt + ("        File f = new File(dir, \"x.txt\");\n        f.createNewFile();\n"
+                     "        return f;\n    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = good.replace("f.createNewFile();", "")
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def test_java_stand_ins_replace_qualified_names_and_single_type_imports() -> None:
+    main = ("import java.nio.file.Path;\nclass Main {\n"
+            "    java.io.File f; java.io.FileOutputStream o; Path p;\n}\n")
+    sources = with_stand_ins({"Main.java": main})
+    assert sources is not None
+    main = sources["Main.java"]
+    assert "import java.nio.file.Path;" not in main
+    assert "    File f; FileOutputStream o; Path p;" in main
+    assert "class File extends franc.FrancRemote" in sources["File.java"]
+    assert "class FileOutputStream extends OutputStream implements AutoCloseable" \
+        in sources["FileOutputStream.java"]
+    assert uses_stand_ins(FILE_TEST) and not uses_stand_ins(JAVA_TEST)
+
+
+PRINT_PROMPT = "import java.util.*;\n\nclass Printer {\n    public static void show(int[] xs) {\n"
+#: The test catches what the candidate prints by redirecting its own System.out.
+PRINT_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true));
+        try {
+            Printer.show(new int[] {1, 2});
+        } finally {
+            System.out.flush();
+            System.setOut(saved);
+        }
+        if (!buffer.toString().trim().equals("[1, 2]")) throw new Exception("printed " + buffer);
+    }
+}
+"""
+
+
+def test_java_what_the_candidate_prints_reaches_the_tests_system_out(
+        javac: JavaCompiler) -> None:
+    task = java_task("import java.io.*;\n" + PRINT_PROMPT, PRINT_TEST, "show")
+    assert is_plain_test(PRINT_TEST, frozenset({"Printer"}))
+    good = task.prompt + "        System.out.println(Arrays.toString(xs));\n    }\n}\n"
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = task.prompt + "        System.out.println(xs.length);\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+LEND_PROMPT = ("import java.util.*;\nimport java.util.function.*;\n\nclass Mapper {\n"
+               "    public static List<Integer> mapAll(List<Integer> xs,\n"
+               "                                       Function<Integer, Integer> f) {\n")
+#: The test lends the candidate a lambda that records its calls in the test's own state.
+LEND_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        List<Integer> seen = new ArrayList<>();
+        Function<Integer, Integer> twice = x -> { seen.add(x); return x * 2; };
+        List<Integer> got = Mapper.mapAll(Arrays.asList(1, 2, 3), twice);
+        if (!Arrays.asList(2, 4, 6).equals(got)) throw new Exception("got " + got);
+        if (!Arrays.asList(1, 2, 3).equals(seen)) throw new Exception("calls " + seen);
+    }
+}
+"""
+
+
+def test_java_test_lends_a_callback_that_the_candidate_can_use(javac: JavaCompiler) -> None:
+    task = java_task(LEND_PROMPT, LEND_TEST, "mapAll")
+    assert is_plain_test(LEND_TEST, frozenset({"Mapper"}))
+    good = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
+                          "        for (int x : xs) out.add(f.apply(x));\n        return out;\n"
+                          "    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    # Right results without calling back: the test's own record of the calls tells.
+    skips = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
+                           "        for (int x : xs) out.add(2 * x);\n        return out;\n"
+                           "    }\n}\n")
+    assert run_candidate(task, skips, compiler=javac).status == "failed"
+
+
+def test_java_lent_object_works_only_during_its_call(javac: JavaCompiler) -> None:
+    task = java_task(LEND_PROMPT, LEND_TEST, "mapAll")
+    later = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
+                           "        Thread t = new Thread(() -> {\n"
+                           "            for (int x : xs) out.add(f.apply(x));\n        });\n"
+                           "        t.start();\n"
+                           "        try { t.join(); } catch (InterruptedException e) { }\n"
+                           "        return out;\n    }\n}\n")
+    assert run_candidate(task, later, compiler=javac).status == "failed"
+
+
+def test_java_test_with_helper_classes_is_plain_unless_serialisable() -> None:
+    helper = "class Helper {\n    static int two() { return 2; }\n}\n" + JAVA_TEST
+    assert is_plain_test(helper, frozenset({"Add"}))
+    gadget = "class Gadget implements Serializable {\n}\n" + JAVA_TEST
+    assert not is_plain_test(gadget, frozenset({"Add"}))
+
+
+PROPERTY_PROMPT = "import java.util.*;\n\nclass Config {\n    public static String host() {\n"
+#: The test sets a system property for the candidate and reads it back: both in the
+#: candidate's process (the trusted JVM's own properties stay as they were).
+PROPERTY_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        System.setProperty("franc.check.host", "db.local");
+        if (!"db.local".equals(System.getProperty("franc.check.host"))) throw new Exception("set");
+        if (!"db.local".equals(Config.host())) throw new Exception("got " + Config.host());
+    }
+}
+"""
+
+
+def test_java_system_properties_a_test_sets_are_the_candidates(javac: JavaCompiler) -> None:
+    task = java_task(PROPERTY_PROMPT, PROPERTY_TEST, "host")
+    assert is_plain_test(PROPERTY_TEST, frozenset({"Config"})) and uses_stand_ins(PROPERTY_TEST)
+    good = PROPERTY_PROMPT + "        return System.getProperty(\"franc.check.host\");\n    }\n}\n"
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = PROPERTY_PROMPT + "        return System.getProperty(\"check.host\");\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+    main = (with_stand_ins({"Main.java": PROPERTY_TEST}) or {})["Main.java"]
+    assert "FrancSystem.setProperty(" in main and "System.setProperty(" not in \
+        main.replace("FrancSystem.", "")
+
+
+SOCKET_PROMPT = ("import java.net.*;\n\nclass Probe {\n"
+                 "    public static boolean open(int port) {\n")
+#: The test's server socket is made in the candidate's process (its own network namespace).
+SOCKET_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        if (!Probe.open(server.getLocalPort())) throw new Exception("up but reported down");
+        int port = server.getLocalPort();
+        server.close();
+        if (Probe.open(port)) throw new Exception("down but reported up");
+    }
+}
+"""
+
+
+def test_java_server_socket_a_test_opens_is_in_the_candidates_process(
+        javac: JavaCompiler) -> None:
+    task = java_task(SOCKET_PROMPT, SOCKET_TEST, "open")
+    good = SOCKET_PROMPT + ("        try (Socket s = new Socket(\"127.0.0.1\", port)) {\n"
+                            "            return true;\n        } catch (Exception e) {\n"
+                            "            return false;\n        }\n    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    wrong = SOCKET_PROMPT + "        return true;\n    }\n}\n"
+    assert run_candidate(task, wrong, compiler=javac).status == "failed"
+
+
+def test_java_in_place_sort_of_a_fixed_size_list_reaches_the_test(javac: JavaCompiler) -> None:
+    # HumanEval-Java tests pass Arrays.asList: sorting it in place works in Java, and here.
+    prompt = ("import java.util.*;\n\nclass Close {\n"
+              "    public static Boolean close(List<Double> xs, Double t) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        List<Double> xs = Arrays.asList(3.0, 1.0, 2.5);\n"
+            "        if (!Close.close(xs, 0.6)) throw new Exception(\"close\");\n"
+            "        if (!xs.equals(Arrays.asList(1.0, 2.5, 3.0)))\n"
+            "            throw new Exception(\"\" + xs);\n"
+            "    }\n}\n")
+    task = java_task(prompt, test, "close")
+    good = prompt + ("        Collections.sort(xs);\n"
+                     "        for (int i = 1; i < xs.size(); i++)\n"
+                     "            if (xs.get(i) - xs.get(i - 1) < t) return true;\n"
+                     "        return false;\n    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+
+
+def test_java_stand_in_made_by_the_test_is_the_same_object_when_it_comes_back(
+        javac: JavaCompiler) -> None:
+    prompt = ("import javax.swing.*;\n\nclass Adder {\n"
+              "    public static void add(JPanel panel, JPanel inner) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        System.setProperty(\"java.awt.headless\", \"true\");\n"
+            "        JPanel panel = new JPanel();\n        JPanel inner = new JPanel();\n"
+            "        Adder.add(panel, inner);\n"
+            "        if (inner.getParent() != panel) throw new Exception(\"not inside\");\n"
+            "    }\n}\n")
+    task = java_task(prompt, test, "add")
+    assert is_plain_test(test, frozenset({"Adder"}))
+    assert run_candidate(task, prompt + "        panel.add(inner);\n    }\n}\n",
+                         compiler=javac).status == "passed"
+    assert run_candidate(task, prompt + "    }\n}\n", compiler=javac).status == "failed"

@@ -520,3 +520,231 @@ def test_python_candidate_cannot_move_its_test_next_to_it() -> None:
     base_forger = FORGE_WHEN_SHARED + ("class Base:\n    x = 1\n"
                                        "def make():\n    _forge()\n    return Base\n")
     assert_not_passed(run_candidate(subclasses, base_forger).status)
+
+
+# --- Java tests that once ran next to the candidate (a void target, a Date, a stream) -------
+JAVA_VOID_PROMPT = ("import java.util.*;\n\nclass Sorter {\n"
+                    "    public static void sortInPlace(int[] xs) {\n")
+#: A void target once made its test share the candidate's process, test class and all.
+JAVA_VOID_TEST = """
+class Main {
+    private static final int[] EXPECTED = {1, 2, 3};
+    public static void main(String[] args) throws Exception {
+        int[] xs = {3, 1, 2};
+        Sorter.sortInPlace(xs);
+        if (!Arrays.equals(xs, EXPECTED)) throw new Exception("unsorted " + Arrays.toString(xs));
+    }
+}
+"""
+JAVA_VOID_TASK = Task("HJ/V", JAVA_VOID_PROMPT, "java", entry_point="sortInPlace",
+                      test=JAVA_VOID_TEST)
+
+
+def test_java_void_target_cannot_rewrite_the_tests_private_expectation(
+        javac: JavaCompiler) -> None:
+    # Sorts nothing; makes the test's private expected array equal the unsorted input.
+    forger = JAVA_VOID_PROMPT + """        try {
+            java.lang.reflect.Field f = Class.forName("Main").getDeclaredField("EXPECTED");
+            f.setAccessible(true);
+            System.arraycopy(xs, 0, (int[]) f.get(null), 0, xs.length);
+        } catch (Exception e) { }
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_VOID_TASK, forger, compiler=javac).status)
+    right = JAVA_VOID_PROMPT + "        Arrays.sort(xs);\n    }\n}\n"
+    assert run_candidate(JAVA_VOID_TASK, right, compiler=javac).status == "passed"
+
+
+def test_java_void_target_cannot_print_a_pass_and_exit(javac: JavaCompiler) -> None:
+    forger = JAVA_VOID_PROMPT + ("        System.out.println(\"passed\");\n"
+                                 "        System.out.flush();\n        System.exit(0);\n    }\n}\n")
+    assert_not_passed(run_candidate(JAVA_VOID_TASK, forger, compiler=javac).status)
+
+
+# --- Java tests that make files for the candidate: stand-ins in the trusted JVM -------------
+JAVA_FILE_PROMPT = ("import java.io.*;\nimport java.util.*;\n\nclass Reader {\n"
+                    "    public static String read(File f) throws IOException {\n")
+#: The test lends the candidate a File it made (made in the candidate's process).
+JAVA_FILE_TEST = """
+class Main {
+    private static String expected = "hello";
+    public static void main(String[] args) throws Exception {
+        File f = File.createTempFile("input", ".txt");
+        java.nio.file.Files.write(f.toPath(), "hello".getBytes("UTF-8"));
+        String got = Reader.read(f);
+        if (!expected.equals(got)) throw new Exception("got " + got);
+    }
+}
+"""
+JAVA_FILE_TASK = Task("HJ/F", JAVA_FILE_PROMPT, "java", entry_point="read", test=JAVA_FILE_TEST)
+JAVA_FILE_RIGHT = (JAVA_FILE_PROMPT + "        return new String(java.nio.file.Files.readAllBytes("
+                   "f.toPath()), \"UTF-8\");\n    }\n}\n")
+
+
+def test_java_file_test_runs_an_honest_candidate(javac: JavaCompiler) -> None:
+    assert run_candidate(JAVA_FILE_TASK, JAVA_FILE_RIGHT, compiler=javac).status == "passed"
+
+
+def test_java_cannot_reach_the_tests_private_state_through_a_lent_file(
+        javac: JavaCompiler) -> None:
+    # Wrong; sets the test's private expectation to its answer, found from the lent File's
+    # class loader, its fields, or the test's class by name.
+    forger = JAVA_FILE_PROMPT + """        String wrong = "wrong";
+        List<ClassLoader> loaders = new ArrayList<>();
+        loaders.add(Thread.currentThread().getContextClassLoader());
+        loaders.add(f.getClass().getClassLoader());
+        loaders.add(Reader.class.getClassLoader());
+        for (ClassLoader loader : loaders) {
+            try {
+                java.lang.reflect.Field field = Class.forName("Main", true, loader)
+                        .getDeclaredField("expected");
+                field.setAccessible(true);
+                field.set(null, wrong);
+            } catch (Throwable e) { }
+        }
+        for (java.lang.reflect.Field field : f.getClass().getDeclaredFields()) {
+            try {
+                field.setAccessible(true);
+                Object held = field.get(f);
+                if (held != null && held.getClass().getName().startsWith("Main")) return "leaked";
+            } catch (Throwable e) { }
+        }
+        return wrong;
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_FILE_TASK, forger, compiler=javac).status)
+
+
+def test_java_file_test_cannot_print_a_pass_and_exit(javac: JavaCompiler) -> None:
+    forger = JAVA_FILE_PROMPT + ("        System.out.println(\"passed\");\n"
+                                 "        System.out.flush();\n        System.exit(0);\n"
+                                 "        return null;\n    }\n}\n")
+    assert_not_passed(run_candidate(JAVA_FILE_TASK, forger, compiler=javac).status)
+
+
+def test_java_file_result_equal_to_everything_does_not_pass(javac: JavaCompiler) -> None:
+    prompt = ("import java.io.*;\n\nclass Made {\n"
+              "    public static File make(File dir) throws IOException {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        File dir = java.nio.file.Files.createTempDirectory(\"made\").toFile();\n"
+            "        File want = new File(dir, \"x.txt\");\n"
+            "        File got = Made.make(dir);\n"
+            "        if (!got.equals(want) && !want.equals(got)\n"
+            "            && !got.getPath().equals(want.getPath())) throw new Exception(\"no\");\n"
+            "    }\n}\n")
+    task = Task("HJ/FE", prompt, "java", entry_point="make", test=test)
+    liar = prompt + ("        return new File(dir, \"y.txt\") {\n"
+                     "            public boolean equals(Object o) { return true; }\n"
+                     "        };\n    }\n}\n")
+    result = run_candidate(task, liar, compiler=javac)
+    assert_not_passed(result.status)
+    right = prompt + "        return new File(dir, \"x.txt\");\n    }\n}\n"
+    assert run_candidate(task, right, compiler=javac).status == "passed"
+
+
+def test_java_static_initialiser_cannot_forge_a_file_tests_verdict(javac: JavaCompiler) -> None:
+    # Reads every class file it can find (its own run, the stand-ins' names) for anything
+    # like a marker, prints it and exits 0 before the test could fail.
+    forger = JAVA_FILE_PROMPT.replace("    public static String read", """    static {
+        try {
+            for (String root : new String[] {".", "/franc-in", "/tmp"}) {
+                java.io.File[] found = new java.io.File(root).listFiles();
+                for (java.io.File c : found == null ? new java.io.File[0] : found) {
+                    if (!c.getName().endsWith(".class")) continue;
+                    String text = new String(java.nio.file.Files.readAllBytes(c.toPath()),
+                                             "ISO-8859-1");
+                    java.util.regex.Matcher m =
+                        java.util.regex.Pattern.compile("[0-9a-f]{32}").matcher(text);
+                    while (m.find()) System.out.print("\\n" + m.group() + "\\n");
+                }
+            }
+        } catch (Exception e) { }
+        System.out.flush();
+        System.exit(0);
+    }
+    public static String read""") + "        return null;\n    }\n}\n"
+    assert_not_passed(run_candidate(JAVA_FILE_TASK, forger, compiler=javac).status)
+
+
+def test_java_printing_test_cannot_be_forged_by_printing_and_exiting(
+        javac: JavaCompiler) -> None:
+    prompt = "import java.io.*;\nimport java.util.*;\n\nclass Printer {\n" \
+             "    public static void show(int[] xs) {\n"
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        ByteArrayOutputStream buffer = new ByteArrayOutputStream();\n"
+            "        System.setOut(new PrintStream(buffer, true));\n"
+            "        Printer.show(new int[] {1, 2});\n"
+            "        if (!buffer.toString().trim().equals(\"[1, 2]\"))\n"
+            "            throw new Exception(\"no\");\n"
+            "    }\n}\n")
+    task = Task("HJ/P", prompt, "java", entry_point="show", test=test)
+    forger = prompt + ("        System.out.println(\"[1, 2]\");\n        System.out.flush();\n"
+                       "        System.exit(0);\n    }\n}\n")
+    assert_not_passed(run_candidate(task, forger, compiler=javac).status)
+    right = prompt + "        System.out.println(Arrays.toString(xs));\n    }\n}\n"
+    assert run_candidate(task, right, compiler=javac).status == "passed"
+
+
+# --- objects the test lends the candidate: it can use them, never reach into them ---------
+JAVA_LEND_PROMPT = ("import java.util.*;\nimport java.util.function.*;\n\nclass Calc {\n"
+                    "    public static int run(Function<Integer, Integer> f) {\n")
+JAVA_LEND_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        Function<Integer, Integer> f = new Function<Integer, Integer>() {
+            private final int expected = 42;
+            public Integer apply(Integer x) { return x * 2 + 2; }
+        };
+        int got = Calc.run(f);
+        if (got != 42) throw new Exception("got " + got);
+    }
+}
+"""
+JAVA_LEND_TASK = Task("HJ/L", JAVA_LEND_PROMPT, "java", entry_point="run", test=JAVA_LEND_TEST)
+
+
+def test_java_cannot_read_the_private_state_of_a_lent_object(javac: JavaCompiler) -> None:
+    # Wrong (never calls f); looks through the lent object, its handler and what they hold
+    # for the test's private "expected".
+    forger = JAVA_LEND_PROMPT + """        List<Object> seen = new ArrayList<>();
+        List<Object> todo = new ArrayList<>(List.of(f));
+        try { todo.add(java.lang.reflect.Proxy.getInvocationHandler(f)); } catch (Throwable e) { }
+        for (int depth = 0; depth < 3; depth++) {
+            List<Object> next = new ArrayList<>();
+            for (Object o : todo) {
+                for (Class<?> c = o.getClass(); c != null; c = c.getSuperclass()) {
+                    for (java.lang.reflect.Field field : c.getDeclaredFields()) {
+                        try {
+                            field.setAccessible(true);
+                            Object v = field.get(o);
+                            if (field.getName().equals("expected") && v instanceof Integer) {
+                                return (Integer) v;
+                            }
+                            if (v != null && !seen.contains(v)) { seen.add(v); next.add(v); }
+                        } catch (Throwable e) { }
+                    }
+                }
+            }
+            todo = next;
+        }
+        return 0;
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_LEND_TASK, forger, compiler=javac).status)
+    right = JAVA_LEND_PROMPT + "        return f.apply(20);\n    }\n}\n"
+    assert run_candidate(JAVA_LEND_TASK, right, compiler=javac).status == "passed"
+
+
+def test_java_property_test_cannot_be_forged_by_exiting(javac: JavaCompiler) -> None:
+    prompt = "import java.util.*;\n\nclass Config {\n    public static String host() {\n"
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        System.setProperty(\"franc.check.host\", \"db.local\");\n"
+            "        if (!\"db.local\".equals(Config.host())) throw new Exception(\"wrong\");\n"
+            "    }\n}\n")
+    task = Task("HJ/S", prompt, "java", entry_point="host", test=test)
+    forger = prompt + ("        System.out.println(\"passed\");\n        System.out.flush();\n"
+                       "        System.exit(0);\n        return null;\n    }\n}\n")
+    assert_not_passed(run_candidate(task, forger, compiler=javac).status)

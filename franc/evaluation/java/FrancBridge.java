@@ -3,6 +3,7 @@ package franc;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Method;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -40,17 +41,204 @@ public final class FrancBridge {
         public CandidateGone(String message) { super(message); }
     }
 
+    /** The test's objects lent to the candidate (by number), and the interface each is lent as. */
+    private static final List<Object> LENT = new java.util.ArrayList<>();
+    private static final List<Class<?>> LENT_AS = new java.util.ArrayList<>();
+
+    /**
+     * Plain data, or for an object without a plain form whose declared type is a public JDK
+     * interface, a lent object: the candidate gets a proxy of that interface whose calls
+     * come back here (callBack), so it can use the object, never reach into it.
+     */
+    private static String plainOrLent(Object value, Class<?> declared) throws FrancPlain.NotPlain {
+        try {
+            return FrancPlain.toJson(value);
+        } catch (FrancPlain.NotPlain notPlain) {
+            if (declared == null || !declared.isInterface() || !declared.isInstance(value)
+                    || !java.lang.reflect.Modifier.isPublic(declared.getModifiers())
+                    || !(declared.getClassLoader() == null || declared.getClassLoader() == ClassLoader.getPlatformClassLoader())) {
+                throw notPlain;
+            }
+            int number = -1;
+            for (int i = 0; i < LENT.size(); i++) {
+                if (LENT.get(i) == value && LENT_AS.get(i) == declared) number = i;
+            }
+            if (number < 0) {
+                LENT.add(value);
+                LENT_AS.add(declared);
+                number = LENT.size() - 1;
+            }
+            return "{\"$\":\"lent\",\"v\":" + number + ",\"i\":" + FrancPlain.quote(declared.getName()) + "}";
+        }
+    }
+
+    /**
+     * The candidate's call of an interface method on a lent object, run here on the test's
+     * object: the "value" (plain or lent again) or "raised" fields of the reply.
+     */
+    private static String callBack(Map<String, Object> callback) {
+        try {
+            int number = ((Number) callback.get("callback")).intValue();
+            if (number < 0 || number >= LENT.size()) throw new IllegalArgumentException("franc: nothing lent as " + number);
+            List<?> names = (List<?>) callback.get("params");
+            Class<?>[] params = new Class<?>[names.size()];
+            for (int i = 0; i < params.length; i++) params[i] = FrancPlain.jdkClass((String) names.get(i));
+            Method method = LENT_AS.get(number).getMethod((String) callback.get("method"), params);
+            if (java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
+                throw new IllegalArgumentException("franc: a static method is no use of a lent object");
+            }
+            List<?> args = (List<?>) callback.get("args");
+            java.lang.reflect.Type[] types = method.getGenericParameterTypes();
+            Object[] values = new Object[types.length];
+            if (args.size() != values.length) throw new IllegalArgumentException("franc: " + args.size() + " arguments");
+            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i]);
+            Object result;
+            try {
+                result = method.invoke(LENT.get(number), values);
+            } catch (java.lang.reflect.InvocationTargetException thrown) {
+                return FrancPlain.raised(thrown.getCause());
+            }
+            return "\"value\":" + (method.getReturnType() == void.class ? "null" : plainOrLent(result, method.getReturnType()));
+        } catch (Exception | LinkageError refused) {
+            return FrancPlain.raised(refused);
+        }
+    }
+
+    /** A lent object the candidate gives back is the test's own object again. */
+    private static final FrancPlain.Handles BACK = new FrancPlain.Handles() {
+        @Override
+        public Object get(long handle) throws FrancPlain.NotPlain {
+            throw new FrancPlain.NotPlain("a handle in a result");
+        }
+
+        @Override
+        public Object lent(long number, String type) throws FrancPlain.NotPlain {
+            if (number < 0 || number >= LENT.size()) throw new FrancPlain.NotPlain("nothing lent as " + number);
+            return LENT.get((int) number);
+        }
+    };
+
+    /** Stand-ins by handle number, so that one object of the candidate's process is one here. */
+    private static final Map<Long, FrancRemote> STOOD = new java.util.HashMap<>();
+
     public static Object call(Class<?> stub, String name, Object[] args) {
         Method declared = null;
         for (Method method : stub.getDeclaredMethods()) {
             if (method.getName().equals(name) && method.getParameterCount() == args.length) declared = method;
         }
+        Class<?> returned = declared.getReturnType();
+        boolean stood = FrancRemote.class.isAssignableFrom(returned);
+        Map<String, Object> answer = ask("\"call\":" + FrancPlain.quote(name) + (stood ? ",\"wrap\":true" : ""), args,
+                declared.getParameterTypes());
+        if (answer.containsKey("missing")) throw new CandidateGone("missing method: " + answer.get("missing"));
+        checkRaised(answer);
+        if (answer.get("args") instanceof List) {
+            List<?> changed = (List<?>) answer.get("args");
+            java.lang.reflect.Type[] types = declared.getGenericParameterTypes();
+            for (int i = 0; i < Math.min(changed.size(), args.length); i++) {
+                if (changed.get(i) == null) continue;
+                try {
+                    copyInto(args[i], changed.get(i), types[i]);
+                } catch (FrancPlain.NotPlain | ClassCastException wrong) {
+                    throw new ClassCastException("franc: argument " + i + " came back as no " + types[i] + ": " + wrong.getMessage());
+                }
+            }
+        }
+        if (returned == void.class) return null;
+        if (stood) return standIn(answer, returned);
+        try {
+            return FrancPlain.convert(answer.get("value"), declared.getGenericReturnType(), BACK);
+        } catch (FrancPlain.NotPlain | RuntimeException wrong) {
+            throw new ClassCastException("franc: the result is no " + declared.getGenericReturnType() + ": " + wrong.getMessage());
+        }
+    }
+
+    /**
+     * A JDK object made in the candidate's process on the test's behalf (a stand-in's
+     * constructor): its handle, for the stand-in to keep.
+     */
+    public static FrancRemote.Id construct(String type, String[] params, Object[] args) {
+        Map<String, Object> answer = ask(remoteRequest(null, type, "<init>", params), args);
+        checkRaised(answer);
+        long handle = handleOf(answer);
+        return new FrancRemote.Id(handle, made -> STOOD.put(handle, made));
+    }
+
+    /**
+     * A JDK method of a stand-in ({@code target}, null for a static one) run on the real
+     * object in the candidate's process: a stand-in of {@code standIn} for what it returns,
+     * or (standIn null) the plain result as the JDK method declares it.
+     */
+    public static Object remote(FrancRemote target, String type, String name, String[] params, Object[] args,
+            Class<?> standIn) {
+        Class<?>[] declared = new Class<?>[params.length];
+        try {
+            for (int i = 0; i < params.length; i++) declared[i] = FrancPlain.jdkClass(params[i]);
+        } catch (ClassNotFoundException unknown) {
+            throw new IllegalStateException("franc: " + unknown);
+        }
+        Map<String, Object> answer = ask(remoteRequest(target, type, name, params)
+                + (standIn != null ? ",\"wrap\":true" : ""), args, declared);
+        checkRaised(answer);
+        if (standIn != null) return standIn(answer, standIn);
+        try {
+            java.lang.reflect.Type returned = Class.forName(type, false, ClassLoader.getPlatformClassLoader())
+                    .getMethod(name, declared).getGenericReturnType();
+            if (returned == void.class) return null;
+            return FrancPlain.convert(answer.get("value"), returned, BACK);
+        } catch (FrancPlain.NotPlain | ReflectiveOperationException | RuntimeException wrong) {
+            throw new ClassCastException("franc: the result of " + name + " has no plain form: " + wrong.getMessage());
+        }
+    }
+
+    private static String remoteRequest(FrancRemote target, String type, String name, String[] params) {
+        StringBuilder out = new StringBuilder("\"remote\":{\"class\":").append(FrancPlain.quote(type))
+                .append(",\"member\":").append(FrancPlain.quote(name)).append(",\"target\":")
+                .append(target == null ? "null" : Long.toString(target.handle())).append(",\"params\":[");
+        for (int i = 0; i < params.length; i++) out.append(i > 0 ? "," : "").append(FrancPlain.quote(params[i]));
+        return out.append("]}").toString();
+    }
+
+    private static long handleOf(Map<String, Object> answer) {
+        if (answer.containsKey("missing")) throw new IllegalStateException("franc: " + answer.get("missing"));
+        if (!(answer.get("handle") instanceof Number)) {
+            throw new IllegalStateException("franc: no handle came back: " + answer.keySet());
+        }
+        return ((Number) answer.get("handle")).longValue();
+    }
+
+    /** The stand-in of class {@code type} for the handle in {@code answer} (null for null). */
+    private static Object standIn(Map<String, Object> answer, Class<?> type) {
+        if (answer.containsKey("value") && answer.get("value") == null) return null;
+        long handle = handleOf(answer);
+        FrancRemote known = STOOD.get(handle);
+        if (known != null && type.isInstance(known)) return known;
+        try {
+            java.lang.reflect.Constructor<?> make = type.getDeclaredConstructor(FrancRemote.Id.class);
+            make.setAccessible(true);
+            return make.newInstance(new FrancRemote.Id(handle, made -> STOOD.put(handle, made)));
+        } catch (ReflectiveOperationException broken) {
+            throw new IllegalStateException("franc: cannot stand in for a " + type.getName() + ": " + broken);
+        }
+    }
+
+    /** One request (its fields after the id, then the arguments) and its answer. */
+    private static Map<String, Object> ask(String fields, Object[] args) {
+        return ask(fields, args, null);
+    }
+
+    /**
+     * One request and its answer; an argument with no plain form whose parameter is a JDK
+     * interface ({@code declared}) is lent. Callbacks on lent objects that come first are
+     * answered here.
+     */
+    private static Map<String, Object> ask(String fields, Object[] args, Class<?>[] declared) {
         String id = Long.toHexString(IDS.nextLong()) + Long.toHexString(IDS.nextLong());
-        StringBuilder request = new StringBuilder("{\"id\":\"" + id + "\",\"call\":" + FrancPlain.quote(name) + ",\"args\":[");
+        StringBuilder request = new StringBuilder("{\"id\":\"" + id + "\"," + fields + ",\"args\":[");
         try {
             for (int i = 0; i < args.length; i++) {
                 if (i > 0) request.append(',');
-                request.append(FrancPlain.toJson(args[i]));
+                request.append(plainOrLent(args[i], declared == null ? null : declared[i]));
             }
         } catch (FrancPlain.NotPlain notPlain) {
             throw new IllegalArgumentException("franc: an argument has no plain form: " + notPlain.getMessage());
@@ -59,43 +247,77 @@ public final class FrancBridge {
         Map<String, Object> answer;
         try {
             FrancPlain.writeFrame(requests, request.toString());
-            String frame = FrancPlain.readFrame(answers);
-            if (frame == null) throw new CandidateGone("the candidate's process ended");
-            @SuppressWarnings("unchecked")
-            Map<String, Object> parsed = (Map<String, Object>) FrancPlain.parse(frame);
-            answer = parsed;
+            while (true) {
+                String frame = FrancPlain.readFrame(answers);
+                if (frame == null) throw new CandidateGone("the candidate's process ended");
+                @SuppressWarnings("unchecked")
+                Map<String, Object> parsed = (Map<String, Object>) FrancPlain.parse(frame);
+                if (!parsed.containsKey("callback")) {
+                    answer = parsed;
+                    break;
+                }
+                FrancPlain.writeFrame(requests, "{" + callBack(parsed) + "}");
+            }
         } catch (CandidateGone gone) {
             throw gone;
         } catch (Exception broken) {
             throw new CandidateGone("the channel broke: " + broken);
         }
         if (!id.equals(answer.get("id"))) throw new CandidateGone("an answer to another call");
-        if (answer.containsKey("missing")) throw new CandidateGone("missing method: " + answer.get("missing"));
-        if (answer.containsKey("raised")) throw rebuild((Map<?, ?>) answer.get("raised"));
+        if (answer.get("printed") instanceof String) {
+            System.out.print((String) answer.get("printed"));
+            System.out.flush();
+        }
+        return answer;
+    }
+
+    /** Throws what the candidate's side raised; refuses a result with no plain form or member. */
+    private static void checkRaised(Map<String, Object> answer) {
+        if (answer.containsKey("missing")) throw new IllegalStateException("franc: " + answer.get("missing"));
+        if (answer.containsKey("raised")) throw FrancPlain.<RuntimeException>sneaky(FrancPlain.rebuild((Map<?, ?>) answer.get("raised")));
         if (answer.containsKey("unserialisable")) {
             throw new IllegalStateException("franc: the result has no plain form: " + answer.get("unserialisable"));
         }
-        try {
-            return FrancPlain.convert(answer.get("value"), declared.getGenericReturnType());
-        } catch (FrancPlain.NotPlain | RuntimeException wrong) {
-            throw new ClassCastException("franc: the result is no " + declared.getGenericReturnType() + ": " + wrong.getMessage());
+    }
+
+    /**
+     * A change the candidate made to an argument in place, made to the test's own object:
+     * arrays element by element (nested arrays of the same length in place), collections
+     * and maps by replacing their content (an immutable one throws, as it would have there).
+     */
+    @SuppressWarnings("unchecked")
+    private static void copyInto(Object target, Object plain, java.lang.reflect.Type type) throws FrancPlain.NotPlain {
+        if (target != null && target.getClass().isArray()) {
+            List<?> items = (List<?>) plain;
+            if (items.size() != java.lang.reflect.Array.getLength(target)) throw new FrancPlain.NotPlain("another length");
+            Class<?> element = target.getClass().getComponentType();
+            for (int i = 0; i < items.size(); i++) {
+                Object inner = java.lang.reflect.Array.get(target, i);
+                if (inner != null && inner.getClass().isArray() && items.get(i) instanceof List
+                        && ((List<?>) items.get(i)).size() == java.lang.reflect.Array.getLength(inner)) {
+                    copyInto(inner, items.get(i), element);
+                } else {
+                    java.lang.reflect.Array.set(target, i, FrancPlain.convert(items.get(i), element));
+                }
+            }
+        } else if (target instanceof List && ((List<?>) plain).size() == ((List<?>) target).size()) {
+            // Element by element, as an in-place sort does (a fixed-size Arrays.asList allows it).
+            List<Object> list = (List<Object>) target;
+            List<?> fresh = (List<?>) FrancPlain.convert(plain, type);
+            for (int i = 0; i < fresh.size(); i++) {
+                if (!java.util.Objects.equals(list.get(i), fresh.get(i))) list.set(i, fresh.get(i));
+            }
+        } else if (target instanceof java.util.Collection) {
+            java.util.Collection<Object> collection = (java.util.Collection<Object>) target;
+            java.util.Collection<?> fresh = (java.util.Collection<?>) FrancPlain.convert(plain, type);
+            collection.clear();
+            collection.addAll(fresh);
+        } else if (target instanceof Map) {
+            Map<Object, Object> map = (Map<Object, Object>) target;
+            Map<?, ?> fresh = (Map<?, ?>) FrancPlain.convert(plain, type);
+            map.clear();
+            map.putAll(fresh);
         }
     }
 
-    /** The candidate's exception as the same JDK type where it has a (String) constructor. */
-    private static RuntimeException rebuild(Map<?, ?> raised) {
-        String type = String.valueOf(raised.get("type"));
-        String message = String.valueOf(raised.get("message"));
-        if (type.startsWith("java.")) {
-            try {
-                Class<?> kind = Class.forName(type);
-                if (RuntimeException.class.isAssignableFrom(kind)) {
-                    return (RuntimeException) kind.getConstructor(String.class).newInstance(message.isEmpty() ? null : message);
-                }
-            } catch (ReflectiveOperationException | LinkageError ignored) {
-                // not rebuildable: a generic one below
-            }
-        }
-        return new RuntimeException(type + (message.isEmpty() ? "" : ": " + message));
-    }
 }

@@ -16,7 +16,8 @@ import java.util.Map;
 /**
  * The sandboxed end of the call protocol (see franc/evaluation/protocol.py): answers each
  * call on the candidate's class with plain data. stdin/stdout are the channel; before any
- * candidate class loads, System.out is pointed at stderr so prints cannot reach it. The
+ * candidate class loads, System.out is pointed at a buffer so prints cannot reach it (they
+ * go back with the call's answer). The
  * call id of a request lives only in a local variable here, out of reach of reflection.
  */
 public final class FrancCallee {
@@ -25,9 +26,11 @@ public final class FrancCallee {
     public static void main(String[] args) throws Exception {
         InputStream requests = new FileInputStream(FileDescriptor.in);
         OutputStream answers = new FileOutputStream(FileDescriptor.out);
-        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
+        Printed printed = new Printed();
+        System.setOut(new PrintStream(printed, true, "UTF-8"));
         System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
         String className = args[0];
+        Table table = new Table(requests, answers);
         while (true) {
             String frame = FrancPlain.readFrame(requests);
             if (frame == null) return;
@@ -40,46 +43,249 @@ public final class FrancCallee {
             } else {
                 @SuppressWarnings("unchecked")
                 List<Object> callArgs = (List<Object>) request.get("args");
-                answer = call(className, (String) request.get("call"), callArgs);
+                boolean wrap = Boolean.TRUE.equals(request.get("wrap"));
+                @SuppressWarnings("unchecked")
+                Map<String, Object> remote = (Map<String, Object>) request.get("remote");
+                answer = remote != null ? remote(remote, callArgs, table, wrap)
+                        : call(className, (String) request.get("call"), callArgs, table, wrap);
+                System.out.flush();
+                String text = printed.drain();
+                if (!text.isEmpty()) answer += ",\"printed\":" + FrancPlain.quote(text);
             }
             FrancPlain.writeFrame(answers, "{\"id\":" + FrancPlain.quote(id) + "," + answer + "}");
         }
     }
 
-    static String raised(Throwable error) {
-        String message = error.getMessage() == null ? "" : error.getMessage();
-        if (message.length() > 2000) message = message.substring(0, 2000);
-        return "\"raised\":{\"type\":" + FrancPlain.quote(error.getClass().getName())
-                + ",\"message\":" + FrancPlain.quote(message) + "}";
+    /**
+     * What the candidate prints to System.out (never the channel): it goes back with each
+     * call's answer, for the test's System.out; up to MAX_PRINTED bytes a call.
+     */
+    private static final class Printed extends OutputStream {
+        private static final int MAX_PRINTED = 1 << 20;
+        private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+
+        @Override
+        public synchronized void write(int b) {
+            if (buffer.size() < MAX_PRINTED) buffer.write(b);
+        }
+
+        @Override
+        public synchronized void write(byte[] bytes, int offset, int length) {
+            buffer.write(bytes, offset, Math.max(0, Math.min(length, MAX_PRINTED - buffer.size())));
+        }
+
+        synchronized String drain() {
+            String text = new String(buffer.toByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+            buffer.reset();
+            return text;
+        }
     }
 
-    private static String call(String className, String name, List<Object> args) {
+    /**
+     * The objects this process keeps for the trusted side (one table per run): what a test
+     * made here on its side (files, streams) and results it holds as handles.
+     */
+    private static final class Table implements FrancPlain.Handles {
+        private final List<Object> objects = new ArrayList<>();
+        private final Map<Object, Long> numbers = new java.util.IdentityHashMap<>();
+
+        long keep(Object value) {
+            return numbers.computeIfAbsent(value, kept -> {
+                objects.add(kept);
+                return (long) objects.size() - 1;
+            });
+        }
+
+        @Override
+        public Object get(long handle) throws FrancPlain.NotPlain {
+            if (handle < 0 || handle >= objects.size()) throw new FrancPlain.NotPlain("no handle " + handle);
+            return objects.get((int) handle);
+        }
+
+        private final InputStream requests;
+        private final OutputStream answers;
+        private final Map<Long, Object> lent = new java.util.HashMap<>();
+        /** The thread of the call under way (null between calls): the only one that may use a lent object. */
+        private Thread caller;
+
+        Table(InputStream requests, OutputStream answers) {
+            this.requests = requests;
+            this.answers = answers;
+        }
+
+        /**
+         * The test's object {@code number}, lent as the JDK interface {@code type}: a proxy
+         * whose interface methods call back to the trusted side during the call it came with.
+         */
+        @Override
+        public Object lent(long number, String type) throws FrancPlain.NotPlain {
+            Object known = lent.get(number);
+            if (known != null) return known;
+            Class<?> kind;
+            try {
+                kind = FrancPlain.jdkClass(type);
+            } catch (ClassNotFoundException notJdk) {
+                throw new FrancPlain.NotPlain("no JDK interface " + type);
+            }
+            if (!kind.isInterface()) throw new FrancPlain.NotPlain("no interface: " + type);
+            // In the application's loader, where DriverManager (say) looks its drivers up by name.
+            Object proxy = java.lang.reflect.Proxy.newProxyInstance(ClassLoader.getSystemClassLoader(), new Class<?>[] {kind},
+                    (self, method, args) -> callBack(self, number, method, args == null ? new Object[0] : args));
+            lent.put(number, proxy);
+            return proxy;
+        }
+
+        /** A lent object going back to the test: {"$":"lent"} with its number; else null. */
+        String lentBack(Object value) {
+            if (value == null) return null;
+            for (Map.Entry<Long, Object> entry : lent.entrySet()) {
+                if (entry.getValue() == value) {
+                    return "{\"$\":\"lent\",\"v\":" + entry.getKey() + ",\"i\":"
+                            + FrancPlain.quote(value.getClass().getInterfaces()[0].getName()) + "}";
+                }
+            }
+            return null;
+        }
+
+        private Object callBack(Object self, long number, Method method, Object[] args) throws Throwable {
+            if (method.getDeclaringClass() == Object.class) {
+                switch (method.getName()) {
+                    case "equals": return self == args[0];
+                    case "hashCode": return System.identityHashCode(self);
+                    default: return "a lent " + self.getClass().getInterfaces()[0].getName();
+                }
+            }
+            if (Thread.currentThread() != caller) {
+                throw new IllegalStateException("franc: a lent object works only during its call, on its thread");
+            }
+            StringBuilder frame = new StringBuilder("{\"callback\":").append(number).append(",\"method\":")
+                    .append(FrancPlain.quote(method.getName())).append(",\"params\":")
+                    .append(FrancPlain.typeNames(method.getParameterTypes())).append(",\"args\":[");
+            try {
+                for (int i = 0; i < args.length; i++) frame.append(i > 0 ? "," : "").append(FrancPlain.toJson(args[i]));
+            } catch (FrancPlain.NotPlain notPlain) {
+                throw new IllegalArgumentException("franc: an argument has no plain form: " + notPlain.getMessage());
+            }
+            FrancPlain.writeFrame(answers, frame.append("]}").toString());
+            String reply = FrancPlain.readFrame(requests);
+            if (reply == null) throw new IllegalStateException("franc: the channel closed");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> answer = (Map<String, Object>) FrancPlain.parse(reply);
+            if (answer.containsKey("raised")) throw FrancPlain.rebuild((Map<?, ?>) answer.get("raised"));
+            if (method.getReturnType() == void.class) return null;
+            return FrancPlain.convert(answer.get("value"), method.getGenericReturnType(), this);
+        }
+    }
+
+    /** The result as plain data, or as a handle when the trusted side stands in for it. */
+    private static String result(Object result, boolean wrap, Table table, String suffix) {
+        String lent = table.lentBack(result);
+        if (lent != null) return "\"value\":" + lent + suffix;
+        if (wrap && result != null) return "\"handle\":" + table.keep(result) + suffix;
+        try {
+            return "\"value\":" + FrancPlain.toJson(result) + suffix;
+        } catch (FrancPlain.NotPlain notPlain) {
+            return "\"unserialisable\":" + FrancPlain.quote(notPlain.getMessage());
+        } catch (Throwable error) {
+            return "\"unserialisable\":" + FrancPlain.quote(error.toString());
+        }
+    }
+
+    /**
+     * A JDK constructor or method the trusted test calls on its side's objects here (a
+     * FrancRemoteGen stand-in): on the object of handle "target", or static.
+     */
+    @SuppressWarnings("unchecked")
+    private static String remote(Map<String, Object> remote, List<Object> args, Table table, boolean wrap) {
+        java.lang.reflect.Executable member;
+        Object target;
+        Object[] values;
+        try {
+            Class<?> type = Class.forName((String) remote.get("class"), false, ClassLoader.getPlatformClassLoader());
+            List<Object> names = (List<Object>) remote.get("params");
+            Class<?>[] params = new Class<?>[names.size()];
+            for (int i = 0; i < params.length; i++) {
+                String name = (String) names.get(i);
+                params[i] = FrancPlain.jdkClass(name);
+            }
+            String name = (String) remote.get("member");
+            member = name.equals("<init>") ? type.getConstructor(params) : type.getMethod(name, params);
+            Object handle = remote.get("target");
+            target = handle == null ? null : table.get(((Number) handle).longValue());
+            values = new Object[args.size()];
+            java.lang.reflect.Type[] types = member.getGenericParameterTypes();
+            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i], table);
+        } catch (Throwable error) {
+            return "\"missing\":" + FrancPlain.quote(error.toString());
+        }
+        Object result;
+        try {
+            result = member instanceof java.lang.reflect.Constructor
+                    ? ((java.lang.reflect.Constructor<?>) member).newInstance(values)
+                    : ((Method) member).invoke(target, values);
+        } catch (InvocationTargetException thrown) {
+            return FrancPlain.raised(thrown.getCause());
+        } catch (Throwable error) {
+            return FrancPlain.raised(error);
+        }
+        return result(result, wrap || member instanceof java.lang.reflect.Constructor, table, "");
+    }
+
+    private static String call(String className, String name, List<Object> args, Table table, boolean wrap) {
         Method method;
         Object[] values;
         try {
             method = find(Class.forName(className), name, args.size());
             values = new Object[args.size()];
             java.lang.reflect.Type[] types = method.getGenericParameterTypes();
-            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i]);
+            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i], table);
         } catch (Throwable error) {
             return "\"missing\":" + FrancPlain.quote(error.toString());
         }
         Object result;
+        String[] before = containers(values);
         try {
             method.setAccessible(true);
+            table.caller = Thread.currentThread();
             result = method.invoke(null, values);
         } catch (InvocationTargetException thrown) {
-            return raised(thrown.getCause());
+            return FrancPlain.raised(thrown.getCause());
         } catch (Throwable error) {
-            return raised(error);
+            return FrancPlain.raised(error);
+        } finally {
+            table.caller = null;
         }
-        try {
-            return "\"value\":" + FrancPlain.toJson(result);
-        } catch (FrancPlain.NotPlain notPlain) {
-            return "\"unserialisable\":" + FrancPlain.quote(notPlain.getMessage());
-        } catch (Throwable error) {
-            return "\"unserialisable\":" + FrancPlain.quote(error.toString());
+        return result(result, wrap, table, changed(before, containers(values)));
+    }
+
+    /** The plain forms of the arguments a call can change in place (arrays, collections, maps). */
+    private static String[] containers(Object[] values) {
+        String[] forms = new String[values.length];
+        for (int i = 0; i < values.length; i++) {
+            Object value = values[i];
+            if (value != null && (value.getClass().isArray() || value instanceof java.util.Collection
+                    || value instanceof Map)) {
+                try {
+                    forms[i] = FrancPlain.toJson(value);
+                } catch (Throwable noPlainForm) {
+                    forms[i] = null;
+                }
+            }
         }
+        return forms;
+    }
+
+    /** ,"args":[...] with the new plain form of each argument the call changed (else null). */
+    private static String changed(String[] before, String[] after) {
+        StringBuilder out = new StringBuilder(",\"args\":[");
+        boolean any = false;
+        for (int i = 0; i < after.length; i++) {
+            if (i > 0) out.append(',');
+            boolean moved = after[i] != null && !after[i].equals(before[i]);
+            out.append(moved ? after[i] : "null");
+            any |= moved;
+        }
+        return any ? out.append(']').toString() : "";
     }
 
     private static Method find(Class<?> type, String name, int arity) throws NoSuchMethodException {
@@ -104,9 +310,9 @@ public final class FrancCallee {
             main.setAccessible(true);
             main.invoke(null, (Object) new String[0]);
         } catch (InvocationTargetException thrown) {
-            return raised(thrown.getCause());
+            return FrancPlain.raised(thrown.getCause());
         } catch (Throwable error) {
-            return raised(error);
+            return FrancPlain.raised(error);
         }
         return "\"value\":null";
     }

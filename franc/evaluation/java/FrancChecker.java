@@ -35,11 +35,16 @@ public final class FrancChecker {
             @SuppressWarnings("unchecked")
             Map<String, Object> job = (Map<String, Object>) FrancPlain.parse(frame);
             String verdict;
+            PrintStream out = System.out;
+            PrintStream err = System.err;
             try {
                 run(job);
                 verdict = "{\"passed\":true}";
             } catch (Throwable thrown) {
                 verdict = "{\"thrown\":" + FrancPlain.quote(thrown.toString()) + "}";
+            } finally {  // a test that redirected them leaves them to the next job otherwise
+                System.setOut(out);
+                System.setErr(err);
             }
             FrancPlain.writeFrame(verdicts, verdict);
         }

@@ -78,6 +78,25 @@ public final class FrancPlain {
         if (kind == java.lang.Character.class) { tagged("char", value.toString(), out, depth); return; }
         if (kind == BigInteger.class) { out.append("{\"$\":\"bigint\",\"v\":").append(value).append('}'); return; }
         if (kind == BigDecimal.class) { out.append("{\"$\":\"bigdec\",\"v\":").append(value).append('}'); return; }
+        if (value instanceof FrancRemote) {
+            out.append("{\"$\":\"handle\",\"v\":").append(((FrancRemote) value).handle()).append('}');
+            return;
+        }
+        if (value instanceof Enum) {
+            Class<?> type = ((Enum<?>) value).getDeclaringClass();
+            out.append("{\"$\":\"enum\",\"c\":");
+            string(jdkClassName(type), out);
+            out.append(",\"v\":");
+            string(((Enum<?>) value).name(), out);
+            out.append('}');
+            return;
+        }
+        if (kind == java.util.Date.class) {
+            out.append("{\"$\":\"date\",\"v\":").append(((java.util.Date) value).getTime()).append('}');
+            return;
+        }
+        if (kind == Class.class) { tagged("jclass", jdkClassName((Class<?>) value), out, depth); return; }
+        if (kind == java.io.ByteArrayInputStream.class) { tagged("instream", unread((java.io.ByteArrayInputStream) value), out, depth); return; }
         if (kind.isArray()) {
             List<Object> items = new ArrayList<>();
             for (int i = 0; i < Array.getLength(value); i++) items.add(Array.get(value, i));
@@ -108,6 +127,23 @@ public final class FrancPlain {
             return;
         }
         throw new NotPlain("a " + kind.getName());
+    }
+
+    /** A class crosses by name only if it is the JDK's (the same class on both sides). */
+    private static String jdkClassName(Class<?> type) throws NotPlain {
+        ClassLoader loader = type.getClassLoader();
+        if (loader != null && loader != ClassLoader.getPlatformClassLoader()) {
+            throw new NotPlain("a class outside the JDK (" + type.getName() + ")");
+        }
+        return type.getName();
+    }
+
+    /** What is left to read of a byte stream (ISO-8859-1 text), which stays unread. */
+    private static String unread(java.io.ByteArrayInputStream stream) {
+        stream.mark(0);
+        byte[] bytes = stream.readAllBytes();
+        stream.reset();
+        return new String(bytes, StandardCharsets.ISO_8859_1);
     }
 
     private static void number(double d, StringBuilder out) {
@@ -238,27 +274,79 @@ public final class FrancPlain {
 
     @SuppressWarnings("unchecked")
     public static Object convert(Object plain, Type type) throws NotPlain {
+        return convert(plain, type, null);
+    }
+
+    /** The objects a process keeps for the other side, by handle number (see FrancCallee). */
+    public interface Handles {
+        Object get(long handle) throws NotPlain;
+
+        /** The other side's object {@code lent} as the JDK interface {@code type}, to use. */
+        default Object lent(long lent, String type) throws NotPlain {
+            throw new NotPlain("a lent " + type);
+        }
+    }
+
+    /** Like convert(plain, type), where {"$":"handle"} names an object of {@code handles}. */
+    @SuppressWarnings("unchecked")
+    public static Object convert(Object plain, Type type, Handles handles) throws NotPlain {
         if (type instanceof WildcardType) type = ((WildcardType) type).getUpperBounds()[0];
         Class<?> raw = rawClass(type);
         if (plain instanceof Map && ((Map<?, ?>) plain).containsKey("$")) {
             Map<String, Object> tagged = (Map<String, Object>) plain;
             String tag = (String) tagged.get("$");
             Object inner = tagged.get("v");
+            if (tag.equals("handle") && handles != null && inner instanceof Number) {
+                Object held = handles.get(((Number) inner).longValue());
+                if (!raw.isInstance(held)) throw new NotPlain("the handle is no " + type);
+                return held;
+            }
+            if (tag.equals("lent") && handles != null && inner instanceof Number) {
+                Object lent = handles.lent(((Number) inner).longValue(), (String) tagged.get("i"));
+                if (!raw.isInstance(lent)) throw new NotPlain("the lent object is no " + type);
+                return lent;
+            }
+            if (tag.equals("enum")) {
+                try {
+                    Class<?> kind = Class.forName((String) tagged.get("c"), false, ClassLoader.getPlatformClassLoader());
+                    if (!kind.isEnum() || !raw.isAssignableFrom(kind)) throw new NotPlain("no " + type + ": " + kind);
+                    for (Object constant : kind.getEnumConstants()) {
+                        if (((Enum<?>) constant).name().equals(inner)) return constant;
+                    }
+                } catch (ClassNotFoundException notJdk) {
+                    // below
+                }
+                throw new NotPlain("no JDK enum constant " + tagged.get("c") + "." + inner);
+            }
             if (tag.equals("dict")) {
                 Map<Object, Object> map = raw == TreeMap.class ? new TreeMap<>()
-                        : raw == LinkedHashMap.class ? new LinkedHashMap<>() : new HashMap<>();
+                        : raw == LinkedHashMap.class ? new LinkedHashMap<>()
+                        : raw == java.util.Properties.class ? new java.util.Properties() : new HashMap<>();
                 Type[] kv = typeArguments(type, 2);
                 for (Object pair : (List<Object>) inner) {
                     List<Object> p = (List<Object>) pair;
-                    map.put(convert(p.get(0), kv[0]), convert(p.get(1), kv[1]));
+                    map.put(convert(p.get(0), kv[0], handles), convert(p.get(1), kv[1], handles));
                 }
                 return map;
+            }
+            if (tag.equals("date") && (raw == java.util.Date.class || raw == Object.class)) {
+                return new java.util.Date(((Number) inner).longValue());
+            }
+            if (tag.equals("jclass") && (raw == Class.class || raw == Object.class)) {
+                try {
+                    return Class.forName((String) inner, false, ClassLoader.getPlatformClassLoader());
+                } catch (ClassNotFoundException notJdk) {
+                    throw new NotPlain("no JDK class " + inner);
+                }
+            }
+            if (tag.equals("instream") && raw.isAssignableFrom(java.io.ByteArrayInputStream.class)) {
+                return new java.io.ByteArrayInputStream(((String) inner).getBytes(StandardCharsets.ISO_8859_1));
             }
             if (tag.equals("set") || tag.equals("frozenset") || tag.equals("tuple") || tag.equals("iterator")) {
                 plain = inner;
             } else {
                 plain = inner;
-                if (tag.equals("char")) return convert(plain, type == Object.class ? Character.class : type);
+                if (tag.equals("char")) return convert(plain, type == Object.class ? Character.class : type, handles);
                 if (type == Object.class) return convert(plain, tag.equals("long") ? java.lang.Long.class
                         : tag.equals("short") ? java.lang.Short.class : tag.equals("byte") ? java.lang.Byte.class
                         : tag.equals("float") ? java.lang.Float.class : tag.equals("bigint") ? BigInteger.class
@@ -274,7 +362,7 @@ public final class FrancPlain {
                 long v = (java.lang.Long) plain;
                 return v == (int) v ? (Object) (int) v : (Object) v;
             }
-            if (plain instanceof List) return convert(plain, ArrayList.class);
+            if (plain instanceof List) return convert(plain, ArrayList.class, handles);
             return plain;
         }
         if (raw == int.class || raw == java.lang.Integer.class) return ((Number) plain).intValue();
@@ -289,7 +377,7 @@ public final class FrancPlain {
             if (s.length() != 1) throw new NotPlain("not one character: " + s);
             return s.charAt(0);
         }
-        if (raw == String.class) return (String) plain;
+        if (plain instanceof String && raw.isAssignableFrom(String.class)) return plain;
         if (raw == BigInteger.class) return new BigInteger(plain.toString());
         if (raw == BigDecimal.class) return new BigDecimal(plain.toString());
         if (raw.isArray() || type instanceof GenericArrayType) {
@@ -297,7 +385,7 @@ public final class FrancPlain {
                     ? ((GenericArrayType) type).getGenericComponentType() : raw.getComponentType();
             List<Object> items = (List<Object>) plain;
             Object array = Array.newInstance(rawClass(element), items.size());
-            for (int i = 0; i < items.size(); i++) Array.set(array, i, convert(items.get(i), element));
+            for (int i = 0; i < items.size(); i++) Array.set(array, i, convert(items.get(i), element, handles));
             return array;
         }
         if (plain instanceof List) {
@@ -305,7 +393,7 @@ public final class FrancPlain {
             Collection<Object> out = Set.class.isAssignableFrom(raw)
                     ? (raw == TreeSet.class ? new TreeSet<>() : new HashSet<>())
                     : raw == LinkedList.class ? new LinkedList<>() : new ArrayList<>();
-            for (Object item : (List<Object>) plain) out.add(convert(item, element));
+            for (Object item : (List<Object>) plain) out.add(convert(item, element, handles));
             if (!raw.isInstance(out)) throw new NotPlain("no plain form for " + type);
             return out;
         }
@@ -330,6 +418,56 @@ public final class FrancPlain {
         Type[] objects = new Type[count];
         java.util.Arrays.fill(objects, Object.class);
         return objects;
+    }
+
+    /**
+     * The other side's exception as the same JDK type where it has a (String) constructor,
+     * checked ones too (a test catches IOException); others as a RuntimeException.
+     */
+    public static Exception rebuild(Map<?, ?> raised) {
+        String type = String.valueOf(raised.get("type"));
+        String message = String.valueOf(raised.get("message"));
+        if (type.startsWith("java.") || type.startsWith("javax.")) {
+            try {
+                Class<?> kind = Class.forName(type, false, ClassLoader.getPlatformClassLoader());
+                if (Exception.class.isAssignableFrom(kind)) {
+                    return (Exception) kind.getConstructor(String.class).newInstance(message.isEmpty() ? null : message);
+                }
+            } catch (ReflectiveOperationException | LinkageError ignored) {
+                // not rebuildable: a generic one below
+            }
+        }
+        return new RuntimeException(type + (message.isEmpty() ? "" : ": " + message));
+    }
+
+    /** Throws {@code thrown} whether checked or not (the caller sees the other side's type). */
+    @SuppressWarnings("unchecked")
+    public static <T extends Throwable> RuntimeException sneaky(Throwable thrown) throws T {
+        throw (T) thrown;
+    }
+
+    /** An exception as the "raised" field of an answer. */
+    public static String raised(Throwable error) {
+        String message = error.getMessage() == null ? "" : error.getMessage();
+        if (message.length() > 2000) message = message.substring(0, 2000);
+        return "\"raised\":{\"type\":" + quote(error.getClass().getName()) + ",\"message\":" + quote(message) + "}";
+    }
+
+    private static final Map<String, Class<?>> PRIMITIVES = Map.of("int", int.class, "long", long.class,
+            "boolean", boolean.class, "byte", byte.class, "short", short.class, "char", char.class,
+            "float", float.class, "double", double.class);
+
+    /** A JDK class (or primitive) by its Class.getName(). */
+    public static Class<?> jdkClass(String name) throws ClassNotFoundException {
+        Class<?> primitive = PRIMITIVES.get(name);
+        return primitive != null ? primitive : Class.forName(name, false, ClassLoader.getPlatformClassLoader());
+    }
+
+    /** Class.getName() of each of {@code types}, as a JSON list. */
+    public static String typeNames(Class<?>[] types) {
+        StringBuilder out = new StringBuilder("[");
+        for (int i = 0; i < types.length; i++) out.append(i > 0 ? "," : "").append(quote(types[i].getName()));
+        return out.append(']').toString();
     }
 
     // --- framing -------------------------------------------------------------------
