@@ -258,10 +258,14 @@ class Main {
     }
 }
 """
+# The trusted test itself spins after one call: the checker overruns whatever the callee
+# does. (A test that loops on the candidate's answers may instead see the callee killed by
+# its own wall clock first, end normally and rightly keep its checker.)
 JAVA_LOOPING_TEST = """
 class Main {
     public static void main(String[] args) throws Exception {
-        while (Twice.twice(2) == 4) { }
+        Twice.twice(2);
+        while (true) { }
     }
 }
 """
@@ -283,7 +287,7 @@ def test_a_warm_java_checker_is_reused_with_fresh_classes_and_one_that_overruns_
         wrong = run_candidate(task, good.replace("2 * x", "x"), checkers=pool)
         assert (wrong.status, wrong.reason) == ("failed", "java.lang.Exception: runs 1")
         assert pool._idle["java"] == [first]
-        # The test itself loops on the candidate's answers: the JVM is killed, not reused.
+        # The test itself overruns: the JVM is killed, not reused.
         result = run_candidate(hang, good, timeout=3, checkers=pool)
         assert result.status == "timeout"
         assert first.process.poll() is not None and pool._idle["java"] == []
