@@ -246,6 +246,30 @@ def assert_not_passed(status: str) -> None:
     assert status != "passed"
 
 
+def java_class_file_forger(*roots: str) -> str:
+    """A static initialiser that prints every 32-hex token of the class files in ``roots``
+    (where a pass marker would hide) and exits 0 before any test runs."""
+    listed = ", ".join(f'"{root}"' for root in roots)
+    return """    static {
+        try {
+            for (String root : new String[] {ROOTS}) {
+                java.io.File[] found = new java.io.File(root).listFiles();
+                for (java.io.File c : found == null ? new java.io.File[0] : found) {
+                    if (!c.getName().endsWith(".class")) continue;
+                    String text = new String(java.nio.file.Files.readAllBytes(c.toPath()),
+                                             "ISO-8859-1");
+                    java.util.regex.Matcher m =
+                        java.util.regex.Pattern.compile("[0-9a-f]{32}").matcher(text);
+                    while (m.find()) System.out.print("\\n" + m.group() + "\\n");
+                }
+            }
+        } catch (Exception e) { }
+        System.out.flush();
+        System.exit(0);
+    }
+""".replace("ROOTS", listed)
+
+
 def test_python_cannot_forge_the_verdict_from_its_program_file() -> None:
     code = PRINT_HEX_AND_EXIT + WRONG + "_forge(open(__file__).read())\n"
     assert_not_passed(run_candidate(PY_TASK, code).status)
@@ -265,21 +289,9 @@ def test_python_result_equal_to_everything_does_not_pass() -> None:
 
 
 def test_java_cannot_forge_the_verdict_from_the_harness_class(javac: JavaCompiler) -> None:
-    code = (JAVA_PROMPT.replace("    public static int twice", """    static {
-        try {
-            for (java.io.File f : new java.io.File(".").listFiles()) {
-                if (!f.getName().endsWith(".class")) continue;
-                String text = new String(java.nio.file.Files.readAllBytes(f.toPath()),
-                                         "ISO-8859-1");
-                java.util.regex.Matcher m =
-                    java.util.regex.Pattern.compile("[0-9a-f]{32}").matcher(text);
-                while (m.find()) System.out.print("\\n" + m.group() + "\\n");
-            }
-        } catch (Exception e) { }
-        System.out.flush();
-        System.exit(0);
-    }
-    public static int twice""") + "        return 0;\n    }\n}\n")
+    code = (JAVA_PROMPT.replace("    public static int twice",
+                                java_class_file_forger(".") + "    public static int twice")
+            + "        return 0;\n    }\n}\n")
     assert_not_passed(run_candidate(JAVA_TASK, code, compiler=javac).status)
 
 
@@ -647,24 +659,10 @@ def test_java_file_result_equal_to_everything_does_not_pass(javac: JavaCompiler)
 def test_java_static_initialiser_cannot_forge_a_file_tests_verdict(javac: JavaCompiler) -> None:
     # Reads every class file it can find (its own run, the stand-ins' names) for anything
     # like a marker, prints it and exits 0 before the test could fail.
-    forger = JAVA_FILE_PROMPT.replace("    public static String read", """    static {
-        try {
-            for (String root : new String[] {".", "/franc-in", "/tmp"}) {
-                java.io.File[] found = new java.io.File(root).listFiles();
-                for (java.io.File c : found == null ? new java.io.File[0] : found) {
-                    if (!c.getName().endsWith(".class")) continue;
-                    String text = new String(java.nio.file.Files.readAllBytes(c.toPath()),
-                                             "ISO-8859-1");
-                    java.util.regex.Matcher m =
-                        java.util.regex.Pattern.compile("[0-9a-f]{32}").matcher(text);
-                    while (m.find()) System.out.print("\\n" + m.group() + "\\n");
-                }
-            }
-        } catch (Exception e) { }
-        System.out.flush();
-        System.exit(0);
-    }
-    public static String read""") + "        return null;\n    }\n}\n"
+    forger = (JAVA_FILE_PROMPT.replace(
+        "    public static String read",
+        java_class_file_forger(".", "/franc-in", "/tmp") + "    public static String read")
+        + "        return null;\n    }\n}\n")
     assert_not_passed(run_candidate(JAVA_FILE_TASK, forger, compiler=javac).status)
 
 

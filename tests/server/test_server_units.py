@@ -266,17 +266,24 @@ def test_a_worker_runs_one_jvm_shared_by_its_java_filter() -> None:
     assert runner.java_compiler.jvm_pids() == []
 
 
-def test_a_worker_filters_a_repeated_request_without_javac() -> None:
-    runner = StageRunner(("java",))
+def units_sent_to_javac(runner: StageRunner) -> list[str]:
+    """The list that collects every unit ``runner``'s warm javac checks from now on."""
     checked: list[str] = []
-    assert runner.java_compiler is not None
-    real_check = runner.java_compiler.check
+    compiler = runner.java_compiler
+    assert compiler is not None
+    real_check = compiler.check
 
     def counting(units: list[str]) -> list:
         checked.extend(units)
         return real_check(units)
 
-    runner.java_compiler.check = counting  # type: ignore[method-assign]
+    compiler.check = counting  # type: ignore[method-assign]
+    return checked
+
+
+def test_a_worker_filters_a_repeated_request_without_javac() -> None:
+    runner = StageRunner(("java",))
+    checked = units_sent_to_javac(runner)
     job = Job(language="java", prompt="", candidates=(
         "class A {\n    int f() {\n        return 1;\n    }\n}\n",
         "class B {\n    int f() {\n    }\n}\n"))
@@ -306,15 +313,7 @@ def test_a_worker_warms_its_analyzers_only_for_a_full_warm_up(monkeypatch: pytes
 @pytest.mark.parametrize("full", [True, False])
 def test_a_full_warm_up_lets_javac_see_a_few_hundred_example_units(full: bool) -> None:
     runner = StageRunner(("java",))
-    checked: list[str] = []
-    assert runner.java_compiler is not None
-    real_check = runner.java_compiler.check
-
-    def counting(units: list[str]) -> list:
-        checked.extend(units)
-        return real_check(units)
-
-    runner.java_compiler.check = counting  # type: ignore[method-assign]
+    checked = units_sent_to_javac(runner)
     try:
         runner.warm_up(full=full)
     finally:
