@@ -40,7 +40,7 @@ from franc.cli.analysis import analyze_chunk
 from franc.datasets import load_suggestions, load_tasks
 from franc.filter.chain import StaticFilter
 from franc.jsonl import read_jsonl, write_jsonl
-from franc.languages import SECURITY_ANALYZERS
+from franc.languages import facts
 from franc.models import Candidate, Task
 from franc.parallel import map_chunks
 
@@ -224,7 +224,7 @@ def main() -> int:
             for candidate in compilable:
                 counts.update((f.tool, f.rule_id, f.cwe) for f in candidate.generated_findings())
             counts["__candidates__", "", None] += len(compilable)
-            flagged = sum(any(f.tool in SECURITY_ANALYZERS[language]
+            flagged = sum(any(f.tool in facts(language).security_analyzers
                               for f in c.generated_findings()) for c in compilable)
             franc = figures.get(name, {})
             per_file_rows.append([name, len(candidates), len(compilable),

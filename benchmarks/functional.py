@@ -38,7 +38,7 @@ from franc.evaluation.sandbox import sandbox_capabilities
 from franc.filter.chain import StaticFilter, language_support
 from franc.jsonl import read_jsonl, write_jsonl
 from franc.languages import PASS_LABEL
-from franc.models import Candidate, Task
+from franc.models import Candidate, ExecStatus, Task
 from franc.parallel import default_workers
 
 OUT = ROOT / "out"
@@ -92,7 +92,7 @@ def filtered_candidates(language: str, tasks: dict[str, Task],
                                        if tid in tasks for i, text in enumerate(texts)])
 
 
-Verdict = tuple[int | None, str | None, str | None, bool | None]
+Verdict = tuple[int | None, ExecStatus | None, str | None, bool | None]
 
 
 def earlier_verdicts(name: str) -> dict[tuple[str, str], Verdict]:
@@ -363,7 +363,6 @@ def summarize(logs: list[Path]) -> None:
                            f"(benchmarks/functional.py, {len(results)} files)",
                            results_table(results, None, TIMEOUTS[language],
                                          CPU_LIMITS[language]))
-    return 0
 
 
 if __name__ == "__main__":

@@ -142,9 +142,11 @@ def leave_one_model_out(train: list[LabeledFile], targets: list[LabeledFile],
     for f in targets:
         others = [g for g in train if (settings.pool_languages or g.language == f.language)
                   and model_of(g.name) != model_of(f.name)]
-        data = {lang: tuple(np.concatenate([matrices[g.name][k] for g in others
-                                            if g.language == lang]) for k in range(3))
-                for lang in sorted({g.language for g in others})}
+        data: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for lang in sorted({g.language for g in others}):
+            rows, labels, prompt_ids = (np.concatenate(column) for column in zip(
+                *(matrices[g.name] for g in others if g.language == lang), strict=True))
+            data[lang] = (rows, labels, prompt_ids)
         fitted = fit_models(data, settings)
         # Pooled languages: the one model also ranks a language no other model's file trains.
         model = LearnedModel(settings.features,
@@ -256,7 +258,7 @@ def examples_jobs(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[s
                   scratch: Path) -> list[tuple[LabeledFile, tuple[str, ...], dict[str, Task]]]:
     """One ranking job per file: the examples ranker (sandbox results cached on disk across
     runs, one sandbox run at a time per job: the jobs run in parallel), then learned."""
-    jobs = []
+    jobs: list[tuple[LabeledFile, tuple[str, ...], dict[str, Task]]] = []
     for f in files:
         chain = scratch / f"examples-{f.name}.toml"
         # SOEval's examples import heavier libraries (pandas): its tests' time limit.

@@ -34,8 +34,8 @@ from franc.analysis import analyze
 from franc.analysis.java_rules import RULES as JAVA_RULES
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.labels import PASS_LABEL, label_candidates
-from franc.evaluation.soeval import read_soeval, validate
-from franc.languages import SECURITY_ANALYZERS
+from franc.evaluation.soeval import ValidationReport, read_soeval, validate
+from franc.languages import facts
 from franc.models import Candidate, Task
 
 SOEVAL = ROOT / "datasets" / "SOEval"
@@ -45,8 +45,14 @@ TIMEOUTS = {"python": 10.0, "java": 15.0}
 JAVA_SECURITY_RULES = frozenset(rule.id for rule in JAVA_RULES if rule.security)
 
 
+def passed_of(report: ValidationReport, check: str) -> str:
+    """``passed/total`` of one of the dataset's checks, ``-`` when it did not apply."""
+    passed, total = report.counts.get(check, [0, 0])
+    return f"{passed}/{total}" if total else "-"
+
+
 def dataset_rows(languages: list[str], workers: int | None) -> list[tuple[object, ...]]:
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for language in languages:
         started = time.perf_counter()
         report = validate(SOEVAL / f"{language}.jsonl", workers=workers)
@@ -54,14 +60,12 @@ def dataset_rows(languages: list[str], workers: int | None) -> list[tuple[object
         for problem in report.problems:
             print(f"  {problem.task_id} {problem.check}: {problem.detail}", file=sys.stderr)
 
-        def rate(check: str, report: object = report) -> str:
-            passed, total = report.counts.get(check, [0, 0])  # type: ignore[attr-defined]
-            return f"{passed}/{total}" if total else "-"
-
         rows.append((language, report.tasks, f"{report.cwe_tasks}/{report.tasks} "
-                     f"({report.cwe_tasks / report.tasks:.0%})", rate("canonical"),
-                     rate("canonical security"), rate("mutant"), rate("insecure passes test"),
-                     rate("insecure caught"), rate("stub compiles"), f"{seconds:.0f}"))
+                     f"({report.cwe_tasks / report.tasks:.0%})",
+                     *(passed_of(report, check) for check in (
+                         "canonical", "canonical security", "mutant", "insecure passes test",
+                         "insecure caught", "stub compiles")),
+                     f"{seconds:.0f}"))
     return rows
 
 
@@ -110,7 +114,7 @@ def measure(path: Path, language: str, franc_tasks: dict[str, Task], ours: dict[
     seconds = time.perf_counter() - started
     raw_l, ours_l = labeled[:len(raw)], labeled[len(raw):]
     passing = [c for c in ours_l if (c.label or 0) >= PASS_LABEL]
-    flagged = analyze(language, passing, franc_tasks, SECURITY_ANALYZERS[language]) \
+    flagged = analyze(language, passing, franc_tasks, facts(language).security_analyzers) \
         if passing else []
     raw_passed = {(c.task_id, c.index) for c in raw_l if (c.label or 0) >= PASS_LABEL}
     n = max(1, len(ours_l))
@@ -221,7 +225,8 @@ def main() -> int:
                  "SOEval prompts. Shares are of all candidates of the file. *pass & insecure*: "
                  "passes `test`, fails `security_test` (only the FRANC prompts with a CWE have "
                  "one). *pass & security finding*: passes and carries a "
-                 f"{'/'.join(SECURITY_ANALYZERS[language])} security finding on generated lines."
+                 f"{'/'.join(facts(language).security_analyzers)} security finding on "
+                 "generated lines."
                  + (f" First {args.limit} prompts per file only." if args.limit else "")
                  + f" Load average at the start: {load} (shared machine).")
         write_section(f"soeval_{language}", f"SOEval {language}: reference answers under our tests "
