@@ -48,13 +48,27 @@ CPU_LIMITS = {"python": 2, "java": 4}
 
 
 @dataclass
-class FileResult:
+class PassRates:
+    """One reference file's candidates run raw and after our filter (same order, labeled)."""
     name: str
     candidates: int
     raw_pass: float
     ours_compilable: float
     ours_pass: float
-    regressions: int
+    regressions: int  # candidates that pass raw but fail after our filter
+
+    @classmethod
+    def of(cls, name: str, raw: list[Candidate], ours: list[Candidate]) -> PassRates:
+        raw_passed = {(c.task_id, c.index) for c in raw if (c.label or 0) >= PASS_LABEL}
+        return cls(name=name, candidates=len(ours), raw_pass=pass_rate(raw),
+                   ours_compilable=sum(c.compiles for c in ours) / max(1, len(ours)),
+                   ours_pass=pass_rate(ours),
+                   regressions=sum((c.task_id, c.index) in raw_passed
+                                   and (c.label or 0) < PASS_LABEL for c in ours))
+
+
+@dataclass
+class FileResult(PassRates):
     franc_raw_pass: str
     franc_pass: str
     executed: int
@@ -164,15 +178,10 @@ def measure(path: Path, language: str, tasks: dict[str, Task], limit: int | None
     if not limit:
         write_jsonl(OUT / "labeled_raw" / f"{name}.jsonl", (c.to_json() for c in raw_labeled))
     seconds = time.perf_counter() - started
-    raw_passed = {(c.task_id, c.index) for c in raw_labeled if (c.label or 0) >= PASS_LABEL}
-    regressions = sum((c.task_id, c.index) in raw_passed and (c.label or 0) < PASS_LABEL
-                      for c in ours_labeled)
     programs = {(c.task_id, c.code.rstrip()) for c in raw + ours if c.compiles}
     executed = len(programs - earlier)
     franc = franc_figures().get(name, {})
-    return FileResult(name=name, candidates=len(ours), raw_pass=pass_rate(raw_labeled),
-                      ours_compilable=sum(c.compiles for c in ours) / max(1, len(ours)),
-                      ours_pass=pass_rate(ours_labeled), regressions=regressions,
+    return FileResult(**dataclasses.asdict(PassRates.of(name, raw_labeled, ours_labeled)),
                       franc_raw_pass=franc.get("raw_pass_rate", ""),
                       franc_pass=franc.get("franc_pass_rate", ""),
                       executed=executed, seconds=seconds, reused=len(programs & earlier))

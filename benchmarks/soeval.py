@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.functional import filtered_candidates, raw_candidates
+from benchmarks.functional import PassRates, filtered_candidates, raw_candidates
 from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.analysis import analyze
 from franc.analysis.java_rules import RULES as JAVA_RULES
@@ -85,13 +85,7 @@ def security_finding(candidate: Candidate) -> bool:
 
 
 @dataclasses.dataclass
-class FileResult:
-    name: str
-    candidates: int
-    raw_pass: float
-    ours_compilable: float
-    ours_pass: float
-    regressions: int
+class FileResult(PassRates):
     pass_insecure: float
     pass_finding: float
     raw_pass_insecure: float
@@ -116,15 +110,9 @@ def measure(path: Path, language: str, franc_tasks: dict[str, Task], ours: dict[
     passing = [c for c in ours_l if (c.label or 0) >= PASS_LABEL]
     flagged = analyze(language, passing, franc_tasks, facts(language).security_analyzers) \
         if passing else []
-    raw_passed = {(c.task_id, c.index) for c in raw_l if (c.label or 0) >= PASS_LABEL}
     n = max(1, len(ours_l))
     return FileResult(
-        name=path.name.removesuffix(".jsonl.gz"), candidates=len(ours_l),
-        raw_pass=sum((c.label or 0) >= PASS_LABEL for c in raw_l) / max(1, len(raw_l)),
-        ours_compilable=sum(c.compiles for c in ours_l) / n,
-        ours_pass=len(passing) / n,
-        regressions=sum((c.task_id, c.index) in raw_passed and (c.label or 0) < PASS_LABEL
-                        for c in ours_l),
+        **dataclasses.asdict(PassRates.of(path.name.removesuffix(".jsonl.gz"), raw_l, ours_l)),
         pass_insecure=sum(c.secure is False for c in passing) / n,
         pass_finding=sum(security_finding(c) for c in flagged) / n,
         raw_pass_insecure=sum((c.label or 0) >= PASS_LABEL and c.secure is False
