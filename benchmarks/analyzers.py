@@ -21,7 +21,6 @@ Tables written to benchmarks/results/analyzers.md:
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
 import json
 import resource
@@ -34,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks.report import REFERENCE, ROOT, add_print_only, table, write_section
+from benchmarks.report import REFERENCE, ROOT, add_print_only, franc_table, table, write_section
 from franc.analysis import Analyzers
 from franc.cli.analysis import analyze_chunk
 from franc.datasets import load_suggestions, load_tasks
@@ -68,8 +67,7 @@ def filtered_candidates(language: str, name: str, tasks: dict[str, Task],
 
 
 def franc_figures() -> dict[str, dict[str, str]]:
-    with (REFERENCE / "franc_figures.csv").open(newline="") as handle:
-        return {row["file"]: row for row in csv.DictReader(handle)}
+    return franc_table("franc_figures.csv")
 
 
 def cpu_seconds() -> float:

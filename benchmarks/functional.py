@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import csv
 import dataclasses
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,7 +28,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.report import REFERENCE, ROOT, add_print_only, table, write_section
+from benchmarks.report import (
+    REFERENCE,
+    ROOT,
+    add_print_only,
+    franc_table,
+    load_average,
+    table,
+    write_section,
+)
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.execution import java_sources
 from franc.evaluation.labels import label_candidates
@@ -153,8 +159,7 @@ def label_reusing(candidates: list[Candidate], tasks: dict[str, Task], language:
 
 
 def franc_figures() -> dict[str, dict[str, str]]:
-    with (REFERENCE / "franc_humaneval.csv").open(encoding="utf-8") as handle:
-        return {row["file"]: row for row in csv.DictReader(handle)}
+    return franc_table("franc_humaneval.csv")
 
 
 def measure(path: Path, language: str, tasks: dict[str, Task], limit: int | None,
@@ -243,7 +248,7 @@ def speed(language: str, count: int, workers: int | None) -> None:
                 ("sandbox, 1 worker" + (" (warm javac)" if language == "java" else ""),
                  one_seconds),
                 (f"sandbox, {workers or default_workers()} workers", many_seconds))]
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    load = load_average()
     body = table(("way", "runs", "seconds", "runs/s", "vs bare"), rows)
     outcomes = Counter(c.exec_status for c in one)
     body += (f"\n\n{n} distinct compilable filtered candidates of {path.name} (sandbox "
@@ -343,7 +348,7 @@ def results_table(results: list[FileResult], workers: int | None, timeout: float
     body = table(("file", "candidates", "FRANC raw pass", "raw pass (ours)", "FRANC filter "
                   "pass", "our filter pass", "passing: ours / FRANC's", "our compilable",
                   "pass raw, fail ours", "goal met", "runs", "reused", "runs/s"), rows)
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    load = load_average()
     footnote = (" `NO*`: our count lies inside the range FRANC's rounded rate allows, below "
                 "its top." if any(row[9] == "NO*" for row in rows) else "")
     reuse_note = (f" The verdicts of {reused} more programs (same task and code) were taken "

@@ -19,7 +19,6 @@ candidates) show separately. Writes its sections to benchmarks/results/.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import json
 import math
@@ -31,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.functional import filtered_candidates
+from benchmarks.functional import TIMEOUTS, filtered_candidates, franc_figures
 from benchmarks.report import REFERENCE, ROOT, table, write_section
-from benchmarks.soeval import TIMEOUTS as SOEVAL_TIMEOUTS
 from benchmarks.soeval import soeval_tasks
 from franc.analysis import Analyzers, analyze
 from franc.datasets import load_suggestions, load_tasks
@@ -89,7 +87,7 @@ def label_soeval(name: str, language: str, franc: dict[str, Task], ours: dict[st
     suggestions = load_suggestions(REFERENCE / "suggestions" / f"{name}.jsonl.gz", tasks=franc)
     filtered = filtered_candidates(language, franc, suggestions)
     labeled = label_candidates(filtered, ours, language, workers=workers,
-                               timeout=SOEVAL_TIMEOUTS[language], progress=False)
+                               timeout=TIMEOUTS[language], progress=False)
     write_jsonl(OUT / "labeled" / f"{name}.jsonl", (c.to_json() for c in labeled))
     runs = len({(c.task_id, c.code) for c in labeled if c.compiles})
     print(f"labeled {name}: {runs} distinct runs, {time.perf_counter() - started:.0f} s",
@@ -201,11 +199,6 @@ def variants_table(report: EvalReport, variants: list[str]) -> str:
                   "p NDCG learned vs variant"], rows)
 
 
-def franc_figures() -> dict[str, dict[str, str]]:
-    with open(REFERENCE / "franc_humaneval.csv", encoding="utf-8") as handle:
-        return {row["file"]: row for row in csv.DictReader(handle)}
-
-
 def fmt_p(evaluation: Evaluation, ranker: str, baseline: str, metric: str) -> str:
     if ranker == baseline:
         return "-"
@@ -262,7 +255,7 @@ def examples_jobs(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[s
     for f in files:
         chain = scratch / f"examples-{f.name}.toml"
         # SOEval's examples import heavier libraries (pandas): its tests' time limit.
-        timeout = SOEVAL_TIMEOUTS["python"] if f.name.startswith("SOEval") else 5.0
+        timeout = TIMEOUTS["python"] if f.name.startswith("SOEval") else 5.0
         chain.write_text(
             f'kind = "chain"\nrankers = [{{ name = "examples", kind = "examples", '
             f'timeout = {timeout}, workers = 1, cache = "{EXAMPLES_CACHE}" }}, '

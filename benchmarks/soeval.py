@@ -23,13 +23,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from benchmarks.functional import PassRates, filtered_candidates, raw_candidates
-from benchmarks.report import REFERENCE, ROOT, table, write_section
+from benchmarks.functional import TIMEOUTS, PassRates, filtered_candidates, raw_candidates
+from benchmarks.report import REFERENCE, ROOT, load_average, table, write_section
 from franc.analysis import analyze
 from franc.analysis.java_rules import RULES as JAVA_RULES
 from franc.datasets import load_suggestions, load_tasks
@@ -40,7 +39,6 @@ from franc.models import Candidate, Task
 
 SOEVAL = ROOT / "datasets" / "SOEval"
 REFERENCE_PROMPTS = {"python": "SOEvalPython.jsonl", "java": "SOEvalJava.jsonl"}
-TIMEOUTS = {"python": 10.0, "java": 15.0}
 #: Our Java rules that are about security (the others are about quality).
 JAVA_SECURITY_RULES = frozenset(rule.id for rule in JAVA_RULES if rule.security)
 
@@ -165,7 +163,7 @@ def main() -> int:
                         help="append one table per language from the figures saved in DIR")
     args = parser.parse_args()
     languages = args.language or ["python", "java"]
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    load = load_average()
     if not args.skip_validation:
         rows = dataset_rows(languages, args.workers)
         body = table(("language", "tasks", "with CWE", "canonical passes test",
