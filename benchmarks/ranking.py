@@ -444,7 +444,7 @@ def main() -> int:
         labeled = with_findings(name, tasks)
         (files.append(labeled) if labeled else missing.append(name))
     if not files:
-        print("no labeled files in out/labeled/; run benchmarks/functional.py first")
+        print("no labeled files in out/labeled/; run python -m benchmarks.functional first")
         return 1
     so_files: list[LabeledFile] = []
     if args.soeval:
