@@ -27,13 +27,20 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.functional import TIMEOUTS, PassRates, filtered_candidates, raw_candidates
+from benchmarks.functional import (
+    OUT,
+    TIMEOUTS,
+    PassRates,
+    filtered_candidates,
+    raw_candidates,
+)
 from benchmarks.report import REFERENCE, ROOT, load_average, table, write_section
 from franc.analysis import analyze
 from franc.analysis.java_rules import RULES as JAVA_RULES
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.labels import PASS_LABEL, label_candidates
 from franc.evaluation.soeval import ValidationReport, read_soeval, validate
+from franc.jsonl import read_jsonl
 from franc.languages import facts
 from franc.models import Candidate, Task
 
@@ -89,10 +96,20 @@ class FileResult(PassRates):
     raw_pass_insecure: float
     runs: int
     seconds: float
+    reused: int = 0  # distinct programs whose verdict came from out/labeled/ (--reuse)
+
+
+def earlier_labels(name: str) -> list[Candidate]:
+    """Our filter's candidates of ``name`` as ``benchmarks.ranking --soeval`` labelled them
+    with these tests and limits (``out/labeled/``), to run only the programs not among them."""
+    path = OUT / "labeled" / f"{name}.jsonl"
+    return [Candidate.from_json(row) for _, row in read_jsonl(path)] if path.is_file() else []
 
 
 def measure(path: Path, language: str, franc_tasks: dict[str, Task], ours: dict[str, Task],
-            limit: int | None, workers: int | None) -> FileResult:
+            limit: int | None, workers: int | None, reuse: bool = False) -> FileResult:
+    name = path.name.removesuffix(".jsonl.gz")
+    done = earlier_labels(name) if reuse else []
     suggestions = load_suggestions(path, tasks=franc_tasks)
     suggestions = {tid: texts for tid, texts in suggestions.items() if tid in ours}
     if limit:
@@ -102,20 +119,22 @@ def measure(path: Path, language: str, franc_tasks: dict[str, Task], ours: dict[
     started = time.perf_counter()
     # One labelling pass over both lists: identical (task, code) pairs run once.
     labeled = label_candidates(raw + filtered, ours, language, workers=workers,
-                               timeout=TIMEOUTS[language], progress=False)
+                               timeout=TIMEOUTS[language], progress=False, done=done)
     seconds = time.perf_counter() - started
     raw_l, ours_l = labeled[:len(raw)], labeled[len(raw):]
     passing = [c for c in ours_l if (c.label or 0) >= PASS_LABEL]
     flagged = analyze(language, passing, franc_tasks, facts(language).security_analyzers) \
         if passing else []
     n = max(1, len(ours_l))
+    programs = {(c.task_id, c.code) for c in labeled if c.compiles}
+    known = {(c.task_id, c.code) for c in done if c.label is not None}
     return FileResult(
-        **dataclasses.asdict(PassRates.of(path.name.removesuffix(".jsonl.gz"), raw_l, ours_l)),
+        **dataclasses.asdict(PassRates.of(name, raw_l, ours_l)),
         pass_insecure=sum(c.secure is False for c in passing) / n,
         pass_finding=sum(security_finding(c) for c in flagged) / n,
         raw_pass_insecure=sum((c.label or 0) >= PASS_LABEL and c.secure is False
                               for c in raw_l) / max(1, len(raw_l)),
-        runs=len({(c.task_id, c.code) for c in labeled if c.compiles}), seconds=seconds)
+        runs=len(programs - known), seconds=seconds, reused=len(programs & known))
 
 
 def soeval_tasks(language: str) -> tuple[dict[str, Task], dict[str, Task]]:
@@ -132,14 +151,14 @@ def soeval_tasks(language: str) -> tuple[dict[str, Task], dict[str, Task]]:
 
 
 def suggestion_rows(language: str, files: str | None, limit: int | None,
-                    workers: int | None) -> list[FileResult]:
+                    workers: int | None, reuse: bool = False) -> list[FileResult]:
     franc_tasks, ours = soeval_tasks(language)
     prefix = "SOEvalPython_" if language == "python" else "SOEvalJava_"
     results = []
     for path in sorted((REFERENCE / "suggestions").glob(f"{prefix}*.jsonl.gz")):
         if files and files not in path.name:
             continue
-        result = measure(path, language, franc_tasks, ours, limit, workers)
+        result = measure(path, language, franc_tasks, ours, limit, workers, reuse)
         print(f"{result.name}: raw {result.raw_pass:.3f}, ours {result.ours_pass:.3f} "
               f"({result.runs} runs, {result.seconds:.0f} s)", file=sys.stderr, flush=True)
         results.append(result)
@@ -159,6 +178,10 @@ def main() -> int:
     parser.add_argument("--save", type=Path, metavar="DIR",
                         help="write each file's figures to DIR/<file>.json instead of appending "
                              "(to split a sweep over several processes)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="take the verdicts of our filter's candidates from out/labeled/ "
+                             "(benchmarks.ranking --soeval labels them with the same tests) "
+                             "instead of running those programs again")
     parser.add_argument("--merge", type=Path, metavar="DIR",
                         help="append one table per language from the figures saved in DIR")
     args = parser.parse_args()
@@ -182,7 +205,8 @@ def main() -> int:
             results = [FileResult(**json.loads(path.read_text()))
                        for path in sorted(args.merge.glob(f"{prefix}*.json"))]
         else:
-            results = suggestion_rows(language, args.files, args.limit, args.workers)
+            results = suggestion_rows(language, args.files, args.limit, args.workers,
+                                      args.reuse)
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
             for result in results:
@@ -192,8 +216,8 @@ def main() -> int:
         if not results:
             continue
         rows = [(r.name, r.candidates, r.raw_pass, r.ours_compilable, r.ours_pass, r.regressions,
-                 r.raw_pass_insecure, r.pass_insecure, r.pass_finding, r.runs, f"{r.seconds:.0f}")
-                for r in results]
+                 r.raw_pass_insecure, r.pass_insecure, r.pass_finding, r.runs, r.reused,
+                 f"{r.seconds:.0f}") for r in results]
         total = sum(r.candidates for r in results)
 
         def mean(attribute: str, results: list[FileResult] = results) -> float:
@@ -203,10 +227,12 @@ def main() -> int:
         rows.append(("all files", total, mean("raw_pass"), mean("ours_compilable"),
                      mean("ours_pass"), sum(r.regressions for r in results),
                      mean("raw_pass_insecure"), mean("pass_insecure"), mean("pass_finding"),
-                     sum(r.runs for r in results), f"{sum(r.seconds for r in results):.0f}"))
+                     sum(r.runs for r in results), sum(r.reused for r in results),
+                     f"{sum(r.seconds for r in results):.0f}"))
         body = table(("file", "candidates", "raw pass", "ours compilable", "ours pass",
                       "pass raw, fail ours", "raw: pass & insecure", "ours: pass & insecure",
-                      "ours: pass & security finding", "distinct runs", "seconds"), rows)
+                      "ours: pass & security finding", "distinct runs", "reused", "seconds"),
+                     rows)
         body += (f"\n\nOur {language} tests on the reference models' answers to FRANC's "
                  "SOEval prompts. Shares are of all candidates of the file. *pass & insecure*: "
                  "passes `test`, fails `security_test` (only the FRANC prompts with a CWE have "
@@ -214,6 +240,9 @@ def main() -> int:
                  f"{'/'.join(facts(language).security_analyzers)} security finding on "
                  "generated lines."
                  + (f" First {args.limit} prompts per file only." if args.limit else "")
+                 + (" *reused*: distinct programs of our filter whose verdict came from "
+                    "`out/labeled/` (`--reuse`; written by `python -m benchmarks.ranking --soeval` "
+                    "with the same tests and limits), not run again." if args.reuse else "")
                  + f" Load average at the start: {load} (shared machine).")
         write_section(f"soeval_{language}", f"SOEval {language}: reference answers under our tests "
                        "(benchmarks/soeval.py)", body)
