@@ -30,7 +30,7 @@ check-jdk:
 demo: install check-jdk
 	$(VENV)/bin/franc demo
 
-# ruff, the import layering (pyproject.toml [tool.importlinter]) and mypy over franc/.
+# ruff, the import layering (pyproject.toml [tool.importlinter]) and mypy over franc/ and benchmarks/.
 lint: install-test
 	$(VENV)/bin/ruff check franc tests benchmarks
 	$(VENV)/bin/lint-imports

@@ -21,7 +21,6 @@ Tables written to benchmarks/results/analyzers.md:
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
 import json
 import resource
@@ -34,13 +33,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks.report import REFERENCE, ROOT, add_print_only, table, write_section
+from benchmarks.functional import filtered_candidates
+from benchmarks.report import REFERENCE, ROOT, add_print_only, franc_table, table, write_section
 from franc.analysis import Analyzers
 from franc.cli.analysis import analyze_chunk
 from franc.datasets import load_suggestions, load_tasks
-from franc.filter.chain import StaticFilter
 from franc.jsonl import read_jsonl, write_jsonl
-from franc.languages import SECURITY_ANALYZERS
+from franc.languages import facts
 from franc.models import Candidate, Task
 from franc.parallel import map_chunks
 
@@ -52,8 +51,8 @@ DATASETS = (("SecurityEval_python", "python"), ("HumanEval_python", "python"),
 GOALS = (("python", "bandit + pylint", 30), ("java", "java-rules", 10))
 
 
-def filtered_candidates(language: str, name: str, tasks: dict[str, Task],
-                        suggestions: dict[str, list[str]]) -> tuple[list[Candidate], str]:
+def stored_or_filtered(language: str, name: str, tasks: dict[str, Task],
+                       suggestions: dict[str, list[str]]) -> tuple[list[Candidate], str]:
     # H-filter's output first, else this script's previous output (same filtered fields).
     for folder in ("filtered", "analyzed"):
         stored = OUT / folder / f"{name}.jsonl"
@@ -61,15 +60,11 @@ def filtered_candidates(language: str, name: str, tasks: dict[str, Task],
             found = [Candidate.from_json(row, source=str(stored), line=line)
                      for line, row in read_jsonl(stored)]
             return [c for c in found if c.task_id in suggestions], f"out/{folder}"
-    with StaticFilter(language) as static_filter:
-        items = [(tasks[tid], i, text) for tid, texts in suggestions.items() if tid in tasks
-                 for i, text in enumerate(texts)]
-        return static_filter.run_many(items), "filtered here"
+    return filtered_candidates(language, tasks, suggestions), "filtered here"
 
 
 def franc_figures() -> dict[str, dict[str, str]]:
-    with (REFERENCE / "franc_figures.csv").open(newline="") as handle:
-        return {row["file"]: row for row in csv.DictReader(handle)}
+    return franc_table("franc_figures.csv")
 
 
 def cpu_seconds() -> float:
@@ -195,7 +190,7 @@ def main() -> int:
             suggestions = load_suggestions(path, tasks=tasks)
             if args.limit:
                 suggestions = dict(list(suggestions.items())[: args.limit])
-            candidates, source = filtered_candidates(language, name, tasks, suggestions)
+            candidates, source = stored_or_filtered(language, name, tasks, suggestions)
             sources.add(source)
             files[language].append((dataset, name, candidates))
             print(f"{name}: {sum(c.compiles for c in candidates)}/{len(candidates)} compilable",
@@ -224,7 +219,7 @@ def main() -> int:
             for candidate in compilable:
                 counts.update((f.tool, f.rule_id, f.cwe) for f in candidate.generated_findings())
             counts["__candidates__", "", None] += len(compilable)
-            flagged = sum(any(f.tool in SECURITY_ANALYZERS[language]
+            flagged = sum(any(f.tool in facts(language).security_analyzers
                               for f in c.generated_findings()) for c in compilable)
             franc = figures.get(name, {})
             per_file_rows.append([name, len(candidates), len(compilable),

@@ -38,7 +38,7 @@ from franc.datasets import load_tasks
 from franc.models import Task
 from franc.parallel import map_chunks
 from franc.policy import shipped_dir
-from franc.ranking.behaviour import task_examples
+from franc.ranking.behaviour import BehaviourRanker, task_examples
 from franc.ranking.evaluate import TOP1, LabeledFile, Orders, evaluate, rank_jobs
 
 CACHE = OUT / "ranking" / "behaviour-cache.sqlite"
@@ -170,6 +170,8 @@ def latency(files: list[LabeledFile], tasks: dict[str, Task], prompts: int) -> s
         groups = [g for f in files if f.language == language
                   for g in group_tasks(f.candidates).values()][:prompts]
         ranker = get_ranker("behaviour", language)
+        if not isinstance(ranker, BehaviourRanker):
+            raise TypeError(f"rankers/behaviour.toml built a {type(ranker).__name__}")
         try:
             ranker.rank(tasks[groups[0][0].task_id], list(groups[0]))  # warm-up
             seconds = []

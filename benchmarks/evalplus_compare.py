@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from benchmarks.functional import filtered_candidates, naive_join
-from benchmarks.report import REFERENCE, table, write_section
+from benchmarks.report import REFERENCE, load_average, table, write_section
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.labels import label_candidates
 from franc.filter.chain import language_support
@@ -136,7 +135,7 @@ def main() -> int:
                              capture_output=True, text=True, check=False).stdout
     version = next((line.split(":", 1)[1].strip() for line in version.splitlines()
                     if line.startswith("Version:")), "?")
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    load = load_average()
     body = table(("file", "candidates", "raw pass", "ours compilable", "ours pass",
                   "pass raw, fail ours", "EvalPlus compilable", "EvalPlus pass",
                   "pass raw, fail EvalPlus", "EvalPlus emptied", "ours >= EvalPlus",

@@ -35,6 +35,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.functional import CPU_LIMITS, TIMEOUTS, naive_join
 from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.labels import PASS_LABEL, label_candidates
@@ -45,11 +46,7 @@ from franc.models import Candidate, Task
 
 CACHE = ROOT / "out" / "faithfulness" / "verdicts.jsonl"
 TITLE = "Filter faithfulness: never worse than prompt + completion (HumanEval Python)"
-TIMEOUT, CPU_LIMIT = 10.0, 2  # as benchmarks/functional.py runs HumanEval Python
-
-
-def concatenation(prompt: str, text: str) -> str:
-    return text if text.startswith(prompt) else prompt + text
+TIMEOUT, CPU_LIMIT = TIMEOUTS["python"], CPU_LIMITS["python"]  # as functional runs HumanEval
 
 
 def _key(task_id: str, code: str) -> str:
@@ -119,7 +116,7 @@ def pools(tasks: dict[str, Task], suggestions: dict[str, list[str]]
     for task_id, texts in suggestions.items():
         task = tasks[task_id]
         for index, text in enumerate(texts):
-            given.append((task, index, text, concatenation(task.prompt, text)))
+            given.append((task, index, text, naive_join(task.prompt, text)))
             if text.startswith(task.prompt) and text[len(task.prompt):].strip():
                 cut.append((task, index, text[len(task.prompt):], text))
     return {"suggestions": given, "completions": cut}

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import csv
 import dataclasses
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,7 +28,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.report import REFERENCE, ROOT, add_print_only, table, write_section
+from benchmarks.report import (
+    REFERENCE,
+    ROOT,
+    add_print_only,
+    franc_table,
+    load_average,
+    table,
+    write_section,
+)
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.execution import java_sources
 from franc.evaluation.labels import label_candidates
@@ -38,7 +44,7 @@ from franc.evaluation.sandbox import sandbox_capabilities
 from franc.filter.chain import StaticFilter, language_support
 from franc.jsonl import read_jsonl, write_jsonl
 from franc.languages import PASS_LABEL
-from franc.models import Candidate, Task
+from franc.models import Candidate, ExecStatus, Task
 from franc.parallel import default_workers
 
 OUT = ROOT / "out"
@@ -48,13 +54,27 @@ CPU_LIMITS = {"python": 2, "java": 4}
 
 
 @dataclass
-class FileResult:
+class PassRates:
+    """One reference file's candidates run raw and after our filter (same order, labeled)."""
     name: str
     candidates: int
     raw_pass: float
     ours_compilable: float
     ours_pass: float
-    regressions: int
+    regressions: int  # candidates that pass raw but fail after our filter
+
+    @classmethod
+    def of(cls, name: str, raw: list[Candidate], ours: list[Candidate]) -> PassRates:
+        raw_passed = {(c.task_id, c.index) for c in raw if (c.label or 0) >= PASS_LABEL}
+        return cls(name=name, candidates=len(ours), raw_pass=pass_rate(raw),
+                   ours_compilable=sum(c.compiles for c in ours) / max(1, len(ours)),
+                   ours_pass=pass_rate(ours),
+                   regressions=sum((c.task_id, c.index) in raw_passed
+                                   and (c.label or 0) < PASS_LABEL for c in ours))
+
+
+@dataclass
+class FileResult(PassRates):
     franc_raw_pass: str
     franc_pass: str
     executed: int
@@ -92,7 +112,7 @@ def filtered_candidates(language: str, tasks: dict[str, Task],
                                        if tid in tasks for i, text in enumerate(texts)])
 
 
-Verdict = tuple[int | None, str | None, str | None, bool | None]
+Verdict = tuple[int | None, ExecStatus | None, str | None, bool | None]
 
 
 def earlier_verdicts(name: str) -> dict[tuple[str, str], Verdict]:
@@ -139,8 +159,7 @@ def label_reusing(candidates: list[Candidate], tasks: dict[str, Task], language:
 
 
 def franc_figures() -> dict[str, dict[str, str]]:
-    with (REFERENCE / "franc_humaneval.csv").open(encoding="utf-8") as handle:
-        return {row["file"]: row for row in csv.DictReader(handle)}
+    return franc_table("franc_humaneval.csv")
 
 
 def measure(path: Path, language: str, tasks: dict[str, Task], limit: int | None,
@@ -164,15 +183,10 @@ def measure(path: Path, language: str, tasks: dict[str, Task], limit: int | None
     if not limit:
         write_jsonl(OUT / "labeled_raw" / f"{name}.jsonl", (c.to_json() for c in raw_labeled))
     seconds = time.perf_counter() - started
-    raw_passed = {(c.task_id, c.index) for c in raw_labeled if (c.label or 0) >= PASS_LABEL}
-    regressions = sum((c.task_id, c.index) in raw_passed and (c.label or 0) < PASS_LABEL
-                      for c in ours_labeled)
     programs = {(c.task_id, c.code.rstrip()) for c in raw + ours if c.compiles}
     executed = len(programs - earlier)
     franc = franc_figures().get(name, {})
-    return FileResult(name=name, candidates=len(ours), raw_pass=pass_rate(raw_labeled),
-                      ours_compilable=sum(c.compiles for c in ours) / max(1, len(ours)),
-                      ours_pass=pass_rate(ours_labeled), regressions=regressions,
+    return FileResult(**dataclasses.asdict(PassRates.of(name, raw_labeled, ours_labeled)),
                       franc_raw_pass=franc.get("raw_pass_rate", ""),
                       franc_pass=franc.get("franc_pass_rate", ""),
                       executed=executed, seconds=seconds, reused=len(programs & earlier))
@@ -234,7 +248,7 @@ def speed(language: str, count: int, workers: int | None) -> None:
                 ("sandbox, 1 worker" + (" (warm javac)" if language == "java" else ""),
                  one_seconds),
                 (f"sandbox, {workers or default_workers()} workers", many_seconds))]
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    load = load_average()
     body = table(("way", "runs", "seconds", "runs/s", "vs bare"), rows)
     outcomes = Counter(c.exec_status for c in one)
     body += (f"\n\n{n} distinct compilable filtered candidates of {path.name} (sandbox "
@@ -334,7 +348,7 @@ def results_table(results: list[FileResult], workers: int | None, timeout: float
     body = table(("file", "candidates", "FRANC raw pass", "raw pass (ours)", "FRANC filter "
                   "pass", "our filter pass", "passing: ours / FRANC's", "our compilable",
                   "pass raw, fail ours", "goal met", "runs", "reused", "runs/s"), rows)
-    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    load = load_average()
     footnote = (" `NO*`: our count lies inside the range FRANC's rounded rate allows, below "
                 "its top." if any(row[9] == "NO*" for row in rows) else "")
     reuse_note = (f" The verdicts of {reused} more programs (same task and code) were taken "
@@ -363,7 +377,6 @@ def summarize(logs: list[Path]) -> None:
                            f"(benchmarks/functional.py, {len(results)} files)",
                            results_table(results, None, TIMEOUTS[language],
                                          CPU_LIMITS[language]))
-    return 0
 
 
 if __name__ == "__main__":

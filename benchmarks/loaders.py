@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from benchmarks.report import REFERENCE, reference_missing, table, write_section
@@ -54,12 +55,12 @@ def load_rows(repeat: int) -> tuple[list[list[object]], float, float]:
         if is_prompts:
             format_id = task_format(path).id
             count = len(load_tasks(path))
-            ours = best_seconds(lambda p=path: load_tasks(p), repeat)
+            ours = best_seconds(partial(load_tasks, path), repeat)
         else:
             format_id = suggestion_format(path).id
             count = sum(map(len, load_suggestions(path).values()))
-            ours = best_seconds(lambda p=path: load_suggestions(p), repeat)
-        plain = best_seconds(lambda p=path: plain_read(p), repeat)
+            ours = best_seconds(partial(load_suggestions, path), repeat)
+        plain = best_seconds(partial(plain_read, path), repeat)
         ours_total += ours
         plain_total += plain
         rows.append([path.name, format_id, count, ours * 1000, plain * 1000, ours / plain])

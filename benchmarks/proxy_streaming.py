@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -26,10 +25,8 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
-from live_server import start_server, stop_server
-
 from benchmarks.report import write_section
+from tests.server.live_server import send_json, start_server, stop_server
 
 PROMPT = 'def mean(values):\n    """Return the arithmetic mean of a list of numbers."""\n'
 ANSWER = ("    if not values:\n        raise ValueError('mean of an empty list')\n"
@@ -48,8 +45,8 @@ def fake_model(tokens: int, token_seconds: float) -> type[BaseHTTPRequestHandler
     class Model(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-            self.send_response(200)
             if body.get("stream"):
+                self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.end_headers()
                 started = time.monotonic()
@@ -64,12 +61,7 @@ def fake_model(tokens: int, token_seconds: float) -> type[BaseHTTPRequestHandler
             time.sleep(token_seconds * len(pieces))
             choices = [{"index": i, "text": ANSWER, "finish_reason": "stop"}
                        for i in range(body.get("n", 1))]
-            payload = json.dumps({"object": "text_completion", "model": "fake",
-                                  "choices": choices}).encode()
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            send_json(self, {"object": "text_completion", "model": "fake", "choices": choices})
 
         def log_message(self, *args: object) -> None:
             return

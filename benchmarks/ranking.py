@@ -19,7 +19,6 @@ candidates) show separately. Writes its sections to benchmarks/results/.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import json
 import math
@@ -31,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.functional import filtered_candidates
+from benchmarks.functional import TIMEOUTS, filtered_candidates, franc_figures
 from benchmarks.report import REFERENCE, ROOT, table, write_section
-from benchmarks.soeval import TIMEOUTS as SOEVAL_TIMEOUTS
 from benchmarks.soeval import soeval_tasks
 from franc.analysis import Analyzers, analyze
 from franc.datasets import load_suggestions, load_tasks
@@ -89,7 +87,7 @@ def label_soeval(name: str, language: str, franc: dict[str, Task], ours: dict[st
     suggestions = load_suggestions(REFERENCE / "suggestions" / f"{name}.jsonl.gz", tasks=franc)
     filtered = filtered_candidates(language, franc, suggestions)
     labeled = label_candidates(filtered, ours, language, workers=workers,
-                               timeout=SOEVAL_TIMEOUTS[language], progress=False)
+                               timeout=TIMEOUTS[language], progress=False)
     write_jsonl(OUT / "labeled" / f"{name}.jsonl", (c.to_json() for c in labeled))
     runs = len({(c.task_id, c.code) for c in labeled if c.compiles})
     print(f"labeled {name}: {runs} distinct runs, {time.perf_counter() - started:.0f} s",
@@ -142,9 +140,11 @@ def leave_one_model_out(train: list[LabeledFile], targets: list[LabeledFile],
     for f in targets:
         others = [g for g in train if (settings.pool_languages or g.language == f.language)
                   and model_of(g.name) != model_of(f.name)]
-        data = {lang: tuple(np.concatenate([matrices[g.name][k] for g in others
-                                            if g.language == lang]) for k in range(3))
-                for lang in sorted({g.language for g in others})}
+        data: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for lang in sorted({g.language for g in others}):
+            rows, labels, prompt_ids = (np.concatenate(column) for column in zip(
+                *(matrices[g.name] for g in others if g.language == lang), strict=True))
+            data[lang] = (rows, labels, prompt_ids)
         fitted = fit_models(data, settings)
         # Pooled languages: the one model also ranks a language no other model's file trains.
         model = LearnedModel(settings.features,
@@ -199,11 +199,6 @@ def variants_table(report: EvalReport, variants: list[str]) -> str:
                   "p NDCG learned vs variant"], rows)
 
 
-def franc_figures() -> dict[str, dict[str, str]]:
-    with open(REFERENCE / "franc_humaneval.csv", encoding="utf-8") as handle:
-        return {row["file"]: row for row in csv.DictReader(handle)}
-
-
 def fmt_p(evaluation: Evaluation, ranker: str, baseline: str, metric: str) -> str:
     if ranker == baseline:
         return "-"
@@ -256,11 +251,11 @@ def examples_jobs(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[s
                   scratch: Path) -> list[tuple[LabeledFile, tuple[str, ...], dict[str, Task]]]:
     """One ranking job per file: the examples ranker (sandbox results cached on disk across
     runs, one sandbox run at a time per job: the jobs run in parallel), then learned."""
-    jobs = []
+    jobs: list[tuple[LabeledFile, tuple[str, ...], dict[str, Task]]] = []
     for f in files:
         chain = scratch / f"examples-{f.name}.toml"
         # SOEval's examples import heavier libraries (pandas): its tests' time limit.
-        timeout = SOEVAL_TIMEOUTS["python"] if f.name.startswith("SOEval") else 5.0
+        timeout = TIMEOUTS["python"] if f.name.startswith("SOEval") else 5.0
         chain.write_text(
             f'kind = "chain"\nrankers = [{{ name = "examples", kind = "examples", '
             f'timeout = {timeout}, workers = 1, cache = "{EXAMPLES_CACHE}" }}, '
@@ -449,7 +444,7 @@ def main() -> int:
         labeled = with_findings(name, tasks)
         (files.append(labeled) if labeled else missing.append(name))
     if not files:
-        print("no labeled files in out/labeled/; run benchmarks/functional.py first")
+        print("no labeled files in out/labeled/; run python -m benchmarks.functional first")
         return 1
     so_files: list[LabeledFile] = []
     if args.soeval:

@@ -31,7 +31,7 @@ from franc.analysis import Analyzers
 from franc.datasets import load_tasks
 from franc.filter import StaticFilter
 from franc.generation.replay import read_recordings
-from franc.languages import SECURITY_ANALYZERS
+from franc.languages import facts
 from franc.models import Task
 from franc.repair import Judge, Repairer, load_template
 from franc.repair.replay import flawed_candidate, rejudge, task_for
@@ -140,7 +140,7 @@ def run(execute: bool, limit: int | None,
             by_language[language].append(path)
     for language, files in by_language.items():
         with StaticFilter(language) as sf, \
-                Analyzers(language, SECURITY_ANALYZERS[language]) as analyzers:
+                Analyzers(language, facts(language).security_analyzers) as analyzers:
             for path in files[:limit]:
                 benchmark = benchmark_of(path.name.split("_", 1)[1])[0]
                 tasks = {t.task_id: t for t in load_tasks(
@@ -165,7 +165,7 @@ def report(results: list[FileResult], seconds: float, judge_note: str) -> str:
     for r in results:
         groups[(r.language, r.template)].append(r)
     summary = []
-    totals = defaultdict(int)
+    totals: defaultdict[str, int] = defaultdict(int)
     for (language, template), rows in sorted(groups.items()):
         franc = sum(r.franc_repaired or 0 for r in rows)
         franc_needing = sum(r.franc_needing or 0 for r in rows)

@@ -5,6 +5,7 @@ the date, the command and the load that produced it, to ``benchmarks/results/<to
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import platform
 import shlex
@@ -16,6 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 REFERENCE = ROOT.parent / "shared" / "reference"
+
+
+def franc_table(name: str) -> dict[str, dict[str, str]]:
+    """A table of FRANC's published figures (``../shared/reference/<name>``, CSV), by file."""
+    with (REFERENCE / name).open(newline="", encoding="utf-8") as handle:
+        return {row["file"]: row for row in csv.DictReader(handle)}
 
 
 def machine() -> str:

@@ -40,10 +40,8 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
-from live_server import StubModel, free_port, start_server, stop_server
-
 from benchmarks.report import REFERENCE, ROOT, load_average, table, write_section
+from tests.server.live_server import StubModel, free_port, start_server, stop_server
 
 FRANC_SECONDS_PER_SNIPPET = {"python": 0.08, "java": 2.0}
 FILES = {"python": "HumanEval_python_codegen-2B-mono_128_10",

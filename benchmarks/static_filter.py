@@ -19,7 +19,6 @@ output format) for the execution, analysis and ranking benchmarks to reuse.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import re
 import sys
@@ -32,6 +31,7 @@ from benchmarks.report import (
     REFERENCE,
     ROOT,
     add_print_only,
+    franc_table,
     reference_missing,
     table,
     write_section,
@@ -114,8 +114,7 @@ class Row:
 
 
 def franc_figures() -> dict[str, dict[str, str]]:
-    with (REFERENCE / "franc_figures.csv").open(encoding="utf-8") as handle:
-        return {row["file"]: row for row in csv.DictReader(handle)}
+    return franc_table("franc_figures.csv")
 
 
 def franc_after(row: dict[str, str]) -> float:

@@ -227,12 +227,17 @@ def test_indentation_variants_of_a_correct_body_are_recovered(program: Program,
     assert_same_behaviour(program, candidate.code)
 
 
+def merge_prompt(prompt: str, raw: str, entry_point: str) -> str | None:
+    """The ``add_prompt`` heuristic alone on ``raw`` under a Python ``prompt``."""
+    return py.add_prompt.apply(raw, FilterContext(Task("t", prompt, "python",
+                                                       entry_point=entry_point)))
+
+
 def test_a_dedented_body_keeps_a_helper_it_calls_at_top_level() -> None:
     prompt = "def total(xs: list) -> int:\n    \"\"\"Sum.\"\"\"\n"
     raw = ("result = 0\nfor x in xs:\n    result += _value(x)\nreturn result\n\n\n"
            "def _value(x):\n    return x\n")
-    merged = py.add_prompt.apply(raw, FilterContext(Task("d", prompt, "python",
-                                                         entry_point="total")))
+    merged = merge_prompt(prompt, raw, "total")
     assert merged == (prompt + "    result = 0\n    for x in xs:\n        result += _value(x)\n"
                       "    return result\n\n\ndef _value(x):\n    return x\n")
 
@@ -240,8 +245,7 @@ def test_a_dedented_body_keeps_a_helper_it_calls_at_top_level() -> None:
 def test_a_dedented_body_keeps_a_nested_definition_it_calls_later_inside() -> None:
     prompt = "def total(xs: list) -> int:\n    \"\"\"Sum.\"\"\"\n"
     raw = "def value(x):\n    return x\nreturn sum(value(x) for x in xs)\n"
-    merged = py.add_prompt.apply(raw, FilterContext(Task("d", prompt, "python",
-                                                         entry_point="total")))
+    merged = merge_prompt(prompt, raw, "total")
     assert merged == (prompt + "    def value(x):\n        return x\n"
                       "    return sum(value(x) for x in xs)\n")
 
@@ -249,8 +253,7 @@ def test_a_dedented_body_keeps_a_nested_definition_it_calls_later_inside() -> No
 def test_lines_inside_a_string_are_never_reindented() -> None:
     prompt = "def text() -> str:\n    \"\"\"A text.\"\"\"\n"
     raw = "value = '''a\n  b'''\n    return value\n"
-    merged = py.add_prompt.apply(raw, FilterContext(Task("s", prompt, "python",
-                                                         entry_point="text")))
+    merged = merge_prompt(prompt, raw, "text")
     assert merged == prompt + "    value = '''a\n  b'''\n    return value\n"
 
 
@@ -270,7 +273,6 @@ def test_a_dedented_body_that_compiles_as_top_level_code_goes_into_the_function(
     empty (a chat model's output that lost its indentation): it is the body."""
     prompt = "def scale(xs: list, k: int) -> list:\n    '''\n    Scale xs by k.\n    '''"
     raw = "result = [x * k for x in xs]\n    \nfor i in range(len(result)):\n    result[i] += 0\n"
-    merged = py.add_prompt.apply(raw, FilterContext(Task("d", prompt, "python",
-                                                         entry_point="scale")))
+    merged = merge_prompt(prompt, raw, "scale")
     assert merged == prompt + ("\n    result = [x * k for x in xs]\n    \n"
                                "    for i in range(len(result)):\n        result[i] += 0\n")

@@ -28,6 +28,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def send_json(handler: BaseHTTPRequestHandler, payload: object) -> None:
+    """Answer the request with ``payload`` as a whole JSON body (status 200)."""
+    data = json.dumps(payload).encode()
+    handler.send_response(200)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class StubModel(BaseHTTPRequestHandler):
     """An OpenAI-compatible upstream that answers with fixed completions."""
 
@@ -45,13 +55,8 @@ class StubModel(BaseHTTPRequestHandler):
                        "finish_reason": "stop"} if chat else
                       {"index": index, "text": text, "finish_reason": "stop"})
             choices.append(choice)
-        payload = json.dumps({"id": "x", "object": "chat.completion" if chat else "text_completion",
-                              "model": "stub", "choices": choices}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        send_json(self, {"id": "x", "object": "chat.completion" if chat else "text_completion",
+                         "model": "stub", "choices": choices})
 
     def log_message(self, *args: object) -> None:
         return
@@ -78,7 +83,8 @@ def start_server(tmp_path: Path, extra: str = "", env: dict[str, str] | None = N
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")
+            _, stderr = process.communicate()
+            raise RuntimeError(f"server exited: {stderr.decode()[-2000:]}")
         try:
             if httpx.get(url + "/readyz", timeout=1).status_code == 200:
                 return process, url
