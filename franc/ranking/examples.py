@@ -255,7 +255,7 @@ def same(got: Any, expected: Any) -> bool:
     if isinstance(got, float) or isinstance(expected, float):
         try:
             return math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-9)
-        except TypeError:
+        except (TypeError, OverflowError):  # not a number, or an int too large for a float
             return False
     return bool(got == expected)
 

@@ -238,6 +238,24 @@ def test_java_date_result_is_compared_in_the_trusted_jvm(javac: JavaCompiler) ->
     assert run_candidate(task, wrong, compiler=javac).status == "failed"
 
 
+@pytest.mark.parametrize("answer, expected", [("3", "3"), ("8.0", "8.0")])
+def test_java_number_result_keeps_its_boxed_type_in_the_trusted_jvm(
+        javac: JavaCompiler, answer: str, expected: str) -> None:
+    # HumanEval-Java's median returns Number: an Integer or a Double, compared with equals.
+    prompt = "import java.util.*;\n\nclass Median {\n    public static Number median(int n) {\n"
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            f"        if (!Median.median(1).equals({expected}))\n"
+            "            throw new Exception(\"\" + Median.median(1));\n"
+            "    }\n}\n")
+    assert is_plain_test(test, frozenset({"Median"}))
+    task = java_task(prompt, test, "median")
+    good = prompt + f"        return {answer};\n    }}\n}}\n"
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    other_type = prompt + ("        return 3L;\n" if answer == "3" else "        return 8.0f;\n") \
+        + "    }\n}\n"
+    assert run_candidate(task, other_type, compiler=javac).status == "failed"
+
+
 def test_java_jdk_classes_cross_by_name_and_the_candidates_own_do_not(
         javac: JavaCompiler) -> None:
     prompt = "import java.util.*;\n\nclass Finder {\n    public static List<Class> find() {\n"

@@ -13,6 +13,7 @@ from franc.ranking.examples import (
     ResultCache,
     parse_examples,
     plain_example,
+    same,
 )
 
 
@@ -136,3 +137,10 @@ def test_result_cache_counts_the_shares_stored_by_every_process(tmp_path: Path) 
     in_memory = ResultCache()
     in_memory.put_many({"c": 0.0})
     assert len(in_memory) == 1
+
+
+def test_an_int_too_large_for_a_float_is_not_the_same_as_a_float() -> None:
+    # math.isclose raised OverflowError here and one candidate's answer ended a whole run.
+    assert not same(10**400, 1.5)
+    assert not same(1.5, 10**400)
+    assert same(3, 3.0000000001) and not same(3, 3.1)

@@ -347,7 +347,7 @@ public final class FrancPlain {
             } else {
                 plain = inner;
                 if (tag.equals("char")) return convert(plain, type == Object.class ? Character.class : type, handles);
-                if (type == Object.class) return convert(plain, tag.equals("long") ? java.lang.Long.class
+                if (type == Object.class || type == Number.class) return convert(plain, tag.equals("long") ? java.lang.Long.class
                         : tag.equals("short") ? java.lang.Short.class : tag.equals("byte") ? java.lang.Byte.class
                         : tag.equals("float") ? java.lang.Float.class : tag.equals("bigint") ? BigInteger.class
                         : tag.equals("bigdec") ? BigDecimal.class : Object.class);
@@ -357,10 +357,15 @@ public final class FrancPlain {
             if (raw.isPrimitive()) throw new NotPlain("null for a " + raw);
             return null;
         }
-        if (raw == Object.class) {
+        if (raw == Object.class || raw == Number.class) {
+            // A value declared as Object or Number keeps the boxed type it was sent as.
             if (plain instanceof java.lang.Long) {
                 long v = (java.lang.Long) plain;
                 return v == (int) v ? (Object) (int) v : (Object) v;
+            }
+            if (raw == Number.class) {
+                if (!(plain instanceof Number)) throw new NotPlain("cannot make a Number of " + plain.getClass().getSimpleName());
+                return plain;
             }
             if (plain instanceof List) return convert(plain, ArrayList.class, handles);
             return plain;
