@@ -19,7 +19,8 @@ lists of them get values drawn with hypothesis (:mod:`franc.ranking.strategies`)
 
 Score, in order (each level only breaks the ties of the one before), compilable first:
 1. the share of the examples' expected outputs the candidate reproduces (when the
-   prompt gives expected outputs);
+   prompt gives expected outputs), then where it misses, whether it returns a value of the
+   expected kind there rather than raising;
 2. no medium/high security finding on generated lines (security is a tier);
 3. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
@@ -512,14 +513,31 @@ def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float
     return scores
 
 
+def _value_kind(plain: str) -> str:
+    """The JSON kind of a returned value's plain text (ints and floats are both numbers)."""
+    try:
+        value = json.loads(plain)
+    except ValueError:
+        return "?"
+    if isinstance(value, bool):
+        return "bool"
+    return "number" if isinstance(value, int | float) else type(value).__name__
+
+
 def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]) -> float:
     """Share of the examples with an expected output that the candidate reproduces
-    (``outcomes`` start with the examples' inputs)."""
+    (``outcomes`` start with the examples' inputs), then, worth less than one reproduced
+    example, the share of the others on which it at least returns a value of the expected
+    kind: an example's output may be misprinted in the prompt (``15.0`` for ``8.0``), and
+    returning a number there is still nearer the specification than raising."""
     checked = [(k, e) for k, e in enumerate(examples) if e.has_expected]
     if outcomes is None or not checked:
         return 0.0
-    return sum(outcomes[k] == outcome_key("returned", e.expected) for k, e in checked) \
-        / len(checked)
+    wanted = [(outcomes[k], outcome_key("returned", e.expected)) for k, e in checked]
+    exact = sum(got == want for got, want in wanted)
+    typed = sum(got is not None and want is not None and got != want and got[0] == "ok"
+                and _value_kind(got[1]) == _value_kind(want[1]) for got, want in wanted)
+    return (exact + typed / (len(wanted) + 1)) / len(wanted)
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,19 @@ def test_expected_outputs_are_checked_first():
     assert expected_share(None, examples) == 0.0
 
 
+def test_a_value_of_the_expected_kind_beats_raising_on_a_missed_example():
+    # HumanEval/47's second example is misprinted (15.0 for 8.0): nobody reproduces it, and
+    # returning a number there ranks above raising, below reproducing one more example.
+    examples = [Expected((1,), 3, True), Expected((2,), 15.0, True)]
+    returns = [outcome_key("returned", 3), outcome_key("returned", 8.0)]
+    raises = [outcome_key("returned", 3), outcome_key("raised", None, "TypeError")]
+    wrong_kind = [outcome_key("returned", 3), outcome_key("returned", "15")]
+    assert expected_share(returns, examples) > expected_share(raises, examples) == 0.5
+    assert expected_share(wrong_kind, examples) == 0.5
+    both = [outcome_key("returned", 3), outcome_key("returned", 15)]
+    assert expected_share(both, examples) == 1.0 > expected_share(returns, examples)
+
+
 def test_plan_without_examples_still_has_inputs():
     stripped = task('def f(xs: list[int], k: int) -> int:\n    """Sum."""\n')
     plan = make_plan(stripped, limit=8, seed=0)
@@ -190,7 +203,9 @@ def test_behaviour_ranker_puts_expected_outputs_first():
     # Only sum(xs) * k gives 9 on the example: it comes first although the others agree.
     assert ranked[0].index == 0
     assert ranked[0].score_parts["examples.expected"] > 0
-    assert all(c.score_parts.get("examples.expected", 0.0) == 0.0 for c in ranked[1:])
+    # The others return ints, not 9: at most the partial credit of a value of the right kind.
+    assert all(c.score_parts.get("examples.expected", 0.0) < ranked[0].score_parts[
+        "examples.expected"] for c in ranked[1:])
 
 
 def test_behaviour_ranker_falls_back_to_the_static_ranker_when_nothing_runs():
@@ -219,7 +234,8 @@ def test_behaviour_ranker_runs_java_through_the_sandbox():
     finally:
         ranker.close()
     assert ranked[-1].index == 0
-    assert ranked[-1].score_parts.get("examples.expected", 0.0) == 0.0 < \
+    # x * y returns an int, not 5: less credit than reproducing the example.
+    assert ranked[-1].score_parts.get("examples.expected", 0.0) < \
         ranked[0].score_parts["examples.expected"]
 
 
