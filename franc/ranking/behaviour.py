@@ -396,14 +396,15 @@ def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int 
     if "?" not in types and sig.params:
         pools = [edge_values(kind, rng, literals) for kind in types]
         # Walk the pools together (each edge value once; parameters of one type shifted
-        # apart, not all equal), then random combinations, half of them with later
-        # arguments taken from earlier ones (a substring, an element).
-        generated += [tuple(p[(k + j) % len(p)] for j, p in enumerate(pools))
-                      for k in range(max(map(len, pools)))]
+        # apart, not all equal) alternately with random combinations whose later arguments
+        # are taken from earlier ones (a substring, an element: unrelated pairs mostly
+        # find nothing, and every candidate agrees on "nothing"), then random combinations.
+        walk = [tuple(p[(k + j) % len(p)] for j, p in enumerate(pools))
+                for k in range(max(map(len, pools)))]
         drawn = [tuple(rng.choice(p) for p in pools) for _ in range(4 * limit)]
         related = [args for args in (related_arguments(args, types, rng) for args in drawn)
                    if args is not None]
-        generated += _alternate(related, drawn)
+        generated += [*_alternate(walk, related), *drawn]
     elif not sig.params:
         generated.append(())
     inputs: dict[str, tuple[Any, ...]] = {}

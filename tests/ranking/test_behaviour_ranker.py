@@ -114,6 +114,18 @@ def test_later_arguments_are_taken_from_earlier_ones():
     assert related_arguments(("", "a"), ("str", "str"), rng) is None  # nothing to take
 
 
+def test_related_arguments_come_early_when_there_are_no_examples():
+    # how_many_times(string, substring) stripped of its examples: half of the first inputs
+    # look for a part of the string (the walk of edge values alone: none of 12), so the counts
+    # differ between candidates.
+    sig = Signature("f", ("string", "substring"), ("str", "str"))
+    inputs = generate_inputs(sig, [], limit=12)
+    assert sum(bool(sub) and sub in text for text, sub in inputs) >= 5
+    # one parameter: nothing to relate, the edge values come first as before
+    single = generate_inputs(Signature("f", ("s",), ("str",)), [], limit=4)
+    assert single == [("",), ("a",), ("ab",), ("aba",)]
+
+
 def test_mutations_are_type_aware():
     assert mutations(3) == [4, 2, 6, -3, 0]
     assert "" in mutations("ab") and "ba" in mutations("ab")
