@@ -22,11 +22,13 @@ Score, in order (each level only breaks the ties of the one before), compilable 
    prompt gives expected outputs), then where it misses, whether it returns a value of the
    expected kind there rather than raising;
 2. no medium/high security finding on generated lines (security is a tier);
-3. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
+3. returning a value (not None) on some input: a lone candidate that does, among others
+   that only raise or return None, has no one to agree with but still comes first;
+4. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
    (the same exception type counts half); a candidate that never returns a value (it
    only raises, hangs or returns None) agrees with no one;
-4. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
+5. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
 """
 
 from __future__ import annotations
@@ -494,6 +496,12 @@ def agreement(a: Sequence[Outcome], b: Sequence[Outcome]) -> float:
     return score / len(a)
 
 
+def returns_values(outcomes: Sequence[Outcome] | None) -> bool:
+    """Whether the candidate returned a value (not None) on some input."""
+    return outcomes is not None and any(x is not None and x[0] == "ok" and x != RETURNED_NONE
+                                        for x in outcomes)
+
+
 def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float]:
     """Per candidate, the mean agreement with the other runnable candidates (MBR-exec).
 
@@ -501,9 +509,7 @@ def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float
     no value on any input (it raised, hung, or returned None every time) takes no part: it
     neither gains nor lends support, so copies of a stub never outvote a real answer.
     """
-    runnable = [i for i, o in enumerate(outcomes)
-                if o is not None and any(x is not None and x[0] == "ok" and x != RETURNED_NONE
-                                         for x in o)]
+    runnable = [i for i, o in enumerate(outcomes) if returns_values(o)]
     scores = [0.0] * len(outcomes)
     if len(runnable) < 2:
         return scores
@@ -713,9 +719,12 @@ class BehaviourRanker(Ranker):
         language = self.language_for(task)
         tier = self.fallback.security_tier or SecurityTier(SECURITY_ANALYZERS)
         secure = [{"secure": float(tier.secure(language, c))} for c in candidates]
+        # A candidate that returns values where the others only raise or return None has
+        # no one to agree with, but still beats them.
+        returns = [{"returns": float(returns_values(k))} for k in keys]
         return lexicographic([compiles, [{"expected": e} for e in expected], secure,
-                              [{"agreement": a} for a in agree], static],
-                             ["tier", "examples", "security", "behaviour", "static"])
+                              returns, [{"agreement": a} for a in agree], static],
+                             ["tier", "examples", "security", "runs", "behaviour", "static"])
 
     def close(self) -> None:
         self.fallback.close()

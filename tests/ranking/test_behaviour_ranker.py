@@ -156,6 +156,19 @@ def test_largest_behaviour_group_gets_the_most_support():
     assert scores[5] == scores[6] == scores[7] == 0.0
 
 
+def test_a_lone_candidate_that_returns_values_beats_those_that_only_raise():
+    # string_to_md5 stripped of its examples: one candidate returns hashes, the others raise
+    # NameError or return None; nobody agrees with anyone, yet the one that returns is first.
+    prompt = 'def f(text: str) -> str:\n    """Hash."""\n'
+    bodies = ["    return None\n", "    return missing(text)\n", "    return text[::-1]\n",
+              "    return undefined\n"]
+    cands = [Candidate("T/0", i, prompt + b, compiles=True, findings=[])
+             for i, b in enumerate(bodies)]
+    ranked = get_ranker("behaviour", "python").rank(task(prompt), cands)
+    assert ranked[0].index == 2 and ranked[0].score_parts["runs.returns"] > 0
+    assert all(c.score_parts.get("runs.returns", 0.0) == 0.0 for c in ranked[1:])
+
+
 def test_expected_outputs_are_checked_first():
     examples = [Expected((1,), 2, True), Expected((3,), (6, 1), True), Expected((5,))]
     good = [outcome_key("returned", 2), outcome_key("returned", [6, 1]), None]
