@@ -28,7 +28,8 @@ Score, in order (each level only breaks the ties of the one before), compilable 
    inputs on which the candidate returns what each other runnable candidate returns
    (the same exception type counts half); a candidate that never returns a value (it
    only raises, hangs or returns None) agrees with no one;
-5. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
+5. among equal agreement, the share of the inputs the candidate returns a value on;
+6. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
 """
 
 from __future__ import annotations
@@ -496,10 +497,17 @@ def agreement(a: Sequence[Outcome], b: Sequence[Outcome]) -> float:
     return score / len(a)
 
 
+def returned_share(outcomes: Sequence[Outcome] | None) -> float:
+    """Share of the inputs on which the candidate returned a value (not None)."""
+    if not outcomes:
+        return 0.0
+    return sum(x is not None and x[0] == "ok" and x != RETURNED_NONE
+               for x in outcomes) / len(outcomes)
+
+
 def returns_values(outcomes: Sequence[Outcome] | None) -> bool:
     """Whether the candidate returned a value (not None) on some input."""
-    return outcomes is not None and any(x is not None and x[0] == "ok" and x != RETURNED_NONE
-                                        for x in outcomes)
+    return returned_share(outcomes) > 0
 
 
 def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float]:
@@ -721,10 +729,14 @@ class BehaviourRanker(Ranker):
         secure = [{"secure": float(tier.secure(language, c))} for c in candidates]
         # A candidate that returns values where the others only raise or return None has
         # no one to agree with, but still beats them.
+        # Among equal agreement (often none: every candidate answers differently), the one
+        # that answers more of the inputs rather than raising or returning None.
         returns = [{"returns": float(returns_values(k))} for k in keys]
+        answered = [{"returned": returned_share(k)} for k in keys]
         return lexicographic([compiles, [{"expected": e} for e in expected], secure,
-                              returns, [{"agreement": a} for a in agree], static],
-                             ["tier", "examples", "security", "runs", "behaviour", "static"])
+                              returns, [{"agreement": a} for a in agree], answered, static],
+                             ["tier", "examples", "security", "runs", "behaviour", "answers",
+                              "static"])
 
     def close(self) -> None:
         self.fallback.close()

@@ -169,6 +169,18 @@ def test_a_lone_candidate_that_returns_values_beats_those_that_only_raise():
     assert all(c.score_parts.get("runs.returns", 0.0) == 0.0 for c in ranked[1:])
 
 
+def test_among_equal_agreement_the_candidate_that_answers_more_inputs_comes_first():
+    # Two candidates that agree with nobody: the one returning a value on every input beats
+    # the one returning only on the empty string (raising elsewhere), whatever the fallback.
+    prompt = 'def f(text: str) -> str:\n    """Hash."""\n'
+    bodies = ["    return 'x' if not text else missing\n", "    return text[::-1] + '!'\n"]
+    cands = [Candidate("T/0", i, prompt + b, compiles=True, findings=[])
+             for i, b in enumerate(bodies)]
+    ranked = get_ranker("behaviour", "python").rank(task(prompt), cands)
+    assert [c.index for c in ranked] == [1, 0]
+    assert ranked[0].score_parts["answers.returned"] > ranked[1].score_parts["answers.returned"]
+
+
 def test_expected_outputs_are_checked_first():
     examples = [Expected((1,), 2, True), Expected((3,), (6, 1), True), Expected((5,))]
     good = [outcome_key("returned", 2), outcome_key("returned", [6, 1]), None]
