@@ -579,8 +579,13 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
     sig = signature(task)
     if sig is None:
         return None
-    examples = [e for e in (task_examples(task) if use_examples else [])
-                if len(e.args) == len(sig.params)]
+    # One example per distinct input, at most ``limit``: the inputs start with the examples'
+    # in this order, so example k's outcome is the k-th (a prompt may repeat an example).
+    distinct: dict[str, Expected] = {}
+    for example in task_examples(task) if use_examples else []:
+        if len(example.args) == len(sig.params):
+            distinct.setdefault(_plain(example.args), example)
+    examples = list(distinct.values())[:limit]
     literals = gather_literals(task.prompt, codes, task.language)
     used_as = infer_types(codes, sig.entry, sig.params) if task.language == "python" else ()
     inputs = generate_inputs(sig, examples, limit=limit, seed=seed, literals=literals,

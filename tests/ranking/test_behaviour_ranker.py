@@ -202,6 +202,18 @@ def test_a_value_of_the_expected_kind_beats_raising_on_a_missed_example():
     assert expected_share(both, examples) == 1.0 > expected_share(returns, examples)
 
 
+def test_repeated_or_surplus_examples_keep_each_example_at_its_input():
+    # A Javadoc that gives one call twice, and more examples than inputs: example k is
+    # still input k, so its expected output is checked against its own outcome.
+    calls = "".join(f"     * > f({n})\n     * {n + 1}\n" for n in (1, 1, 2, 3, 4))
+    prompt = f"class F {{\n    /**\n{calls}     */\n    public static int f(int n) {{\n"
+    plan = make_plan(task(prompt, "f", "java"), limit=3, seed=0)
+    assert plan is not None and [e.args for e in plan.examples] == [(1,), (2,), (3,)]
+    assert list(plan.inputs) == [(1,), (2,), (3,)]
+    outcomes = [outcome_key("returned", n + 1) for (n,) in plan.inputs]
+    assert expected_share(outcomes, plan.examples) == 1.0
+
+
 def test_plan_without_examples_still_has_inputs():
     stripped = task('def f(xs: list[int], k: int) -> int:\n    """Sum."""\n')
     plan = make_plan(stripped, limit=8, seed=0)
