@@ -16,7 +16,7 @@ signature to generate inputs from. Outcomes are cached in
 ``benchmarks/results/ranking_behaviour.md`` (or ``--output``).
 
     python -m benchmarks.behaviour [--language python|java] [--files SUBSTRING]
-                                   [--tasks N] [--workers N]
+                                   [--tasks N|A:B] [--workers N]
 """
 
 from __future__ import annotations
@@ -113,11 +113,21 @@ def cached_outcomes() -> int:
             return 0
 
 
-def subset(f: LabeledFile, limit: int | None) -> LabeledFile:
-    if not limit:
+def task_range(text: str) -> tuple[int, int | None]:
+    """``N``: the first N tasks; ``A:B``: tasks numbered A to B-1 (``40:``: 40 to the end)."""
+    if ":" not in text:
+        return 0, int(text)
+    low, _, high = text.partition(":")
+    return int(low or 0), int(high) if high else None
+
+
+def subset(f: LabeledFile, tasks: tuple[int, int | None] | None) -> LabeledFile:
+    """``f`` with the candidates of the tasks whose number is in ``tasks`` (all: None)."""
+    if tasks is None:
         return f
-    keep = {t for t in sorted({c.task_id for c in f.candidates},
-                              key=lambda t: int(t.rsplit("/", 1)[-1]))[:limit]}
+    low, high = tasks
+    number = {t: int(t.rsplit("/", 1)[-1]) for t in {c.task_id for c in f.candidates}}
+    keep = {t for t, n in number.items() if n >= low and (high is None or n < high)}
     return dataclasses.replace(f, candidates=[c for c in f.candidates if c.task_id in keep])
 
 
@@ -193,7 +203,9 @@ def main() -> int:
     parser.add_argument("--language", choices=("python", "java"), action="append")
     parser.add_argument("--files", help="only files whose name contains one of these "
                                         "(comma-separated)")
-    parser.add_argument("--tasks", type=int, help="only the first N tasks of each file")
+    parser.add_argument("--tasks", type=task_range,
+                        help="only the tasks numbered A to B-1 of each file (A:B, A: for A to "
+                             "the end; N: the first N)")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--no-stripped", action="store_true")
     parser.add_argument("--no-examples-ranker", action="store_true",

@@ -19,13 +19,17 @@ lists of them get values drawn with hypothesis (:mod:`franc.ranking.strategies`)
 
 Score, in order (each level only breaks the ties of the one before), compilable first:
 1. the share of the examples' expected outputs the candidate reproduces (when the
-   prompt gives expected outputs);
+   prompt gives expected outputs), then where it misses, whether it returns a value of the
+   expected kind there rather than raising;
 2. no medium/high security finding on generated lines (security is a tier);
-3. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
+3. returning a value (not None) on some input: a lone candidate that does, among others
+   that only raise or return None, has no one to agree with but still comes first;
+4. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
    (the same exception type counts half); a candidate that never returns a value (it
    only raises, hangs or returns None) agrees with no one;
-4. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
+5. among equal agreement, the share of the inputs the candidate returns a value on;
+6. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
 """
 
 from __future__ import annotations
@@ -395,14 +399,15 @@ def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int 
     if "?" not in types and sig.params:
         pools = [edge_values(kind, rng, literals) for kind in types]
         # Walk the pools together (each edge value once; parameters of one type shifted
-        # apart, not all equal), then random combinations, half of them with later
-        # arguments taken from earlier ones (a substring, an element).
-        generated += [tuple(p[(k + j) % len(p)] for j, p in enumerate(pools))
-                      for k in range(max(map(len, pools)))]
+        # apart, not all equal) alternately with random combinations whose later arguments
+        # are taken from earlier ones (a substring, an element: unrelated pairs mostly
+        # find nothing, and every candidate agrees on "nothing"), then random combinations.
+        walk = [tuple(p[(k + j) % len(p)] for j, p in enumerate(pools))
+                for k in range(max(map(len, pools)))]
         drawn = [tuple(rng.choice(p) for p in pools) for _ in range(4 * limit)]
         related = [args for args in (related_arguments(args, types, rng) for args in drawn)
                    if args is not None]
-        generated += _alternate(related, drawn)
+        generated += [*_alternate(walk, related), *drawn]
     elif not sig.params:
         generated.append(())
     inputs: dict[str, tuple[Any, ...]] = {}
@@ -492,6 +497,19 @@ def agreement(a: Sequence[Outcome], b: Sequence[Outcome]) -> float:
     return score / len(a)
 
 
+def returned_share(outcomes: Sequence[Outcome] | None) -> float:
+    """Share of the inputs on which the candidate returned a value (not None)."""
+    if not outcomes:
+        return 0.0
+    return sum(x is not None and x[0] == "ok" and x != RETURNED_NONE
+               for x in outcomes) / len(outcomes)
+
+
+def returns_values(outcomes: Sequence[Outcome] | None) -> bool:
+    """Whether the candidate returned a value (not None) on some input."""
+    return returned_share(outcomes) > 0
+
+
 def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float]:
     """Per candidate, the mean agreement with the other runnable candidates (MBR-exec).
 
@@ -499,9 +517,7 @@ def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float
     no value on any input (it raised, hung, or returned None every time) takes no part: it
     neither gains nor lends support, so copies of a stub never outvote a real answer.
     """
-    runnable = [i for i, o in enumerate(outcomes)
-                if o is not None and any(x is not None and x[0] == "ok" and x != RETURNED_NONE
-                                         for x in o)]
+    runnable = [i for i, o in enumerate(outcomes) if returns_values(o)]
     scores = [0.0] * len(outcomes)
     if len(runnable) < 2:
         return scores
@@ -512,14 +528,31 @@ def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float
     return scores
 
 
+def _value_kind(plain: str) -> str:
+    """The JSON kind of a returned value's plain text (ints and floats are both numbers)."""
+    try:
+        value = json.loads(plain)
+    except ValueError:
+        return "?"
+    if isinstance(value, bool):
+        return "bool"
+    return "number" if isinstance(value, int | float) else type(value).__name__
+
+
 def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]) -> float:
     """Share of the examples with an expected output that the candidate reproduces
-    (``outcomes`` start with the examples' inputs)."""
+    (``outcomes`` start with the examples' inputs), then, worth less than one reproduced
+    example, the share of the others on which it at least returns a value of the expected
+    kind: an example's output may be misprinted in the prompt (``15.0`` for ``8.0``), and
+    returning a number there is still nearer the specification than raising."""
     checked = [(k, e) for k, e in enumerate(examples) if e.has_expected]
     if outcomes is None or not checked:
         return 0.0
-    return sum(outcomes[k] == outcome_key("returned", e.expected) for k, e in checked) \
-        / len(checked)
+    wanted = [(outcomes[k], outcome_key("returned", e.expected)) for k, e in checked]
+    exact = sum(got == want for got, want in wanted)
+    typed = sum(got is not None and want is not None and got != want and got[0] == "ok"
+                and _value_kind(got[1]) == _value_kind(want[1]) for got, want in wanted)
+    return (exact + typed / (len(wanted) + 1)) / len(wanted)
 
 
 @dataclass(frozen=True)
@@ -546,8 +579,13 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
     sig = signature(task)
     if sig is None:
         return None
-    examples = [e for e in (task_examples(task) if use_examples else [])
-                if len(e.args) == len(sig.params)]
+    # One example per distinct input, at most ``limit``: the inputs start with the examples'
+    # in this order, so example k's outcome is the k-th (a prompt may repeat an example).
+    distinct: dict[str, Expected] = {}
+    for example in task_examples(task) if use_examples else []:
+        if len(example.args) == len(sig.params):
+            distinct.setdefault(_plain(example.args), example)
+    examples = list(distinct.values())[:limit]
     literals = gather_literals(task.prompt, codes, task.language)
     used_as = infer_types(codes, sig.entry, sig.params) if task.language == "python" else ()
     inputs = generate_inputs(sig, examples, limit=limit, seed=seed, literals=literals,
@@ -694,9 +732,16 @@ class BehaviourRanker(Ranker):
         language = self.language_for(task)
         tier = self.fallback.security_tier or SecurityTier(SECURITY_ANALYZERS)
         secure = [{"secure": float(tier.secure(language, c))} for c in candidates]
+        # A candidate that returns values where the others only raise or return None has
+        # no one to agree with, but still beats them.
+        # Among equal agreement (often none: every candidate answers differently), the one
+        # that answers more of the inputs rather than raising or returning None.
+        returns = [{"returns": float(returns_values(k))} for k in keys]
+        answered = [{"returned": returned_share(k)} for k in keys]
         return lexicographic([compiles, [{"expected": e} for e in expected], secure,
-                              [{"agreement": a} for a in agree], static],
-                             ["tier", "examples", "security", "behaviour", "static"])
+                              returns, [{"agreement": a} for a in agree], answered, static],
+                             ["tier", "examples", "security", "runs", "behaviour", "answers",
+                              "static"])
 
     def close(self) -> None:
         self.fallback.close()

@@ -17,6 +17,10 @@ from typing import Any
 MAX_SIZE = 5
 SMALL_INT = 20
 _SCALARS = frozenset({"int", "float", "str", "bool", "None"})
+#: Element types that admit any value (``List[Any]``): mixed small values of every kind,
+#: the inputs that tell a filter by type from a pass-through. Alone (``x: Any``) they say
+#: nothing the examples or the parameter's name would not say better.
+_ANY = frozenset({"Any", "object"})
 _ONE = {"list": "list", "List": "list", "Sequence": "list", "Iterable": "list",
         "set": "set", "Set": "set", "frozenset": "set", "FrozenSet": "set",
         "Optional": "optional"}
@@ -34,7 +38,8 @@ def _base(node: ast.expr) -> str:
 def supported(annotation: str) -> bool:
     """Whether values can be drawn for ``annotation`` (without importing hypothesis)."""
     try:
-        return _check(ast.parse(annotation, mode="eval").body)
+        node = ast.parse(annotation, mode="eval").body
+        return _base(node) not in _ANY and _check(node)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
 
@@ -45,7 +50,7 @@ def _check(node: ast.expr) -> bool:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         return _check(node.left) and _check(node.right)
     if not isinstance(node, ast.Subscript):
-        return _base(node) in _SCALARS
+        return _base(node) in _SCALARS | _ANY
     base = _base(node.value)
     inner = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
     if base in _ONE:
@@ -66,11 +71,15 @@ def _strategy(node: ast.expr) -> Any:
     if isinstance(node, ast.BinOp):
         return st.one_of(_strategy(node.left), _strategy(node.right))
     if not isinstance(node, ast.Subscript):
-        return {"int": st.integers(-SMALL_INT, SMALL_INT),
-                "float": st.floats(-SMALL_INT, SMALL_INT, allow_nan=False).map(
-                    lambda x: round(x, 2)),
-                "str": st.text("abcAB 01", max_size=MAX_SIZE + 3),
-                "bool": st.booleans(), "None": st.none()}[_base(node)]
+        scalars = {"int": st.integers(-SMALL_INT, SMALL_INT),
+                   "float": st.floats(-SMALL_INT, SMALL_INT, allow_nan=False).map(
+                       lambda x: round(x, 2)),
+                   "str": st.text("abcAB 01", max_size=MAX_SIZE + 3),
+                   "bool": st.booleans(), "None": st.none()}
+        if _base(node) in _ANY:
+            return st.one_of(*scalars.values(), st.lists(scalars["int"], max_size=3),
+                             st.dictionaries(scalars["str"], scalars["int"], max_size=2))
+        return scalars[_base(node)]
     base = _base(node.value)
     ellipsis = isinstance(node.slice, ast.Tuple) and any(
         isinstance(e, ast.Constant) and e.value is ... for e in node.slice.elts)

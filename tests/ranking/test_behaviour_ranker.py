@@ -114,6 +114,18 @@ def test_later_arguments_are_taken_from_earlier_ones():
     assert related_arguments(("", "a"), ("str", "str"), rng) is None  # nothing to take
 
 
+def test_related_arguments_come_early_when_there_are_no_examples():
+    # how_many_times(string, substring) stripped of its examples: half of the first inputs
+    # look for a part of the string (the walk of edge values alone: none of 12), so the counts
+    # differ between candidates.
+    sig = Signature("f", ("string", "substring"), ("str", "str"))
+    inputs = generate_inputs(sig, [], limit=12)
+    assert sum(bool(sub) and sub in text for text, sub in inputs) >= 5
+    # one parameter: nothing to relate, the edge values come first as before
+    single = generate_inputs(Signature("f", ("s",), ("str",)), [], limit=4)
+    assert single == [("",), ("a",), ("ab",), ("aba",)]
+
+
 def test_mutations_are_type_aware():
     assert mutations(3) == [4, 2, 6, -3, 0]
     assert "" in mutations("ab") and "ba" in mutations("ab")
@@ -144,12 +156,62 @@ def test_largest_behaviour_group_gets_the_most_support():
     assert scores[5] == scores[6] == scores[7] == 0.0
 
 
+def test_a_lone_candidate_that_returns_values_beats_those_that_only_raise():
+    # string_to_md5 stripped of its examples: one candidate returns hashes, the others raise
+    # NameError or return None; nobody agrees with anyone, yet the one that returns is first.
+    prompt = 'def f(text: str) -> str:\n    """Hash."""\n'
+    bodies = ["    return None\n", "    return missing(text)\n", "    return text[::-1]\n",
+              "    return undefined\n"]
+    cands = [Candidate("T/0", i, prompt + b, compiles=True, findings=[])
+             for i, b in enumerate(bodies)]
+    ranked = get_ranker("behaviour", "python").rank(task(prompt), cands)
+    assert ranked[0].index == 2 and ranked[0].score_parts["runs.returns"] > 0
+    assert all(c.score_parts.get("runs.returns", 0.0) == 0.0 for c in ranked[1:])
+
+
+def test_among_equal_agreement_the_candidate_that_answers_more_inputs_comes_first():
+    # Two candidates that agree with nobody: the one returning a value on every input beats
+    # the one returning only on the empty string (raising elsewhere), whatever the fallback.
+    prompt = 'def f(text: str) -> str:\n    """Hash."""\n'
+    bodies = ["    return 'x' if not text else missing\n", "    return text[::-1] + '!'\n"]
+    cands = [Candidate("T/0", i, prompt + b, compiles=True, findings=[])
+             for i, b in enumerate(bodies)]
+    ranked = get_ranker("behaviour", "python").rank(task(prompt), cands)
+    assert [c.index for c in ranked] == [1, 0]
+    assert ranked[0].score_parts["answers.returned"] > ranked[1].score_parts["answers.returned"]
+
+
 def test_expected_outputs_are_checked_first():
     examples = [Expected((1,), 2, True), Expected((3,), (6, 1), True), Expected((5,))]
     good = [outcome_key("returned", 2), outcome_key("returned", [6, 1]), None]
     assert expected_share(good, examples) == 1.0
     assert expected_share([None, outcome_key("returned", [6, 1]), None], examples) == 0.5
     assert expected_share(None, examples) == 0.0
+
+
+def test_a_value_of_the_expected_kind_beats_raising_on_a_missed_example():
+    # HumanEval/47's second example is misprinted (15.0 for 8.0): nobody reproduces it, and
+    # returning a number there ranks above raising, below reproducing one more example.
+    examples = [Expected((1,), 3, True), Expected((2,), 15.0, True)]
+    returns = [outcome_key("returned", 3), outcome_key("returned", 8.0)]
+    raises = [outcome_key("returned", 3), outcome_key("raised", None, "TypeError")]
+    wrong_kind = [outcome_key("returned", 3), outcome_key("returned", "15")]
+    assert expected_share(returns, examples) > expected_share(raises, examples) == 0.5
+    assert expected_share(wrong_kind, examples) == 0.5
+    both = [outcome_key("returned", 3), outcome_key("returned", 15)]
+    assert expected_share(both, examples) == 1.0 > expected_share(returns, examples)
+
+
+def test_repeated_or_surplus_examples_keep_each_example_at_its_input():
+    # A Javadoc that gives one call twice, and more examples than inputs: example k is
+    # still input k, so its expected output is checked against its own outcome.
+    calls = "".join(f"     * > f({n})\n     * {n + 1}\n" for n in (1, 1, 2, 3, 4))
+    prompt = f"class F {{\n    /**\n{calls}     */\n    public static int f(int n) {{\n"
+    plan = make_plan(task(prompt, "f", "java"), limit=3, seed=0)
+    assert plan is not None and [e.args for e in plan.examples] == [(1,), (2,), (3,)]
+    assert list(plan.inputs) == [(1,), (2,), (3,)]
+    outcomes = [outcome_key("returned", n + 1) for (n,) in plan.inputs]
+    assert expected_share(outcomes, plan.examples) == 1.0
 
 
 def test_plan_without_examples_still_has_inputs():
@@ -190,7 +252,9 @@ def test_behaviour_ranker_puts_expected_outputs_first():
     # Only sum(xs) * k gives 9 on the example: it comes first although the others agree.
     assert ranked[0].index == 0
     assert ranked[0].score_parts["examples.expected"] > 0
-    assert all(c.score_parts.get("examples.expected", 0.0) == 0.0 for c in ranked[1:])
+    # The others return ints, not 9: at most the partial credit of a value of the right kind.
+    assert all(c.score_parts.get("examples.expected", 0.0) < ranked[0].score_parts[
+        "examples.expected"] for c in ranked[1:])
 
 
 def test_behaviour_ranker_falls_back_to_the_static_ranker_when_nothing_runs():
@@ -219,7 +283,8 @@ def test_behaviour_ranker_runs_java_through_the_sandbox():
     finally:
         ranker.close()
     assert ranked[-1].index == 0
-    assert ranked[-1].score_parts.get("examples.expected", 0.0) == 0.0 < \
+    # x * y returns an int, not 5: less credit than reproducing the example.
+    assert ranked[-1].score_parts.get("examples.expected", 0.0) < \
         ranked[0].score_parts["examples.expected"]
 
 

@@ -20,8 +20,17 @@ def test_mappings_tuples_and_nested_lists_get_small_values_the_same_every_time()
     assert None in drawn_values("Optional[str]", 10)
 
 
+def test_a_list_of_any_gets_values_of_mixed_kinds_but_a_bare_any_gets_none():
+    # filter_integers(values: List[Any]): lists of ints alone cannot tell a filter by type
+    # from returning the list unchanged.
+    kinds = {type(v).__name__ for lst in drawn_values("List[Any]", 12) for v in lst}
+    assert {"int", "str"} <= kinds and len(kinds) >= 4
+    assert supported("dict[str, object]")
+    assert not supported("Any") and not supported("object")
+
+
 def test_unknown_or_hostile_annotations_draw_nothing_and_are_never_evaluated():
-    for annotation in ("Any", "Foo[int]", "__import__('os').system('x')", "list[", ""):
+    for annotation in ("Foo[int]", "__import__('os').system('x')", "list[", ""):
         assert not supported(annotation)
         assert drawn_values(annotation, 3) == []
 

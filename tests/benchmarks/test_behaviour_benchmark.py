@@ -1,0 +1,27 @@
+"""The behaviour benchmark's choice of tasks (held-out ranges of task numbers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.behaviour import subset, task_range
+from franc.models import Candidate
+from franc.ranking.evaluate import LabeledFile
+
+
+def _file() -> LabeledFile:
+    return LabeledFile("f", "python", [Candidate(f"HumanEval/{n}", k, "")
+                                       for n in range(164) for k in range(2)])
+
+
+def test_a_range_keeps_the_tasks_numbered_in_it():
+    held_out = subset(_file(), task_range("40:"))
+    assert {int(c.task_id.split("/")[1]) for c in held_out.candidates} == set(range(40, 164))
+    assert len(subset(_file(), task_range("10:12")).candidates) == 4
+    assert len(subset(_file(), task_range("40")).candidates) == 80  # the first 40, as before
+    assert subset(_file(), None).candidates == _file().candidates
+
+
+def test_a_range_that_is_not_numbers_is_refused():
+    with pytest.raises(ValueError):
+        task_range("a:b")
