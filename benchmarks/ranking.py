@@ -23,6 +23,7 @@ import dataclasses
 import json
 import math
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -169,15 +170,28 @@ def static_orders(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[s
     return orders
 
 
+def model_text(reference: str) -> str:
+    """A model JSON's text: a file, else git's ``REV:PATH`` (a model shipped by an earlier
+    commit, e.g. ``166a742:rankers/learned.json``), so that a clean clone reproduces it."""
+    path = Path(reference)
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    try:
+        return subprocess.run(["git", "show", reference], capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).resolve().parent).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise SystemExit(f"--reference-learned {reference}: neither a file nor a git REV:PATH "
+                         f"({getattr(exc, 'stderr', '') or exc})") from None
+
+
 def learned_variants(reference: str | None, without_tier: bool) -> dict[str, TrainSettings]:
     """Learned rankers to compare the shipped one with, refit leave-one-model-out as it is:
     ``learned_reference`` (another model JSON's features and settings, e.g. the previous
     shipped model) and ``learned_no_tier`` (the shipped settings without the security tier)."""
     variants = {}
     if reference:
-        path = Path(reference)
         variants["learned_reference"] = LearnedModel.from_json(
-            json.loads(path.read_text(encoding="utf-8")), source=str(path)).settings
+            json.loads(model_text(reference)), source=reference).settings
     if without_tier:
         variants["learned_no_tier"] = dataclasses.replace(shipped_settings(), security_tier=None)
     return variants
@@ -420,7 +434,7 @@ def main() -> int:
     parser.add_argument("--examples-only", action="store_true",
                         help="write only the examples ranker's section")
     parser.add_argument("--files", help="only files whose name contains this")
-    parser.add_argument("--reference-learned", metavar="JSON",
+    parser.add_argument("--reference-learned", metavar="JSON|REV:PATH",
                         help="also refit this learned model's features and settings "
                              "leave-one-model-out (learned_reference) and test the shipped "
                              "learned ranker against it, paired")
