@@ -25,7 +25,6 @@ import argparse
 import dataclasses
 import json
 import re
-import sqlite3
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ from franc.datasets import load_tasks
 from franc.models import Task
 from franc.parallel import map_chunks
 from franc.policy import shipped_dir
-from franc.ranking.behaviour import BehaviourRanker, task_examples
+from franc.ranking.behaviour import BehaviourRanker, outcome_cache, task_examples
 from franc.ranking.evaluate import TOP1, LabeledFile, Orders, evaluate, rank_jobs
 
 CACHE = OUT / "ranking" / "behaviour-cache.sqlite"
@@ -104,13 +103,7 @@ def examples_policy(folder: Path, name: str, fallback: Path) -> str:
 
 
 def cached_outcomes() -> int:
-    if not CACHE.is_file():
-        return 0
-    with sqlite3.connect(CACHE) as db:
-        try:
-            return int(db.execute("SELECT count(*) FROM outcomes").fetchone()[0])
-        except sqlite3.OperationalError:
-            return 0
+    return len(outcome_cache(CACHE))
 
 
 def task_range(text: str) -> tuple[int, int | None]:

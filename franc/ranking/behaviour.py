@@ -603,6 +603,12 @@ def seconds_for(limit: TimeLimit, language: Language) -> float | None:
     return limit.get(language) if isinstance(limit, Mapping) else limit
 
 
+def outcome_cache(path: str | Path | None = None) -> ResultCache[str]:
+    """The behaviour ranker's cache: one outcome per (program, input) as JSON text, in
+    memory and, with ``path``, in an SQLite file kept across runs (``len`` counts them)."""
+    return ResultCache(path, table="outcomes", column="value", sql_type="TEXT")
+
+
 class BehaviourRanker(Ranker):
     """Examples' expected outputs, then behavioural agreement, then a static ranker."""
 
@@ -628,9 +634,7 @@ class BehaviourRanker(Ranker):
         self.deadline = deadline
         #: Candidates run at once (threads waiting on their sandboxed processes).
         self.workers = workers or default_workers()
-        # one outcome per (program, input) as JSON text
-        self.cache: ResultCache[str] = ResultCache(cache, table="outcomes", column="value",
-                                                   sql_type="TEXT")
+        self.cache = outcome_cache(cache)
         #: Sandbox processes started (cache misses), for cost reports.
         self.runs = 0
         self._compiler: Any = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,7 @@ from franc.ranking.behaviour import (
     java_signature,
     make_plan,
     mutations,
+    outcome_cache,
     outcome_key,
     parameter_types,
     python_signature,
@@ -360,3 +362,13 @@ def test_a_candidate_that_hangs_on_its_own_is_cached_with_its_skipped_calls():
     assert [r[0] for r in rows if r] == ["timeout", "timeout", *["skipped"] * 4]
     ranker.outcomes(plan, [hang])
     assert ranker.runs == 1  # its own time-outs and the calls they skipped are remembered
+
+
+def test_the_outcome_cache_file_is_shared_by_instances_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "outcomes.sqlite"
+    outcome_cache(path).put_many({"program-1 input-1": '{"value": 2}'})
+    reopened = outcome_cache(path)
+    assert len(reopened) == 1
+    assert reopened.get_many(["program-1 input-1", "other"]) == {
+        "program-1 input-1": '{"value": 2}'}
+    assert len(outcome_cache()) == 0  # without a file, only this process's outcomes count
