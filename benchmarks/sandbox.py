@@ -12,9 +12,10 @@ The "before" FRANC is the commit before the isolation (7dc82d6), in a venv of it
     /tmp/franc-7dc82d6/.venv/bin/pip install -e /tmp/franc-7dc82d6
     python -m benchmarks.sandbox --old-python /tmp/franc-7dc82d6/.venv/bin/python
 
-Any other older FRANC compares the same way, into a results file of its own, e.g. an
-interpreter that imports an archive of main first (``PYTHONPATH``) against this branch:
-``--before main --after "this branch" --section sandbox_handles``.
+Any other older FRANC compares the same way, into a results file of its own. An older commit
+whose dependencies this venv has needs no venv of its own: ``--compare-with REF`` imports the
+tree of REF (``git archive``) first, e.g. ``--compare-with main --before main --after "this
+branch" --section sandbox_handles``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from benchmarks.functional import CPU_LIMITS, TIMEOUTS, filtered_candidates
 from benchmarks.report import REFERENCE, table, write_section
+from benchmarks.server import extract_commit
 from franc.datasets import load_suggestions, load_tasks
 from franc.evaluation.sandbox import sandbox_capabilities
 from franc.jsonl import read_jsonl, write_jsonl
@@ -52,15 +54,21 @@ computes would run interpreted: labels could change, not taken). The flags stay.
 """
 
 
-def label_run(python: str, language: str, bench: Path, candidates: Path, out: Path,
-              workers: int) -> tuple[float, dict[tuple[str, int], int]]:
+#: An interpreter that runs a FRANC, and its environment (None: this process's).
+Interpreter = tuple[str, dict[str, str] | None]
+
+
+def label_run(interpreter: Interpreter, language: str, bench: Path, candidates: Path,
+              out: Path, workers: int) -> tuple[float, dict[tuple[str, int], int]]:
     """Seconds of one `franc label` run and its labels by (task, index)."""
+    python, env = interpreter
     command = [python, "-m", "franc", "label", "--language", language, "--prompts", str(bench),
                "--candidates", str(candidates), "-o", str(out), "--no-progress",
                "--workers", str(workers), "--timeout", str(TIMEOUTS[language]),
                "--cpu-limit", str(CPU_LIMITS[language])]
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, cwd=tempfile.gettempdir())
+    subprocess.run(command, check=True, capture_output=True, cwd=tempfile.gettempdir(),
+                   env=env)
     seconds = time.perf_counter() - started
     return seconds, {(row["task_id"], row["index"]): row["label"]
                      for _, row in read_jsonl(out)}
@@ -72,7 +80,7 @@ AFTER_ISOLATION = "after (bubblewrap, verdicts from a trusted process)"
 
 
 def compare(language: str, count: int, stride: int, rounds: int, workers: int,
-            old_python: str, names: tuple[str, str] = (BEFORE_ISOLATION, AFTER_ISOLATION)
+            old: Interpreter, names: tuple[str, str] = (BEFORE_ISOLATION, AFTER_ISOLATION)
             ) -> str:
     bench = REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl"
     tasks = {t.task_id: t for t in load_tasks(bench, language=language)}
@@ -87,8 +95,8 @@ def compare(language: str, count: int, stride: int, rounds: int, workers: int,
         candidates = Path(folder) / "candidates.jsonl"
         write_jsonl(candidates, (c.to_json() for c in unique))
         for _ in range(rounds):
-            for name, python in (("old", old_python), ("new", sys.executable)):
-                took, labels[name] = label_run(python, language, bench, candidates,
+            for name, interpreter in (("old", old), ("new", (sys.executable, None))):
+                took, labels[name] = label_run(interpreter, language, bench, candidates,
                                                Path(folder) / f"{name}.jsonl", workers)
                 seconds[name] += took
     old_seconds, new_seconds = seconds["old"] / rounds, seconds["new"] / rounds
@@ -114,8 +122,11 @@ def compare(language: str, count: int, stride: int, rounds: int, workers: int,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--old-python", required=True,
-                        help="an interpreter with the older FRANC installed")
+    older = parser.add_mutually_exclusive_group(required=True)
+    older.add_argument("--old-python", help="an interpreter with the older FRANC installed")
+    older.add_argument("--compare-with", metavar="REF",
+                       help="the FRANC of an older commit (its tree extracted with git archive, "
+                            "imported first by this interpreter), e.g. main")
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--stride", type=int, default=5,
                         help="keep every n-th distinct candidate (spreads them over the tasks)")
@@ -129,11 +140,21 @@ def main() -> int:
                         help="results file benchmarks/results/SECTION.md (another comparison "
                              "than the isolation's goes to a file of its own)")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="franc-bench-old-") as scratch:
+        if args.compare_with:
+            extract_commit(args.compare_with, Path(scratch))
+            old: Interpreter = (sys.executable, {**os.environ, "PYTHONPATH": scratch})
+        else:
+            old = (args.old_python, None)
+        return write_comparison(args, old)
+
+
+def write_comparison(args: argparse.Namespace, old: Interpreter) -> int:
     sections = []
     for language in args.language or ("python", "java"):
         load_before = os.getloadavg()
         body = compare(language, args.count, args.stride, args.rounds, args.workers,
-                       args.old_python, (args.before, args.after))
+                       old, (args.before, args.after))
         load_after = os.getloadavg()
         load = " / ".join(f"{a:.1f}-{b:.1f}" for a, b in zip(load_before, load_after,
                                                                strict=True))
