@@ -5,17 +5,14 @@ candidates (HumanEval; every ``--stride``-th one, so that many tasks are covered
 after the other, ``--rounds`` times alternating, so the load of a shared machine hits
 both alike; the ratio is the figure to read. Writes benchmarks/results/sandbox.md.
 
-The "before" FRANC is the commit before the isolation (7dc82d6), in a venv of its own:
+The "before" FRANC is the commit before the isolation (7dc82d6): ``--compare-with 7dc82d6``
+imports its tree (``git archive``) first in this interpreter; other older commits compare the
+same way, into a results file of their own (``--before``, ``--after``, ``--section``). A
+commit whose dependencies this venv lacks needs a venv of its own, given as ``--old-python``:
 
-    mkdir -p /tmp/franc-7dc82d6 && git archive 7dc82d6 | tar -x -C /tmp/franc-7dc82d6
-    python3 -m venv /tmp/franc-7dc82d6/.venv
-    /tmp/franc-7dc82d6/.venv/bin/pip install -e /tmp/franc-7dc82d6
-    python -m benchmarks.sandbox --old-python /tmp/franc-7dc82d6/.venv/bin/python
-
-Any other older FRANC compares the same way, into a results file of its own. An older commit
-whose dependencies this venv has needs no venv of its own: ``--compare-with REF`` imports the
-tree of REF (``git archive``) first, e.g. ``--compare-with main --before main --after "this
-branch" --section sandbox_handles``.
+    mkdir -p /tmp/franc-OLD && git archive OLD | tar -x -C /tmp/franc-OLD
+    python3 -m venv /tmp/franc-OLD/.venv && /tmp/franc-OLD/.venv/bin/pip install -e /tmp/franc-OLD
+    python -m benchmarks.sandbox --old-python /tmp/franc-OLD/.venv/bin/python
 """
 
 from __future__ import annotations
