@@ -28,7 +28,6 @@ import math
 import re
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from typing import Any, Generic, TypeVar
 from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker
+from franc.recent import Recent
 
 #: What separates a call from its expected value on one line.
 _ARROW = re.compile(r"==>|==|->|➞|=>|⟹|(?<![<>!=])=(?!=)|\bshould return\b|\breturns?\b|"
@@ -271,8 +271,7 @@ class ResultCache(Generic[Value]):
 
     def __init__(self, path: str | Path | None = None, *, table: str = "shares",
                  column: str = "share", sql_type: str = "REAL", memory_entries: int = 200_000):
-        self.memory: OrderedDict[str, Value] = OrderedDict()
-        self.memory_entries = memory_entries
+        self.memory: Recent[Value] = Recent(memory_entries)
         self._lock = threading.Lock()
         self.path = Path(path) if path else None
         self.table, self.column = table, column
@@ -285,10 +284,7 @@ class ResultCache(Generic[Value]):
     def _remember(self, values: Mapping[str, Value]) -> None:
         with self._lock:
             for key, value in values.items():
-                self.memory[key] = value
-                self.memory.move_to_end(key)
-            while len(self.memory) > self.memory_entries:
-                self.memory.popitem(last=False)
+                self.memory.put(key, value)
 
     def _connect(self) -> sqlite3.Connection:
         assert self.path is not None
@@ -296,7 +292,7 @@ class ResultCache(Generic[Value]):
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Value]:
         with self._lock:
-            found = {k: self.memory[k] for k in keys if k in self.memory}
+            found = {k: v for k in keys if (v := self.memory.get(k)) is not None}
         wanted = [k for k in keys if k not in found]
         if self.path and wanted:
             with self._connect() as db:

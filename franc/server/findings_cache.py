@@ -13,44 +13,19 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING
 
 from franc.analysis import Analyzers
 from franc.models import Candidate, Finding, Task
+from franc.recent import Recent
 
 if TYPE_CHECKING:
     from franc.repair.loop import BatchFilter
 
-Value = TypeVar("Value")
-
 #: Error messages of a compiler that could not judge the code (a time-out under load, a
 #: dead or crashed JVM): the next request tries again. javac's own diagnostics name the file.
 TOOL_FAILURE_PREFIX = "javac "
-
-
-class Recent(Generic[Value]):
-    """The values of the last ``size`` keys used (a least-recently-used cache)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._values: OrderedDict[str, Value] = OrderedDict()
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._values
-
-    def get(self, key: str) -> Value | None:
-        if key not in self._values:
-            return None
-        self._values.move_to_end(key)
-        return self._values[key]
-
-    def put(self, key: str, value: Value) -> None:
-        self._values[key] = value
-        self._values.move_to_end(key)
-        while len(self._values) > self.size:
-            self._values.popitem(last=False)
 
 
 def code_key(code: str) -> str:
