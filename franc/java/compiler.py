@@ -42,6 +42,14 @@ EXPORTS = ("--add-exports", "jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED")
 JVM_OPTIONS = ("-Xss64m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError",
                "-XX:TieredStopAtLevel=1", *EXPORTS)
 DEFAULT_TIMEOUT = 20.0
+#: How every message that says javac could not judge the code starts (a time-out, a dead
+#: JVM, FrancJavac.java's "javac crashed"); javac's own diagnostics start with the file.
+TOOL_FAILURE_PREFIX = "javac "
+
+
+def is_tool_failure(error: str) -> bool:
+    """Whether ``error`` says the compiler failed rather than the code (try it again)."""
+    return error.startswith(TOOL_FAILURE_PREFIX)
 # A JVM start plus javac's warm-up compile; generous because the machine may be loaded.
 STARTUP_TIMEOUT = 180.0
 READY = 0x4652414E  # FrancJavac.READY
@@ -156,11 +164,12 @@ class _JavacProcess:
                 return self._request(outdir, files, timeout)
             except _HelperTimedOut:
                 self.stop()
-                return CompileResult(False, [f"javac timed out after {timeout:g} s"])
+                return CompileResult(False, [f"{TOOL_FAILURE_PREFIX}timed out after {timeout:g} s"])
             except _HelperDied:
                 self.stop()
                 if attempt == 2:
-                    return CompileResult(False, ["javac helper JVM died or did not start"])
+                    return CompileResult(
+                        False, [f"{TOOL_FAILURE_PREFIX}helper JVM died or did not start"])
         raise AssertionError("unreachable")
 
     def _request(self, outdir: str, files: Sequence[tuple[str, str]],
@@ -345,7 +354,7 @@ def compile_fresh(sources: Mapping[str, str], outdir: str | Path, *, timeout: fl
                                    *options, "-d", str(out), *sorted(paths)],
                                   capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
-            return CompileResult(False, ["javac timed out"])
+            return CompileResult(False, [f"{TOOL_FAILURE_PREFIX}timed out"])
     errors = [line.replace(scratch + os.sep, "") for line in done.stderr.splitlines()
               if ": error:" in line]
     return CompileResult(done.returncode == 0, errors or done.stderr.splitlines()[:3])

@@ -17,16 +17,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from franc.analysis import Analyzers
+from franc.java import is_tool_failure
 from franc.models import Candidate, Finding, Task
 from franc.recent import Recent
 
 if TYPE_CHECKING:
     from franc.repair.loop import BatchFilter
-
-#: Error messages of a compiler that could not judge the code (a time-out under load, a
-#: dead or crashed JVM): the next request tries again. javac's own diagnostics name the file.
-TOOL_FAILURE_PREFIX = "javac "
-
 
 def code_key(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()
@@ -82,7 +78,9 @@ class CachingFilter:
         self.filtered += len(missing)
         self.reused += len(items) - len(missing)
         for key, candidate in fresh.items():
-            if not any(error.startswith(TOOL_FAILURE_PREFIX) for error in candidate.errors):
+            # A compiler that could not judge the code (a time-out under load, a dead JVM)
+            # gets another try on the next request.
+            if not any(is_tool_failure(error) for error in candidate.errors):
                 self._known.put(key, candidate)
         answers = []
         for key, (task, index, _) in zip(keys, items, strict=True):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from franc.errors import ToolMissingError
-from franc.java import JavaCompiler, build_helper, java_class_name, syntax_errors
+from franc.java import JavaCompiler, build_helper, is_tool_failure, java_class_name, syntax_errors
 from franc.java.compiler import MAX_UNIT_CHARS
 
 pytestmark = pytest.mark.skipif(shutil.which("javac") is None, reason="no JDK")
@@ -42,6 +42,7 @@ def test_good_unit_compiles_and_bad_one_gives_javacs_message_with_line(compiler)
     assert not bad.ok
     assert bad.errors[0].startswith("Bad.java:3: error: cannot find symbol")
     assert "variable missing" in bad.errors[0]
+    assert not any(is_tool_failure(error) for error in bad.errors)  # the code's own error
 
 
 def test_each_unit_is_its_own_task(compiler):
@@ -168,6 +169,7 @@ def test_a_unit_over_the_timeout_is_reported_and_the_jvm_replaced(cache):
     with JavaCompiler(cache_dir=cache, workers=1, timeout=0.001) as javac:
         (result,) = javac.check([GOOD])  # a cold JVM cannot answer in 1 ms
         assert result.errors == ["javac timed out after 0.001 s"]
+        assert is_tool_failure(result.errors[0])  # the compiler's failure, not the code's
         assert javac.jvm_pids() == []
         javac.timeout = 60
         assert javac.check([GOOD])[0].ok
