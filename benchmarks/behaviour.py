@@ -200,7 +200,10 @@ def main() -> int:
                         help="only the tasks numbered A to B-1 of each file (A:B, A: for A to "
                              "the end; N: the first N)")
     parser.add_argument("--workers", type=int)
-    parser.add_argument("--no-stripped", action="store_true")
+    parser.add_argument("--no-stripped", action="store_true",
+                        help="leave out the variant whose prompts are stripped of their examples")
+    parser.add_argument("--no-examples", action="store_true",
+                        help="leave out the variant whose prompts keep their examples")
     parser.add_argument("--no-examples-ranker", action="store_true",
                         help="leave out the examples ranker (its sandbox runs are not cached)")
     parser.add_argument("--output", type=Path, default=RESULTS,
@@ -233,8 +236,9 @@ def main() -> int:
             left = sum(bool(task_examples(stripped[t])) for t in prompts)
             notes.append(f"{language}: {len(files)} files, {len(prompts)} prompts; literal "
                          f"examples parsed for {with_examples}, after stripping for {left}")
-            variants = [("examples", tasks)] + ([] if args.no_stripped
-                                                 else [("stripped", stripped)])
+            variants = [(name, variant_tasks) for name, variant_tasks, left_out in
+                        (("examples", tasks, args.no_examples),
+                         ("stripped", stripped, args.no_stripped)) if not left_out]
             for variant, variant_tasks in variants:
                 orders, seconds, runs = run_variant(
                     files, variant_tasks, lomo, Path(scratch), args.workers,
