@@ -36,7 +36,7 @@ def analysis_table(language: Language, tool: str,
     names: list[str | Path] = [language] if policy is None else [policy, language]
     for name in names:
         try:
-            path = locate("filters", name, (".toml",))
+            path = locate("filters", name)
         except InputError:
             if name is policy:
                 raise

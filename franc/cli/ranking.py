@@ -15,6 +15,7 @@ from franc.errors import InputError
 from franc.jsonl import read_jsonl, write_jsonl, write_text_atomic
 from franc.models import LANGUAGES, Candidate, Task, check_language
 from franc.parallel import add_progress_flags, note_console, progress_bar, show_progress
+from franc.policy import choice_help
 from franc.ranking.evaluate import (
     DEFAULT_METRICS,
     EXECUTORS,
@@ -148,8 +149,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="language of the candidates")
     rank.add_argument("--candidates", required=True, help="analyzed candidates (JSONL)")
     rank.add_argument("--ranker", default="quality",
-                      help="a shipped ranker (original, franc, quality, consensus, learned, "
-                           "examples) or a policy file's path")
+                      help=choice_help("rankers", "the ranker"))
     rank.add_argument("--prompts", action="append",
                       help="benchmark prompts (to tell prompt from generated code)")
     rank.add_argument("-o", "--output", required=True, help="ranked candidates (JSONL)")

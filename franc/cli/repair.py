@@ -15,6 +15,7 @@ from franc.errors import InputError
 from franc.jsonl import read_jsonl, write_jsonl
 from franc.models import LANGUAGES, Candidate, Task, check_language
 from franc.parallel import add_progress_flags, note_console, progress_bar, show_progress
+from franc.policy import choice_help
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "examples"
 
@@ -36,7 +37,7 @@ def register(subparsers: Any) -> None:
     repair.add_argument("--prompts", action="append",
                         help="the benchmark's prompt file(s) (needed with --candidates)")
     repair.add_argument("--template", default="P1",
-                        help="repair template name or path (P1, P2, P3, P3S, chat)")
+                        help=choice_help("repair_prompts", "the repair template"))
     repair.add_argument("--generator", help="replay:PATH | openai:URL | hf:PATH")
     _generation_options(repair)
     repair.add_argument("--trace", help="also write the rounds in FRANC's repair format, "
@@ -61,10 +62,9 @@ def register(subparsers: Any) -> None:
     run.add_argument("--generator", help="replay:PATH | openai:URL | hf:PATH")
     run.add_argument("--n", type=int, default=10, help="candidates to sample per prompt")
     run.add_argument("--ranker", default="quality",
-                     help="a shipped ranker (original, franc, quality, consensus, learned) or a "
-                          "policy file's path")
+                     help=choice_help("rankers", "the ranker"))
     run.add_argument("--template", default="P1",
-                     help="repair template name or path (P1, P2, P3, P3S, chat)")
+                     help=choice_help("repair_prompts", "the repair template"))
     _generation_options(run)
     run.add_argument("-o", "--output", required=True, help="final report (JSONL, one per prompt)")
     add_progress_flags(run)

@@ -148,7 +148,7 @@ class ChainPolicy(PolicyModel):
 def load_chain(language: str, chain: str | Path | None = None) -> Chain:
     """Load a chain by shipped name (``"python"``) or path; default: ``filters/<language>.toml``."""
     language = check_language(language)
-    path = locate("filters", chain if chain is not None else language, (".toml",))
+    path = locate("filters", chain if chain is not None else language)
     source = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

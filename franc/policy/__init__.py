@@ -15,6 +15,11 @@ from franc.errors import InputError
 
 PolicyKind = Literal["filters", "rankers", "repair_prompts"]
 SHIPPED = Path(__file__).resolve().parent
+#: The file suffixes of each kind of policy, tried in this order after a bare name.
+SUFFIXES: dict[PolicyKind, tuple[str, ...]] = {
+    "filters": (".toml",), "rankers": (".toml", ".json"), "repair_prompts": (".j2", ".toml")}
+#: The repair templates' hints (``repair_prompts/hints.toml``): data they read, not a template.
+REPAIR_HINTS = "hints"
 
 
 def shipped_dir(kind: PolicyKind) -> Path:
@@ -22,12 +27,15 @@ def shipped_dir(kind: PolicyKind) -> Path:
     return (SHIPPED / kind).resolve()
 
 
-def locate(kind: PolicyKind, name_or_path: str | Path, suffixes: tuple[str, ...]) -> Path:
+def locate(kind: PolicyKind, name_or_path: str | Path,
+           suffixes: tuple[str, ...] | None = None) -> Path:
     """Resolve a policy given as a path or as a name in the shipped folder.
 
-    ``suffixes`` are tried in order after a bare name (``"python"`` ->
-    ``filters/python.toml``). Raises :class:`InputError` listing what exists.
+    The kind's :data:`SUFFIXES` (or ``suffixes``, a narrower choice) are tried in order
+    after a bare name (``"python"`` -> ``filters/python.toml``). Raises
+    :class:`InputError` listing what exists.
     """
+    suffixes = SUFFIXES[kind] if suffixes is None else suffixes
     candidate = Path(name_or_path)
     if candidate.suffix and candidate.is_file():
         return candidate
@@ -36,12 +44,19 @@ def locate(kind: PolicyKind, name_or_path: str | Path, suffixes: tuple[str, ...]
         path = folder / f"{name_or_path}{suffix}"
         if path.is_file():
             return path
-    known = available(kind, suffixes) if folder.is_dir() else []
+    known = available(kind) if folder.is_dir() else []
     raise InputError(f"no {kind} policy {str(name_or_path)!r}; shipped: "
                      f"{', '.join(known) or 'none'} (or give a path to a file)")
 
 
-def available(kind: PolicyKind, suffixes: tuple[str, ...]) -> list[str]:
+def available(kind: PolicyKind) -> list[str]:
     """Names of the shipped policies of one kind."""
     folder = shipped_dir(kind)
-    return sorted(p.stem for p in folder.iterdir() if p.suffix in suffixes)
+    data = {REPAIR_HINTS} if kind == "repair_prompts" else set()
+    return sorted(p.stem for p in folder.iterdir()
+                  if p.suffix in SUFFIXES[kind] and p.stem not in data)
+
+
+def choice_help(kind: PolicyKind, what: str) -> str:
+    """A command-line help text for an option naming a policy of one kind."""
+    return f"{what}: a shipped one ({', '.join(available(kind))}) or a file's path"

@@ -32,8 +32,6 @@ from franc.ranking.examples import ExamplesRanker
 from franc.ranking.features import FEATURES, ConsensusParams, Weights, task_features
 from franc.ranking.learned import LearnedModel, tier_scores
 
-POLICY_SUFFIXES = (".toml", ".json")
-
 
 class OriginalRanker(Ranker):
     """The model's own order."""
@@ -402,7 +400,7 @@ def load_policy(path: Path) -> dict[str, Any]:
 def get_ranker(name_or_path: str | Path, language: str | None = None) -> Ranker:
     """The ranker named by a shipped policy (``quality``) or a policy file's path."""
     lang = check_language(language) if language is not None else None
-    path = locate("rankers", name_or_path, POLICY_SUFFIXES)
+    path = locate("rankers", name_or_path)
     name = path.stem if Path(name_or_path).suffix else str(name_or_path)
     loading = _LOADING.get()
     if path.resolve() in loading:

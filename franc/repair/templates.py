@@ -22,16 +22,15 @@ from franc.errors import InputError
 from franc.generation.base import Prompt
 from franc.languages import LANGUAGE_FACTS, facts
 from franc.models import Candidate, Finding, Task
-from franc.policy import available, locate, shipped_dir
+from franc.policy import REPAIR_HINTS, available, locate, shipped_dir
 from franc.policy.schema import PolicyModel, validate_policy
 
-SUFFIXES = (".j2", ".toml")
-HINTS_FILE = "hints.toml"
+HINTS_FILE = f"{REPAIR_HINTS}.toml"
 
 
 def available_templates() -> list[str]:
-    """Names of the shipped templates (``hints`` is data, not a template)."""
-    return [name for name in available("repair_prompts", SUFFIXES) if name != "hints"]
+    """Names of the shipped templates."""
+    return available("repair_prompts")
 
 
 class FixHints(PolicyModel):
@@ -162,10 +161,10 @@ def load_template(name_or_path: str | Path, language: str) -> RepairTemplate:
     path: Path | None = None
     if not Path(name_or_path).suffix:
         try:
-            path = locate("repair_prompts", f"{name_or_path}_{language}", SUFFIXES)
+            path = locate("repair_prompts", f"{name_or_path}_{language}")
         except InputError:
             path = None
-    path = path or locate("repair_prompts", name_or_path, SUFFIXES)
+    path = path or locate("repair_prompts", name_or_path)
     if path.name == HINTS_FILE:
         raise InputError("hints.toml holds fix hints, not a template", source=str(path))
     name = Path(name_or_path).stem if Path(name_or_path).suffix else str(name_or_path)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from franc.models import Candidate, Language, Task
-from franc.policy import shipped_dir
+from franc.policy import SUFFIXES, shipped_dir
 from franc.server.config import ServerConfig
 from franc.server.engine import Job, JobResult, RepairSpec, WorkerPool
 from franc.server.limits import RequestRejected, bearer_accepted, check_candidates
@@ -69,18 +69,14 @@ class RankerCache:
         self._lock = threading.Lock()
 
     def names(self) -> list[str]:
-        from franc.ranking.rankers import POLICY_SUFFIXES
-
         return sorted({path.stem for folder in self.folders if folder.is_dir()
                        for path in folder.iterdir()
-                       if path.suffix in POLICY_SUFFIXES and RANKER_NAME.fullmatch(path.stem)})
+                       if path.suffix in SUFFIXES["rankers"] and RANKER_NAME.fullmatch(path.stem)})
 
     def path_of(self, name: str) -> Path:
-        from franc.ranking.rankers import POLICY_SUFFIXES
-
         if RANKER_NAME.fullmatch(name):
             for folder in self.folders:
-                for suffix in POLICY_SUFFIXES:
+                for suffix in SUFFIXES["rankers"]:
                     if (path := folder / f"{name}{suffix}").is_file():
                         return path
         raise RequestRejected(422, f"unknown ranker {name[:64]!r}: rankers are named, not "

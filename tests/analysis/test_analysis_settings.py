@@ -24,7 +24,7 @@ UNDEFINED = "def f(a):\n    return b\n"
 
 def chain_with(tmp_path: Path, analysis: str) -> Path:
     """The shipped Python chain with its [analysis.pylint] table replaced."""
-    shipped = locate("filters", "python", (".toml",)).read_text(encoding="utf-8")
+    shipped = locate("filters", "python").read_text(encoding="utf-8")
     kept = shipped.split("[analysis.pylint]")[0]
     path = tmp_path / "mine.toml"
     path.write_text(kept + analysis, encoding="utf-8")
@@ -50,7 +50,7 @@ def test_a_chain_without_an_analysis_table_keeps_the_shipped_settings(tmp_path: 
     chain = chain_with(tmp_path, "")
     table, source = analysis_table("python", "pylint", chain)
     assert "import-error" in table["disable"]
-    assert source == locate("filters", "python", (".toml",))
+    assert source == locate("filters", "python")
     assert PylintSettings.from_policy(chain) == PylintSettings.from_policy()
     assert "import-error" in PylintSettings.from_policy(chain).disable
 

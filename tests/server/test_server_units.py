@@ -346,11 +346,11 @@ def test_a_warm_heap_is_frozen_after_its_garbage_is_collected() -> None:
 
 
 def test_a_workers_repair_pipelines_share_its_warm_stages() -> None:
-    from franc.ranking.rankers import POLICY_SUFFIXES
+    from franc.policy import SUFFIXES
     from franc.server.engine import RepairSpec
 
     policy = RankerCache().path_of("quality")
-    assert policy.suffix in POLICY_SUFFIXES
+    assert policy.suffix in SUFFIXES["rankers"]
     runner = StageRunner(("python",), generator="openai:http://127.0.0.1:9")
     try:
         spec = RepairSpec(template="chat", max_rounds=1, ranker=str(policy),
