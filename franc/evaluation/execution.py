@@ -297,9 +297,14 @@ def lent_class_stub(test: str, name: str, imports: str = "") -> str | None:
     test's own class in the trusted JVM (``franc.FrancCallee.callTest``), so calls the
     candidate makes by reflection reach the test's state, which the stub has none of.
     None when the class has anything else the candidate might use (an instance method, a
-    constructor, an inner class) or no static method at all."""
+    constructor, an inner class), overloads of one arity (a stub's call names its method by
+    name and arity) or no static method at all."""
     top = _class_top_level(_java_code(test), name)
     if top is None or re.search(r"\b(?:class|interface|enum|record)\b", top):
+        return None
+    arities = [(match["name"], len(_parameter_names(match["params"]) or []))
+               for match in _JAVA_METHOD.finditer(top)]
+    if len(arities) != len(set(arities)):
         return None
     declared = re.findall(r"(\b[\w\s<>\[\],.?]*?)\b\w+\s*\([^)]*\)\s*(?:throws\s[\w.,\s]+)?\{", top)
     if any(not re.search(r"\bstatic\b", modifiers) for modifiers in declared):

@@ -335,9 +335,11 @@ def test_java_test_that_names_its_own_class_lends_the_candidate_a_stub_of_it() -
     assert "public static int hello(String who)" in stub and "callTest(Main.class" in stub
     assert "seen" not in stub and "main(" not in stub
     # A class with more than static methods (an instance method, a constructor, an inner
-    # class) cannot be stood in for: the test shares the candidate's process.
+    # class) or with overloads of one arity cannot be stood in for: the test shares the
+    # candidate's process.
     for more in ("    public int size() { return 0; }\n", "    Main() { }\n",
-                 "    static class Inner { }\n"):
+                 "    static class Inner { }\n",
+                 "    public static int hello(Integer who) { return 0; }\n"):
         test = NAMED_TEST.replace('    static String seen = "";\n', more)
         assert lent_class_stub(test, "Main") is None
         assert not is_plain_test(test, frozenset({"Caller"}))
