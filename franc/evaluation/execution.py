@@ -23,16 +23,23 @@ collection or map argument comes back as plain data into the test's object, and 
 candidate prints comes back for the test's ``System.out``. An object the test lends as a
 JDK interface (:data:`LENDABLE_JAVA_TYPES`: a JDBC proxy, a lambda) is a proxy in the
 candidate's process whose interface calls come back to the test's object, during the call
-only. A Java test that shares more with the candidate (``System`` state, sockets,
-``DriverManager``, its own classes named or deserialised there) cannot run apart from
-it: such a *shared-process*
-test runs inside the sandbox next to the candidate, and only its outcome comes back over
-the channel (the call id stays out of the candidate's reach); :func:`is_plain_test`
-decides, from the test alone (the candidate has no say). A Python
-test shares the candidate's process only when, before it calls anything there, it
-subclasses a class of that process (a handle cannot be a base class, e.g. an HTTP
-handler); after a call the same is an error, so the candidate never chooses where it
-is judged.
+only. A class the test names in a string for the candidate to find by reflection is lent
+by name: the candidate's process holds a stub of it (:func:`lent_class_stub`) whose static
+methods come back to the test's class, during the call and on its thread, so the test's
+state stays in the trusted JVM. A Java test that shares more with the candidate
+(``System`` state, a named class with more than static methods, a class it serialises for
+the candidate to deserialise, whose side effects happen in the candidate's process, or a
+callback the candidate runs on another thread, such as an HTTP server's handler) cannot
+run apart from it: such a *shared-process* test runs inside the sandbox next to the
+candidate, and only its outcome comes back over the channel (the call id stays out of the
+candidate's reach), so a candidate written to cheat can forge it; :func:`is_plain_test`
+decides, from the test alone (the candidate has no say). A Python test's class based on a
+class of the candidate's process (a handle cannot be a base class, e.g. an HTTP handler)
+is made in that process from the test's source (``TrustedPeer.build_class``); the test's
+assertions stay trusted, but the class's own methods run where the candidate can change
+them. Only such a class the protocol cannot move (with keywords, or the prompt's) still
+sends a Python test next to the candidate, and only before it called anything there;
+after a call the same is an error, so the candidate never chooses where it is judged.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ import contextlib
 import functools
 import json
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -52,6 +60,7 @@ from franc.errors import InputError
 from franc.evaluation import protocol
 from franc.evaluation.calls import (
     BRIDGE_CLASS,
+    CALLEE_CLASS,
     JAVA_LIMITS,
     PYTHON_LIMITS,
     Callee,
@@ -219,7 +228,8 @@ def _java_code(test: str) -> str:
 def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bool:
     """Whether a Java ``test`` exchanges nothing but values and stand-ins with the
     candidate, so that it can run in the trusted JVM: it uses only value types, the
-    prompt's classes, its own classes, :data:`REMOTE_JAVA_TYPES` and
+    prompt's classes, its own classes (those it names in a string only with static
+    methods, see :func:`lent_class_stub`), :data:`REMOTE_JAVA_TYPES` and
     :data:`LENDABLE_JAVA_TYPES`, and no ``System.`` state beyond printing (its prints go to
     the trusted JVM's log)."""
     code = _JAVA_CONSTANT.sub(lambda m: m[1] if m[1] in PLAIN_JAVA_TYPES else m[0],
@@ -228,13 +238,81 @@ def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bo
     constants = set(re.findall(r"[\w\]>]\s+([A-Z][A-Z0-9_]*)\s*[=;]", code))
     types = set(re.findall(r"\b[A-Z]\w*", code)) - constants
     classes = re.findall(r"\bclass\s+(\w+)", test)
-    # A test that names its own class in a string lends it by name (reflection), and one
-    # with a serialisable class sends it in bytes: the candidate would need it in its process.
-    names_itself = bool(set(re.findall(r'"(\w+)"', test)) & set(classes))
+    # A class the test names in a string is lent by name: the candidate gets a stub of it
+    # (lent_class_stub) unless it has more than static methods. One with a serialisable
+    # class sends it in bytes: the candidate would need the class itself in its process.
+    lendable = all(lent_class_stub(test, name) is not None for name in lent_classes(test))
     serialises = bool(types & {"Serializable", "Externalizable"})
     allowed = PLAIN_JAVA_TYPES | _REMOTE_NAMES | LENDABLE_JAVA_TYPES | prompt_classes | set(classes)
-    return bool(classes) and types <= allowed and "System." not in code and not names_itself \
+    return bool(classes) and types <= allowed and "System." not in code and lendable \
         and not serialises
+
+
+def lent_classes(test: str) -> frozenset[str]:
+    """The test's own classes it names in a string (for the candidate to find by reflection)."""
+    return frozenset(set(re.findall(r'"(\w+)"', test)) & set(re.findall(r"\bclass\s+(\w+)", test)))
+
+
+def _class_top_level(code: str, name: str) -> str | None:
+    """The body of ``class name`` in ``code`` without the blocks nested in it (method bodies,
+    inner classes): the declarations its members start with; None when it is not there."""
+    start = re.search(rf"\bclass\s+{name}\b[^{{]*\{{", code)
+    if start is None:
+        return None
+    top: list[str] = []
+    depth = 0
+    for char in code[start.end():]:
+        if char == "}" and depth == 0:
+            return "".join(top)
+        if depth == 0:
+            top.append(char)
+        depth += (char == "{") - (char == "}")
+    return None
+
+
+def _forwarding_methods(source: str, class_name: str, forward_to: str,
+                        public: bool) -> list[str]:
+    """Static methods with the signatures of those in ``source`` that return
+    ``forward_to(ClassName.class, "name", new Object[] {args})`` as their type; ``public``:
+    all public, else each with its own access."""
+    methods = []
+    for match in _JAVA_METHOD.finditer(source):
+        names = _parameter_names(match["params"])
+        if names is None or match["name"] == "main":
+            continue
+        access = "public" if public else " ".join(
+            re.findall(r"\b(?:public|protected|private)\b", match[0].split("static")[0]))
+        forward = (f"{forward_to}({class_name}.class, \"{match['name']}\", "
+                   f"new Object[] {{{', '.join(names)}}})")
+        returned = (forward + ";" if match["ret"] == "void"
+                    else f"return ({match['ret']}) {forward};")
+        methods.append(f"    {access} static {match['ret']} {match['name']}({match['params']}) "
+                       f"{match['throws'] or ''} {{\n        {returned}\n    }}\n")
+    return methods
+
+
+def lent_class_stub(test: str, name: str, imports: str = "") -> str | None:
+    """The source of the stub of the test's class ``name`` that the candidate's process
+    holds when the test lends it by name: each static method but ``main`` forwards to the
+    test's own class in the trusted JVM (``franc.FrancCallee.callTest``), so calls the
+    candidate makes by reflection reach the test's state, which the stub has none of.
+    None when the class has anything else the candidate might use (an instance method, a
+    constructor, an inner class), overloads of one arity (a stub's call names its method by
+    name and arity) or no static method at all."""
+    top = _class_top_level(_java_code(test), name)
+    if top is None or re.search(r"\b(?:class|interface|enum|record)\b", top):
+        return None
+    arities = [(match["name"], len(_parameter_names(match["params"]) or []))
+               for match in _JAVA_METHOD.finditer(top)]
+    if len(arities) != len(set(arities)):
+        return None
+    declared = re.findall(r"(\b[\w\s<>\[\],.?]*?)\b\w+\s*\([^)]*\)\s*(?:throws\s[\w.,\s]+)?\{", top)
+    if any(not re.search(r"\bstatic\b", modifiers) for modifiers in declared):
+        return None
+    methods = _forwarding_methods(top, name, f"{CALLEE_CLASS}.callTest", public=False)
+    if not methods:
+        return None
+    return f"{imports}\nclass {name} {{\n" + "".join(methods) + "}\n"
 
 
 def uses_stand_ins(test: str) -> bool:
@@ -396,17 +474,7 @@ def java_stub(prompt: str) -> tuple[str, str] | None:
     class_name = java_class_name(prompt)
     if class_name is None:
         return None
-    methods = []
-    for match in _JAVA_METHOD.finditer(prompt):
-        names = _parameter_names(match["params"])
-        if names is None or match["name"] == "main":
-            continue
-        forward = (f"{BRIDGE_CLASS}.call({class_name}.class, \"{match['name']}\", "
-                   f"new Object[] {{{', '.join(names)}}})")
-        returned = (forward + ";" if match["ret"] == "void"
-                    else f"return ({match['ret']}) {forward};")
-        methods.append(f"    public static {match['ret']} {match['name']}({match['params']}) "
-                       f"{match['throws'] or ''} {{\n        {returned}\n    }}\n")
+    methods = _forwarding_methods(prompt, class_name, f"{BRIDGE_CLASS}.call", public=True)
     if not methods:
         return None
     return class_name, (f"{prompt_imports(prompt)}\nclass {class_name} {{\n"
@@ -443,12 +511,15 @@ def _bridge_verdict(thrown: str, callee: Callee, seconds: float) -> ExecResult:
     return ExecResult(status, _cap(f"{exception}: {message}" if message else exception), seconds)
 
 
-def _java_trusted(test_classes: Path, test_class: str, classes: Path, class_name: str,
-                  limits: Limits, unsafe: bool, checkers: CheckerPool) -> ExecResult:
-    """The test's classes in a warm trusted JVM against the sandboxed candidate's JVM."""
+def _java_trusted(test_classes: Path, test_class: str, lent: frozenset[str], classes: Path,
+                  class_name: str, limits: Limits, unsafe: bool,
+                  checkers: CheckerPool) -> ExecResult:
+    """The test's classes in a warm trusted JVM against the sandboxed candidate's JVM
+    (``lent``: the test's classes it lends by name, whose stubs are in ``classes``)."""
     with java_callee(classes, class_name, limits, unsafe) as callee:
         verdict = _trusted_verdict(callee, checkers, "java",
-                                   {"classes": str(test_classes), "test": test_class},
+                                   {"classes": str(test_classes), "test": test_class,
+                                    "lent": sorted(lent)},
                                    limits.timeout)
         if isinstance(verdict, ExecResult):
             return verdict
@@ -469,6 +540,15 @@ def _drop_test_classes(classes: Path, test: str, code: str) -> None:
     for name in _declared_types(test) - _declared_types(code):
         for path in [classes / f"{name}.class", *classes.glob(f"{name}$*.class")]:
             path.unlink(missing_ok=True)
+
+
+def _lent_class_stubs(test: str, lent: frozenset[str], imports: str, timeout: float,
+                      compiler: JavaCompiler | None) -> Path | None:
+    """The compiled stubs of the classes the test lends by name, with the callee's classes
+    they call (compiled once per task); None when they do not compile."""
+    stubs = {f"{name}.java": lent_class_stub(test, name, imports) or "" for name in lent}
+    return cached_classes(stubs | java_support_sources("FrancPlain", "FrancRemote", "FrancCallee"),
+                          timeout, compiler)
 
 
 def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, security: bool = False,
@@ -496,12 +576,17 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
             test_classes = None if sides is None else cached_classes(
                 sides | java_support_sources("FrancPlain", "FrancRemote", "FrancBridge"),
                 timeout, compiler)
-            if test_classes is not None:
+            lent = lent_classes(test)
+            lent_stubs = _lent_class_stubs(test, lent, prompt_imports(task.prompt), timeout,
+                                           compiler) if lent else None
+            if test_classes is not None and (lent_stubs is not None or not lent):
                 _drop_test_classes(classes, test, code)
+                if lent_stubs is not None:
+                    shutil.copytree(lent_stubs, classes, dirs_exist_ok=True)
                 with contextlib.ExitStack() as stack:
                     pool = checkers or stack.enter_context(CheckerPool())
-                    return _java_trusted(test_classes, test_class, classes, stub[0], limits,
-                                         unsafe_no_isolation, pool)
+                    return _java_trusted(test_classes, test_class, lent, classes, stub[0],
+                                         limits, unsafe_no_isolation, pool)
         class_name = java_class_name(code) or "Candidate"
         with java_callee(classes, class_name, limits, unsafe_no_isolation) as callee:
             verdict = _check_shared(callee, {"test": test_class}, timeout)

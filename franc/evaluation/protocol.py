@@ -25,8 +25,10 @@ that makes a StringIO, a file, a data frame or a database, or patches ``input``,
 here too: the modules with state it imports (all but :data:`OWN_MODULES`) and its
 ``open`` and ``input`` are the candidate's, reached through handles, and what the test
 lends the candidate (a callback, an object of its own class) the candidate can only
-use (:class:`TrustedPeer`). While a side waits for an answer it serves the other's
-requests, so callbacks nest.
+use (:class:`TrustedPeer`). A class the test bases on a class of the candidate's (an HTTP
+handler) is made in the candidate's process from the test's source of it (``define``),
+with the test's values for its free names: the test holds a handle to it. While a side
+waits for an answer it serves the other's requests, so callbacks nest.
 
 Framing: a 4-byte big-endian length, then UTF-8 JSON. Each request carries a fresh
 random id that the answer must echo: a candidate can write to the channel (it shares
@@ -352,7 +354,7 @@ def call_message(name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str
 OPERATIONS = frozenset({
     "call", "getattr", "setattr", "delattr", "getitem", "setitem", "delitem", "len", "iter",
     "next", "contains", "str", "repr", "format", "bool", "enter", "exit", "isinstance",
-    "binop", "plain", "import", "reduce"})
+    "binop", "plain", "import", "reduce", "define"})
 #: What the candidate may ask of the trusted side's lent objects (a test's callback, a
 #: StringIO or an instance of a class the test defined): use them, never reach past them.
 LENT_OPERATIONS = frozenset({
@@ -368,6 +370,8 @@ BINARY_OPERATORS = frozenset({
     "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and_", "or_", "xor",
     "lshift", "rshift"})
 _NO_PLAIN_FORM = object()
+#: The names ``define`` gives a class's bases (the test's source of it names them so).
+BASE_NAME = "__franc_base_"
 
 
 class Peer:
@@ -502,6 +506,8 @@ class Peer:
         if op == "import":
             modules = [str(m) for m in frame.get("fromlist") or []]
             return self.reply(__import__(str(frame.get("name")), fromlist=modules))
+        if op == "define":
+            return self.reply(self.define(frame))
         target = self.resolve(frame.get("target"))
         if op == "call":
             return self.perform_call(target, frame)
@@ -510,6 +516,22 @@ class Peer:
                 return {"unserialisable": "an iterator"}
             return self.reply(target, lend=False)
         return self.reply(_operate(self, op, target, frame))
+
+    def define(self, frame: dict[str, Any]) -> Any:
+        """A class of the test's whose bases are objects of this process (``define``: a
+        handle cannot be a base class), made here from the test's source of it: its free
+        names are the test's values (modules by name, the rest as data or loans)."""
+        import importlib
+
+        namespace: dict[str, Any] = {"__name__": "__franc_test__"}
+        for name, module in dict(frame.get("modules") or {}).items():
+            namespace[str(name)] = importlib.import_module(str(module))
+        for name, value in dict(frame.get("values") or {}).items():
+            namespace[str(name)] = self.decode(value)
+        for number, base in enumerate(frame.get("bases") or []):
+            namespace[f"{BASE_NAME}{number}"] = self.decode(base)
+        exec(compile(str(frame.get("source")), "test.py", "exec"), namespace)
+        return namespace[str(frame.get("name"))]
 
     def perform_call(self, function: Any, frame: dict[str, Any]) -> dict[str, Any]:
         args = [self.decode(a) for a in frame.get("args", [])]
@@ -936,6 +958,34 @@ class TrustedPeer(Peer):
     def reduce(self, target: Any, protocol: Any) -> Any:
         raise TypeError("an object of the candidate's process is not copied or pickled here")
 
+    def build_class(self, body: Any, name: str, bases: tuple[Any, ...],
+                    keywords: dict[str, Any], test: str) -> Any:
+        """A class of the test whose bases are the candidate's objects (an HTTP handler):
+        defined in the candidate's process from the test's source of it, a handle here.
+        Its methods run there, where the candidate can change them; the test's own
+        assertions stay here. A class this cannot move (a prompt's, one with keywords, a
+        base of the test's own) is :meth:`unsupported`."""
+        import types
+
+        source = _class_source(test, body.__code__, len(bases))
+        if source is None or keywords or not all(
+                type(base) is Handle and object.__getattribute__(base, "_peer") is self
+                for base in bases):
+            raise self.unsupported("a subclass")
+        modules: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for free in _loaded_names(source):
+            found = _value_seen_by(body, free)
+            if isinstance(found, types.ModuleType):
+                modules[free] = found.__name__
+            elif found is not _NOT_FOUND:
+                try:
+                    values[free] = self.encode(found)
+                except NotPlainData:
+                    raise self.unsupported("a subclass") from None
+        return self.ask("define", None, source=source, name=name, modules=modules,
+                        values=values, bases=[self.encode(base) for base in bases])
+
     def answer(self, frame: dict[str, Any]) -> None:
         try:
             super().answer(frame)
@@ -1015,16 +1065,57 @@ def _free_names(test: str) -> set[str]:
     return loaded - bound - set(dir(builtins))
 
 
+def _class_source(test: str, body: Any, bases: int) -> str | None:
+    """The test's statement of the class whose body is ``body`` (a code object), its bases
+    named as ``define`` names them, without its decorators (the test applies them to what
+    comes back); None for a class that is not the test's own (the prompt's)."""
+    import ast
+
+    if body.co_filename != "test.py":
+        return None
+    for node in ast.walk(ast.parse(test)):
+        if isinstance(node, ast.ClassDef) and node.name == body.co_name \
+                and min([node.lineno, *(d.lineno for d in node.decorator_list)]) \
+                == body.co_firstlineno:
+            node.bases = [ast.Name(f"{BASE_NAME}{number}", ast.Load()) for number in range(bases)]
+            node.keywords, node.decorator_list = [], []
+            return ast.unparse(node)
+    return None
+
+
+def _loaded_names(source: str) -> set[str]:
+    import ast
+
+    return {node.id for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Name) and not node.id.startswith(BASE_NAME)}
+
+
+_NOT_FOUND = object()
+
+
+def _value_seen_by(body: Any, name: str) -> Any:
+    """What ``name`` is for a class body function: its enclosing function's variable, the
+    test's global, or :data:`_NOT_FOUND` (a built-in, or a name bound in the class)."""
+    code = body.__code__
+    if name in code.co_freevars:
+        try:
+            return body.__closure__[code.co_freevars.index(name)].cell_contents
+        except ValueError:  # a variable not bound yet
+            return _NOT_FOUND
+    return body.__globals__.get(name, _NOT_FOUND)
+
+
 def _reduced_by_default(value: Any) -> bool:
     kind = type(value)
     return kind.__reduce_ex__ is object.__reduce_ex__ and kind.__reduce__ is object.__reduce__
 
 
-def _test_builtins(peer: Peer, test: str) -> dict[str, Any]:
+def _test_builtins(peer: TrustedPeer, test: str) -> dict[str, Any]:
     """The built-ins the test runs with: its imports of modules with state (io, os,
     tempfile, sqlite3, pandas...) and its ``open`` and ``input`` are the candidate's,
     through handles, so the files, streams and objects it makes are where the candidate
-    works; only :data:`OWN_MODULES` are imported here."""
+    works; only :data:`OWN_MODULES` are imported here. A class it bases on a class of
+    the candidate's is made there (:meth:`TrustedPeer.build_class`)."""
     import builtins
     import re
 
@@ -1036,14 +1127,20 @@ def _test_builtins(peer: Peer, test: str) -> dict[str, Any]:
             return builtins.__import__(name, globals, locals, fromlist, level)
         return peer.ask("import", None, name=name, fromlist=list(fromlist or ()))
 
+    def build_class(body: Any, name: str, *bases: Any, **keywords: Any) -> Any:
+        if any(type(base) is Handle for base in bases):
+            return peer.build_class(body, name, bases, keywords, test)
+        return builtins.__build_class__(body, name, *bases, **keywords)
+
     table = dict(vars(builtins))
     table["__import__"] = importer
+    table["__build_class__"] = build_class
     for name in STATEFUL_BUILTINS:
         table[name] = Handle(peer, {"builtin": name})
     return table
 
 
-def check(job: dict[str, Any], peer: Peer) -> dict[str, Any]:
+def check(job: dict[str, Any], peer: TrustedPeer) -> dict[str, Any]:
     """Run ``job["check"](candidate)`` of ``job["test"]`` here, against handles to the
     candidate's functions and to the modules with state the test imports.
 

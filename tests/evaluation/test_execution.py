@@ -15,6 +15,8 @@ from franc.evaluation.execution import (
     is_plain_test,
     java_sources,
     java_stub,
+    lent_class_stub,
+    lent_classes,
     prompt_imports,
     run_candidate,
     uses_stand_ins,
@@ -311,12 +313,48 @@ def test_java_void_method_that_changes_its_list_shows_the_change_to_the_test(
     assert run_candidate(task, wrong, compiler=javac).status == "failed"
 
 
-def test_java_test_that_names_its_own_class_shares_the_candidates_process() -> None:
-    test = ("class Main {\n    public static void hello() {}\n"
-            "    public static void main(String[] args) throws Exception {\n"
-            "        Caller.call(\"Main\", \"hello\");\n    }\n}\n")
-    assert not is_plain_test(test, frozenset({"Caller"}))
-    assert is_plain_test(test.replace('"Main"', '"Other"'), frozenset({"Caller"}))
+NAMED_PROMPT = ("import java.util.*;\n\nclass Caller {\n"
+                "    public static int call(String className, String method) throws Exception {\n")
+#: The test names its own class for the candidate to find by reflection.
+NAMED_TEST = """
+class Main {
+    static String seen = "";
+    public static int hello(String who) { seen += who; return seen.length(); }
+    public static void main(String[] args) throws Exception {
+        int calls = Caller.call("Main", "hello");
+        if (calls != 1 || !seen.equals("x")) throw new Exception("seen " + seen);
+    }
+}
+"""
+
+
+def test_java_test_that_names_its_own_class_lends_the_candidate_a_stub_of_it() -> None:
+    assert lent_classes(NAMED_TEST) == {"Main"}
+    assert is_plain_test(NAMED_TEST, frozenset({"Caller"}))
+    stub = lent_class_stub(NAMED_TEST, "Main") or ""
+    assert "public static int hello(String who)" in stub and "callTest(Main.class" in stub
+    assert "seen" not in stub and "main(" not in stub
+    # A class with more than static methods (an instance method, a constructor, an inner
+    # class) or with overloads of one arity cannot be stood in for: the test shares the
+    # candidate's process.
+    for more in ("    public int size() { return 0; }\n", "    Main() { }\n",
+                 "    static class Inner { }\n",
+                 "    public static int hello(Integer who) { return 0; }\n"):
+        test = NAMED_TEST.replace('    static String seen = "";\n', more)
+        assert lent_class_stub(test, "Main") is None
+        assert not is_plain_test(test, frozenset({"Caller"}))
+    assert is_plain_test(NAMED_TEST.replace('"Main"', '"Other"'), frozenset({"Caller"}))
+
+
+def test_java_candidate_calls_the_class_the_test_lends_by_name(javac: JavaCompiler) -> None:
+    task = java_task(NAMED_PROMPT, NAMED_TEST, "call")
+    good = NAMED_PROMPT + ("        return (Integer) Class.forName(className)"
+                           ".getMethod(method, String.class).invoke(null, \"x\");\n    }\n}\n")
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    twice = good.replace("        return (Integer)",
+                         "        Class.forName(className).getMethod(method, String.class)"
+                         ".invoke(null, \"y\");\n        return (Integer)")
+    assert run_candidate(task, twice, compiler=javac).status == "failed"
 
 
 def test_java_test_with_its_own_constants_is_plain() -> None:

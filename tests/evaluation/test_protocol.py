@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from franc.evaluation.execution import run_candidate
+from franc.evaluation.calls import PYTHON_LIMITS
+from franc.evaluation.checkers import CheckerPool
+from franc.evaluation.execution import _check_trusted, run_candidate
 from franc.models import Task
 
 
@@ -127,3 +129,34 @@ def test_results_with_a_plain_form_compare_by_it(returned: str) -> None:
     code = f"import collections, numpy\ndef make():\n    return {returned}\n"
     result = run_candidate(task("make", test), code)
     assert result.status == "passed", result.reason
+
+
+def judged_in_the_trusted_process(entry: str, test: str, code: str) -> bool:
+    with CheckerPool() as checkers:
+        return _check_trusted(task(entry, test), code, test, "check", entry, PYTHON_LIMITS,
+                              False, checkers) is not None
+
+
+#: The test bases a class on io.StringIO, the candidate's (an HTTP handler is the same case):
+#: its class uses a variable of its enclosing function, a module, ``super()``, a decorator.
+SUBCLASS_TEST = ("def tagged(cls):\n    cls.tag = 't'\n    return cls\n"
+                 "def check(candidate):\n    import io, json\n    suffix = '!'\n"
+                 "    @tagged\n"
+                 "    class Loud(io.StringIO):\n        def shout(self):\n"
+                 "            return json.dumps(super().getvalue().upper() + suffix)\n"
+                 "    out = Loud()\n    candidate(out)\n    assert out.shout() == '\"HI!\"'\n"
+                 "    assert out.tag == 't'\n")
+
+
+def test_a_class_the_test_bases_on_the_candidates_class_is_made_in_its_process() -> None:
+    honest, wrong = "def say(out):\n    out.write('hi')\n", "def say(out):\n    out.write('ho')\n"
+    assert_honest_passes_and_wrong_fails("say", SUBCLASS_TEST, honest, wrong)
+    assert judged_in_the_trusted_process("say", SUBCLASS_TEST, honest)
+
+
+def test_a_subclass_with_keywords_still_shares_the_candidates_process() -> None:
+    # A metaclass keyword is not moved: the test runs next to the candidate, as before.
+    test = SUBCLASS_TEST.replace("(io.StringIO)", "(io.StringIO, metaclass=type)")
+    honest = "def say(out):\n    out.write('hi')\n"
+    assert not judged_in_the_trusted_process("say", test, honest)
+    assert run_candidate(task("say", test), honest).status == "passed"

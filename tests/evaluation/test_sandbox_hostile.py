@@ -534,6 +534,20 @@ def test_python_candidate_cannot_move_its_test_next_to_it() -> None:
     assert_not_passed(run_candidate(subclasses, base_forger).status)
 
 
+def test_python_test_subclassing_a_class_of_the_candidates_process_is_judged_apart() -> None:
+    # The test's subclass of the candidate's io.StringIO (an HTTP handler in SOEval) once
+    # sent the whole test next to the candidate, where this forger answered for it; the
+    # class is now made in the candidate's process and the assertion stays trusted.
+    task = Task("T/H", "def say(out):\n", "python", entry_point="say",
+                test="def check(candidate):\n    import io\n"
+                     "    class Loud(io.StringIO):\n        def shout(self):\n"
+                     "            return self.getvalue().upper()\n"
+                     "    out = Loud()\n    candidate(out)\n    assert out.shout() == 'HI'\n")
+    forger = FORGE_WHEN_SHARED + "def say(out):\n    _forge()\n"
+    assert_not_passed(run_candidate(task, forger).status)
+    assert run_candidate(task, "def say(out):\n    out.write('hi')\n").status == "passed"
+
+
 # --- Java tests that once ran next to the candidate (a void target, a Date, a stream) -------
 JAVA_VOID_PROMPT = ("import java.util.*;\n\nclass Sorter {\n"
                     "    public static void sortInPlace(int[] xs) {\n")
@@ -572,6 +586,38 @@ def test_java_void_target_cannot_print_a_pass_and_exit(javac: JavaCompiler) -> N
     forger = JAVA_VOID_PROMPT + ("        System.out.println(\"passed\");\n"
                                  "        System.out.flush();\n        System.exit(0);\n    }\n}\n")
     assert_not_passed(run_candidate(JAVA_VOID_TASK, forger, compiler=javac).status)
+
+
+def test_java_test_that_names_its_own_class_cannot_be_forged_through_it(
+        javac: JavaCompiler) -> None:
+    # The test names its class for the candidate to call by reflection; it once ran next to
+    # the candidate, whose copy of it held the test's record of the calls. The candidate now
+    # holds a stub whose static methods come back to the test's class: there is no record
+    # to rewrite, and the test's main is not lent.
+    prompt = ("import java.util.*;\n\nclass Caller {\n"
+              "    public static void call(String className, String method) throws Exception {\n")
+    test = ("class Main {\n    static String seen = \"\";\n"
+            "    public static void hello(String who) { seen += who; }\n"
+            "    public static void main(String[] args) throws Exception {\n"
+            "        Caller.call(\"Main\", \"hello\");\n"
+            "        if (!seen.equals(\"x\")) throw new Exception(\"seen \" + seen);\n    }\n}\n")
+    task = Task("HJ/N", prompt, "java", entry_point="call", test=test)
+    forger = prompt + """        try {
+            java.lang.reflect.Field f = Class.forName(className).getDeclaredField("seen");
+            f.setAccessible(true);
+            f.set(null, "x");
+        } catch (Exception e) { }
+        try {
+            Class.forName(className).getMethod("main", String[].class)
+                    .invoke(null, (Object) new String[0]);
+        } catch (Exception e) { }
+    }
+}
+"""
+    assert_not_passed(run_candidate(task, forger, compiler=javac).status)
+    right = prompt + ("        Class.forName(className).getMethod(method, String.class)"
+                      ".invoke(null, \"x\");\n    }\n}\n")
+    assert run_candidate(task, right, compiler=javac).status == "passed"
 
 
 # --- Java tests that make files for the candidate: stand-ins in the trusted JVM -------------

@@ -23,10 +23,11 @@ public final class FrancBridge {
      * Run the test class's main against the candidate on this channel (each job loads
      * this class afresh, see FrancChecker); the exception it throws is the verdict.
      */
-    public static void run(String testClass, InputStream answerStream, OutputStream requestStream)
-            throws Throwable {
+    public static void run(String testClass, List<?> lentClasses, InputStream answerStream,
+            OutputStream requestStream) throws Throwable {
         answers = answerStream;
         requests = requestStream;
+        for (Object name : lentClasses) LENT_CLASSES.add((String) name);
         Method main = Class.forName(testClass).getMethod("main", String[].class);
         main.setAccessible(true);
         try {
@@ -73,32 +74,69 @@ public final class FrancBridge {
     }
 
     /**
+     * The test's classes it lends by name (it names them in a string, for the candidate to
+     * find by reflection): the candidate's process holds stubs of them whose static methods
+     * come back here, during a call (see FrancCallee.callTest).
+     */
+    private static final java.util.Set<String> LENT_CLASSES = new java.util.HashSet<>();
+
+    /**
+     * The candidate's call of a static method of a class the test lends by name, run here on
+     * the test's class: the "value" or "raised" fields of the reply. Not its main.
+     */
+    private static String callLentClass(Map<String, Object> callback) {
+        try {
+            String name = (String) callback.get("callback");
+            if (!LENT_CLASSES.contains(name)) throw new IllegalArgumentException("franc: no class lent as " + name);
+            Class<?> lent = Class.forName(name, false, FrancBridge.class.getClassLoader());
+            Method method = lent.getDeclaredMethod((String) callback.get("method"), parameterTypes(callback));
+            if (!java.lang.reflect.Modifier.isStatic(method.getModifiers()) || method.getName().equals("main")) {
+                throw new IllegalArgumentException("franc: only the static methods of a lent class, not its main");
+            }
+            method.setAccessible(true);
+            return invoke(method, null, callback);
+        } catch (Exception | LinkageError refused) {
+            return FrancPlain.raised(refused);
+        }
+    }
+
+    private static Class<?>[] parameterTypes(Map<String, Object> callback) throws ClassNotFoundException {
+        List<?> names = (List<?>) callback.get("params");
+        Class<?>[] params = new Class<?>[names.size()];
+        for (int i = 0; i < params.length; i++) params[i] = FrancPlain.jdkClass((String) names.get(i));
+        return params;
+    }
+
+    /** {@code method} on {@code target} with the callback's plain arguments: the reply's fields. */
+    private static String invoke(Method method, Object target, Map<String, Object> callback) throws Exception {
+        List<?> args = (List<?>) callback.get("args");
+        java.lang.reflect.Type[] types = method.getGenericParameterTypes();
+        Object[] values = new Object[types.length];
+        if (args.size() != values.length) throw new IllegalArgumentException("franc: " + args.size() + " arguments");
+        for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i]);
+        Object result;
+        try {
+            result = method.invoke(target, values);
+        } catch (java.lang.reflect.InvocationTargetException thrown) {
+            return FrancPlain.raised(thrown.getCause());
+        }
+        return "\"value\":" + (method.getReturnType() == void.class ? "null" : plainOrLent(result, method.getReturnType()));
+    }
+
+    /**
      * The candidate's call of an interface method on a lent object, run here on the test's
      * object: the "value" (plain or lent again) or "raised" fields of the reply.
      */
     private static String callBack(Map<String, Object> callback) {
+        if (callback.get("callback") instanceof String) return callLentClass(callback);
         try {
             int number = ((Number) callback.get("callback")).intValue();
             if (number < 0 || number >= LENT.size()) throw new IllegalArgumentException("franc: nothing lent as " + number);
-            List<?> names = (List<?>) callback.get("params");
-            Class<?>[] params = new Class<?>[names.size()];
-            for (int i = 0; i < params.length; i++) params[i] = FrancPlain.jdkClass((String) names.get(i));
-            Method method = LENT_AS.get(number).getMethod((String) callback.get("method"), params);
+            Method method = LENT_AS.get(number).getMethod((String) callback.get("method"), parameterTypes(callback));
             if (java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
                 throw new IllegalArgumentException("franc: a static method is no use of a lent object");
             }
-            List<?> args = (List<?>) callback.get("args");
-            java.lang.reflect.Type[] types = method.getGenericParameterTypes();
-            Object[] values = new Object[types.length];
-            if (args.size() != values.length) throw new IllegalArgumentException("franc: " + args.size() + " arguments");
-            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i]);
-            Object result;
-            try {
-                result = method.invoke(LENT.get(number), values);
-            } catch (java.lang.reflect.InvocationTargetException thrown) {
-                return FrancPlain.raised(thrown.getCause());
-            }
-            return "\"value\":" + (method.getReturnType() == void.class ? "null" : plainOrLent(result, method.getReturnType()));
+            return invoke(method, LENT.get(number), callback);
         } catch (Exception | LinkageError refused) {
             return FrancPlain.raised(refused);
         }

@@ -31,6 +31,7 @@ public final class FrancCallee {
         System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
         String className = args[0];
         Table table = new Table(requests, answers);
+        lentClasses = table;
         while (true) {
             String frame = FrancPlain.readFrame(requests);
             if (frame == null) return;
@@ -53,6 +54,28 @@ public final class FrancCallee {
                 if (!text.isEmpty()) answer += ",\"printed\":" + FrancPlain.quote(text);
             }
             FrancPlain.writeFrame(answers, "{\"id\":" + FrancPlain.quote(id) + "," + answer + "}");
+        }
+    }
+
+    /** The run's table, through which the stubs of the test's lent classes call back. */
+    private static Table lentClasses;
+
+    /**
+     * A static method of a class the test lends by name (the candidate finds it by
+     * reflection; see franc/evaluation/execution.py): the stub of it here forwards each call
+     * to the test's class in the trusted JVM, during the call under way and on its thread,
+     * as a lent object's methods do. Its result is converted to the stub method's type.
+     */
+    public static Object callTest(Class<?> stub, String name, Object[] args) {
+        Method declared = null;
+        for (Method method : stub.getDeclaredMethods()) {
+            if (method.getName().equals(name) && method.getParameterCount() == args.length) declared = method;
+        }
+        StringBuilder frame = new StringBuilder("{\"callback\":").append(FrancPlain.quote(stub.getName()));
+        try {
+            return lentClasses.forward(frame, declared, args);
+        } catch (Throwable thrown) {
+            throw FrancPlain.<RuntimeException>sneaky(thrown);
         }
     }
 
@@ -155,10 +178,18 @@ public final class FrancCallee {
                     default: return "a lent " + self.getClass().getInterfaces()[0].getName();
                 }
             }
+            return forward(new StringBuilder("{\"callback\":").append(number), method, args);
+        }
+
+        /**
+         * A call back to the trusted side ({@code frame}: its opening, which names what is
+         * called) of {@code method} with {@code args}: its result as the method's type.
+         */
+        Object forward(StringBuilder frame, Method method, Object[] args) throws Throwable {
             if (Thread.currentThread() != caller) {
                 throw new IllegalStateException("franc: a lent object works only during its call, on its thread");
             }
-            StringBuilder frame = new StringBuilder("{\"callback\":").append(number).append(",\"method\":")
+            frame.append(",\"method\":")
                     .append(FrancPlain.quote(method.getName())).append(",\"params\":")
                     .append(FrancPlain.typeNames(method.getParameterTypes())).append(",\"args\":[");
             try {
