@@ -261,11 +261,14 @@ class Main {
 # The trusted test itself spins after one call: the checker overruns whatever the callee
 # does. (A test that loops on the candidate's answers may instead see the callee killed by
 # its own wall clock first, end normally and rightly keep its checker.)
+# The test spins before it calls the candidate: had it called first, a candidate JVM slow to
+# start under load could be killed by its own watchdog, the call would fail and the checker
+# end normally (rightly kept), so the test would not overrun at all.
 JAVA_LOOPING_TEST = """
 class Main {
     public static void main(String[] args) throws Exception {
+        for (int i = 0; i >= 0; i = i * 1) { }
         Twice.twice(2);
-        while (true) { }
     }
 }
 """
