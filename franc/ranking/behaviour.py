@@ -27,9 +27,9 @@ Score, in order (each level only breaks the ties of the one before), compilable 
    then returning only values of the kinds the return annotation allows (Python: a list
    where it says ``List[int]``, None only where it says ``Optional``);
 4. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
-   inputs on which the candidate returns what each other runnable candidate of the same
-   examples' share (level 1) returns (the same exception type counts half); a candidate
-   that never returns a value (it only raises, hangs or returns None) agrees with no one;
+   inputs on which the candidate returns what each other runnable candidate returns
+   (the same exception type counts half); a candidate that never returns a value (it
+   only raises, hangs or returns None) agrees with no one;
 5. among equal agreement, the share of the inputs the candidate returns a value on;
 6. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
 """
@@ -536,28 +536,21 @@ def returns_values(outcomes: Sequence[Outcome] | None) -> bool:
     return returned_share(outcomes) > 0
 
 
-def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None],
-                     peers: Sequence[float] | None = None) -> list[float]:
+def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float]:
     """Per candidate, the mean agreement with the other runnable candidates (MBR-exec).
 
     ``None``: the candidate did not run (does not compile). A candidate that returned
     no value on any input (it raised, hung, or returned None every time) takes no part: it
     neither gains nor lends support, so copies of a stub never outvote a real answer.
-    ``peers``: each candidate's score at the level before (the share of the examples it
-    reproduces); a candidate then agrees only with those of its own score there. Agreement
-    only breaks the ties of that level, and a program the examples reject is known wrong:
-    its votes must not decide between programs the examples cannot tell apart.
     """
-    levels = peers if peers is not None else [0.0] * len(outcomes)
+    runnable = [i for i, o in enumerate(outcomes) if returns_values(o)]
     scores = [0.0] * len(outcomes)
-    for level in set(levels):
-        runnable = [i for i, o in enumerate(outcomes) if levels[i] == level and returns_values(o)]
-        if len(runnable) < 2:
-            continue
-        ran = {i: outcomes[i] or [] for i in runnable}
-        for i in runnable:
-            others = [j for j in runnable if j != i]
-            scores[i] = sum(agreement(ran[i], ran[j]) for j in others) / len(others)
+    if len(runnable) < 2:
+        return scores
+    ran = {i: outcomes[i] or [] for i in runnable}
+    for i in runnable:
+        others = [j for j in runnable if j != i]
+        scores[i] = sum(agreement(ran[i], ran[j]) for j in others) / len(others)
     return scores
 
 
@@ -775,8 +768,8 @@ class BehaviourRanker(Ranker):
             rows = running.result()
         keys = [None if row is None else
                 [None if cell is None else outcome_key(*cell) for cell in row] for row in rows]
+        agree = behaviour_scores(keys)
         expected = [expected_share(k, plan.examples) for k in keys]
-        agree = behaviour_scores(keys, peers=expected)
         compiles = [{"compiles": float(c.compiles)} for c in candidates]
         # Security is a tier after the examples' verdict: copies of an insecure program
         # agreeing with each other must not lift it over a clean one. The fallback's tier

@@ -160,24 +160,6 @@ def test_largest_behaviour_group_gets_the_most_support():
     assert scores[5] == scores[6] == scores[7] == 0.0
 
 
-def test_candidates_agree_only_with_those_the_examples_cannot_tell_apart():
-    # Inputs: one example, then two generated. A and B reproduce the example; three programs
-    # that miss it agree with B on the generated inputs, one that reproduces it agrees with A.
-    ok, miss = outcome_key("returned", 1), outcome_key("returned", 0)
-    x, y = outcome_key("returned", 5), outcome_key("returned", 6)
-    a, b, with_a = [ok, x, x], [ok, y, y], [ok, x, x]
-    rejected = [[miss, y, y]] * 3
-    outcomes = [a, b, with_a, *rejected]
-    shares = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
-    scores = behaviour_scores(outcomes, peers=shares)
-    assert scores[0] == scores[2] > scores[1]  # the rejected programs lend B no support
-    assert scores[3] == scores[4] == scores[5] > 0  # they still agree among themselves
-    # Without the examples' verdict (one level), B's agreeing majority wins as before.
-    everyone = behaviour_scores(outcomes)
-    assert everyone[1] > everyone[0]
-    assert behaviour_scores(outcomes, peers=[0.0] * 6) == everyone
-
-
 def test_returned_values_must_be_of_the_kinds_the_return_annotation_allows():
     listed = python_signature(task('from typing import List\n\n\ndef f(n: int) -> List[int]:\n'
                                    '    """Digits."""\n'))
