@@ -24,6 +24,8 @@ Score, in order (each level only breaks the ties of the one before), compilable 
 2. no medium/high security finding on generated lines (security is a tier);
 3. returning a value (not None) on some input: a lone candidate that does, among others
    that only raise or return None, has no one to agree with but still comes first;
+   then returning only values of the kinds the return annotation allows (Python: a list
+   where it says ``List[int]``, None only where it says ``Optional``);
 4. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
    (the same exception type counts half); a candidate that never returns a value (it
@@ -86,6 +88,9 @@ class Signature:
     types: tuple[str, ...]
     #: Each parameter's annotation as written ("" where none; Python only).
     annotations: tuple[str, ...] = ()
+    #: The kinds of value the return annotation allows (:func:`value_kind`'s names); empty:
+    #: no annotation the ranker can check (none, ``Any``, a class; Java: not read).
+    returns: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,27 @@ def _python_type(node: ast.expr | None) -> str:
     return "?"
 
 
+#: A return annotation's head -> the kinds of plain value it allows. A bool is an int in
+#: Python (``True == 1``: a test cannot tell them apart), so numbers and bools go together.
+_RETURN_KINDS = {"int": {"number", "bool"}, "float": {"number", "bool"},
+                 "bool": {"number", "bool"}, "str": {"str"}, "list": {"list"}, "List": {"list"},
+                 "tuple": {"list"}, "Tuple": {"list"}, "dict": {"dict"}, "Dict": {"dict"}}
+
+
+def return_kinds(node: ast.expr | None) -> frozenset[str]:
+    """The kinds of value a return annotation allows (``Optional``: None too); empty: none
+    the ranker can check."""
+    if node is None:
+        return frozenset()
+    text = ast.unparse(node).replace("typing.", "").replace(" ", "")
+    optional = re.match(r"^Optional\[(.*)\]$", text)
+    head = (optional[1] if optional else text).split("[", 1)[0]
+    kinds = _RETURN_KINDS.get(head)
+    if kinds is None:
+        return frozenset()
+    return frozenset(kinds | ({"null"} if optional else set()))
+
+
 def python_signature(task: Task) -> Signature | None:
     entry = task.entry_point or ""
     try:
@@ -127,7 +153,7 @@ def python_signature(task: Task) -> Signature | None:
             return Signature(entry, tuple(a.arg for a in args),
                              tuple(_python_type(a.annotation) for a in args),
                              tuple("" if a.annotation is None else ast.unparse(a.annotation)
-                                   for a in args))
+                                   for a in args), return_kinds(node.returns))
     return None
 
 
@@ -528,15 +554,29 @@ def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float
     return scores
 
 
-def _value_kind(plain: str) -> str:
-    """The JSON kind of a returned value's plain text (ints and floats are both numbers)."""
+def value_kind(plain: str) -> str:
+    """The JSON kind of a returned value's plain text (ints and floats are both numbers;
+    ``null``, ``str``, ``list``, ``dict``)."""
     try:
         value = json.loads(plain)
     except ValueError:
         return "?"
     if isinstance(value, bool):
         return "bool"
+    if value is None:
+        return "null"
     return "number" if isinstance(value, int | float) else type(value).__name__
+
+
+def keeps_declared_type(outcomes: Sequence[Outcome] | None, kinds: frozenset[str]) -> bool:
+    """Whether every value the candidate returned is of a kind its return annotation allows
+    (None only where it says ``Optional``); raising is no value. Without a checkable
+    annotation, every candidate keeps it. A program that returns a string, None or an
+    iterator's text where the signature promises a list breaks its own specification on
+    that input, whatever the others return."""
+    if not kinds:
+        return True
+    return all(x is None or x[0] != "ok" or value_kind(x[1]) in kinds for x in outcomes or [])
 
 
 def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]) -> float:
@@ -551,7 +591,7 @@ def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expect
     wanted = [(outcomes[k], outcome_key("returned", e.expected)) for k, e in checked]
     exact = sum(got == want for got, want in wanted)
     typed = sum(got is not None and want is not None and got != want and got[0] == "ok"
-                and _value_kind(got[1]) == _value_kind(want[1]) for got, want in wanted)
+                and value_kind(got[1]) == value_kind(want[1]) for got, want in wanted)
     return (exact + typed / (len(wanted) + 1)) / len(wanted)
 
 
@@ -563,6 +603,8 @@ class Plan:
     entry: str
     inputs: tuple[tuple[Any, ...], ...]
     examples: tuple[Expected, ...]
+    #: The kinds of value the return annotation allows (empty: unchecked).
+    returns: frozenset[str] = frozenset()
 
     def keys(self, code: str, timeout: float) -> list[str]:
         """One cache key per input: the program's (code, entry point, per-call time-out)
@@ -592,7 +634,7 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
                              used_as=used_as)
     if not inputs:
         return None
-    return Plan(task.language, sig.entry, tuple(inputs), tuple(examples))
+    return Plan(task.language, sig.entry, tuple(inputs), tuple(examples), sig.returns)
 
 
 #: Seconds, for every language or per language (None: no limit).
@@ -741,11 +783,13 @@ class BehaviourRanker(Ranker):
         # Among equal agreement (often none: every candidate answers differently), the one
         # that answers more of the inputs rather than raising or returning None.
         returns = [{"returns": float(returns_values(k))} for k in keys]
+        typed = [{"declared": float(keeps_declared_type(k, plan.returns))} for k in keys]
         answered = [{"returned": returned_share(k)} for k in keys]
         return lexicographic([compiles, [{"expected": e} for e in expected], secure,
-                              returns, [{"agreement": a} for a in agree], answered, static],
-                             ["tier", "examples", "security", "runs", "behaviour", "answers",
-                              "static"])
+                              returns, typed, [{"agreement": a} for a in agree], answered,
+                              static],
+                             ["tier", "examples", "security", "runs", "type", "behaviour",
+                              "answers", "static"])
 
     def close(self) -> None:
         self.fallback.close()

@@ -22,6 +22,7 @@ from franc.ranking.behaviour import (
     generate_inputs,
     java_examples,
     java_signature,
+    keeps_declared_type,
     make_plan,
     mutations,
     outcome_cache,
@@ -41,7 +42,8 @@ def task(prompt: str = PROMPT, entry: str = "f", language: str = "python") -> Ta
 
 def test_signature_types_come_from_hints_then_examples_then_names():
     sig = python_signature(task())
-    assert sig == Signature("f", ("xs", "k"), ("list[int]", "int"), ("List[int]", "int"))
+    assert sig == Signature("f", ("xs", "k"), ("list[int]", "int"), ("List[int]", "int"),
+                            frozenset({"number", "bool"}))
     bare = python_signature(task("def g(numbers, s, thing):\n    pass\n", "g"))
     assert bare is not None and bare.types == ("?", "?", "?")
     assert parameter_types(bare, []) == ("list[int]", "str", "?")
@@ -156,6 +158,31 @@ def test_largest_behaviour_group_gets_the_most_support():
     # that return None everywhere do not outvote the two that agree on values.
     assert scores[3] == scores[4] == 0.0
     assert scores[5] == scores[6] == scores[7] == 0.0
+
+
+def test_returned_values_must_be_of_the_kinds_the_return_annotation_allows():
+    listed = python_signature(task('from typing import List\n\n\ndef f(n: int) -> List[int]:\n'
+                                   '    """Digits."""\n'))
+    maybe = python_signature(task('def f(n: int) -> Optional[str]:\n    """Name."""\n'))
+    flag = python_signature(task('def f(n: int) -> bool:\n    """Even."""\n'))
+    bare = python_signature(task('def f(n):\n    """Anything."""\n'))
+    assert listed and maybe and flag and bare
+    assert listed.returns == {"list"} and maybe.returns == {"str", "null"}
+    assert bare.returns == frozenset()
+    digits, raised = outcome_key("returned", [1, 2]), outcome_key("raised", None, "ValueError")
+    text, none = outcome_key("returned", "<list_iterator object>"), outcome_key("returned", None)
+    # A list everywhere (raising is no value) keeps the annotation; an iterator's text or
+    # None where it promises a list does not.
+    assert keeps_declared_type([digits, raised, None], listed.returns)
+    assert not keeps_declared_type([digits, text], listed.returns)
+    assert not keeps_declared_type([digits, none], listed.returns)
+    # Optional allows None; a bool and an int are one kind (True == 1 in any test); without
+    # an annotation nothing is checked.
+    assert keeps_declared_type([outcome_key("returned", "ab"), none], maybe.returns)
+    assert keeps_declared_type([outcome_key("returned", 1), outcome_key("returned", False)],
+                               flag.returns)
+    assert not keeps_declared_type([outcome_key("returned", "True")], flag.returns)
+    assert keeps_declared_type([text, none], bare.returns)
 
 
 def test_a_lone_candidate_that_returns_values_beats_those_that_only_raise():
