@@ -27,7 +27,7 @@ ORDER = (
     "evalplus_compare", "faithfulness",
     "java_compiler", "analyzers", "analysis_speed",
     "functional_python", "functional_java", "functional_speed_python", "functional_speed_java",
-    "sandbox", "sandbox_handles", "sandbox_handles_java",
+    "sandbox", "sandbox_handles", "sandbox_handles_java", "sandbox_lent_classes",
     "ranking_humaneval", "learned_search", "ranking_soeval", "ranking_examples",
     "ranking_behaviour", "ranking_behaviour_java",
     "secure_top1",
