@@ -67,13 +67,9 @@ public final class FrancCallee {
      * as a lent object's methods do. Its result is converted to the stub method's type.
      */
     public static Object callTest(Class<?> stub, String name, Object[] args) {
-        Method declared = null;
-        for (Method method : stub.getDeclaredMethods()) {
-            if (method.getName().equals(name) && method.getParameterCount() == args.length) declared = method;
-        }
         StringBuilder frame = new StringBuilder("{\"callback\":").append(FrancPlain.quote(stub.getName()));
         try {
-            return lentClasses.forward(frame, declared, args);
+            return lentClasses.forward(frame, find(stub, name, args.length), args);
         } catch (Throwable thrown) {
             throw FrancPlain.<RuntimeException>sneaky(thrown);
         }
@@ -243,9 +239,7 @@ public final class FrancCallee {
             member = name.equals("<init>") ? type.getConstructor(params) : type.getMethod(name, params);
             Object handle = remote.get("target");
             target = handle == null ? null : table.get(((Number) handle).longValue());
-            values = new Object[args.size()];
-            java.lang.reflect.Type[] types = member.getGenericParameterTypes();
-            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i], table);
+            values = arguments(member, args, table);
         } catch (Throwable error) {
             return "\"missing\":" + FrancPlain.quote(error.toString());
         }
@@ -267,9 +261,7 @@ public final class FrancCallee {
         Object[] values;
         try {
             method = find(Class.forName(className), name, args.size());
-            values = new Object[args.size()];
-            java.lang.reflect.Type[] types = method.getGenericParameterTypes();
-            for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i], table);
+            values = arguments(method, args, table);
         } catch (Throwable error) {
             return "\"missing\":" + FrancPlain.quote(error.toString());
         }
@@ -317,6 +309,15 @@ public final class FrancCallee {
             any |= moved;
         }
         return any ? out.append(']').toString() : "";
+    }
+
+    /** The plain arguments of a call, as the values of {@code member}'s parameter types. */
+    private static Object[] arguments(java.lang.reflect.Executable member, List<Object> args, Table table)
+            throws FrancPlain.NotPlain {
+        Object[] values = new Object[args.size()];
+        java.lang.reflect.Type[] types = member.getGenericParameterTypes();
+        for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i], table);
+        return values;
     }
 
     private static Method find(Class<?> type, String name, int arity) throws NoSuchMethodException {
