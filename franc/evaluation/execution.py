@@ -117,8 +117,17 @@ REMOTE_JAVA_TYPES = ("java.io.File", "java.nio.file.Files", "java.nio.file.Path"
                      "java.util.zip.ZipEntry", "java.net.ServerSocket", "java.net.InetAddress",
                      "java.sql.DriverManager", "java.awt.Component", "java.awt.Container",
                      "java.awt.LayoutManager", "javax.swing.JComponent", "javax.swing.JPanel",
-                     "javax.swing.JTable")
-_REMOTE_NAMES = frozenset(name.rsplit(".", 1)[1] for name in REMOTE_JAVA_TYPES)
+                     "javax.swing.JTable", "java.net.InetSocketAddress",
+                     "com.sun.net.httpserver.HttpServer", "com.sun.net.httpserver.HttpContext",
+                     "com.sun.net.httpserver.HttpExchange", "com.sun.net.httpserver.Headers")
+#: JDK interfaces a test implements for objects of :data:`REMOTE_JAVA_TYPES` to call (an
+#: HTTP server's handler): the test implements a stand-in interface taking the stand-ins
+#: (``franc.FrancRemoteGen``), and its object is lent to the candidate's process as the JDK
+#: interface, whose calls, on any of that process's threads during a call of the candidate,
+#: come back to it with stand-ins for their arguments.
+IMPLEMENTED_JAVA_TYPES = ("com.sun.net.httpserver.HttpHandler",)
+_REMOTE_NAMES = frozenset(name.rsplit(".", 1)[1]
+                          for name in REMOTE_JAVA_TYPES + IMPLEMENTED_JAVA_TYPES)
 #: The system properties a test sets for the candidate are the candidate's process's: its
 #: ``System.setProperty`` (get, clear) calls go to a stand-in of ``java.lang.System``.
 _JAVA_PROPERTY = re.compile(r"\bSystem\.((?:set|get|clear)Property)\b")
@@ -333,7 +342,8 @@ def _stand_in_sources(java: str) -> tuple[tuple[str, str], ...] | None:
         return None
     try:
         done = subprocess.run([java, "-cp", str(classes), "franc.FrancRemoteGen",
-                               *REMOTE_JAVA_TYPES, f"java.lang.System={SYSTEM_STAND_IN}"],
+                               *REMOTE_JAVA_TYPES, f"java.lang.System={SYSTEM_STAND_IN}",
+                               *(f"@{name}" for name in IMPLEMENTED_JAVA_TYPES)],
                               capture_output=True,
                               timeout=STAND_INS_TIMEOUT, check=True, cwd="/")
         return tuple(sorted(json.loads(done.stdout).items()))
@@ -351,7 +361,7 @@ def with_stand_ins(sources: dict[str, str]) -> dict[str, str] | None:
         return None
     rewritten = {}
     for name, source in sources.items():
-        for qualified in REMOTE_JAVA_TYPES:
+        for qualified in REMOTE_JAVA_TYPES + IMPLEMENTED_JAVA_TYPES:
             source = re.sub(rf"^\s*import\s+{re.escape(qualified)}\s*;[ \t]*$", "", source,
                             flags=re.MULTILINE)
             source = re.sub(rf"\b{re.escape(qualified)}\b", qualified.rsplit(".", 1)[1], source)

@@ -55,22 +55,61 @@ public final class FrancBridge {
         try {
             return FrancPlain.toJson(value);
         } catch (FrancPlain.NotPlain notPlain) {
-            if (declared == null || !declared.isInterface() || !declared.isInstance(value)
+            if (declared == null || !declared.isInterface()
                     || !java.lang.reflect.Modifier.isPublic(declared.getModifiers())
                     || !(declared.getClassLoader() == null || declared.getClassLoader() == ClassLoader.getPlatformClassLoader())) {
                 throw notPlain;
             }
+            Class<?> as = declared.isInstance(value) ? declared : standInInterface(value.getClass(), declared.getName());
+            if (as == null) throw notPlain;
             int number = -1;
             for (int i = 0; i < LENT.size(); i++) {
-                if (LENT.get(i) == value && LENT_AS.get(i) == declared) number = i;
+                if (LENT.get(i) == value && LENT_AS.get(i) == as) number = i;
             }
             if (number < 0) {
                 LENT.add(value);
-                LENT_AS.add(declared);
+                LENT_AS.add(as);
                 number = LENT.size() - 1;
             }
             return "{\"$\":\"lent\",\"v\":" + number + ",\"i\":" + FrancPlain.quote(declared.getName()) + "}";
         }
+    }
+
+    /**
+     * The stand-in interface (FrancRemoteGen's, for a JDK interface the test implements, such
+     * as an HTTP handler) for the JDK interface {@code jdk} that {@code type} implements; null
+     * when it implements none.
+     */
+    private static Class<?> standInInterface(Class<?> type, String jdk) {
+        for (Class<?> up = type; up != null; up = up.getSuperclass()) {
+            for (Class<?> implemented : up.getInterfaces()) {
+                FrancRemote.StandsFor stands = implemented.getAnnotation(FrancRemote.StandsFor.class);
+                if (stands != null && stands.value().equals(jdk)) return implemented;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The method of a stand-in interface {@code lentAs} that the candidate's call of the JDK
+     * interface's method {@code name} (parameters of the JDK types in the callback) is: of that
+     * name, with those parameters or the stand-ins for them.
+     */
+    private static Method standInMethod(Class<?> lentAs, Map<String, Object> callback) throws NoSuchMethodException {
+        List<?> params = (List<?>) callback.get("params");
+        for (Method method : lentAs.getMethods()) {
+            Class<?>[] types = method.getParameterTypes();
+            boolean same = method.getName().equals(callback.get("method")) && types.length == params.size();
+            for (int i = 0; same && i < types.length; i++) {
+                FrancRemote.StandsFor stands = types[i].getAnnotation(FrancRemote.StandsFor.class);
+                same = (stands != null ? stands.value() : types[i].getName()).equals(params.get(i));
+            }
+            if (same) {
+                method.setAccessible(true);  // the stand-in interface is the test's package's
+                return method;
+            }
+        }
+        throw new NoSuchMethodException("franc: no " + callback.get("method") + params + " in " + lentAs.getName());
     }
 
     /**
@@ -113,7 +152,13 @@ public final class FrancBridge {
         java.lang.reflect.Type[] types = method.getGenericParameterTypes();
         Object[] values = new Object[types.length];
         if (args.size() != values.length) throw new IllegalArgumentException("franc: " + args.size() + " arguments");
-        for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i]);
+        for (int i = 0; i < values.length; i++) {
+            // An object of the candidate's process (a handle) is a stand-in where one is declared.
+            boolean stood = types[i] instanceof Class && FrancRemote.class.isAssignableFrom((Class<?>) types[i])
+                    && args.get(i) instanceof Map && "handle".equals(((Map<?, ?>) args.get(i)).get("$"));
+            values[i] = stood ? standIn(Map.of("handle", ((Map<?, ?>) args.get(i)).get("v")), (Class<?>) types[i])
+                    : FrancPlain.convert(args.get(i), types[i]);
+        }
         Object result;
         try {
             result = method.invoke(target, values);
@@ -132,7 +177,9 @@ public final class FrancBridge {
         try {
             int number = ((Number) callback.get("callback")).intValue();
             if (number < 0 || number >= LENT.size()) throw new IllegalArgumentException("franc: nothing lent as " + number);
-            Method method = LENT_AS.get(number).getMethod((String) callback.get("method"), parameterTypes(callback));
+            Class<?> as = LENT_AS.get(number);
+            Method method = as.isAnnotationPresent(FrancRemote.StandsFor.class) ? standInMethod(as, callback)
+                    : as.getMethod((String) callback.get("method"), parameterTypes(callback));
             if (java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
                 throw new IllegalArgumentException("franc: a static method is no use of a lent object");
             }
