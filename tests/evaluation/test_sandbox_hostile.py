@@ -792,3 +792,105 @@ def test_java_property_test_cannot_be_forged_by_exiting(javac: JavaCompiler) -> 
     forger = prompt + ("        System.out.println(\"passed\");\n        System.out.flush();\n"
                        "        System.exit(0);\n        return null;\n    }\n}\n")
     assert_not_passed(run_candidate(task, forger, compiler=javac).status)
+
+
+# --- a test's HTTP server: made in the candidate's process, its handler the test's --------
+JAVA_HTTP_PROMPT = ("import java.io.*;\nimport java.net.*;\nimport java.util.*;\n\nclass Fetch {\n"
+                    "    public static void download(String url, String path) throws Exception {\n")
+#: As SOEval/Java/2: the server is the candidate's process's (it runs in its network
+#: namespace); its handler, lent, comes back to the trusted JVM on the server's thread.
+JAVA_HTTP_TEST = """
+class Main {
+    private static final byte[] PAYLOAD = "the payload only the handler serves".getBytes();
+    public static void main(String[] args) throws Exception {
+        com.sun.net.httpserver.HttpServer server =
+            com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/x", exchange -> {
+            exchange.sendResponseHeaders(200, PAYLOAD.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(PAYLOAD);
+            }
+        });
+        server.start();
+        try {
+            File target = new File(java.nio.file.Files.createTempDirectory("h").toFile(), "x");
+            Fetch.download("http://127.0.0.1:" + server.getAddress().getPort() + "/x",
+                           target.getPath());
+            byte[] got = java.nio.file.Files.readAllBytes(target.toPath());
+            if (!Arrays.equals(got, PAYLOAD)) throw new Exception("wrong bytes: " + got.length);
+        } finally {
+            server.stop(0);
+        }
+    }
+}
+"""
+JAVA_HTTP_TASK = Task("HJ/H", JAVA_HTTP_PROMPT, "java", entry_point="download",
+                      test=JAVA_HTTP_TEST)
+
+
+def test_java_http_server_test_runs_an_honest_candidate(javac: JavaCompiler) -> None:
+    right = JAVA_HTTP_PROMPT + ("        try (InputStream in = new URL(url).openStream()) {\n"
+                                "            java.nio.file.Files.copy(in, java.nio.file.Paths"
+                                ".get(path));\n        }\n    }\n}\n")
+    assert run_candidate(JAVA_HTTP_TASK, right, compiler=javac).status == "passed"
+    wrong = JAVA_HTTP_PROMPT + ("        java.nio.file.Files.write(java.nio.file.Paths.get(path),"
+                                " new byte[3]);\n    }\n}\n")
+    result = run_candidate(JAVA_HTTP_TASK, wrong, compiler=javac)
+    assert (result.status, result.reason) == ("failed", "java.lang.Exception: wrong bytes: 3")
+
+
+def test_java_http_server_test_cannot_be_forged_from_the_tests_private_state(
+        javac: JavaCompiler) -> None:
+    # Downloads nothing; writes the test's private payload, found by name. Its HTTP handler
+    # calling back on the server's thread once sent the test next to the candidate, where
+    # this passed.
+    forger = JAVA_HTTP_PROMPT + """        byte[] stolen = new byte[0];
+        try {
+            java.lang.reflect.Field f = Class.forName("Main").getDeclaredField("PAYLOAD");
+            f.setAccessible(true);
+            stolen = (byte[]) f.get(null);
+        } catch (Throwable e) { }
+        java.nio.file.Files.write(java.nio.file.Paths.get(path), stolen);
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_HTTP_TASK, forger, compiler=javac).status)
+
+
+def test_java_http_server_test_cannot_be_forged_by_printing_and_exiting(
+        javac: JavaCompiler) -> None:
+    forger = JAVA_HTTP_PROMPT + ("        System.out.println(\"passed\");\n"
+                                 "        System.out.flush();\n        System.exit(0);\n    }\n}\n")
+    assert_not_passed(run_candidate(JAVA_HTTP_TASK, forger, compiler=javac).status)
+
+
+def test_java_lent_handler_answers_only_during_a_call(javac: JavaCompiler) -> None:
+    # The candidate downloads, then leaves a thread that keeps requesting the page: between
+    # calls the handler no longer comes back to the test (it counts its requests).
+    counting = ("            long until = System.currentTimeMillis() + 500;\n"
+                "            while (System.currentTimeMillis() < until) { }\n"
+                "            java.nio.file.Files.readAllBytes(target.toPath());\n"
+                "            if (hits != 1) throw new Exception(\"hits: \" + hits);\n")
+    test = (JAVA_HTTP_TEST.replace("exchange -> {\n", "exchange -> {\n            hits++;\n")
+            .replace("    public static void main",
+                     "    static int hits;\n    public static void main")
+            .replace("            byte[] got", counting + "            byte[] got"))
+    task = Task("HJ/H1", JAVA_HTTP_PROMPT, "java", entry_point="download", test=test)
+    lingering = JAVA_HTTP_PROMPT + """        try (InputStream in = new URL(url).openStream()) {
+            java.nio.file.Files.copy(in, java.nio.file.Paths.get(path));
+        }
+        Thread again = new Thread(() -> {
+            for (int i = 0; i < 50; i++) {
+                try (InputStream in = new URL(url).openStream()) {
+                    in.readAllBytes();
+                } catch (Exception e) { }
+                try { Thread.sleep(20); } catch (InterruptedException e) { return; }
+            }
+        });
+        again.setDaemon(true);
+        again.start();
+    }
+}
+"""
+    result = run_candidate(task, lingering, compiler=javac)
+    assert result.status == "passed", result.reason
