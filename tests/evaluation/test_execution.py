@@ -493,15 +493,28 @@ def test_java_test_lends_a_callback_that_the_candidate_can_use(javac: JavaCompil
     assert run_candidate(task, skips, compiler=javac).status == "failed"
 
 
-def test_java_lent_object_works_only_during_its_call(javac: JavaCompiler) -> None:
+def test_java_lent_object_works_from_any_thread_but_only_during_its_call(
+        javac: JavaCompiler) -> None:
+    # A thread the candidate joins before it returns (a parallel stream's worker, an HTTP
+    # server's) may use it; one that outlives the call is refused (see also
+    # test_sandbox_hostile.test_java_lent_handler_answers_only_during_a_call).
     task = java_task(LEND_PROMPT, LEND_TEST, "mapAll")
+    joined = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
+                            "        Thread t = new Thread(() -> {\n"
+                            "            for (int x : xs) out.add(f.apply(x));\n        });\n"
+                            "        t.start();\n"
+                            "        try { t.join(); } catch (InterruptedException e) { }\n"
+                            "        return out;\n    }\n}\n")
+    assert run_candidate(task, joined, compiler=javac).status == "passed"
     later = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
-                           "        Thread t = new Thread(() -> {\n"
-                           "            for (int x : xs) out.add(f.apply(x));\n        });\n"
-                           "        t.start();\n"
-                           "        try { t.join(); } catch (InterruptedException e) { }\n"
+                           "        for (int x : xs) out.add(2 * x);\n"
+                           "        new Thread(() -> {\n"
+                           "            try { Thread.sleep(100); }\n"
+                           "            catch (InterruptedException e) { }\n"
+                           "            for (int x : xs) f.apply(x);\n        }).start();\n"
                            "        return out;\n    }\n}\n")
-    assert run_candidate(task, later, compiler=javac).status == "failed"
+    result = run_candidate(task, later, compiler=javac)
+    assert (result.status, result.reason) == ("failed", "java.lang.Exception: calls []")
 
 
 def test_java_test_with_helper_classes_is_plain_unless_serialisable() -> None:

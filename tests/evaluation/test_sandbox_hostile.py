@@ -894,3 +894,19 @@ def test_java_lent_handler_answers_only_during_a_call(javac: JavaCompiler) -> No
 """
     result = run_candidate(task, lingering, compiler=javac)
     assert result.status == "passed", result.reason
+
+
+def test_java_lent_object_gets_no_object_of_the_candidates_process_in_place_of_a_value(
+        javac: JavaCompiler) -> None:
+    # An HTTP exchange comes back to the test's handler as a stand-in; any other object with
+    # no plain form is refused, never handed to the test's object as its handle's number.
+    prompt = ("import java.util.*;\nimport java.util.function.*;\n\nclass Calc {\n"
+              "    public static String run(Function<Object, String> f) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        String got = Calc.run(o -> String.valueOf(o));\n"
+            "        if (!\"0\".equals(got)) throw new Exception(\"got \" + got);\n    }\n}\n")
+    task = Task("HJ/LH", prompt, "java", entry_point="run", test=test)
+    forger = prompt + "        return f.apply(new Object());\n    }\n}\n"
+    assert_not_passed(run_candidate(task, forger, compiler=javac).status)
+    right = prompt + "        return f.apply(0);\n    }\n}\n"
+    assert run_candidate(task, right, compiler=javac).status == "passed"

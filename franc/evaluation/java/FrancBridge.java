@@ -146,19 +146,25 @@ public final class FrancBridge {
         return params;
     }
 
+    /**
+     * A call back's argument as {@code type}: plain data, or an object of the candidate's
+     * process with no plain form (a handle: an HTTP exchange) where a stand-in is declared.
+     */
+    private static Object callBackArgument(Object plain, java.lang.reflect.Type type) throws FrancPlain.NotPlain {
+        if (!(plain instanceof Map && "handle".equals(((Map<?, ?>) plain).get("$")))) return FrancPlain.convert(plain, type);
+        if (!(type instanceof Class && FrancRemote.class.isAssignableFrom((Class<?>) type))) {
+            throw new FrancPlain.NotPlain("an argument has no plain form");
+        }
+        return standIn(Map.of("handle", ((Map<?, ?>) plain).get("v")), (Class<?>) type);
+    }
+
     /** {@code method} on {@code target} with the callback's plain arguments: the reply's fields. */
     private static String invoke(Method method, Object target, Map<String, Object> callback) throws Exception {
         List<?> args = (List<?>) callback.get("args");
         java.lang.reflect.Type[] types = method.getGenericParameterTypes();
         Object[] values = new Object[types.length];
         if (args.size() != values.length) throw new IllegalArgumentException("franc: " + args.size() + " arguments");
-        for (int i = 0; i < values.length; i++) {
-            // An object of the candidate's process (a handle) is a stand-in where one is declared.
-            boolean stood = types[i] instanceof Class && FrancRemote.class.isAssignableFrom((Class<?>) types[i])
-                    && args.get(i) instanceof Map && "handle".equals(((Map<?, ?>) args.get(i)).get("$"));
-            values[i] = stood ? standIn(Map.of("handle", ((Map<?, ?>) args.get(i)).get("v")), (Class<?>) types[i])
-                    : FrancPlain.convert(args.get(i), types[i]);
-        }
+        for (int i = 0; i < values.length; i++) values[i] = callBackArgument(args.get(i), types[i]);
         Object result;
         try {
             result = method.invoke(target, values);
