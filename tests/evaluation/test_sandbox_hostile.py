@@ -910,3 +910,57 @@ def test_java_lent_object_gets_no_object_of_the_candidates_process_in_place_of_a
     assert_not_passed(run_candidate(task, forger, compiler=javac).status)
     right = prompt + "        return f.apply(0);\n    }\n}\n"
     assert run_candidate(task, right, compiler=javac).status == "passed"
+
+
+def test_java_candidate_cannot_call_a_lent_object_back_between_calls(
+        javac: JavaCompiler) -> None:
+    # Never calls f during its call; once the call is answered, its thread writes raw
+    # call-back frames while the test's next request is served (holding the lock that
+    # request's answer waits for) and swallows the replies. The trusted side answers a call
+    # back only during a call of the candidate, whatever the candidate's process does.
+    prompt = ("import java.io.*;\nimport java.util.*;\nimport java.util.function.*;\n\n"
+              "class Mapper {\n"
+              "    public static List<Integer> mapAll(List<Integer> xs,\n"
+              "                                       Function<Integer, Integer> f) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        List<Integer> seen = new ArrayList<>();\n"
+            "        Function<Integer, Integer> twice = x -> { seen.add(x); return x * 2; };\n"
+            "        List<Integer> got = Mapper.mapAll(Arrays.asList(1, 2, 3), twice);\n"
+            "        File.createTempFile(\"after\", \".call\");\n"
+            "        if (!Arrays.asList(2, 4, 6).equals(got)) throw new Exception(\"got\");\n"
+            "        if (!Arrays.asList(1, 2, 3).equals(seen)) throw new Exception(\"calls\");\n"
+            "    }\n}\n")
+    task = Task("HJ/LB", prompt, "java", entry_point="mapAll", test=test)
+    forger = prompt + """        List<Integer> out = new ArrayList<>();
+        for (int x : xs) out.add(2 * x);
+        Thread main = Thread.currentThread();
+        Thread t = new Thread(() -> {
+            try {
+                while (Arrays.stream(main.getStackTrace())
+                        .noneMatch(e -> e.getMethodName().equals("readFrame"))) Thread.sleep(1);
+                synchronized (System.out) {
+                    OutputStream raw = new FileOutputStream(FileDescriptor.out);
+                    for (int x : xs) {
+                        byte[] data = ("{\\"callback\\":0,\\"method\\":\\"apply\\",\\"params\\":"
+                                + "[\\"java.lang.Object\\"],\\"args\\":[" + x + "]}").getBytes("UTF-8");
+                        raw.write(new byte[] {0, 0, (byte) (data.length >> 8), (byte) data.length});
+                        raw.write(data);
+                    }
+                    raw.flush();
+                    while (main.getState() != Thread.State.BLOCKED) Thread.sleep(1);
+                    DataInputStream in = new DataInputStream(new FileInputStream(FileDescriptor.in));
+                    for (int x : xs) in.readFully(new byte[in.readInt()]);
+                }
+            } catch (Exception e) { }
+        });
+        t.setDaemon(true);
+        t.start();
+        return out;
+    }
+}
+"""
+    assert_not_passed(run_candidate(task, forger, compiler=javac).status)
+    right = prompt + ("        List<Integer> out = new ArrayList<>();\n"
+                      "        for (int x : xs) out.add(f.apply(x));\n        return out;\n"
+                      "    }\n}\n")
+    assert run_candidate(task, right, compiler=javac).status == "passed"

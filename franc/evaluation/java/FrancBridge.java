@@ -209,6 +209,12 @@ public final class FrancBridge {
         }
     };
 
+    /**
+     * The candidate's calls under way (nested ones too): a call back (to a lent object or
+     * class) is answered only during one, whatever the candidate's process does.
+     */
+    private static int callsUnderWay;
+
     /** Stand-ins by handle number, so that one object of the candidate's process is one here. */
     private static final Map<Long, FrancRemote> STOOD = new java.util.HashMap<>();
 
@@ -219,8 +225,14 @@ public final class FrancBridge {
         }
         Class<?> returned = declared.getReturnType();
         boolean stood = FrancRemote.class.isAssignableFrom(returned);
-        Map<String, Object> answer = ask("\"call\":" + FrancPlain.quote(name) + (stood ? ",\"wrap\":true" : ""), args,
-                declared.getParameterTypes());
+        Map<String, Object> answer;
+        callsUnderWay++;
+        try {
+            answer = ask("\"call\":" + FrancPlain.quote(name) + (stood ? ",\"wrap\":true" : ""), args,
+                    declared.getParameterTypes());
+        } finally {
+            callsUnderWay--;
+        }
         if (answer.containsKey("missing")) throw new CandidateGone("missing method: " + answer.get("missing"));
         checkRaised(answer);
         if (answer.get("args") instanceof List) {
@@ -347,7 +359,8 @@ public final class FrancBridge {
                     answer = parsed;
                     break;
                 }
-                FrancPlain.writeFrame(requests, "{" + callBack(parsed) + "}");
+                FrancPlain.writeFrame(requests, "{" + (callsUnderWay > 0 ? callBack(parsed)
+                        : FrancPlain.raised(new IllegalStateException("franc: a lent object works only during a call"))) + "}");
             }
         } catch (CandidateGone gone) {
             throw gone;
