@@ -942,13 +942,15 @@ def test_java_candidate_cannot_call_a_lent_object_back_between_calls(
                     OutputStream raw = new FileOutputStream(FileDescriptor.out);
                     for (int x : xs) {
                         byte[] data = ("{\\"callback\\":0,\\"method\\":\\"apply\\",\\"params\\":"
-                                + "[\\"java.lang.Object\\"],\\"args\\":[" + x + "]}").getBytes("UTF-8");
+                                + "[\\"java.lang.Object\\"],\\"args\\":[" + x + "]}")
+                                .getBytes("UTF-8");
                         raw.write(new byte[] {0, 0, (byte) (data.length >> 8), (byte) data.length});
                         raw.write(data);
                     }
                     raw.flush();
                     while (main.getState() != Thread.State.BLOCKED) Thread.sleep(1);
-                    DataInputStream in = new DataInputStream(new FileInputStream(FileDescriptor.in));
+                    DataInputStream in =
+                        new DataInputStream(new FileInputStream(FileDescriptor.in));
                     for (int x : xs) in.readFully(new byte[in.readInt()]);
                 }
             } catch (Exception e) { }

@@ -107,7 +107,7 @@ public final class FrancRemoteGen {
         StringBuilder out = header(type).append("interface ").append(name).append(" {\n");
         Set<String> seen = new LinkedHashSet<>();
         for (Method method : type.getMethods()) {
-            if (!Modifier.isAbstract(method.getModifiers()) || declaresInStood(Object.class, method)
+            if (!Modifier.isAbstract(method.getModifiers()) || List.of("equals", "hashCode", "toString").contains(method.getName())
                     || method.getTypeParameters().length > 0 || !seen.add(method.getName() + erasure(method))) {
                 continue;
             }
