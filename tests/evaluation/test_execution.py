@@ -573,9 +573,11 @@ def test_java_lent_object_works_from_any_thread_but_only_during_its_call(
     assert run_candidate(task, joined, compiler=javac).status == "passed"
     later = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
                            "        for (int x : xs) out.add(2 * x);\n"
-                           "        new Thread(() -> {\n"
-                           "            try { Thread.sleep(100); }\n"
-                           "            catch (InterruptedException e) { }\n"
+                           "        Thread main = Thread.currentThread();\n"
+                           "        new Thread(() -> {\n"  # once the call is answered
+                           "            while (Arrays.stream(main.getStackTrace()).noneMatch(\n"
+                           "                e -> e.getMethodName().equals(\"readFrame\")))\n"
+                           "                Thread.onSpinWait();\n"
                            "            for (int x : xs) f.apply(x);\n        }).start();\n"
                            "        return out;\n    }\n}\n")
     result = run_candidate(task, later, compiler=javac)

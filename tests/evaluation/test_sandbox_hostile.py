@@ -865,8 +865,9 @@ def test_java_http_server_test_cannot_be_forged_by_printing_and_exiting(
 
 
 def test_java_lent_handler_answers_only_during_a_call(javac: JavaCompiler) -> None:
-    # The candidate downloads, then leaves a thread that keeps requesting the page: between
-    # calls the handler no longer comes back to the test (it counts its requests).
+    # The candidate downloads, then leaves a thread that keeps requesting the page once its
+    # call is answered: between calls the handler no longer comes back to the test (it counts
+    # its requests).
     counting = ("            long until = System.currentTimeMillis() + 500;\n"
                 "            while (System.currentTimeMillis() < until) { }\n"
                 "            java.nio.file.Files.readAllBytes(target.toPath());\n"
@@ -879,7 +880,11 @@ def test_java_lent_handler_answers_only_during_a_call(javac: JavaCompiler) -> No
     lingering = JAVA_HTTP_PROMPT + """        try (InputStream in = new URL(url).openStream()) {
             java.nio.file.Files.copy(in, java.nio.file.Paths.get(path));
         }
+        Thread main = Thread.currentThread();
         Thread again = new Thread(() -> {
+            // Once its call is answered (the harness waits for the next request).
+            while (Arrays.stream(main.getStackTrace())
+                    .noneMatch(e -> e.getMethodName().equals("readFrame"))) Thread.onSpinWait();
             for (int i = 0; i < 50; i++) {
                 try (InputStream in = new URL(url).openStream()) {
                     in.readAllBytes();
