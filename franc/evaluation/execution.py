@@ -22,17 +22,22 @@ forward each call there and equal only themselves. A call's in-place change to a
 collection or map argument comes back as plain data into the test's object, and what the
 candidate prints comes back for the test's ``System.out``. An object the test lends as a
 JDK interface (:data:`LENDABLE_JAVA_TYPES`: a JDBC proxy, a lambda) is a proxy in the
-candidate's process whose interface calls come back to the test's object, during the call
-only. A class the test names in a string for the candidate to find by reflection is lent
-by name: the candidate's process holds a stub of it (:func:`lent_class_stub`) whose static
-methods come back to the test's class, during the call and on its thread, so the test's
-state stays in the trusted JVM. A Java test that shares more with the candidate
-(``System`` state, a named class with more than static methods, a class it serialises for
-the candidate to deserialise, whose side effects happen in the candidate's process, or a
-callback the candidate runs on another thread, such as an HTTP server's handler) cannot
-run apart from it: such a *shared-process* test runs inside the sandbox next to the
-candidate, and only its outcome comes back over the channel (the call id stays out of the
-candidate's reach), so a candidate written to cheat can forge it; :func:`is_plain_test`
+candidate's process whose interface calls come back to the test's object. A class the test
+names in a string for the candidate to find by reflection is lent by name: the candidate's
+process holds a stub of it (:func:`lent_class_stub`) whose static methods come back to the
+test's class, so the test's state stays in the trusted JVM. Such calls come back during a
+call of the candidate only (refused between calls), from any of its process's threads, one
+at a time: a test's HTTP server (``com.sun.net.httpserver``) is a stand-in made in the
+candidate's process, in its network namespace, and the test's handler, a lambda of a
+stand-in interface (:data:`IMPLEMENTED_JAVA_TYPES`), is lent to it as ``HttpHandler``, so
+the server's thread calls it back while the candidate downloads; the test's calls on the
+exchange it gets (a stand-in) are served in the candidate's process while the handler runs.
+A Java test that shares more with the candidate (``System`` state, a named class with more
+than static methods, or a class it serialises for the candidate to deserialise, whose side
+effects happen in the candidate's process) cannot run apart from it: such a
+*shared-process* test runs inside the sandbox next to the candidate, and only its outcome
+comes back over the channel (the call id stays out of the candidate's reach), so a
+candidate written to cheat can forge it; :func:`is_plain_test`
 decides, from the test alone (the candidate has no say). A Python test's class based on a
 class of the candidate's process (a handle cannot be a base class, e.g. an HTTP handler)
 is made in that process from the test's source (``TrustedPeer.build_class``); the test's
@@ -117,8 +122,17 @@ REMOTE_JAVA_TYPES = ("java.io.File", "java.nio.file.Files", "java.nio.file.Path"
                      "java.util.zip.ZipEntry", "java.net.ServerSocket", "java.net.InetAddress",
                      "java.sql.DriverManager", "java.awt.Component", "java.awt.Container",
                      "java.awt.LayoutManager", "javax.swing.JComponent", "javax.swing.JPanel",
-                     "javax.swing.JTable")
-_REMOTE_NAMES = frozenset(name.rsplit(".", 1)[1] for name in REMOTE_JAVA_TYPES)
+                     "javax.swing.JTable", "java.net.InetSocketAddress",
+                     "com.sun.net.httpserver.HttpServer", "com.sun.net.httpserver.HttpContext",
+                     "com.sun.net.httpserver.HttpExchange", "com.sun.net.httpserver.Headers")
+#: JDK interfaces a test implements for objects of :data:`REMOTE_JAVA_TYPES` to call (an
+#: HTTP server's handler): the test implements a stand-in interface taking the stand-ins
+#: (``franc.FrancRemoteGen``), and its object is lent to the candidate's process as the JDK
+#: interface, whose calls, on any of that process's threads during a call of the candidate,
+#: come back to it with stand-ins for their arguments.
+IMPLEMENTED_JAVA_TYPES = ("com.sun.net.httpserver.HttpHandler",)
+_REMOTE_NAMES = frozenset(name.rsplit(".", 1)[1]
+                          for name in REMOTE_JAVA_TYPES + IMPLEMENTED_JAVA_TYPES)
 #: The system properties a test sets for the candidate are the candidate's process's: its
 #: ``System.setProperty`` (get, clear) calls go to a stand-in of ``java.lang.System``.
 _JAVA_PROPERTY = re.compile(r"\bSystem\.((?:set|get|clear)Property)\b")
@@ -333,7 +347,8 @@ def _stand_in_sources(java: str) -> tuple[tuple[str, str], ...] | None:
         return None
     try:
         done = subprocess.run([java, "-cp", str(classes), "franc.FrancRemoteGen",
-                               *REMOTE_JAVA_TYPES, f"java.lang.System={SYSTEM_STAND_IN}"],
+                               *REMOTE_JAVA_TYPES, f"java.lang.System={SYSTEM_STAND_IN}",
+                               *(f"@{name}" for name in IMPLEMENTED_JAVA_TYPES)],
                               capture_output=True,
                               timeout=STAND_INS_TIMEOUT, check=True, cwd="/")
         return tuple(sorted(json.loads(done.stdout).items()))
@@ -351,7 +366,7 @@ def with_stand_ins(sources: dict[str, str]) -> dict[str, str] | None:
         return None
     rewritten = {}
     for name, source in sources.items():
-        for qualified in REMOTE_JAVA_TYPES:
+        for qualified in REMOTE_JAVA_TYPES + IMPLEMENTED_JAVA_TYPES:
             source = re.sub(rf"^\s*import\s+{re.escape(qualified)}\s*;[ \t]*$", "", source,
                             flags=re.MULTILINE)
             source = re.sub(rf"\b{re.escape(qualified)}\b", qualified.rsplit(".", 1)[1], source)

@@ -432,6 +432,71 @@ def test_java_stand_ins_replace_qualified_names_and_single_type_imports() -> Non
     assert uses_stand_ins(FILE_TEST) and not uses_stand_ins(JAVA_TEST)
 
 
+def test_java_interface_the_test_implements_is_a_stand_in_interface_of_stand_ins() -> None:
+    main = "class Main {\n    com.sun.net.httpserver.HttpHandler h = e -> e.close();\n}\n"
+    sources = with_stand_ins({"Main.java": main})
+    assert sources is not None
+    assert "    HttpHandler h = e -> e.close();" in sources["Main.java"]
+    handler = sources["HttpHandler.java"]
+    assert '@franc.FrancRemote.StandsFor("com.sun.net.httpserver.HttpHandler")' in handler
+    assert "interface HttpHandler {" in handler
+    assert "void handle(HttpExchange a0) throws java.io.IOException;" in handler
+    # A result the test's own objects would be is left out; it can only lend them.
+    assert "createContext(java.lang.String a0, HttpHandler a1)" in sources["HttpServer.java"]
+    assert "getHandler" not in sources["HttpContext.java"]
+
+
+HTTP_PROMPT = ("import java.io.*;\nimport java.net.*;\nimport java.util.*;\n\nclass Get {\n"
+               "    public static String get(String url) throws Exception {\n")
+#: The server is the candidate's process's; its handler, the test's, records what it saw in
+#: the test's own state and answers through its exchange (stand-ins of that process's objects).
+HTTP_TEST = """
+class Main {
+    public static void main(String[] args) throws Exception {
+        com.sun.net.httpserver.HttpServer server =
+            com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        List<String> asked = new ArrayList<>();
+        server.createContext("/q", exchange -> {
+            asked.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getQuery());
+            byte[] body = ("hi " + exchange.getRequestHeaders().getFirst("X-Who")).getBytes();
+            exchange.getResponseHeaders().add("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, body.length);
+            OutputStream out = exchange.getResponseBody();
+            out.write(body);
+            exchange.close();
+        });
+        server.setExecutor(null);
+        server.start();
+        try {
+            String got = Get.get("http://127.0.0.1:" + server.getAddress().getPort() + "/q?a=1");
+            if (!"hi me|text/plain".equals(got)) throw new Exception("got " + got);
+            if (!asked.equals(Arrays.asList("GET a=1"))) throw new Exception("asked " + asked);
+        } finally {
+            server.stop(0);
+        }
+    }
+}
+"""
+
+
+def test_java_http_server_test_runs_in_the_trusted_jvm(javac: JavaCompiler) -> None:
+    assert is_plain_test(HTTP_TEST, frozenset({"Get"}))
+    task = java_task(HTTP_PROMPT, HTTP_TEST, "get")
+    good = HTTP_PROMPT + """        HttpURLConnection c =
+            (HttpURLConnection) new URL(url).openConnection();
+        c.setRequestProperty("X-Who", "me");
+        try (InputStream in = c.getInputStream()) {
+            return new String(in.readAllBytes()) + "|" + c.getContentType();
+        }
+    }
+}
+"""
+    assert run_candidate(task, good, compiler=javac).status == "passed"
+    result = run_candidate(task, good.replace('"me"', '"you"'), compiler=javac)
+    assert (result.status, result.reason) == ("failed",
+                                              "java.lang.Exception: got hi you|text/plain")
+
+
 PRINT_PROMPT = "import java.util.*;\n\nclass Printer {\n    public static void show(int[] xs) {\n"
 #: The test catches what the candidate prints by redirecting its own System.out.
 PRINT_TEST = """
@@ -493,15 +558,30 @@ def test_java_test_lends_a_callback_that_the_candidate_can_use(javac: JavaCompil
     assert run_candidate(task, skips, compiler=javac).status == "failed"
 
 
-def test_java_lent_object_works_only_during_its_call(javac: JavaCompiler) -> None:
+def test_java_lent_object_works_from_any_thread_but_only_during_its_call(
+        javac: JavaCompiler) -> None:
+    # A thread the candidate joins before it returns (a parallel stream's worker, an HTTP
+    # server's) may use it; one that outlives the call is refused (see also
+    # test_sandbox_hostile.test_java_lent_handler_answers_only_during_a_call).
     task = java_task(LEND_PROMPT, LEND_TEST, "mapAll")
+    joined = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
+                            "        Thread t = new Thread(() -> {\n"
+                            "            for (int x : xs) out.add(f.apply(x));\n        });\n"
+                            "        t.start();\n"
+                            "        try { t.join(); } catch (InterruptedException e) { }\n"
+                            "        return out;\n    }\n}\n")
+    assert run_candidate(task, joined, compiler=javac).status == "passed"
     later = LEND_PROMPT + ("        List<Integer> out = new ArrayList<>();\n"
-                           "        Thread t = new Thread(() -> {\n"
-                           "            for (int x : xs) out.add(f.apply(x));\n        });\n"
-                           "        t.start();\n"
-                           "        try { t.join(); } catch (InterruptedException e) { }\n"
+                           "        for (int x : xs) out.add(2 * x);\n"
+                           "        Thread main = Thread.currentThread();\n"
+                           "        new Thread(() -> {\n"  # once the call is answered
+                           "            while (Arrays.stream(main.getStackTrace()).noneMatch(\n"
+                           "                e -> e.getMethodName().equals(\"readFrame\")))\n"
+                           "                Thread.onSpinWait();\n"
+                           "            for (int x : xs) f.apply(x);\n        }).start();\n"
                            "        return out;\n    }\n}\n")
-    assert run_candidate(task, later, compiler=javac).status == "failed"
+    result = run_candidate(task, later, compiler=javac)
+    assert (result.status, result.reason) == ("failed", "java.lang.Exception: calls []")
 
 
 def test_java_test_with_helper_classes_is_plain_unless_serialisable() -> None:

@@ -792,3 +792,182 @@ def test_java_property_test_cannot_be_forged_by_exiting(javac: JavaCompiler) -> 
     forger = prompt + ("        System.out.println(\"passed\");\n        System.out.flush();\n"
                        "        System.exit(0);\n        return null;\n    }\n}\n")
     assert_not_passed(run_candidate(task, forger, compiler=javac).status)
+
+
+# --- a test's HTTP server: made in the candidate's process, its handler the test's --------
+JAVA_HTTP_PROMPT = ("import java.io.*;\nimport java.net.*;\nimport java.util.*;\n\nclass Fetch {\n"
+                    "    public static void download(String url, String path) throws Exception {\n")
+#: As SOEval/Java/2: the server is the candidate's process's (it runs in its network
+#: namespace); its handler, lent, comes back to the trusted JVM on the server's thread.
+JAVA_HTTP_TEST = """
+class Main {
+    private static final byte[] PAYLOAD = "the payload only the handler serves".getBytes();
+    public static void main(String[] args) throws Exception {
+        com.sun.net.httpserver.HttpServer server =
+            com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/x", exchange -> {
+            exchange.sendResponseHeaders(200, PAYLOAD.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(PAYLOAD);
+            }
+        });
+        server.start();
+        try {
+            File target = new File(java.nio.file.Files.createTempDirectory("h").toFile(), "x");
+            Fetch.download("http://127.0.0.1:" + server.getAddress().getPort() + "/x",
+                           target.getPath());
+            byte[] got = java.nio.file.Files.readAllBytes(target.toPath());
+            if (!Arrays.equals(got, PAYLOAD)) throw new Exception("wrong bytes: " + got.length);
+        } finally {
+            server.stop(0);
+        }
+    }
+}
+"""
+JAVA_HTTP_TASK = Task("HJ/H", JAVA_HTTP_PROMPT, "java", entry_point="download",
+                      test=JAVA_HTTP_TEST)
+
+
+def test_java_http_server_test_runs_an_honest_candidate(javac: JavaCompiler) -> None:
+    right = JAVA_HTTP_PROMPT + ("        try (InputStream in = new URL(url).openStream()) {\n"
+                                "            java.nio.file.Files.copy(in, java.nio.file.Paths"
+                                ".get(path));\n        }\n    }\n}\n")
+    assert run_candidate(JAVA_HTTP_TASK, right, compiler=javac).status == "passed"
+    wrong = JAVA_HTTP_PROMPT + ("        java.nio.file.Files.write(java.nio.file.Paths.get(path),"
+                                " new byte[3]);\n    }\n}\n")
+    result = run_candidate(JAVA_HTTP_TASK, wrong, compiler=javac)
+    assert (result.status, result.reason) == ("failed", "java.lang.Exception: wrong bytes: 3")
+
+
+def test_java_http_server_test_cannot_be_forged_from_the_tests_private_state(
+        javac: JavaCompiler) -> None:
+    # Downloads nothing; writes the test's private payload, found by name. Its HTTP handler
+    # calling back on the server's thread once sent the test next to the candidate, where
+    # this passed.
+    forger = JAVA_HTTP_PROMPT + """        byte[] stolen = new byte[0];
+        try {
+            java.lang.reflect.Field f = Class.forName("Main").getDeclaredField("PAYLOAD");
+            f.setAccessible(true);
+            stolen = (byte[]) f.get(null);
+        } catch (Throwable e) { }
+        java.nio.file.Files.write(java.nio.file.Paths.get(path), stolen);
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_HTTP_TASK, forger, compiler=javac).status)
+
+
+def test_java_http_server_test_cannot_be_forged_by_printing_and_exiting(
+        javac: JavaCompiler) -> None:
+    forger = JAVA_HTTP_PROMPT + ("        System.out.println(\"passed\");\n"
+                                 "        System.out.flush();\n        System.exit(0);\n    }\n}\n")
+    assert_not_passed(run_candidate(JAVA_HTTP_TASK, forger, compiler=javac).status)
+
+
+def test_java_lent_handler_answers_only_during_a_call(javac: JavaCompiler) -> None:
+    # The candidate downloads, then leaves a thread that keeps requesting the page once its
+    # call is answered: between calls the handler no longer comes back to the test (it counts
+    # its requests).
+    counting = ("            long until = System.currentTimeMillis() + 500;\n"
+                "            while (System.currentTimeMillis() < until) { }\n"
+                "            java.nio.file.Files.readAllBytes(target.toPath());\n"
+                "            if (hits != 1) throw new Exception(\"hits: \" + hits);\n")
+    test = (JAVA_HTTP_TEST.replace("exchange -> {\n", "exchange -> {\n            hits++;\n")
+            .replace("    public static void main",
+                     "    static int hits;\n    public static void main")
+            .replace("            byte[] got", counting + "            byte[] got"))
+    task = Task("HJ/H1", JAVA_HTTP_PROMPT, "java", entry_point="download", test=test)
+    lingering = JAVA_HTTP_PROMPT + """        try (InputStream in = new URL(url).openStream()) {
+            java.nio.file.Files.copy(in, java.nio.file.Paths.get(path));
+        }
+        Thread main = Thread.currentThread();
+        Thread again = new Thread(() -> {
+            // Once its call is answered (the harness waits for the next request).
+            while (Arrays.stream(main.getStackTrace())
+                    .noneMatch(e -> e.getMethodName().equals("readFrame"))) Thread.onSpinWait();
+            for (int i = 0; i < 50; i++) {
+                try (InputStream in = new URL(url).openStream()) {
+                    in.readAllBytes();
+                } catch (Exception e) { }
+                try { Thread.sleep(20); } catch (InterruptedException e) { return; }
+            }
+        });
+        again.setDaemon(true);
+        again.start();
+    }
+}
+"""
+    result = run_candidate(task, lingering, compiler=javac)
+    assert result.status == "passed", result.reason
+
+
+def test_java_lent_object_gets_no_object_of_the_candidates_process_in_place_of_a_value(
+        javac: JavaCompiler) -> None:
+    # An HTTP exchange comes back to the test's handler as a stand-in; any other object with
+    # no plain form is refused, never handed to the test's object as its handle's number.
+    prompt = ("import java.util.*;\nimport java.util.function.*;\n\nclass Calc {\n"
+              "    public static String run(Function<Object, String> f) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        String got = Calc.run(o -> String.valueOf(o));\n"
+            "        if (!\"0\".equals(got)) throw new Exception(\"got \" + got);\n    }\n}\n")
+    task = Task("HJ/LH", prompt, "java", entry_point="run", test=test)
+    forger = prompt + "        return f.apply(new Object());\n    }\n}\n"
+    assert_not_passed(run_candidate(task, forger, compiler=javac).status)
+    right = prompt + "        return f.apply(0);\n    }\n}\n"
+    assert run_candidate(task, right, compiler=javac).status == "passed"
+
+
+def test_java_candidate_cannot_call_a_lent_object_back_between_calls(
+        javac: JavaCompiler) -> None:
+    # Never calls f during its call; once the call is answered, its thread writes raw
+    # call-back frames while the test's next request is served (holding the lock that
+    # request's answer waits for) and swallows the replies. The trusted side answers a call
+    # back only during a call of the candidate, whatever the candidate's process does.
+    prompt = ("import java.io.*;\nimport java.util.*;\nimport java.util.function.*;\n\n"
+              "class Mapper {\n"
+              "    public static List<Integer> mapAll(List<Integer> xs,\n"
+              "                                       Function<Integer, Integer> f) {\n")
+    test = ("class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        List<Integer> seen = new ArrayList<>();\n"
+            "        Function<Integer, Integer> twice = x -> { seen.add(x); return x * 2; };\n"
+            "        List<Integer> got = Mapper.mapAll(Arrays.asList(1, 2, 3), twice);\n"
+            "        File.createTempFile(\"after\", \".call\");\n"
+            "        if (!Arrays.asList(2, 4, 6).equals(got)) throw new Exception(\"got\");\n"
+            "        if (!Arrays.asList(1, 2, 3).equals(seen)) throw new Exception(\"calls\");\n"
+            "    }\n}\n")
+    task = Task("HJ/LB", prompt, "java", entry_point="mapAll", test=test)
+    forger = prompt + """        List<Integer> out = new ArrayList<>();
+        for (int x : xs) out.add(2 * x);
+        Thread main = Thread.currentThread();
+        Thread t = new Thread(() -> {
+            try {
+                while (Arrays.stream(main.getStackTrace())
+                        .noneMatch(e -> e.getMethodName().equals("readFrame"))) Thread.sleep(1);
+                synchronized (System.out) {
+                    OutputStream raw = new FileOutputStream(FileDescriptor.out);
+                    for (int x : xs) {
+                        byte[] data = ("{\\"callback\\":0,\\"method\\":\\"apply\\",\\"params\\":"
+                                + "[\\"java.lang.Object\\"],\\"args\\":[" + x + "]}")
+                                .getBytes("UTF-8");
+                        raw.write(new byte[] {0, 0, (byte) (data.length >> 8), (byte) data.length});
+                        raw.write(data);
+                    }
+                    raw.flush();
+                    while (main.getState() != Thread.State.BLOCKED) Thread.sleep(1);
+                    DataInputStream in =
+                        new DataInputStream(new FileInputStream(FileDescriptor.in));
+                    for (int x : xs) in.readFully(new byte[in.readInt()]);
+                }
+            } catch (Exception e) { }
+        });
+        t.setDaemon(true);
+        t.start();
+        return out;
+    }
+}
+"""
+    assert_not_passed(run_candidate(task, forger, compiler=javac).status)
+    right = prompt + ("        List<Integer> out = new ArrayList<>();\n"
+                      "        for (int x : xs) out.add(f.apply(x));\n        return out;\n"
+                      "    }\n}\n")
+    assert run_candidate(task, right, compiler=javac).status == "passed"

@@ -55,22 +55,61 @@ public final class FrancBridge {
         try {
             return FrancPlain.toJson(value);
         } catch (FrancPlain.NotPlain notPlain) {
-            if (declared == null || !declared.isInterface() || !declared.isInstance(value)
+            if (declared == null || !declared.isInterface()
                     || !java.lang.reflect.Modifier.isPublic(declared.getModifiers())
                     || !(declared.getClassLoader() == null || declared.getClassLoader() == ClassLoader.getPlatformClassLoader())) {
                 throw notPlain;
             }
+            Class<?> as = declared.isInstance(value) ? declared : standInInterface(value.getClass(), declared.getName());
+            if (as == null) throw notPlain;
             int number = -1;
             for (int i = 0; i < LENT.size(); i++) {
-                if (LENT.get(i) == value && LENT_AS.get(i) == declared) number = i;
+                if (LENT.get(i) == value && LENT_AS.get(i) == as) number = i;
             }
             if (number < 0) {
                 LENT.add(value);
-                LENT_AS.add(declared);
+                LENT_AS.add(as);
                 number = LENT.size() - 1;
             }
             return "{\"$\":\"lent\",\"v\":" + number + ",\"i\":" + FrancPlain.quote(declared.getName()) + "}";
         }
+    }
+
+    /**
+     * The stand-in interface (FrancRemoteGen's, for a JDK interface the test implements, such
+     * as an HTTP handler) for the JDK interface {@code jdk} that {@code type} implements; null
+     * when it implements none.
+     */
+    private static Class<?> standInInterface(Class<?> type, String jdk) {
+        for (Class<?> up = type; up != null; up = up.getSuperclass()) {
+            for (Class<?> implemented : up.getInterfaces()) {
+                FrancRemote.StandsFor stands = implemented.getAnnotation(FrancRemote.StandsFor.class);
+                if (stands != null && stands.value().equals(jdk)) return implemented;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The method of a stand-in interface {@code lentAs} that the candidate's call of the JDK
+     * interface's method {@code name} (parameters of the JDK types in the callback) is: of that
+     * name, with those parameters or the stand-ins for them.
+     */
+    private static Method standInMethod(Class<?> lentAs, Map<String, Object> callback) throws NoSuchMethodException {
+        List<?> params = (List<?>) callback.get("params");
+        for (Method method : lentAs.getMethods()) {
+            Class<?>[] types = method.getParameterTypes();
+            boolean same = method.getName().equals(callback.get("method")) && types.length == params.size();
+            for (int i = 0; same && i < types.length; i++) {
+                FrancRemote.StandsFor stands = types[i].getAnnotation(FrancRemote.StandsFor.class);
+                same = (stands != null ? stands.value() : types[i].getName()).equals(params.get(i));
+            }
+            if (same) {
+                method.setAccessible(true);  // the stand-in interface is the test's package's
+                return method;
+            }
+        }
+        throw new NoSuchMethodException("franc: no " + callback.get("method") + params + " in " + lentAs.getName());
     }
 
     /**
@@ -107,13 +146,25 @@ public final class FrancBridge {
         return params;
     }
 
+    /**
+     * A call back's argument as {@code type}: plain data, or an object of the candidate's
+     * process with no plain form (a handle: an HTTP exchange) where a stand-in is declared.
+     */
+    private static Object callBackArgument(Object plain, java.lang.reflect.Type type) throws FrancPlain.NotPlain {
+        if (!(plain instanceof Map && "handle".equals(((Map<?, ?>) plain).get("$")))) return FrancPlain.convert(plain, type);
+        if (!(type instanceof Class && FrancRemote.class.isAssignableFrom((Class<?>) type))) {
+            throw new FrancPlain.NotPlain("an argument has no plain form");
+        }
+        return standIn(Map.of("handle", ((Map<?, ?>) plain).get("v")), (Class<?>) type);
+    }
+
     /** {@code method} on {@code target} with the callback's plain arguments: the reply's fields. */
     private static String invoke(Method method, Object target, Map<String, Object> callback) throws Exception {
         List<?> args = (List<?>) callback.get("args");
         java.lang.reflect.Type[] types = method.getGenericParameterTypes();
         Object[] values = new Object[types.length];
         if (args.size() != values.length) throw new IllegalArgumentException("franc: " + args.size() + " arguments");
-        for (int i = 0; i < values.length; i++) values[i] = FrancPlain.convert(args.get(i), types[i]);
+        for (int i = 0; i < values.length; i++) values[i] = callBackArgument(args.get(i), types[i]);
         Object result;
         try {
             result = method.invoke(target, values);
@@ -132,7 +183,9 @@ public final class FrancBridge {
         try {
             int number = ((Number) callback.get("callback")).intValue();
             if (number < 0 || number >= LENT.size()) throw new IllegalArgumentException("franc: nothing lent as " + number);
-            Method method = LENT_AS.get(number).getMethod((String) callback.get("method"), parameterTypes(callback));
+            Class<?> as = LENT_AS.get(number);
+            Method method = as.isAnnotationPresent(FrancRemote.StandsFor.class) ? standInMethod(as, callback)
+                    : as.getMethod((String) callback.get("method"), parameterTypes(callback));
             if (java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
                 throw new IllegalArgumentException("franc: a static method is no use of a lent object");
             }
@@ -156,6 +209,12 @@ public final class FrancBridge {
         }
     };
 
+    /**
+     * The candidate's calls under way (nested ones too): a call back (to a lent object or
+     * class) is answered only during one, whatever the candidate's process does.
+     */
+    private static int callsUnderWay;
+
     /** Stand-ins by handle number, so that one object of the candidate's process is one here. */
     private static final Map<Long, FrancRemote> STOOD = new java.util.HashMap<>();
 
@@ -166,8 +225,14 @@ public final class FrancBridge {
         }
         Class<?> returned = declared.getReturnType();
         boolean stood = FrancRemote.class.isAssignableFrom(returned);
-        Map<String, Object> answer = ask("\"call\":" + FrancPlain.quote(name) + (stood ? ",\"wrap\":true" : ""), args,
-                declared.getParameterTypes());
+        Map<String, Object> answer;
+        callsUnderWay++;
+        try {
+            answer = ask("\"call\":" + FrancPlain.quote(name) + (stood ? ",\"wrap\":true" : ""), args,
+                    declared.getParameterTypes());
+        } finally {
+            callsUnderWay--;
+        }
         if (answer.containsKey("missing")) throw new CandidateGone("missing method: " + answer.get("missing"));
         checkRaised(answer);
         if (answer.get("args") instanceof List) {
@@ -294,7 +359,8 @@ public final class FrancBridge {
                     answer = parsed;
                     break;
                 }
-                FrancPlain.writeFrame(requests, "{" + callBack(parsed) + "}");
+                FrancPlain.writeFrame(requests, "{" + (callsUnderWay > 0 ? callBack(parsed)
+                        : FrancPlain.raised(new IllegalStateException("franc: a lent object works only during a call"))) + "}");
             }
         } catch (CandidateGone gone) {
             throw gone;

@@ -29,8 +29,7 @@ public final class FrancCallee {
         Printed printed = new Printed();
         System.setOut(new PrintStream(printed, true, "UTF-8"));
         System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
-        String className = args[0];
-        Table table = new Table(requests, answers);
+        Table table = new Table(requests, answers, args[0], printed);
         lentClasses = table;
         while (true) {
             String frame = FrancPlain.readFrame(requests);
@@ -38,23 +37,23 @@ public final class FrancCallee {
             @SuppressWarnings("unchecked")
             Map<String, Object> request = (Map<String, Object>) FrancPlain.parse(frame);
             String id = (String) request.get("id");
-            String answer;
-            if (request.containsKey("test")) {
-                answer = runTest((String) request.get("test"));
-            } else {
-                @SuppressWarnings("unchecked")
-                List<Object> callArgs = (List<Object>) request.get("args");
-                boolean wrap = Boolean.TRUE.equals(request.get("wrap"));
-                @SuppressWarnings("unchecked")
-                Map<String, Object> remote = (Map<String, Object>) request.get("remote");
-                answer = remote != null ? remote(remote, callArgs, table, wrap)
-                        : call(className, (String) request.get("call"), callArgs, table, wrap);
-                System.out.flush();
-                String text = printed.drain();
-                if (!text.isEmpty()) answer += ",\"printed\":" + FrancPlain.quote(text);
-            }
+            String answer = request.containsKey("test") ? runTest((String) request.get("test")) : serve(request, table);
             FrancPlain.writeFrame(answers, "{\"id\":" + FrancPlain.quote(id) + "," + answer + "}");
         }
+    }
+
+    /** The answer's fields (after the id) to the trusted side's call or remote request. */
+    private static String serve(Map<String, Object> request, Table table) {
+        @SuppressWarnings("unchecked")
+        List<Object> callArgs = (List<Object>) request.get("args");
+        boolean wrap = Boolean.TRUE.equals(request.get("wrap"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> remote = (Map<String, Object>) request.get("remote");
+        String answer = remote != null ? remote(remote, callArgs, table, wrap)
+                : call(table.className, (String) request.get("call"), callArgs, table, wrap);
+        System.out.flush();
+        String text = table.printed.drain();
+        return text.isEmpty() ? answer : answer + ",\"printed\":" + FrancPlain.quote(text);
     }
 
     /** The run's table, through which the stubs of the test's lent classes call back. */
@@ -63,8 +62,8 @@ public final class FrancCallee {
     /**
      * A static method of a class the test lends by name (the candidate finds it by
      * reflection; see franc/evaluation/execution.py): the stub of it here forwards each call
-     * to the test's class in the trusted JVM, during the call under way and on its thread,
-     * as a lent object's methods do. Its result is converted to the stub method's type.
+     * to the test's class in the trusted JVM, during a call of the candidate only, as a
+     * lent object's methods do. Its result is converted to the stub method's type.
      */
     public static Object callTest(Class<?> stub, String name, Object[] args) {
         StringBuilder frame = new StringBuilder("{\"callback\":").append(FrancPlain.quote(stub.getName()));
@@ -108,7 +107,7 @@ public final class FrancCallee {
         private final List<Object> objects = new ArrayList<>();
         private final Map<Object, Long> numbers = new java.util.IdentityHashMap<>();
 
-        long keep(Object value) {
+        synchronized long keep(Object value) {
             return numbers.computeIfAbsent(value, kept -> {
                 objects.add(kept);
                 return (long) objects.size() - 1;
@@ -116,28 +115,40 @@ public final class FrancCallee {
         }
 
         @Override
-        public Object get(long handle) throws FrancPlain.NotPlain {
+        public synchronized Object get(long handle) throws FrancPlain.NotPlain {
             if (handle < 0 || handle >= objects.size()) throw new FrancPlain.NotPlain("no handle " + handle);
             return objects.get((int) handle);
         }
 
         private final InputStream requests;
         private final OutputStream answers;
+        private final String className;
+        private final Printed printed;
         private final Map<Long, Object> lent = new java.util.HashMap<>();
-        /** The thread of the call under way (null between calls): the only one that may use a lent object. */
-        private Thread caller;
+        /**
+         * The calls of the candidate under way (nested ones too), guarded by this table's lock:
+         * lent objects work only during one, from any of its threads (an HTTP server's handler
+         * runs on the server's), one call back at a time.
+         */
+        private int calls;
 
-        Table(InputStream requests, OutputStream answers) {
+        Table(InputStream requests, OutputStream answers, String className, Printed printed) {
             this.requests = requests;
             this.answers = answers;
+            this.className = className;
+            this.printed = printed;
+        }
+
+        synchronized void called(int change) {
+            calls += change;
         }
 
         /**
          * The test's object {@code number}, lent as the JDK interface {@code type}: a proxy
-         * whose interface methods call back to the trusted side during the call it came with.
+         * whose interface methods call back to the trusted side, during a call only.
          */
         @Override
-        public Object lent(long number, String type) throws FrancPlain.NotPlain {
+        public synchronized Object lent(long number, String type) throws FrancPlain.NotPlain {
             Object known = lent.get(number);
             if (known != null) return known;
             Class<?> kind;
@@ -155,7 +166,7 @@ public final class FrancCallee {
         }
 
         /** A lent object going back to the test: {"$":"lent"} with its number; else null. */
-        String lentBack(Object value) {
+        synchronized String lentBack(Object value) {
             if (value == null) return null;
             for (Map.Entry<Long, Object> entry : lent.entrySet()) {
                 if (entry.getValue() == value) {
@@ -181,26 +192,40 @@ public final class FrancCallee {
          * A call back to the trusted side ({@code frame}: its opening, which names what is
          * called) of {@code method} with {@code args}: its result as the method's type.
          */
-        Object forward(StringBuilder frame, Method method, Object[] args) throws Throwable {
-            if (Thread.currentThread() != caller) {
-                throw new IllegalStateException("franc: a lent object works only during its call, on its thread");
-            }
+        synchronized Object forward(StringBuilder frame, Method method, Object[] args) throws Throwable {
+            if (calls == 0) throw new IllegalStateException("franc: a lent object works only during a call");
             frame.append(",\"method\":")
                     .append(FrancPlain.quote(method.getName())).append(",\"params\":")
                     .append(FrancPlain.typeNames(method.getParameterTypes())).append(",\"args\":[");
-            try {
-                for (int i = 0; i < args.length; i++) frame.append(i > 0 ? "," : "").append(FrancPlain.toJson(args[i]));
-            } catch (FrancPlain.NotPlain notPlain) {
-                throw new IllegalArgumentException("franc: an argument has no plain form: " + notPlain.getMessage());
-            }
+            for (int i = 0; i < args.length; i++) frame.append(i > 0 ? "," : "").append(plainOrHandle(args[i]));
             FrancPlain.writeFrame(answers, frame.append("]}").toString());
-            String reply = FrancPlain.readFrame(requests);
-            if (reply == null) throw new IllegalStateException("franc: the channel closed");
-            @SuppressWarnings("unchecked")
-            Map<String, Object> answer = (Map<String, Object>) FrancPlain.parse(reply);
+            Map<String, Object> answer;
+            while (true) {
+                String reply = FrancPlain.readFrame(requests);
+                if (reply == null) throw new IllegalStateException("franc: the channel closed");
+                @SuppressWarnings("unchecked")
+                Map<String, Object> parsed = (Map<String, Object>) FrancPlain.parse(reply);
+                if (!parsed.containsKey("id")) {
+                    answer = parsed;
+                    break;
+                }
+                // The test's side calls this process while it answers (an HTTP handler uses
+                // its exchange): served here, on the thread that waits for the answer.
+                FrancPlain.writeFrame(answers, "{\"id\":" + FrancPlain.quote((String) parsed.get("id")) + ","
+                        + serve(parsed, this) + "}");
+            }
             if (answer.containsKey("raised")) throw FrancPlain.rebuild((Map<?, ?>) answer.get("raised"));
             if (method.getReturnType() == void.class) return null;
             return FrancPlain.convert(answer.get("value"), method.getGenericReturnType(), this);
+        }
+
+        /** An argument of a call back: plain data, else a handle (a stand-in on the trusted side). */
+        private String plainOrHandle(Object value) {
+            try {
+                return FrancPlain.toJson(value);
+            } catch (FrancPlain.NotPlain notPlain) {
+                return "{\"$\":\"handle\",\"v\":" + keep(value) + "}";
+            }
         }
     }
 
@@ -269,14 +294,14 @@ public final class FrancCallee {
         String[] before = containers(values);
         try {
             method.setAccessible(true);
-            table.caller = Thread.currentThread();
+            table.called(1);
             result = method.invoke(null, values);
         } catch (InvocationTargetException thrown) {
             return FrancPlain.raised(thrown.getCause());
         } catch (Throwable error) {
             return FrancPlain.raised(error);
         } finally {
-            table.caller = null;
+            table.called(-1);
         }
         return result(result, wrap, table, changed(before, containers(values)));
     }

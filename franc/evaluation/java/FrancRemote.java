@@ -7,6 +7,16 @@ package franc;
  * method call goes over the channel. It has no plain form, so it equals only itself.
  */
 public abstract class FrancRemote {
+    /**
+     * The JDK type a generated stand-in stands for: a class's, or an interface's the test
+     * implements (an HTTP handler), whose objects the test lends as that JDK interface.
+     */
+    @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+    @java.lang.annotation.Target(java.lang.annotation.ElementType.TYPE)
+    public @interface StandsFor {
+        String value();
+    }
+
     /** A handle number, as the generated stand-ins' constructors pass it on. */
     public static final class Id {
         final long value;
