@@ -76,6 +76,25 @@ public final class FrancCallee {
     }
 
     /**
+     * The stub of a serialisable class the test lends (see franc/evaluation/execution.py) has
+     * read {@code read} from a stream: its serial form goes back to the test's class in the
+     * trusted JVM, whose own readObject runs there on it (its side effects are the test's),
+     * during the call under way and on its thread. What that readObject throws is thrown here.
+     */
+    public static void readBack(Object read) throws java.io.IOException {
+        java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(form)) {
+            out.writeObject(read);
+        }
+        try {
+            lentClasses.exchange("{\"callback\":" + FrancPlain.quote(read.getClass().getName()) + ",\"replay\":"
+                    + FrancPlain.quote(java.util.Base64.getEncoder().encodeToString(form.toByteArray())) + "}");
+        } catch (Throwable thrown) {
+            throw FrancPlain.<RuntimeException>sneaky(thrown);
+        }
+    }
+
+    /**
      * What the candidate prints to System.out (never the channel): it goes back with each
      * call's answer, for the test's System.out; up to MAX_PRINTED bytes a call.
      */
@@ -182,9 +201,6 @@ public final class FrancCallee {
          * called) of {@code method} with {@code args}: its result as the method's type.
          */
         Object forward(StringBuilder frame, Method method, Object[] args) throws Throwable {
-            if (Thread.currentThread() != caller) {
-                throw new IllegalStateException("franc: a lent object works only during its call, on its thread");
-            }
             frame.append(",\"method\":")
                     .append(FrancPlain.quote(method.getName())).append(",\"params\":")
                     .append(FrancPlain.typeNames(method.getParameterTypes())).append(",\"args\":[");
@@ -193,14 +209,23 @@ public final class FrancCallee {
             } catch (FrancPlain.NotPlain notPlain) {
                 throw new IllegalArgumentException("franc: an argument has no plain form: " + notPlain.getMessage());
             }
-            FrancPlain.writeFrame(answers, frame.append("]}").toString());
+            Map<String, Object> answer = exchange(frame.append("]}").toString());
+            if (method.getReturnType() == void.class) return null;
+            return FrancPlain.convert(answer.get("value"), method.getGenericReturnType(), this);
+        }
+
+        /** One callback frame to the trusted side and its answer; what it raised is thrown. */
+        Map<String, Object> exchange(String frame) throws Throwable {
+            if (Thread.currentThread() != caller) {
+                throw new IllegalStateException("franc: a lent object works only during its call, on its thread");
+            }
+            FrancPlain.writeFrame(answers, frame);
             String reply = FrancPlain.readFrame(requests);
             if (reply == null) throw new IllegalStateException("franc: the channel closed");
             @SuppressWarnings("unchecked")
             Map<String, Object> answer = (Map<String, Object>) FrancPlain.parse(reply);
             if (answer.containsKey("raised")) throw FrancPlain.rebuild((Map<?, ?>) answer.get("raised"));
-            if (method.getReturnType() == void.class) return null;
-            return FrancPlain.convert(answer.get("value"), method.getGenericReturnType(), this);
+            return answer;
         }
     }
 
