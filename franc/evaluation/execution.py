@@ -32,7 +32,8 @@ candidate (in bytes the candidate may deserialise) is lent as a *replaying stub*
 form whose ``readObject`` sends each object it reads back to the trusted JVM, during the
 call and on its thread; there the test's own class reads it again, so the test's
 ``readObject`` runs in the trusted JVM and its side effects (a gadget's "I was
-deserialised" flag) are out of the candidate's reach. A Java test that shares more with
+deserialised" flag) are out of the candidate's reach (one read elsewhere, where it cannot
+be read again, ends the candidate's process). A Java test that shares more with
 the candidate (``System`` state, a named class with more than static methods, a
 serialisable class with more than the default serial form and its reading hooks, or a
 callback the candidate runs on another thread, such as an HTTP server's handler) cannot
@@ -267,10 +268,10 @@ def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bo
     # A class the test names in a string is lent by name: the candidate gets a stub of it
     # (lent_class_stub) unless it has more than static methods. Objects of its serialisable
     # classes go in bytes: the candidate gets a replaying stub of each (replaying_stub),
-    # unless the test could serialise others of its own.
-    replayed = replayed_classes(test)
-    lendable = all(lent_class_stub(test, name) is not None
-                   for name in lent_classes(test) - replayed)
+    # unless the test could serialise others of its own; one class is not lent both ways.
+    named = lent_classes(test)
+    lendable = all(lent_class_stub(test, name) is not None for name in named) \
+        and not named & replayed_classes(test)
     serial = _SERIAL_JAVA_TYPES if serialises_only_replayed(test) else frozenset()
     allowed = PLAIN_JAVA_TYPES | _REMOTE_NAMES | LENDABLE_JAVA_TYPES | prompt_classes \
         | set(classes) | serial
@@ -380,8 +381,7 @@ def replaying_stub(test: str, name: str, imports: str = "", uid: int = 0) -> str
     has read an object, sends it back to the test's class in the trusted JVM
     (``franc.FrancCallee.readBack``), where the test's own ``readObject`` (``readResolve``)
     runs on it, so its side effects land on the test's state, which the stub has none of.
-    Its static methods forward there as a lent class's do (:func:`lent_class_stub`).
-    None unless ``name`` is a top-level ``class name implements Serializable`` whose
+    Its static methods are not lent (one may undo what a ``readObject`` did). None unless ``name`` is a top-level ``class name implements Serializable`` whose
     serial form is the default one with fields of primitive and String types only (no
     ``writeObject``, ``writeReplace``, ``serialPersistentFields``), with no instance method
     but those hooks and no inner class: nothing else of it could run where it is read."""
@@ -391,10 +391,9 @@ def replaying_stub(test: str, name: str, imports: str = "", uid: int = 0) -> str
     if header is None or top is None or not _top_level(code, header.start()) \
             or re.search(r"\b(?:class|interface|enum|record)\b", top):
         return None
-    fields, arities = [], []
+    fields = []
     for piece in re.findall(r"[^;{]*[;{]", top):
         field = _JAVA_FIELD.fullmatch(piece)
-        static = _JAVA_METHOD.fullmatch(piece.strip("\n"))
         if piece.endswith(";") and field is not None:
             if field["name"] == "serialPersistentFields":
                 return None
@@ -402,21 +401,16 @@ def replaying_stub(test: str, name: str, imports: str = "", uid: int = 0) -> str
                 if field["type"] not in _REPLAYED_FIELD_TYPES or "," in piece:
                     return None
                 fields.append(f"    {field['type']} {field['name']};\n")
-        elif static is not None:
-            arities.append((static["name"], len(_parameter_names(static["params"]) or [])))
         elif not (re.fullmatch(r"\s*(?:static\s*)?\{", piece) or _READ_HOOK.fullmatch(piece)
+                  or _JAVA_METHOD.fullmatch(piece)
                   or re.fullmatch(rf"\s*(?:(?:public|protected|private)\s+)?{name}\s*\([^)]*\)"
                                   r"\s*(?:throws\s+[\w.,\s]+)?\{", piece)):
             return None
-    if len(arities) != len(set(arities)):
-        return None
-    methods = _forwarding_methods(top, name, f"{CALLEE_CLASS}.callTest", public=False)
     return (f"{imports}\nclass {name} implements java.io.Serializable {{\n"
             f"    private static final long serialVersionUID = {uid}L;\n" + "".join(fields)
             + "    private void readObject(java.io.ObjectInputStream in)\n"
             "            throws java.io.IOException, ClassNotFoundException {\n"
-            f"        in.defaultReadObject();\n        {CALLEE_CLASS}.readBack(this);\n    }}\n"
-            + "".join(methods) + "}\n")
+            f"        in.defaultReadObject();\n        {CALLEE_CLASS}.readBack(this);\n    }}\n}}\n")
 
 
 def serialises_only_replayed(test: str) -> bool:
@@ -649,15 +643,15 @@ def _bridge_verdict(thrown: str, callee: Callee, seconds: float) -> ExecResult:
     return ExecResult(status, _cap(f"{exception}: {message}" if message else exception), seconds)
 
 
-def _java_trusted(test_classes: Path, test_class: str, lent: frozenset[str], classes: Path,
-                  class_name: str, limits: Limits, unsafe: bool,
+def _java_trusted(test_classes: Path, test_class: str, lent: dict[str, list[str]],
+                  classes: Path, class_name: str, limits: Limits, unsafe: bool,
                   checkers: CheckerPool) -> ExecResult:
     """The test's classes in a warm trusted JVM against the sandboxed candidate's JVM
-    (``lent``: the test's classes it lends by name, whose stubs are in ``classes``)."""
+    (``lent``: the test's classes it lends by name, "lent", and as replaying stubs,
+    "replayed", whose stubs are in ``classes``)."""
     with java_callee(classes, class_name, limits, unsafe) as callee:
         verdict = _trusted_verdict(callee, checkers, "java",
-                                   {"classes": str(test_classes), "test": test_class,
-                                    "lent": sorted(lent)},
+                                   {"classes": str(test_classes), "test": test_class, **lent},
                                    limits.timeout)
         if isinstance(verdict, ExecResult):
             return verdict
@@ -680,16 +674,16 @@ def _drop_test_classes(classes: Path, test: str, code: str) -> None:
             path.unlink(missing_ok=True)
 
 
-def _lent_class_stubs(test: str, lent: frozenset[str], imports: str, test_classes: Path,
-                      timeout: float, compiler: JavaCompiler | None) -> Path | None:
-    """The compiled stubs of the classes the test lends (by name, or as replaying stubs with
+def _lent_class_stubs(test: str, lent: frozenset[str], replayed: frozenset[str], imports: str,
+                      test_classes: Path, timeout: float,
+                      compiler: JavaCompiler | None) -> Path | None:
+    """The compiled stubs of the classes the test lends by name and as replaying stubs (with
     the serialVersionUIDs of its classes in ``test_classes``), with the callee's classes
     they call (compiled once per task); None when they do not compile."""
-    replayed = lent & replayed_classes(test)
     uids = _serial_uids(test_classes, replayed) if replayed else {}
     if uids is None:
         return None
-    stubs = {f"{name}.java": lent_class_stub(test, name, imports) or "" for name in lent - replayed}
+    stubs = {f"{name}.java": lent_class_stub(test, name, imports) or "" for name in lent}
     stubs |= {f"{name}.java": replaying_stub(test, name, imports, uids[name]) or ""
               for name in replayed}
     return cached_classes(stubs | java_support_sources("FrancPlain", "FrancRemote", "FrancCallee"),
@@ -721,18 +715,19 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
             test_classes = None if sides is None else cached_classes(
                 sides | java_support_sources("FrancPlain", "FrancRemote", "FrancBridge"),
                 timeout, compiler)
-            lent = lent_classes(test) | replayed_classes(test)
-            lent_stubs = _lent_class_stubs(test, lent, prompt_imports(task.prompt), test_classes,
-                                           timeout, compiler) \
-                if lent and test_classes is not None else None
-            if test_classes is not None and (lent_stubs is not None or not lent):
+            lent, replayed = lent_classes(test), replayed_classes(test)
+            lent_stubs = _lent_class_stubs(test, lent, replayed, prompt_imports(task.prompt),
+                                           test_classes, timeout, compiler) \
+                if (lent or replayed) and test_classes is not None else None
+            if test_classes is not None and (lent_stubs is not None or not lent | replayed):
                 _drop_test_classes(classes, test, code)
                 if lent_stubs is not None:
                     shutil.copytree(lent_stubs, classes, dirs_exist_ok=True)
                 with contextlib.ExitStack() as stack:
                     pool = checkers or stack.enter_context(CheckerPool())
-                    return _java_trusted(test_classes, test_class, lent, classes, stub[0],
-                                         limits, unsafe_no_isolation, pool)
+                    return _java_trusted(test_classes, test_class,
+                                         {"lent": sorted(lent), "replayed": sorted(replayed)},
+                                         classes, stub[0], limits, unsafe_no_isolation, pool)
         class_name = java_class_name(code) or "Candidate"
         with java_callee(classes, class_name, limits, unsafe_no_isolation) as callee:
             verdict = _check_shared(callee, {"test": test_class}, timeout)

@@ -705,6 +705,58 @@ def test_java_candidate_cannot_reset_what_deserialising_the_tests_gadget_did(
         "failed", "java.lang.Exception: the bytes were deserialized as Java objects")
 
 
+def test_java_candidate_cannot_call_the_gadgets_static_methods(javac: JavaCompiler) -> None:
+    # The gadget's class has a static reset(); the forger deserialises it, then asks the
+    # trusted JVM for Gadget.reset() directly, through the stub, and in a frame of its own
+    # on the channel: a replayed class's static methods are not lent.
+    test = JAVA_GADGET_TEST.replace("    private void readObject",
+                                    "    static void reset() { triggered = false; }\n\n"
+                                    "    private void readObject")
+    task = Task("HJ/GR", JAVA_GADGET_PROMPT, "java", entry_point="load", test=test)
+    reset = """try { Gadget.reset(); } catch (Throwable e) { }
+        try {
+            Class.forName("franc.FrancCallee").getMethod("callTest", Class.class, String.class,
+                    Object[].class).invoke(null, Class.forName("Gadget"), "reset", new Object[0]);
+        } catch (Throwable e) { }
+        try {
+            java.lang.reflect.Field field =
+                    Class.forName("franc.FrancCallee").getDeclaredField("lentClasses");
+            field.setAccessible(true);
+            Object table = field.get(null);
+            java.lang.reflect.Method forward = table.getClass().getDeclaredMethod("forward",
+                    StringBuilder.class, java.lang.reflect.Method.class, Object[].class);
+            forward.setAccessible(true);
+            forward.invoke(table, new StringBuilder("{\\"callback\\":\\"Gadget\\""),
+                    Settings.class.getDeclaredMethod("reset"), new Object[0]);
+        } catch (Throwable e) { }"""
+    forger = JAVA_GADGET_INSECURE.replace("RESET", reset).replace(
+        "    public static Map", "    static void reset() { }\n\n    public static Map")
+    result = run_candidate(task, forger, compiler=javac)
+    assert (result.status, result.reason) == (
+        "failed", "java.lang.Exception: the bytes were deserialized as Java objects")
+
+
+def test_java_gadget_read_on_another_thread_is_not_hidden(javac: JavaCompiler) -> None:
+    # Deserialised on a worker thread, where the test cannot read it again during the call,
+    # the gadget ends the candidate's process instead of going unseen: not a refusal.
+    worker = JAVA_GADGET_PROMPT + """\
+        java.util.concurrent.ExecutorService pool =
+                java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            pool.submit(() -> new ObjectInputStream(new ByteArrayInputStream(data)).readObject())
+                    .get();
+        } catch (Exception e) {
+            throw new IOException(e);
+        } finally {
+            pool.shutdown();
+        }
+        return new HashMap<>();
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_GADGET_TASK, worker, compiler=javac).status)
+
+
 # --- Java tests that make files for the candidate: stand-ins in the trusted JVM -------------
 JAVA_FILE_PROMPT = ("import java.io.*;\nimport java.util.*;\n\nclass Reader {\n"
                     "    public static String read(File f) throws IOException {\n")

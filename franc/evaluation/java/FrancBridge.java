@@ -23,11 +23,12 @@ public final class FrancBridge {
      * Run the test class's main against the candidate on this channel (each job loads
      * this class afresh, see FrancChecker); the exception it throws is the verdict.
      */
-    public static void run(String testClass, List<?> lentClasses, InputStream answerStream,
+    public static void run(String testClass, List<?> lentClasses, List<?> replayedClasses, InputStream answerStream,
             OutputStream requestStream) throws Throwable {
         answers = answerStream;
         requests = requestStream;
         for (Object name : lentClasses) LENT_CLASSES.add((String) name);
+        for (Object name : replayedClasses) REPLAYED_CLASSES.add((String) name);
         Method main = Class.forName(testClass).getMethod("main", String[].class);
         main.setAccessible(true);
         try {
@@ -100,6 +101,12 @@ public final class FrancBridge {
         }
     }
 
+    /**
+     * The test's serialisable classes lent as replaying stubs: the candidate's process reads
+     * their objects and sends them back here (replay). Their static methods are not lent.
+     */
+    private static final java.util.Set<String> REPLAYED_CLASSES = new java.util.HashSet<>();
+
     /** The most a replayed object's serial form may take (bytes; nested objects). */
     private static final long MAX_REPLAY_BYTES = 1 << 20;
     private static final long MAX_REPLAY_DEPTH = 2;
@@ -114,7 +121,7 @@ public final class FrancBridge {
     private static String replay(Map<String, Object> callback) {
         try {
             String name = (String) callback.get("callback");
-            if (!LENT_CLASSES.contains(name)) throw new IllegalArgumentException("franc: no class lent as " + name);
+            if (!REPLAYED_CLASSES.contains(name)) throw new IllegalArgumentException("franc: no class replayed as " + name);
             Class<?> lent = Class.forName(name, false, FrancBridge.class.getClassLoader());
             byte[] form = java.util.Base64.getDecoder().decode((String) callback.get("replay"));
             try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(form)) {

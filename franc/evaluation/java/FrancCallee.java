@@ -57,6 +57,9 @@ public final class FrancCallee {
         }
     }
 
+    /** The exit status when a replaying stub reads an object outside the call under way. */
+    private static final int UNREPLAYED = 86;
+
     /** The run's table, through which the stubs of the test's lent classes call back. */
     private static Table lentClasses;
 
@@ -80,8 +83,11 @@ public final class FrancCallee {
      * read {@code read} from a stream: its serial form goes back to the test's class in the
      * trusted JVM, whose own readObject runs there on it (its side effects are the test's),
      * during the call under way and on its thread. What that readObject throws is thrown here.
+     * Read elsewhere (another thread, after the call), where the test cannot read it again,
+     * the process ends (the call fails) rather than hide what reading it would have done.
      */
     public static void readBack(Object read) throws java.io.IOException {
+        if (Thread.currentThread() != lentClasses.caller) Runtime.getRuntime().halt(UNREPLAYED);
         java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();
         try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(form)) {
             out.writeObject(read);
