@@ -381,10 +381,11 @@ def replaying_stub(test: str, name: str, imports: str = "", uid: int = 0) -> str
     has read an object, sends it back to the test's class in the trusted JVM
     (``franc.FrancCallee.readBack``), where the test's own ``readObject`` (``readResolve``)
     runs on it, so its side effects land on the test's state, which the stub has none of.
-    Its static methods are not lent (one may undo what a ``readObject`` did). None unless ``name`` is a top-level ``class name implements Serializable`` whose
-    serial form is the default one with fields of primitive and String types only (no
-    ``writeObject``, ``writeReplace``, ``serialPersistentFields``), with no instance method
-    but those hooks and no inner class: nothing else of it could run where it is read."""
+    Its static methods are not lent (one may undo what a ``readObject`` did). None unless
+    ``name`` is a top-level ``class name implements Serializable`` whose serial form is the
+    default one with fields of primitive and String types only (no ``writeObject``,
+    ``writeReplace``, ``serialPersistentFields``), with no instance method but those hooks
+    and no inner class: nothing else of it could run where it is read."""
     code = _java_declarations(test)
     header = re.search(rf"\bclass\s+{name}\s+implements\s+(?:java\.io\.)?Serializable\s*\{{", code)
     top = _class_top_level(code, name)
@@ -410,7 +411,8 @@ def replaying_stub(test: str, name: str, imports: str = "", uid: int = 0) -> str
             f"    private static final long serialVersionUID = {uid}L;\n" + "".join(fields)
             + "    private void readObject(java.io.ObjectInputStream in)\n"
             "            throws java.io.IOException, ClassNotFoundException {\n"
-            f"        in.defaultReadObject();\n        {CALLEE_CLASS}.readBack(this);\n    }}\n}}\n")
+            f"        in.defaultReadObject();\n        {CALLEE_CLASS}.readBack(this);\n"
+            "    }\n}\n")
 
 
 def serialises_only_replayed(test: str) -> bool:
