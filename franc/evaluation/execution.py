@@ -32,9 +32,9 @@ candidate (in bytes the candidate may deserialise) is lent as a *replaying stub*
 form whose ``readObject`` sends each object it reads back to the trusted JVM, during the
 call and on its thread; there the test's own class reads it again, so the test's
 ``readObject`` runs in the trusted JVM and its side effects (a gadget's "I was
-deserialised" flag) are out of the candidate's reach (one read elsewhere, where it cannot
-be read again, ends the candidate's process). A Java test that shares more with
-the candidate (``System`` state, a named class with more than static methods, a
+deserialised" flag) are out of the candidate's reach (one the stub cannot send back, read
+on another thread or after the call, ends the candidate's process). A Java test that
+shares more with the candidate (``System`` state, a named class with more than static methods, a
 serialisable class with more than the default serial form and its reading hooks, or a
 callback the candidate runs on another thread, such as an HTTP server's handler) cannot
 run apart from it: such a *shared-process* test runs inside the sandbox next to the

@@ -757,6 +757,27 @@ def test_java_gadget_read_on_another_thread_is_not_hidden(javac: JavaCompiler) -
     assert_not_passed(run_candidate(JAVA_GADGET_TASK, worker, compiler=javac).status)
 
 
+def test_java_gadget_read_with_the_callback_broken_is_not_hidden(javac: JavaCompiler) -> None:
+    # The forger clears the callee's table (through which the stub sends what it read back)
+    # before deserialising, and swallows what the stub throws: the stub that cannot send
+    # the gadget back ends the process instead.
+    forger = JAVA_GADGET_PROMPT + """\
+        try {
+            java.lang.reflect.Field table =
+                    Class.forName("franc.FrancCallee").getDeclaredField("lentClasses");
+            table.setAccessible(true);
+            table.set(null, null);
+        } catch (Throwable e) { }
+        try {
+            new ObjectInputStream(new ByteArrayInputStream(data)).readObject();
+        } catch (Throwable e) { }
+        return new HashMap<>();
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_GADGET_TASK, forger, compiler=javac).status)
+
+
 # --- Java tests that make files for the candidate: stand-ins in the trusted JVM -------------
 JAVA_FILE_PROMPT = ("import java.io.*;\nimport java.util.*;\n\nclass Reader {\n"
                     "    public static String read(File f) throws IOException {\n")

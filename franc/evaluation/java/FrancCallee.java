@@ -83,21 +83,24 @@ public final class FrancCallee {
      * read {@code read} from a stream: its serial form goes back to the test's class in the
      * trusted JVM, whose own readObject runs there on it (its side effects are the test's),
      * during the call under way and on its thread. What that readObject throws is thrown here.
-     * Read elsewhere (another thread, after the call), where the test cannot read it again,
-     * the process ends (the call fails) rather than hide what reading it would have done.
+     * Not sent back (read on another thread or after the call, where the test cannot read
+     * it again, or this class's state broken), the process ends (the call fails) rather
+     * than hide what reading it would have done.
      */
-    public static void readBack(Object read) throws java.io.IOException {
-        if (Thread.currentThread() != lentClasses.caller) Runtime.getRuntime().halt(UNREPLAYED);
-        java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();
-        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(form)) {
-            out.writeObject(read);
-        }
+    public static void readBack(Object read) {
+        Map<String, Object> answer = null;
         try {
-            lentClasses.exchange("{\"callback\":" + FrancPlain.quote(read.getClass().getName()) + ",\"replay\":"
-                    + FrancPlain.quote(java.util.Base64.getEncoder().encodeToString(form.toByteArray())) + "}");
-        } catch (Throwable thrown) {
-            throw FrancPlain.<RuntimeException>sneaky(thrown);
+            java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();
+            try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(form)) {
+                out.writeObject(read);
+            }
+            answer = lentClasses.exchange("{\"callback\":" + FrancPlain.quote(read.getClass().getName())
+                    + ",\"replay\":" + FrancPlain.quote(java.util.Base64.getEncoder().encodeToString(form.toByteArray())) + "}");
+        } catch (Throwable unsent) {
+            answer = null;
         }
+        if (answer == null) Runtime.getRuntime().halt(UNREPLAYED);
+        if (answer.containsKey("raised")) throw FrancPlain.<RuntimeException>sneaky(FrancPlain.rebuild((Map<?, ?>) answer.get("raised")));
     }
 
     /**
@@ -216,12 +219,13 @@ public final class FrancCallee {
                 throw new IllegalArgumentException("franc: an argument has no plain form: " + notPlain.getMessage());
             }
             Map<String, Object> answer = exchange(frame.append("]}").toString());
+            if (answer.containsKey("raised")) throw FrancPlain.rebuild((Map<?, ?>) answer.get("raised"));
             if (method.getReturnType() == void.class) return null;
             return FrancPlain.convert(answer.get("value"), method.getGenericReturnType(), this);
         }
 
-        /** One callback frame to the trusted side and its answer; what it raised is thrown. */
-        Map<String, Object> exchange(String frame) throws Throwable {
+        /** One callback frame to the trusted side and its answer. */
+        Map<String, Object> exchange(String frame) throws java.io.IOException, FrancPlain.NotPlain {
             if (Thread.currentThread() != caller) {
                 throw new IllegalStateException("franc: a lent object works only during its call, on its thread");
             }
@@ -230,7 +234,6 @@ public final class FrancCallee {
             if (reply == null) throw new IllegalStateException("franc: the channel closed");
             @SuppressWarnings("unchecked")
             Map<String, Object> answer = (Map<String, Object>) FrancPlain.parse(reply);
-            if (answer.containsKey("raised")) throw FrancPlain.rebuild((Map<?, ?>) answer.get("raised"));
             return answer;
         }
     }
