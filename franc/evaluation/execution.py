@@ -34,10 +34,10 @@ call and on its thread; there the test's own class reads it again, so the test's
 ``readObject`` runs in the trusted JVM and its side effects (a gadget's "I was
 deserialised" flag) are out of the candidate's reach (one the stub cannot send back, read
 on another thread or after the call, ends the candidate's process). A Java test that
-shares more with the candidate (``System`` state, a named class with more than static methods, a
-serialisable class with more than the default serial form and its reading hooks, or a
-callback the candidate runs on another thread, such as an HTTP server's handler) cannot
-run apart from it: such a *shared-process* test runs inside the sandbox next to the
+shares more with the candidate (``System`` state, a named class with more than static
+methods, a serialisable class with more than the default serial form and its reading
+hooks, or a callback the candidate runs on another thread, such as an HTTP server's
+handler) cannot run apart from it: such a *shared-process* test runs inside the sandbox next to the
 candidate, and only its outcome comes back over the channel (the call id stays out of the
 candidate's reach), so a candidate written to cheat can forge it; :func:`is_plain_test`
 decides, from the test alone (the candidate has no say). A Python test's class based on a
