@@ -32,12 +32,18 @@ candidate's process, in its network namespace, and the test's handler, a lambda 
 stand-in interface (:data:`IMPLEMENTED_JAVA_TYPES`), is lent to it as ``HttpHandler``, so
 the server's thread calls it back while the candidate downloads; the test's calls on the
 exchange it gets (a stand-in) are served in the candidate's process while the handler runs.
-A Java test that shares more with the candidate (``System`` state, a named class with more
-than static methods, or a class it serialises for the candidate to deserialise, whose side
-effects happen in the candidate's process) cannot run apart from it: such a
-*shared-process* test runs inside the sandbox next to the candidate, and only its outcome
-comes back over the channel (the call id stays out of the candidate's reach), so a
-candidate written to cheat can forge it; :func:`is_plain_test`
+A class of the test whose objects it serialises for the candidate (in bytes the candidate
+may deserialise) is lent as a *replaying stub* (:func:`replaying_stub`): the candidate's
+process holds a class of its name and serial form whose ``readObject`` sends each object it
+reads back to the trusted JVM, during a call; there the test's own class reads it again, so
+the test's ``readObject`` runs in the trusted JVM and its side effects (a gadget's "I was
+deserialised" flag) are out of the candidate's reach (one the stub cannot send back, read
+after the call, ends the candidate's process). A Java test that shares more with the
+candidate (``System`` state, a named class with more than static methods, a serialisable
+class with more than the default serial form and its reading hooks) cannot run apart from
+it: such a *shared-process* test runs inside the sandbox next to the candidate, and only
+its outcome comes back over the channel (the call id stays out of the candidate's reach),
+so a candidate written to cheat can forge it; :func:`is_plain_test`
 decides, from the test alone (the candidate has no say). A Python test's class based on a
 class of the candidate's process (a handle cannot be a base class, e.g. an HTTP handler)
 is made in that process from the test's source (``TrustedPeer.build_class``); the test's
@@ -146,6 +152,25 @@ _JAVA_CONSTANT = re.compile(r"\b(\w+)\.[A-Z][A-Z0-9_]*\b")
 _JAVA_HARMLESS_SYSTEM = re.compile(
     r"\bSystem\.(?:(?:out|err)(?:\.(?:println|printf|print|flush))?|setOut|setErr|lineSeparator"
     r"|currentTimeMillis|nanoTime)\b")
+#: Types of object serialisation; a test that serialises objects for the candidate may use
+#: them when each of its serialisable classes is lent as a replaying stub
+#: (:func:`serialises_only_replayed`).
+_SERIAL_JAVA_TYPES = frozenset({"Serializable", "ObjectOutputStream", "ObjectInputStream",
+                                "ClassNotFoundException", "InvalidObjectException",
+                                "ObjectStreamException"})
+#: The field types a replaying stub copies: their serial form holds no object of a class.
+_REPLAYED_FIELD_TYPES = frozenset({"boolean", "byte", "char", "short", "int", "long", "float",
+                                   "double", "String", "java.lang.String"})
+#: A field declaration among a class's top-level declarations.
+_JAVA_FIELD = re.compile(
+    r"\s*(?P<modifiers>(?:(?:public|protected|private|static|final|transient|volatile)\s+)*)"
+    r"(?P<type>[\w.]+(?:\s*<[^;=]*>)?(?:\s*\[\s*\])*)\s+(?P<name>\w+)\s*(?:=[^;]*)?;")
+#: The methods of a class's default serial form that run when an object is read.
+_READ_HOOK = re.compile(
+    r"\s*(?:private\s+void\s+readObject\s*\(\s*(?:final\s+)?(?:java\.io\.)?ObjectInputStream\s+\w+\s*\)"
+    r"|private\s+void\s+readObjectNoData\s*\(\s*\)"
+    r"|(?:(?:public|protected|private)\s+)?(?:final\s+)?Object\s+readResolve\s*\(\s*\))"
+    r"\s*(?:throws\s+[\w.,\s]+)?\{")
 _JAVA_METHOD = re.compile(
     r"^\s*(?:public\s+|protected\s+|private\s+)*static\s+(?:final\s+)?"
     r"(?P<ret>[\w.$]+(?:\s*<[\w\s,<>?.\[\]]*>)?(?:\s*\[\s*\])*)\s+(?P<name>\w+)\s*"
@@ -243,7 +268,8 @@ def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bo
     """Whether a Java ``test`` exchanges nothing but values and stand-ins with the
     candidate, so that it can run in the trusted JVM: it uses only value types, the
     prompt's classes, its own classes (those it names in a string only with static
-    methods, see :func:`lent_class_stub`), :data:`REMOTE_JAVA_TYPES` and
+    methods, see :func:`lent_class_stub`; it serialises only those with a replaying stub,
+    see :func:`serialises_only_replayed`), :data:`REMOTE_JAVA_TYPES` and
     :data:`LENDABLE_JAVA_TYPES`, and no ``System.`` state beyond printing (its prints go to
     the trusted JVM's log)."""
     code = _JAVA_CONSTANT.sub(lambda m: m[1] if m[1] in PLAIN_JAVA_TYPES else m[0],
@@ -253,13 +279,16 @@ def is_plain_test(test: str, prompt_classes: frozenset[str] = frozenset()) -> bo
     types = set(re.findall(r"\b[A-Z]\w*", code)) - constants
     classes = re.findall(r"\bclass\s+(\w+)", test)
     # A class the test names in a string is lent by name: the candidate gets a stub of it
-    # (lent_class_stub) unless it has more than static methods. One with a serialisable
-    # class sends it in bytes: the candidate would need the class itself in its process.
-    lendable = all(lent_class_stub(test, name) is not None for name in lent_classes(test))
-    serialises = bool(types & {"Serializable", "Externalizable"})
-    allowed = PLAIN_JAVA_TYPES | _REMOTE_NAMES | LENDABLE_JAVA_TYPES | prompt_classes | set(classes)
-    return bool(classes) and types <= allowed and "System." not in code and lendable \
-        and not serialises
+    # (lent_class_stub) unless it has more than static methods. Objects of its serialisable
+    # classes go in bytes: the candidate gets a replaying stub of each (replaying_stub),
+    # unless the test could serialise others of its own; one class is not lent both ways.
+    named = lent_classes(test)
+    lendable = all(lent_class_stub(test, name) is not None for name in named) \
+        and not named & replayed_classes(test)
+    serial = _SERIAL_JAVA_TYPES if serialises_only_replayed(test) else frozenset()
+    allowed = PLAIN_JAVA_TYPES | _REMOTE_NAMES | LENDABLE_JAVA_TYPES | prompt_classes \
+        | set(classes) | serial
+    return bool(classes) and types <= allowed and "System." not in code and lendable
 
 
 def lent_classes(test: str) -> frozenset[str]:
@@ -327,6 +356,110 @@ def lent_class_stub(test: str, name: str, imports: str = "") -> str | None:
     if not methods:
         return None
     return f"{imports}\nclass {name} {{\n" + "".join(methods) + "}\n"
+
+
+def replayed_classes(test: str) -> frozenset[str]:
+    """The test's classes declared ``Serializable``: when it serialises objects for the
+    candidate, each is lent as a replaying stub (:func:`replaying_stub`)."""
+    return frozenset(re.findall(r"\bclass\s+(\w+)\s+implements\s+(?:java\.io\.)?Serializable\s*\{",
+                                _java_declarations(test)))
+
+
+def _java_declarations(test: str) -> str:
+    """The test without its string and character literals and its comments."""
+    return re.sub(r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\])*'", " ", _java_code(test), flags=re.DOTALL)
+
+
+def _has_anonymous_class(code: str) -> bool:
+    """Whether ``code`` (:func:`_java_declarations`) makes an object of an anonymous class."""
+    for made in re.finditer(r"\bnew\s+[\w.]+\s*(?:<[^;{()]*>)?\s*\(", code):
+        depth, end = 1, made.end()
+        while depth and end < len(code):
+            depth += (code[end] == "(") - (code[end] == ")")
+            end += 1
+        if code[end:].lstrip().startswith("{"):
+            return True
+    return False
+
+
+def _top_level(code: str, start: int) -> bool:
+    """Whether position ``start`` of ``code`` is outside every block."""
+    return code.count("{", 0, start) == code.count("}", 0, start)
+
+
+def replaying_stub(test: str, name: str, imports: str = "", uid: int = 0) -> str | None:
+    """The source of the stub of the test's serialisable class ``name`` that the candidate's
+    process holds when the test serialises objects for it: the class's serial form (its
+    name, ``uid`` for its serialVersionUID, its fields), and a ``readObject`` that, once it
+    has read an object, sends it back to the test's class in the trusted JVM
+    (``franc.FrancCallee.readBack``), where the test's own ``readObject`` (``readResolve``)
+    runs on it, so its side effects land on the test's state, which the stub has none of.
+    Its static methods are not lent (one may undo what a ``readObject`` did). None unless
+    ``name`` is a top-level ``class name implements Serializable`` whose serial form is the
+    default one with fields of primitive and String types only (no ``writeObject``,
+    ``writeReplace``, ``serialPersistentFields``), with no instance method but those hooks
+    and no inner class: nothing else of it could run where it is read."""
+    code = _java_declarations(test)
+    header = re.search(rf"\bclass\s+{name}\s+implements\s+(?:java\.io\.)?Serializable\s*\{{", code)
+    top = _class_top_level(code, name)
+    if header is None or top is None or not _top_level(code, header.start()) \
+            or re.search(r"\b(?:class|interface|enum|record)\b", top):
+        return None
+    fields = []
+    for piece in re.findall(r"[^;{]*[;{]", top):
+        field = _JAVA_FIELD.fullmatch(piece)
+        if piece.endswith(";") and field is not None:
+            if field["name"] == "serialPersistentFields":
+                return None
+            if not re.search(r"\b(?:static|transient)\b", field["modifiers"]):
+                if field["type"] not in _REPLAYED_FIELD_TYPES or "," in piece:
+                    return None
+                fields.append(f"    {field['type']} {field['name']};\n")
+        elif not (re.fullmatch(r"\s*(?:static\s*)?\{", piece) or _READ_HOOK.fullmatch(piece)
+                  or _JAVA_METHOD.fullmatch(piece)
+                  or re.fullmatch(rf"\s*(?:(?:public|protected|private)\s+)?{name}\s*\([^)]*\)"
+                                  r"\s*(?:throws\s+[\w.,\s]+)?\{", piece)):
+            return None
+    return (f"{imports}\nclass {name} implements java.io.Serializable {{\n"
+            f"    private static final long serialVersionUID = {uid}L;\n" + "".join(fields)
+            + "    private void readObject(java.io.ObjectInputStream in)\n"
+            "            throws java.io.IOException, ClassNotFoundException {\n"
+            f"        in.defaultReadObject();\n        {CALLEE_CLASS}.readBack(this);\n"
+            "    }\n}\n")
+
+
+def serialises_only_replayed(test: str) -> bool:
+    """Whether every object of the test's own classes that it could serialise for the
+    candidate is of a class lent as a replaying stub: its classes are top-level, each
+    with a replaying stub or with no supertype, and it has no anonymous class, no other
+    ``Serializable`` type and no ``Externalizable`` one, and reads no serial form itself
+    (``new ObjectInputStream``: the candidate's bytes are never read in the trusted JVM)."""
+    code = _java_declarations(test)
+    replayed = replayed_classes(test)
+    for declared in re.finditer(r"\b(class|interface|enum|record)\s+(\w+)([^{]*)\{", code):
+        if declared[1] != "class" or not _top_level(code, declared.start()) or (
+                declared[3].strip() and replaying_stub(test, declared[2]) is None):
+            return False
+    return len(re.findall(r"\bSerializable\b", code)) == len(replayed) \
+        and not _has_anonymous_class(code) \
+        and not re.search(r"\b(?:Externalizable|new\s+ObjectInputStream)\b", code)
+
+
+@functools.cache
+def _serial_uids(test_classes: Path, names: frozenset[str]) -> dict[str, int] | None:
+    """The serialVersionUID of each of the test's classes ``names``, compiled in
+    ``test_classes`` (the JDK's ``serialver``, which loads them without running them);
+    None when it failed."""
+    try:
+        done = subprocess.run([java_tool("serialver"), "-classpath", str(test_classes),
+                               *sorted(names)], capture_output=True, text=True,
+                              timeout=STAND_INS_TIMEOUT, check=True, cwd="/")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    uids = {found: int(uid) for found, uid in
+            re.findall(r"^(\w+):\s*private static final long serialVersionUID = (-?\d+)L;",
+                       done.stdout, re.MULTILINE)}
+    return uids if set(uids) == names else None
 
 
 def uses_stand_ins(test: str) -> bool:
@@ -526,15 +659,15 @@ def _bridge_verdict(thrown: str, callee: Callee, seconds: float) -> ExecResult:
     return ExecResult(status, _cap(f"{exception}: {message}" if message else exception), seconds)
 
 
-def _java_trusted(test_classes: Path, test_class: str, lent: frozenset[str], classes: Path,
-                  class_name: str, limits: Limits, unsafe: bool,
+def _java_trusted(test_classes: Path, test_class: str, lent: dict[str, list[str]],
+                  classes: Path, class_name: str, limits: Limits, unsafe: bool,
                   checkers: CheckerPool) -> ExecResult:
     """The test's classes in a warm trusted JVM against the sandboxed candidate's JVM
-    (``lent``: the test's classes it lends by name, whose stubs are in ``classes``)."""
+    (``lent``: the test's classes it lends by name, "lent", and as replaying stubs,
+    "replayed", whose stubs are in ``classes``)."""
     with java_callee(classes, class_name, limits, unsafe) as callee:
         verdict = _trusted_verdict(callee, checkers, "java",
-                                   {"classes": str(test_classes), "test": test_class,
-                                    "lent": sorted(lent)},
+                                   {"classes": str(test_classes), "test": test_class, **lent},
                                    limits.timeout)
         if isinstance(verdict, ExecResult):
             return verdict
@@ -557,11 +690,18 @@ def _drop_test_classes(classes: Path, test: str, code: str) -> None:
             path.unlink(missing_ok=True)
 
 
-def _lent_class_stubs(test: str, lent: frozenset[str], imports: str, timeout: float,
+def _lent_class_stubs(test: str, lent: frozenset[str], replayed: frozenset[str], imports: str,
+                      test_classes: Path, timeout: float,
                       compiler: JavaCompiler | None) -> Path | None:
-    """The compiled stubs of the classes the test lends by name, with the callee's classes
+    """The compiled stubs of the classes the test lends by name and as replaying stubs (with
+    the serialVersionUIDs of its classes in ``test_classes``), with the callee's classes
     they call (compiled once per task); None when they do not compile."""
+    uids = _serial_uids(test_classes, replayed) if replayed else {}
+    if uids is None:
+        return None
     stubs = {f"{name}.java": lent_class_stub(test, name, imports) or "" for name in lent}
+    stubs |= {f"{name}.java": replaying_stub(test, name, imports, uids[name]) or ""
+              for name in replayed}
     return cached_classes(stubs | java_support_sources("FrancPlain", "FrancRemote", "FrancCallee"),
                           timeout, compiler)
 
@@ -591,17 +731,19 @@ def run_java(task: Task, code: str, *, timeout: float = DEFAULT_TIMEOUT, securit
             test_classes = None if sides is None else cached_classes(
                 sides | java_support_sources("FrancPlain", "FrancRemote", "FrancBridge"),
                 timeout, compiler)
-            lent = lent_classes(test)
-            lent_stubs = _lent_class_stubs(test, lent, prompt_imports(task.prompt), timeout,
-                                           compiler) if lent else None
-            if test_classes is not None and (lent_stubs is not None or not lent):
+            lent, replayed = lent_classes(test), replayed_classes(test)
+            lent_stubs = _lent_class_stubs(test, lent, replayed, prompt_imports(task.prompt),
+                                           test_classes, timeout, compiler) \
+                if (lent or replayed) and test_classes is not None else None
+            if test_classes is not None and (lent_stubs is not None or not lent | replayed):
                 _drop_test_classes(classes, test, code)
                 if lent_stubs is not None:
                     shutil.copytree(lent_stubs, classes, dirs_exist_ok=True)
                 with contextlib.ExitStack() as stack:
                     pool = checkers or stack.enter_context(CheckerPool())
-                    return _java_trusted(test_classes, test_class, lent, classes, stub[0],
-                                         limits, unsafe_no_isolation, pool)
+                    return _java_trusted(test_classes, test_class,
+                                         {"lent": sorted(lent), "replayed": sorted(replayed)},
+                                         classes, stub[0], limits, unsafe_no_isolation, pool)
         class_name = java_class_name(code) or "Candidate"
         with java_callee(classes, class_name, limits, unsafe_no_isolation) as callee:
             verdict = _check_shared(callee, {"test": test_class}, timeout)

@@ -18,6 +18,8 @@ from franc.evaluation.execution import (
     lent_class_stub,
     lent_classes,
     prompt_imports,
+    replayed_classes,
+    replaying_stub,
     run_candidate,
     uses_stand_ins,
     with_stand_ins,
@@ -584,11 +586,98 @@ def test_java_lent_object_works_from_any_thread_but_only_during_its_call(
     assert (result.status, result.reason) == ("failed", "java.lang.Exception: calls []")
 
 
-def test_java_test_with_helper_classes_is_plain_unless_serialisable() -> None:
+def test_java_test_with_helper_classes_is_plain_unless_serialisable_beyond_a_stub() -> None:
     helper = "class Helper {\n    static int two() { return 2; }\n}\n" + JAVA_TEST
     assert is_plain_test(helper, frozenset({"Add"}))
     gadget = "class Gadget implements Serializable {\n}\n" + JAVA_TEST
-    assert not is_plain_test(gadget, frozenset({"Add"}))
+    assert is_plain_test(gadget, frozenset({"Add"}))
+    assert not is_plain_test(gadget.replace("Serializable", "Externalizable"), frozenset({"Add"}))
+
+
+SERIAL_PROMPT = ("import java.io.*;\nimport java.util.*;\n\nclass Reader {\n"
+                 "    public static String read(byte[] data) {\n")
+#: The test serialises its own class for the candidate; its readObject records what it read.
+SERIAL_TEST = """
+class Token implements Serializable {
+    static String seen = "";
+    private String name;
+    private int count;
+    private transient int cache;
+    Token(String name, int count) { this.name = name; this.count = count; }
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        if (count < 0) throw new InvalidObjectException("negative count");
+        seen += name + count;
+    }
+    static String seen() { return seen; }
+}
+
+class Main {
+    static byte[] form(Token token) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(token);
+        }
+        return bytes.toByteArray();
+    }
+
+    public static void main(String[] args) throws Exception {
+        String got = Reader.read(form(new Token("abc", 3)));
+        if (!got.equals("read") || !Token.seen.equals("abc3")) throw new Exception(got);
+        String refused = Reader.read(form(new Token("x", -1)));
+        if (!refused.equals("java.io.InvalidObjectException: negative count")) {
+            throw new Exception(refused);
+        }
+    }
+}
+"""
+
+
+def test_java_serialisable_class_of_the_test_gets_a_replaying_stub() -> None:
+    assert is_plain_test(SERIAL_TEST, frozenset({"Reader"}))
+    assert replayed_classes(SERIAL_TEST) == {"Token"}
+    stub = replaying_stub(SERIAL_TEST, "Token", uid=-7) or ""
+    assert "private static final long serialVersionUID = -7L;" in stub
+    assert "String name;" in stub and "int count;" in stub
+    assert "cache" not in stub and "seen +=" not in stub and "Token(" not in stub
+    assert "in.defaultReadObject();\n        franc.FrancCallee.readBack(this);" in stub
+    assert "callTest" not in stub  # its static methods are not lent
+    # Anything more of the class could run where it is read (another method, a custom
+    # serial form, a field holding objects, a supertype) or it is not the test's class to
+    # write (an anonymous class, another serialisable type), or the test reads serial forms
+    # itself: the test shares the candidate's process.
+    for old, more in (("    static String seen() { return seen; }\n",
+                       "    public int hashCode() { return count; }\n"),
+                      ("    static String seen() { return seen; }\n",
+                       "    private void writeObject(ObjectOutputStream out) throws IOException {"
+                       " out.defaultWriteObject(); }\n"),
+                      ("private int count;", "private Object count;"),
+                      ("private int count;", "private int count, more;"),
+                      ("implements Serializable", "extends Exception implements Serializable"),
+                      ("out.writeObject(token);", "out.writeObject(new HashMap<String, String>() {"
+                                                  "{ put(\"a\", \"b\"); }});"),
+                      ("out.writeObject(token);",
+                       "out.writeObject((Runnable & Serializable) () -> { });"),
+                      ("return bytes.toByteArray();",
+                       "new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()));"
+                       " return bytes.toByteArray();")):
+        test = SERIAL_TEST.replace(old, more)
+        assert test != SERIAL_TEST
+        assert not is_plain_test(test, frozenset({"Reader"})), more
+    assert replaying_stub(SERIAL_TEST.replace("private int count;", "private Object count;"),
+                          "Token") is None
+
+
+def test_java_test_reads_again_what_the_candidate_deserialises(javac: JavaCompiler) -> None:
+    task = java_task(SERIAL_PROMPT, SERIAL_TEST, "read")
+    reads = SERIAL_PROMPT + ("        try (ObjectInputStream in = new ObjectInputStream("
+                             "new ByteArrayInputStream(data))) {\n"
+                             "            in.readObject();\n            return \"read\";\n"
+                             "        } catch (Exception e) {\n            return e.toString();\n"
+                             "        }\n    }\n}\n")
+    assert run_candidate(task, reads, compiler=javac).status == "passed"
+    ignores = SERIAL_PROMPT + "        return \"read\";\n    }\n}\n"
+    assert run_candidate(task, ignores, compiler=javac).status == "failed"
 
 
 PROPERTY_PROMPT = "import java.util.*;\n\nclass Config {\n    public static String host() {\n"

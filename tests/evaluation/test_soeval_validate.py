@@ -99,17 +99,17 @@ def test_shipped_java_tasks_validate_in_the_sandbox() -> None:
     assert report.tasks == 4
 
 
-def test_only_one_shipped_java_test_runs_next_to_the_candidate() -> None:
-    # Task 34's security test serialises its own gadget class for the candidate to
-    # deserialise. (Task 2's HTTP server is the candidate's process's; its handler, lent,
-    # comes back to the trusted JVM from the server's thread.)
+def test_no_shipped_java_test_runs_next_to_the_candidate() -> None:
+    # Task 2's HTTP server is the candidate's process's; its handler, lent, comes back to the
+    # trusted JVM from the server's thread. Task 34's security test serialises its own gadget
+    # class for the candidate to deserialise: it is lent as a replaying stub.
     shared = set()
     for row in map(json.loads, (SOEVAL / "java.jsonl").read_text().splitlines()):
         stub = java_stub(row["prompt"])
         for kind in ("test", "security_test"):
             if row[kind] and not (stub and is_plain_test(row[kind], frozenset({stub[0]}))):
                 shared.add((row["task_id"], kind))
-    assert shared == {("SOEval/Java/34", "security_test")}
+    assert shared == set()
 
 
 def test_a_recorded_model_answer_runs_against_our_test(reference_dir: Path) -> None:

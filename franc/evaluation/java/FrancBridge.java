@@ -23,11 +23,12 @@ public final class FrancBridge {
      * Run the test class's main against the candidate on this channel (each job loads
      * this class afresh, see FrancChecker); the exception it throws is the verdict.
      */
-    public static void run(String testClass, List<?> lentClasses, InputStream answerStream,
+    public static void run(String testClass, List<?> lentClasses, List<?> replayedClasses, InputStream answerStream,
             OutputStream requestStream) throws Throwable {
         answers = answerStream;
         requests = requestStream;
         for (Object name : lentClasses) LENT_CLASSES.add((String) name);
+        for (Object name : replayedClasses) REPLAYED_CLASSES.add((String) name);
         Method main = Class.forName(testClass).getMethod("main", String[].class);
         main.setAccessible(true);
         try {
@@ -139,6 +140,54 @@ public final class FrancBridge {
         }
     }
 
+    /**
+     * The test's serialisable classes lent as replaying stubs: the candidate's process reads
+     * their objects and sends them back here (replay). Their static methods are not lent.
+     */
+    private static final java.util.Set<String> REPLAYED_CLASSES = new java.util.HashSet<>();
+
+    /** The most a replayed object's serial form may take (bytes; nested objects). */
+    private static final long MAX_REPLAY_BYTES = 1 << 20;
+    private static final long MAX_REPLAY_DEPTH = 2;
+
+    /**
+     * The serial form of an object of a class the test lends as a replaying stub, read in
+     * the candidate's process (see FrancCallee.readBack): read here again with the test's
+     * own class, so that its readObject (readResolve) runs in this JVM, on the test's state.
+     * The stream may hold that class only (its fields are primitives and strings). The
+     * "value" (null) or "raised" fields of the reply.
+     */
+    private static String replay(Map<String, Object> callback) {
+        try {
+            String name = (String) callback.get("callback");
+            if (!REPLAYED_CLASSES.contains(name)) throw new IllegalArgumentException("franc: no class replayed as " + name);
+            Class<?> lent = Class.forName(name, false, FrancBridge.class.getClassLoader());
+            byte[] form = java.util.Base64.getDecoder().decode((String) callback.get("replay"));
+            try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(form)) {
+                @Override
+                protected Class<?> resolveClass(java.io.ObjectStreamClass desc) throws java.io.IOException {
+                    if (!desc.getName().equals(name)) throw new java.io.InvalidClassException(desc.getName(), "franc: not lent");
+                    return lent;
+                }
+
+                @Override
+                protected Class<?> resolveProxyClass(String[] interfaces) throws java.io.IOException {
+                    throw new java.io.InvalidClassException("franc: a proxy class is not lent");
+                }
+            }) {
+                in.setObjectInputFilter(info -> info.streamBytes() > MAX_REPLAY_BYTES || info.depth() > MAX_REPLAY_DEPTH
+                        || (info.serialClass() != null && info.serialClass() != lent)
+                        ? java.io.ObjectInputFilter.Status.REJECTED : java.io.ObjectInputFilter.Status.ALLOWED);
+                in.readObject();
+            }
+            return "\"value\":null";
+        } catch (CandidateGone gone) {
+            throw gone;
+        } catch (Throwable refused) {  // what the test's readObject threw goes to the reader
+            return FrancPlain.raised(refused);
+        }
+    }
+
     private static Class<?>[] parameterTypes(Map<String, Object> callback) throws ClassNotFoundException {
         List<?> names = (List<?>) callback.get("params");
         Class<?>[] params = new Class<?>[names.size()];
@@ -179,7 +228,9 @@ public final class FrancBridge {
      * object: the "value" (plain or lent again) or "raised" fields of the reply.
      */
     private static String callBack(Map<String, Object> callback) {
-        if (callback.get("callback") instanceof String) return callLentClass(callback);
+        if (callback.get("callback") instanceof String) {
+            return callback.containsKey("replay") ? replay(callback) : callLentClass(callback);
+        }
         try {
             int number = ((Number) callback.get("callback")).intValue();
             if (number < 0 || number >= LENT.size()) throw new IllegalArgumentException("franc: nothing lent as " + number);

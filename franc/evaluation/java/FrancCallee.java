@@ -56,6 +56,9 @@ public final class FrancCallee {
         return text.isEmpty() ? answer : answer + ",\"printed\":" + FrancPlain.quote(text);
     }
 
+    /** The exit status when a replaying stub reads an object outside the call under way. */
+    private static final int UNREPLAYED = 86;
+
     /** The run's table, through which the stubs of the test's lent classes call back. */
     private static Table lentClasses;
 
@@ -72,6 +75,31 @@ public final class FrancCallee {
         } catch (Throwable thrown) {
             throw FrancPlain.<RuntimeException>sneaky(thrown);
         }
+    }
+
+    /**
+     * The stub of a serialisable class the test lends (see franc/evaluation/execution.py) has
+     * read {@code read} from a stream: its serial form goes back to the test's class in the
+     * trusted JVM, whose own readObject runs there on it (its side effects are the test's),
+     * during a call of the candidate (from any of its threads). What that readObject throws
+     * is thrown here. Not sent back (read after the call, where the test cannot read it
+     * again, or this class's state broken), the process ends (the call fails) rather than
+     * hide what reading it would have done.
+     */
+    public static void readBack(Object read) {
+        Map<String, Object> answer = null;
+        try {
+            java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();
+            try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(form)) {
+                out.writeObject(read);
+            }
+            answer = lentClasses.exchange("{\"callback\":" + FrancPlain.quote(read.getClass().getName())
+                    + ",\"replay\":" + FrancPlain.quote(java.util.Base64.getEncoder().encodeToString(form.toByteArray())) + "}");
+        } catch (Throwable unsent) {
+            answer = null;
+        }
+        if (answer == null) Runtime.getRuntime().halt(UNREPLAYED);
+        if (answer.containsKey("raised")) throw FrancPlain.<RuntimeException>sneaky(FrancPlain.rebuild((Map<?, ?>) answer.get("raised")));
     }
 
     /**
@@ -192,31 +220,34 @@ public final class FrancCallee {
          * A call back to the trusted side ({@code frame}: its opening, which names what is
          * called) of {@code method} with {@code args}: its result as the method's type.
          */
-        synchronized Object forward(StringBuilder frame, Method method, Object[] args) throws Throwable {
-            if (calls == 0) throw new IllegalStateException("franc: a lent object works only during a call");
+        Object forward(StringBuilder frame, Method method, Object[] args) throws Throwable {
             frame.append(",\"method\":")
                     .append(FrancPlain.quote(method.getName())).append(",\"params\":")
                     .append(FrancPlain.typeNames(method.getParameterTypes())).append(",\"args\":[");
             for (int i = 0; i < args.length; i++) frame.append(i > 0 ? "," : "").append(plainOrHandle(args[i]));
-            FrancPlain.writeFrame(answers, frame.append("]}").toString());
-            Map<String, Object> answer;
+            Map<String, Object> answer = exchange(frame.append("]}").toString());
+            if (answer.containsKey("raised")) throw FrancPlain.rebuild((Map<?, ?>) answer.get("raised"));
+            if (method.getReturnType() == void.class) return null;
+            return FrancPlain.convert(answer.get("value"), method.getGenericReturnType(), this);
+        }
+
+        /**
+         * One callback frame to the trusted side and its answer, during a call only, one at a
+         * time; the trusted side's requests while it answers (an HTTP handler uses its
+         * exchange) are served here, on the thread that waits for the answer.
+         */
+        synchronized Map<String, Object> exchange(String frame) throws java.io.IOException, FrancPlain.NotPlain {
+            if (calls == 0) throw new IllegalStateException("franc: a lent object works only during a call");
+            FrancPlain.writeFrame(answers, frame);
             while (true) {
                 String reply = FrancPlain.readFrame(requests);
                 if (reply == null) throw new IllegalStateException("franc: the channel closed");
                 @SuppressWarnings("unchecked")
                 Map<String, Object> parsed = (Map<String, Object>) FrancPlain.parse(reply);
-                if (!parsed.containsKey("id")) {
-                    answer = parsed;
-                    break;
-                }
-                // The test's side calls this process while it answers (an HTTP handler uses
-                // its exchange): served here, on the thread that waits for the answer.
+                if (!parsed.containsKey("id")) return parsed;
                 FrancPlain.writeFrame(answers, "{\"id\":" + FrancPlain.quote((String) parsed.get("id")) + ","
                         + serve(parsed, this) + "}");
             }
-            if (answer.containsKey("raised")) throw FrancPlain.rebuild((Map<?, ?>) answer.get("raised"));
-            if (method.getReturnType() == void.class) return null;
-            return FrancPlain.convert(answer.get("value"), method.getGenericReturnType(), this);
         }
 
         /** An argument of a call back: plain data, else a handle (a stand-in on the trusted side). */

@@ -16,7 +16,8 @@ import java.util.Map;
  * A warm trusted JVM for Java tests (franc/evaluation/checkers.py): it never loads a
  * candidate's class. stdin/stdout are a socket to FRANC, which sends each job as a frame:
  * the task's test classes (test, stub of the candidate's class, FrancBridge, FrancPlain),
- * the test class, the test's classes it lends by name ("lent"), and the paths under /proc
+ * the test class, the test's classes it lends by name ("lent") and as replaying stubs
+ * ("replayed"), and the paths under /proc
  * of FRANC's two ends of the sandboxed candidate's channel. Each job loads its classes in a fresh class loader (no static
  * state survives a job) and runs FrancBridge.run; the verdict frame is {"passed": true}
  * or {"thrown": "Type: message"} (what an uncaught exception would print).
@@ -58,8 +59,8 @@ public final class FrancChecker {
                 InputStream answers = new FileInputStream((String) job.get("answers"));
                 OutputStream requests = new FileOutputStream((String) job.get("requests"))) {
             Class<?> bridge = loader.loadClass("franc.FrancBridge");
-            bridge.getMethod("run", String.class, java.util.List.class, InputStream.class, OutputStream.class)
-                    .invoke(null, job.get("test"), job.get("lent"), answers, requests);
+            bridge.getMethod("run", String.class, java.util.List.class, java.util.List.class, InputStream.class,
+                    OutputStream.class).invoke(null, job.get("test"), job.get("lent"), job.get("replayed"), answers, requests);
         } catch (InvocationTargetException thrown) {
             throw thrown.getCause();
         }
