@@ -59,7 +59,10 @@ JAVA_LIMITS = Limits(memory_bytes=3 * 1024**3, processes=256)
 JVM_OPTIONS = ("-Xmx512m", "-Xss16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                "-XX:-UsePerfData", "-XX:ReservedCodeCacheSize=64m",
                "-XX:MaxMetaspaceSize=256m", "-XX:CompressedClassSpaceSize=128m",
-               "-XX:+DisableAttachMechanism")
+               "-XX:+DisableAttachMechanism",
+               # A replaying stub that cannot send what it read back ends the process
+               # (Runtime.halt): a SecurityManager of the candidate's could veto that.
+               "-Djava.security.manager=disallow")
 CALLEE_CLASS = "franc.FrancCallee"
 BRIDGE_CLASS = "franc.FrancBridge"
 

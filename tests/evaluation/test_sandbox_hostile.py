@@ -780,6 +780,32 @@ def test_java_gadget_read_with_the_callback_broken_is_not_hidden(javac: JavaComp
     assert_not_passed(run_candidate(JAVA_GADGET_TASK, forger, compiler=javac).status)
 
 
+def test_java_gadget_read_cannot_veto_the_end_of_its_process(javac: JavaCompiler) -> None:
+    # As above, and a SecurityManager first that vetoes every exit: the stub's halt would
+    # throw instead, the forger swallow it and pass. The candidate's JVM disallows one.
+    forger = JAVA_GADGET_PROMPT + """\
+        try {
+            System.setSecurityManager(new SecurityManager() {
+                @Override public void checkExit(int status) { throw new SecurityException(); }
+                @Override public void checkPermission(java.security.Permission p) { }
+            });
+        } catch (Throwable e) { }
+        try {
+            java.lang.reflect.Field table =
+                    Class.forName("franc.FrancCallee").getDeclaredField("lentClasses");
+            table.setAccessible(true);
+            table.set(null, null);
+        } catch (Throwable e) { }
+        try {
+            new ObjectInputStream(new ByteArrayInputStream(data)).readObject();
+        } catch (Throwable e) { }
+        return new HashMap<>();
+    }
+}
+"""
+    assert_not_passed(run_candidate(JAVA_GADGET_TASK, forger, compiler=javac).status)
+
+
 # --- Java tests that make files for the candidate: stand-ins in the trusted JVM -------------
 JAVA_FILE_PROMPT = ("import java.io.*;\nimport java.util.*;\n\nclass Reader {\n"
                     "    public static String read(File f) throws IOException {\n")
