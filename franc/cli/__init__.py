@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from franc.errors import FrancError
+from franc.parallel import collect_garbage_in_bulk
 
 #: The modules that contribute sub-commands, in the order of the pipeline.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -62,6 +63,7 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    collect_garbage_in_bulk()  # the worker processes it forks inherit it
     try:
         check_outputs(args)
         return int(args.func(args) or 0)

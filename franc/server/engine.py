@@ -25,6 +25,7 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, Literal
 
 from franc.models import Candidate, Language, Task
+from franc.parallel import collect_garbage_in_bulk
 from franc.stages import Stages
 
 if TYPE_CHECKING:
@@ -258,6 +259,7 @@ def _worker_main(connection: Connection, languages: tuple[Language, ...],
     runner = StageRunner(languages, generator)
     runner.warm_up(full_warm_up)
     freeze_warm_heap()
+    collect_garbage_in_bulk()
     connection.send(("ready", None))
     try:
         while True:
