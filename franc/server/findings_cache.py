@@ -6,7 +6,10 @@ analyzers are built), so a warm :class:`~franc.analysis.Analyzers` keeps them by
 the code; whether a finding is on a prompt line is worked out per request, after the cache.
 Likewise the static filter's verdict on a raw candidate depends only on it, the task and
 the chain (loaded once), so :class:`CachingFilter` keeps it by their hash: a repeated
-request skips the heuristics and javac.
+request skips the heuristics and javac. A request is split over the idle workers, so each
+worker's caches see only the candidates routed to it: the server itself keeps the finished
+candidates of recent requests (:class:`franc.server.service.AnswerCache`), so that a
+repeated candidate costs no worker round trip, whichever worker made it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,26 @@ if TYPE_CHECKING:
 
 def code_key(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def task_key(task: Task) -> str:
+    """The task's every field but its id (a request's label)."""
+    return repr(dataclasses.replace(task, task_id=""))
+
+
+def answer_copy(known: Candidate, task_id: str, index: int) -> Candidate:
+    """A remembered candidate as a request's answer: its own copy (later stages set
+    findings, scores and ranks on it in place), under the request's id and position."""
+    return dataclasses.replace(known, task_id=task_id, index=index,
+                               heuristics=list(known.heuristics), errors=list(known.errors),
+                               findings=None if known.findings is None else list(known.findings))
+
+
+def judged_by_its_tools(candidate: Candidate) -> bool:
+    """Whether the compiler and every analyzer gave a verdict on the candidate (one that
+    failed, timed out under load or met a dead JVM, gets another try next time)."""
+    return not any(is_tool_failure(error) for error in candidate.errors) \
+        and not any(finding.is_failure for finding in candidate.findings or [])
 
 
 class CachingAnalyzers(Analyzers):
@@ -68,7 +91,7 @@ class CachingFilter:
     @staticmethod
     def key(task: Task, raw: str) -> str:
         """The task's every field but its id (a request's label), and the raw text."""
-        return code_key(f"{dataclasses.replace(task, task_id='')!r}\0{raw}")
+        return code_key(f"{task_key(task)}\0{raw}")
 
     def run_many(self, items: Sequence[tuple[Task, int, str]]) -> list[Candidate]:
         keys = [self.key(task, raw) for task, _, raw in items]
@@ -80,13 +103,8 @@ class CachingFilter:
         for key, candidate in fresh.items():
             # A compiler that could not judge the code (a time-out under load, a dead JVM)
             # gets another try on the next request.
-            if not any(is_tool_failure(error) for error in candidate.errors):
+            if judged_by_its_tools(candidate):
                 self._known.put(key, candidate)
-        answers = []
-        for key, (task, index, _) in zip(keys, items, strict=True):
-            known = self._known.get(key) or fresh[key]
-            # A copy per answer: later stages set findings and scores on it in place.
-            answers.append(dataclasses.replace(known, task_id=task.task_id, index=index,
-                                               heuristics=list(known.heuristics),
-                                               errors=list(known.errors)))
-        return answers
+        return [answer_copy(self._known.get(key) or fresh[key], task.task_id, index)
+                for key, (task, index, _) in zip(keys, items, strict=True)]
+

@@ -4,6 +4,7 @@ the token check, ranker resolution by name, and filter/analyse/rank of one reque
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import threading
@@ -15,8 +16,10 @@ from fastapi import Request
 
 from franc.models import Candidate, Language, Task
 from franc.policy import SUFFIXES, shipped_dir
+from franc.recent import Recent
 from franc.server.config import ServerConfig
 from franc.server.engine import Job, JobResult, RepairSpec, WorkerPool
+from franc.server.findings_cache import answer_copy, code_key, judged_by_its_tools, task_key
 from franc.server.limits import RequestRejected, bearer_accepted, check_candidates
 from franc.server.schemas import (
     CandidateOut,
@@ -108,11 +111,63 @@ class RankerCache:
         self._entries.clear()
 
 
+class AnswerCache:
+    """The finished candidates (filtered, and analysed when asked) of the last ``size``
+    distinct raw candidates the server answered, by all they depend on: the task, the
+    stages and analyzers asked for, and the raw text. Repair jobs are never answered here
+    (their revisions are new every round)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._known: Recent[Candidate] = Recent(size)
+        #: Raw candidates answered from here, and sent to a worker, for reports.
+        self.answered = self.sent = 0
+
+    @staticmethod
+    def key(job: Job, raw: str) -> str:
+        return code_key(f"{task_key(job.task)}\0{job.analyze}\0{job.analyzers!r}\0{raw}")
+
+    def answer(self, job: Job) -> tuple[list[Candidate], Job | None]:
+        """The candidates of ``job`` known here (each its own copy, at its position), and a
+        job of the others for the workers (None when every one is known)."""
+        if job.repair is not None:
+            return [], job
+        known: list[Candidate] = []
+        unknown: list[tuple[int, str]] = []
+        for position, raw in zip(job.positions, job.candidates, strict=True):
+            found = self._known.get(self.key(job, raw))
+            if found is None:
+                unknown.append((position, raw))
+            else:
+                known.append(answer_copy(found, job.task_id, position))
+        self.answered += len(known)
+        self.sent += len(unknown)
+        if not unknown:
+            return known, None
+        if not known:
+            return [], job
+        return known, dataclasses.replace(job, candidates=tuple(raw for _, raw in unknown),
+                                          indexes=tuple(position for position, _ in unknown))
+
+    def keep(self, job: Job, result: JobResult) -> None:
+        """Remember the candidates of ``job``'s result when it is complete (not one its
+        deadline cut short), except those a tool could not judge."""
+        wanted = "analyzed" if job.analyze else "filtered"
+        if job.repair is not None or result.partial or wanted not in result.completed:
+            return
+        raws = dict(zip(job.positions, job.candidates, strict=True))
+        for candidate in result.candidates:
+            if candidate.index in raws and judged_by_its_tools(candidate):
+                self._known.put(self.key(job, raws[candidate.index]),
+                                answer_copy(candidate, "", candidate.index))
+
+
 @dataclass
 class ServerState:
     config: ServerConfig
     pool: WorkerPool
     rankers: RankerCache = field(default_factory=RankerCache)
+    #: Finished candidates of recent requests: a repeated one costs no worker round trip.
+    answers: AnswerCache = field(default_factory=AnswerCache)
 
     def deadline(self, requested_ms: int | None, limit: float | None = None) -> float:
         """The request's deadline in seconds: the client's, capped by the server's own
@@ -185,7 +240,15 @@ async def run_stages(request: CandidatesRequest, state: ServerState, *,
               candidates=tuple(request.candidates), analyze=analyze, analyzers=analyzers,
               repair=repair, entry_point=task_of(request).entry_point)
     limit = state.config.repair_deadline_seconds if repair else None
-    result = await state.pool.run(job, state.deadline(request.options.deadline_ms, limit))
+    answered, unknown = state.answers.answer(job)
+    if unknown is None:
+        result = JobResult(completed=["filtered", "analyzed"] if analyze else ["filtered"])
+    else:
+        result = await state.pool.run(unknown, state.deadline(request.options.deadline_ms,
+                                                              limit))
+        state.answers.keep(unknown, result)
+    if answered:
+        result.candidates = sorted([*result.candidates, *answered], key=lambda c: c.index)
     result.notes[:0] = notes
     return result
 

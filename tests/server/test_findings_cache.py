@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import httpx
 import pytest
+from fake_upstream import InlinePool, serve_proxy
 
 from franc.analysis import Analyzers
 from franc.models import Candidate, Finding, Task
+from franc.server.engine import Job, JobResult, RepairSpec
 from franc.server.findings_cache import CachingAnalyzers
+from franc.server.service import AnswerCache
 
 INSECURE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 CLEAN = "def add(a, b):\n    return a + b\n"
@@ -120,3 +124,108 @@ def test_a_candidate_the_compiler_could_not_judge_is_not_remembered() -> None:
     for _ in range(2):
         caching.run_many([(Task("request", PROMPT, "python"), 0, "    return a + b\n")])
     assert len(counting.seen) == 2
+
+
+# --- the server's answers: finished candidates of recent requests ---------------------------
+def a_job(*raws: str, prompt: str = "def f(x):\n", **options: object) -> Job:
+    return Job(language="python", prompt=prompt, candidates=raws, **options)  # type: ignore[arg-type]
+
+
+def finished(job: Job, *, partial: bool = False, failing: int | None = None) -> JobResult:
+    """What a worker answers for ``job``: each raw candidate filtered to itself and analysed
+    (the one at ``failing`` with an analyzer failure)."""
+    candidates = [Candidate(job.task_id, position, raw, compiles=True,
+                            findings=[Finding.failure("pylint", "timed out")]
+                            if position == failing else [])
+                  for position, raw in zip(job.positions, job.candidates, strict=True)]
+    return JobResult(candidates=candidates, completed=["filtered", "analyzed"], partial=partial)
+
+
+def test_a_repeated_candidate_is_answered_without_a_worker_at_its_new_position() -> None:
+    answers = AnswerCache()
+    first = a_job("    return 1\n", "    return 2\n")
+    assert answers.answer(first) == ([], first)
+    answers.keep(first, finished(first))
+    answered, unknown = answers.answer(a_job("    return 3\n", "    return 2\n"))
+    assert unknown is not None
+    assert (unknown.candidates, unknown.positions) == (("    return 3\n",), (0,))
+    assert [(c.code, c.index) for c in answered] == [("    return 2\n", 1)]
+    assert (answers.answered, answers.sent) == (1, 3)
+
+
+def test_each_answer_is_its_own_copy() -> None:
+    answers = AnswerCache()
+    job = a_job("    return 1\n")
+    answers.keep(job, finished(job))
+    [given], _ = answers.answer(job)
+    given.score, given.rank = 9.0, 1
+    assert given.findings is not None
+    given.findings.append(Finding.failure("bandit", "changed by a ranker"))
+    [again], unknown = answers.answer(job)
+    assert unknown is None
+    assert (again.score, again.rank, again.findings) == (None, None, [])
+
+
+def test_what_a_candidate_depends_on_is_all_in_its_key() -> None:
+    answers = AnswerCache()
+    job = a_job("    return 1\n")
+    answers.keep(job, finished(job))
+    for other in (a_job("    return 1\n", prompt="def g(x):\n"),
+                  a_job("    return 1\n", analyze=False),
+                  a_job("    return 1\n", analyzers=("bandit",)),
+                  a_job("    return 1\n", entry_point="g")):
+        assert answers.answer(other) == ([], other)
+    assert answers.answer(a_job("    return 1\n", task_id="another label"))[1] is None
+
+
+def test_cut_short_failed_and_repair_results_are_not_kept() -> None:
+    answers = AnswerCache()
+    job = a_job("    return 1\n", "    return 2\n")
+    answers.keep(job, finished(job, partial=True))
+    answers.keep(job, finished(job, failing=0))
+    answered, unknown = answers.answer(job)
+    assert [c.index for c in answered] == [1]  # the analyzer failure gets another try
+    assert unknown is not None and unknown.positions == (0,)
+    repair = a_job("    return 2\n", repair=RepairSpec("P1", 1, "quality.toml", 0))
+    answers.keep(repair, finished(repair))
+    assert answers.answer(repair) == ([], repair)
+
+
+class CountingPool(InlinePool):
+    """The real stages in-process, recording the raw candidates of each job they run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: list[tuple[str, ...]] = []
+
+    async def run(self, job: Job, deadline_seconds: float) -> JobResult:
+        self.jobs.append(job.candidates)
+        return await super().run(job, deadline_seconds)
+
+
+def test_the_server_answers_a_repeated_request_without_its_workers() -> None:
+    prompt = 'def add(a, b):\n    """Return the sum of a and b."""\n'
+    raws = ["    return a + b\n",
+            "    import subprocess\n    subprocess.call('echo %s' % a, shell=True)\n"
+            "    return a + b\n"]
+    pool = CountingPool()
+    try:
+        with serve_proxy(pool, None) as url:
+            def rank(candidates: list[str]) -> dict:
+                reply = httpx.post(url + "/v1/rank", json={
+                    "language": "python", "prompt": prompt, "candidates": candidates}, timeout=60)
+                assert reply.status_code == 200, reply.text
+                return reply.json()
+
+            first, again = rank(raws), rank(raws)
+            assert again == first
+            assert [c["index"] for c in first["candidates"]] == [0, 1]  # the clean one first
+            assert any(f["cwe"] == 78 for f in first["candidates"][1]["findings"])
+            # A keystroke later: one new candidate, the insecure one at another position.
+            edited = rank(["    return b + a\n", raws[1]])
+            assert {c["index"] for c in edited["candidates"]} == {0, 1}
+            moved = next(c for c in edited["candidates"] if c["index"] == 1)
+            assert moved["findings"] == first["candidates"][1]["findings"]
+    finally:
+        pool.shut()
+    assert pool.jobs == [tuple(raws), ("    return b + a\n",)]
