@@ -759,37 +759,25 @@ def test_java_gadget_read_on_another_thread_is_not_hidden(javac: JavaCompiler) -
         "failed", "java.lang.Exception: the bytes were deserialized as Java objects")
 
 
-def test_java_gadget_read_with_the_callback_broken_is_not_hidden(javac: JavaCompiler) -> None:
-    # The forger clears the callee's table (through which the stub sends what it read back)
-    # before deserialising, and swallows what the stub throws: the stub that cannot send
-    # the gadget back ends the process instead.
-    forger = JAVA_GADGET_PROMPT + """\
-        try {
-            java.lang.reflect.Field table =
-                    Class.forName("franc.FrancCallee").getDeclaredField("lentClasses");
-            table.setAccessible(true);
-            table.set(null, null);
-        } catch (Throwable e) { }
-        try {
-            new ObjectInputStream(new ByteArrayInputStream(data)).readObject();
-        } catch (Throwable e) { }
-        return new HashMap<>();
-    }
-}
-"""
-    assert_not_passed(run_candidate(JAVA_GADGET_TASK, forger, compiler=javac).status)
-
-
-def test_java_gadget_read_cannot_veto_the_end_of_its_process(javac: JavaCompiler) -> None:
-    # As above, and a SecurityManager first that vetoes every exit: the stub's halt would
-    # throw instead, the forger swallow it and pass. The candidate's JVM disallows one.
-    forger = JAVA_GADGET_PROMPT + """\
+#: A SecurityManager that vetoes every exit: the stub's halt would throw instead, and the
+#: forger swallow it and pass. The candidate's JVM disallows one.
+JAVA_EXIT_VETO = """\
         try {
             System.setSecurityManager(new SecurityManager() {
                 @Override public void checkExit(int status) { throw new SecurityException(); }
                 @Override public void checkPermission(java.security.Permission p) { }
             });
         } catch (Throwable e) { }
+"""
+
+
+@pytest.mark.parametrize("first", ["", JAVA_EXIT_VETO], ids=["plain", "exit-vetoed"])
+def test_java_gadget_read_with_the_callback_broken_is_not_hidden(
+        first: str, javac: JavaCompiler) -> None:
+    # The forger clears the callee's table (through which the stub sends what it read back)
+    # before deserialising, and swallows what the stub throws: the stub that cannot send
+    # the gadget back ends the process instead.
+    forger = JAVA_GADGET_PROMPT + first + """\
         try {
             java.lang.reflect.Field table =
                     Class.forName("franc.FrancCallee").getDeclaredField("lentClasses");
