@@ -119,8 +119,6 @@ class AnswerCache:
 
     def __init__(self, size: int = 4096) -> None:
         self._known: Recent[Candidate] = Recent(size)
-        #: Raw candidates answered from here, and sent to a worker, for reports.
-        self.answered = self.sent = 0
 
     @staticmethod
     def key(job: Job, raw: str) -> str:
@@ -139,8 +137,6 @@ class AnswerCache:
                 unknown.append((position, raw))
             else:
                 known.append(answer_copy(found, job.task_id, position))
-        self.answered += len(known)
-        self.sent += len(unknown)
         if not unknown:
             return known, None
         if not known:
