@@ -22,3 +22,23 @@ def test_a_missing_key_is_none_and_clear_forgets_everything() -> None:
     assert recent.get("a") == 0
     recent.clear()
     assert len(recent) == 0 and "a" not in recent
+
+
+def test_values_beyond_the_weight_budget_push_out_the_oldest() -> None:
+    recent: Recent[str] = Recent(10, weigh=len, budget=5)
+    recent.put("a", "xx")
+    recent.put("b", "yy")
+    recent.put("a", "x")  # re-weighed, not counted twice: 3 of 5
+    recent.put("c", "zz")  # 5 of 5: all kept
+    assert [recent.get(key) for key in "abc"] == ["x", "yy", "zz"]
+    recent.put("d", "www")  # 8: the least recently used ("a", then "b") go
+    assert "a" not in recent and "b" not in recent and recent.get("d") == "www"
+    recent.put("e", "v" * 6)  # heavier than the whole budget: nothing is kept
+    assert len(recent) == 0
+
+
+def test_without_a_budget_only_the_count_bounds_it() -> None:
+    recent: Recent[str] = Recent(2, weigh=len)
+    recent.put("a", "x" * 1000)
+    recent.put("b", "y" * 1000)
+    assert len(recent) == 2

@@ -27,6 +27,16 @@ from franc.recent import Recent
 if TYPE_CHECKING:
     from franc.repair.loop import BatchFilter
 
+#: Characters of code a cache of candidates keeps at most (4096 ordinary candidates take
+#: ~6 M): a client sending the largest candidates allowed cannot make it hold ~400 MB.
+CANDIDATE_CACHE_CHARS = 32_000_000
+
+
+def candidate_cache(size: int) -> Recent[Candidate]:
+    """An LRU of the last ``size`` candidates, within :data:`CANDIDATE_CACHE_CHARS`."""
+    return Recent(size, weigh=lambda candidate: len(candidate.code), budget=CANDIDATE_CACHE_CHARS)
+
+
 def code_key(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -84,7 +94,7 @@ class CachingFilter:
 
     def __init__(self, static_filter: BatchFilter, size: int = 4096) -> None:
         self.inner = static_filter
-        self._known: Recent[Candidate] = Recent(size)
+        self._known = candidate_cache(size)
         #: Raw candidates filtered and answered from the cache (or a duplicate), for reports.
         self.filtered = self.reused = 0
 

@@ -16,10 +16,15 @@ from fastapi import Request
 
 from franc.models import Candidate, Language, Task
 from franc.policy import SUFFIXES, shipped_dir
-from franc.recent import Recent
 from franc.server.config import ServerConfig
 from franc.server.engine import Job, JobResult, RepairSpec, WorkerPool
-from franc.server.findings_cache import answer_copy, code_key, judged_by_its_tools, task_key
+from franc.server.findings_cache import (
+    answer_copy,
+    candidate_cache,
+    code_key,
+    judged_by_its_tools,
+    task_key,
+)
 from franc.server.limits import RequestRejected, bearer_accepted, check_candidates
 from franc.server.schemas import (
     CandidateOut,
@@ -118,7 +123,7 @@ class AnswerCache:
     (their revisions are new every round)."""
 
     def __init__(self, size: int = 4096) -> None:
-        self._known: Recent[Candidate] = Recent(size)
+        self._known = candidate_cache(size)
 
     @staticmethod
     def key(job: Job, raw: str) -> str:

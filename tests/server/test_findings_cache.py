@@ -11,7 +11,7 @@ from fake_upstream import InlinePool, serve_proxy
 from franc.analysis import Analyzers
 from franc.models import Candidate, Finding, Task
 from franc.server.engine import Job, JobResult, RepairSpec
-from franc.server.findings_cache import CachingAnalyzers
+from franc.server.findings_cache import CANDIDATE_CACHE_CHARS, CachingAnalyzers
 from franc.server.service import AnswerCache
 
 INSECURE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
@@ -228,3 +228,14 @@ def test_the_server_answers_a_repeated_request_without_its_workers() -> None:
     finally:
         pool.shut()
     assert pool.jobs == [tuple(raws), ("    return b + a\n",)]
+
+
+def test_the_largest_candidates_allowed_cannot_fill_the_answers_memory() -> None:
+    answers = AnswerCache()
+    huge = "    return 1  # " + "x" * 100_000 + "\n"
+    jobs = [a_job(huge + f"# {i}\n") for i in range(CANDIDATE_CACHE_CHARS // 100_000 + 10)]
+    for job in jobs:
+        answers.keep(job, finished(job))
+    kept = sum(answers.answer(job)[1] is None for job in jobs)
+    assert 0 < kept <= CANDIDATE_CACHE_CHARS // 100_000
+    assert answers.answer(jobs[-1])[1] is None  # the newest are the ones kept
