@@ -115,14 +115,17 @@ def compare(servers: dict[str, tuple[int, str]], rounds: int, block: int
         # it), as the first request for a new completion would be; an IDE's repeats are cheaper.
         warm, bodies = split_off(requests_for(language, COMPARE_WARM_REQUESTS + rounds),
                                  COMPARE_WARM_REQUESTS)
+        # One file has a request per prompt: past them a request would repeat one (and hit
+        # the caches), so the rounds stop there (the table's request count says how many).
+        count = min(rounds, len(bodies))
         for _, url in servers.values():
             asyncio.run(measure(url, "/v1/rank", warm, 2, len(warm)))  # warm both workers
         samples: dict[str, list[float]] = {name: [] for name in servers}
         cpu = dict.fromkeys(servers, 0.0)
         loads = [os.getloadavg()[0]]
-        for start in range(0, rounds, block):
+        for start in range(0, count, block):
             for name, (pid, url) in servers.items():
-                part = [bodies[(start + i) % len(bodies)] for i in range(block)]
+                part = bodies[start:min(start + block, count)]
                 before = server_cpu_seconds(pid)
                 latencies, _ = asyncio.run(measure(url, "/v1/rank", part, 1, len(part)))
                 cpu[name] += server_cpu_seconds(pid) - before
