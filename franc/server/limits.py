@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -19,6 +20,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 OPENERS, CLOSERS = "([{", ")]}"
+_BRACKETS = re.compile(r"[()\[\]{}]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RequestRejected(Exception):
@@ -34,7 +37,7 @@ class RequestRejected(Exception):
 def nesting_depth(code: str) -> int:
     """The deepest bracket nesting, a cheap bound on parser recursion."""
     depth = deepest = 0
-    for char in code:
+    for char in _BRACKETS.findall(code):  # a tenth of the characters, found in C
         if char in OPENERS:
             depth += 1
             deepest = max(deepest, depth)
@@ -46,7 +49,7 @@ def nesting_depth(code: str) -> int:
 def check_code(code: str, field: str, config: ServerConfig) -> None:
     if len(code) > config.max_code_chars:
         raise RequestRejected(413, f"longer than {config.max_code_chars} characters", field)
-    if "\x00" in code or any("\ud800" <= char <= "\udfff" for char in code):
+    if "\x00" in code or _SURROGATE.search(code):
         raise RequestRejected(422, "binary or non-UTF-8 text (NUL byte or lone surrogate)", field)
     if nesting_depth(code) > config.max_nesting:
         raise RequestRejected(422, f"nested deeper than {config.max_nesting} brackets", field)

@@ -126,8 +126,11 @@ class AnswerCache:
         self._known = candidate_cache(size)
 
     @staticmethod
-    def key(job: Job, raw: str) -> str:
-        return code_key(f"{task_key(job.task)}\0{job.analyze}\0{job.analyzers!r}\0{raw}")
+    def keys(job: Job) -> list[str]:
+        """One key per raw candidate of ``job``: what it shares with the job's others (the
+        task, its prompt included, and the stages) is hashed once."""
+        shared = code_key(f"{task_key(job.task)}\0{job.analyze}\0{job.analyzers!r}")
+        return [code_key(f"{shared}\0{raw}") for raw in job.candidates]
 
     def answer(self, job: Job) -> tuple[list[Candidate], Job | None]:
         """The candidates of ``job`` known here (each its own copy, at its position), and a
@@ -136,8 +139,9 @@ class AnswerCache:
             return [], job
         known: list[Candidate] = []
         unknown: list[tuple[int, str]] = []
-        for position, raw in zip(job.positions, job.candidates, strict=True):
-            found = self._known.get(self.key(job, raw))
+        for position, raw, key in zip(job.positions, job.candidates, self.keys(job),
+                                      strict=True):
+            found = self._known.get(key)
             if found is None:
                 unknown.append((position, raw))
             else:
@@ -155,11 +159,10 @@ class AnswerCache:
         wanted = "analyzed" if job.analyze else "filtered"
         if job.repair is not None or result.partial or wanted not in result.completed:
             return
-        raws = dict(zip(job.positions, job.candidates, strict=True))
+        keys = dict(zip(job.positions, self.keys(job), strict=True))
         for candidate in result.candidates:
-            if candidate.index in raws and judged_by_its_tools(candidate):
-                self._known.put(self.key(job, raws[candidate.index]),
-                                answer_copy(candidate, "", candidate.index))
+            if candidate.index in keys and judged_by_its_tools(candidate):
+                self._known.put(keys[candidate.index], answer_copy(candidate, "", candidate.index))
 
 
 @dataclass
