@@ -17,6 +17,10 @@
   sends the worst requests (``deadline_ms`` 1, ranker paths, 1.9 MB bodies without the token,
   bodies that never finish); the normal clients' p50/p95/p99, errors and partial answers in
   each condition, written to ``benchmarks/results/server_attack.md``.
+* ``--analyzers bandit``: only Python ``POST /v1/rank`` with the request option
+  ``analyzers`` against the default analyzers (one server, alternating blocks, unseen
+  requests), and that set's ranking cost on the labelled files, written to
+  ``benchmarks/results/server_analyzers.md``.
 """
 
 from __future__ import annotations
@@ -513,6 +517,79 @@ def main_ranker(ranker: str, rounds: int, compare_with: str | None = None,
                            "p95 ms", "p99 ms", "candidates/s"], rows))
 
 
+def main_analyzers(analyzers: list[str], block: int) -> None:
+    """1-client ``/v1/rank`` latency (Python, unseen requests, one server) with the request
+    option ``analyzers`` set to ``analyzers`` against the default set, in alternating blocks;
+    and what the lighter set costs the default ranker on the labelled HumanEval files."""
+    started_load = load_average()
+    lighter = {"analyzers": analyzers}
+    warm, bodies = split_off(requests_for("python", COMPARE_WARM_REQUESTS + 1000),
+                             COMPARE_WARM_REQUESTS)
+    modes = {"default analyzers": {}, f"analyzers {', '.join(analyzers)}": lighter}
+    samples: dict[str, list[float]] = {mode: [] for mode in modes}
+    loads = [os.getloadavg()[0]]
+    process, url = start_server(Path(tempfile.mkdtemp()), "deadline_seconds = 30\n",
+                                workers=2, full_warm_up=True)
+    try:
+        for options in modes.values():
+            asyncio.run(measure(url, "/v1/rank", [{**b, "options": options} for b in warm],
+                                2, len(warm)))
+        for number, start in enumerate(range(0, len(bodies), block)):
+            mode = list(modes)[number % len(modes)]  # each request once, in one mode
+            part = [{**b, "options": modes[mode]} for b in bodies[start:start + block]]
+            samples[mode] += asyncio.run(measure(url, "/v1/rank", part, 1, len(part)))[0]
+            loads.append(os.getloadavg()[0])
+    finally:
+        stop_server(process)
+    rows = [[mode, len(values), *(f"{cut:.0f}" for cut in percentiles(values))]
+            for mode, values in samples.items()]
+    write_section("server_analyzers", "HTTP server: /v1/rank with fewer analyzers",
+                  f"One warm server, 2 worker processes, 1 client; each request the 10 real "
+                  f"candidates of another prompt ({FILES['python']}, {len(bodies)} prompts after "
+                  f"{COMPARE_WARM_REQUESTS} warming ones, none repeated, so no cache answers); "
+                  f"blocks of {block} requests alternate between the server's default analyzers "
+                  f"and the request option `\"analyzers\": {json.dumps(analyzers)}`. Load average "
+                  f"(1/5/15 min) at the start: {started_load}; at the end: {load_average()}; "
+                  f"1-min load during the blocks {min(loads):.1f}-{max(loads):.1f}.\n\n"
+                  + table(["request", "requests", "p50 ms", "p95 ms", "p99 ms"], rows)
+                  + "\n\n" + ranking_cost(analyzers))
+
+
+def ranking_cost(analyzers: list[str]) -> str:
+    """Top-1 of the server's default ranker on the labelled Python files (``out/labeled``,
+    findings from ``benchmarks/ranking.py``) with every analyzer's findings and with only
+    those of ``analyzers``."""
+    import dataclasses
+
+    from benchmarks.ranking import OUT, with_findings
+    from franc.datasets import load_tasks
+    from franc.ranking.evaluate import TOP1, evaluate, rank_files
+    from franc.server.config import ServerConfig
+
+    ranker = ServerConfig().default_ranker
+    tasks = {t.task_id: t for t in load_tasks(REFERENCE / "benchmarks" / "HumanEval_python.jsonl")}
+    files = [f for p in sorted((OUT / "labeled").glob("HumanEval_python_*.jsonl"))
+             if (f := with_findings(p.stem, tasks)) is not None]
+    if not files:
+        return "Ranking cost: not measured (no labelled files in out/labeled)."
+    kept = [dataclasses.replace(f, candidates=[dataclasses.replace(
+        c, findings=[x for x in c.findings or [] if x.tool in analyzers])
+        for c in f.candidates]) for f in files]
+    rows = []
+    for name, chosen in (("default analyzers", files), (f"only {', '.join(analyzers)}", kept)):
+        rankers = ["original", ranker]
+        [pooled] = evaluate(chosen, rankers, tasks, metrics=["ndcg@10"],
+                            orders=rank_files(chosen, rankers, tasks, progress=False)).pooled
+        rows.append([name, pooled.tasks, f"{pooled.scores[ranker][TOP1]:.4f}",
+                     f"{pooled.scores['original'][TOP1]:.4f}", f"{pooled.oracle:.4f}",
+                     f"{pooled.gap_closed(ranker):+.3f}"])
+    return (f"What the lighter set costs the server's default ranker (`{ranker}`), pooled over "
+            f"the {len(files)} labelled HumanEval Python files (findings of the other "
+            f"analyzers dropped; they are also not shown to the user):\n\n"
+            + table(["findings", "prompts", f"top-1 {ranker}", "top-1 original", "oracle",
+                     "gap closed"], rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=60, help="requests per measurement")
@@ -529,9 +606,15 @@ def main() -> None:
                         help="blocks alternating without and with the attacker")
     parser.add_argument("--attack-block-seconds", type=float, default=20.0)
     parser.add_argument("--ranker", help="only the 1-client /v1/rank latency with this ranker")
+    parser.add_argument("--analyzers", help="only the 1-client Python /v1/rank latency with "
+                                            "these analyzers (comma-separated) against the "
+                                            "default ones, and their ranking cost")
     args = parser.parse_args()
     if not REFERENCE.is_dir():
         sys.exit("../shared/reference is absent")
+    if args.analyzers:
+        main_analyzers(args.analyzers.split(","), args.block)
+        return
     if args.ranker:
         main_ranker(args.ranker, args.rounds, args.compare_with, args.block)
         return
