@@ -32,7 +32,8 @@ ORDER = (
     "ranking_behaviour", "ranking_behaviour_java",
     "secure_top1",
     "repair",
-    "server", "server_compare", "server_ranker_behaviour", "findings_cache", "server_attack",
+    "server", "server_compare", "server_analyzers", "server_ranker_behaviour", "findings_cache",
+    "server_attack",
     "proxy_streaming",
 )
 
