@@ -31,6 +31,10 @@ class ServerConfig(BaseSettings):
     workers: int = Field(default_factory=default_workers, ge=1, le=64)
     languages: Annotated[list[str], NoDecode] = ["python", "java"]  # env: comma-separated
     default_ranker: str = "quality"
+    # Per language, the analyzers a request gets when it names none (its options.analyzers);
+    # a language not listed gets all of its own. { python = ["bandit"] } halves a Python
+    # /v1/rank's latency and gives up pylint's findings (benchmarks/results/server_analyzers.md).
+    analyzers: dict[str, list[str]] = {}
     deadline_seconds: float = Field(5.0, gt=0)
     # /v1/repair waits for the model too: its own deadline (a client's deadline_ms caps it).
     repair_deadline_seconds: float = Field(60.0, gt=0)
@@ -64,6 +68,23 @@ class ServerConfig(BaseSettings):
     upstream_concurrency: int = Field(32, ge=1)
     upstream_retries: int = Field(2, ge=0, le=10)
     generator: str | None = None
+
+    @field_validator("analyzers")
+    @classmethod
+    def _known_analyzers(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        if not value:
+            return value
+        from franc.analysis import ANALYZERS  # lazy: imports bandit and pylint
+
+        for language, names in value.items():
+            known = ANALYZERS.get(language)  # type: ignore[call-overload]
+            if known is None:
+                raise ValueError(f"analyzers: unknown language {language!r}")
+            unknown = [name for name in names if name not in known]
+            if unknown:
+                raise ValueError(f"analyzers.{language}: unknown {unknown}; "
+                                 f"{language} has {sorted(known)}")
+        return value
 
     @field_validator("languages", mode="before")
     @classmethod

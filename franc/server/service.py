@@ -233,13 +233,17 @@ async def run_stages(request: CandidatesRequest, state: ServerState, *,
         raise RequestRejected(422, f"language {request.language!r} is not served here",
                               "language")
     analyzers, notes = None, []
-    if request.options.analyzers is not None:
+    asked = request.options.analyzers
+    if asked is None:  # the server's choice for the language, if it made one
+        configured = state.config.analyzers.get(request.language)
+        analyzers = None if configured is None else tuple(configured)
+    else:
         from franc.analysis import ANALYZERS
 
         known = ANALYZERS[request.language]
-        analyzers = tuple(name for name in request.options.analyzers if name in known)
+        analyzers = tuple(name for name in asked if name in known)
         notes = [f"analyzer {name!r} does not analyse {request.language}; skipped"
-                 for name in request.options.analyzers if name not in known]
+                 for name in asked if name not in known]
     job = Job(language=request.language, prompt=request.prompt,
               candidates=tuple(request.candidates), analyze=analyze, analyzers=analyzers,
               repair=repair, entry_point=task_of(request).entry_point)

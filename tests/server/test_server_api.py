@@ -234,3 +234,32 @@ def test_token_is_required_when_configured(tmp_path: Path) -> None:
         assert httpx.get(url + "/healthz").status_code == 200
     finally:
         stop_server(process)
+
+
+#: A candidate both analyzers flag: bandit (shell=True) and pylint (an unused variable).
+FLAGGED = PROMPT + ("    import subprocess\n    unused = 1\n"
+                    "    subprocess.call('echo %s' % a, shell=True)\n    return a + b\n")
+
+
+def tools_of(reply: httpx.Response) -> set[str]:
+    assert reply.status_code == 200, reply.text
+    return {f["tool"] for c in reply.json()["candidates"] for f in c["findings"] or []}
+
+
+def test_a_request_names_its_analyzers_and_the_default_is_all(server_url: str) -> None:
+    body = {"language": "python", "prompt": PROMPT, "candidates": [FLAGGED]}
+    assert tools_of(post(server_url, "/v1/analyze", body)) == {"bandit", "pylint"}
+    assert tools_of(post(server_url, "/v1/analyze",
+                         {**body, "options": {"analyzers": ["bandit"]}})) == {"bandit"}
+
+
+def test_the_servers_default_analyzers_apply_unless_a_request_names_its_own(
+        tmp_path: Path) -> None:
+    process, url = start_server(tmp_path, 'analyzers = { python = ["bandit"] }\n')
+    try:
+        body = {"language": "python", "prompt": PROMPT, "candidates": [FLAGGED]}
+        assert tools_of(post(url, "/v1/analyze", body)) == {"bandit"}
+        assert tools_of(post(url, "/v1/analyze",
+                             {**body, "options": {"analyzers": ["pylint"]}})) == {"pylint"}
+    finally:
+        stop_server(process)

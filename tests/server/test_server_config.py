@@ -30,3 +30,23 @@ def test_the_environment_beats_the_file_and_overrides_beat_both(tmp_path: Path) 
 def test_a_bad_environment_value_names_the_setting() -> None:
     with pytest.raises(InputError, match="port"):
         load_config(environ={"FRANC_PORT": "eighty"})
+
+
+def test_default_analyzers_per_language_come_from_the_file_or_the_environment(
+        tmp_path: Path) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text('[server]\nanalyzers = { python = ["bandit"] }\n')
+    assert load_config(path, environ={}).analyzers == {"python": ["bandit"]}
+    assert load_config(environ={"FRANC_ANALYZERS": '{"java": ["java-rules"]}'}).analyzers == {
+        "java": ["java-rules"]}
+    assert load_config(environ={}).analyzers == {}  # every language: all of its analyzers
+
+
+def test_an_unknown_default_analyzer_or_language_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text('[server]\nanalyzers = { python = ["bandit", "pylnt"] }\n')
+    with pytest.raises(InputError, match="pylnt"):
+        load_config(path, environ={})
+    path.write_text('[server]\nanalyzers = { cobol = ["bandit"] }\n')
+    with pytest.raises(InputError, match="cobol"):
+        load_config(path, environ={})
