@@ -69,11 +69,17 @@ def test_nesting_depth() -> None:
     (["ok", "bad\x00byte"], "candidates.1", 422),
     (["(" * 300 + ")" * 300], "candidates.0", 422),
     (["\ud800"], "candidates.0", 422),
+    (["ok", "x = '\udfff'"], "candidates.1", 422),
 ])
 def test_limits_name_the_field(candidates: list[str], field: str, status: int) -> None:
     with pytest.raises(RequestRejected) as caught:
         check_candidates("", candidates, load_config(environ={}))
     assert (caught.value.field, caught.value.status) == (field, status)
+
+
+def test_limits_accept_ordinary_unicode_and_balanced_deep_code() -> None:
+    config = load_config(environ={})
+    check_candidates("", ["s = '\U0001F600 \u00e9\ufffd'\n", "(" * 200 + ")" * 200], config)
 
 
 def test_guess_language() -> None:
