@@ -117,4 +117,3 @@ class CachingFilter:
                 self._known.put(key, candidate)
         return [answer_copy(self._known.get(key) or fresh[key], task.task_id, index)
                 for key, (task, index, _) in zip(keys, items, strict=True)]
-

@@ -17,10 +17,10 @@ import java.util.Map;
  * candidate's class. stdin/stdout are a socket to FRANC, which sends each job as a frame:
  * the task's test classes (test, stub of the candidate's class, FrancBridge, FrancPlain),
  * the test class, the test's classes it lends by name ("lent") and as replaying stubs
- * ("replayed"), and the paths under /proc
- * of FRANC's two ends of the sandboxed candidate's channel. Each job loads its classes in a fresh class loader (no static
- * state survives a job) and runs FrancBridge.run; the verdict frame is {"passed": true}
- * or {"thrown": "Type: message"} (what an uncaught exception would print).
+ * ("replayed"), and the paths under /proc of FRANC's two ends of the sandboxed candidate's
+ * channel. Each job loads its classes in a fresh class loader (no static state survives a
+ * job) and runs FrancBridge.run; the verdict frame is {"passed": true} or
+ * {"thrown": "Type: message"} (what an uncaught exception would print).
  */
 public final class FrancChecker {
     private FrancChecker() {}
