@@ -27,25 +27,24 @@ from franc.models import Task
 # Logical-line scanner
 # ---------------------------------------------------------------------------------------------
 
+# One match per token; a string is one token, closed or not (an unclosed triple-quoted
+# string runs to the end of the code, an unclosed one-line string to the end of its line).
+# Spaces join the code around them: the fewer tokens, the faster the scan.
+# Possessive quantifiers: a string that never closes fails in linear time.
 _TOKEN = re.compile(r"""
-    (?P<triple>'''|\"\"\")
-  | (?P<single>['"])
+    (?P<triple>'''(?:[^'\\]++|\\.|'(?!''))*+'''|\"\"\"(?:[^"\\]++|\\.|"(?!""))*+\"\"\")
+  | (?P<open_triple>(?:'''|\"\"\").*)
+  | (?P<single>'(?:[^'\\\n]++|\\.)*+'|"(?:[^"\\\n]++|\\.)*+")
+  | (?P<open_single>['"][^\n]*)
   | (?P<comment>\#[^\n]*)
   | (?P<open>[(\[{])
   | (?P<close>[)\]}])
   | (?P<comma>,)
   | (?P<cont>\\\r?\n)
   | (?P<newline>\n)
-  | (?P<space>[ \t\f\r]+)
-  | (?P<other>[^'"\#()\[\]{}\\\n \t\f\r,]+|\\)
-""", re.X)
-# Possessive quantifiers: a string that never closes fails in linear time.
-_STRING_END = {
-    "'''": re.compile(r"(?:[^'\\]++|\\.|'(?!''))*+'''", re.S),
-    '"""': re.compile(r'(?:[^"\\]++|\\.|"(?!""))*+"""', re.S),
-    "'": re.compile(r"(?:[^'\\\n]++|\\.)*+'", re.S),
-    '"': re.compile(r'(?:[^"\\\n]++|\\.)*+"', re.S),
-}
+  | (?P<code>[^'"\#()\[\]{}\\\n,]+|\\)
+""", re.X | re.S)
+_SPACE = " \t\f\r"
 CLOSER = {"(": ")", "[": "]", "{": "}"}
 _MAX_TRACKED_DEPTH = 32
 
@@ -83,40 +82,44 @@ def scan(code: str) -> Scan:
     lines: list[LogicalLine] = []
     brackets: list[str] = []
     open_string: str | None = None
-    start = -1
+    start = -1  # where the logical line being read starts (-1: none yet)
     element_end: tuple[int, str] | None = None
     string_lines: set[int] = set()
-    pos, lineno, start_lineno = 0, 1, 1
-    length = len(code)
-    while pos < length:
-        match = _TOKEN.match(code, pos)
-        assert match is not None  # the token alternatives cover every character
-        kind, end = match.lastgroup, match.end()
-        if kind in ("triple", "single"):
-            quote = match.group()
-            closing = _STRING_END[quote].match(code, end)
-            if closing is not None:
-                end = closing.end()
-            elif kind == "triple":
-                end, open_string = length, quote
-            else:  # unterminated one-line string: runs to the end of its line
-                newline = code.find("\n", end)
-                end = length if newline == -1 else newline
-                open_string = quote if newline == -1 else None
-            string_lines.update(range(lineno + 1, lineno + 1 + code.count("\n", pos, end)))
-        if kind not in ("space", "comment", "newline", "cont") and start == -1:
+    lineno, start_lineno = 1, 1
+    for match in _TOKEN.finditer(code):
+        kind, pos, end = match.lastgroup, match.start(), match.end()
+        if kind == "code":
+            if start == -1:
+                text = match.group()
+                first = len(text) - len(text.lstrip(_SPACE))
+                if first < len(text):  # not only spaces: the logical line starts here
+                    start, start_lineno = pos + first, lineno
+            continue
+        if kind in ("newline", "cont"):
+            if kind == "newline" and not brackets and start != -1:
+                lines.append(_logical(code, start, pos, start_lineno, lineno))
+                start = -1
+            lineno += 1
+            continue
+        if kind == "comment":
+            continue
+        if start == -1:
             start, start_lineno = pos, lineno
         if kind == "open":
             brackets.append(match.group())
-        if kind in ("open", "comma") and 0 < len(brackets) <= _MAX_TRACKED_DEPTH:
+        elif kind == "close":
+            if brackets:
+                brackets.pop()
+            continue
+        elif kind != "comma":  # a string, closed or not
+            if kind == "open_triple" or (kind == "open_single" and end == len(code)):
+                open_string = match.group()[:3 if kind == "open_triple" else 1]
+            newlines = code.count("\n", pos, end)
+            string_lines.update(range(lineno + 1, lineno + 1 + newlines))
+            lineno += newlines
+            continue
+        if 0 < len(brackets) <= _MAX_TRACKED_DEPTH:  # after an opener or a comma
             element_end = (end, "".join(brackets))
-        elif kind == "close" and brackets:
-            brackets.pop()
-        elif kind == "newline" and not brackets and start != -1:
-            lines.append(_logical(code, start, pos, start_lineno, lineno))
-            start = -1
-        lineno += code.count("\n", pos, end)
-        pos = end
     if start != -1:
         lines.append(_logical(code, start, len(code.rstrip()), start_lineno, lineno))
     return Scan(tuple(lines), "".join(brackets), open_string, element_end,

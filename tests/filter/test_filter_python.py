@@ -41,6 +41,24 @@ def test_scan_reports_what_is_left_open_at_the_end() -> None:
     assert py.scan("x = 'abc").open_string == "'"
 
 
+def test_scan_reads_strings_as_the_tokenizer_does() -> None:
+    # A one-line string left open ends with its line; the next line is code again.
+    code = "x = 'abc\ny = 1\n"
+    scanned = py.scan(code)
+    assert [line.text(code) for line in scanned.lines] == ["x = 'abc", "y = 1"]
+    assert scanned.open_string is None
+    # A backslash continues a one-line string; a triple-quoted one spans lines. The lines
+    # that begin inside a string are marked: their leading spaces are the string's.
+    code = "s = 'a\\\n  b'\nt = '''\n  c\n'''\n  # only a comment\n"
+    scanned = py.scan(code)
+    assert [line.text(code)[:5] for line in scanned.lines] == ["s = '", "t = '"]
+    assert scanned.string_lines == {2, 4, 5}
+    # The last complete element inside open brackets, with the brackets open there.
+    code = "f(1, [2, 3"
+    assert py.scan(code).last_element_end == (code.rindex(",") + 1, "([")
+    assert py.scan("   \t\n").lines == ()
+
+
 # --- strip-prose ------------------------------------------------------------------------------
 
 def test_strip_prose_drops_sentences_before_unfenced_code() -> None:
