@@ -228,7 +228,8 @@ def task_features(language: Language, task: Task | None, candidates: Sequence[Ca
         texts.append(generated)
         trees.append(list(target_tree(candidate.code, entry_point, language))
                      if with_trees and tokens is not None else None)
-        renamed = codeview.normalise_identifiers(tokens, language) if tokens is not None \
+        renamed = codeview.normalise_identifiers(tokens, language) \
+            if tokens is not None and (consensus.normalise or "consensus_renamed" in wanted) \
             else None
         token_lists.append(renamed if consensus.normalise else tokens)
         renamed_lists.append(renamed)
