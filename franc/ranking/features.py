@@ -126,8 +126,10 @@ def finding_features(findings: Sequence[Finding], weights: Weights) -> dict[str,
 
 
 def ngram_profile(tokens: Sequence[str], max_n: int) -> list[Counter[tuple[str, ...]]]:
-    # zip over shifted copies builds the n-gram tuples in C (~2.5x faster than slices).
-    return [Counter(zip(*(tokens[shift:] for shift in range(n)))) for n in range(1, max_n + 1)]
+    # zip over shifted copies builds the n-gram tuples in C (~2.5x faster than slices); it
+    # stops with the shortest copy, at the last whole n-gram.
+    return [Counter(zip(*(tokens[shift:] for shift in range(n)), strict=False))
+            for n in range(1, max_n + 1)]
 
 
 def profile_similarity(a: list[Counter], b: list[Counter]) -> float:
