@@ -59,6 +59,18 @@ def test_scan_reads_strings_as_the_tokenizer_does() -> None:
     assert py.scan("   \t\n").lines == ()
 
 
+def test_scan_of_runs_of_quotes_and_backslashes() -> None:
+    assert py.scan("'" * 4).open_string == "'''"  # a triple quote, then one inside it
+    assert py.scan("'" * 6).open_string is None  # an empty triple-quoted string
+    assert py.scan("'" * 100_001).open_string == "'''"
+    scanned = py.scan("\\" * 100_001)
+    assert scanned.open_string is None and len(scanned.lines) == 1
+    # The first backslash continues a string that the next line's quote closes; the last
+    # string stays open only to the end of its line.
+    scanned = py.scan("x = '\\\n" * 3)
+    assert scanned.open_string is None and scanned.string_lines == {2}
+
+
 # --- strip-prose ------------------------------------------------------------------------------
 
 def test_strip_prose_drops_sentences_before_unfenced_code() -> None:
