@@ -22,6 +22,7 @@ from franc.server.engine import (
     Progress,
     RestartBudget,
     StageRunner,
+    collect_between_jobs,
     example_jobs,
     freeze_warm_heap,
     merge,
@@ -349,6 +350,43 @@ def test_a_warm_heap_is_frozen_after_its_garbage_is_collected() -> None:
     finally:
         gc.unfreeze()
     assert any(obj is kept for obj in gc.get_objects())
+
+
+def test_between_jobs_a_worker_frees_the_jobs_cyclic_garbage_and_keeps_the_living() -> None:
+    class Node:
+        pass
+
+    kept, dropped = Node(), Node()
+    kept.self = kept  # type: ignore[attr-defined]
+    dropped.self = dropped  # type: ignore[attr-defined]
+    garbage = weakref.ref(dropped)
+    del dropped
+    was_enabled = gc.isenabled()
+    gc.disable()  # only the call below may collect
+    try:
+        assert garbage() is not None  # a cycle: reference counts alone never free it
+        collect_between_jobs()
+        assert garbage() is None
+        assert kept.self is kept  # type: ignore[attr-defined]
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@pytest.mark.parametrize(("counts", "generation"), [
+    ((40_000, 3, 95), 0),  # most jobs: the young generation only
+    ((40_000, 9, 5), 1),  # the tenth young collection: the middle one too
+    ((40_000, 9, 9), 1),  # a full one is due at the collector's rate, not yet at a tenth of it
+    ((40_000, 9, 99), 2),
+])
+def test_between_jobs_older_generations_are_collected_only_when_due(
+        monkeypatch: pytest.MonkeyPatch, counts: tuple[int, int, int], generation: int) -> None:
+    collected: list[int] = []
+    monkeypatch.setattr(engine.gc, "get_count", lambda: counts)
+    monkeypatch.setattr(engine.gc, "get_threshold", lambda: (50_000, 10, 10))
+    monkeypatch.setattr(engine.gc, "collect", collected.append)
+    collect_between_jobs()
+    assert collected == [generation]
 
 
 def test_a_workers_repair_pipelines_share_its_warm_stages() -> None:
