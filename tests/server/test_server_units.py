@@ -333,15 +333,15 @@ def test_a_full_warm_up_lets_javac_see_a_few_hundred_example_units(full: bool) -
         assert 0 < len(checked) <= examples
 
 
-def test_a_warm_heap_is_frozen_after_its_garbage_is_collected() -> None:
-    class Node:
-        pass
+class Cycle:
+    """An object in a reference cycle with itself: only a collection frees it."""
 
-    kept, dropped = Node(), Node()
-    kept.self = kept  # type: ignore[attr-defined]
-    dropped.self = dropped  # type: ignore[attr-defined]
-    garbage = weakref.ref(dropped)
-    del dropped
+    def __init__(self) -> None:
+        self.itself = self
+
+
+def test_a_warm_heap_is_frozen_after_its_garbage_is_collected() -> None:
+    kept, garbage = Cycle(), weakref.ref(Cycle())
     try:
         freeze_warm_heap()
         assert garbage() is None  # collected, not frozen for good
@@ -353,21 +353,14 @@ def test_a_warm_heap_is_frozen_after_its_garbage_is_collected() -> None:
 
 
 def test_between_jobs_a_worker_frees_the_jobs_cyclic_garbage_and_keeps_the_living() -> None:
-    class Node:
-        pass
-
-    kept, dropped = Node(), Node()
-    kept.self = kept  # type: ignore[attr-defined]
-    dropped.self = dropped  # type: ignore[attr-defined]
-    garbage = weakref.ref(dropped)
-    del dropped
     was_enabled = gc.isenabled()
     gc.disable()  # only the call below may collect
     try:
-        assert garbage() is not None  # a cycle: reference counts alone never free it
+        kept, garbage = Cycle(), weakref.ref(Cycle())
+        assert garbage() is not None  # reference counts alone never free a cycle
         collect_between_jobs()
         assert garbage() is None
-        assert kept.self is kept  # type: ignore[attr-defined]
+        assert kept.itself is kept
     finally:
         if was_enabled:
             gc.enable()
