@@ -22,6 +22,8 @@ candidates on the answers.
 from __future__ import annotations
 
 import ast
+import builtins
+import dataclasses
 import hashlib
 import json
 import math
@@ -44,7 +46,7 @@ from franc.recent import Recent
 _ARROW = re.compile(r"==>|==|->|➞|=>|⟹|(?<![<>!=])=(?!=)|\bshould return\b|\breturns?\b|"
                     r"\b[Oo]utput\s*:")
 _LEAD = re.compile(r"^(?:(?:[Ee]xamples?\s*\d*\s*:|[Ff]or example\s*:?|[-*•]|[Ff]or\b"
-                   r"|[Ii]nput\s*:)\s*)+")
+                   r"|[Ii]nput\s*:|assert\b)\s*)+")
 _FOR_ARGS = re.compile(r"^[Ff]or\s+(?P<args>\w+\s*=.+?)\s*,?\s+the\s+(?:output|result)\s+"
                        r"(?:should|will)\s+be\s*:?\s*(?P<expected>.+?)\s*\.?$")
 _INPUT = re.compile(r"^[Ii]nput\s*:\s*(?P<args>.*)$")
@@ -212,16 +214,72 @@ def parse_examples(task: Task) -> list[Example]:
     if task.language != "python" or not task.entry_point:
         return []
     doc = docstring(task)
-    found: list[Example] = []
-    for at in range(len(doc.lines)):
-        example = next((e for shape in EXAMPLE_SHAPES.values()
-                        if (e := shape(doc, at)) is not None), None)
-        if example is not None:
-            found.append(example)
-    unique = {(e.call, e.expected): e for e in found
-              if _calls_entry(e.call, doc.entry) and not _calls_entry(e.expected, doc.entry)
-              and _is_expression(e.call) and _is_expression(e.expected)}
-    return list(unique.values())
+    found = _examples_calling(doc)
+    if not found:
+        # Every example calls one other name the prompt never defines (a docstring written
+        # for an earlier name of the function): they are its examples all the same.
+        others = {name: examples for name in _other_callees(doc, task.prompt)
+                  if (examples := _examples_calling(dataclasses.replace(doc, entry=name)))}
+        if len(others) == 1:
+            name, examples = others.popitem()
+            found = [Example(re.sub(rf"\b{re.escape(name)}(?=\s*\()", doc.entry, e.call, count=1),
+                             e.expected) for e in examples]
+    return list({(e.call, e.expected): e for e in
+                 (_docstring_spelling(e, doc) for e in found)}.values())
+
+
+def _examples_calling(doc: Docstring) -> list[Example]:
+    """The examples of ``doc`` that call ``doc.entry`` (not also on their expected side: a
+    recurrence written out in the docstring is no example of the function's result)."""
+    found = (next((e for shape in EXAMPLE_SHAPES.values() if (e := shape(doc, at)) is not None),
+                  None) for at in range(len(doc.lines)))
+    return [e for e in found if e is not None
+            and _calls_entry(e.call, doc.entry) and not _calls_entry(e.expected, doc.entry)
+            and _is_expression(e.call) and _is_expression(e.expected)]
+
+
+#: A docstring line that starts with a call: ``name(`` after an example's lead-in.
+_CALL_AT_START = re.compile(r"^(?:>>>\s*)?([A-Za-z_]\w*)\s*\(")
+
+
+def _other_callees(doc: Docstring, prompt: str) -> list[str]:
+    """Names other than the entry point that docstring lines start by calling, when no line
+    starts by calling the entry point, the prompt neither defines nor imports them and Python
+    has no builtin of that name."""
+    names = {m[1] for line in doc.lines if (m := _CALL_AT_START.match(_LEAD.sub("", line)))}
+    if doc.entry in names:
+        return []
+    return sorted(n for n in names - {doc.entry}
+                  if n not in dir(builtins) and not re.search(rf"\b(def|class|import)\s+{n}\b"
+                                                              rf"|\bimport\b.*\b{n}\b", prompt))
+
+
+#: How docstrings spell the booleans when they are not Python's.
+_BOOLEANS = {"true": "True", "false": "False"}
+
+
+def _docstring_spelling(example: Example, doc: Docstring) -> Example:
+    """``example`` in Python's spelling: ``true``/``false`` as booleans, and a bare word
+    passed as an argument (``is_happy(abcd)``) as the string it stands for, unless the word
+    names a parameter (``f(n) = 0`` states no example) or the example's call does not parse."""
+    try:
+        call = ast.parse(example.call, mode="eval").body
+    except SyntaxError:
+        return example
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        return example
+    args = [a.id for a in call.args if isinstance(a, ast.Name)]
+    if any(word in doc.params for word in args):
+        return example
+    spelled = [repr(a.id == "true") if isinstance(a, ast.Name) and a.id in _BOOLEANS
+               else repr(a.id) if isinstance(a, ast.Name)
+               else ast.get_source_segment(example.call, a) for a in call.args]
+    keywords = [f"{k.arg}={ast.get_source_segment(example.call, k.value)}" if k.arg
+                else f"**{ast.get_source_segment(example.call, k.value)}" for k in call.keywords]
+    expected = _BOOLEANS.get(example.expected.strip(), example.expected)
+    if not args and expected == example.expected:
+        return example
+    return Example(f"{call.func.id}({', '.join([*map(str, spelled), *keywords])})", expected)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,35 @@ def test_equations_defining_the_function_are_not_examples():
     assert parse_examples(Task("T/5", plain, "python", "c")) == [Example("c(12, 15)", "14")]
 
 
+def test_docstring_booleans_and_unquoted_words_are_spelled_as_python():
+    prompt = ('def is_happy(s):\n    """For example:\n    is_happy(abcd) => true\n'
+              '    is_happy(aa) => false\n    """\n')
+    assert parse_examples(Task("T/6", prompt, "python", "is_happy")) == [
+        Example("is_happy('abcd')", "True"), Example("is_happy('aa')", "False")]
+
+
+def test_a_bare_word_naming_a_parameter_is_no_string():
+    prompt = 'def area(a, h):\n    """area(a, h) -> 0\n    area(3, 2) -> 3\n    """\n'
+    examples = parse_examples(Task("T/7", prompt, "python", "area"))
+    assert Example("area(3, 2)", "3") in examples
+    assert all("'a'" not in e.call for e in examples)
+
+
+def test_examples_of_an_undefined_other_name_are_the_entry_points():
+    prompt = ('def sorted_list_sum(lst):\n    """For example:\n'
+              '    assert list_sort(["aa", "a"]) => ["aa"]\n    """\n')
+    assert parse_examples(Task("T/8", prompt, "python", "sorted_list_sum")) == [
+        Example('sorted_list_sum(["aa", "a"])', '["aa"]')]
+
+
+def test_examples_of_a_defined_helper_or_beside_the_entry_point_are_not_taken():
+    helper = ('def poly(xs, x):\n    return 0\n\n\ndef find_zero(xs):\n'
+              '    """>>> poly([1, 2], 0)\n    1\n    """\n')
+    assert parse_examples(Task("T/9", helper, "python", "find_zero")) == []
+    two_names = 'def f(x):\n    """g(1) == 2\n    h(1) == 3\n    """\n'
+    assert parse_examples(Task("T/10", two_names, "python", "f")) == []
+
+
 def test_examples_ranker_runs_identical_candidates_once_and_caches_on_disk(tmp_path):
     t = task(">>> f(2)\n    4")
     body = t.prompt + "    return x * 2\n"
