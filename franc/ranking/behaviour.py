@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import hashlib
 import json
 import math
@@ -55,6 +56,7 @@ from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker, SecurityTier, lexicographic
 from franc.ranking.examples import ResultCache, parse_examples, plain_example
+from franc.ranking.preconditions import ANYTHING, Precondition, preconditions
 from franc.ranking.strategies import drawn_values, supported
 from franc.ranking.usage import infer_types
 
@@ -258,13 +260,18 @@ def _name_hint(name: str) -> str:
 
 
 def parameter_types(sig: Signature, examples: Sequence[Expected],
-                    used_as: Sequence[str] = ()) -> tuple[str, ...]:
-    """Each parameter's type: the hint, else the examples' values, else its name, else
-    how the candidates use it (``used_as``, from :func:`franc.ranking.usage.infer_types`).
-    A hint the plain generator does not know but hypothesis can draw values for
-    (:mod:`franc.ranking.strategies`) is ``hint:<annotation>``."""
+                    used_as: Sequence[str] = (),
+                    promised: Sequence[Precondition] = ()) -> tuple[str, ...]:
+    """Each parameter's type: the hint, else the examples' values, else what the prose
+    says (``promised``, from :func:`franc.ranking.preconditions.preconditions`), else its
+    name, else how the candidates use it (``used_as``, from
+    :func:`franc.ranking.usage.infer_types`). A hint the plain generator does not know but
+    hypothesis can draw values for (:mod:`franc.ranking.strategies`) is
+    ``hint:<annotation>``."""
     types = []
     annotations = sig.annotations or ("",) * len(sig.params)
+    said = [p.kind for p in promised] if len(promised) == len(sig.params) else \
+        ["?"] * len(sig.params)
     for k, (name, hinted) in enumerate(zip(sig.params, sig.types, strict=True)):
         seen = {type_of_value(e.args[k]) for e in examples if len(e.args) == len(sig.params)}
         if hinted != "?":
@@ -273,6 +280,8 @@ def parameter_types(sig: Signature, examples: Sequence[Expected],
             types.append(f"{HINTED}{annotations[k]}")
         elif len(seen) == 1:
             types.append(next(iter(seen)))
+        elif said[k] != "?":
+            types.append(said[k])
         elif _name_hint(name) != "?" or len(used_as) != len(sig.params):
             types.append(_name_hint(name))
         else:
@@ -348,9 +357,16 @@ def gather_literals(prompt: str, codes: Sequence[str], language: Language) -> Li
     return Literals(tuple(strings[:MAX_LITERALS]), tuple(numbers[:MAX_LITERALS]))
 
 
-def edge_values(kind: str, rng: random.Random, literals: Literals = Literals()) -> list[Any]:
+def edge_values(kind: str, rng: random.Random, literals: Literals = Literals(),
+                promised: Precondition = ANYTHING) -> list[Any]:
     """Small and edge values of a type (empty, zero, negative, one element, duplicates),
-    then values built from the literals."""
+    then values built from the literals; only those that keep what the prompt ``promised``
+    (a list's elements are drawn from those the promise admits)."""
+    return [v for v in _edge_values(kind, rng, literals, promised) if promised.admits(v)]
+
+
+def _edge_values(kind: str, rng: random.Random, literals: Literals,
+                 promised: Precondition) -> list[Any]:
     if kind == "int":
         near = [n + d for n in literals.numbers if n not in (0, 1) for d in (0, 1)]
         return [0, 1, -1, 2, 3, 5, 10, -7, 12, rng.randint(13, 99), *near]
@@ -372,11 +388,13 @@ def edge_values(kind: str, rng: random.Random, literals: Literals = Literals()) 
     if kind.startswith(HINTED):
         return drawn_values(kind.removeprefix(HINTED), DRAWN_VALUES)
     if "|" in kind:  # either kind: their values alternately
-        first, second = (edge_values(k, rng, literals) for k in kind.split("|", 1))
+        first, second = (edge_values(k, rng, literals, promised) for k in kind.split("|", 1))
         return _alternate(first, second)
     element = re.match(r"^list\[(\w+)\]$", kind)
     if element:
-        scalars = edge_values(element[1], rng, literals)
+        scalars = edge_values(element[1], rng, literals,
+                              dataclasses.replace(promised, non_empty=False)) \
+            or edge_values(element[1], rng, literals)
         pool = [v for v in scalars if v not in ("", 0, 0.0)] or scalars
         return [[], [pool[0]], pool[:3], pool[:3][::-1], [pool[1], pool[1], pool[0]],
                 [rng.choice(pool) for _ in range(5)], [*scalars[:2], scalars[1]],
@@ -411,19 +429,28 @@ def _plain(value: Any) -> str:
 
 def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int = 24,
                     seed: int = 0, literals: Literals = Literals(),
-                    used_as: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+                    used_as: Sequence[str] = (),
+                    promised: Sequence[Precondition] = ()) -> list[tuple[Any, ...]]:
     """Argument tuples to run every candidate on, deterministic: the examples' first, then
-    their mutations and values generated from the types, alternately."""
+    their mutations and values generated from the types, alternately; the generated ones
+    only where each parameter's value keeps what the prompt ``promised`` about it."""
     rng = random.Random(f"{seed}:{sig.entry}")
     arity = len(sig.params)
     exact = [tuple(e.args) for e in examples if len(e.args) == arity]
-    mutated = [(*args[:k], changed, *args[k + 1:])  # one parameter mutated at a time
-               for args in exact for k, value in enumerate(args) for changed in mutations(value)]
+    promised = list(promised) or [ANYTHING] * arity
+
+    def kept(args: tuple[Any, ...]) -> bool:
+        return all(p.admits(v) for p, v in zip(promised, args, strict=True))
+
+    mutated = [mutant for args in exact for k, value in enumerate(args)
+               for changed in mutations(value)  # one parameter mutated at a time
+               if kept(mutant := (*args[:k], changed, *args[k + 1:]))]
     rng.shuffle(mutated)
-    types = parameter_types(sig, examples, used_as)
+    types = parameter_types(sig, examples, used_as, promised)
     generated: list[tuple[Any, ...]] = []
     if "?" not in types and sig.params:
-        pools = [edge_values(kind, rng, literals) for kind in types]
+        pools = [edge_values(kind, rng, literals, p) or edge_values(kind, rng, literals)
+                 for kind, p in zip(types, promised, strict=True)]
         # Walk the pools together (each edge value once; parameters of one type shifted
         # apart, not all equal) alternately with random combinations whose later arguments
         # are taken from earlier ones (a substring, an element: unrelated pairs mostly
@@ -433,7 +460,7 @@ def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int 
         drawn = [tuple(rng.choice(p) for p in pools) for _ in range(4 * limit)]
         related = [args for args in (related_arguments(args, types, rng) for args in drawn)
                    if args is not None]
-        generated += [*_alternate(walk, related), *drawn]
+        generated += [args for args in (*_alternate(walk, related), *drawn) if kept(args)]
     elif not sig.params:
         generated.append(())
     inputs: dict[str, tuple[Any, ...]] = {}
@@ -631,7 +658,7 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
     literals = gather_literals(task.prompt, codes, task.language)
     used_as = infer_types(codes, sig.entry, sig.params) if task.language == "python" else ()
     inputs = generate_inputs(sig, examples, limit=limit, seed=seed, literals=literals,
-                             used_as=used_as)
+                             used_as=used_as, promised=preconditions(task.prompt, sig.params))
     if not inputs:
         return None
     return Plan(task.language, sig.entry, tuple(inputs), tuple(examples), sig.returns)

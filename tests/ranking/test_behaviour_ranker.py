@@ -31,6 +31,7 @@ from franc.ranking.behaviour import (
     python_signature,
     related_arguments,
 )
+from franc.ranking.preconditions import Precondition
 
 PROMPT = ('from typing import List\n\n\ndef f(xs: List[int], k: int) -> int:\n'
           '    """Sum.\n    >>> f([1, 2], 3)\n    6\n    """\n')
@@ -241,6 +242,37 @@ def test_repeated_or_surplus_examples_keep_each_example_at_its_input():
     assert list(plan.inputs) == [(1,), (2,), (3,)]
     outcomes = [outcome_key("returned", n + 1) for (n,) in plan.inputs]
     assert expected_share(outcomes, plan.examples) == 1.0
+
+
+def test_generated_inputs_keep_what_the_prose_promises():
+    sig = Signature("f", ("xs", "n"), ("list[int]", "int"))
+    examples = [Expected(([1, 2], 3), 6, True)]
+    promised = (Precondition(lower=0, strict=True, non_empty=True),
+                Precondition(lower=0, strict=True))
+    inputs = generate_inputs(sig, examples, limit=24, seed=0, promised=promised)
+    assert inputs[0] == ([1, 2], 3) and len(inputs) > 8
+    assert all(xs and min(xs) > 0 and n > 0 for xs, n in inputs)
+    # Without the promise the same generator draws negatives, zeros and empty lists.
+    free = generate_inputs(sig, examples, limit=24, seed=0)
+    assert any(not xs or min(xs) <= 0 or n <= 0 for xs, n in free)
+
+
+def test_the_prose_kind_comes_after_hints_and_examples_before_the_name():
+    bare = python_signature(task("def g(lst, x):\n    pass\n", "g"))
+    assert bare is not None
+    said = (Precondition(kind="list[str]"), Precondition(kind="list[int]"))
+    assert parameter_types(bare, []) == ("list[int]", "int")  # from the names
+    assert parameter_types(bare, [], promised=said) == ("list[str]", "list[int]")
+    assert parameter_types(bare, [Expected((["a"], 2))], promised=said) == ("list[str]", "int")
+    hinted = python_signature(task("def g(lst: List[int], x: int):\n    pass\n", "g"))
+    assert hinted is not None
+    assert parameter_types(hinted, [], promised=said) == ("list[int]", "int")
+
+
+def test_a_plan_reads_the_promises_of_the_prompt():
+    prompt = 'def f(n):\n    """Given a positive integer n, return n."""\n'
+    plan = make_plan(task(prompt), limit=24, seed=0)
+    assert plan is not None and plan.inputs and all(n > 0 for (n,) in plan.inputs)
 
 
 def test_plan_without_examples_still_has_inputs():

@@ -1,0 +1,140 @@
+"""What the prompt's prose promises about the arguments: their kind (a list of strings, an
+integer), positive or non-negative numbers, non-empty lists and strings.
+
+"Given a positive integer n", "You are given a non-empty list of positive integers": a
+correct program may raise, loop or return anything outside that domain, and wrong ones
+often agree there (``0`` for every negative ``n``), so inputs outside it only add noise
+to behavioural agreement. EvalPlus keeps its generated inputs inside such contracts for
+the same reason. Only a promise made about the input counts (the sentence says *given*,
+*takes*, *assume*, ...): "Return only positive numbers" describes the result, not the
+argument. The kind matters most where the prompt has neither type hints nor examples:
+"Given a list of strings" beats the guess from a parameter named ``lst``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """What one parameter's values must be: of ``kind`` (a :mod:`franc.ranking.behaviour`
+    kind: ``int``, ``list[str]``, ...; ``?``: not said), numbers in it (a number, or a list's
+    elements, at any depth) above ``lower`` (or at least, unless ``strict``), not empty.
+    Only the domain is checked by :meth:`admits`; the kind chooses the values generated."""
+
+    kind: str = "?"
+    lower: float | None = None
+    strict: bool = False
+    non_empty: bool = False
+
+    def admits(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return True
+        if isinstance(value, int | float):
+            return self.lower is None or value > self.lower or \
+                (not self.strict and value == self.lower)
+        if isinstance(value, str | list | tuple) and self.non_empty and not value:
+            return False
+        if isinstance(value, list | tuple):
+            inner = Precondition(lower=self.lower, strict=self.strict)
+            return all(inner.admits(v) for v in value)
+        return True
+
+
+ANYTHING = Precondition()
+
+#: A sentence that states what the function is given.
+_GIVEN = re.compile(r"(?<!the\s)\b(?:given|takes?|accepts?|receives?|inputs?|assumed?|assuming"
+                    r"|you have)\b", re.IGNORECASE)
+_SIGN = re.compile(r"\b(?P<sign>positive|non-?\s?negative|natural)\s+(?:floating[- ]point\s+"
+                   r"|whole\s+)?(?:integer|number|float)s?\b", re.IGNORECASE)
+_NON_EMPTY = re.compile(r"\bnon-?\s?empty\s+(?:list|array|string|sequence)s?\b"
+                        r"|\b(?:list|array|string)s?\s+(?:will|is|are|must)\s+(?:be\s+)?"
+                        r"non-?\s?empty\b", re.IGNORECASE)
+_COUNT = r"(?:(?P<count>two|three|2|3)\s+)?"
+_SOME = r"(?:(?:an?|the|two|three|2|3|positive|non-?\s?negative|natural|whole)\s+)*"
+#: Phrases naming a kind, in the order tried at each place; the first one a parameter gets
+#: wins ("a list of strings, where each string ..." is a list of strings).
+_KINDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), kind) for pattern, kind in (
+        (rf"\b{_COUNT}(?:lists?|arrays?)\s+of\s+{_SOME}(?:strings|words)\b", "list[str]"),
+        (rf"\b{_COUNT}(?:lists?|arrays?)\s+of\s+{_SOME}(?:integers|ints)\b", "list[int]"),
+        (rf"\b{_COUNT}(?:lists?|arrays?)\s+of\s+{_SOME}(?:floats|floating[- ]point numbers)\b",
+         "list[float]"),
+        (rf"\b{_COUNT}(?:(?:an?|the)\s+)?(?:strings?|words?|string representations?)\b",
+         "str"),
+        (rf"\b{_COUNT}{_SOME}(?:integers?|ints?)\b(?!\s+(?:nodes|values|elements)|\()", "int"),
+        (rf"\b{_COUNT}{_SOME}(?:floating[- ]point\s+numbers?|floats?)\b", "float"),
+    ))
+_COUNTS = {"two": 2, "three": 3, "2": 2, "3": 3}
+SCALAR_KINDS = ("int", "float", "str")
+#: Parameter names right after the phrase: ``n``, ``n and m``, ``x, y``, ``number n``.
+_NAMES = re.compile(r"\s*(?:number\s+)?(?P<names>[A-Za-z_]\w*(?:\s*(?:,|and)\s*[A-Za-z_]\w*)*)")
+#: Parameter names right before it, as the subject: ``x and n, are``.
+_SUBJECT = re.compile(r"(?P<names>[A-Za-z_]\w*(?:\s*(?:,|and)\s*[A-Za-z_]\w*)*)\s*,?\s+"
+                      r"(?:are|is)\s+$")
+_SENTENCE_END = re.compile(r"[.!?:;]\s|\n\s*\n")
+
+
+def _names(text: str, params: Sequence[str]) -> list[str]:
+    named = []
+    for word in re.split(r"\s*(?:,|\band\b)\s*", text):
+        if word not in params:
+            break
+        named.append(word)
+    return named
+
+
+def _named(text: str, match: re.Match[str], params: Sequence[str]) -> list[str]:
+    """The parameters ``match`` names: right after it, else as the subject before it."""
+    after = _NAMES.match(text, match.end())
+    before = _SUBJECT.search(_sentence_before(text, match.start()))
+    return (_names(after["names"], params) if after else []) or \
+        (_names(before["names"], params) if before else [])
+
+
+def _sentence_before(text: str, at: int) -> str:
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
+    return text[starts[-1] if starts else 0:at]
+
+
+def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
+    """One precondition per parameter, read from the docstring ``doc``. A phrase applies to
+    the parameters it names (``positive integers n and m``), else to the only parameter;
+    with several parameters and none named it says nothing."""
+    found: dict[str, Precondition] = {}
+
+    def promise(match: re.Match[str], **what: Any) -> None:
+        named = _named(doc, match, params)
+        subject = _SUBJECT.search(_sentence_before(doc, match.start()))
+        if not named and subject:  # "all keys are strings": about something else
+            return
+        if not named:
+            if not _GIVEN.search(_sentence_before(doc, match.start())):
+                return
+            count = _COUNTS.get((match.groupdict().get("count") or "").lower(), 1)
+            named = list(params) if len(params) == count else []
+        kind = what.get("kind", "?")
+        if kind in SCALAR_KINDS and match[0].endswith("s") and len(named) == 1 \
+                and not match["count"]:
+            what["kind"] = f"list[{kind}]"  # "an array arr of integers", "N integers arr[1]"
+        for name in named:
+            before = found.get(name, ANYTHING)
+            if before.kind != "?":
+                what.pop("kind", None)
+            found[name] = dataclasses.replace(before, **what)
+
+    for at in sorted({m.start() for pattern, _ in _KINDS for m in pattern.finditer(doc)}):
+        match, kind = next((m, kind) for pattern, kind in _KINDS
+                           if (m := pattern.match(doc, at)) is not None)
+        promise(match, kind=kind)
+    for match in _SIGN.finditer(doc):
+        promise(match, lower=0, strict=match["sign"].lower() == "positive")
+    for match in _NON_EMPTY.finditer(doc):
+        promise(match, non_empty=True)
+    return tuple(found.get(name, ANYTHING) for name in params)
