@@ -13,9 +13,11 @@ signature's types: small and edge values (empty, zero, negative, one element,
 duplicates), values built from the literals the prompt quotes and the candidates'
 code compares with (a fuzzer's dictionary: ``'o|'``, ``'('``), and later arguments taken
 from earlier ones (the substring to count, the element to find). Without type hints or
-examples the parameter names suggest the type (``numbers``, ``s``, ``n``), else the way
-the candidates use the parameter (:mod:`franc.ranking.usage`); hints beyond scalars and
-lists of them get values drawn with hypothesis (:mod:`franc.ranking.strategies`).
+examples the prose gives the type ("a list of strings"), else the parameter's name
+(``numbers``, ``s``, ``n``), else the way the candidates use the parameter
+(:mod:`franc.ranking.usage`); hints beyond scalars and lists of them get values drawn with
+hypothesis (:mod:`franc.ranking.strategies`). Mutated and generated inputs keep what the
+prose promises ("given a positive integer n": :mod:`franc.ranking.preconditions`).
 
 Score, in order (each level only breaks the ties of the one before), compilable first:
 1. the share of the examples' expected outputs the candidate reproduces (when the

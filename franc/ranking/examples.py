@@ -14,7 +14,9 @@ Examples are parsed from the prompt's docstring by the shapes in
 ``f(x) -> y``, ``f(x) ➞ y``, ``f(x) => y``, ``f(x) = y``, ``f(x) should
 return y``, ``Example: f(x) ... output: y``), ``For a = 1, b = 2 the output
 should be y`` and ``Input: ... Output: y`` blocks (arguments named as in the
-signature, or one bare value for a one-parameter function). Python only:
+signature, or one bare value for a one-parameter function). Docstring spelling is read
+as Python (``true``, an unquoted word as a string), and when every example calls one other
+name the prompt never defines, that name stands for the entry point. Python only:
 HumanEval-Java's Javadoc examples are its tests, so running them would grade
 candidates on the answers.
 """
