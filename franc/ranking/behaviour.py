@@ -58,7 +58,12 @@ from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker, SecurityTier, lexicographic
 from franc.ranking.examples import ResultCache, parse_examples, plain_example
-from franc.ranking.preconditions import ANYTHING, Precondition, preconditions
+from franc.ranking.preconditions import (
+    ANYTHING,
+    MAX_DOC_CHARS,
+    Precondition,
+    preconditions,
+)
 from franc.ranking.strategies import drawn_values, supported
 from franc.ranking.usage import infer_types
 
@@ -644,6 +649,17 @@ class Plan:
                 for args in self.inputs]
 
 
+def prose(task: Task) -> str:
+    """The text that documents ``task``'s entry point: Python, from its ``def`` on (helpers
+    defined before it have docstrings of their own); Java, the Javadoc before it."""
+    entry = task.entry_point or ""
+    if task.language == "java":
+        at = task.prompt.rfind(f" {entry}(")
+        return task.prompt[max(0, at - MAX_DOC_CHARS):at] if at >= 0 else task.prompt
+    at = task.prompt.find(f"def {entry}(")
+    return task.prompt[at:] if at >= 0 else task.prompt
+
+
 def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
               codes: Sequence[str] = ()) -> Plan | None:
     """The inputs for ``task``; ``codes``: the candidates' code, whose literals seed them."""
@@ -660,7 +676,7 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
     literals = gather_literals(task.prompt, codes, task.language)
     used_as = infer_types(codes, sig.entry, sig.params) if task.language == "python" else ()
     inputs = generate_inputs(sig, examples, limit=limit, seed=seed, literals=literals,
-                             used_as=used_as, promised=preconditions(task.prompt, sig.params))
+                             used_as=used_as, promised=preconditions(prose(task), sig.params))
     if not inputs:
         return None
     return Plan(task.language, sig.entry, tuple(inputs), tuple(examples), sig.returns)

@@ -217,15 +217,14 @@ def parse_examples(task: Task) -> list[Example]:
         return []
     doc = docstring(task)
     found = _examples_calling(doc)
-    if not found:
+    others = _other_callees(doc, task.prompt) if not found else []
+    if len(others) == 1:
         # Every example calls one other name the prompt never defines (a docstring written
         # for an earlier name of the function): they are its examples all the same.
-        others = {name: examples for name in _other_callees(doc, task.prompt)
-                  if (examples := _examples_calling(dataclasses.replace(doc, entry=name)))}
-        if len(others) == 1:
-            name, examples = others.popitem()
-            found = [Example(re.sub(rf"\b{re.escape(name)}(?=\s*\()", doc.entry, e.call, count=1),
-                             e.expected) for e in examples]
+        name = others[0]
+        found = [Example(re.sub(rf"\b{re.escape(name)}(?=\s*\()", doc.entry, e.call, count=1),
+                         e.expected)
+                 for e in _examples_calling(dataclasses.replace(doc, entry=name))]
     return list({(e.call, e.expected): e for e in
                  (_docstring_spelling(e, doc) for e in found)}.values())
 
@@ -240,6 +239,8 @@ def _examples_calling(doc: Docstring) -> list[Example]:
             and _is_expression(e.call) and _is_expression(e.expected)]
 
 
+_DEFINED = re.compile(r"\b(?:def|class)\s+(\w+)")
+_IMPORT = re.compile(r"^\s*(?:from\s+\S+\s+)?import\s+([^\n]*)", re.MULTILINE)
 #: A docstring line that starts with a call: ``name(`` after an example's lead-in.
 _CALL_AT_START = re.compile(r"^(?:>>>\s*)?([A-Za-z_]\w*)\s*\(")
 
@@ -251,9 +252,9 @@ def _other_callees(doc: Docstring, prompt: str) -> list[str]:
     names = {m[1] for line in doc.lines if (m := _CALL_AT_START.match(_LEAD.sub("", line)))}
     if doc.entry in names:
         return []
-    return sorted(n for n in names - {doc.entry}
-                  if n not in dir(builtins) and not re.search(rf"\b(def|class|import)\s+{n}\b"
-                                                              rf"|\bimport\b.*\b{n}\b", prompt))
+    known = {*dir(builtins), *_DEFINED.findall(prompt),
+             *(name for line in _IMPORT.findall(prompt) for name in re.findall(r"\w+", line))}
+    return sorted(names - known - {doc.entry})
 
 
 #: How docstrings spell the booleans when they are not Python's.

@@ -13,6 +13,7 @@ argument. The kind matters most where the prompt has neither type hints nor exam
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -73,34 +74,45 @@ _KINDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     ))
 _COUNTS = {"two": 2, "three": 3, "2": 2, "3": 3}
 SCALAR_KINDS = ("int", "float", "str")
+#: Names joined by commas or "and" (one way only to split them: no backtracking blow-up).
+_LIST_OF_NAMES = r"[A-Za-z_]\w*(?:\s*,\s*(?:and\s+)?[A-Za-z_]\w*|\s+and\s+[A-Za-z_]\w*)*"
 #: Parameter names right after the phrase: ``n``, ``n and m``, ``x, y``, ``number n``.
-_NAMES = re.compile(r"\s*(?:number\s+)?(?P<names>[A-Za-z_]\w*(?:\s*(?:,|and)\s*[A-Za-z_]\w*)*)")
+_NAMES = re.compile(rf"\s*(?:number\s+)?(?P<names>{_LIST_OF_NAMES})")
 #: Parameter names right before it, as the subject: ``x and n, are``.
-_SUBJECT = re.compile(r"(?P<names>[A-Za-z_]\w*(?:\s*(?:,|and)\s*[A-Za-z_]\w*)*)\s*,?\s+"
-                      r"(?:are|is)\s+$")
+_SUBJECT = re.compile(rf"(?P<names>{_LIST_OF_NAMES})\s*,?\s+(?:are|is)\s+$")
 _SENTENCE_END = re.compile(r"[.!?:;]\s|\n\s*\n")
+#: How much of a sentence before a phrase is read (a promise is said close to it).
+_SENTENCE_CHARS = 200
+#: How much of a docstring is read.
+MAX_DOC_CHARS = 20_000
 
 
 def _names(text: str, params: Sequence[str]) -> list[str]:
     named = []
-    for word in re.split(r"\s*(?:,|\band\b)\s*", text):
+    for word in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", text):
         if word not in params:
             break
         named.append(word)
     return named
 
 
-def _named(text: str, match: re.Match[str], params: Sequence[str]) -> list[str]:
-    """The parameters ``match`` names: right after it, else as the subject before it."""
-    after = _NAMES.match(text, match.end())
-    before = _SUBJECT.search(_sentence_before(text, match.start()))
-    return (_names(after["names"], params) if after else []) or \
-        (_names(before["names"], params) if before else [])
+class _Prose:
+    """A docstring with its sentences' starts, to read what comes before a phrase."""
 
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0, *(m.end() for m in _SENTENCE_END.finditer(text))]
 
-def _sentence_before(text: str, at: int) -> str:
-    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
-    return text[starts[-1] if starts else 0:at]
+    def sentence_before(self, at: int) -> str:
+        start = self.starts[bisect.bisect_right(self.starts, at) - 1]
+        return self.text[max(start, at - _SENTENCE_CHARS):at]
+
+    def named(self, match: re.Match[str], params: Sequence[str]) -> list[str]:
+        """The parameters ``match`` names: right after it, else as the subject before it."""
+        after = _NAMES.match(self.text, match.end())
+        before = _SUBJECT.search(self.sentence_before(match.start()))
+        return (_names(after["names"], params) if after else []) or \
+            (_names(before["names"], params) if before else [])
 
 
 def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
@@ -108,14 +120,16 @@ def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
     the parameters it names (``positive integers n and m``), else to the only parameter;
     with several parameters and none named it says nothing."""
     found: dict[str, Precondition] = {}
+    prose = _Prose(doc[:MAX_DOC_CHARS])
+    doc = prose.text
 
     def promise(match: re.Match[str], **what: Any) -> None:
-        named = _named(doc, match, params)
-        subject = _SUBJECT.search(_sentence_before(doc, match.start()))
-        if not named and subject:  # "all keys are strings": about something else
+        named = prose.named(match, params)
+        sentence = prose.sentence_before(match.start())
+        if not named and _SUBJECT.search(sentence):  # "all keys are strings": something else
             return
         if not named:
-            if not _GIVEN.search(_sentence_before(doc, match.start())):
+            if not _GIVEN.search(sentence):
                 return
             count = _COUNTS.get((match.groupdict().get("count") or "").lower(), 1)
             named = list(params) if len(params) == count else []

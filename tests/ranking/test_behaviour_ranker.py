@@ -28,6 +28,7 @@ from franc.ranking.behaviour import (
     outcome_cache,
     outcome_key,
     parameter_types,
+    prose,
     python_signature,
     related_arguments,
 )
@@ -273,6 +274,15 @@ def test_a_plan_reads_the_promises_of_the_prompt():
     prompt = 'def f(n):\n    """Given a positive integer n, return n."""\n'
     plan = make_plan(task(prompt), limit=24, seed=0)
     assert plan is not None and plan.inputs and all(n > 0 for (n,) in plan.inputs)
+
+
+def test_the_prose_is_the_entry_points_own_documentation():
+    helper = ('def helper(s: str):\n    """Given a string s."""\n\n\n'
+              'def f(n):\n    """Given a positive integer n."""\n')
+    assert prose(task(helper)).startswith("def f(n)")
+    java = ("class A {\n    /**\n     * You are given a non-negative integer n; tri(1) = 3.\n"
+            "     */\n    public static List<Integer> tri(int n) {\n")
+    assert "non-negative integer n" in prose(task(java, "tri", "java"))
 
 
 def test_plan_without_examples_still_has_inputs():

@@ -119,6 +119,15 @@ def test_examples_of_a_defined_helper_or_beside_the_entry_point_are_not_taken():
     assert parse_examples(Task("T/10", two_names, "python", "f")) == []
 
 
+def test_many_other_names_or_one_huge_example_are_parsed_in_linear_time():
+    many = "".join(f"    g{i}(1) == 2\n" for i in range(20_000))
+    assert parse_examples(Task("T/11", f'def f(x):\n    """{many}    """\n', "python",
+                               "f")) == []
+    word = "a" * 1_000_000
+    huge = f'def f(s):\n    """f({word}) => true\n    """\n'
+    assert parse_examples(Task("T/12", huge, "python", "f")) == [Example(f"f('{word}')", "True")]
+
+
 def test_examples_ranker_runs_identical_candidates_once_and_caches_on_disk(tmp_path):
     t = task(">>> f(2)\n    4")
     body = t.prompt + "    return x * 2\n"

@@ -66,3 +66,14 @@ def test_admits_checks_numbers_at_any_depth_and_emptiness(value: object,
 
 def test_at_least_zero_admits_zero():
     assert Precondition(lower=0).admits(0) and not Precondition(lower=0).admits(-1)
+
+
+def test_hostile_prose_is_read_in_linear_time():
+    # Names that "and" could split many ways, a megabyte of prose, a huge list of names:
+    # each once blew up a backtracking regex or a scan from the start of every sentence.
+    tangled = "Given a string " + "xand" * 40 + "! are strings"
+    assert preconditions(tangled, ("s",)) == (Precondition(kind="str"),)
+    huge = "Given a positive integer n. " * 40_000
+    assert preconditions(huge, ("n",)) == (Precondition(kind="int", lower=0, strict=True),)
+    names = "Given " + "a, " * 300_000 + "are strings."
+    assert preconditions(names, ("a",))[0].kind in ("?", "str")
