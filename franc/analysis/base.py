@@ -117,9 +117,12 @@ def time_limit(seconds: float | None, what: str = "analysis") -> Iterator[None]:
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
+    message = f"{what} timed out after {seconds:g} s of CPU time"
+    fired = threading.Event()
 
     def expire(signum: int, frame: object) -> None:
-        raise AnalyzerTimeout(f"{what} timed out after {seconds:g} s of CPU time")
+        fired.set()
+        raise AnalyzerTimeout(message)
 
     previous = signal.signal(signal.SIGPROF, expire)
     # The timer fires again every RETRY_SECONDS until the body ends: an exception raised
@@ -130,6 +133,8 @@ def time_limit(seconds: float | None, what: str = "analysis") -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, previous)
+    if fired.is_set():  # every time-out was dropped somewhere: the body still ran past it
+        raise AnalyzerTimeout(message)
 
 
 def guarded(tool: str, analyze_one: Callable[[str], list[Finding]], code: str,
