@@ -368,8 +368,9 @@ def edge_values(kind: str, rng: random.Random, literals: Literals = Literals(),
                 promised: Precondition = ANYTHING) -> list[Any]:
     """Small and edge values of a type (empty, zero, negative, one element, duplicates),
     then values built from the literals; only those that keep what the prompt ``promised``
-    (a list's elements are drawn from those the promise admits)."""
-    return [v for v in _edge_values(kind, rng, literals, promised) if promised.admits(v)]
+    (a list's elements are drawn from those the promise admits), unless it admits none."""
+    values = _edge_values(kind, rng, literals, promised)
+    return [v for v in values if promised.admits(v)] or values
 
 
 def _edge_values(kind: str, rng: random.Random, literals: Literals,
@@ -400,8 +401,7 @@ def _edge_values(kind: str, rng: random.Random, literals: Literals,
     element = re.match(r"^list\[(\w+)\]$", kind)
     if element:
         scalars = edge_values(element[1], rng, literals,
-                              dataclasses.replace(promised, non_empty=False)) \
-            or edge_values(element[1], rng, literals)
+                              dataclasses.replace(promised, non_empty=False))
         pool = [v for v in scalars if v not in ("", 0, 0.0)] or scalars
         return [[], [pool[0]], pool[:3], pool[:3][::-1], [pool[1], pool[1], pool[0]],
                 [rng.choice(pool) for _ in range(5)], [*scalars[:2], scalars[1]],
@@ -456,7 +456,7 @@ def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int 
     types = parameter_types(sig, examples, used_as, promised)
     generated: list[tuple[Any, ...]] = []
     if "?" not in types and sig.params:
-        pools = [edge_values(kind, rng, literals, p) or edge_values(kind, rng, literals)
+        pools = [edge_values(kind, rng, literals, p)
                  for kind, p in zip(types, promised, strict=True)]
         # Walk the pools together (each edge value once; parameters of one type shifted
         # apart, not all equal) alternately with random combinations whose later arguments
