@@ -139,9 +139,9 @@ def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
             what["kind"] = f"list[{kind}]"  # "an array arr of integers", "N integers arr[1]"
         for name in named:
             before = found.get(name, ANYTHING)
-            if before.kind != "?":
-                what.pop("kind", None)
-            found[name] = dataclasses.replace(before, **what)
+            # The first kind said of a parameter stays; the domain adds up.
+            said = {k: v for k, v in what.items() if k != "kind" or before.kind == "?"}
+            found[name] = dataclasses.replace(before, **said)
 
     for at in sorted({m.start() for pattern, _ in _KINDS for m in pattern.finditer(doc)}):
         match, kind = next((m, kind) for pattern, kind in _KINDS

@@ -51,6 +51,11 @@ def test_the_kind_the_prose_gives(doc: str, params: tuple[str, ...],
     assert tuple(p.kind for p in preconditions(doc, params)) == kinds
 
 
+def test_a_kind_said_again_keeps_the_first_for_that_parameter_only():
+    doc = "Given a string a. You are given two integers a and b."
+    assert tuple(p.kind for p in preconditions(doc, ("a", "b"))) == ("str", "int")
+
+
 def test_a_kind_said_of_something_else_is_not_the_arguments():
     assert preconditions("Given a dictionary, return True if all keys are strings.",
                          ("dict",)) == (ANYTHING,)
