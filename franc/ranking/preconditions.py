@@ -107,12 +107,10 @@ class _Prose:
         start = self.starts[bisect.bisect_right(self.starts, at) - 1]
         return self.text[max(start, at - _SENTENCE_CHARS):at]
 
-    def named(self, match: re.Match[str], params: Sequence[str]) -> list[str]:
-        """The parameters ``match`` names: right after it, else as the subject before it."""
+    def named_after(self, match: re.Match[str], params: Sequence[str]) -> list[str]:
+        """The parameters named right after ``match``."""
         after = _NAMES.match(self.text, match.end())
-        before = _SUBJECT.search(self.sentence_before(match.start()))
-        return (_names(after["names"], params) if after else []) or \
-            (_names(before["names"], params) if before else [])
+        return _names(after["names"], params) if after else []
 
 
 def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
@@ -124,9 +122,11 @@ def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
     doc = prose.text
 
     def promise(match: re.Match[str], **what: Any) -> None:
-        named = prose.named(match, params)
         sentence = prose.sentence_before(match.start())
-        if not named and _SUBJECT.search(sentence):  # "all keys are strings": something else
+        subject = _SUBJECT.search(sentence)  # "x and n, are strings"
+        named = prose.named_after(match, params) or \
+            (_names(subject["names"], params) if subject else [])
+        if not named and subject:  # "all keys are strings": something else
             return
         if not named:
             if not _GIVEN.search(sentence):
