@@ -257,6 +257,9 @@ def type_of_value(value: Any) -> str:
         inner = {type_of_value(v) for v in value}
         if len(inner) == 1 and next(iter(inner)) in SCALARS:
             return f"list[{next(iter(inner))}]"
+        if len(inner) == 1 and re.fullmatch(r"list\[\w+\]", next(iter(inner))):
+            # A list of lists (``[[1, 2], [3]]``): hypothesis draws those.
+            return f"{HINTED}list[{next(iter(inner))}]"
     if isinstance(value, list | tuple):
         return "list[int]"
     return "?"
@@ -534,10 +537,15 @@ def _rounded(value: Any) -> Any:
     return value
 
 
+#: A memory address in an object's default text (``<list_iterator object at 0x7f...>``).
+_ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
+
+
 def outcome_key(status: str, value: Any = None, error_type: str = "") -> Outcome:
-    """Results that print the same compare the same (floats to 6 places, tuples as lists)."""
+    """Results that print the same compare the same (floats to 6 places, tuples as lists,
+    memory addresses in an object's text masked: they differ from call to call)."""
     if status == "returned":
-        return ("ok", _plain(_rounded(value)))
+        return ("ok", _ADDRESS.sub("at 0x?", _plain(_rounded(value))))
     if status == "raised":
         return ("raised", error_type)
     return None
@@ -565,19 +573,32 @@ def returned_share(outcomes: Sequence[Outcome] | None) -> float:
                for x in outcomes) / len(outcomes)
 
 
-def returns_values(outcomes: Sequence[Outcome] | None) -> bool:
-    """Whether the candidate returned a value (not None) on some input."""
-    return returned_share(outcomes) > 0
+def responds(outcomes: Sequence[Outcome] | None) -> bool:
+    """Whether what the candidate returns depends on its input: two different values (not
+    None) at least. A program that returns one value whatever it is given (a stub's ``0``
+    or ``[]``, the current time, an iterator's text, an example's output written out)
+    answers nothing about the task (on the development files, 3 of 2,568 such candidates
+    pass, against 1,475 of 6,755 that respond). Where the generated inputs are out of the
+    task's domain (a DataFrame, a file, stdin), the right programs raise, and such a
+    constant would otherwise come first."""
+    values = {x for x in outcomes or [] if x is not None and x[0] == "ok" and x != RETURNED_NONE}
+    return len(values) > 1
+
+
+def answered_share(outcomes: Sequence[Outcome] | None) -> float:
+    """:func:`returned_share` of a candidate that :func:`responds`, else 0."""
+    return returned_share(outcomes) if responds(outcomes) else 0.0
 
 
 def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float]:
     """Per candidate, the mean agreement with the other runnable candidates (MBR-exec).
 
-    ``None``: the candidate did not run (does not compile). A candidate that returned
-    no value on any input (it raised, hung, or returned None every time) takes no part: it
-    neither gains nor lends support, so copies of a stub never outvote a real answer.
+    ``None``: the candidate did not run (does not compile). A candidate that does not
+    respond to its input (:func:`responds`: it raised, hung, returned None, or returned
+    one value every time) takes no part: it neither gains nor lends support, so copies of
+    a stub never outvote a real answer.
     """
-    runnable = [i for i, o in enumerate(outcomes) if returns_values(o)]
+    runnable = [i for i, o in enumerate(outcomes) if responds(o)]
     scores = [0.0] * len(outcomes)
     if len(runnable) < 2:
         return scores
@@ -610,7 +631,16 @@ def keeps_declared_type(outcomes: Sequence[Outcome] | None, kinds: frozenset[str
     that input, whatever the others return."""
     if not kinds:
         return True
-    return all(x is None or x[0] != "ok" or value_kind(x[1]) in kinds for x in outcomes or [])
+    return all(x is None or x[0] != "ok" or _of_kinds(x[1], kinds) for x in outcomes or [])
+
+
+def _of_kinds(plain: str, kinds: frozenset[str]) -> bool:
+    kind = value_kind(plain)
+    if kind == "list" and "dict" in kinds:
+        # A dict's plain form is the sorted list of its [key, value] pairs (what the
+        # outcome cache holds), so a dict annotation admits such a list.
+        return all(isinstance(p, list) and len(p) == 2 for p in json.loads(plain))
+    return kind in kinds
 
 
 def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]) -> float:
@@ -618,14 +648,17 @@ def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expect
     (``outcomes`` start with the examples' inputs), then, worth less than one reproduced
     example, the share of the others on which it at least returns a value of the expected
     kind: an example's output may be misprinted in the prompt (``15.0`` for ``8.0``), and
-    returning a number there is still nearer the specification than raising."""
+    returning a number there is still nearer the specification than raising. Not for a
+    candidate that returns one value whatever its input (:func:`responds`): its ``[]``
+    where the right programs raise on a file the sandbox does not have is no nearer."""
     checked = [(k, e) for k, e in enumerate(examples) if e.has_expected]
     if outcomes is None or not checked:
         return 0.0
     wanted = [(outcomes[k], outcome_key("returned", e.expected)) for k, e in checked]
     exact = sum(got == want for got, want in wanted)
     typed = sum(got is not None and want is not None and got != want and got[0] == "ok"
-                and value_kind(got[1]) == value_kind(want[1]) for got, want in wanted)
+                and value_kind(got[1]) == value_kind(want[1])
+                for got, want in wanted) if responds(outcomes) else 0
     return (exact + typed / (len(wanted) + 1)) / len(wanted)
 
 
@@ -823,13 +856,13 @@ class BehaviourRanker(Ranker):
         language = self.language_for(task)
         tier = self.fallback.security_tier or SecurityTier(SECURITY_ANALYZERS)
         secure = [{"secure": float(tier.secure(language, c))} for c in candidates]
-        # A candidate that returns values where the others only raise or return None has
-        # no one to agree with, but still beats them.
+        # A candidate that responds to its input where the others only raise, return None
+        # or return one value has no one to agree with, but still beats them.
         # Among equal agreement (often none: every candidate answers differently), the one
         # that answers more of the inputs rather than raising or returning None.
-        returns = [{"returns": float(returns_values(k))} for k in keys]
+        returns = [{"responds": float(responds(k))} for k in keys]
         typed = [{"declared": float(keeps_declared_type(k, plan.returns))} for k in keys]
-        answered = [{"returned": returned_share(k)} for k in keys]
+        answered = [{"returned": answered_share(k)} for k in keys]
         return lexicographic([compiles, [{"expected": e} for e in expected], secure,
                               returns, typed, [{"agreement": a} for a in agree], answered,
                               static],

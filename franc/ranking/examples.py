@@ -51,6 +51,7 @@ _LEAD = re.compile(r"^(?:(?:[Ee]xamples?\s*\d*\s*:|[Ff]or example\s*:?|[-*•]|[
                    r"|[Ii]nput\s*:|assert\b)\s*)+")
 _FOR_ARGS = re.compile(r"^[Ff]or\s+(?P<args>\w+\s*=.+?)\s*,?\s+the\s+(?:output|result)\s+"
                        r"(?:should|will)\s+be\s*:?\s*(?P<expected>.+?)\s*\.?$")
+_LEADING_ARROW = re.compile(r"^(?:==>|->|=>|➞|⟹)\s*")
 _INPUT = re.compile(r"^[Ii]nput\s*:\s*(?P<args>.*)$")
 _OUTPUT = re.compile(r"^[Oo]utput\s*:\s*(?P<expected>.+?)\s*$")
 #: How many lines an ``Input:`` block may span before its ``Output:``.
@@ -145,6 +146,14 @@ def _arrow(doc: Docstring, at: int) -> Example | None:
         if _calls_entry(call, doc.entry) and _is_expression(call):
             expected = _expected(text[separator.end():])
             return Example(call, expected) if expected else None
+    # The call alone on its line, the arrow starting the next one (``f([[1], [2]])`` then
+    # ``-> [1, 2]``).
+    following = doc.lines[at + 1] if at + 1 < len(doc.lines) else ""
+    arrow = _LEADING_ARROW.match(following)
+    call = text.strip()
+    if arrow and _calls_entry(call, doc.entry) and _is_expression(call):
+        expected = _expected(following[arrow.end():])
+        return Example(call, expected) if expected else None
     return None
 
 

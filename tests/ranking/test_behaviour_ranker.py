@@ -10,10 +10,12 @@ import pytest
 from franc.models import Candidate, Task
 from franc.ranking import get_ranker
 from franc.ranking.behaviour import (
+    BehaviourRanker,
     Expected,
     Literals,
     Signature,
     agreement,
+    answered_share,
     behaviour_scores,
     code_literals,
     edge_values,
@@ -31,6 +33,7 @@ from franc.ranking.behaviour import (
     prose,
     python_signature,
     related_arguments,
+    responds,
 )
 from franc.ranking.preconditions import Precondition
 
@@ -51,6 +54,18 @@ def test_signature_types_come_from_hints_then_examples_then_names():
     assert parameter_types(bare, []) == ("list[int]", "str", "?")
     assert parameter_types(bare, [Expected(([1.5], "x", 2.0))]) == ("list[float]", "str",
                                                                      "float")
+
+
+def test_an_example_list_of_lists_draws_lists_of_lists():
+    bare = python_signature(task("def g(rows):\n    pass\n", "g"))
+    assert bare is not None
+    nested = [Expected(([[1, 2], [3]],), [1, 2, 3], True)]
+    assert parameter_types(bare, nested) == ("hint:list[list[int]]",)
+    inputs = generate_inputs(bare, nested, limit=12, seed=0)
+    assert len(inputs) > 6
+    assert all(isinstance(row, list) for (rows,) in inputs for row in rows)
+    # A flat list stays a list of scalars.
+    assert parameter_types(bare, [Expected(([1, 2],), 3, True)]) == ("list[int]",)
 
 
 def test_java_signature_and_javadoc_examples():
@@ -150,16 +165,31 @@ def test_outcomes_compare_as_plain_values():
 
 
 def test_largest_behaviour_group_gets_the_most_support():
-    one, two = outcome_key("returned", 1), outcome_key("returned", 2)
+    one, two, three = (outcome_key("returned", n) for n in (1, 2, 3))
     raised = outcome_key("raised", None, "TypeError")
     nothing = outcome_key("returned", None)
-    scores = behaviour_scores([[one, one], [one, one], [two, one], [raised, raised], None,
+    scores = behaviour_scores([[one, two], [one, two], [three, two], [raised, raised], None,
                                [nothing, nothing], [nothing, nothing], [nothing, nothing]])
     assert scores[0] == scores[1] > scores[2] > 0
     # Raising everywhere gives and gets no support; not running takes no part; three stubs
     # that return None everywhere do not outvote the two that agree on values.
     assert scores[3] == scores[4] == 0.0
     assert scores[5] == scores[6] == scores[7] == 0.0
+
+
+def test_copies_of_a_constant_do_not_outvote_an_answer_that_depends_on_the_input():
+    one, two, three = (outcome_key("returned", n) for n in (1, 2, 3))
+    assert responds([one, two]) and responds([one, None, two])
+    assert not responds([one, one, outcome_key("raised", None, "KeyError")])
+    assert not responds([outcome_key("returned", None), outcome_key("returned", None)])
+    # An object's text differs from call to call only by its address: still one value.
+    assert not responds([outcome_key("returned", f"<list_iterator object at 0x7ffa{n}>")
+                         for n in (10, 24)])
+    # Three copies of `return 1` agree with each other on every input, but say nothing about
+    # the task: they take no part, and the two that answer differently per input decide.
+    scores = behaviour_scores([[one, one, one]] * 3 + [[one, two, three], [one, two, two]])
+    assert scores[:3] == [0.0, 0.0, 0.0] and scores[3] == scores[4] > 0
+    assert answered_share([one, one, one]) == 0.0 < answered_share([one, two, three]) == 1.0
 
 
 def test_returned_values_must_be_of_the_kinds_the_return_annotation_allows():
@@ -185,6 +215,15 @@ def test_returned_values_must_be_of_the_kinds_the_return_annotation_allows():
                                flag.returns)
     assert not keeps_declared_type([outcome_key("returned", "True")], flag.returns)
     assert keeps_declared_type([text, none], bare.returns)
+    # A dict keeps a dict annotation (whatever its keys or order); a list of other things or
+    # a string does not.
+    mapping = python_signature(task('def f(n: int) -> dict:\n    """Counts."""\n'))
+    assert mapping is not None and mapping.returns == {"dict"}
+    assert keeps_declared_type([outcome_key("returned", {1: "a", "b": [2]}),
+                                outcome_key("returned", {})], mapping.returns)
+    assert not keeps_declared_type([outcome_key("returned", [1, 2, 3])], mapping.returns)
+    assert not keeps_declared_type([outcome_key("returned", "{1: 'a'}")], mapping.returns)
+    assert outcome_key("returned", {"b": 1, "a": 2}) == outcome_key("returned", {"a": 2, "b": 1})
 
 
 def test_a_lone_candidate_that_returns_values_beats_those_that_only_raise():
@@ -196,8 +235,23 @@ def test_a_lone_candidate_that_returns_values_beats_those_that_only_raise():
     cands = [Candidate("T/0", i, prompt + b, compiles=True, findings=[])
              for i, b in enumerate(bodies)]
     ranked = get_ranker("behaviour", "python").rank(task(prompt), cands)
-    assert ranked[0].index == 2 and ranked[0].score_parts["runs.returns"] > 0
-    assert all(c.score_parts.get("runs.returns", 0.0) == 0.0 for c in ranked[1:])
+    assert ranked[0].index == 2 and ranked[0].score_parts["runs.responds"] > 0
+    assert all(c.score_parts.get("runs.responds", 0.0) == 0.0 for c in ranked[1:])
+
+
+def test_a_lone_constant_does_not_beat_candidates_that_raise_on_inputs_out_of_their_domain():
+    # SOEval's DataFrame prompts: the generated inputs are not DataFrames, so the programs
+    # that use their argument raise; one that ignores it and returns the same text every
+    # time must not come first for that (the fallback, here the model's order, decides).
+    prompt = 'def f(rows: list) -> list:\n    """Transpose the rows of a DataFrame."""\n'
+    bodies = ["    return rows.T.values.tolist()\n", "    return rows.transpose()\n",
+              "    return str(iter([]))[:14]\n"]
+    cands = [Candidate("T/0", i, prompt + b, compiles=True, findings=[])
+             for i, b in enumerate(bodies)]
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"))
+    ranked = ranker.rank(task(prompt), cands)
+    assert [c.index for c in ranked] == [0, 1, 2]
+    assert all(c.score_parts.get("runs.responds", 0.0) == 0.0 for c in ranked)
 
 
 def test_among_equal_agreement_the_candidate_that_answers_more_inputs_comes_first():
@@ -231,6 +285,9 @@ def test_a_value_of_the_expected_kind_beats_raising_on_a_missed_example():
     assert expected_share(wrong_kind, examples) == 0.5
     both = [outcome_key("returned", 3), outcome_key("returned", 15)]
     assert expected_share(both, examples) == 1.0 > expected_share(returns, examples)
+    # A candidate that returns one number whatever it is given earns no such credit.
+    constant = [outcome_key("returned", 3), outcome_key("returned", 3)]
+    assert expected_share(constant, examples) == 0.5
 
 
 def test_repeated_or_surplus_examples_keep_each_example_at_its_input():

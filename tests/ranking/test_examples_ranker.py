@@ -90,6 +90,26 @@ def test_equations_defining_the_function_are_not_examples():
     assert parse_examples(Task("T/5", plain, "python", "c")) == [Example("c(12, 15)", "14")]
 
 
+def test_an_arrow_may_start_the_line_after_the_call():
+    doc = """Flatten.
+    f([[1, 2], [3]])
+    -> [1, 2, 3]
+    f([[4]])
+    => [4]
+    """
+    assert parse_examples(task(doc)) == [Example("f([[1, 2], [3]])", "[1, 2, 3]"),
+                                         Example("f([[4]])", "[4]")]
+    # Not after prose, another function's call, or a call followed by more prose.
+    other = """Flatten, as in
+    -> [1]
+    g([[1]])
+    -> [1]
+    f([[1]])
+    gives [1]
+    """
+    assert parse_examples(task(other)) == []
+
+
 def test_docstring_booleans_and_unquoted_words_are_spelled_as_python():
     prompt = ('def is_happy(s):\n    """For example:\n    is_happy(abcd) => true\n'
               '    is_happy(aa) => false\n    """\n')
