@@ -13,10 +13,13 @@ behaviour ranker's fallback. The *stripped* variant hands the rankers the prompt
 their examples removed (:func:`strip_examples`): the behaviour ranker then has only the
 signature to generate inputs from. Outcomes are cached in
 ``out/ranking/behaviour-cache.sqlite`` across runs. Writes
-``benchmarks/results/ranking_behaviour.md`` (or ``--output``).
+``benchmarks/results/ranking_behaviour.md`` (or ``--output``). ``--soeval`` ranks the
+SOEval Python files instead (labels from our SOEval tests, as ``benchmarks/ranking.py
+--soeval`` makes them; ``learned`` trained on the other models' HumanEval files), into
+``ranking_behaviour_soeval.md``.
 
     python -m benchmarks.behaviour [--language python|java] [--files SUBSTRING]
-                                   [--tasks N|A:B] [--workers N]
+                                   [--tasks N|A:B] [--workers N] [--soeval]
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from benchmarks.ranking import OUT, fmt_p, leave_one_model_out, with_findings
+from benchmarks.ranking import OUT, fmt_p, leave_one_model_out, soeval_files, with_findings
 from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.datasets import load_tasks
 from franc.models import Task
@@ -43,6 +46,10 @@ from franc.ranking.evaluate import TOP1, LabeledFile, Orders, evaluate, rank_job
 CACHE = OUT / "ranking" / "behaviour-cache.sqlite"
 RESULTS = ROOT / "benchmarks" / "results" / "ranking_behaviour.md"
 TITLE = "Ranking: behaviour vs static rankers (HumanEval, with and without examples)"
+SOEVAL_TITLE = "Ranking: behaviour vs static rankers on SOEval (Python)"
+#: Seconds per call on SOEval: its answers import pandas and the like when their process
+#: starts, inside the first call's time.
+SOEVAL_CALL_TIMEOUT = 5.0
 STATIC = ("original", "franc", "quality")
 #: Docstring/Javadoc lines that start the examples: from there to the docstring's end
 #: (Python) or every such line and the expected value after it (Java) go.
@@ -90,6 +97,8 @@ def behaviour_policy(folder: Path, name: str, fallback: Path) -> str:
     shipped = tomllib.loads((shipped_dir("rankers") / "behaviour.toml").read_text())
     settings = {k: v for k, v in shipped.items() if k not in ("budget", "deadline")}
     settings.update(fallback=str(fallback), workers=1, cache=str(CACHE))
+    if name.startswith("SOEval"):
+        settings.update(timeout=SOEVAL_CALL_TIMEOUT)
     path = folder / f"behaviour-{name}.toml"
     path.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items()))
     return f"behaviour={path}"
@@ -210,15 +219,26 @@ def main() -> int:
                         help="the results file (its name without .md is the topic)")
     parser.add_argument("--latency", type=int, metavar="N",
                         help="only time the ranking of N prompts' candidates, one at a time")
+    parser.add_argument("--soeval", action="store_true",
+                        help="rank the SOEval Python files instead of HumanEval's")
     args = parser.parse_args()
-    languages = args.language or ["python", "java"]
+    languages = ["python"] if args.soeval else args.language or ["python", "java"]
     tasks = {t.task_id: t for language in ("python", "java")
              for t in load_tasks(REFERENCE / "benchmarks" / f"HumanEval_{language}.jsonl")}
     every = [f for p in sorted((OUT / "labeled").glob("HumanEval_*.jsonl"))
              if (f := with_findings(p.stem, tasks)) is not None]
     wanted = [w for w in (args.files or "").split(",") if w]
-    chosen = [subset(f, args.tasks) for f in every if f.language in languages
+    if args.soeval:
+        soeval, soeval_tasks = soeval_files(None, False, args.workers)
+        tasks.update(soeval_tasks)
+        candidates = [f for f in soeval if f.language == "python"]
+    else:
+        candidates = [subset(f, args.tasks) for f in every]
+    chosen = [f for f in candidates if f.language in languages
               and (not wanted or any(w in f.name for w in wanted))]
+    output = args.output
+    if args.soeval and output == RESULTS:
+        output = RESULTS.with_name("ranking_behaviour_soeval.md")
     if args.latency:
         print(latency(chosen, tasks, args.latency))
         return 0
@@ -256,7 +276,7 @@ def main() -> int:
             f"behaviour ranker runs with the shipped policy minus its latency guards (budget, "
             f"deadline: see the server's figures).\n\n"
             + table(HEADER, rows))
-    write_section(args.output.stem, TITLE, body, args.output.parent)
+    write_section(output.stem, SOEVAL_TITLE if args.soeval else TITLE, body, output.parent)
     return 0
 
 

@@ -1,10 +1,13 @@
-"""The behaviour benchmark's choice of tasks (held-out ranges of task numbers)."""
+"""The behaviour benchmark's choice of tasks (held-out ranges of task numbers) and policy."""
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
-from benchmarks.behaviour import subset, task_range
+from benchmarks.behaviour import SOEVAL_CALL_TIMEOUT, behaviour_policy, subset, task_range
 from franc.models import Candidate
 from franc.ranking.evaluate import LabeledFile
 
@@ -25,3 +28,14 @@ def test_a_range_keeps_the_tasks_numbered_in_it():
 def test_a_range_that_is_not_numbers_is_refused():
     with pytest.raises(ValueError):
         task_range("a:b")
+
+
+def test_the_policy_drops_the_latency_guards_and_gives_soeval_its_call_time(tmp_path: Path):
+    def policy(name: str) -> dict:
+        spec = behaviour_policy(tmp_path, name, tmp_path / "learned.json")
+        return tomllib.loads(Path(spec.split("=", 1)[1]).read_text())
+
+    humaneval, soeval = policy("HumanEval_python_x"), policy("SOEvalPython_x")
+    assert "budget" not in humaneval and "deadline" not in humaneval
+    assert humaneval["timeout"] < SOEVAL_CALL_TIMEOUT == soeval["timeout"]
+    assert humaneval["fallback"] == soeval["fallback"] == str(tmp_path / "learned.json")
