@@ -860,11 +860,11 @@ class BehaviourRanker(Ranker):
         # or return one value has no one to agree with, but still beats them.
         # Among equal agreement (often none: every candidate answers differently), the one
         # that answers more of the inputs rather than raising or returning None.
-        returns = [{"responds": float(responds(k))} for k in keys]
+        responding = [{"responds": float(responds(k))} for k in keys]
         typed = [{"declared": float(keeps_declared_type(k, plan.returns))} for k in keys]
         answered = [{"returned": answered_share(k)} for k in keys]
         return lexicographic([compiles, [{"expected": e} for e in expected], secure,
-                              returns, typed, [{"agreement": a} for a in agree], answered,
+                              responding, typed, [{"agreement": a} for a in agree], answered,
                               static],
                              ["tier", "examples", "security", "runs", "type", "behaviour",
                               "answers", "static"])
