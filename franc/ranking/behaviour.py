@@ -22,17 +22,19 @@ prose promises ("given a positive integer n": :mod:`franc.ranking.preconditions`
 Score, in order (each level only breaks the ties of the one before), compilable first:
 1. the share of the examples' expected outputs the candidate reproduces (when the
    prompt gives expected outputs), then where it misses, whether it returns a value of the
-   expected kind there rather than raising;
+   expected kind there rather than raising (not for a candidate that returns one value
+   whatever its input);
 2. no medium/high security finding on generated lines (security is a tier);
-3. returning a value (not None) on some input: a lone candidate that does, among others
-   that only raise or return None, has no one to agree with but still comes first;
-   then returning only values of the kinds the return annotation allows (Python: a list
-   where it says ``List[int]``, None only where it says ``Optional``);
+3. responding to the input (:func:`responds`: two different values, not None, at least):
+   a lone candidate that does, among others that only raise, return None or return one
+   constant, has no one to agree with but still comes first; then returning only values
+   of the kinds the return annotation allows (Python: a list where it says ``List[int]``,
+   None only where it says ``Optional``);
 4. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
-   (the same exception type counts half); a candidate that never returns a value (it
-   only raises, hangs or returns None) agrees with no one;
-5. among equal agreement, the share of the inputs the candidate returns a value on;
+   (the same exception type counts half); a candidate that does not respond (it only
+   raises, hangs, returns None or one constant) agrees with no one;
+5. among equal agreement, the share of the inputs a responding candidate returns a value on;
 6. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
 """
 

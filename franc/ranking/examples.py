@@ -44,14 +44,16 @@ from franc.parallel import default_workers
 from franc.ranking.base import Ranker
 from franc.recent import Recent
 
+#: The arrows proper: they may also start the line after the call.
+_ARROW_SYMBOLS = r"==>|->|➞|=>|⟹"
 #: What separates a call from its expected value on one line.
-_ARROW = re.compile(r"==>|==|->|➞|=>|⟹|(?<![<>!=])=(?!=)|\bshould return\b|\breturns?\b|"
+_ARROW = re.compile(rf"{_ARROW_SYMBOLS}|==|(?<![<>!=])=(?!=)|\bshould return\b|\breturns?\b|"
                     r"\b[Oo]utput\s*:")
 _LEAD = re.compile(r"^(?:(?:[Ee]xamples?\s*\d*\s*:|[Ff]or example\s*:?|[-*•]|[Ff]or\b"
                    r"|[Ii]nput\s*:|assert\b)\s*)+")
 _FOR_ARGS = re.compile(r"^[Ff]or\s+(?P<args>\w+\s*=.+?)\s*,?\s+the\s+(?:output|result)\s+"
                        r"(?:should|will)\s+be\s*:?\s*(?P<expected>.+?)\s*\.?$")
-_LEADING_ARROW = re.compile(r"^(?:==>|->|=>|➞|⟹)\s*")
+_LEADING_ARROW = re.compile(rf"^(?:{_ARROW_SYMBOLS})\s*")
 _INPUT = re.compile(r"^[Ii]nput\s*:\s*(?P<args>.*)$")
 _OUTPUT = re.compile(r"^[Oo]utput\s*:\s*(?P<expected>.+?)\s*$")
 #: How many lines an ``Input:`` block may span before its ``Output:``.
