@@ -29,7 +29,8 @@ Score, in order (each level only breaks the ties of the one before), compilable 
    a lone candidate that does, among others that only raise, return None or return one
    constant, has no one to agree with but still comes first; then returning only values
    of the kinds the return annotation allows (Python: a list where it says ``List[int]``,
-   None only where it says ``Optional``);
+   None only where it says ``Optional``) and lists as the prose promises them ("Return
+   sorted unique elements": ascending, no element twice);
 4. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
    (the same exception type counts half); a candidate that does not respond (it only
@@ -63,8 +64,11 @@ from franc.ranking.examples import ResultCache, parse_examples, plain_example
 from franc.ranking.preconditions import (
     ANYTHING,
     MAX_DOC_CHARS,
+    NO_PROMISE,
     Precondition,
+    ResultPromise,
     preconditions,
+    result_promise,
 )
 from franc.ranking.strategies import drawn_values, supported
 from franc.ranking.usage import infer_types
@@ -636,6 +640,15 @@ def keeps_declared_type(outcomes: Sequence[Outcome] | None, kinds: frozenset[str
     return all(x is None or x[0] != "ok" or _of_kinds(x[1], kinds) for x in outcomes or [])
 
 
+def keeps_promise(outcomes: Sequence[Outcome] | None, promise: ResultPromise) -> bool:
+    """Whether every list the candidate returned is as the prose promises (sorted, no
+    element twice); other values are :func:`keeps_declared_type`'s to judge."""
+    if promise == NO_PROMISE:
+        return True
+    return all(x is None or x[0] != "ok" or value_kind(x[1]) != "list"
+               or promise.kept_by(json.loads(x[1])) for x in outcomes or [])
+
+
 def _of_kinds(plain: str, kinds: frozenset[str]) -> bool:
     kind = value_kind(plain)
     if kind == "list" and "dict" in kinds:
@@ -674,6 +687,8 @@ class Plan:
     examples: tuple[Expected, ...]
     #: The kinds of value the return annotation allows (empty: unchecked).
     returns: frozenset[str] = frozenset()
+    #: What the prose promises about a returned list (sorted, unique).
+    promise: ResultPromise = NO_PROMISE
 
     def keys(self, code: str, timeout: float) -> list[str]:
         """One cache key per input: the program's (code, entry point, per-call time-out)
@@ -714,7 +729,10 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
                              used_as=used_as, promised=preconditions(prose(task), sig.params))
     if not inputs:
         return None
-    return Plan(task.language, sig.entry, tuple(inputs), tuple(examples), sig.returns)
+    promise = result_promise(prose(task))
+    if not all(promise.kept_by(e.expected) for e in examples if e.has_expected):
+        promise = NO_PROMISE  # the examples say otherwise: the prose was misread
+    return Plan(task.language, sig.entry, tuple(inputs), tuple(examples), sig.returns, promise)
 
 
 #: Seconds, for every language or per language (None: no limit).
@@ -863,7 +881,8 @@ class BehaviourRanker(Ranker):
         # Among equal agreement (often none: every candidate answers differently), the one
         # that answers more of the inputs rather than raising or returning None.
         responding = [{"responds": float(responds(k))} for k in keys]
-        typed = [{"declared": float(keeps_declared_type(k, plan.returns))} for k in keys]
+        typed = [{"declared": float(keeps_declared_type(k, plan.returns)
+                                    and keeps_promise(k, plan.promise))} for k in keys]
         answered = [{"returned": answered_share(k)} for k in keys]
         return lexicographic([compiles, [{"expected": e} for e in expected], secure,
                               responding, typed, [{"agreement": a} for a in agree], answered,

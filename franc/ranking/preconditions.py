@@ -9,12 +9,18 @@ the same reason. Only a promise made about the input counts (the sentence says *
 *takes*, *assume*, ...): "Return only positive numbers" describes the result, not the
 argument. The kind matters most where the prompt has neither type hints nor examples:
 "Given a list of strings" beats the guess from a parameter named ``lst``.
+
+The prose promises things about the result too: "Return sorted unique common elements",
+"Returned list should be sorted in increasing order" (:func:`result_promise`). A program
+whose list comes back unsorted, or with an element twice, breaks its own specification on
+that input, however many others return the same.
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,3 +158,55 @@ def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
     for match in _NON_EMPTY.finditer(doc):
         promise(match, non_empty=True)
     return tuple(found.get(name, ANYTHING) for name in params)
+
+
+@dataclass(frozen=True)
+class ResultPromise:
+    """What the prose promises about a returned list: its elements in ascending order, no
+    element twice. Only lists of numbers or of strings are checked."""
+
+    ascending: bool = False
+    distinct: bool = False
+
+    def kept_by(self, value: Any) -> bool:
+        if not isinstance(value, list) or not (self.ascending or self.distinct):
+            return True
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        if not (numbers or all(isinstance(v, str) for v in value)):
+            return True
+        if self.ascending and any(b < a for a, b in itertools.pairwise(value)):
+            return False
+        return not (self.distinct and len(set(value)) < len(value))
+
+
+NO_PROMISE = ResultPromise()
+
+_RETURNS = r"\breturns?\s+(?:an?\s+|the\s+)?"
+_ASCENDING = r"(?:ascending|increasing|non-decreasing)\s+order"
+#: "Return sorted unique elements", "return a sorted list of" (not "sorted by ...").
+_SORTED_RESULT = re.compile(rf"{_RETURNS}sorted\b(?!\s+by\b)", re.IGNORECASE)
+#: "Returned list should be sorted in increasing order".
+_RETURNED_SORTED = re.compile(rf"\breturned\s+(?:list|array)\s+(?:(?:should|must|will|is)\s+)?"
+                              rf"(?:be\s+)?sorted\s+in\s+{_ASCENDING}", re.IGNORECASE)
+#: "..., return the even digits between a and b, in ascending order."
+_IN_ORDER_AT_END = re.compile(rf",\s*in\s+{_ASCENDING}\s*(?:[.!?]|$)", re.IGNORECASE)
+_RETURN_WORD = re.compile(r"\breturns?\b", re.IGNORECASE)
+#: "Return sorted unique elements", "return a list of unique ...".
+_UNIQUE_RESULT = re.compile(rf"{_RETURNS}(?:sorted\s+)?(?:list\s+of\s+)?unique\b", re.IGNORECASE)
+#: Any other order said anywhere ("sorted by length", "in descending order", "according to
+#: the sum of their digits"): then ascending is not the whole story, and nothing is promised.
+_OTHER_ORDER = re.compile(r"\b(?:descending|(?<!non-)decreasing|reversed?|sorted\s+by"
+                          r"|ascending\s+by|according\s+to|based\s+on)\b", re.IGNORECASE)
+
+
+def result_promise(doc: str) -> ResultPromise:
+    """What the docstring ``doc`` promises about the returned list (nothing, unless a
+    sentence about what is returned says it is sorted or unique)."""
+    prose = _Prose(doc[:MAX_DOC_CHARS])
+    text = prose.text
+    ascending = (_SORTED_RESULT.search(text) is not None
+                 or _RETURNED_SORTED.search(text) is not None
+                 or any(_RETURN_WORD.search(prose.sentence_before(m.start()))
+                        for m in _IN_ORDER_AT_END.finditer(text))) \
+        and _OTHER_ORDER.search(text) is None
+    return ResultPromise(ascending, _UNIQUE_RESULT.search(text) is not None)

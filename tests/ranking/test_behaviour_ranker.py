@@ -25,6 +25,7 @@ from franc.ranking.behaviour import (
     java_examples,
     java_signature,
     keeps_declared_type,
+    keeps_promise,
     make_plan,
     mutations,
     outcome_cache,
@@ -35,7 +36,7 @@ from franc.ranking.behaviour import (
     related_arguments,
     responds,
 )
-from franc.ranking.preconditions import Precondition
+from franc.ranking.preconditions import NO_PROMISE, Precondition, ResultPromise
 
 PROMPT = ('from typing import List\n\n\ndef f(xs: List[int], k: int) -> int:\n'
           '    """Sum.\n    >>> f([1, 2], 3)\n    6\n    """\n')
@@ -225,6 +226,36 @@ def test_returned_values_must_be_of_the_kinds_the_return_annotation_allows():
     assert not keeps_declared_type([outcome_key("returned", "{1: 'a'}")], mapping.returns)
     assert outcome_key("returned", {"b": 1, "a": 2}) == outcome_key("returned", {"a": 2, "b": 1})
 
+
+
+def test_a_candidate_that_breaks_the_promised_order_comes_after_one_that_keeps_it():
+    # HumanEval/58: both reproduce the example and agree wherever the first list is sorted;
+    # where it is not, one returns the common elements unsorted. Two candidates agree with
+    # each other equally: alone, agreement cannot tell them apart, and the fallback (the
+    # model's order) would put the first one first.
+    prompt = ('def common(l1: list, l2: list):\n    """Return sorted unique common elements.\n'
+              '    >>> common([1, 2, 3], [2, 3, 4])\n    [2, 3]\n    """\n')
+    bodies = ["    return list(dict.fromkeys(x for x in l1 if x in l2))\n",
+              "    return sorted(set(l1) & set(l2))\n"]
+    cands = [Candidate("T/0", i, prompt + b, compiles=True, findings=[])
+             for i, b in enumerate(bodies)]
+    plan = make_plan(task(prompt, "common"), limit=24, seed=0)
+    assert plan is not None and plan.promise == ResultPromise(ascending=True, distinct=True)
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"))
+    ranked = ranker.rank(task(prompt, "common"), cands)
+    assert [c.index for c in ranked] == [1, 0]
+    assert ranked[0].score_parts["type.declared"] > ranked[1].score_parts["type.declared"]
+    kept = [outcome_key("returned", [2, 3]), outcome_key("raised", None, "TypeError"), None]
+    assert keeps_promise(kept, plan.promise)
+    assert not keeps_promise([outcome_key("returned", [3, 2])], plan.promise)
+    assert keeps_promise([outcome_key("returned", "3, 2")], plan.promise)  # not a list
+
+
+def test_examples_that_contradict_the_prose_drop_its_promise():
+    prompt = ('def f(l: list):\n    """Return sorted elements, largest first.\n'
+              '    >>> f([1, 3, 2])\n    [3, 2, 1]\n    """\n')
+    plan = make_plan(task(prompt), limit=8, seed=0)
+    assert plan is not None and plan.promise == NO_PROMISE
 
 def test_a_lone_candidate_that_returns_values_beats_those_that_only_raise():
     # string_to_md5 stripped of its examples: one candidate returns hashes, the others raise

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from franc.ranking.preconditions import ANYTHING, Precondition, preconditions
+from franc.ranking.preconditions import (
+    ANYTHING,
+    NO_PROMISE,
+    Precondition,
+    ResultPromise,
+    preconditions,
+    result_promise,
+)
 
 
 def test_a_positive_integer_given_and_named():
@@ -82,3 +89,53 @@ def test_hostile_prose_is_read_in_linear_time():
     assert preconditions(huge, ("n",)) == (Precondition(kind="int", lower=0, strict=True),)
     names = "Given " + "a, " * 300_000 + "are strings."
     assert preconditions(names, ("a",))[0].kind in ("?", "str")
+
+
+@pytest.mark.parametrize(("doc", "promise"), [
+    ("Return sorted unique common elements for two lists.", ResultPromise(True, True)),
+    ("Given a list x, return a sorted list of all elements that hasn't any even digit.\n"
+     "Note: Returned list should be sorted in increasing order.", ResultPromise(True, False)),
+    ("Given two positive integers a and b, return the even digits between a and b, in "
+     "ascending order.", ResultPromise(True, False)),
+    ("Return a list of unique words.", ResultPromise(False, True)),
+])
+def test_a_sentence_about_the_result_promises_its_order(doc: str,
+                                                         promise: ResultPromise) -> None:
+    assert result_promise(doc) == promise
+
+
+@pytest.mark.parametrize("doc", [
+    # Another order, said anywhere: ascending is not the whole story.
+    "Return the list sorted by length; words of one length sorted alphabetically.",
+    "Return a sorted list, in descending order.",
+    "Sort the array according to the sum of their digits, in ascending order.",
+    # Sorted, but not what is returned: part of it, or the input.
+    "Returns l' where the values at the indices divisible by three are those of l, but sorted.",
+    "Given a sorted list of integers, return its median.",
+    "Return the number of unique characters.",
+])
+def test_sorted_said_of_something_else_promises_nothing(doc: str) -> None:
+    assert result_promise(doc) == NO_PROMISE
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ([1, 5, 653], True), ([], True), ([12, 3], False), ([2, 2], False), (["a", "b"], True),
+    (["b", "a"], False), ("ba", True), ([[2], [1]], True), ([1, "a"], True),
+])
+def test_a_sorted_unique_promise_checks_lists_of_numbers_or_strings(value: object,
+                                                                    kept: bool) -> None:
+    assert ResultPromise(ascending=True, distinct=True).kept_by(value) is kept
+
+
+def test_a_promise_of_order_alone_allows_repeats():
+    assert ResultPromise(ascending=True).kept_by([1, 1, 2])
+    assert not ResultPromise(distinct=True).kept_by([2, 1, 2])
+    assert ResultPromise(distinct=True).kept_by([2, 1])
+
+
+def test_hostile_prose_promises_are_read_in_linear_time():
+    # Only the first MAX_DOC_CHARS are read, and each pattern scans them once.
+    many = "return the list, in ascending order. " * 50_000
+    assert result_promise(many) == ResultPromise(ascending=True)
+    no_end = "returned array " * 50_000 + "sorted in increasing order"
+    assert result_promise(no_end) == NO_PROMISE
