@@ -29,8 +29,9 @@ Score, in order (each level only breaks the ties of the one before), compilable 
    a lone candidate that does, among others that only raise, return None or return one
    constant, has no one to agree with but still comes first; then returning only values
    of the kinds the return annotation allows (Python: a list where it says ``List[int]``,
-   None only where it says ``Optional``) and lists as the prose promises them ("Return
-   sorted unique elements": ascending, no element twice);
+   None only where it says ``Optional``; without one, the kinds of the examples' outputs
+   and those the prose names, "Return True if ...") and lists as the prose promises them
+   ("Return sorted unique elements": ascending, no element twice);
 4. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
    (the same exception type counts half); a candidate that does not respond (it only
@@ -685,7 +686,8 @@ class Plan:
     entry: str
     inputs: tuple[tuple[Any, ...], ...]
     examples: tuple[Expected, ...]
-    #: The kinds of value the return annotation allows (empty: unchecked).
+    #: The kinds of value the result may be (empty: unchecked): the return annotation's, else
+    #: (Python) those of the examples' outputs and the prose.
     returns: frozenset[str] = frozenset()
     #: What the prose promises about a returned list (sorted, unique).
     promise: ResultPromise = NO_PROMISE
@@ -732,7 +734,22 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
     promise = result_promise(prose(task))
     if not all(promise.kept_by(e.expected) for e in examples if e.has_expected):
         promise = NO_PROMISE  # the examples say otherwise: the prose was misread
-    return Plan(task.language, sig.entry, tuple(inputs), tuple(examples), sig.returns, promise)
+    returns = sig.returns
+    if not returns and task.language == "python":
+        # No return annotation: the kinds the examples' outputs and the prose give.
+        returns = example_kinds(examples) | promise.kinds
+    return Plan(task.language, sig.entry, tuple(inputs), tuple(examples), returns, promise)
+
+
+def example_kinds(examples: Sequence[Expected]) -> frozenset[str]:
+    """The kinds of the examples' expected outputs, in their plain form (a bool and a number
+    are one kind, as in :data:`_RETURN_KINDS`; a dict is the list of its pairs)."""
+    kinds: set[str] = set()
+    for example in examples:
+        if example.has_expected:
+            kind = value_kind(_plain(_rounded(example.expected)))
+            kinds |= {"number", "bool"} if kind in ("number", "bool") else {kind}
+    return frozenset(kinds)
 
 
 #: Seconds, for every language or per language (None: no limit).

@@ -10,10 +10,12 @@ the same reason. Only a promise made about the input counts (the sentence says *
 argument. The kind matters most where the prompt has neither type hints nor examples:
 "Given a list of strings" beats the guess from a parameter named ``lst``.
 
-The prose promises things about the result too: "Return sorted unique common elements",
-"Returned list should be sorted in increasing order" (:func:`result_promise`). A program
-whose list comes back unsorted, or with an element twice, breaks its own specification on
-that input, however many others return the same.
+The prose promises things about the result too (:func:`result_promise`): its kind ("Return
+True if ...", "return a list of ...", "return the number of ...") and a list's order ("Return
+sorted unique common elements", "Returned list should be sorted in increasing order"). A
+program that returns a string where the prose promises a truth value, or a list that comes
+back unsorted or with an element twice, breaks its own specification on that input, however
+many others return the same.
 """
 
 from __future__ import annotations
@@ -162,11 +164,14 @@ def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
 
 @dataclass(frozen=True)
 class ResultPromise:
-    """What the prose promises about a returned list: its elements in ascending order, no
-    element twice. Only lists of numbers or of strings are checked."""
+    """What the prose promises about the result: the kinds of value it may be (the names of
+    :func:`franc.ranking.behaviour.value_kind`; empty: not said), and for a returned list,
+    its elements in ascending order, no element twice (only lists of numbers or of strings
+    are checked)."""
 
     ascending: bool = False
     distinct: bool = False
+    kinds: frozenset[str] = frozenset()
 
     def kept_by(self, value: Any) -> bool:
         if not isinstance(value, list) or not (self.ascending or self.distinct):
@@ -199,14 +204,31 @@ _OTHER_ORDER = re.compile(r"\b(?:descending|(?<!non-)decreasing|reversed?|sorted
                           r"|ascending\s+by|according\s+to|based\s+on)\b", re.IGNORECASE)
 
 
+#: "Return True if ...", "return a list of ...", "return the string ...", "return the number
+#: of ...": what is returned, by kind (a bool is a number in Python: ``True == 1``).
+_RESULT_KINDS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
+    (re.compile(pattern), frozenset(kinds)) for pattern, kinds in (
+        (r"\b[Rr]eturns?\s+(?:True|False|true|false)\b", ("bool", "number")),
+        (rf"(?i:{_RETURNS}(?:sorted\s+)?(?:list|array|tuple)\b)", ("list",)),
+        (rf"(?i:{_RETURNS}string\b)|\b[Rr]eturns?\s+['\"]", ("str",)),
+        (rf"(?i:{_RETURNS}(?:number|count|sum|product|length)\s+of\b)", ("number", "bool")),
+    ))
+#: None said anywhere: the result may be None ("return None for an empty list").
+_NONE = re.compile(r"\bNone\b")
+
+
 def result_promise(doc: str) -> ResultPromise:
-    """What the docstring ``doc`` promises about the returned list (nothing, unless a
-    sentence about what is returned says it is sorted or unique)."""
+    """What the docstring ``doc`` promises about the result: the kinds its sentences about
+    what is returned name (with None, if the docstring says None anywhere), and for a list,
+    whether they say it is sorted or unique."""
     prose = _Prose(doc[:MAX_DOC_CHARS])
     text = prose.text
+    kinds = frozenset().union(*(kinds for pattern, kinds in _RESULT_KINDS if pattern.search(text)))
+    if kinds and _NONE.search(text):
+        kinds |= {"null"}
     ascending = (_SORTED_RESULT.search(text) is not None
                  or _RETURNED_SORTED.search(text) is not None
                  or any(_RETURN_WORD.search(prose.sentence_before(m.start()))
                         for m in _IN_ORDER_AT_END.finditer(text))) \
         and _OTHER_ORDER.search(text) is None
-    return ResultPromise(ascending, _UNIQUE_RESULT.search(text) is not None)
+    return ResultPromise(ascending, _UNIQUE_RESULT.search(text) is not None, kinds)

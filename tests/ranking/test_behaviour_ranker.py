@@ -251,6 +251,25 @@ def test_a_candidate_that_breaks_the_promised_order_comes_after_one_that_keeps_i
     assert keeps_promise([outcome_key("returned", "3, 2")], plan.promise)  # not a list
 
 
+def test_without_a_return_annotation_the_examples_and_the_prose_give_the_kinds():
+    counted = ('def f(n):\n    """Return the number of digits of n; None for zero.\n'
+               '    >>> f(12)\n    2\n    """\n')
+    plan = make_plan(task(counted), limit=8, seed=0)
+    assert plan is not None and plan.returns == {"number", "bool", "null"}
+    listed = 'def f(n):\n    """Digits.\n    >>> f(12)\n    [1, 2]\n    """\n'
+    plan = make_plan(task(listed), limit=8, seed=0)
+    assert plan is not None and plan.returns == {"list"}
+    # A string where the examples give lists breaks the specification; raising does not.
+    assert not keeps_declared_type([outcome_key("returned", "1, 2")], plan.returns)
+    assert keeps_declared_type([outcome_key("raised", None, "ValueError")], plan.returns)
+    # The annotation, where there is one, says it all; with neither examples nor a kind in
+    # the prose, nothing is checked.
+    annotated = 'def f(n) -> str:\n    """Return True if n is even.\n    >>> f(2)\n    True\n"""\n'
+    plan = make_plan(task(annotated), limit=8, seed=0)
+    assert plan is not None and plan.returns == {"str"}
+    plan = make_plan(task('def f(n):\n    """Digits of n."""\n'), limit=8, seed=0)
+    assert plan is not None and plan.returns == frozenset()
+
 def test_examples_that_contradict_the_prose_drop_its_promise():
     prompt = ('def f(l: list):\n    """Return sorted elements, largest first.\n'
               '    >>> f([1, 3, 2])\n    [3, 2, 1]\n    """\n')
