@@ -17,7 +17,8 @@ examples the prose gives the type ("a list of strings"), else the parameter's na
 (``numbers``, ``s``, ``n``), else the way the candidates use the parameter
 (:mod:`franc.ranking.usage`); hints beyond scalars and lists of them get values drawn with
 hypothesis (:mod:`franc.ranking.strategies`). Mutated and generated inputs keep what the
-prose promises ("given a positive integer n": :mod:`franc.ranking.preconditions`).
+prose promises ("given a positive integer n", "a string of "(" and ")"":
+:mod:`franc.ranking.preconditions`), unless the examples break it.
 
 Score, in order (each level only breaks the ties of the one before), compilable first:
 1. the share of the examples' expected outputs the candidate reproduces (when the
@@ -68,6 +69,7 @@ from franc.ranking.preconditions import (
     NO_PROMISE,
     Precondition,
     ResultPromise,
+    kept_by_examples,
     preconditions,
     result_promise,
 )
@@ -394,6 +396,12 @@ def _edge_values(kind: str, rng: random.Random, literals: Literals,
         return [True, False]
     if kind == "str":
         words = list(literals.strings)
+        if promised.alphabet:  # the promised characters only (the others get filtered out)
+            chars = promised.alphabet
+            singles = list(chars) if len(chars) <= 4 else rng.sample(chars, 3)
+            return ["", *singles, *("".join(rng.choice(chars) for _ in range(size))
+                                    for size in (2, 3, 2, 4, 5, 6, 8, 10)),
+                    *(w for w in words if promised.admits(w))]
         alphabet = "".join(sorted({ch for w in words for ch in w})) or "abcde"
         built = [*words]
         for size in (2, 3, 5):
@@ -727,8 +735,10 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
     examples = list(distinct.values())[:limit]
     literals = gather_literals(task.prompt, codes, task.language)
     used_as = infer_types(codes, sig.entry, sig.params) if task.language == "python" else ()
+    promised = kept_by_examples(preconditions(prose(task), sig.params),
+                                [e.args for e in examples])
     inputs = generate_inputs(sig, examples, limit=limit, seed=seed, literals=literals,
-                             used_as=used_as, promised=preconditions(prose(task), sig.params))
+                             used_as=used_as, promised=promised)
     if not inputs:
         return None
     promise = result_promise(prose(task))

@@ -8,7 +8,9 @@ to behavioural agreement. EvalPlus keeps its generated inputs inside such contra
 the same reason. Only a promise made about the input counts (the sentence says *given*,
 *takes*, *assume*, ...): "Return only positive numbers" describes the result, not the
 argument. The kind matters most where the prompt has neither type hints nor examples:
-"Given a list of strings" beats the guess from a parameter named ``lst``.
+"Given a list of strings" beats the guess from a parameter named ``lst``. Strings may be
+promised an alphabet: "a and b consisting only of 1s and 0s", "brackets is a string of "<"
+and ">"".
 
 The prose promises things about the result too (:func:`result_promise`): its kind ("Return
 True if ...", "return a list of ...", "return the number of ...") and a list's order ("Return
@@ -24,6 +26,7 @@ import bisect
 import dataclasses
 import itertools
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,13 +36,15 @@ from typing import Any
 class Precondition:
     """What one parameter's values must be: of ``kind`` (a :mod:`franc.ranking.behaviour`
     kind: ``int``, ``list[str]``, ...; ``?``: not said), numbers in it (a number, or a list's
-    elements, at any depth) above ``lower`` (or at least, unless ``strict``), not empty.
-    Only the domain is checked by :meth:`admits`; the kind chooses the values generated."""
+    elements, at any depth) above ``lower`` (or at least, unless ``strict``), not empty,
+    strings in it made of the characters of ``alphabet`` only ("": any). Only the domain is
+    checked by :meth:`admits`; the kind chooses the values generated."""
 
     kind: str = "?"
     lower: float | None = None
     strict: bool = False
     non_empty: bool = False
+    alphabet: str = ""
 
     def admits(self, value: Any) -> bool:
         if isinstance(value, bool):
@@ -49,10 +54,16 @@ class Precondition:
                 (not self.strict and value == self.lower)
         if isinstance(value, str | list | tuple) and self.non_empty and not value:
             return False
+        if isinstance(value, str):
+            return not self.alphabet or set(value) <= set(self.alphabet)
         if isinstance(value, list | tuple):
-            inner = Precondition(lower=self.lower, strict=self.strict)
+            inner = Precondition(lower=self.lower, strict=self.strict, alphabet=self.alphabet)
             return all(inner.admits(v) for v in value)
         return True
+
+    def only_kind(self) -> Precondition:
+        """The kind alone, without the domain."""
+        return Precondition(kind=self.kind)
 
 
 ANYTHING = Precondition()
@@ -89,6 +100,14 @@ _NAMES = re.compile(rf"\s*(?:number\s+)?(?P<names>{_LIST_OF_NAMES})")
 #: Parameter names right before it, as the subject: ``x and n, are``.
 _SUBJECT = re.compile(rf"(?P<names>{_LIST_OF_NAMES})\s*,?\s+(?:are|is)\s+$")
 _SENTENCE_END = re.compile(r"[.!?:;]\s|\n\s*\n")
+#: "consisting only of 1s and 0s", "is a string of "(" and ")"", "contains only letters".
+_ALPHABET = re.compile(r"\b(?:consist(?:s|ing)?\s+(?:only\s+)?of|(?:made|composed)\s+(?:only\s+)?of"
+                       r"|contain(?:s|ing)?\s+only|(?:is|are)\s+(?:a\s+)?strings?\s+of)"
+                       r"\s+(?P<what>[^.;:!?]{1,80})", re.IGNORECASE)
+_QUOTED_CHAR = re.compile(r"""(['"])([^'"])\1""")
+_DIGIT_PLURAL = re.compile(r"\b(\d)'?s\b")
+#: Parameter names right before a phrase: ``a and b consisting only of``.
+_NAMED_BEFORE = re.compile(rf"(?P<names>{_LIST_OF_NAMES})\s*,?\s*$")
 #: How much of a sentence before a phrase is read (a promise is said close to it).
 _SENTENCE_CHARS = 200
 #: How much of a docstring is read.
@@ -159,7 +178,42 @@ def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
         promise(match, lower=0, strict=match["sign"].lower() == "positive")
     for match in _NON_EMPTY.finditer(doc):
         promise(match, non_empty=True)
+    for match in _ALPHABET.finditer(doc):
+        alphabet = _alphabet(match["what"])
+        before = _NAMED_BEFORE.search(prose.sentence_before(match.start()))
+        named = _names(before["names"], params) if before else []
+        if not named:  # "the input string contains only ...": the one text parameter
+            texts = [n for n in params if found.get(n, ANYTHING).kind in ("str", "list[str]")]
+            named = texts if len(texts) == 1 else list(params) if len(params) == 1 else []
+        for name in named if alphabet else []:
+            found[name] = dataclasses.replace(found.get(name, ANYTHING), alphabet=alphabet)
     return tuple(found.get(name, ANYTHING) for name in params)
+
+
+def _alphabet(what: str) -> str:
+    """The characters a phrase allows: quoted ones (``"<" and ">"``), digits named as
+    ``1s and 0s`` or ``digits``, letters (lower or upper case), spaces, square brackets;
+    "" when it names none."""
+    chars = {m[2] for m in _QUOTED_CHAR.finditer(what)} | set(_DIGIT_PLURAL.findall(what))
+    if re.search(r"\bdigits\b", what, re.IGNORECASE):
+        chars |= set(string.digits)
+    if re.search(r"\bletters\b", what, re.IGNORECASE):
+        chars |= set(string.ascii_lowercase if re.search(r"lower\s*-?\s*case", what, re.I) else
+                     string.ascii_uppercase if re.search(r"upper\s*-?\s*case", what, re.I) else
+                     string.ascii_letters)
+    if re.search(r"\bspaces?\b", what, re.IGNORECASE):
+        chars.add(" ")
+    if re.search(r"\bsquare\s+brackets\b", what, re.IGNORECASE):
+        chars |= set("[]")
+    return "".join(sorted(chars))
+
+
+def kept_by_examples(promised: Sequence[Precondition], examples: Sequence[Sequence[Any]]
+                     ) -> tuple[Precondition, ...]:
+    """``promised``, less the domain of a parameter whose value in some example (its
+    arguments, in ``examples``) it does not admit: the prose was misread there."""
+    return tuple(p if all(len(args) != len(promised) or p.admits(args[k]) for args in examples)
+                 else p.only_kind() for k, p in enumerate(promised))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
+import string
 from pathlib import Path
 
 import pytest
@@ -122,6 +124,23 @@ def test_string_inputs_are_built_from_the_literals():
     assert not any("|" in v for v in plain)
     assert 7 in edge_values("int", random.Random(0), Literals((), (7,)))
 
+
+
+def test_string_inputs_keep_the_promised_alphabet():
+    # HumanEval/56: "brackets is a string of "<" and ">"": every string, alone or in a list,
+    # is made of those, and there are long ones besides the empty and one-character ones.
+    import random
+
+    promised = Precondition(kind="str", alphabet="<>")
+    values = edge_values("str", random.Random(0), Literals(("<", "ab")), promised)
+    assert all(set(v) <= {"<", ">"} for v in values) and "" in values and "<" in values
+    assert max(map(len, values)) >= 5
+    listed = edge_values("list[str]", random.Random(0), promised=dataclasses.replace(
+        promised, kind="list[str]"))
+    assert all(set(s) <= {"<", ">"} for v in listed for s in v) and any(listed)
+    # A large alphabet (letters) gives a few one-character strings, not one per letter.
+    letters = Precondition(kind="str", alphabet=string.ascii_letters)
+    assert sum(len(v) == 1 for v in edge_values("str", random.Random(0), promised=letters)) <= 3
 
 def test_later_arguments_are_taken_from_earlier_ones():
     import random

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
 
 from franc.ranking.preconditions import (
@@ -9,6 +11,7 @@ from franc.ranking.preconditions import (
     NO_PROMISE,
     Precondition,
     ResultPromise,
+    kept_by_examples,
     preconditions,
     result_promise,
 )
@@ -166,3 +169,53 @@ def test_the_prose_names_the_kinds_of_the_result(doc: str, kinds: set[str]) -> N
 ])
 def test_prose_that_names_no_returned_kind_promises_none(doc: str) -> None:
     assert result_promise(doc).kinds == frozenset()
+
+
+@pytest.mark.parametrize(("doc", "params", "alphabets"), [
+    ("Input are two strings a and b consisting only of 1s and 0s.", ("a", "b"), ["01", "01"]),
+    ('brackets is a string of "<" and ">".', ("brackets",), ["<>"]),
+    ("Given a list of strings, where each string consists of only digits, return a list.",
+     ("lst",), ["0123456789"]),
+    ("Given a string s and a natural number n. Note: you may assume the input string "
+     "contains only letters and spaces.", ("s", "n"), [" " + string.ascii_letters, ""]),
+    ("Takes a string as input which contains only square brackets.", ("string",), ["[]"]),
+    ("word consists of lowercase letters.", ("word",), [string.ascii_lowercase]),
+])
+def test_an_alphabet_the_prose_promises(doc: str, params: tuple[str, ...],
+                                        alphabets: list[str]) -> None:
+    assert [p.alphabet for p in preconditions(doc, params)] == \
+        ["".join(sorted(a)) for a in alphabets]
+
+
+@pytest.mark.parametrize(("doc", "params"), [
+    # No character named; two parameters and none named; something else is made of them.
+    ("Return a tuple consisting of a sum and a product of all the integers.", ("numbers",)),
+    ("The strings consist of digits.", ("a", "b")),
+    ("Given a string, count the distinct characters it consists of.", ("s",)),
+])
+def test_no_alphabet_without_characters_or_a_parameter_to_give_it_to(
+        doc: str, params: tuple[str, ...]) -> None:
+    assert all(p.alphabet == "" for p in preconditions(doc, params))
+
+
+def test_an_alphabet_admits_strings_of_its_characters_at_any_depth():
+    binary = Precondition(kind="str", alphabet="01")
+    assert binary.admits("0110") and binary.admits("") and not binary.admits("012")
+    assert Precondition(kind="list[str]", alphabet="01").admits(["01", "1"])
+    assert not Precondition(kind="list[str]", alphabet="01").admits(["01", "a"])
+
+
+def test_examples_that_break_a_promise_keep_only_its_kind():
+    # HumanEval/116: "an array of non-negative integers", and an example of negative ones.
+    promised = (Precondition(kind="list[int]", lower=0), Precondition(kind="str", alphabet="01"))
+    kept = kept_by_examples(promised, [([-2, -3], "01"), ([1], "10")])
+    assert kept == (Precondition(kind="list[int]"), promised[1])
+    assert kept_by_examples(promised, [([1, 2], "0")]) == promised
+    assert kept_by_examples(promised, [([1],)]) == promised  # another arity: not an example
+
+
+def test_hostile_alphabets_are_read_in_linear_time():
+    many = "a and b consisting only of 1s and 0s. " * 40_000
+    assert [p.alphabet for p in preconditions(many, ("a", "b"))] == ["01", "01"]
+    names = "x, " * 6_000 + "consisting only of digits"  # within the first MAX_DOC_CHARS
+    assert preconditions(names, ("x",))[0].alphabet == "0123456789"
