@@ -10,7 +10,8 @@ the same reason. Only a promise made about the input counts (the sentence says *
 argument. The kind matters most where the prompt has neither type hints nor examples:
 "Given a list of strings" beats the guess from a parameter named ``lst``. Strings may be
 promised an alphabet: "a and b consisting only of 1s and 0s", "brackets is a string of "<"
-and ">"".
+and ">"". Constraints written as bounds count too: ``1 <= n <= 10^3``, ``n > 0``,
+``1 <= len(arr) <= 100`` (a lower bound on a length: not empty).
 
 The prose promises things about the result too (:func:`result_promise`): its kind ("Return
 True if ...", "return a list of ...", "return the number of ...") and a list's order ("Return
@@ -106,6 +107,11 @@ _ALPHABET = re.compile(r"\b(?:consist(?:s|ing)?\s+(?:only\s+)?of|(?:made|compose
                        r"\s+(?P<what>[^.;:!?]{1,80})", re.IGNORECASE)
 _QUOTED_CHAR = re.compile(r"""(['"])([^'"])\1""")
 _DIGIT_PLURAL = re.compile(r"\b(\d)'?s\b")
+#: A lower bound in a constraint: ``1 <= n``, ``0 < len(arr)``, ``1 <= grid.length``, ``n > 0``.
+_NAME = (r"(?:len\(\s*(?P<length>\w+)\s*\)|(?P<counted>[A-Za-z_]\w*)\.length\b"
+         r"|(?P<name>[A-Za-z_]\w*)\b(?![\[.(]))")
+_BOUND_BELOW = re.compile(rf"(?<![\w.])(?P<low>-?\d+)\s*(?P<op><=|<|≤)\s*{_NAME}")
+_BOUND_ABOVE = re.compile(rf"{_NAME}\s*(?P<op>>=|>|≥)\s*(?P<low>-?\d+)\b")
 #: Parameter names right before a phrase: ``a and b consisting only of``.
 _NAMED_BEFORE = re.compile(rf"(?P<names>{_LIST_OF_NAMES})\s*,?\s*$")
 #: How much of a sentence before a phrase is read (a promise is said close to it).
@@ -178,6 +184,16 @@ def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
         promise(match, lower=0, strict=match["sign"].lower() == "positive")
     for match in _NON_EMPTY.finditer(doc):
         promise(match, non_empty=True)
+    for pattern in (_BOUND_BELOW, _BOUND_ABOVE):
+        for match in pattern.finditer(doc):
+            low, strict = int(match["low"]), match["op"] in ("<", ">")
+            if match["name"] in params:
+                current = found.get(match["name"], ANYTHING)
+                if current.lower is None or low > current.lower:
+                    found[match["name"]] = dataclasses.replace(current, lower=low, strict=strict)
+            elif (sized := match["length"] or match["counted"]) in params and \
+                    (low > 0 or (low == 0 and strict)):
+                found[sized] = dataclasses.replace(found.get(sized, ANYTHING), non_empty=True)
     for match in _ALPHABET.finditer(doc):
         alphabet = _alphabet(match["what"])
         before = _NAMED_BEFORE.search(prose.sentence_before(match.start()))

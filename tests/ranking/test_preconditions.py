@@ -219,3 +219,24 @@ def test_hostile_alphabets_are_read_in_linear_time():
     assert [p.alphabet for p in preconditions(many, ("a", "b"))] == ["01", "01"]
     names = "x, " * 6_000 + "consisting only of digits"  # within the first MAX_DOC_CHARS
     assert preconditions(names, ("x",))[0].alphabet == "0123456789"
+    bounds = "1 <= " * 3_000 + "n"
+    assert preconditions(bounds, ("n",)) == (Precondition(lower=1),)
+
+
+@pytest.mark.parametrize(("doc", "params", "expected"), [
+    ("Constraints: 1 <= n <= 10^3", ("n",), (Precondition(lower=1),)),
+    ("Assume n > 1 and is not a prime.", ("n",), (Precondition(lower=1, strict=True),)),
+    ("* 1 <= len(arr) <= 100\n* 1 <= k <= len(arr)", ("arr", "k"),
+     (Precondition(non_empty=True), Precondition(lower=1))),
+    ("* 1 <= grid.length <= 10^2\n* 1 <= grid[:,1].length <= 10^2", ("grid", "capacity"),
+     (Precondition(non_empty=True), ANYTHING)),
+    # A bound on something that is not a parameter, or a weaker one than the prose gives.
+    ("Given a grid with N rows and N columns (N >= 2) and an index i (1 <= i <= k).",
+     ("grid", "k"), (ANYTHING, ANYTHING)),
+    ("Given an array arr and a positive integer k.\n 0 <= k <= len(arr)", ("arr", "k"),
+     (ANYTHING, Precondition(kind="int", lower=0, strict=True))),
+    ("0 <= len(s) <= 10", ("s",), (ANYTHING,)),
+])
+def test_bounds_in_constraints(doc: str, params: tuple[str, ...],
+                               expected: tuple[Precondition, ...]) -> None:
+    assert preconditions(doc, params) == expected
