@@ -130,6 +130,10 @@ def time_limit(seconds: float | None, what: str = "analysis") -> Iterator[None]:
     signal.setitimer(signal.ITIMER_PROF, seconds, RETRY_SECONDS)
     try:
         yield
+    except Exception as exc:
+        if fired.is_set():  # the time-out, caught and turned into another error on the way
+            raise AnalyzerTimeout(message) from exc
+        raise
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, previous)

@@ -148,6 +148,17 @@ def test_a_body_that_drops_every_time_out_still_ends_as_one() -> None:
     assert dropped >= 1
 
 
+def test_a_time_out_turned_into_another_error_still_ends_as_one() -> None:
+    # Code that wraps whatever it catches ("except BaseException: raise ValueError") must
+    # not make a time-out look like a crash of the analyzer.
+    with pytest.raises(AnalyzerTimeout), time_limit(0.01, "spin"):
+        try:
+            _spin(2.0)
+        except AnalyzerTimeout as exc:
+            raise ValueError("wrapped") from exc
+    with pytest.raises(ValueError), time_limit(5.0, "short"):
+        raise ValueError("a real crash within the limit stays one")
+
 def test_a_body_within_its_limit_is_not_interrupted() -> None:
     with time_limit(1.0, "short"):
         _spin(0.01)
