@@ -652,7 +652,7 @@ def keeps_declared_type(outcomes: Sequence[Outcome] | None, kinds: frozenset[str
 def keeps_promise(outcomes: Sequence[Outcome] | None, promise: ResultPromise) -> bool:
     """Whether every list the candidate returned is as the prose promises (sorted, no
     element twice); other values are :func:`keeps_declared_type`'s to judge."""
-    if promise == NO_PROMISE:
+    if not (promise.ascending or promise.distinct):
         return True
     return all(x is None or x[0] != "ok" or value_kind(x[1]) != "list"
                or promise.kept_by(json.loads(x[1])) for x in outcomes or [])

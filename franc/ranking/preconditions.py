@@ -112,6 +112,9 @@ _NAME = (r"(?:len\(\s*(?P<length>\w+)\s*\)|(?P<counted>[A-Za-z_]\w*)\.length\b"
          r"|(?P<name>[A-Za-z_]\w*)\b(?![\[.(]))")
 _BOUND_BELOW = re.compile(rf"(?<![\w.])(?P<low>-?\d+)\s*(?P<op><=|<|≤)\s*{_NAME}")
 _BOUND_ABOVE = re.compile(rf"{_NAME}\s*(?P<op>>=|>|≥)\s*(?P<low>-?\d+)\b")
+#: A condition, not a constraint: "return -1 if n > 5".
+_CONDITION = re.compile(r"\b(?:if|when|whenever|unless|while|until|otherwise|else)\b[^,]*$",
+                        re.IGNORECASE)
 #: Parameter names right before a phrase: ``a and b consisting only of``.
 _NAMED_BEFORE = re.compile(rf"(?P<names>{_LIST_OF_NAMES})\s*,?\s*$")
 #: How much of a sentence before a phrase is read (a promise is said close to it).
@@ -186,6 +189,8 @@ def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
         promise(match, non_empty=True)
     for pattern in (_BOUND_BELOW, _BOUND_ABOVE):
         for match in pattern.finditer(doc):
+            if _CONDITION.search(prose.sentence_before(match.start())[-40:]):
+                continue
             low, strict = int(match["low"]), match["op"] in ("<", ">")
             if match["name"] in params:
                 current = found.get(match["name"], ANYTHING)

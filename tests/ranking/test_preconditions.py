@@ -236,6 +236,9 @@ def test_hostile_alphabets_are_read_in_linear_time():
     ("Given an array arr and a positive integer k.\n 0 <= k <= len(arr)", ("arr", "k"),
      (ANYTHING, Precondition(kind="int", lower=0, strict=True))),
     ("0 <= len(s) <= 10", ("s",), (ANYTHING,)),
+    # A condition on the argument, not a constraint.
+    ("Return -1 if n > 5, else the factorial of n.", ("n",), (ANYTHING,)),
+    ("When 0 < x the result is x.", ("x",), (ANYTHING,)),
 ])
 def test_bounds_in_constraints(doc: str, params: tuple[str, ...],
                                expected: tuple[Precondition, ...]) -> None:
