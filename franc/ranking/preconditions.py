@@ -187,8 +187,16 @@ def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
         promise(match, lower=0, strict=match["sign"].lower() == "positive")
     for match in _NON_EMPTY.finditer(doc):
         promise(match, non_empty=True)
+    _read_bounds(prose, params, found)
+    _read_alphabets(prose, params, found)
+    return tuple(found.get(name, ANYTHING) for name in params)
+
+
+def _read_bounds(prose: _Prose, params: Sequence[str], found: dict[str, Precondition]) -> None:
+    """Lower bounds the constraints give (``1 <= n``, ``n > 0``; ``1 <= len(arr)``: not
+    empty), added to ``found``; a bound inside a condition ("if n > 5") is none."""
     for pattern in (_BOUND_BELOW, _BOUND_ABOVE):
-        for match in pattern.finditer(doc):
+        for match in pattern.finditer(prose.text):
             if _CONDITION.search(prose.sentence_before(match.start())[-40:]):
                 continue
             low, strict = int(match["low"]), match["op"] in ("<", ">")
@@ -199,16 +207,23 @@ def preconditions(doc: str, params: Sequence[str]) -> tuple[Precondition, ...]:
             elif (sized := match["length"] or match["counted"]) in params and \
                     (low > 0 or (low == 0 and strict)):
                 found[sized] = dataclasses.replace(found.get(sized, ANYTHING), non_empty=True)
-    for match in _ALPHABET.finditer(doc):
+
+
+def _read_alphabets(prose: _Prose, params: Sequence[str],
+                    found: dict[str, Precondition]) -> None:
+    """Alphabets, added to ``found`` for the parameters named right before the phrase, else
+    for the one text parameter."""
+    for match in _ALPHABET.finditer(prose.text):
         alphabet = _alphabet(match["what"])
+        if not alphabet:
+            continue
         before = _NAMED_BEFORE.search(prose.sentence_before(match.start()))
         named = _names(before["names"], params) if before else []
         if not named:  # "the input string contains only ...": the one text parameter
             texts = [n for n in params if found.get(n, ANYTHING).kind in ("str", "list[str]")]
             named = texts if len(texts) == 1 else list(params) if len(params) == 1 else []
-        for name in named if alphabet else []:
+        for name in named:
             found[name] = dataclasses.replace(found.get(name, ANYTHING), alphabet=alphabet)
-    return tuple(found.get(name, ANYTHING) for name in params)
 
 
 def _alphabet(what: str) -> str:
