@@ -159,6 +159,7 @@ def test_a_time_out_turned_into_another_error_still_ends_as_one() -> None:
     with pytest.raises(ValueError), time_limit(5.0, "short"):
         raise ValueError("a real crash within the limit stays one")
 
+
 def test_a_body_within_its_limit_is_not_interrupted() -> None:
     with time_limit(1.0, "short"):
         _spin(0.01)

@@ -125,7 +125,6 @@ def test_string_inputs_are_built_from_the_literals():
     assert 7 in edge_values("int", random.Random(0), Literals((), (7,)))
 
 
-
 def test_string_inputs_keep_the_promised_alphabet():
     # HumanEval/56: "brackets is a string of "<" and ">"": every string, alone or in a list,
     # is made of those, and there are long ones besides the empty and one-character ones.
@@ -141,6 +140,7 @@ def test_string_inputs_keep_the_promised_alphabet():
     # A large alphabet (letters) gives a few one-character strings, not one per letter.
     letters = Precondition(kind="str", alphabet=string.ascii_letters)
     assert sum(len(v) == 1 for v in edge_values("str", random.Random(0), promised=letters)) <= 3
+
 
 def test_later_arguments_are_taken_from_earlier_ones():
     import random
@@ -246,7 +246,6 @@ def test_returned_values_must_be_of_the_kinds_the_return_annotation_allows():
     assert outcome_key("returned", {"b": 1, "a": 2}) == outcome_key("returned", {"a": 2, "b": 1})
 
 
-
 def test_a_candidate_that_breaks_the_promised_order_comes_after_one_that_keeps_it():
     # HumanEval/58: both reproduce the example and agree wherever the first list is sorted;
     # where it is not, one returns the common elements unsorted. Two candidates agree with
@@ -289,11 +288,15 @@ def test_without_a_return_annotation_the_examples_and_the_prose_give_the_kinds()
     plan = make_plan(task('def f(n):\n    """Digits of n."""\n'), limit=8, seed=0)
     assert plan is not None and plan.returns == frozenset()
 
+
 def test_examples_that_contradict_the_prose_drop_its_promise():
+    # "Return sorted" reads as ascending ("largest first" is an order the reader does not
+    # know); the example's output says otherwise, so nothing is promised.
     prompt = ('def f(l: list):\n    """Return sorted elements, largest first.\n'
               '    >>> f([1, 3, 2])\n    [3, 2, 1]\n    """\n')
     plan = make_plan(task(prompt), limit=8, seed=0)
     assert plan is not None and plan.promise == NO_PROMISE
+
 
 def test_a_lone_candidate_that_returns_values_beats_those_that_only_raise():
     # string_to_md5 stripped of its examples: one candidate returns hashes, the others raise
