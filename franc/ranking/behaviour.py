@@ -67,6 +67,7 @@ from franc.ranking.preconditions import (
     ANYTHING,
     MAX_DOC_CHARS,
     NO_PROMISE,
+    NUMBER_KINDS,
     Precondition,
     ResultPromise,
     kept_by_examples,
@@ -138,10 +139,10 @@ def _python_type(node: ast.expr | None) -> str:
     return "?"
 
 
-#: A return annotation's head -> the kinds of plain value it allows. A bool is an int in
-#: Python (``True == 1``: a test cannot tell them apart), so numbers and bools go together.
-_RETURN_KINDS = {"int": {"number", "bool"}, "float": {"number", "bool"},
-                 "bool": {"number", "bool"}, "str": {"str"}, "list": {"list"}, "List": {"list"},
+#: A return annotation's head -> the kinds of plain value it allows (numbers and bools go
+#: together: :data:`~franc.ranking.preconditions.NUMBER_KINDS`).
+_RETURN_KINDS = {"int": NUMBER_KINDS, "float": NUMBER_KINDS, "bool": NUMBER_KINDS,
+                 "str": {"str"}, "list": {"list"}, "List": {"list"},
                  "tuple": {"list"}, "Tuple": {"list"}, "dict": {"dict"}, "Dict": {"dict"}}
 
 
@@ -654,8 +655,16 @@ def keeps_promise(outcomes: Sequence[Outcome] | None, promise: ResultPromise) ->
     element twice); other values are :func:`keeps_declared_type`'s to judge."""
     if not (promise.ascending or promise.distinct):
         return True
-    return all(x is None or x[0] != "ok" or value_kind(x[1]) != "list"
-               or promise.kept_by(json.loads(x[1])) for x in outcomes or [])
+    return all(x is None or x[0] != "ok" or promise.kept_by(_parsed(x[1]))
+               for x in outcomes or [])
+
+
+def _parsed(plain: str) -> Any:
+    """A returned value's plain text as data (None where it is no JSON)."""
+    try:
+        return json.loads(plain)
+    except ValueError:
+        return None
 
 
 def _of_kinds(plain: str, kinds: frozenset[str]) -> bool:
@@ -735,13 +744,13 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
     examples = list(distinct.values())[:limit]
     literals = gather_literals(task.prompt, codes, task.language)
     used_as = infer_types(codes, sig.entry, sig.params) if task.language == "python" else ()
-    promised = kept_by_examples(preconditions(prose(task), sig.params),
-                                [e.args for e in examples])
+    doc = prose(task)
+    promised = kept_by_examples(preconditions(doc, sig.params), [e.args for e in examples])
     inputs = generate_inputs(sig, examples, limit=limit, seed=seed, literals=literals,
                              used_as=used_as, promised=promised)
     if not inputs:
         return None
-    promise = result_promise(prose(task))
+    promise = result_promise(doc)
     if not all(promise.kept_by(e.expected) for e in examples if e.has_expected):
         promise = NO_PROMISE  # the examples say otherwise: the prose was misread
     returns = sig.returns
@@ -753,12 +762,13 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
 
 def example_kinds(examples: Sequence[Expected]) -> frozenset[str]:
     """The kinds of the examples' expected outputs, in their plain form (a bool and a number
-    are one kind, as in :data:`_RETURN_KINDS`; a dict is the list of its pairs)."""
+    are one kind, :data:`~franc.ranking.preconditions.NUMBER_KINDS`; a dict is the list of its
+    pairs)."""
     kinds: set[str] = set()
     for example in examples:
         if example.has_expected:
             kind = value_kind(_plain(_rounded(example.expected)))
-            kinds |= {"number", "bool"} if kind in ("number", "bool") else {kind}
+            kinds |= NUMBER_KINDS if kind in NUMBER_KINDS else {kind}
     return frozenset(kinds)
 
 

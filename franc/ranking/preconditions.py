@@ -252,6 +252,11 @@ def kept_by_examples(promised: Sequence[Precondition], examples: Sequence[Sequen
                  else p.only_kind() for k, p in enumerate(promised))
 
 
+#: The kinds (:func:`franc.ranking.behaviour.value_kind`'s names) a number may come as: a bool
+#: is an int in Python (``True == 1``: a test cannot tell them apart).
+NUMBER_KINDS = frozenset({"number", "bool"})
+
+
 @dataclass(frozen=True)
 class ResultPromise:
     """What the prose promises about the result: the kinds of value it may be (the names of
@@ -295,13 +300,13 @@ _OTHER_ORDER = re.compile(r"\b(?:descending|(?<!non-)decreasing|reversed?|sorted
 
 
 #: "Return True if ...", "return a list of ...", "return the string ...", "return the number
-#: of ...": what is returned, by kind (a bool is a number in Python: ``True == 1``).
+#: of ...": what is returned, by kind.
 _RESULT_KINDS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = tuple(
     (re.compile(pattern), frozenset(kinds)) for pattern, kinds in (
-        (r"\b[Rr]eturns?\s+(?:True|False|true|false)\b", ("bool", "number")),
+        (r"\b[Rr]eturns?\s+(?:True|False|true|false)\b", NUMBER_KINDS),
         (rf"(?i:{_RETURNS}(?:sorted\s+)?(?:list|array|tuple)\b)", ("list",)),
         (rf"(?i:{_RETURNS}string\b)|\b[Rr]eturns?\s+['\"]", ("str",)),
-        (rf"(?i:{_RETURNS}(?:number|count|sum|product|length)\s+of\b)", ("number", "bool")),
+        (rf"(?i:{_RETURNS}(?:number|count|sum|product|length)\s+of\b)", NUMBER_KINDS),
     ))
 #: None said anywhere: the result may be None ("return None for an empty list").
 _NONE = re.compile(r"\bNone\b")
