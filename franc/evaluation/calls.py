@@ -156,6 +156,17 @@ def start_callee(argv: Sequence[str], files: Mapping[str, str | bytes], limits: 
 
 
 @functools.cache
+def protocol_version() -> str:
+    """A hash of the sources that decide what a call returns as plain data (this module, the
+    protocol and its Java classes). Cached outcomes are keyed by it, so outcomes recorded by
+    another version of FRANC, whose encoding or verdicts may differ, are never reused."""
+    digest = hashlib.sha256()
+    for path in (Path(__file__), PROTOCOL_FILE, *sorted(JAVA_SUPPORT.glob("*.java"))):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
 def callee_bytecode() -> bytes:
     """The protocol compiled once per process, for this interpreter (the sandbox runs it)."""
     import py_compile

@@ -710,10 +710,13 @@ class Plan:
     promise: ResultPromise = NO_PROMISE
 
     def keys(self, code: str, timeout: float) -> list[str]:
-        """One cache key per input: the program's (code, entry point, per-call time-out)
-        and the input's, so a plan that shares inputs with an earlier one reuses them."""
-        program = hashlib.sha256(json.dumps([self.language, self.entry, code, timeout]).encode()
-                                 ).hexdigest()
+        """One cache key per input: the program's (code, entry point, per-call time-out,
+        the call protocol's version) and the input's, so a plan that shares inputs with an
+        earlier one reuses them."""
+        from franc.evaluation.calls import protocol_version  # lazy: the sandbox
+
+        program = hashlib.sha256(json.dumps([self.language, self.entry, code, timeout,
+                                             protocol_version()]).encode()).hexdigest()
         return [f"{program}:{hashlib.sha256(_plain(args).encode()).hexdigest()[:32]}"
                 for args in self.inputs]
 

@@ -393,7 +393,12 @@ class ResultCache(Generic[Value]):
 
 
 def cache_key(examples: Sequence[PlainExample], code: str, timeout: float) -> str:
-    return hashlib.sha256(json.dumps([repr(examples), code, timeout]).encode()).hexdigest()
+    """The examples, the program, its time-out and the call protocol's version (a share
+    recorded by another version of the protocol is not reused)."""
+    from franc.evaluation.calls import protocol_version  # lazy: the sandbox
+
+    return hashlib.sha256(json.dumps([repr(examples), code, timeout, protocol_version()]
+                                     ).encode()).hexdigest()
 
 
 class ExamplesRanker(Ranker):

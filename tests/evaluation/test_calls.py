@@ -86,6 +86,26 @@ def test_the_callee_runs_the_protocol_compiled_once_for_this_interpreter() -> No
         "__main__"
 
 
+def test_the_protocol_version_changes_with_the_sources_that_decide_an_outcome(
+        tmp_path, monkeypatch) -> None:
+    from franc.evaluation import calls
+
+    calls.protocol_version.cache_clear()
+    shipped = calls.protocol_version()
+    assert shipped == calls.protocol_version() and len(shipped) == 16
+    copy = tmp_path / "protocol.py"
+    copy.write_bytes(calls.PROTOCOL_FILE.read_bytes())
+    monkeypatch.setattr(calls, "PROTOCOL_FILE", copy)
+    calls.protocol_version.cache_clear()
+    assert calls.protocol_version() == shipped  # the same sources: the same version
+    copy.write_bytes(copy.read_bytes() + b"\n# an encoding changed\n")
+    calls.protocol_version.cache_clear()
+    try:
+        assert calls.protocol_version() != shipped
+    finally:
+        calls.protocol_version.cache_clear()
+
+
 def test_arguments_must_be_plain_data() -> None:
     with pytest.raises(InputError, match="plain data"):
         run_calls("python", PY, "f", [Call((object(),))])

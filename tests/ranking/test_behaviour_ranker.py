@@ -101,6 +101,18 @@ def test_an_example_mapping_with_keys_of_several_types_gives_inputs():
     assert len(plan.keys("def f(d):\n    return d\n", 1.0)) == len(plan.inputs)
 
 
+def test_outcome_keys_name_the_call_protocols_version(monkeypatch):
+    from franc.evaluation import calls
+
+    plan = make_plan(task('def f(n: int) -> int:\n    """Twice n."""\n'), limit=4, seed=0)
+    assert plan is not None
+    code = "def f(n):\n    return 2 * n\n"
+    shipped = plan.keys(code, 1.0)
+    assert shipped == plan.keys(code, 1.0)
+    monkeypatch.setattr(calls, "protocol_version", lambda: "another version")
+    assert not set(plan.keys(code, 1.0)) & set(shipped)
+
+
 def test_literals_come_from_code_and_quoted_words_not_docstrings_or_comments():
     code = ('def f(s):\n    """Count \'zz\'.\n    >>> f("((")\n    2\n    """\n'
             '    return s.count("(") + 3\n')

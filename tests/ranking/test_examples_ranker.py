@@ -163,6 +163,20 @@ def test_examples_ranker_runs_identical_candidates_once_and_caches_on_disk(tmp_p
     assert again.runs == 1
 
 
+def test_a_share_cached_by_another_version_of_the_call_protocol_is_not_reused(
+        tmp_path, monkeypatch):
+    from franc.evaluation import calls
+
+    t = task(">>> f(2)\n    4")
+    body = t.prompt + "    return x * 2\n"
+    ExamplesRanker("examples", "python", workers=1, cache=tmp_path / "c.sqlite").rank(
+        t, [Candidate("T/0", 0, body, compiles=True, findings=[])])
+    monkeypatch.setattr(calls, "protocol_version", lambda: "another version")
+    upgraded = ExamplesRanker("examples", "python", workers=1, cache=tmp_path / "c.sqlite")
+    upgraded.rank(t, [Candidate("T/0", 0, body, compiles=True, findings=[])])
+    assert upgraded.runs == 1
+
+
 def test_a_result_claiming_to_equal_everything_does_not_pass_the_examples():
     t = task(">>> f(1)\n    2\n    >>> f(2)\n    4")
     liar = ("class Any(list):\n    def __eq__(self, other):\n        return True\n"
