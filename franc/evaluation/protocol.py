@@ -40,9 +40,11 @@ Plain data (the JSON dialect shared with Java's ``franc.FrancPlain``): null, boo
 integers, floats (``NaN``/``Infinity`` allowed), strings and lists are JSON; every
 other value is an object ``{"$": tag, "v": ...}``: ``tuple``, ``set``, ``frozenset``,
 ``dict`` (a list of ``[key, value]`` pairs), ``bytes`` (latin-1 text), ``iterator``
-(the items a generator or iterator yielded), ``complex``, ``Decimal``, ``Fraction`` and
-the ``datetime`` module's ``datetime``, ``date``, ``time`` and ``timedelta`` (their ISO text
-or fields); Java adds ``long``, ``short``, ``byte``,
+(the items a generator or iterator yielded), ``complex``, ``Decimal``, ``Fraction``, the
+``datetime`` module's ``datetime``, ``date``, ``time`` and ``timedelta`` (their ISO text
+or fields) and ``frame`` (a data frame's columns: a :class:`Frame` here, a
+``pandas.DataFrame`` in the candidate's process; only for the arguments and results of
+plain calls, never lent objects); Java adds ``long``, ``short``, ``byte``,
 ``float``, ``char``, ``bigint`` and ``bigdec``. Decoding builds exact built-in types
 only, so no ``__eq__`` of the candidate's ever runs in the trusted process.
 """
@@ -90,6 +92,13 @@ class NotPlainData(Exception):
 # --- plain data -------------------------------------------------------------------------
 
 
+class Frame(dict):  # type: ignore[type-arg]
+    """A data frame as plain data: column name -> the column's values, in order (the index
+    is not kept). A plain call's argument that is a Frame reaches the candidate as a
+    ``pandas.DataFrame``; a ``DataFrame`` a plain call returns comes back as a Frame. It
+    compares as the mapping of its columns (a docstring's ``{"a": [1, 2]}`` equals it)."""
+
+
 def encode(value: Any, depth: int = 0, lender: Peer | None = None) -> Any:
     """``value`` as plain JSON-ready data; raises :class:`NotPlainData`. With a
     ``lender``, a part with no plain form (or that is an iterator, an array, a record
@@ -112,6 +121,9 @@ def encode(value: Any, depth: int = 0, lender: Peer | None = None) -> Any:
     if kind is dict:
         return {"$": "dict", "v": [[encode(k, depth + 1, lender), encode(v, depth + 1, lender)]
                                    for k, v in value.items()]}
+    if kind is Frame:
+        return {"$": "frame", "v": [[encode(k, depth + 1), encode(list(v), depth + 1)]
+                                    for k, v in value.items()]}
     if kind in (bytes, bytearray):
         return {"$": "bytes", "v": bytes(value).decode("latin-1")}
     if kind is complex:
@@ -240,13 +252,15 @@ _STANDARD_DECODERS: dict[str, Any] = {
 }
 
 
-def decode(data: Any, peer: Peer | None = None) -> Any:
+def decode(data: Any, peer: Peer | None = None, frame: Any = Frame) -> Any:
     """Plain data back to exact built-in values (the inverse of :func:`encode`); with a
-    ``peer``, a lent object becomes a :class:`Handle` and one of ours comes back as itself."""
+    ``peer``, a lent object becomes a :class:`Handle` and one of ours comes back as itself;
+    ``frame`` builds a data frame from its columns (here a :class:`Frame`; in the candidate's
+    process a ``pandas.DataFrame``)."""
     if data is None or type(data) in (bool, int, float, str):
         return data
     if type(data) is list:
-        return [decode(item, peer) for item in data]
+        return [decode(item, peer, frame) for item in data]
     if type(data) is not dict or "$" not in data:
         raise NotPlainData("not plain data")
     tag, payload = data["$"], data.get("v")
@@ -263,15 +277,21 @@ def decode(data: Any, peer: Peer | None = None) -> Any:
     if type(payload) is not list:
         raise NotPlainData(f"malformed {tag}")
     if tag == "tuple":
-        return tuple(decode(item, peer) for item in payload)
+        return tuple(decode(item, peer, frame) for item in payload)
     if tag == "set":
-        return {decode(item, peer) for item in payload}
+        return {decode(item, peer, frame) for item in payload}
     if tag == "frozenset":
-        return frozenset(decode(item, peer) for item in payload)
+        return frozenset(decode(item, peer, frame) for item in payload)
     if tag == "iterator":
-        return iter([decode(item, peer) for item in payload])
+        return iter([decode(item, peer, frame) for item in payload])
     if tag == "dict":
-        return {decode(key, peer): decode(value, peer) for key, value in payload}
+        return {decode(key, peer, frame): decode(value, peer, frame) for key, value in payload}
+    if tag == "frame":
+        if not all(type(pair) is list and len(pair) == 2 and type(pair[1]) is list
+                   for pair in payload):
+            raise NotPlainData("malformed frame")
+        return frame({decode(name, peer, frame): decode(column, peer, frame)
+                      for name, column in payload})
     raise NotPlainData(f"unknown tag {tag!r}")
 
 
@@ -764,13 +784,36 @@ def _error(exc: BaseException) -> dict[str, str]:
     return {"type": type(exc).__name__, "message": str(exc)[:MESSAGE_CHARS]}
 
 
+def _data_frame(columns: dict[Any, Any]) -> Any:
+    """A plain call's :class:`Frame` argument as the ``pandas.DataFrame`` it stands for."""
+    try:
+        import pandas
+    except ImportError as exc:
+        raise NotPlainData("a data frame, but pandas is not installed") from exc
+    try:
+        return pandas.DataFrame(columns)
+    except Exception as exc:
+        raise NotPlainData(f"a data frame ({type(exc).__name__})") from exc
+
+
+def _encode_result(value: Any) -> Any:
+    """A plain call's result as plain data; a ``pandas.DataFrame`` as a frame (its columns'
+    values; the index is dropped, as a docstring's frame has none)."""
+    kind = type(value)
+    if kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas":
+        columns = value.to_dict(orient="list")
+        return {"$": "frame", "v": [[encode(name, 1), encode(list(column), 1)]
+                                    for name, column in columns.items()]}
+    return encode(value)
+
+
 def _answer(function: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
     try:
         result = function(*args, **kwargs)
     except BaseException as exc:
         return {"raised": _error(exc)}
     try:
-        return {"value": encode(result)}
+        return {"value": _encode_result(result)}
     except NotPlainData as exc:
         return {"unserialisable": str(exc)}
     except BaseException as exc:
@@ -836,8 +879,9 @@ def serve(program: str, site_paths: list[str]) -> None:
         else:
             function = namespace.get(str(message.get("call")))
             try:
-                args = [decode(a) for a in message.get("args", [])]
-                kwargs = {k: decode(v) for k, v in message.get("kwargs", {}).items()}
+                args = [decode(a, frame=_data_frame) for a in message.get("args", [])]
+                kwargs = {k: decode(v, frame=_data_frame)
+                          for k, v in message.get("kwargs", {}).items()}
             except NotPlainData as exc:
                 answer = {"raised": _error(exc)}
             else:

@@ -62,7 +62,8 @@ from franc.languages import SECURITY_ANALYZERS
 from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker, SecurityTier, lexicographic
-from franc.ranking.examples import ResultCache, parse_examples, plain_example
+from franc.evaluation.protocol import Frame, encode
+from franc.ranking.examples import ResultCache, as_frame, parse_examples, plain_example
 from franc.ranking.preconditions import (
     ANYTHING,
     MAX_DOC_CHARS,
@@ -79,6 +80,10 @@ from franc.ranking.usage import infer_types
 
 #: Kinds of parameter values the generator knows; anything else is left alone.
 SCALARS = ("int", "float", "str", "bool")
+#: The kind of a data frame parameter: its values are the examples' frames and their
+#: mutations (:class:`~franc.evaluation.protocol.Frame`, a DataFrame in the candidate).
+FRAME = "frame"
+FRAME_TYPES = frozenset({"pd.DataFrame", "pandas.DataFrame", "DataFrame"})
 #: The kind of a parameter whose hint only hypothesis knows: this, then the annotation.
 HINTED = "hint:"
 #: Values drawn for such a parameter.
@@ -136,6 +141,8 @@ def _python_type(node: ast.expr | None) -> str:
         return f"list[{inner[1]}]"
     if text in ("list", "List"):
         return "list[int]"
+    if text in FRAME_TYPES:
+        return FRAME
     return "?"
 
 
@@ -258,6 +265,8 @@ def task_examples(task: Task) -> list[Expected]:
 
 
 def type_of_value(value: Any) -> str:
+    if isinstance(value, Frame):
+        return FRAME
     if isinstance(value, bool):
         return "bool"
     for kind in (int, float, str):
@@ -430,6 +439,11 @@ def _edge_values(kind: str, rng: random.Random, literals: Literals,
 
 def mutations(value: Any) -> list[Any]:
     """Type-aware mutations of an example's argument (EvalPlus style)."""
+    if isinstance(value, Frame):  # by rows: the columns stay
+        rows = len(next(iter(value.values()), []))
+        return [Frame({name: [column[k] for k in picked] for name, column in value.items()})
+                for picked in (range(rows - 1), range(rows - 1, -1, -1), range(min(rows, 1)),
+                               [*range(rows), *range(min(rows, 1))], range(0))]
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
@@ -474,9 +488,9 @@ def generate_inputs(sig: Signature, examples: Sequence[Expected], *, limit: int 
     rng.shuffle(mutated)
     types = parameter_types(sig, examples, used_as, promised)
     generated: list[tuple[Any, ...]] = []
-    if "?" not in types and sig.params:
-        pools = [edge_values(kind, rng, literals, p)
-                 for kind, p in zip(types, promised, strict=True)]
+    pools = [edge_values(kind, rng, literals, p)
+             for kind, p in zip(types, promised, strict=True)] if "?" not in types else []
+    if pools and all(pools):  # every parameter has values of its own (not a data frame)
         # Walk the pools together (each edge value once; parameters of one type shifted
         # apart, not all equal) alternately with random combinations whose later arguments
         # are taken from earlier ones (a substring, an element: unrelated pairs mostly
@@ -717,8 +731,9 @@ class Plan:
 
         program = hashlib.sha256(json.dumps([self.language, self.entry, code, timeout,
                                              protocol_version()]).encode()).hexdigest()
-        return [f"{program}:{hashlib.sha256(_plain(args).encode()).hexdigest()[:32]}"
-                for args in self.inputs]
+        # The input as the candidate receives it (a tuple is not a list, a frame not a dict).
+        return [f"{program}:{hashlib.sha256(json.dumps(encode(list(a))).encode()).hexdigest()[:32]}"
+                for a in self.inputs]
 
 
 def prose(task: Task) -> str:
@@ -743,7 +758,7 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
     distinct: dict[str, Expected] = {}
     for example in task_examples(task) if use_examples else []:
         if len(example.args) == len(sig.params):
-            distinct.setdefault(_plain(example.args), example)
+            distinct.setdefault(_plain(example.args), with_frames(example, sig.types))
     examples = list(distinct.values())[:limit]
     literals = gather_literals(task.prompt, codes, task.language)
     used_as = infer_types(codes, sig.entry, sig.params) if task.language == "python" else ()
@@ -761,6 +776,14 @@ def make_plan(task: Task, *, limit: int, seed: int, use_examples: bool = True,
         # No return annotation: the kinds the examples' outputs and the prose give.
         returns = example_kinds(examples) | promise.kinds
     return Plan(task.language, sig.entry, tuple(inputs), tuple(examples), returns, promise)
+
+
+def with_frames(example: Expected, types: Sequence[str]) -> Expected:
+    """``example`` with the mappings of columns it passes for data frame parameters
+    (``{"a": [1, 2]}`` where the hint says ``pd.DataFrame``) as the frames they stand for."""
+    args = tuple((as_frame(value) or value) if kind == FRAME else value
+                 for value, kind in zip(example.args, types, strict=True))
+    return dataclasses.replace(example, args=args)
 
 
 def example_kinds(examples: Sequence[Expected]) -> frozenset[str]:

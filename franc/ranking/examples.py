@@ -39,6 +39,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
+from franc.evaluation.protocol import Frame
 from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker
@@ -305,19 +306,49 @@ class PlainExample:
     expected: Any
 
 
+#: How a docstring builds a data frame from literal columns: ``pd.DataFrame({"a": [1]})``.
+FRAME_CALLS = frozenset({"pd.DataFrame", "pandas.DataFrame", "DataFrame"})
+
+
+def literal_value(node: ast.expr) -> Any:
+    """A literal's value, or a :class:`~franc.evaluation.protocol.Frame` for a data frame
+    built from a literal mapping of equally long columns (``pd.DataFrame({"a": [1, 2]})``,
+    which reaches the candidate as a DataFrame); raises ``ValueError`` for anything else.
+    Nothing is evaluated: the prompt is the user's."""
+    if isinstance(node, ast.Call) and ast.unparse(node.func) in FRAME_CALLS:
+        columns = ast.literal_eval(node.args[0]) if len(node.args) == 1 and \
+            not node.keywords else None
+        frame = as_frame(columns)
+        if frame is None:
+            raise ValueError("a data frame that is not built from literal columns")
+        return frame
+    return ast.literal_eval(node)
+
+
+def as_frame(value: Any) -> Frame | None:
+    """``value`` as a data frame when it is a mapping of equally long lists (a docstring's
+    ``{"a": [1, 2], "b": [3, 4]}`` for a DataFrame parameter); else None."""
+    if isinstance(value, dict) and value and all(type(v) is list for v in value.values()) \
+            and len({len(v) for v in value.values()}) == 1:
+        return Frame(value)
+    return None
+
+
 def plain_example(example: Example, entry_point: str) -> PlainExample | None:
     """``example`` when its call is ``entry_point(<literals>)`` and its expected value a
-    literal (so it runs over the call protocol without evaluating anything here)."""
+    literal or a data frame of literal columns (:func:`literal_value`), so it runs over the
+    call protocol without evaluating anything here."""
     try:
         call = ast.parse(example.call, mode="eval").body
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
                 and call.func.id == entry_point) \
                 or any(k.arg is None for k in call.keywords):
             return None
-        return PlainExample(tuple(ast.literal_eval(a) for a in call.args),
-                            tuple((str(k.arg), ast.literal_eval(k.value))
+        return PlainExample(tuple(literal_value(a) for a in call.args),
+                            tuple((str(k.arg), literal_value(k.value))
                                   for k in call.keywords),
-                            ast.literal_eval(example.expected))
+                            literal_value(ast.parse(example.expected.strip(),
+                                                    mode="eval").body))
     except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
         return None
 
