@@ -58,11 +58,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from franc.evaluation.protocol import Frame, encode
 from franc.languages import SECURITY_ANALYZERS
 from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker, SecurityTier, lexicographic
-from franc.evaluation.protocol import Frame, encode
 from franc.ranking.examples import ResultCache, as_frame, parse_examples, plain_example
 from franc.ranking.preconditions import (
     ANYTHING,
