@@ -92,7 +92,7 @@ class NotPlainData(Exception):
 # --- plain data -------------------------------------------------------------------------
 
 
-class Frame(dict):  # type: ignore[type-arg]
+class Frame(dict):
     """A data frame as plain data: column name -> the column's values, in order (the index
     is not kept). A plain call's argument that is a Frame reaches the candidate as a
     ``pandas.DataFrame``; a ``DataFrame`` a plain call returns comes back as a Frame. It
@@ -787,7 +787,7 @@ def _error(exc: BaseException) -> dict[str, str]:
 def _data_frame(columns: dict[Any, Any]) -> Any:
     """A plain call's :class:`Frame` argument as the ``pandas.DataFrame`` it stands for."""
     try:
-        import pandas
+        import pandas  # type: ignore[import-untyped]
     except ImportError as exc:
         raise NotPlainData("a data frame, but pandas is not installed") from exc
     try:
