@@ -106,6 +106,35 @@ def test_the_protocol_version_changes_with_the_sources_that_decide_an_outcome(
         calls.protocol_version.cache_clear()
 
 
+def test_a_frame_reaches_the_candidate_as_a_data_frame_and_one_comes_back_as_a_frame(
+        ) -> None:
+    pytest.importorskip("pandas")
+    from franc.evaluation.protocol import Frame
+
+    code = ("def f(df, column, value):\n    return df[df[column] == value]\n"
+            "def kind(df):\n    return type(df).__name__\n")
+    table = Frame({"a": [1, 2, 3], "b": [4, 5, 6]})
+    picked, = run_calls("python", code, "f", [Call((table, "a", 2))])
+    # The columns come back, the index (1 here) does not: a docstring's frame has none.
+    assert picked.status == "returned" and type(picked.value) is Frame
+    assert picked.value == {"a": [2], "b": [5]}
+    assert run_calls("python", code, "kind", [Call((table,))])[0].value == "DataFrame"
+    # A mapping is not a frame: it stays a dict.
+    assert run_calls("python", code, "kind", [Call(({"a": [1]},))])[0].value == "dict"
+    # Columns of different lengths make no frame: the call says so, nothing crashes.
+    uneven, = run_calls("python", code, "kind", [Call((Frame({"a": [1, 2], "b": [1]}),))])
+    assert uneven.status == "raised" and "data frame" in uneven.message
+
+
+def test_a_malformed_frame_is_not_plain_data() -> None:
+    from franc.evaluation.protocol import Frame, NotPlainData, decode, encode
+
+    assert decode(encode(Frame({"a": [1, None]}))) == Frame({"a": [1, None]})
+    for payload in ([["a", 1]], [["a"]], ["a"], [[["a"], [1], [2]]]):
+        with pytest.raises(NotPlainData):
+            decode({"$": "frame", "v": payload})
+
+
 def test_arguments_must_be_plain_data() -> None:
     with pytest.raises(InputError, match="plain data"):
         run_calls("python", PY, "f", [Call((object(),))])

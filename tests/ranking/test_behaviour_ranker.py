@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from franc.evaluation.protocol import Frame
 from franc.models import Candidate, Task
 from franc.ranking import get_ranker
 from franc.ranking.behaviour import (
@@ -279,6 +280,42 @@ def test_a_candidate_that_breaks_the_promised_order_comes_after_one_that_keeps_i
     assert keeps_promise(kept, plan.promise)
     assert not keeps_promise([outcome_key("returned", [3, 2])], plan.promise)
     assert keeps_promise([outcome_key("returned", "3, 2")], plan.promise)  # not a list
+
+
+FRAME_PROMPT = ('import pandas as pd\n\n\ndef select(df: pd.DataFrame, column: str, value: int)'
+                ' -> pd.DataFrame:\n    """Rows whose column equals value.\n\n    Example:\n'
+                "    select({'a': [1, 2, 3], 'b': [4, 5, 6]}, 'a', 2) -> {'a': [2], 'b': [5]}\n"
+                '    """\n')
+
+
+def test_a_data_frame_parameter_gets_the_examples_frames_mutated_by_rows():
+    sig = python_signature(task(FRAME_PROMPT, "select"))
+    assert sig is not None and sig.types == ("frame", "str", "int")
+    plan = make_plan(task(FRAME_PROMPT, "select"), limit=24, seed=0)
+    assert plan is not None
+    frames = [args[0] for args in plan.inputs]
+    # The docstring's mapping of columns stands for a frame; every input's is one.
+    assert all(type(f) is Frame and set(f) == {"a", "b"} for f in frames)
+    assert {len(f["a"]) for f in frames} == {0, 1, 2, 3, 4}
+    assert mutations(Frame({"a": [1, 2], "b": [3, 4]}))[1] == {"a": [2, 1], "b": [4, 3]}
+    assert mutations({"a": [1, 2]}) == []  # a plain mapping is not mutated by rows
+    # Without examples there are no frames to start from: nothing to run.
+    assert make_plan(task(FRAME_PROMPT.split("    Example")[0] + '    """\n', "select"),
+                     limit=24, seed=0) is None
+
+
+def test_candidates_that_filter_a_data_frame_are_ranked_by_what_they_return():
+    pytest.importorskip("pandas")
+    bodies = ["    return df.to_dict()\n",  # not a frame: misses the example
+              "    return df[df[column] != value]\n",  # the opposite rows
+              "    return df[df[column] == value]\n"]
+    cands = [Candidate("T/0", i, FRAME_PROMPT + b, compiles=True, findings=[])
+             for i, b in enumerate(bodies)]
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"))
+    ranked = ranker.rank(task(FRAME_PROMPT, "select"), cands)
+    assert ranked[0].index == 2
+    assert all(ranked[0].score_parts["examples.expected"] > c.score_parts["examples.expected"]
+               for c in ranked[1:])
 
 
 def test_without_a_return_annotation_the_examples_and_the_prose_give_the_kinds():

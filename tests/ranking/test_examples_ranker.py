@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from franc.evaluation.protocol import Frame
 from franc.models import Candidate, Task
 from franc.ranking import get_ranker
 from franc.ranking.examples import (
@@ -184,6 +185,17 @@ def test_a_result_claiming_to_equal_everything_does_not_pass_the_examples():
     cands = [Candidate("T/0", 0, liar, compiles=True, findings=[])]
     ranked = ExamplesRanker("examples", "python", workers=1).rank(t, cands)
     assert ranked[0].score == 0.0
+
+
+def test_a_data_frame_of_literal_columns_is_a_frame_and_nothing_else_is():
+    frame = plain_example(Example("f(pd.DataFrame({'a': [1, 2]}), 'a')",
+                                  "pd.DataFrame({'a': [2]})"), "f")
+    assert frame is not None and type(frame.args[0]) is Frame and frame.args[1] == "a"
+    assert type(frame.expected) is Frame and frame.expected == {"a": [2]}
+    for built in ("pd.DataFrame(rows)", "pd.DataFrame({'a': [1, 2], 'b': [3]})",
+                  "pd.DataFrame({'a': [1]}, index=[2])", "pd.read_csv('x.csv')",
+                  "pd.DataFrame({})"):
+        assert plain_example(Example(f"f({built})", "1"), "f") is None, built
 
 
 def test_only_literal_examples_become_calls():
