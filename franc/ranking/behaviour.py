@@ -63,7 +63,13 @@ from franc.languages import SECURITY_ANALYZERS
 from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker, SecurityTier, lexicographic
-from franc.ranking.examples import ResultCache, as_frame, parse_examples, plain_example
+from franc.ranking.examples import (
+    ResultCache,
+    as_frame,
+    parse_examples,
+    plain_arguments,
+    plain_example,
+)
 from franc.ranking.preconditions import (
     ANYTHING,
     MAX_DOC_CHARS,
@@ -253,7 +259,9 @@ def java_examples(task: Task) -> list[Expected]:
 
 
 def task_examples(task: Task) -> list[Expected]:
-    """The prompt's examples whose arguments (and expected value) are literals."""
+    """The prompt's examples whose arguments are literals, with their expected value where
+    it is one too (``{a: 1, c: 11}`` is not, yet the call is still an input of the task's
+    domain)."""
     if task.language == "java":
         return java_examples(task)
     found = []
@@ -261,6 +269,9 @@ def task_examples(task: Task) -> list[Expected]:
         plain = plain_example(example, task.entry_point or "")
         if plain is not None and not plain.kwargs:
             found.append(Expected(plain.args, plain.expected, True))
+        elif plain is None and (arguments := plain_arguments(example, task.entry_point or "")) \
+                and not arguments[1]:
+            found.append(Expected(arguments[0]))
     return found
 
 

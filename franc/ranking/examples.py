@@ -334,23 +334,38 @@ def as_frame(value: Any) -> Frame | None:
     return None
 
 
-def plain_example(example: Example, entry_point: str) -> PlainExample | None:
-    """``example`` when its call is ``entry_point(<literals>)`` and its expected value a
-    literal or a data frame of literal columns (:func:`literal_value`), so it runs over the
-    call protocol without evaluating anything here."""
+#: What a prompt's text that is not a plain literal raises when parsed as one.
+_NOT_LITERAL = (SyntaxError, ValueError, TypeError, MemoryError, RecursionError)
+
+
+def plain_arguments(example: Example, entry_point: str
+                    ) -> tuple[tuple[Any, ...], tuple[tuple[str, Any], ...]] | None:
+    """The positional and keyword arguments of ``example`` when its call is
+    ``entry_point(<literals>)`` (data frames of literal columns too: :func:`literal_value`)."""
     try:
         call = ast.parse(example.call, mode="eval").body
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
                 and call.func.id == entry_point) \
                 or any(k.arg is None for k in call.keywords):
             return None
-        return PlainExample(tuple(literal_value(a) for a in call.args),
-                            tuple((str(k.arg), literal_value(k.value))
-                                  for k in call.keywords),
-                            literal_value(ast.parse(example.expected.strip(),
-                                                    mode="eval").body))
-    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        return (tuple(literal_value(a) for a in call.args),
+                tuple((str(k.arg), literal_value(k.value)) for k in call.keywords))
+    except _NOT_LITERAL:
         return None
+
+
+def plain_example(example: Example, entry_point: str) -> PlainExample | None:
+    """``example`` when its call has literal arguments (:func:`plain_arguments`) and its
+    expected value is a literal too, so it runs over the call protocol without evaluating
+    anything here."""
+    arguments = plain_arguments(example, entry_point)
+    if arguments is None:
+        return None
+    try:
+        expected = literal_value(ast.parse(example.expected.strip(), mode="eval").body)
+    except _NOT_LITERAL:
+        return None
+    return PlainExample(*arguments, expected)
 
 
 def same(got: Any, expected: Any) -> bool:

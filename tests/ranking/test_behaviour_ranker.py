@@ -38,6 +38,7 @@ from franc.ranking.behaviour import (
     python_signature,
     related_arguments,
     responds,
+    task_examples,
 )
 from franc.ranking.preconditions import NO_PROMISE, Precondition, ResultPromise
 
@@ -302,6 +303,18 @@ def test_a_data_frame_parameter_gets_the_examples_frames_mutated_by_rows():
     # Without examples there are no frames to start from: nothing to run.
     assert make_plan(task(FRAME_PROMPT.split("    Example")[0] + '    """\n', "select"),
                      limit=24, seed=0) is None
+
+
+def test_an_example_whose_output_is_no_literal_still_gives_its_input():
+    prompt = ('def total(df, groups):\n    """Sums by group.\n\n    Example:\n'
+              "    total(pd.DataFrame({'a': [1, 1], 'c': [5, 6]}), ['a']) -> {a: 1, c: 11}\n"
+              "    total(load('x.csv'), ['a']) -> {a: 1, c: 11}\n"
+              "    total(pd.DataFrame({'a': [2]}), ['a']) -> pd.DataFrame({'a': [2]})\n"
+              '    """\n')
+    found = task_examples(task(prompt, "total"))
+    assert [(dict(e.args[0]), e.has_expected) for e in found] == \
+        [({"a": [1, 1], "c": [5, 6]}, False), ({"a": [2]}, True)]  # load(...) is no literal
+    assert found[1].expected == {"a": [2]}
 
 
 def test_candidates_that_filter_a_data_frame_are_ranked_by_what_they_return():
