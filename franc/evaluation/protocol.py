@@ -797,10 +797,16 @@ def _data_frame(columns: dict[Any, Any]) -> Any:
 
 
 def _encode_result(value: Any) -> Any:
-    """A plain call's result as plain data; a ``pandas.DataFrame`` as a frame (its columns'
-    values; the index is dropped, as a docstring's frame has none)."""
+    """A plain call's result as plain data; a ``pandas.DataFrame`` as a frame: its columns'
+    values, as a docstring writes a frame. Named index levels (a groupby's keys) are data
+    and come first as columns; an unnamed index (the rows a filter kept) is dropped."""
     kind = type(value)
     if kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas":
+        if any(name is not None for name in value.index.names):
+            import contextlib
+
+            with contextlib.suppress(ValueError):  # a level named like a column: dropped
+                value = value.reset_index()
         columns = value.to_dict(orient="list")
         return {"$": "frame", "v": [[encode(name, 1), encode(list(column), 1)]
                                     for name, column in columns.items()]}

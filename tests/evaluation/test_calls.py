@@ -119,6 +119,10 @@ def test_a_frame_reaches_the_candidate_as_a_data_frame_and_one_comes_back_as_a_f
     assert picked.status == "returned" and type(picked.value) is Frame
     assert picked.value == {"a": [2], "b": [5]}
     assert run_calls("python", code, "kind", [Call((table,))])[0].value == "DataFrame"
+    # A named index (a groupby's keys) is data: it comes back as the first columns.
+    grouped = "def f(df):\n    return df.groupby('a')[['b']].sum()\n"
+    summed, = run_calls("python", grouped, "f", [Call((Frame({"a": [1, 1, 2], "b": [3, 4, 5]}),))])
+    assert summed.value == {"a": [1, 2], "b": [7, 5]} and list(summed.value) == ["a", "b"]
     # A mapping is not a frame: it stays a dict.
     assert run_calls("python", code, "kind", [Call(({"a": [1]},))])[0].value == "dict"
     # Columns of different lengths make no frame: the call says so, nothing crashes.
