@@ -98,6 +98,9 @@ class Frame(dict):
     ``pandas.DataFrame``; a ``DataFrame`` a plain call returns comes back as a Frame. It
     compares as the mapping of its columns (a docstring's ``{"a": [1, 2]}`` equals it)."""
 
+    def __repr__(self) -> str:  # not a dict's: a cache keyed by repr must tell them apart
+        return f"Frame({dict.__repr__(self)})"
+
 
 def encode(value: Any, depth: int = 0, lender: Peer | None = None) -> Any:
     """``value`` as plain JSON-ready data; raises :class:`NotPlainData`. With a

@@ -64,6 +64,7 @@ from franc.models import Candidate, Language, Task
 from franc.parallel import default_workers
 from franc.ranking.base import Ranker, SecurityTier, lexicographic
 from franc.ranking.examples import (
+    DATA_FRAME_NAMES,
     ResultCache,
     as_frame,
     parse_examples,
@@ -89,7 +90,6 @@ SCALARS = ("int", "float", "str", "bool")
 #: The kind of a data frame parameter: its values are the examples' frames and their
 #: mutations (:class:`~franc.evaluation.protocol.Frame`, a DataFrame in the candidate).
 FRAME = "frame"
-FRAME_TYPES = frozenset({"pd.DataFrame", "pandas.DataFrame", "DataFrame"})
 #: The kind of a parameter whose hint only hypothesis knows: this, then the annotation.
 HINTED = "hint:"
 #: Values drawn for such a parameter.
@@ -147,7 +147,7 @@ def _python_type(node: ast.expr | None) -> str:
         return f"list[{inner[1]}]"
     if text in ("list", "List"):
         return "list[int]"
-    if text in FRAME_TYPES:
+    if text in DATA_FRAME_NAMES:
         return FRAME
     return "?"
 

@@ -306,8 +306,9 @@ class PlainExample:
     expected: Any
 
 
-#: How a docstring builds a data frame from literal columns: ``pd.DataFrame({"a": [1]})``.
-FRAME_CALLS = frozenset({"pd.DataFrame", "pandas.DataFrame", "DataFrame"})
+#: How a prompt names a pandas DataFrame: in a type hint (``df: pd.DataFrame``) and in a
+#: docstring that builds one from literal columns (``pd.DataFrame({"a": [1]})``).
+DATA_FRAME_NAMES = frozenset({"pd.DataFrame", "pandas.DataFrame", "DataFrame"})
 
 
 def literal_value(node: ast.expr) -> Any:
@@ -315,7 +316,7 @@ def literal_value(node: ast.expr) -> Any:
     built from a literal mapping of equally long columns (``pd.DataFrame({"a": [1, 2]})``,
     which reaches the candidate as a DataFrame); raises ``ValueError`` for anything else.
     Nothing is evaluated: the prompt is the user's."""
-    if isinstance(node, ast.Call) and ast.unparse(node.func) in FRAME_CALLS:
+    if isinstance(node, ast.Call) and ast.unparse(node.func) in DATA_FRAME_NAMES:
         columns = ast.literal_eval(node.args[0]) if len(node.args) == 1 and \
             not node.keywords else None
         frame = as_frame(columns)

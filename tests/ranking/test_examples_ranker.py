@@ -12,6 +12,7 @@ from franc.ranking.examples import (
     ExamplesRanker,
     PlainExample,
     ResultCache,
+    cache_key,
     parse_examples,
     plain_example,
     same,
@@ -192,6 +193,10 @@ def test_a_data_frame_of_literal_columns_is_a_frame_and_nothing_else_is():
                                   "pd.DataFrame({'a': [2]})"), "f")
     assert frame is not None and type(frame.args[0]) is Frame and frame.args[1] == "a"
     assert type(frame.expected) is Frame and frame.expected == {"a": [2]}
+    # A frame and a mapping of the same columns are other arguments: other cache keys.
+    mapping = plain_example(Example("f({'a': [1, 2]}, 'a')", "{'a': [2]}"), "f")
+    assert mapping is not None and cache_key([frame], "code", 1.0) != \
+        cache_key([mapping], "code", 1.0)
     for built in ("pd.DataFrame(rows)", "pd.DataFrame({'a': [1, 2], 'b': [3]})",
                   "pd.DataFrame({'a': [1]}, index=[2])", "pd.read_csv('x.csv')",
                   "pd.DataFrame({})"):
