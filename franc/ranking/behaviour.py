@@ -65,6 +65,7 @@ from franc.parallel import default_workers
 from franc.ranking.base import Ranker, SecurityTier, lexicographic
 from franc.ranking.examples import (
     DATA_FRAME_NAMES,
+    NOT_LITERAL,
     ResultCache,
     as_frame,
     parse_examples,
@@ -252,7 +253,7 @@ def java_examples(task: Task) -> list[Expected]:
             inner = match["call"][len(task.entry_point or "") + 1:-1]
             args = _java_literal(f"({inner},)") if inner.strip() else ()
             value = _java_literal(expected)
-        except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        except NOT_LITERAL:
             continue
         found.append(Expected(tuple(args), value, True))
     return found

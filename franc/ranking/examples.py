@@ -336,7 +336,7 @@ def as_frame(value: Any) -> Frame | None:
 
 
 #: What a prompt's text that is not a plain literal raises when parsed as one.
-_NOT_LITERAL = (SyntaxError, ValueError, TypeError, MemoryError, RecursionError)
+NOT_LITERAL = (SyntaxError, ValueError, TypeError, MemoryError, RecursionError)
 
 
 def plain_arguments(example: Example, entry_point: str
@@ -351,7 +351,7 @@ def plain_arguments(example: Example, entry_point: str
             return None
         return (tuple(literal_value(a) for a in call.args),
                 tuple((str(k.arg), literal_value(k.value)) for k in call.keywords))
-    except _NOT_LITERAL:
+    except NOT_LITERAL:
         return None
 
 
@@ -364,7 +364,7 @@ def plain_example(example: Example, entry_point: str) -> PlainExample | None:
         return None
     try:
         expected = literal_value(ast.parse(example.expected.strip(), mode="eval").body)
-    except _NOT_LITERAL:
+    except NOT_LITERAL:
         return None
     return PlainExample(*arguments, expected)
 
