@@ -400,6 +400,47 @@ def _read_bigcode(path: Path, tasks: Sequence[Task] | None) -> Suggestions:
     return result
 
 
+def _read_codet(path: Path, tasks: Sequence[Task] | None) -> Suggestions:
+    """CodeT's candidate pools (``{"prompt", "samples": [completion, ...]}`` per line).
+
+    The lines carry no task id: each is matched to the task with the same prompt,
+    then the same prompt up to surrounding white space, then the one task whose
+    entry point the prompt's last ``def`` names (CodeT's HumanEval prompts are the
+    official ones with the examples removed, so a user may pair the pool with
+    either). The samples continue the prompt, as human-eval completions do.
+    """
+    if tasks is None:
+        raise InputError("CodeT pools are matched to tasks by prompt: give the prompt file "
+                         "too (--prompts)", source=str(path))
+    exact = {task.prompt: task.task_id for task in tasks}
+    stripped = {task.prompt.strip(): task.task_id for task in tasks}
+    by_entry: dict[str, list[str]] = {}
+    for task in tasks:
+        if task.entry_point:
+            by_entry.setdefault(task.entry_point, []).append(task.task_id)
+
+    def task_of(record: Mapping[str, Any], line: int | None) -> str:
+        if record.get("task_id") is not None:
+            return task_key(record, path, line)
+        prompt = typed_field(record, "prompt", str, path, line)
+        found = exact.get(prompt) or stripped.get(prompt.strip())
+        if found is not None:
+            return found
+        names = {guess_entry_point(task.language, prompt) for task in tasks}
+        owners = {task_id for name in names if name for task_id in by_entry.get(name, ())}
+        if len(owners) == 1:
+            return owners.pop()
+        said = ", ".join(sorted(repr(name) for name in names if name)) or "none"
+        raise InputError(f"no task has this prompt, nor one task its entry point ({said})",
+                         **where(path, line))
+
+    result: Suggestions = {}
+    for line, record in read_records(path):
+        result.setdefault(task_of(record, line), []).extend(
+            string_list(record, "samples", path, line))
+    return result
+
+
 #: The file names a candidate of a directory may have: ``<n>.<extension>``.
 DIRECTORY_SUFFIXES = (".py", ".java", ".txt")
 
@@ -468,6 +509,9 @@ SUGGESTION_FORMATS: tuple[SuggestionFormat, ...] = (
     SuggestionFormat("humaneval-samples", "human-eval samples.jsonl: task_id, completion, "
                      "one line per sample", _jsonl_with({"task_id", "completion"}),
                      _one_text(("completion",))),
+    SuggestionFormat("codet", "CodeT candidate pools: prompt, samples: [completion, ...] "
+                     "(matched to the tasks by prompt; needs the tasks)",
+                     _jsonl_with({"prompt", "samples"}), _read_codet),
     SuggestionFormat("codereval-results", "CoderEval generation results: _id, "
                      "generate_results: [text, ...]", _jsonl_with({"_id", "generate_results"}),
                      _read_codereval_results),

@@ -1,9 +1,10 @@
 """Every ``franc`` command in README.md's command blocks runs as written.
 
 The commands run in order in one folder laid out with the names the README uses, made from
-the bundled example (``franc/examples``): HumanEval.jsonl and P.jsonl are its Python prompts
-that carry tests, raw.jsonl.gz and S.jsonl.gz their raw candidates, app.py and Main.java
-small source files. Commands that start a server or need a model server are left out, by
+the bundled example (``franc/examples``): HumanEval.jsonl, P.jsonl and CodeT's prompt file are
+its Python prompts that carry tests, raw.jsonl.gz and S.jsonl.gz their raw candidates (and
+CodeT's pool the same as continuations of the prompts), app.py and Main.java small source
+files. Commands that start a server or need a model server are left out, by
 the rule in :func:`needs_a_server`.
 """
 
@@ -22,6 +23,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "franc" / "examples"
 FRANC = Path(sys.executable).parent / "franc"
+
+CODET_PROMPTS = "hmeval_for_code_generation.jsonl"
+CODET_POOL = "HumanEval_codegen16B_temp0.8_topp0.95_num100_max300_code_solution.jsonl"
 
 MAIN_JAVA = """public class Main {
     /** The larger of two numbers. */
@@ -80,6 +84,16 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("raw.jsonl.gz", "S.jsonl.gz"):
         with gzip.open(folder / name, "wt", encoding="utf-8") as handle:
             handle.write("".join(line + "\n" for line in raw))
+    # CodeT's pool and prompt file: no task ids; the samples continue the prompt.
+    (folder / CODET_PROMPTS).write_text(lines)
+    by_id = {p["task_id"]: p["prompt"] for p in tested}
+    pool = []
+    for line in raw:
+        row = json.loads(line)
+        prompt = by_id[row["task_id"]]
+        pool.append({"prompt": prompt, "samples": [text.removeprefix(prompt)
+                                                   for text in row["suggestions"]]})
+    (folder / CODET_POOL).write_text("".join(json.dumps(row) + "\n" for row in pool))
     first = tested[0]
     (folder / "app.py").write_text(f'"""The bundled example."""\n{first["prompt"]}'
                                    f'{first["canonical_solution"]}')
@@ -109,3 +123,6 @@ def test_every_readme_command_runs_as_written(workspace: Path) -> None:
             failures.append(f"{shlex.join(words)}\n  exit {result.returncode}: "
                             f"{(result.stderr or result.stdout).strip()[-600:]}")
     assert not failures, "README commands that fail as written:\n" + "\n".join(failures)
+    # The CodeT pool went through every stage: each of its tasks ranked by each ranker.
+    table = (workspace / "pool.md").read_text()
+    assert all(f"| {ranker} |" in table for ranker in ("original", "learned", "behaviour"))

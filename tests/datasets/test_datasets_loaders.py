@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import re
@@ -358,6 +359,43 @@ def test_bigcode_item_of_wrong_type(tmp_path: Path) -> None:
         load_suggestions(path, format="bigcode", tasks=TASKS)
 
 
+CODET_TASKS = [
+    Task("HumanEval/0", 'def add(a, b):\n    """Return a + b.\n    >>> add(1, 2)\n    3\n    """\n',
+         "python", entry_point="add"),
+    Task("HumanEval/1", 'def neg(a):\n    """Return -a."""\n', "python", entry_point="neg")]
+
+
+def test_codet_pools_are_matched_to_tasks_by_prompt_then_entry_point(tmp_path: Path) -> None:
+    stripped = 'def add(a, b):\n    """Return a + b.\n    """\n'    # CodeT drops the examples
+    path = write_jsonl(tmp_path / "HumanEval_codegen16B_code_solution.jsonl", [
+        {"prompt": CODET_TASKS[1].prompt, "samples": ["    return -a\n", "    return a\n"]},
+        {"prompt": stripped, "samples": ["    return a + b\n"]},
+        {"prompt": stripped + "\n", "samples": ["    return b + a\n"]},
+        {"task_id": "HumanEval/1", "prompt": "anything", "samples": []}])
+    assert suggestion_format(path).id == "codet"
+    assert load_suggestions(path, tasks=CODET_TASKS) == {
+        "HumanEval/1": ["    return -a\n", "    return a\n"],
+        "HumanEval/0": ["    return a + b\n", "    return b + a\n"]}
+
+
+def test_codet_pool_needs_tasks_and_a_prompt_some_task_has(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "pool.jsonl", [
+        {"prompt": CODET_TASKS[1].prompt, "samples": ["    return -a\n"]},
+        {"prompt": "def mul(a, b):\n", "samples": ["    return a * b\n"]}])
+    with pytest.raises(InputError, match=r"matched to tasks by prompt.*--prompts"):
+        load_suggestions(path)
+    with pytest.raises(InputError, match=at(path, 2) + r"no task has this prompt.*'mul'"):
+        load_suggestions(path, tasks=CODET_TASKS)
+    twice = [CODET_TASKS[0], dataclasses.replace(CODET_TASKS[1], task_id="x", entry_point="add")]
+    with pytest.raises(InputError, match=r"nor one task its entry point \('add'\)"):
+        load_suggestions(write_jsonl(tmp_path / "ambiguous.jsonl", [
+            {"prompt": "def add(a, b):\n", "samples": []}]), tasks=twice)
+    typed = write_jsonl(tmp_path / "typed.jsonl", [
+        {"prompt": CODET_TASKS[1].prompt, "samples": [3]}])
+    with pytest.raises(InputError, match=at(typed, 1) + r"field 'samples'\[0\] must be a string"):
+        load_suggestions(typed, tasks=CODET_TASKS)
+
+
 def test_directory_evalplus_layout_mapped_to_task_ids(tmp_path: Path) -> None:
     root = tmp_path / "samples"
     for folder, count in (("HumanEval_1", 2), ("HumanEval_0", 11)):
@@ -416,6 +454,7 @@ def test_every_format_is_detected_from_its_own_file(tmp_path: Path) -> None:
         "evalplus": [{"task_id": "t", "solution": "x"}],
         "humaneval-samples": [{"task_id": "t", "completion": "x"}],
         "codereval-results": [{"_id": "t", "generate_results": ["x"]}],
+        "codet": [{"prompt": "p", "samples": ["x"]}],
     }
     for format_id, rows in suggestion_files.items():
         path = write_jsonl(tmp_path / f"out-{format_id}.jsonl", rows)
