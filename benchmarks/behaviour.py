@@ -91,16 +91,15 @@ def strip_examples(task: Task) -> Task:
 
 def behaviour_policy(folder: Path, name: str, fallback: Path) -> str:
     """The shipped policy with the file's leave-one-model-out fallback, the benchmark's
-    cache, one candidate at a time (files run in parallel), and without its latency guards
-    (``budget``, ``deadline``): on a loaded machine they would cut candidates short, and
-    which ones depends on the load, not on the candidates."""
-    shipped = tomllib.loads((shipped_dir("rankers") / "behaviour.toml").read_text())
-    settings = {k: v for k, v in shipped.items() if k not in ("budget", "deadline")}
+    cache and one candidate at a time (files run in parallel). Its latency guards
+    (``budget``, ``deadline``) stay in the file: the evaluation ranks in batch, which drops
+    them (:func:`franc.ranking.get_ranker`), as ``franc eval`` does."""
+    settings = tomllib.loads((shipped_dir("rankers") / "behaviour.toml").read_text())
     settings.update(fallback=str(fallback), workers=1, cache=str(CACHE))
     if name.startswith("SOEval"):
         settings.update(timeout=SOEVAL_CALL_TIMEOUT)
-    path = folder / f"behaviour-{name}.toml"
-    path.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items()))
+    path = folder / f"behaviour-{name}.json"
+    path.write_text(json.dumps(settings))
     return f"behaviour={path}"
 
 
@@ -273,8 +272,8 @@ def main() -> int:
             f"per second by all rankers of the row's variant together, wall clock, and the "
             f"calls run in the sandbox (outcomes not in the cache, which keeps one per program "
             f"and input; a candidate's calls share one process); a warm cache costs none. The "
-            f"behaviour ranker runs with the shipped policy minus its latency guards (budget, "
-            f"deadline: see the server's figures).\n\n"
+            f"behaviour ranker runs with the shipped policy, in batch as `franc eval` does: "
+            f"without its latency guards (budget, deadline: see the server's figures).\n\n"
             + table(HEADER, rows))
     write_section(output.stem, SOEVAL_TITLE if args.soeval else TITLE, body, output.parent)
     return 0

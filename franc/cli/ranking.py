@@ -44,7 +44,7 @@ def _rank(args: argparse.Namespace) -> int:
     tasks = _tasks(args.prompts, language)
     candidates = [Candidate.from_json(row, source=args.candidates, line=line)
                   for line, row in read_jsonl(args.candidates)]
-    ranker = get_ranker(args.ranker, language)
+    ranker = get_ranker(args.ranker, language, latency_guards=False)
     groups = group_tasks(candidates)
     ranked: list[Candidate] = []
     try:

@@ -97,7 +97,7 @@ def _tasks(paths: Sequence[str] | None, language: str) -> dict[str, Task]:
     return {t.task_id: t for path in paths or [] for t in load_tasks(path, language=language)}
 
 
-def _pipeline(args: argparse.Namespace, ranker: str = "quality") -> Any:
+def _pipeline(args: argparse.Namespace, ranker: Any = "quality") -> Any:
     from franc.generation import make_generator
     from franc.pipeline import Pipeline
 
@@ -210,6 +210,7 @@ def run_pipeline(pipeline: Any, tasks: Sequence[Task], raws: dict[str, list[str]
 
 def _run(args: argparse.Namespace) -> int:
     from franc.datasets import load_suggestions
+    from franc.ranking import get_ranker
 
     language = check_language(args.language)
     tasks = list(_tasks([args.prompts], language).values())
@@ -217,10 +218,15 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError("give --suggestions (the model's candidates) or --generator")
     raws = (load_suggestions(args.suggestions, tasks=tasks) if args.suggestions else None)
     output = Path(args.output)
-    with _pipeline(args, args.ranker) as pipeline:
-        reports = run_pipeline(pipeline, tasks, raws, args.n, output,
-                               progress=show_progress(args))
-        judge = pipeline.judge
+    # A batch run: the ranker has no interactive latency guards (see get_ranker).
+    ranker = get_ranker(args.ranker, language, latency_guards=False)
+    try:
+        with _pipeline(args, ranker) as pipeline:
+            reports = run_pipeline(pipeline, tasks, raws, args.n, output,
+                                   progress=show_progress(args))
+            judge = pipeline.judge
+    finally:
+        ranker.close()
     console = note_console(args)
     console.print(summary_table(reports, f"franc run ({language})", judge))
     console.print(f"report -> {output}; stages -> {_stage_path(output, '*')}")

@@ -247,7 +247,7 @@ def rank_file(job: tuple[LabeledFile, Sequence[str], Mapping[str, Task]]) -> Ord
     orders: Orders = {}
     for spec in specs:
         label, source = ranker_label(spec)
-        ranker = get_ranker(source, labeled.language)
+        ranker = get_ranker(source, labeled.language, latency_guards=False)
         try:
             orders[label] = {
                 task_id: [c.index for c in ranker.rank(tasks.get(task_id), list(group))]

@@ -346,10 +346,13 @@ def _behaviour(name: str, language: Language | None, policy: Mapping[str, Any],
     static = (get_ranker(fallback, language) if isinstance(fallback, str)
               else from_policy(str(fallback.get("name", f"{name}.fallback")), fallback, language,
                                source))
+    guards = _LATENCY_GUARDS.get()
     return BehaviourRanker(name, language, fallback=static, timeout=table.timeout,
                            max_inputs=table.max_inputs, seed=table.seed,
-                           max_processes=table.max_processes, budget=table.budget,
-                           deadline=table.deadline, workers=table.workers, cache=table.cache)
+                           max_processes=table.max_processes,
+                           budget=table.budget if guards else None,
+                           deadline=table.deadline if guards else None,
+                           workers=table.workers, cache=table.cache)
 
 
 def _original(name: str, language: Language | None, policy: Mapping[str, Any],
@@ -397,8 +400,22 @@ def load_policy(path: Path) -> dict[str, Any]:
         raise InputError(f"not a valid ranker policy: {exc}", source=str(path)) from exc
 
 
-def get_ranker(name_or_path: str | Path, language: str | None = None) -> Ranker:
-    """The ranker named by a shipped policy (``quality``) or a policy file's path."""
+def get_ranker(name_or_path: str | Path, language: str | None = None, *,
+               latency_guards: bool | None = None) -> Ranker:
+    """The ranker named by a shipped policy (``quality``) or a policy file's path.
+
+    ``latency_guards=False`` builds it for batch work (``franc rank``, ``franc eval``): the
+    behaviour ranker's ``budget`` and ``deadline``, the time limits of an interactive
+    ranking, are dropped (in its members and fallbacks too), so every candidate runs up to
+    its calls' own time-outs and the order does not depend on the machine's load or the
+    number of candidates. ``None``: as the enclosing :func:`get_ranker` call, else kept.
+    """
+    if latency_guards is not None:
+        guards = _LATENCY_GUARDS.set(latency_guards)
+        try:
+            return get_ranker(name_or_path, language)
+        finally:
+            _LATENCY_GUARDS.reset(guards)
     lang = check_language(language) if language is not None else None
     path = locate("rankers", name_or_path)
     name = path.stem if Path(name_or_path).suffix else str(name_or_path)
@@ -416,3 +433,5 @@ def get_ranker(name_or_path: str | Path, language: str | None = None) -> Ranker:
 #: The policy files being loaded by the current (nested) :func:`get_ranker` calls, so that
 #: a chain naming itself, directly or through another policy, is an error, not a recursion.
 _LOADING: ContextVar[tuple[Path, ...]] = ContextVar("ranker_policies_loading", default=())
+#: Whether the current (nested) :func:`get_ranker` calls keep the policies' latency guards.
+_LATENCY_GUARDS: ContextVar[bool] = ContextVar("ranker_latency_guards", default=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import tomllib
+import json
 from pathlib import Path
 
 import pytest
 
 from benchmarks.behaviour import SOEVAL_CALL_TIMEOUT, behaviour_policy, subset, task_range
 from franc.models import Candidate
+from franc.policy import shipped_dir
+from franc.ranking import get_ranker
 from franc.ranking.evaluate import LabeledFile
 
 
@@ -30,12 +32,14 @@ def test_a_range_that_is_not_numbers_is_refused():
         task_range("a:b")
 
 
-def test_the_policy_drops_the_latency_guards_and_gives_soeval_its_call_time(tmp_path: Path):
-    def policy(name: str) -> dict:
-        spec = behaviour_policy(tmp_path, name, tmp_path / "learned.json")
-        return tomllib.loads(Path(spec.split("=", 1)[1]).read_text())
+def test_the_policy_runs_without_latency_guards_and_gives_soeval_its_call_time(tmp_path: Path):
+    def policy(name: str) -> Path:
+        return Path(behaviour_policy(tmp_path, name, fallback).split("=", 1)[1])
 
+    fallback = tmp_path / "learned.json"
+    fallback.write_text((shipped_dir("rankers") / "learned.json").read_text())
     humaneval, soeval = policy("HumanEval_python_x"), policy("SOEvalPython_x")
-    assert "budget" not in humaneval and "deadline" not in humaneval
-    assert humaneval["timeout"] < SOEVAL_CALL_TIMEOUT == soeval["timeout"]
-    assert humaneval["fallback"] == soeval["fallback"] == str(tmp_path / "learned.json")
+    ranker = get_ranker(humaneval, "python", latency_guards=False)  # as the evaluation builds it
+    assert (ranker.budget, ranker.deadline) == (None, None)
+    assert ranker.timeout < SOEVAL_CALL_TIMEOUT == get_ranker(soeval, "python").timeout
+    assert json.loads(soeval.read_text())["fallback"] == str(fallback)

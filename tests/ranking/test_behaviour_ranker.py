@@ -588,6 +588,26 @@ def test_a_hanging_candidate_costs_no_more_than_its_budget_and_is_not_cached():
 
 
 @pytest.mark.slow
+def test_batch_rankings_run_every_candidate_whatever_the_interactive_deadline(tmp_path):
+    from franc.ranking.evaluate import LabeledFile, rank_file
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    policy = tmp_path / "hurried.toml"
+    policy.write_text('kind = "behaviour"\nfallback = "original"\nbudget = 0.001\n'
+                      'deadline = 0.001\n')
+    # Interactive (the server's way): the deadline cuts every candidate, the fallback decides.
+    interactive = get_ranker(policy, "python")
+    try:
+        assert interactive.rank(task(prompt), _python_pool(prompt))[0].index == 0  # the wrong one
+    finally:
+        interactive.close()
+    # franc eval / franc rank: the same policy without its latency guards, so all run.
+    orders = rank_file((LabeledFile("f", "python", _python_pool(prompt)), [str(policy)],
+                        {"T/0": task(prompt)}))
+    assert orders["hurried"]["T/0"][0] in (1, 2, 3)
+
+
+@pytest.mark.slow
 def test_outcomes_are_cached_per_input_across_plans():
     import dataclasses
 

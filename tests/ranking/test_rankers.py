@@ -155,6 +155,20 @@ def test_a_chain_that_includes_itself_is_a_clear_error(tmp_path):
     assert len(get_ranker(twice, "python").members) == 2
 
 
+def test_batch_rankers_drop_the_latency_guards_of_behaviour_members_too(tmp_path):
+    chain = tmp_path / "chain.toml"
+    chain.write_text('kind = "chain"\nrankers = ["behaviour", "original"]\n')
+
+    def guards(ranker):
+        behaviour = ranker.members[0]
+        return behaviour.budget, behaviour.deadline
+
+    interactive = get_ranker(chain, "python")
+    assert None not in guards(interactive)  # the shipped policy's time limits
+    assert guards(get_ranker(chain, "python", latency_guards=False)) == (None, None)
+    assert guards(get_ranker(chain, "python")) == guards(interactive)  # only for that call
+
+
 def test_a_ranker_without_task_or_language_says_so():
     ranker = get_ranker("quality")
     with pytest.raises(InputError, match="needs a language"):
