@@ -934,11 +934,22 @@ class BehaviourRanker(Ranker):
             if task is not None else None
         if plan is None:
             return lexicographic([self.fallback.parts(task, candidates)], ["static"])
-        # The sandboxed runs mostly wait on their processes: the static ranker scores meanwhile.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            running = pool.submit(self.outcomes, plan, candidates)
+        if (seconds_for(self.deadline, plan.language) is not None
+                and sum(c.compiles for c in candidates) > self.workers):
+            # More candidates than run at once, under a deadline: they start in the static
+            # ranker's order, so the ones the deadline leaves without outcomes are its last.
             static = self.fallback.parts(task, candidates)
-            rows = running.result()
+            first = sorted(range(len(candidates)), key=lambda k: -sum(static[k].values()))
+            ran = dict(zip(first, self.outcomes(plan, [candidates[k] for k in first]),
+                           strict=True))
+            rows = [ran[k] for k in range(len(candidates))]
+        else:
+            # The sandboxed runs mostly wait on their processes: the static ranker scores
+            # meanwhile.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                running = pool.submit(self.outcomes, plan, candidates)
+                static = self.fallback.parts(task, candidates)
+                rows = running.result()
         keys = [None if row is None else
                 [None if cell is None else outcome_key(*cell) for cell in row] for row in rows]
         agree = behaviour_scores(keys)

@@ -607,6 +607,24 @@ def test_batch_rankings_run_every_candidate_whatever_the_interactive_deadline(tm
     assert orders["hurried"]["T/0"][0] in (1, 2, 3)
 
 
+@pytest.mark.parametrize("deadline", [60.0, None])
+def test_under_a_deadline_queued_candidates_start_in_the_static_rankers_order(deadline):
+    from franc.ranking.behaviour import BehaviourRanker
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    pool = _python_pool(prompt)[:4]  # compilable, more than the one worker runs at once
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"),
+                             deadline=deadline, workers=1, max_inputs=2)
+    ranker.fallback.parts = lambda task, candidates: [  # type: ignore[method-assign]
+        {"static": float(c.index)} for c in candidates]  # the last is the likeliest
+    started: list[str] = []
+    ranker.run = lambda plan, code, inputs, deadline=None: (  # type: ignore[method-assign]
+        started.append(code) or [None] * len(inputs))
+    ranker.rank(task(prompt), pool)
+    order = [c.code for c in reversed(pool)] if deadline else [c.code for c in pool]
+    assert started == order  # without a deadline nothing is cut: the static ranker overlaps
+
+
 @pytest.mark.slow
 def test_outcomes_are_cached_per_input_across_plans():
     import dataclasses
