@@ -29,7 +29,7 @@ ORDER = (
     "functional_python", "functional_java", "functional_speed_python", "functional_speed_java",
     "sandbox", "sandbox_handles", "sandbox_handles_java", "sandbox_lent_classes",
     "ranking_humaneval", "learned_search", "ranking_soeval", "ranking_examples",
-    "ranking_behaviour", "ranking_behaviour_java", "ranking_behaviour_soeval",
+    "ranking_behaviour", "ranking_behaviour_java", "ranking_behaviour_soeval", "ranking_pool",
     "secure_top1",
     "repair",
     "server", "server_compare", "server_analyzers", "server_ranker_behaviour", "findings_cache",
