@@ -76,6 +76,15 @@ class Ranker:
             raise InputError(f"ranker {self.name!r} needs a language (pass language= or a task)")
         return self.language
 
+    def task_to_run(self, task: Task | None, candidates: Sequence[Candidate]) -> Task:
+        """The task of a ranker that runs the candidates. Without it nothing could run and the
+        ranking would silently be its static fallback's, so its absence is an error."""
+        if task is None:
+            which = repr(candidates[0].task_id) if candidates else "of these candidates"
+            raise InputError(f"ranker {self.name!r} runs the candidates and needs the prompt "
+                             f"of task {which}: give the prompt file (--prompts) with that task")
+        return task
+
     def parts(self, task: Task | None, candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         """The score parts of each candidate, in input order."""
         raise NotImplementedError

@@ -929,9 +929,9 @@ class BehaviourRanker(Ranker):
                 for c in candidates]
 
     def parts(self, task, candidates):
+        task = self.task_to_run(task, candidates)
         plan = make_plan(task, limit=self.max_inputs, seed=self.seed,
-                         codes=[c.code for c in candidates if c.compiles]) \
-            if task is not None else None
+                         codes=[c.code for c in candidates if c.compiles])
         if plan is None:
             return lexicographic([self.fallback.parts(task, candidates)], ["static"])
         if (seconds_for(self.deadline, plan.language) is not None

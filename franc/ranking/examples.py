@@ -478,10 +478,10 @@ class ExamplesRanker(Ranker):
 
     def parts(self, task: Task | None,
               candidates: Sequence[Candidate]) -> list[dict[str, float]]:
-        examples = [] if task is None else [
-            p for e in parse_examples(task)
-            if (p := plain_example(e, task.entry_point or "")) is not None]
-        if task is None or not examples:
+        task = self.task_to_run(task, candidates)
+        examples = [p for e in parse_examples(task)
+                    if (p := plain_example(e, task.entry_point or "")) is not None]
+        if not examples:
             return [{"examples": 0.0} for _ in candidates]
         keys = {id(c): cache_key(examples, c.code, self.timeout) for c in candidates
                 if c.compiles}

@@ -213,6 +213,24 @@ def test_cli_rank_adds_rank_score_and_parts(tmp_path):
     assert all(row["score"] == pytest.approx(sum(row["score_parts"].values())) for row in rows)
 
 
+@pytest.mark.parametrize("name", ["examples", "behaviour"])
+def test_a_ranker_that_runs_the_candidates_refuses_to_rank_without_their_prompt(tmp_path, name,
+                                                                               capsys):
+    from franc.cli import main
+    from franc.jsonl import write_jsonl
+
+    # Without the prompt nothing could run: the order would silently be the fallback's.
+    with pytest.raises(InputError, match=rf"ranker '{name}' runs the candidates and needs the "
+                                         r"prompt of task 'T/0': give the prompt file"):
+        get_ranker(name, "python").rank(None, candidates())
+    source = tmp_path / "analyzed.jsonl"
+    write_jsonl(source, (c.to_json() for c in candidates()))
+    assert main(["rank", "--language", "python", "--candidates", str(source), "--ranker", name,
+                 "-o", str(tmp_path / "ranked.jsonl"), "--no-progress"]) == 2
+    assert "(--prompts)" in capsys.readouterr().err
+    assert sorted(order(name)) == [0, 1, 2, 3, 4]  # with the task it ranks them all
+
+
 JAVA_PROMPT = ("import java.util.*;\n\nclass RollingMax {\n    /**\n     * > rollingMax([1, 2])\n"
                "     * [1, 2]\n     */\n    public static List<Object> rollingMax(List<Object> "
                "numbers) {\n")
