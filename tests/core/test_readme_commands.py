@@ -126,3 +126,8 @@ def test_every_readme_command_runs_as_written(workspace: Path) -> None:
     # The CodeT pool went through every stage: each of its tasks ranked by each ranker.
     table = (workspace / "pool.md").read_text()
     assert all(f"| {ranker} |" in table for ranker in ("original", "learned", "behaviour"))
+    first_answers = [json.loads(line) for line in
+                     (workspace / "first_answers.jsonl").read_text().splitlines()]
+    tested = (workspace / "HumanEval.jsonl").read_text().splitlines()
+    assert sorted(a["task_id"] for a in first_answers) == sorted(
+        json.loads(line)["task_id"] for line in tested)  # one first answer per task
