@@ -82,6 +82,16 @@ def _eval(args: argparse.Namespace) -> int:
             progress.print(
                 f"[yellow]warning:[/] {f.name}: {unanalyzed} compilable candidates carry no "
                 "findings (run `franc analyze` first); rankers treat them as clean")
+    sampled = {c.task_id for f in files for c in f.candidates}
+    unsampled = [task_id for task_id in tasks if task_id not in sampled]
+    if unsampled:
+        # A pool can hold a prompt without samples (CodeT's has that case): such a task is
+        # not scored, so the rates are over fewer prompts than the prompt file has.
+        progress.print(
+            f"[yellow]note:[/] {len(unsampled)} of the {len(tasks)} tasks of --prompts have no "
+            f"candidates in --labeled ({', '.join(unsampled[:3])}"
+            f"{', ...' if len(unsampled) > 3 else ''}); the scores are over the "
+            f"{len(tasks) - len(unsampled)} that have", highlight=False)
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()]
     metrics = check_metrics([m.strip() for m in args.metrics.split(",") if m.strip()])
     orders = rank_files(files, rankers, tasks, executor=args.executor, workers=args.workers,

@@ -150,6 +150,21 @@ def test_ray_executor_gives_the_process_pool_results(tmp_path):
     assert by_ray == rank_files(files, ["franc", "quality"], workers=1, progress=False)
 
 
+def test_cli_eval_says_which_tasks_of_the_prompts_have_no_candidates(tmp_path, capsys):
+    labeled = write_labeled(tmp_path / "HumanEval_python_toy.jsonl")
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"task_id": f"T/{n}", "prompt": "def f():\n",
+                                           "entry_point": "f"}) + "\n" for n in range(5)))
+    args = ["eval", "--labeled", str(labeled), "--rankers", "original", "--workers", "1",
+            "--metrics", "ndcg@10", "--no-progress", "--prompts", str(prompts)]
+    assert main(args) == 0
+    assert "2 of the 5 tasks of --prompts have no candidates in --labeled (T/3, T/4); the " \
+           "scores are over the 3 that have" in " ".join(capsys.readouterr().err.split())
+    prompts.write_text("".join(prompts.read_text().splitlines(keepends=True)[:3]))
+    assert main(args) == 0
+    assert "no candidates" not in capsys.readouterr().err
+
+
 def test_binary_metrics_count_passing_candidates_as_relevant(tmp_path):
     labeled = write_labeled(tmp_path / "HumanEval_python_toy.jsonl")
     assert main(["eval", "--labeled", str(labeled), "--rankers", "original,franc", "--quiet",
