@@ -85,8 +85,8 @@ def _eval(args: argparse.Namespace) -> int:
     sampled = {c.task_id for f in files for c in f.candidates}
     unsampled = [task_id for task_id in tasks if task_id not in sampled]
     if unsampled:
-        # A pool can hold a prompt without samples (CodeT's has that case): such a task is
-        # not scored, so the rates are over fewer prompts than the prompt file has.
+        # A pool can hold a prompt without samples (CodeT's loader provides for it): such a
+        # task is not scored, so the rates are over fewer prompts than the prompt file has.
         progress.print(
             f"[yellow]note:[/] {len(unsampled)} of the {len(tasks)} tasks of --prompts have no "
             f"candidates in --labeled ({', '.join(unsampled[:3])}"
