@@ -418,6 +418,7 @@ def _read_codet(path: Path, tasks: Sequence[Task] | None) -> Suggestions:
     for task in tasks:
         if task.entry_point:
             by_entry.setdefault(task.entry_point, []).append(task.task_id)
+    languages = {task.language for task in tasks}
 
     def task_of(record: Mapping[str, Any], line: int | None) -> str:
         if record.get("task_id") is not None:
@@ -426,7 +427,7 @@ def _read_codet(path: Path, tasks: Sequence[Task] | None) -> Suggestions:
         found = exact.get(prompt) or stripped.get(prompt.strip())
         if found is not None:
             return found
-        names = {guess_entry_point(task.language, prompt) for task in tasks}
+        names = {guess_entry_point(language, prompt) for language in languages}
         owners = {task_id for name in names if name for task_id in by_entry.get(name, ())}
         if len(owners) == 1:
             return owners.pop()

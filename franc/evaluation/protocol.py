@@ -810,9 +810,7 @@ def _encode_result(value: Any) -> Any:
 
             with contextlib.suppress(ValueError):  # a level named like a column: dropped
                 value = value.reset_index()
-        columns = value.to_dict(orient="list")
-        return {"$": "frame", "v": [[encode(name, 1), encode(list(column), 1)]
-                                    for name, column in columns.items()]}
+        value = Frame(value.to_dict(orient="list"))
     return encode(value)
 
 

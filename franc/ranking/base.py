@@ -80,9 +80,9 @@ class Ranker:
         """The task of a ranker that runs the candidates. Without it nothing could run and the
         ranking would silently be its static fallback's, so its absence is an error."""
         if task is None:
-            which = repr(candidates[0].task_id) if candidates else "of these candidates"
+            which = f"task {candidates[0].task_id!r}" if candidates else "their task"
             raise InputError(f"ranker {self.name!r} runs the candidates and needs the prompt "
-                             f"of task {which}: give the prompt file (--prompts) with that task")
+                             f"of {which}: give the prompt file (--prompts) with that task")
         return task
 
     def parts(self, task: Task | None, candidates: Sequence[Candidate]) -> list[dict[str, float]]:

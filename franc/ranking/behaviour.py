@@ -46,6 +46,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -743,9 +744,14 @@ class Plan:
 
         program = hashlib.sha256(json.dumps([self.language, self.entry, code, timeout,
                                              protocol_version()]).encode()).hexdigest()
-        # The input as the candidate receives it (a tuple is not a list, a frame not a dict).
-        return [f"{program}:{hashlib.sha256(json.dumps(encode(list(a))).encode()).hexdigest()[:32]}"
-                for a in self.inputs]
+        return [f"{program}:{digest}" for digest in self.input_digests]
+
+    @functools.cached_property
+    def input_digests(self) -> tuple[str, ...]:
+        """Each input's hash, the same for every candidate: the input as the candidate
+        receives it (a tuple is not a list, a frame not a dict)."""
+        return tuple(hashlib.sha256(json.dumps(encode(list(a))).encode()).hexdigest()[:32]
+                     for a in self.inputs)
 
 
 def prose(task: Task) -> str:
