@@ -41,7 +41,7 @@ from franc.models import Task
 from franc.parallel import map_chunks
 from franc.policy import shipped_dir
 from franc.ranking.behaviour import BehaviourRanker, outcome_cache, task_examples
-from franc.ranking.evaluate import TOP1, LabeledFile, Orders, evaluate, rank_jobs
+from franc.ranking.evaluate import TOP1, LabeledFile, Orders, RankJob, evaluate, rank_jobs
 
 CACHE = OUT / "ranking" / "behaviour-cache.sqlite"
 RESULTS = ROOT / "benchmarks" / "results" / "ranking_behaviour.md"
@@ -135,13 +135,15 @@ def subset(f: LabeledFile, tasks: tuple[int, int | None] | None) -> LabeledFile:
 def run_variant(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[str, Path],
                 folder: Path, workers: int | None, with_examples_ranker: bool
                 ) -> tuple[list[Orders], float, int]:
-    jobs = []
+    jobs: list[RankJob] = []
     for f in files:
         specs = [*STATIC, f"learned={lomo[f.name]}",
                  behaviour_policy(folder, f.name, lomo[f.name])]
         if with_examples_ranker:
             specs.append(examples_policy(folder, f.name, lomo[f.name]))
-        jobs.append((f, tuple(specs), {t: tasks[t] for t in {c.task_id for c in f.candidates}}))
+        # The policies name their own caches.
+        jobs.append((f, tuple(specs), {t: tasks[t] for t in {c.task_id for c in f.candidates}},
+                     None))
     before, started = cached_outcomes(), time.perf_counter()
     orders = map_chunks(rank_jobs, jobs, workers=workers, chunk_size=1,
                         description="ranking files")

@@ -47,6 +47,7 @@ from franc.ranking.evaluate import (
     Evaluation,
     LabeledFile,
     Orders,
+    RankJob,
     evaluate,
     load_labeled,
     rank_files,
@@ -262,10 +263,10 @@ def per_file_table(report: EvalReport, files: list[LabeledFile],
 
 
 def examples_jobs(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[str, Path],
-                  scratch: Path) -> list[tuple[LabeledFile, tuple[str, ...], dict[str, Task]]]:
+                  scratch: Path) -> list[RankJob]:
     """One ranking job per file: the examples ranker (sandbox results cached on disk across
     runs, one sandbox run at a time per job: the jobs run in parallel), then learned."""
-    jobs: list[tuple[LabeledFile, tuple[str, ...], dict[str, Task]]] = []
+    jobs: list[RankJob] = []
     for f in files:
         chain = scratch / f"examples-{f.name}.toml"
         # SOEval's examples import heavier libraries (pandas): its tests' time limit.
@@ -275,7 +276,8 @@ def examples_jobs(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[s
             f'timeout = {timeout}, workers = 1, cache = "{EXAMPLES_CACHE}" }}, '
             f'"{lomo[f.name]}"]\n')
         jobs.append((f, (f"examples={chain}",),
-                     {t: tasks[t] for t in {c.task_id for c in f.candidates} if t in tasks}))
+                     {t: tasks[t] for t in {c.task_id for c in f.candidates} if t in tasks},
+                     None))  # the chain names its cache
     return jobs
 
 

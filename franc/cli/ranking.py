@@ -44,7 +44,7 @@ def _rank(args: argparse.Namespace) -> int:
     tasks = _tasks(args.prompts, language)
     candidates = [Candidate.from_json(row, source=args.candidates, line=line)
                   for line, row in read_jsonl(args.candidates)]
-    ranker = get_ranker(args.ranker, language, latency_guards=False)
+    ranker = get_ranker(args.ranker, language, latency_guards=False, cache=args.cache)
     groups = group_tasks(candidates)
     ranked: list[Candidate] = []
     try:
@@ -95,7 +95,7 @@ def _eval(args: argparse.Namespace) -> int:
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()]
     metrics = check_metrics([m.strip() for m in args.metrics.split(",") if m.strip()])
     orders = rank_files(files, rankers, tasks, executor=args.executor, workers=args.workers,
-                        progress=show_progress(args))
+                        progress=show_progress(args), cache=args.cache)
     scoring = f"scoring {len(rankers)} rankers on {len(files)} file(s) with ranx"
     with contextlib.nullcontext() if not show_progress(args) else progress.status(scoring):
         result = evaluate(files, rankers, tasks, metrics=metrics, stat_test=args.stat_test,
@@ -150,6 +150,15 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_cache_flag(parser: argparse.ArgumentParser) -> None:
+    """``--cache``: where the rankers that run candidates keep their outcomes across runs."""
+    parser.add_argument("--cache", metavar="PATH",
+                        help="SQLite file where the rankers that run candidates (examples, "
+                             "behaviour) keep their outcomes, so a second run over the same "
+                             "candidates runs only what is new (default: their policy's, "
+                             "else memory only)")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     rank = subparsers.add_parser(
         "rank", help="order each task's candidates by a ranker",
@@ -163,6 +172,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rank.add_argument("--prompts", action="append",
                       help="benchmark prompts (to tell prompt from generated code)")
     rank.add_argument("-o", "--output", required=True, help="ranked candidates (JSONL)")
+    add_cache_flag(rank)
     add_progress_flags(rank)
     rank.set_defaults(func=_rank)
 
@@ -192,6 +202,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--json", help="write all scores and p-values as JSON")
     ev.add_argument("--trec", help="directory for TREC qrels and run files")
     ev.add_argument("--html", help="a self-contained HTML report with plots")
+    add_cache_flag(ev)
     add_progress_flags(ev)
     ev.add_argument("--jit", action="store_true",
                     help="compile ranx's metrics with numba (slow first run, cached after; "

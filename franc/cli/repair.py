@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from franc.cli.ranking import add_cache_flag
 from franc.errors import InputError
 from franc.jsonl import read_jsonl, write_jsonl
 from franc.models import LANGUAGES, Candidate, Task, check_language
@@ -67,6 +68,7 @@ def register(subparsers: Any) -> None:
                      help=choice_help("repair_prompts", "the repair template"))
     _generation_options(run)
     run.add_argument("-o", "--output", required=True, help="final report (JSONL, one per prompt)")
+    add_cache_flag(run)
     add_progress_flags(run)
     run.set_defaults(func=_run)
 
@@ -219,7 +221,7 @@ def _run(args: argparse.Namespace) -> int:
     raws = (load_suggestions(args.suggestions, tasks=tasks) if args.suggestions else None)
     output = Path(args.output)
     # A batch run: the ranker has no interactive latency guards (see get_ranker).
-    ranker = get_ranker(args.ranker, language, latency_guards=False)
+    ranker = get_ranker(args.ranker, language, latency_guards=False, cache=args.cache)
     try:
         with _pipeline(args, ranker) as pipeline:
             reports = run_pipeline(pipeline, tasks, raws, args.n, output,

@@ -241,13 +241,17 @@ def group_tasks(candidates: Sequence[Candidate]) -> dict[str, list[Candidate]]:
     return groups
 
 
-def rank_file(job: tuple[LabeledFile, Sequence[str], Mapping[str, Task]]) -> Orders:
+#: One file's ranking work: the file, the rankers, its tasks, the outcome cache (or None).
+RankJob = tuple[LabeledFile, Sequence[str], Mapping[str, Task], str | None]
+
+
+def rank_file(job: RankJob) -> Orders:
     """Every ranker's order of every task of one file (the per-file unit of work)."""
-    labeled, specs, tasks = job
+    labeled, specs, tasks, cache = job
     orders: Orders = {}
     for spec in specs:
         label, source = ranker_label(spec)
-        ranker = get_ranker(source, labeled.language, latency_guards=False)
+        ranker = get_ranker(source, labeled.language, latency_guards=False, cache=cache)
         try:
             orders[label] = {
                 task_id: [c.index for c in ranker.rank(tasks.get(task_id), list(group))]
@@ -257,24 +261,27 @@ def rank_file(job: tuple[LabeledFile, Sequence[str], Mapping[str, Task]]) -> Ord
     return orders
 
 
-def rank_jobs(jobs: Sequence[tuple[LabeledFile, Sequence[str], Mapping[str, Task]]],
-              ) -> list[Orders]:
+def rank_jobs(jobs: Sequence[RankJob]) -> list[Orders]:
     """:func:`rank_file` over several jobs (a chunk of a process pool's work)."""
     return [rank_file(job) for job in jobs]
 
 
 def rank_files(files: Sequence[LabeledFile], specs: Sequence[str],
                tasks: Mapping[str, Task] | None = None, *, executor: str = "process",
-               workers: int | None = None, progress: bool = True) -> list[Orders]:
-    """Rank every file with every ranker, one file per unit of work.
+               workers: int | None = None, progress: bool = True,
+               cache: str | Path | None = None) -> list[Orders]:
+    """Rank every file with every ranker, one file per unit of work; ``cache``: the SQLite
+    file where the rankers that run candidates keep their outcomes (see :func:`get_ranker`).
 
     ``process``: a local process pool. ``ray``: Ray tasks on the cluster named by
     ``RAY_ADDRESS`` or a local Ray instance; the results are identical.
     """
     if executor not in EXECUTORS:
         raise InputError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
-    jobs = [(f, tuple(specs), {t: tasks[t] for t in {c.task_id for c in f.candidates}
-                               if t in tasks} if tasks else {}) for f in files]
+    jobs: list[RankJob] = [
+        (f, tuple(specs), {t: tasks[t] for t in {c.task_id for c in f.candidates}
+                           if t in tasks} if tasks else {}, None if cache is None else str(cache))
+        for f in files]
     if executor == "process":
         return map_chunks(rank_jobs, jobs, workers=workers, chunk_size=1,
                           description="ranking files", progress=progress)
@@ -386,8 +393,10 @@ def evaluate(files: Sequence[LabeledFile], rankers: Sequence[str],
              tasks: Mapping[str, Task] | None = None, *,
              metrics: Sequence[str] = DEFAULT_METRICS, stat_test: str = "student",
              executor: str = "process", workers: int | None = None,
-             progress: bool = True, orders: Sequence[Orders] | None = None) -> EvalReport:
-    """Rank every labeled file with every ranker and score the orders.
+             progress: bool = True, orders: Sequence[Orders] | None = None,
+             cache: str | Path | None = None) -> EvalReport:
+    """Rank every labeled file with every ranker and score the orders (``cache``: see
+    :func:`rank_files`).
 
     ``orders`` (one per file) skips the ranking, for rankers evaluated
     elsewhere (the benchmark's leave-one-model-out learned ranker).
@@ -399,7 +408,8 @@ def evaluate(files: Sequence[LabeledFile], rankers: Sequence[str],
     if len(set(names)) != len(names):
         raise InputError(f"ranker names repeat: {', '.join(names)}")
     orders = list(orders) if orders is not None else rank_files(
-        files, rankers, tasks, executor=executor, workers=workers, progress=progress)
+        files, rankers, tasks, executor=executor, workers=workers, progress=progress,
+        cache=cache)
     per_file = [score(f.name, f.language, labels_of([f], prefix=False), order, metrics, stat_test)
                 for f, order in zip(files, orders, strict=True)]
     pooled = []

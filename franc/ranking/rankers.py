@@ -17,6 +17,7 @@ import json
 import tomllib
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -334,7 +335,7 @@ def _examples(name: str, language: Language | None, policy: Mapping[str, Any],
               source: str) -> Ranker:
     table = validate_policy(ExamplesPolicy, policy, source)
     return ExamplesRanker(name, language, timeout=table.timeout, workers=table.workers,
-                          cache=table.cache)
+                          cache=_BUILD.get().cache or table.cache)
 
 
 def _behaviour(name: str, language: Language | None, policy: Mapping[str, Any],
@@ -346,13 +347,14 @@ def _behaviour(name: str, language: Language | None, policy: Mapping[str, Any],
     static = (get_ranker(fallback, language) if isinstance(fallback, str)
               else from_policy(str(fallback.get("name", f"{name}.fallback")), fallback, language,
                                source))
-    guards = _LATENCY_GUARDS.get()
+    options = _BUILD.get()
+    guards = options.latency_guards
     return BehaviourRanker(name, language, fallback=static, timeout=table.timeout,
                            max_inputs=table.max_inputs, seed=table.seed,
                            max_processes=table.max_processes,
                            budget=table.budget if guards else None,
                            deadline=table.deadline if guards else None,
-                           workers=table.workers, cache=table.cache)
+                           workers=table.workers, cache=options.cache or table.cache)
 
 
 def _original(name: str, language: Language | None, policy: Mapping[str, Any],
@@ -401,21 +403,28 @@ def load_policy(path: Path) -> dict[str, Any]:
 
 
 def get_ranker(name_or_path: str | Path, language: str | None = None, *,
-               latency_guards: bool | None = None) -> Ranker:
+               latency_guards: bool | None = None, cache: str | Path | None = None) -> Ranker:
     """The ranker named by a shipped policy (``quality``) or a policy file's path.
 
     ``latency_guards=False`` builds it for batch work (``franc rank``, ``franc eval``): the
     behaviour ranker's ``budget`` and ``deadline``, the time limits of an interactive
     ranking, are dropped (in its members and fallbacks too), so every candidate runs up to
     its calls' own time-outs and the order does not depend on the machine's load or the
-    number of candidates. ``None``: as the enclosing :func:`get_ranker` call, else kept.
+    number of candidates. ``cache``: an SQLite file where the rankers that run candidates
+    (``examples``, ``behaviour``, members and fallbacks too) keep their outcomes across
+    runs, in place of their policies' ``cache``. ``None``: as the enclosing
+    :func:`get_ranker` call, else the policy's.
     """
-    if latency_guards is not None:
-        guards = _LATENCY_GUARDS.set(latency_guards)
+    if latency_guards is not None or cache is not None:
+        current = _BUILD.get()
+        options = _BUILD.set(replace(
+            current,
+            latency_guards=current.latency_guards if latency_guards is None else latency_guards,
+            cache=current.cache if cache is None else str(cache)))
         try:
             return get_ranker(name_or_path, language)
         finally:
-            _LATENCY_GUARDS.reset(guards)
+            _BUILD.reset(options)
     lang = check_language(language) if language is not None else None
     path = locate("rankers", name_or_path)
     name = path.stem if Path(name_or_path).suffix else str(name_or_path)
@@ -433,5 +442,17 @@ def get_ranker(name_or_path: str | Path, language: str | None = None, *,
 #: The policy files being loaded by the current (nested) :func:`get_ranker` calls, so that
 #: a chain naming itself, directly or through another policy, is an error, not a recursion.
 _LOADING: ContextVar[tuple[Path, ...]] = ContextVar("ranker_policies_loading", default=())
-#: Whether the current (nested) :func:`get_ranker` calls keep the policies' latency guards.
-_LATENCY_GUARDS: ContextVar[bool] = ContextVar("ranker_latency_guards", default=True)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What the current (nested) :func:`get_ranker` calls change in the policies they load:
+    whether they keep the latency guards, and the outcome cache that replaces theirs."""
+
+    latency_guards: bool = True
+    cache: str | None = None
+
+
+#: Frozen, so one instance can be every context's default.
+_AS_THE_POLICIES_SAY = BuildOptions()
+_BUILD: ContextVar[BuildOptions] = ContextVar("ranker_build_options", default=_AS_THE_POLICIES_SAY)

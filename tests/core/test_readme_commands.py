@@ -131,3 +131,7 @@ def test_every_readme_command_runs_as_written(workspace: Path) -> None:
     tested = (workspace / "HumanEval.jsonl").read_text().splitlines()
     assert sorted(a["task_id"] for a in first_answers) == sorted(
         json.loads(line)["task_id"] for line in tested)  # one first answer per task
+    # The pool's eval and rank shared their outcomes through --cache.
+    from franc.ranking.behaviour import outcome_cache
+
+    assert len(outcome_cache(workspace / "outcomes.sqlite")) > 0

@@ -603,9 +603,27 @@ def test_batch_rankings_run_every_candidate_whatever_the_interactive_deadline(tm
         interactive.close()
     # franc eval / franc rank: the same policy without its latency guards, so all run.
     orders = rank_file((LabeledFile("f", "python", _python_pool(prompt)), [str(policy)],
-                        {"T/0": task(prompt)}))
+                        {"T/0": task(prompt)}, None))
     assert orders["hurried"]["T/0"][0] in (1, 2, 3)
 
+
+
+@pytest.mark.slow
+def test_a_batch_run_with_a_cache_runs_only_what_the_last_one_did_not(tmp_path):
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    cache = tmp_path / "outcomes.sqlite"
+
+    def run(**kwargs):
+        ranker = get_ranker("behaviour", "python", latency_guards=False, **kwargs)
+        try:
+            return [c.index for c in ranker.rank(task(prompt), _python_pool(prompt))], ranker.runs
+        finally:
+            ranker.close()
+
+    first, runs = run(cache=cache)
+    assert runs == 4  # every compilable candidate, one sandbox process each
+    assert run(cache=cache) == (first, 0)  # a new ranker (a new command) reads them back
+    assert run() == (first, 4)  # without the cache, every command runs everything again
 
 @pytest.mark.parametrize("deadline", [60.0, None])
 def test_under_a_deadline_queued_candidates_start_in_the_static_rankers_order(deadline):

@@ -169,6 +169,30 @@ def test_batch_rankers_drop_the_latency_guards_of_behaviour_members_too(tmp_path
     assert guards(get_ranker(chain, "python")) == guards(interactive)  # only for that call
 
 
+
+def test_a_batch_cache_reaches_every_ranker_that_runs_candidates_for_that_call_only(tmp_path):
+    chain = tmp_path / "chain.toml"
+    chain.write_text('kind = "chain"\nrankers = ["behaviour", "examples", "original"]\n')
+    cache = tmp_path / "outcomes.sqlite"
+
+    def caches(ranker):
+        """The cache files of the rankers in ``ranker`` that run candidates, in order."""
+        if hasattr(ranker, "cache"):
+            return [ranker.cache.path]
+        return [path for member in getattr(ranker, "members", []) for path in caches(member)]
+
+    assert caches(get_ranker(chain, "python", cache=cache)) == [cache, cache]
+    assert cache.is_file()  # the tables exist before the first run
+    assert caches(get_ranker(chain, "python")) == [None, None]  # memory only, as shipped
+    # The command's --cache replaces a policy's own; without it, the policy's stays.
+    own = tmp_path / "own.toml"
+    own.write_text(f'kind = "behaviour"\ncache = "{tmp_path / "policy.sqlite"}"\n')
+    assert get_ranker(own, "python", latency_guards=False, cache=cache).cache.path == cache
+    assert get_ranker(own, "python").cache.path == tmp_path / "policy.sqlite"
+    # The cache does not change the latency guards, and the reverse.
+    assert get_ranker("behaviour", "python", cache=cache).deadline is not None
+    assert get_ranker("behaviour", "python", latency_guards=False).cache.path is None
+
 def test_a_ranker_without_task_or_language_says_so():
     ranker = get_ranker("quality")
     with pytest.raises(InputError, match="needs a language"):

@@ -113,6 +113,27 @@ def test_run_keeps_every_stage_beside_the_report(tmp_path: Path, prompts: Path) 
     assert [row["rank"] for row in rows(tmp_path / "report.ranked.jsonl")] == [1, 2]
 
 
+
+@pytest.mark.slow
+def test_run_keeps_the_outcomes_of_a_ranker_that_runs_candidates_in_its_cache(
+        tmp_path: Path) -> None:
+    from franc.ranking.behaviour import outcome_cache
+
+    prompt = 'def add(a: int, b: int) -> int:\n    """Sum of a and b."""\n'
+    prompts = tmp_path / "prompts.jsonl"
+    write_jsonl(prompts, [{"task_id": "a/1", "prompt": prompt, "entry_point": "add"}])
+    suggestions = tmp_path / "suggestions.jsonl"
+    write_jsonl(suggestions, [{"task_id": "a/1", "suggestions": [
+        "    return a - b\n", "    return a + b\n", "    return b + a\n"]}])
+    cache = tmp_path / "outcomes.sqlite"
+    out = tmp_path / "report.jsonl"
+    assert franc("run", "--language", "python", "--prompts", str(prompts), "--suggestions",
+                 str(suggestions), "--ranker", "behaviour", "--cache", str(cache),
+                 "-o", str(out)) == 0
+    assert "a + b" in rows(out)[0]["candidates"][0]["code"] or \
+        "b + a" in rows(out)[0]["candidates"][0]["code"]  # the two that agree
+    assert len(outcome_cache(cache)) > 0  # a later command reads them back
+
 def test_run_needs_candidates_or_a_generator(tmp_path: Path, prompts: Path) -> None:
     with pytest.raises(InputError, match="--suggestions"):
         franc("run", "--language", "python", "--prompts", str(prompts), "-o",
