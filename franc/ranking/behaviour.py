@@ -26,10 +26,9 @@ Score, in order (each level only breaks the ties of the one before), compilable 
    expected kind there rather than raising (not for a candidate that returns one value
    whatever its input);
 2. no medium/high security finding on generated lines (security is a tier);
-3. responding to the input (:func:`responds`: two different values, not None, at least,
-   and not merely an argument handed back): a lone candidate that does, among others that
-   only raise, return None, return one constant or echo an argument, has no one to agree
-   with but still comes first; then returning only values
+3. responding to the input (:func:`responds`: two different values, not None, at least):
+   a lone candidate that does, among others that only raise, return None or return one
+   constant, has no one to agree with but still comes first; then returning only values
    of the kinds the return annotation allows (Python: a list where it says ``List[int]``,
    None only where it says ``Optional``; without one, the kinds of the examples' outputs
    and those the prose names, "Return True if ...") and lists as the prose promises them
@@ -37,7 +36,7 @@ Score, in order (each level only breaks the ties of the one before), compilable 
 4. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
    (the same exception type counts half); a candidate that does not respond (it only
-   raises, hangs, returns None or one constant, or echoes an argument) agrees with no one;
+   raises, hangs, returns None or one constant) agrees with no one;
 5. among equal agreement, the share of the inputs a responding candidate returns a value on;
 6. the ``fallback`` static ranker (``learned``), which alone decides when nothing runs.
 """
@@ -617,54 +616,32 @@ def returned_share(outcomes: Sequence[Outcome] | None) -> float:
                for x in outcomes) / len(outcomes)
 
 
-def responds(outcomes: Sequence[Outcome] | None,
-             inputs: Sequence[tuple[Any, ...]] = ()) -> bool:
+def responds(outcomes: Sequence[Outcome] | None) -> bool:
     """Whether what the candidate returns depends on its input: two different values (not
-    None) at least, and (given the ``inputs`` it ran on) not merely one of them handed
-    back (:func:`echoes`). A program that returns one value whatever it is given (a stub's
-    ``0`` or ``[]``, the current time, an iterator's text, an example's output written out)
+    None) at least. A program that returns one value whatever it is given (a stub's ``0``
+    or ``[]``, the current time, an iterator's text, an example's output written out)
     answers nothing about the task (on the development files, 3 of 2,568 such candidates
     pass, against 1,475 of 6,755 that respond). Where the generated inputs are out of the
     task's domain (a DataFrame, a file, stdin), the right programs raise, and such a
     constant would otherwise come first."""
     values = {x for x in outcomes or [] if x is not None and x[0] == "ok" and x != RETURNED_NONE}
-    return len(values) > 1 and not (inputs and echoes(outcomes or [], inputs))
+    return len(values) > 1
 
 
-def echoes(outcomes: Sequence[Outcome], inputs: Sequence[tuple[Any, ...]]) -> bool:
-    """Whether the candidate hands one of its arguments back unchanged, the same one on
-    every input it returns a value for (``return xs``, or a loop that never changes its
-    result): it answers nothing about the task either (on the development prompts where a
-    candidate passes, none of the 33 that do so passes, against two in three of the others
-    that respond), yet its copies agree with each other, and with a right program wherever
-    the answer is the argument. ``max(a, b)`` returns an argument too, not always one."""
-    positions: set[int] | None = None
-    for args, got in zip(inputs, outcomes, strict=True):
-        if got is None or got[0] != "ok":
-            continue
-        same = {k for k, value in enumerate(args) if outcome_key("returned", value) == got}
-        positions = same if positions is None else positions & same
-        if not positions:
-            return False
-    return bool(positions)
-
-
-def answered_share(outcomes: Sequence[Outcome] | None,
-                   inputs: Sequence[tuple[Any, ...]] = ()) -> float:
+def answered_share(outcomes: Sequence[Outcome] | None) -> float:
     """:func:`returned_share` of a candidate that :func:`responds`, else 0."""
-    return returned_share(outcomes) if responds(outcomes, inputs) else 0.0
+    return returned_share(outcomes) if responds(outcomes) else 0.0
 
 
-def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None],
-                     inputs: Sequence[tuple[Any, ...]] = ()) -> list[float]:
+def behaviour_scores(outcomes: Sequence[Sequence[Outcome] | None]) -> list[float]:
     """Per candidate, the mean agreement with the other runnable candidates (MBR-exec).
 
     ``None``: the candidate did not run (does not compile). A candidate that does not
-    respond to its ``inputs`` (:func:`responds`: it raised, hung, returned None, returned
-    one value every time or handed an argument back) takes no part: it neither gains nor
-    lends support, so copies of a stub never outvote a real answer.
+    respond to its input (:func:`responds`: it raised, hung, returned None, or returned
+    one value every time) takes no part: it neither gains nor lends support, so copies of
+    a stub never outvote a real answer.
     """
-    runnable = [i for i, o in enumerate(outcomes) if responds(o, inputs)]
+    runnable = [i for i, o in enumerate(outcomes) if responds(o)]
     scores = [0.0] * len(outcomes)
     if len(runnable) < 2:
         return scores
@@ -726,8 +703,7 @@ def _of_kinds(plain: str, kinds: frozenset[str]) -> bool:
     return kind in kinds
 
 
-def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected],
-                   inputs: Sequence[tuple[Any, ...]] = ()) -> float:
+def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]) -> float:
     """Share of the examples with an expected output that the candidate reproduces
     (``outcomes`` start with the examples' inputs), then, worth less than one reproduced
     example, the share of the others on which it at least returns a value of the expected
@@ -742,7 +718,7 @@ def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expect
     exact = sum(got == want for got, want in wanted)
     typed = sum(got is not None and want is not None and got != want and got[0] == "ok"
                 and value_kind(got[1]) == value_kind(want[1])
-                for got, want in wanted) if responds(outcomes, inputs) else 0
+                for got, want in wanted) if responds(outcomes) else 0
     return (exact + typed / (len(wanted) + 1)) / len(wanted)
 
 
@@ -982,8 +958,8 @@ class BehaviourRanker(Ranker):
                 rows = running.result()
         keys = [None if row is None else
                 [None if cell is None else outcome_key(*cell) for cell in row] for row in rows]
-        agree = behaviour_scores(keys, plan.inputs)
-        expected = [expected_share(k, plan.examples, plan.inputs) for k in keys]
+        agree = behaviour_scores(keys)
+        expected = [expected_share(k, plan.examples) for k in keys]
         compiles = [{"compiles": float(c.compiles)} for c in candidates]
         # Security is a tier after the examples' verdict: copies of an insecure program
         # agreeing with each other must not lift it over a clean one. The fallback's tier
@@ -996,10 +972,10 @@ class BehaviourRanker(Ranker):
         # or return one value has no one to agree with, but still beats them.
         # Among equal agreement (often none: every candidate answers differently), the one
         # that answers more of the inputs rather than raising or returning None.
-        responding = [{"responds": float(responds(k, plan.inputs))} for k in keys]
+        responding = [{"responds": float(responds(k))} for k in keys]
         typed = [{"declared": float(keeps_declared_type(k, plan.returns)
                                     and keeps_promise(k, plan.promise))} for k in keys]
-        answered = [{"returned": answered_share(k, plan.inputs)} for k in keys]
+        answered = [{"returned": answered_share(k)} for k in keys]
         return lexicographic([compiles, [{"expected": e} for e in expected], secure,
                               responding, typed, [{"agreement": a} for a in agree], answered,
                               static],

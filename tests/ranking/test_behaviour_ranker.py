@@ -21,7 +21,6 @@ from franc.ranking.behaviour import (
     answered_share,
     behaviour_scores,
     code_literals,
-    echoes,
     edge_values,
     expected_share,
     gather_literals,
@@ -227,28 +226,6 @@ def test_copies_of_a_constant_do_not_outvote_an_answer_that_depends_on_the_input
     assert answered_share([one, one, one]) == 0.0 < answered_share([one, two, three]) == 1.0
 
 
-
-def test_a_candidate_that_hands_an_argument_back_answers_nothing():
-    inputs = [([1, 3, 2], 2), ([2, 2], 5), ([], 0)]
-    echo = [outcome_key("returned", args[0]) for args in inputs]  # `return xs`
-    assert responds(echo) and echoes(echo, inputs) and not responds(echo, inputs)
-    # The same argument every time: not max(a, b), which returns either.
-    pairs = [(1, 2), (5, 3), (0, 0)]
-    larger = [outcome_key("returned", max(a, b)) for a, b in pairs]
-    assert not echoes(larger, pairs) and responds(larger, pairs)
-    # Echoing on some inputs only (an argument that is already the answer) is no echo;
-    # the inputs it raises on or gives no outcome for do not count against it.
-    sorts = [outcome_key("returned", sorted(args[0])) for args in inputs]
-    assert not echoes(sorts, inputs) and responds(sorts, inputs)
-    assert echoes([echo[0], outcome_key("raised", None, "KeyError"), None], inputs)
-    # Three copies of `return xs` agree with each other and with the right program on
-    # inputs where the list is its own answer: they take no part, the answers decide.
-    right = [outcome_key("returned", v) for v in ([1, 2, 3], [2, 2], [])]
-    other = [outcome_key("returned", v) for v in ([1, 2, 3], [2], [])]
-    scores = behaviour_scores([echo, echo, echo, right, other], inputs)
-    assert scores[:3] == [0.0, 0.0, 0.0] and scores[3] == scores[4] > 0
-    assert behaviour_scores([echo, echo, echo, right, other])[0] > scores[3]  # before
-
 def test_returned_values_must_be_of_the_kinds_the_return_annotation_allows():
     listed = python_signature(task('from typing import List\n\n\ndef f(n: int) -> List[int]:\n'
                                    '    """Digits."""\n'))
@@ -410,23 +387,6 @@ def test_a_lone_constant_does_not_beat_candidates_that_raise_on_inputs_out_of_th
     assert [c.index for c in ranked] == [0, 1, 2]
     assert all(c.score_parts.get("runs.responds", 0.0) == 0.0 for c in ranked)
 
-
-
-@pytest.mark.slow
-def test_copies_that_hand_the_argument_back_do_not_outvote_the_programs_that_answer():
-    # rolling_max stripped of its examples: three copies return the list as given, which
-    # is the right answer on every ascending input; the two programs that compute it agree.
-    prompt = 'def f(xs: list[int]) -> list[int]:\n    """Running maximum."""\n'
-    bodies = ["    return xs\n"] * 3 + [
-        "    out = []\n    for x in xs:\n        out.append(max(out[-1], x) if out else x)\n"
-        "    return out\n",
-        "    import itertools\n    return list(itertools.accumulate(xs, max))\n"]
-    cands = [Candidate("T/0", i, prompt + b, compiles=True, findings=[])
-             for i, b in enumerate(bodies)]
-    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"))
-    ranked = ranker.rank(task(prompt), cands)
-    assert {c.index for c in ranked[:2]} == {3, 4}
-    assert all(c.score_parts.get("runs.responds", 0.0) == 0.0 for c in ranked[2:])
 
 def test_among_equal_agreement_the_candidate_that_answers_more_inputs_comes_first():
     # Two candidates that agree with nobody: the one returning a value on every input beats
