@@ -278,9 +278,11 @@ def rank_files(files: Sequence[LabeledFile], specs: Sequence[str],
     """
     if executor not in EXECUTORS:
         raise InputError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+    # Absolute: a worker need not share this process's working directory (Ray's do not).
+    shared = None if cache is None else str(Path(cache).resolve())
     jobs: list[RankJob] = [
         (f, tuple(specs), {t: tasks[t] for t in {c.task_id for c in f.candidates}
-                           if t in tasks} if tasks else {}, None if cache is None else str(cache))
+                           if t in tasks} if tasks else {}, shared)
         for f in files]
     if executor == "process":
         return map_chunks(rank_jobs, jobs, workers=workers, chunk_size=1,
