@@ -278,7 +278,7 @@ def rank_files(files: Sequence[LabeledFile], specs: Sequence[str],
     """
     if executor not in EXECUTORS:
         raise InputError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
-    # Absolute: a worker need not share this process's working directory (Ray's do not).
+    # Absolute: a worker need not share this process's working directory (Ray's may not).
     shared = None if cache is None else str(Path(cache).resolve())
     jobs: list[RankJob] = [
         (f, tuple(specs), {t: tasks[t] for t in {c.task_id for c in f.candidates}
