@@ -147,7 +147,13 @@ def _arrow(doc: Docstring, at: int) -> Example | None:
             continue
         call = text[:separator.start()].strip().rstrip(",").strip()
         if _calls_entry(call, doc.entry) and _is_expression(call):
-            expected = _expected(text[separator.end():])
+            value = text[separator.end():]
+            if not value.strip() and at + 1 < len(doc.lines):
+                # The arrow ends the line, the value starts the next (``f(x) ->`` then
+                # ``pd.DataFrame({...})``), unless that is another call of the function.
+                following = doc.lines[at + 1]
+                value = "" if _calls_entry(following, doc.entry) else following
+            expected = _expected(value)
             return Example(call, expected) if expected else None
     # The call alone on its line, the arrow starting the next one (``f([[1], [2]])`` then
     # ``-> [1, 2]``).

@@ -92,6 +92,23 @@ def test_equations_defining_the_function_are_not_examples():
     assert parse_examples(Task("T/5", plain, "python", "c")) == [Example("c(12, 15)", "14")]
 
 
+def test_the_value_may_start_the_line_after_an_arrow_that_ends_the_call():
+    doc = """Rows where the column equals the criteria.
+    f(pd.DataFrame({'a': [1, 2]}), 'a', 2) ->
+    pd.DataFrame({'a': [2]})
+    f([[4]]) =>
+    [4]
+    """
+    assert parse_examples(task(doc)) == [
+        Example("f(pd.DataFrame({'a': [1, 2]}), 'a', 2)", "pd.DataFrame({'a': [2]})"),
+        Example("f([[4]])", "[4]")]
+    # Not when the next line is prose, another call of the function, or nothing.
+    for following in ("which keeps the rows.", "f([[5]]) -> [5]", ""):
+        found = parse_examples(task(f'Flatten.\n    f([[4]]) ->\n    {following}\n    '))
+        assert Example("f([[4]])", following) not in found
+        assert all(e.call != "f([[4]])" for e in found)
+
+
 def test_an_arrow_may_start_the_line_after_the_call():
     doc = """Flatten.
     f([[1, 2], [3]])
