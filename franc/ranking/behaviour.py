@@ -706,20 +706,38 @@ def _of_kinds(plain: str, kinds: frozenset[str]) -> bool:
 def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]) -> float:
     """Share of the examples with an expected output that the candidate reproduces
     (``outcomes`` start with the examples' inputs), then, worth less than one reproduced
-    example, the share of the others on which it at least returns a value of the expected
-    kind: an example's output may be misprinted in the prompt (``15.0`` for ``8.0``), and
-    returning a number there is still nearer the specification than raising. Not for a
-    candidate that returns one value whatever its input (:func:`responds`): its ``[]``
-    where the right programs raise on a file the sandbox does not have is no nearer."""
+    example, partial credit on the others: more for returning the expected list's
+    elements in another order (the docstring shows one order where several may be right:
+    all permutations of a list, a set's elements), less for at least a value of the
+    expected kind (an example's output may be misprinted in the prompt, ``15.0`` for
+    ``8.0``, and returning a number there is still nearer the specification than raising).
+    No partial credit for a candidate that returns one value whatever its input
+    (:func:`responds`): its ``[]`` where the right programs raise on a file the sandbox
+    does not have is no nearer."""
     checked = [(k, e) for k, e in enumerate(examples) if e.has_expected]
     if outcomes is None or not checked:
         return 0.0
     wanted = [(outcomes[k], outcome_key("returned", e.expected)) for k, e in checked]
     exact = sum(got == want for got, want in wanted)
-    typed = sum(got is not None and want is not None and got != want and got[0] == "ok"
-                and value_kind(got[1]) == value_kind(want[1])
-                for got, want in wanted) if responds(outcomes) else 0
-    return (exact + typed / (len(wanted) + 1)) / len(wanted)
+    partial = sum(_nearness(got[1], want[1]) for got, want in wanted
+                  if got is not None and want is not None and got != want and got[0] == "ok"
+                  ) if responds(outcomes) else 0
+    return (exact + partial / (2 * (len(wanted) + 1))) / len(wanted)
+
+
+def _nearness(got: str, want: str) -> int:
+    """2: the same elements as the expected list (as often each), in another order; 1: a
+    value of the expected kind; 0: neither (plain texts of returned values)."""
+    if value_kind(got) != value_kind(want):
+        return 0
+    if value_kind(got) == "list" and _elements(got) == _elements(want):
+        return 2
+    return 1
+
+
+def _elements(plain: str) -> list[str]:
+    """A list's elements in a canonical order (their plain texts, sorted)."""
+    return sorted(json.dumps(element, sort_keys=True) for element in json.loads(plain))
 
 
 @dataclass(frozen=True)

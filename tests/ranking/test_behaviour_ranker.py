@@ -424,6 +424,21 @@ def test_a_value_of_the_expected_kind_beats_raising_on_a_missed_example():
     assert expected_share(constant, examples) == 0.5
 
 
+
+def test_the_expected_elements_in_another_order_come_nearer_than_other_elements():
+    # "Return all permutations": the docstring lists them in one order of several right ones.
+    shown = [[1, 2], [2, 1]]
+    examples = [Expected(([1, 2],), shown, True), Expected(([3],), [[3]], True)]
+    exact = [outcome_key("returned", shown), outcome_key("returned", [[3]])]
+    reordered = [outcome_key("returned", shown[::-1]), outcome_key("returned", [[3]])]
+    other = [outcome_key("returned", [[1, 2], [1, 2]]), outcome_key("returned", [[3]])]
+    fewer = [outcome_key("returned", [[1, 2]]), outcome_key("returned", [[3]])]
+    assert expected_share(exact, examples) == 1.0 > expected_share(reordered, examples)
+    assert expected_share(reordered, examples) > expected_share(other, examples) > 0.5
+    assert expected_share(other, examples) == expected_share(fewer, examples)  # the kind only
+    # Still worth less than reproducing one more example.
+    assert expected_share(reordered, examples) < 1.0
+
 def test_repeated_or_surplus_examples_keep_each_example_at_its_input():
     # A Javadoc that gives one call twice, and more examples than inputs: example k is
     # still input k, so its expected output is checked against its own outcome.
