@@ -22,17 +22,18 @@ prose promises ("given a positive integer n", "a string of "(" and ")"":
 
 Score, in order (each level only breaks the ties of the one before), compilable first:
 1. the share of the examples' expected outputs the candidate reproduces (when the
-   prompt gives expected outputs), then where it misses, whether it returns a value of the
-   expected kind there rather than raising (not for a candidate that returns one value
-   whatever its input);
+   prompt gives expected outputs);
 2. no medium/high security finding on generated lines (security is a tier);
-3. responding to the input (:func:`responds`: two different values, not None, at least):
-   a lone candidate that does, among others that only raise, return None or return one
-   constant, has no one to agree with but still comes first; then returning only values
-   of the kinds the return annotation allows (Python: a list where it says ``List[int]``,
-   None only where it says ``Optional``; without one, the kinds of the examples' outputs
-   and those the prose names, "Return True if ...") and lists as the prose promises them
-   ("Return sorted unique elements": ascending, no element twice);
+3. how near it comes to the examples it misses: the expected list's elements in another
+   order, else a value of the expected kind rather than raising (not for a candidate
+   that returns one value whatever its input); then responding to the input
+   (:func:`responds`: two different values, not None, at least): a lone candidate that
+   does, among others that only raise, return None or return one constant, has no one to
+   agree with but still comes first; then returning only values of the kinds the return
+   annotation allows (Python: a list where it says ``List[int]``, None only where it says
+   ``Optional``; without one, the kinds of the examples' outputs and those the prose
+   names, "Return True if ...") and lists as the prose promises them ("Return sorted
+   unique elements": ascending, no element twice);
 4. behavioural agreement, as in MBR-exec / CodeT's dual agreement: the mean share of
    inputs on which the candidate returns what each other runnable candidate returns
    (the same exception type counts half); a candidate that does not respond (it only
@@ -705,24 +706,36 @@ def _of_kinds(plain: str, kinds: frozenset[str]) -> bool:
 
 def expected_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]) -> float:
     """Share of the examples with an expected output that the candidate reproduces
-    (``outcomes`` start with the examples' inputs), then, worth less than one reproduced
-    example, partial credit on the others: more for returning the expected list's
-    elements in another order (the docstring shows one order where several may be right:
-    all permutations of a list, a set's elements), less for at least a value of the
-    expected kind (an example's output may be misprinted in the prompt, ``15.0`` for
+    (``outcomes`` start with the examples' inputs): the examples' verdict."""
+    wanted = _wanted(outcomes, examples)
+    return sum(got == want for got, want in wanted) / len(wanted) if wanted else 0.0
+
+
+def near_miss_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]) -> float:
+    """Partial credit, below 1, for the examples the candidate misses: more for returning the
+    expected list's elements in another order (the docstring shows one order where several
+    may be right: all permutations of a list, a set's elements), less for at least a value
+    of the expected kind (an example's output may be misprinted in the prompt, ``15.0`` for
     ``8.0``, and returning a number there is still nearer the specification than raising).
-    No partial credit for a candidate that returns one value whatever its input
-    (:func:`responds`): its ``[]`` where the right programs raise on a file the sandbox
-    does not have is no nearer."""
-    checked = [(k, e) for k, e in enumerate(examples) if e.has_expected]
-    if outcomes is None or not checked:
+    Taste, not a verdict: it ranks after security. None for a candidate that returns one
+    value whatever its input (:func:`responds`): its ``[]`` where the right programs raise
+    on a file the sandbox does not have is no nearer."""
+    wanted = _wanted(outcomes, examples)
+    if not wanted or not responds(outcomes):
         return 0.0
-    wanted = [(outcomes[k], outcome_key("returned", e.expected)) for k, e in checked]
-    exact = sum(got == want for got, want in wanted)
-    partial = sum(_nearness(got[1], want[1]) for got, want in wanted
-                  if got is not None and want is not None and got != want and got[0] == "ok"
-                  ) if responds(outcomes) else 0
-    return (exact + partial / (2 * (len(wanted) + 1))) / len(wanted)
+    return sum(_nearness(got[1], want[1]) for got, want in wanted
+               if got is not None and want is not None and got != want and got[0] == "ok"
+               ) / (2 * len(wanted) + 1)
+
+
+def _wanted(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]
+            ) -> list[tuple[Outcome, Outcome]]:
+    """(what the candidate returned, what the example expects) per example with an
+    expected output; none when the candidate did not run."""
+    if outcomes is None:
+        return []
+    return [(outcomes[k], outcome_key("returned", e.expected))
+            for k, e in enumerate(examples) if e.has_expected]
 
 
 def _nearness(got: str, want: str) -> int:
@@ -977,10 +990,12 @@ class BehaviourRanker(Ranker):
         keys = [None if row is None else
                 [None if cell is None else outcome_key(*cell) for cell in row] for row in rows]
         agree = behaviour_scores(keys)
-        expected = [expected_share(k, plan.examples) for k in keys]
+        expected = [{"expected": expected_share(k, plan.examples)} for k in keys]
+        near = [{"misses": near_miss_share(k, plan.examples)} for k in keys]
         compiles = [{"compiles": float(c.compiles)} for c in candidates]
-        # Security is a tier after the examples' verdict: copies of an insecure program
-        # agreeing with each other must not lift it over a clean one. The fallback's tier
+        # Security is a tier after the examples' verdict (the outputs they expect, exactly):
+        # copies of an insecure program agreeing with each other, or coming nearer a missed
+        # example, must not lift it over a clean one. The fallback's tier
         # (its policy's [security_tier]) decides what is secure, else the language's
         # security analyzers at medium.
         language = self.language_for(task)
@@ -994,11 +1009,10 @@ class BehaviourRanker(Ranker):
         typed = [{"declared": float(keeps_declared_type(k, plan.returns)
                                     and keeps_promise(k, plan.promise))} for k in keys]
         answered = [{"returned": answered_share(k)} for k in keys]
-        return lexicographic([compiles, [{"expected": e} for e in expected], secure,
-                              responding, typed, [{"agreement": a} for a in agree], answered,
-                              static],
-                             ["tier", "examples", "security", "runs", "type", "behaviour",
-                              "answers", "static"])
+        return lexicographic([compiles, expected, secure, near, responding, typed,
+                              [{"agreement": a} for a in agree], answered, static],
+                             ["tier", "examples", "security", "near", "runs", "type",
+                              "behaviour", "answers", "static"])
 
     def close(self) -> None:
         self.fallback.close()

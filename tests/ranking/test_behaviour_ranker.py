@@ -31,6 +31,7 @@ from franc.ranking.behaviour import (
     keeps_promise,
     make_plan,
     mutations,
+    near_miss_share,
     outcome_cache,
     outcome_key,
     parameter_types,
@@ -410,19 +411,19 @@ def test_expected_outputs_are_checked_first():
 
 def test_a_value_of_the_expected_kind_beats_raising_on_a_missed_example():
     # HumanEval/47's second example is misprinted (15.0 for 8.0): nobody reproduces it, and
-    # returning a number there ranks above raising, below reproducing one more example.
+    # returning a number there comes nearer than raising, after the examples' verdict.
     examples = [Expected((1,), 3, True), Expected((2,), 15.0, True)]
     returns = [outcome_key("returned", 3), outcome_key("returned", 8.0)]
     raises = [outcome_key("returned", 3), outcome_key("raised", None, "TypeError")]
     wrong_kind = [outcome_key("returned", 3), outcome_key("returned", "15")]
-    assert expected_share(returns, examples) > expected_share(raises, examples) == 0.5
-    assert expected_share(wrong_kind, examples) == 0.5
+    assert expected_share(returns, examples) == expected_share(raises, examples) == 0.5
+    assert near_miss_share(returns, examples) > near_miss_share(raises, examples) == 0.0
+    assert near_miss_share(wrong_kind, examples) == 0.0
     both = [outcome_key("returned", 3), outcome_key("returned", 15)]
-    assert expected_share(both, examples) == 1.0 > expected_share(returns, examples)
+    assert expected_share(both, examples) == 1.0 and near_miss_share(both, examples) == 0.0
     # A candidate that returns one number whatever it is given earns no such credit.
     constant = [outcome_key("returned", 3), outcome_key("returned", 3)]
-    assert expected_share(constant, examples) == 0.5
-
+    assert near_miss_share(constant, examples) == 0.0
 
 
 def test_the_expected_elements_in_another_order_come_nearer_than_other_elements():
@@ -433,11 +434,31 @@ def test_the_expected_elements_in_another_order_come_nearer_than_other_elements(
     reordered = [outcome_key("returned", shown[::-1]), outcome_key("returned", [[3]])]
     other = [outcome_key("returned", [[1, 2], [1, 2]]), outcome_key("returned", [[3]])]
     fewer = [outcome_key("returned", [[1, 2]]), outcome_key("returned", [[3]])]
-    assert expected_share(exact, examples) == 1.0 > expected_share(reordered, examples)
-    assert expected_share(reordered, examples) > expected_share(other, examples) > 0.5
-    assert expected_share(other, examples) == expected_share(fewer, examples)  # the kind only
-    # Still worth less than reproducing one more example.
-    assert expected_share(reordered, examples) < 1.0
+    assert expected_share(exact, examples) == 1.0
+    assert [expected_share(o, examples) for o in (reordered, other, fewer)] == [0.5] * 3
+    assert near_miss_share(reordered, examples) > near_miss_share(other, examples) > 0.0
+    assert near_miss_share(other, examples) == near_miss_share(fewer, examples)  # kind only
+    assert all(near_miss_share(o, examples) < 1.0 for o in (reordered, other, fewer))
+
+
+@pytest.mark.slow
+def test_coming_nearer_a_missed_example_does_not_lift_an_insecure_candidate():
+    from franc.models import Finding
+
+    # Nobody reproduces the (misprinted) example; the insecure candidate returns a number
+    # there and the clean one raises: security decides before how near they come.
+    prompt = 'def f(n: int) -> int:\n    """Double.\n    >>> f(2)\n    5\n    """\n'
+    high = Finding(tool="bandit", rule_id="B307", message="eval", line=7, severity="high",
+                   confidence="high", cwe=78)
+    cands = [Candidate("T/0", 0, prompt + "    return eval(str(n)) * 2\n", compiles=True,
+                       findings=[high]),
+             Candidate("T/0", 1, prompt + "    if n == 2:\n        raise ValueError(n)\n"
+                       "    return n * 2\n", compiles=True, findings=[])]
+    ranked = BehaviourRanker("b", "python", fallback=get_ranker("original", "python")).rank(
+        task(prompt), cands)
+    assert [c.index for c in ranked] == [1, 0]
+    assert ranked[1].score_parts["near.misses"] > ranked[0].score_parts.get("near.misses", 0)
+
 
 def test_repeated_or_surplus_examples_keep_each_example_at_its_input():
     # A Javadoc that gives one call twice, and more examples than inputs: example k is
