@@ -717,7 +717,7 @@ def near_miss_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expec
     may be right: all permutations of a list, a set's elements), less for at least a value
     of the expected kind (an example's output may be misprinted in the prompt, ``15.0`` for
     ``8.0``, and returning a number there is still nearer the specification than raising).
-    Taste, not a verdict: it ranks after security. None for a candidate that returns one
+    Taste, not a verdict: it ranks after security. No credit for a candidate that returns one
     value whatever its input (:func:`responds`): its ``[]`` where the right programs raise
     on a file the sandbox does not have is no nearer."""
     wanted = _wanted(outcomes, examples)
