@@ -118,8 +118,11 @@ def lexicographic(levels: Sequence[list[dict[str, float]]],
 
     Each later ranker's parts are scaled into less than half of the smallest
     gap between the scores so far, so the sum of all parts orders the
-    candidates exactly as a tie-breaker chain would.
+    candidates exactly as a tie-breaker chain would. A name given twice (a chain of two
+    policies with one file name) gets ``#2`` after its second use, so no level's parts
+    overwrite another's.
     """
+    names = _unique(names)
     merged = [{f"{names[0]}.{k}": v for k, v in row.items()} for row in levels[0]]
     for name, rows in zip(names[1:], levels[1:], strict=True):
         totals = sorted({round(sum(row.values()), 9) for row in merged})
@@ -133,6 +136,16 @@ def lexicographic(levels: Sequence[list[dict[str, float]]],
             if factor:
                 row[f"{name}.offset"] = -factor * low
     return merged
+
+
+def _unique(names: Sequence[str]) -> list[str]:
+    """``names`` with ``#k`` after the k-th use (k >= 2) of a repeated one."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return unique
 
 
 class RankerBuilder(Protocol):

@@ -106,6 +106,17 @@ def test_lexicographic_never_lets_a_tie_breaker_flip_the_first_order():
     assert merged[2] > merged[0] > merged[1]
 
 
+
+def test_lexicographic_keeps_every_level_when_two_share_a_name():
+    # A chain of two policies with one file name (learned.json from two folders): the
+    # second's parts must not overwrite the first's.
+    first = [{"a": 1.0}, {"a": 1.0}, {"a": 1.001}]
+    second = [{"a": 1000.0}, {"a": -5.0}, {"a": -1000.0}]
+    rows = lexicographic([first, second], ["x", "x"])
+    merged = [sum(row.values()) for row in rows]
+    assert merged[2] > merged[0] > merged[1]
+    assert rows[2]["x.a"] == 1.001 and "x#2.a" in rows[2]
+
 def test_fusion_rrf_sums_reciprocal_ranks_as_ranx_fuse_does():
     fusion = from_policy("f", {"kind": "fusion", "method": "rrf", "k": 60,
                                "rankers": ["original", "quality"]}, "python")
