@@ -741,11 +741,10 @@ def _wanted(outcomes: Sequence[Outcome] | None, examples: Sequence[Expected]
 def _nearness(got: str, want: str) -> int:
     """2: the same elements as the expected list (as often each), in another order; 1: a
     value of the expected kind; 0: neither (plain texts of returned values)."""
-    if value_kind(got) != value_kind(want):
+    kind = value_kind(got)
+    if kind != value_kind(want):
         return 0
-    if value_kind(got) == "list" and _elements(got) == _elements(want):
-        return 2
-    return 1
+    return 2 if kind == "list" and _elements(got) == _elements(want) else 1
 
 
 def _elements(plain: str) -> list[str]:
