@@ -45,7 +45,8 @@ from franc.ranking.evaluate import TOP1, LabeledFile, Orders, RankJob, evaluate,
 
 CACHE = OUT / "ranking" / "behaviour-cache.sqlite"
 RESULTS = ROOT / "benchmarks" / "results" / "ranking_behaviour.md"
-TITLE = "Ranking: behaviour vs static rankers (HumanEval, with and without examples)"
+#: ``{languages}``: the languages the run ranked (each gets its own results file).
+TITLE = "Ranking: behaviour vs static rankers on HumanEval ({languages}, with and without examples)"
 SOEVAL_TITLE = "Ranking: behaviour vs static rankers on SOEval (Python)"
 #: Seconds per call on SOEval: its answers import pandas and the like when their process
 #: starts, inside the first call's time.
@@ -277,7 +278,9 @@ def main() -> int:
             f"behaviour ranker runs with the shipped policy, in batch as `franc eval` does: "
             f"without its latency guards (budget, deadline: see the server's figures).\n\n"
             + table(HEADER, rows))
-    write_section(output.stem, SOEVAL_TITLE if args.soeval else TITLE, body, output.parent)
+    title = SOEVAL_TITLE if args.soeval else TITLE.format(
+        languages=", ".join(language.capitalize() for language in languages))
+    write_section(output.stem, title, body, output.parent)
     return 0
 
 
