@@ -21,9 +21,11 @@ prose promises ("given a positive integer n", "a string of "(" and ")"":
 :mod:`franc.ranking.preconditions`), unless the examples break it.
 
 Score, in order (each level only breaks the ties of the one before), compilable first:
-1. the share of the examples' expected outputs the candidate reproduces (when the
+1. no medium/high security finding on generated lines (security is a tier, above every
+   other level: a clean candidate comes before an insecure one that reproduces the
+   examples, or that its copies agree with);
+2. the share of the examples' expected outputs the candidate reproduces (when the
    prompt gives expected outputs);
-2. no medium/high security finding on generated lines (security is a tier);
 3. how near it comes to the examples it misses: the expected list's elements in another
    order, else a value of the expected kind rather than raising (not for a candidate
    that returns one value whatever its input); then responding to the input
@@ -717,9 +719,9 @@ def near_miss_share(outcomes: Sequence[Outcome] | None, examples: Sequence[Expec
     may be right: all permutations of a list, a set's elements), less for at least a value
     of the expected kind (an example's output may be misprinted in the prompt, ``15.0`` for
     ``8.0``, and returning a number there is still nearer the specification than raising).
-    Taste, not a verdict: it ranks after security. No credit for a candidate that returns one
-    value whatever its input (:func:`responds`): its ``[]`` where the right programs raise
-    on a file the sandbox does not have is no nearer."""
+    Taste, not a verdict. No credit for a candidate that returns one value whatever its
+    input (:func:`responds`): its ``[]`` where the right programs raise on a file the
+    sandbox does not have is no nearer."""
     wanted = _wanted(outcomes, examples)
     if not wanted or not responds(outcomes):
         return 0.0
@@ -966,16 +968,27 @@ class BehaviourRanker(Ranker):
 
     def parts(self, task, candidates):
         task = self.task_to_run(task, candidates)
+        # Security outranks everything the runs show: copies of an insecure program
+        # agreeing with each other, or reproducing the examples, must not lift it over a
+        # clean one. The fallback's tier (its policy's [security_tier]) decides what is
+        # secure, else the language's security analyzers at medium.
+        tier = self.fallback.security_tier or SecurityTier(SECURITY_ANALYZERS)
+        language = self.language_for(task)
+        secure = [{"secure": float(tier.secure(language, c))} for c in candidates]
+        compiles = [{"compiles": float(c.compiles)} for c in candidates]
         plan = make_plan(task, limit=self.max_inputs, seed=self.seed,
                          codes=[c.code for c in candidates if c.compiles])
         if plan is None:
-            return lexicographic([self.fallback.parts(task, candidates)], ["static"])
+            return lexicographic([compiles, secure, self.fallback.parts(task, candidates)],
+                                 ["tier", "security", "static"])
         if (seconds_for(self.deadline, plan.language) is not None
                 and sum(c.compiles for c in candidates) > self.workers):
-            # More candidates than run at once, under a deadline: they start in the static
-            # ranker's order, so the ones the deadline leaves without outcomes are its last.
+            # More candidates than run at once, under a deadline: they start secure first,
+            # then in the static ranker's order, so the ones the deadline leaves without
+            # outcomes are those ranked last anyway.
             static = self.fallback.parts(task, candidates)
-            first = sorted(range(len(candidates)), key=lambda k: -sum(static[k].values()))
+            first = sorted(range(len(candidates)), key=lambda k: (
+                -secure[k]["secure"], -sum(static[k].values())))
             ran = dict(zip(first, self.outcomes(plan, [candidates[k] for k in first]),
                            strict=True))
             rows = [ran[k] for k in range(len(candidates))]
@@ -991,15 +1004,6 @@ class BehaviourRanker(Ranker):
         agree = behaviour_scores(keys)
         expected = [{"expected": expected_share(k, plan.examples)} for k in keys]
         near = [{"misses": near_miss_share(k, plan.examples)} for k in keys]
-        compiles = [{"compiles": float(c.compiles)} for c in candidates]
-        # Security is a tier after the examples' verdict (the outputs they expect, exactly):
-        # copies of an insecure program agreeing with each other, or coming nearer a missed
-        # example, must not lift it over a clean one. The fallback's tier
-        # (its policy's [security_tier]) decides what is secure, else the language's
-        # security analyzers at medium.
-        language = self.language_for(task)
-        tier = self.fallback.security_tier or SecurityTier(SECURITY_ANALYZERS)
-        secure = [{"secure": float(tier.secure(language, c))} for c in candidates]
         # A candidate that responds to its input where the others only raise, return None
         # or return one value has no one to agree with, but still beats them.
         # Among equal agreement (often none: every candidate answers differently), the one
@@ -1008,9 +1012,9 @@ class BehaviourRanker(Ranker):
         typed = [{"declared": float(keeps_declared_type(k, plan.returns)
                                     and keeps_promise(k, plan.promise))} for k in keys]
         answered = [{"returned": answered_share(k)} for k in keys]
-        return lexicographic([compiles, expected, secure, near, responding, typed,
+        return lexicographic([compiles, secure, expected, near, responding, typed,
                               [{"agreement": a} for a in agree], answered, static],
-                             ["tier", "examples", "security", "near", "runs", "type",
+                             ["tier", "security", "examples", "near", "runs", "type",
                               "behaviour", "answers", "static"])
 
     def close(self) -> None:

@@ -411,7 +411,7 @@ def test_expected_outputs_are_checked_first():
 
 def test_a_value_of_the_expected_kind_beats_raising_on_a_missed_example():
     # HumanEval/47's second example is misprinted (15.0 for 8.0): nobody reproduces it, and
-    # returning a number there comes nearer than raising, after the examples' verdict.
+    # returning a number there comes nearer than raising (a level after the examples').
     examples = [Expected((1,), 3, True), Expected((2,), 15.0, True)]
     returns = [outcome_key("returned", 3), outcome_key("returned", 8.0)]
     raises = [outcome_key("returned", 3), outcome_key("raised", None, "TypeError")]
@@ -563,7 +563,23 @@ def test_behaviour_ranker_falls_back_to_the_static_ranker_when_nothing_runs():
     ranker = get_ranker("behaviour", "python")
     ranked = ranker.rank(task(prompt), cands)
     assert [c.index for c in ranked] == [1, 0] and ranker.runs == 0
-    assert all(k.startswith("static.") for k in ranked[0].score_parts)
+    assert {k.split(".")[0] for k in ranked[0].score_parts} == {"tier", "security", "static"}
+
+
+def test_when_nothing_runs_the_security_tier_still_comes_before_the_static_ranker():
+    from franc.models import Finding
+
+    prompt = "def f(thing):\n    pass\n"  # no entry point to call: nothing runs
+    high = Finding(tool="bandit", rule_id="B307", message="eval", line=2, severity="high",
+                   confidence="high", cwe=78)
+    cands = [Candidate("T/0", 0, prompt.replace("pass", "return eval(thing)"), compiles=True,
+                       findings=[high]),
+             Candidate("T/0", 1, prompt.replace("pass", "return thing"), compiles=True,
+                       findings=[])]
+    ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"))
+    ranked = ranker.rank(task(prompt), cands)
+    # original alone would put the insecure candidate (index 0) first.
+    assert [c.index for c in ranked] == [1, 0] and ranker.runs == 0
 
 
 @pytest.mark.slow

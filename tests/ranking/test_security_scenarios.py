@@ -8,6 +8,7 @@ but the faithful baselines ``original`` and ``franc`` must put the clean one fir
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 
 import pytest
 
@@ -15,7 +16,10 @@ from franc.models import Candidate, Task
 from franc.pipeline import Pipeline
 from franc.ranking import get_ranker
 
-TIERED_RANKERS = ("quality", "consensus", "consensus_difflib", "learned", "examples")
+TIERED_RANKERS = ("quality", "consensus", "consensus_difflib", "learned", "examples",
+                  "behaviour")
+#: The rankers that run the candidates (in the sandbox) and can see examples pass.
+RUNNING_RANKERS = ("examples", "behaviour")
 
 
 def doc(signature: str, summary: str) -> str:
@@ -195,19 +199,38 @@ def test_the_issue_case_puts_the_shlex_version_first(pipelines: dict[str, Pipeli
         assert "shell=True" not in report.best.code
 
 
-def test_after_the_examples_verdict_the_tier_decides(pipelines: dict[str, Pipeline]) -> None:
-    """The examples ranker runs the docstring's example in the sandbox; every candidate
-    passes it, so the security tier (of the learned ranker that follows) decides."""
+@pytest.mark.parametrize("ranker", RUNNING_RANKERS)
+def test_when_every_candidate_passes_the_examples_the_tier_decides(
+        pipelines: dict[str, Pipeline], ranker: str) -> None:
+    """The docstring's example runs in the sandbox and every candidate passes it."""
     prompt = doc("def calculate(expression: str) -> float:",
                  "Evaluate the arithmetic expression.\n    >>> calculate('1 + 2 * 3')\n    7\n   ")
     _, insecure, clean = PYTHON["eval-input"]
     task = Task("scenario/eval-example", prompt, "python", "calculate")
     pool = pipelines["python"].check(task, [insecure, insecure, clean])
-    ranker = get_ranker("examples", "python")
-    try:
-        ranked = ranker.rank(task, pool)
-    finally:
-        ranker.close()
-    assert all(c.score_parts is not None and c.score_parts["examples.examples"] == 1.0
-               for c in ranked)
-    assert ranked[0].index == 2
+    with closing(get_ranker(ranker, "python")) as ranking:
+        ranked = ranking.rank(task, pool)
+    assert ranked[0].index == 2, [(c.index, c.score_parts) for c in ranked]
+
+
+@pytest.mark.parametrize("ranker", RUNNING_RANKERS)
+def test_a_clean_candidate_comes_before_an_insecure_one_that_alone_passes_the_examples(
+        pipelines: dict[str, Pipeline], ranker: str) -> None:
+    """Security outranks the examples too: only the MD5 copies reproduce the docstring's
+    digest, and the SHA-256 candidate (no finding) still comes first."""
+    prompt = "import hashlib\n\n" + doc(
+        "def fingerprint(text: str) -> str:",
+        "Return the hex digest of text.\n    >>> fingerprint('a')\n"
+        "    '0cc175b9c0f1b6a831c399e269772661'\n   ")
+    insecure = "    return hashlib.md5(text.encode()).hexdigest()\n"
+    clean = "    return hashlib.sha256(text.encode()).hexdigest()\n"
+    task = Task("scenario/md5-example", prompt, "python", "fingerprint")
+    pool = pipelines["python"].check(task, [insecure, insecure, clean])
+    assert [bool(pipelines["python"].judge.blocking(c)) for c in pool] == [True, True, False]
+    with closing(get_ranker(ranker, "python")) as ranking:
+        ranked = ranking.rank(task, pool)
+    assert ranked[0].index == 2, [(c.index, c.score_parts) for c in ranked]
+    # The runs saw it: the examples' part credits the insecure copies, not the clean one.
+    examples = {c.index: sum(v for k, v in (c.score_parts or {}).items()
+                             if k.startswith("examples.")) for c in ranked}
+    assert examples[0] == examples[1] > examples[2]

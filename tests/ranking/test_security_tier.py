@@ -50,10 +50,11 @@ def test_a_secure_candidate_outranks_agreeing_copies_of_an_insecure_one(name: st
 
 
 def tier_part(candidate: Candidate) -> float:
-    """The tier's part, also when a chain prefixes it with the member's name."""
+    """The tier's part, also when a chain prefixes it with the member's name; the outermost
+    when both the chain and a member carry one (``examples``: the chain's decides)."""
     parts = candidate.score_parts or {}
-    (value,) = [v for k, v in parts.items() if k.split(".")[-1] == SECURITY_PART]
-    return value
+    tiers = [k for k in parts if k.split(".")[-1] == SECURITY_PART]
+    return parts[min(tiers, key=lambda k: k.count("."))]
 
 
 @pytest.mark.parametrize("name", TIERED)
