@@ -863,7 +863,8 @@ def outcome_cache(path: str | Path | None = None) -> ResultCache[str]:
 
 
 class BehaviourRanker(Ranker):
-    """Examples' expected outputs, then behavioural agreement, then a static ranker."""
+    """Security, then the examples' expected outputs, then behavioural agreement, then a static
+    ranker."""
 
     kind = "behaviour"
 
