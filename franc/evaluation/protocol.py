@@ -828,7 +828,7 @@ def _answer(function: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str,
 
 
 def _arguments_after(message: dict[str, Any], args: list[Any], kwargs: dict[str, Any],
-                     lender: Peer | None = None) -> dict[str, Any] | None:
+                     lender: Peer) -> dict[str, Any] | None:
     """The arguments' plain values after the call when it changed them in place (a list
     sorted, a dict filled), for the trusted side to apply to its own objects; else None."""
     try:
@@ -895,9 +895,6 @@ def serve(program: str, site_paths: list[str]) -> None:
                 answer = ({"raised": {"type": "NameError",
                                       "message": f"name {message.get('call')!r} is not defined"}}
                           if function is None else _answer(function, args, kwargs))
-                changed = _arguments_after(message, args, kwargs)
-                if changed is not None:
-                    answer["arguments_after"] = changed
         answer["id"] = message.get("id")
         try:
             write_frame(answer_fd, answer)
