@@ -34,7 +34,14 @@ import time
 import tomllib
 from pathlib import Path
 
-from benchmarks.ranking import OUT, fmt_p, leave_one_model_out, soeval_files, with_findings
+from benchmarks.ranking import (
+    OUT,
+    examples_policy,
+    fmt_p,
+    leave_one_model_out,
+    soeval_files,
+    with_findings,
+)
 from benchmarks.report import REFERENCE, ROOT, table, write_section
 from franc.datasets import load_tasks
 from franc.models import Task
@@ -104,11 +111,6 @@ def behaviour_policy(folder: Path, name: str, fallback: Path) -> str:
     return f"behaviour={path}"
 
 
-def examples_policy(folder: Path, name: str, fallback: Path) -> str:
-    path = folder / f"examples-{name}.toml"
-    path.write_text(f'kind = "chain"\nrankers = [{{ name = "examples", kind = "examples", '
-                    f'timeout = 5.0, workers = 1 }}, "{fallback}"]\n')
-    return f"examples={path}"
 
 
 def cached_outcomes() -> int:
@@ -141,7 +143,8 @@ def run_variant(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[str
         specs = [*STATIC, f"learned={lomo[f.name]}",
                  behaviour_policy(folder, f.name, lomo[f.name])]
         if with_examples_ranker:
-            specs.append(examples_policy(folder, f.name, lomo[f.name]))
+            chain = examples_policy(folder / f"examples-{f.name}.json", lomo[f.name], workers=1)
+            specs.append(f"examples={chain}")
         # The policies name their own caches.
         jobs.append((f, tuple(specs), {t: tasks[t] for t in {c.task_id for c in f.candidates}},
                      None))

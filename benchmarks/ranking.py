@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ from franc.evaluation.labels import label_candidates
 from franc.jsonl import write_jsonl
 from franc.models import Task
 from franc.parallel import default_workers, map_chunks
+from franc.policy import shipped_dir
 from franc.ranking.evaluate import (
     TOP1,
     EvalReport,
@@ -262,19 +264,28 @@ def per_file_table(report: EvalReport, files: list[LabeledFile],
     return table(head, rows)
 
 
+def examples_policy(path: Path, fallback: Path, **member: object) -> Path:
+    """The shipped ``examples`` chain (its security tier included) written to ``path``, with
+    ``fallback`` (a leave-one-model-out model) in place of ``learned`` and ``member``'s
+    settings on its examples member."""
+    settings = tomllib.loads((shipped_dir("rankers") / "examples.toml").read_text())
+    settings["rankers"] = [{**r, **member} if isinstance(r, dict)
+                           else str(fallback) if r == "learned" else r
+                           for r in settings["rankers"]]
+    path.write_text(json.dumps(settings))
+    return path
+
+
 def examples_jobs(files: list[LabeledFile], tasks: dict[str, Task], lomo: dict[str, Path],
                   scratch: Path) -> list[RankJob]:
     """One ranking job per file: the examples ranker (sandbox results cached on disk across
     runs, one sandbox run at a time per job: the jobs run in parallel), then learned."""
     jobs: list[RankJob] = []
     for f in files:
-        chain = scratch / f"examples-{f.name}.toml"
         # SOEval's examples import heavier libraries (pandas): its tests' time limit.
         timeout = TIMEOUTS["python"] if f.name.startswith("SOEval") else 5.0
-        chain.write_text(
-            f'kind = "chain"\nrankers = [{{ name = "examples", kind = "examples", '
-            f'timeout = {timeout}, workers = 1, cache = "{EXAMPLES_CACHE}" }}, '
-            f'"{lomo[f.name]}"]\n')
+        chain = examples_policy(scratch / f"examples-{f.name}.json", lomo[f.name],
+                                timeout=timeout, workers=1, cache=str(EXAMPLES_CACHE))
         jobs.append((f, (f"examples={chain}",),
                      {t: tasks[t] for t in {c.task_id for c in f.candidates} if t in tasks},
                      None))  # the chain names its cache
