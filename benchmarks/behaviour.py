@@ -111,8 +111,6 @@ def behaviour_policy(folder: Path, name: str, fallback: Path) -> str:
     return f"behaviour={path}"
 
 
-
-
 def cached_outcomes() -> int:
     return len(outcome_cache(CACHE))
 
