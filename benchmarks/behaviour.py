@@ -55,9 +55,8 @@ RESULTS = ROOT / "benchmarks" / "results" / "ranking_behaviour.md"
 #: ``{languages}``: the languages the run ranked (each gets its own results file).
 TITLE = "Ranking: behaviour vs static rankers on HumanEval ({languages}, with and without examples)"
 SOEVAL_TITLE = "Ranking: behaviour vs static rankers on SOEval (Python)"
-#: Seconds per call on SOEval: its answers import pandas and the like when their process
-#: starts, inside the first call's time.
-SOEVAL_CALL_TIMEOUT = 5.0
+#: Seconds for a process to start on SOEval: its answers import pandas and the like.
+SOEVAL_START_TIMEOUT = 5.0
 STATIC = ("original", "franc", "quality")
 #: Docstring/Javadoc lines that start the examples: from there to the docstring's end
 #: (Python) or every such line and the expected value after it (Java) go.
@@ -105,7 +104,7 @@ def behaviour_policy(folder: Path, name: str, fallback: Path) -> str:
     settings = tomllib.loads((shipped_dir("rankers") / "behaviour.toml").read_text())
     settings.update(fallback=str(fallback), workers=1, cache=str(CACHE))
     if name.startswith("SOEval"):
-        settings.update(timeout=SOEVAL_CALL_TIMEOUT)
+        settings.update(start_timeout=SOEVAL_START_TIMEOUT)
     path = folder / f"behaviour-{name}.json"
     path.write_text(json.dumps(settings))
     return f"behaviour={path}"

@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -242,10 +242,11 @@ def outcome_of(answer: Mapping[str, Any]) -> CallOutcome:
     return CallOutcome("unserialisable", message=str(answer.get("unserialisable", "")))
 
 
-def _ended(callee: Callee, timed_out: bool) -> CallOutcome:
-    if timed_out:
-        return CallOutcome("timeout",
-                           message=f"no answer within {callee.process.limits.timeout:g} s")
+def _ended(callee: Callee, time_out: str | None) -> CallOutcome:
+    """The outcome of the call under way when the process ended: ``time_out`` says why
+    when the watchdog killed it."""
+    if time_out is not None:
+        return CallOutcome("timeout", message=time_out)
     status = callee.exit_status()
     killed_by = signal_of(status)
     if killed_by is not None:
@@ -266,23 +267,27 @@ PIPELINE_BYTES = 32 * 1024
 
 
 def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
-                 outcomes: list[CallOutcome], deadline: float | None) -> None:
+                 outcomes: list[CallOutcome], deadline: float | None,
+                 start_timeout: float) -> None:
     """Answer calls in order until one ends the process (its outcome is appended too) or
     the deadline (``time.monotonic()``) passes. The requests are written ahead (up to
     :data:`PIPELINE_BYTES`), so the callee goes from one call to the next without waiting
-    for this process to be scheduled; each answer still has the call's own time-out, from
-    the previous answer on."""
+    for this process to be scheduled. The first, :func:`~protocol.ready_message`, times the
+    callee's start (``start_timeout``; a start that does not end is the first call's
+    outcome); each answer after it has the call's own time-out, from the previous answer on."""
     channel = callee.channel()
     timeout = callee.process.limits.timeout
     try:
-        messages = [protocol.call_message(call.name or entry_point, list(call.args),
-                                          dict(call.kwargs)) for call in calls]
+        messages = [protocol.ready_message()] + [
+            protocol.call_message(call.name or entry_point, list(call.args), dict(call.kwargs))
+            for call in calls]
     except protocol.NotPlainData as exc:
         raise InputError(f"call arguments must be plain data: {exc}") from exc
     pending: collections.deque[tuple[str, int]] = collections.deque()
     ahead = written = 0
-    for _ in calls:
-        left = timeout if deadline is None else min(timeout, deadline - time.monotonic())
+    for position in range(len(messages)):
+        allowed = timeout if position else start_timeout
+        left = allowed if deadline is None else min(allowed, deadline - time.monotonic())
         if left <= 0:
             return
         with watchdog(callee.process, left) as fired:
@@ -295,11 +300,16 @@ def _serve_calls(callee: Callee, calls: Sequence[Call], entry_point: str,
                 answer = channel.receive(call_id)
                 ahead -= size
             except (protocol.ChannelClosed, OSError):
-                cut = fired.is_set() and left < timeout
-                outcomes.append(CallOutcome("timeout", message=DEADLINE_PASSED) if cut
-                                else _ended(callee, fired.is_set()))
+                if fired.is_set() and left < allowed:
+                    outcomes.append(CallOutcome("timeout", message=DEADLINE_PASSED))
+                elif not fired.is_set():
+                    outcomes.append(_ended(callee, None))
+                else:
+                    outcomes.append(_ended(callee, f"no answer within {allowed:g} s" if position
+                                           else f"the program did not start within {allowed:g} s"))
                 return
-        outcomes.append(outcome_of(answer))
+        if position:
+            outcomes.append(outcome_of(answer))
 
 
 def _skip_rest(outcomes: list[CallOutcome], calls: Sequence[Call], deadline: float | None
@@ -324,21 +334,24 @@ def _out_of_time(deadline: float | None) -> bool:
 def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
               limits: Limits | None = None, *, compiler: JavaCompiler | None = None,
               max_processes: int | None = None, deadline: float | None = None,
-              budget: float | None = None,
+              budget: float | None = None, start_timeout: float | None = None,
               unsafe_no_isolation: bool = False) -> list[CallOutcome]:
     """Run each of ``calls`` on ``code`` in the sandbox; one outcome per call, in order.
 
     Python: ``entry_point`` (or ``Call.name``) is a function of the program. Java: a
     static method of the program's public class (arguments are converted to the
     method's parameter types: lists, maps, arrays, boxed numbers, strings...).
-    ``limits.timeout`` bounds each call. A program that does not compile (Java) gives
-    ``raised`` outcomes with ``error_type`` "compile". ``max_processes``: after a call
-    ends that many processes (hangs, crashes), the remaining calls are ``skipped``,
-    which bounds what a candidate that hangs on every input costs. ``deadline`` (a
-    ``time.monotonic()`` value) bounds the whole run: the call it interrupts gets a
-    ``timeout`` outcome with the message :data:`DEADLINE_PASSED` (its process is killed),
-    the rest are ``skipped``; ``budget``: seconds for the calls, from the first (after
-    compiling), within the ``deadline``. Without isolation on this
+    ``limits.timeout`` bounds each call; ``start_timeout`` (default: the same) each
+    process's start before its first call (the interpreter's or JVM's, and in Python the
+    program's imports and top-level code), so a slow start does not eat into a call's time
+    and a short time-out per call stays fair to programs that import much. A program that
+    does not compile (Java) gives ``raised`` outcomes with ``error_type`` "compile".
+    ``max_processes``: after a call ends that many processes (hangs, crashes), the
+    remaining calls are ``skipped``, which bounds what a candidate that hangs on every
+    input costs. ``deadline`` (a ``time.monotonic()`` value) bounds the whole run: the call
+    it interrupts gets a ``timeout`` outcome with the message :data:`DEADLINE_PASSED` (its
+    process is killed), the rest are ``skipped``; ``budget``: seconds for the process's
+    start and calls (after compiling), within the ``deadline``. Without isolation on this
     machine it raises :class:`~franc.evaluation.sandbox.SandboxUnavailable` unless
     ``unsafe_no_isolation``.
     """
@@ -347,13 +360,17 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
     require_isolation(unsafe_no_isolation)
     outcomes: list[CallOutcome] = []
     processes = max_processes or len(calls)
+    start = limits.timeout if start_timeout is None else start_timeout
+    if limits.cpu_seconds is None:  # a backstop behind the wall clock, the start included
+        limits = replace(limits, cpu_seconds=int(start + limits.timeout) + 2)
     if language == "python":
         deadline = _within(deadline, budget)
         for _ in range(processes):
             if len(outcomes) == len(calls) or _out_of_time(deadline):
                 break
             with python_callee(code, limits, unsafe_no_isolation) as callee:
-                _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes, deadline)
+                _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes, deadline,
+                             start)
         _skip_rest(outcomes, calls, deadline)
         return outcomes
     class_name = java_class_name(code) or "Candidate"
@@ -369,7 +386,8 @@ def run_calls(language: str, code: str, entry_point: str, calls: Sequence[Call],
             if len(outcomes) == len(calls) or _out_of_time(deadline):
                 break
             with java_callee(classes, class_name, limits, unsafe_no_isolation) as callee:
-                _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes, deadline)
+                _serve_calls(callee, calls[len(outcomes):], entry_point, outcomes, deadline,
+                             start)
         _skip_rest(outcomes, calls, deadline)
     return outcomes
 

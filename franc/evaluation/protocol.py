@@ -363,6 +363,13 @@ class Channel:
         return self.request(call_message(name, args, kwargs))
 
 
+def ready_message() -> dict[str, Any]:
+    """The request a callee answers (``{"value": null}``) once it has started: Python, after
+    loading the program (imports, top-level code); Java, once its JVM runs (the candidate's
+    class loads at its first call). Sent first, it times the start apart from the calls."""
+    return {"ready": True}
+
+
 def call_message(name: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
     """The request calling ``name``; raises :class:`NotPlainData` for other arguments."""
     return {"call": name, "args": [encode(a) for a in args],
@@ -879,8 +886,10 @@ def serve(program: str, site_paths: list[str]) -> None:
         if load_error is None and "op" in message:
             peer.answer(message)
             continue
-        if load_error is not None:
-            answer: dict[str, Any] = {"raised": load_error, "at_load": True}
+        if "ready" in message:  # the program has loaded (its load error comes with each call)
+            answer: dict[str, Any] = {"value": None}
+        elif load_error is not None:
+            answer = {"raised": load_error, "at_load": True}
         elif "test" in message:
             answer = _run_test(namespace, message)
         else:

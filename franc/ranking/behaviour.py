@@ -768,13 +768,13 @@ class Plan:
     #: What the prose promises about a returned list (sorted, unique).
     promise: ResultPromise = NO_PROMISE
 
-    def keys(self, code: str, timeout: float) -> list[str]:
-        """One cache key per input: the program's (code, entry point, per-call time-out,
-        the call protocol's version) and the input's, so a plan that shares inputs with an
-        earlier one reuses them."""
+    def keys(self, code: str, timeouts: tuple[float, float]) -> list[str]:
+        """One cache key per input: the program's (code, entry point, time-outs per call and
+        start, the call protocol's version) and the input's, so a plan that shares inputs
+        with an earlier one reuses them."""
         from franc.evaluation.calls import protocol_version  # lazy: the sandbox
 
-        program = hashlib.sha256(json.dumps([self.language, self.entry, code, timeout,
+        program = hashlib.sha256(json.dumps([self.language, self.entry, code, timeouts,
                                              protocol_version()]).encode()).hexdigest()
         return [f"{program}:{digest}" for digest in self.input_digests]
 
@@ -869,13 +869,16 @@ class BehaviourRanker(Ranker):
     kind = "behaviour"
 
     def __init__(self, name: str, language: Language | None = None, *,
-                 fallback: Ranker, timeout: float = 2.0, max_inputs: int = 24, seed: int = 0,
-                 max_processes: int = 2, budget: TimeLimit = None,
+                 fallback: Ranker, timeout: float = 0.5, start_timeout: float = 2.0,
+                 max_inputs: int = 24, seed: int = 0, max_processes: int = 2,
+                 budget: TimeLimit = None,
                  deadline: TimeLimit = None, workers: int | None = None,
                  cache: str | Path | None = None):
         super().__init__(name, language)
         self.fallback = fallback
+        #: Seconds per call, and for each process's start (interpreter or JVM, imports).
         self.timeout = timeout
+        self.start_timeout = start_timeout
         self.max_inputs = max_inputs
         self.seed = seed
         #: Sandboxed processes per candidate: after a hang or crash the rest of its inputs
@@ -909,19 +912,21 @@ class BehaviourRanker(Ranker):
         out before the call had its own."""
         from franc.evaluation.calls import (  # lazy: the sandbox
             DEADLINE_PASSED,
+            JAVA_LIMITS,
+            PYTHON_LIMITS,
             SKIPPED_AT_DEADLINE,
             Call,
             run_calls,
         )
-        from franc.evaluation.sandbox import Limits
 
         compiler = self._java_compiler() if plan.language == "java" else None
-        limits = Limits(timeout=self.timeout) if plan.language == "python" else \
-            Limits(timeout=self.timeout, memory_bytes=3 * 1024**3, processes=256)
+        limits = PYTHON_LIMITS if plan.language == "python" else JAVA_LIMITS
         outcomes = run_calls(plan.language, code, plan.entry,
-                             [Call(plan.inputs[k]) for k in inputs], limits, compiler=compiler,
+                             [Call(plan.inputs[k]) for k in inputs],
+                             dataclasses.replace(limits, timeout=self.timeout), compiler=compiler,
                              max_processes=self.max_processes, deadline=deadline,
-                             budget=seconds_for(self.budget, plan.language))
+                             budget=seconds_for(self.budget, plan.language),
+                             start_timeout=self.start_timeout)
         rows: list[list[Any] | None] = []
         for outcome in outcomes:
             if outcome.message in (DEADLINE_PASSED, SKIPPED_AT_DEADLINE):
@@ -939,7 +944,8 @@ class BehaviourRanker(Ranker):
         """Per candidate (None: does not compile), one row per input of the plan: cached
         outcomes, the others from one sandboxed process per program, run in parallel under
         the ranker's ``deadline``."""
-        keys = {c.code: plan.keys(c.code, self.timeout) for c in candidates if c.compiles}
+        keys = {c.code: plan.keys(c.code, (self.timeout, self.start_timeout))
+                for c in candidates if c.compiles}
         known: dict[str, list[Any] | None] = {
             k: json.loads(v) for k, v in
             self.cache.get_many([k for ks in keys.values() for k in ks]).items()}

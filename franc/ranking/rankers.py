@@ -264,7 +264,8 @@ class ExamplesPolicy(KindPolicy):
 class BehaviourPolicy(KindPolicy):
     #: The static ranker deciding where nothing runs: a shipped name or a table.
     fallback: str | dict[str, Any] = "learned"
-    timeout: PositiveFloat = 2.0
+    timeout: PositiveFloat = 0.5
+    start_timeout: PositiveFloat = 2.0
     max_inputs: PositiveInt = 24
     seed: int = 0
     max_processes: PositiveInt = 2
@@ -350,6 +351,7 @@ def _behaviour(name: str, language: Language | None, policy: Mapping[str, Any],
     options = _BUILD.get()
     guards = options.latency_guards
     return BehaviourRanker(name, language, fallback=static, timeout=table.timeout,
+                           start_timeout=table.start_timeout,
                            max_inputs=table.max_inputs, seed=table.seed,
                            max_processes=table.max_processes,
                            budget=table.budget if guards else None,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.behaviour import SOEVAL_CALL_TIMEOUT, behaviour_policy, subset, task_range
+from benchmarks.behaviour import SOEVAL_START_TIMEOUT, behaviour_policy, subset, task_range
 from franc.models import Candidate
 from franc.policy import shipped_dir
 from franc.ranking import get_ranker
@@ -32,7 +32,7 @@ def test_a_range_that_is_not_numbers_is_refused():
         task_range("a:b")
 
 
-def test_the_policy_runs_without_latency_guards_and_gives_soeval_its_call_time(tmp_path: Path):
+def test_the_policy_runs_without_latency_guards_and_gives_soeval_its_start_time(tmp_path: Path):
     def policy(name: str) -> Path:
         return Path(behaviour_policy(tmp_path, name, fallback).split("=", 1)[1])
 
@@ -41,5 +41,6 @@ def test_the_policy_runs_without_latency_guards_and_gives_soeval_its_call_time(t
     humaneval, soeval = policy("HumanEval_python_x"), policy("SOEvalPython_x")
     ranker = get_ranker(humaneval, "python", latency_guards=False)  # as the evaluation builds it
     assert (ranker.budget, ranker.deadline) == (None, None)
-    assert ranker.timeout < SOEVAL_CALL_TIMEOUT == get_ranker(soeval, "python").timeout
+    assert ranker.start_timeout < SOEVAL_START_TIMEOUT == get_ranker(soeval, "python").start_timeout
+    assert ranker.timeout == get_ranker(soeval, "python").timeout  # the shipped one per call
     assert json.loads(soeval.read_text())["fallback"] == str(fallback)

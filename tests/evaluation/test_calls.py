@@ -244,6 +244,22 @@ def test_max_processes_skips_the_calls_of_a_candidate_that_keeps_hanging():
                                             "skipped"]
 
 
+SLOW_START = "import time\ntime.sleep(1.0)  # a heavy import\ndef f(x):\n    return x\n"
+
+
+def test_the_start_is_timed_apart_from_the_calls() -> None:
+    outcomes = run_calls("python", SLOW_START, "f", [Call((k,)) for k in range(3)],
+                         Limits(timeout=0.5), start_timeout=5.0)
+    assert [o.value for o in outcomes] == [0, 1, 2]
+
+
+def test_a_start_that_overruns_its_time_is_the_first_calls_time_out() -> None:
+    outcomes = run_calls("python", SLOW_START, "f", [Call((k,)) for k in range(3)],
+                         Limits(timeout=5.0), start_timeout=0.3, max_processes=2)
+    assert [o.status for o in outcomes] == ["timeout", "timeout", "skipped"]
+    assert outcomes[0].message == "the program did not start within 0.3 s"
+
+
 def test_a_deadline_cuts_the_run_short_and_says_so():
     import time
 

@@ -732,6 +732,27 @@ def test_a_candidate_that_hangs_on_its_own_is_cached_with_its_skipped_calls():
     assert ranker.runs == 1  # its own time-outs and the calls they skipped are remembered
 
 
+@pytest.mark.slow
+def test_a_program_that_starts_slowly_is_timed_by_its_start_time_not_its_calls():
+    from franc.ranking.behaviour import BehaviourRanker, make_plan
+
+    prompt = 'def f(xs: list[int], k: int) -> int:\n    """Sum plus k."""\n'
+    slow = Candidate("T/0", 0, "import time\ntime.sleep(1.0)  # a heavy import\n" + prompt
+                     + "    return sum(xs) + k\n", compiles=True, findings=[])
+    plan = make_plan(task(prompt), limit=4, seed=0)
+    assert plan is not None
+
+    def statuses(start_timeout: float) -> list[str]:
+        ranker = BehaviourRanker("b", "python", fallback=get_ranker("original", "python"),
+                                 timeout=0.5, start_timeout=start_timeout, max_processes=1)
+        rows = ranker.outcomes(plan, [slow])[0]
+        assert rows is not None
+        return [r[0] for r in rows if r]
+
+    assert statuses(5.0) == ["returned"] * 4
+    assert statuses(0.3) == ["timeout", *["skipped"] * 3]
+
+
 def test_the_outcome_cache_file_is_shared_by_instances_and_counted(tmp_path: Path) -> None:
     path = tmp_path / "outcomes.sqlite"
     outcome_cache(path).put_many({"program-1 input-1": '{"value": 2}'})

@@ -37,7 +37,8 @@ public final class FrancCallee {
             @SuppressWarnings("unchecked")
             Map<String, Object> request = (Map<String, Object>) FrancPlain.parse(frame);
             String id = (String) request.get("id");
-            String answer = request.containsKey("test") ? runTest((String) request.get("test")) : serve(request, table);
+            String answer = request.containsKey("ready") ? "\"value\":null"
+                    : request.containsKey("test") ? runTest((String) request.get("test")) : serve(request, table);
             FrancPlain.writeFrame(answers, "{\"id\":" + FrancPlain.quote(id) + "," + answer + "}");
         }
     }
