@@ -22,7 +22,7 @@ class SecurityTier:
     failure of those tools) come before the other compilable candidates. Copies of one
     insecure program agreeing with each other cannot lift it over a secure one."""
 
-    tools: Mapping[str, tuple[str, ...]]
+    tools: Mapping[Language, tuple[str, ...]]
     min_severity: Level = "medium"
 
     def secure(self, language: Language, candidate: Candidate) -> bool:

@@ -21,8 +21,9 @@ prose promises ("given a positive integer n", "a string of "(" and ")"":
 :mod:`franc.ranking.preconditions`), unless the examples break it.
 
 Score, in order (each level only breaks the ties of the one before), compilable first:
-1. no medium/high security finding on generated lines (security is a tier, above every
-   other level: a clean candidate comes before an insecure one that reproduces the
+1. no medium/high security finding on generated lines (the ranker's security tier, as every
+   tiered ranker has, :meth:`~franc.ranking.base.Ranker.scored_parts`; by default its
+   fallback's: a clean candidate comes before an insecure one that reproduces the
    examples, or that its copies agree with);
 2. the share of the examples' expected outputs the candidate reproduces (when the
    prompt gives expected outputs);
@@ -876,6 +877,11 @@ class BehaviourRanker(Ranker):
                  cache: str | Path | None = None):
         super().__init__(name, language)
         self.fallback = fallback
+        # Security outranks everything the runs show: copies of an insecure program
+        # agreeing with each other, or reproducing the examples, must not lift it over a
+        # clean one. Its own policy's [security_tier] (set by from_policy), else the
+        # fallback's, else the language's security analyzers at medium.
+        self.security_tier = fallback.security_tier or SecurityTier(SECURITY_ANALYZERS)
         #: Seconds per call, and for each process's start (interpreter or JVM, imports).
         self.timeout = timeout
         self.start_timeout = start_timeout
@@ -973,29 +979,25 @@ class BehaviourRanker(Ranker):
         return [[known.get(k) for k in keys[c.code]] if c.compiles else None
                 for c in candidates]
 
-    def parts(self, task, candidates):
+    def parts(self, task: Task | None,
+              candidates: Sequence[Candidate]) -> list[dict[str, float]]:
         task = self.task_to_run(task, candidates)
-        # Security outranks everything the runs show: copies of an insecure program
-        # agreeing with each other, or reproducing the examples, must not lift it over a
-        # clean one. The fallback's tier (its policy's [security_tier]) decides what is
-        # secure, else the language's security analyzers at medium.
-        tier = self.fallback.security_tier or SecurityTier(SECURITY_ANALYZERS)
-        language = self.language_for(task)
-        secure = [{"secure": float(tier.secure(language, c))} for c in candidates]
         compiles = [{"compiles": float(c.compiles)} for c in candidates]
         plan = make_plan(task, limit=self.max_inputs, seed=self.seed,
                          codes=[c.code for c in candidates if c.compiles])
         if plan is None:
-            return lexicographic([compiles, secure, self.fallback.parts(task, candidates)],
-                                 ["tier", "security", "static"])
+            return lexicographic([compiles, self.fallback.parts(task, candidates)],
+                                 ["tier", "static"])
         if (seconds_for(self.deadline, plan.language) is not None
                 and sum(c.compiles for c in candidates) > self.workers):
             # More candidates than run at once, under a deadline: they start secure first,
             # then in the static ranker's order, so the ones the deadline leaves without
             # outcomes are those ranked last anyway.
             static = self.fallback.parts(task, candidates)
+            tier = self.security_tier
             first = sorted(range(len(candidates)), key=lambda k: (
-                -secure[k]["secure"], -sum(static[k].values())))
+                tier is not None and not tier.secure(plan.language, candidates[k]),
+                -sum(static[k].values())))
             ran = dict(zip(first, self.outcomes(plan, [candidates[k] for k in first]),
                            strict=True))
             rows = [ran[k] for k in range(len(candidates))]
@@ -1019,9 +1021,9 @@ class BehaviourRanker(Ranker):
         typed = [{"declared": float(keeps_declared_type(k, plan.returns)
                                     and keeps_promise(k, plan.promise))} for k in keys]
         answered = [{"returned": answered_share(k)} for k in keys]
-        return lexicographic([compiles, secure, expected, near, responding, typed,
+        return lexicographic([compiles, expected, near, responding, typed,
                               [{"agreement": a} for a in agree], answered, static],
-                             ["tier", "security", "examples", "near", "runs", "type",
+                             ["tier", "examples", "near", "runs", "type",
                               "behaviour", "answers", "static"])
 
     def close(self) -> None:

@@ -391,8 +391,9 @@ def from_policy(name: str, policy: Mapping[str, Any], language: Language | None 
         raise InputError(f"ranker {name!r}: unknown kind {kind!r}; kinds: "
                          f"{', '.join(RANKER_KINDS)}", source=source)
     ranker = RANKER_KINDS[kind](name, language, policy, source or name)
-    ranker.security_tier = SecurityTier.from_policy(policy.get("security_tier"),
-                                                    source or name)
+    tier = SecurityTier.from_policy(policy.get("security_tier"), source or name)
+    if tier is not None:  # else the kind's own (none; behaviour: its fallback's)
+        ranker.security_tier = tier
     return ranker
 
 

@@ -563,7 +563,7 @@ def test_behaviour_ranker_falls_back_to_the_static_ranker_when_nothing_runs():
     ranker = get_ranker("behaviour", "python")
     ranked = ranker.rank(task(prompt), cands)
     assert [c.index for c in ranked] == [1, 0] and ranker.runs == 0
-    assert {k.split(".")[0] for k in ranked[0].score_parts} == {"tier", "security", "static"}
+    assert {k.split(".")[0] for k in ranked[0].score_parts} == {"tier", "static", "security_tier"}
 
 
 def test_when_nothing_runs_the_security_tier_still_comes_before_the_static_ranker():

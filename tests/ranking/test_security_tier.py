@@ -8,6 +8,7 @@ import json
 import pytest
 
 from franc.errors import InputError
+from franc.languages import SECURITY_ANALYZERS
 from franc.models import Candidate, Finding, Task
 from franc.ranking import get_ranker
 from franc.ranking.base import SECURITY_PART, SecurityTier
@@ -73,6 +74,18 @@ def test_the_baselines_stay_faithful(name: str) -> None:
     ranked = get_ranker(name, "python").rank(TASK, pool([shell()]))
     assert all(SECURITY_PART not in (c.score_parts or {}) for c in ranked)
     assert get_ranker(name, "python").security_tier is None
+
+
+def test_behaviour_takes_its_own_tier_else_its_fallbacks() -> None:
+    own = {"kind": "behaviour", "fallback": "original",
+           "security_tier": {"tools": {"python": ["bandit"]}, "min_severity": "high"}}
+    assert from_policy("b", own, "python").security_tier == SecurityTier(
+        {"python": ("bandit",)}, "high")
+    # Without a table: the fallback's tier (learned ships one), not none at all.
+    inherited = from_policy("b", {"kind": "behaviour", "fallback": "learned"}, "python")
+    assert inherited.security_tier == get_ranker("learned", "python").security_tier
+    untiered_fallback = from_policy("b", {"kind": "behaviour", "fallback": "original"}, "python")
+    assert untiered_fallback.security_tier == SecurityTier(SECURITY_ANALYZERS)
 
 
 def test_the_security_term_weighs_severity_and_confidence_with_the_cwe() -> None:
