@@ -61,6 +61,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from franc.evaluation.protocol import Frame, encode
@@ -851,6 +852,9 @@ def example_kinds(examples: Sequence[Expected]) -> frozenset[str]:
 
 #: Seconds, for every language or per language (None: no limit).
 TimeLimit = float | Mapping[Language, float] | None
+#: Seconds per call: a Java loop runs through all the ints in about a second (an
+#: overflowing loop that ends), where Python's hangs for good; 0.5 s cut such Java answers.
+CALL_TIMEOUTS: Mapping[Language, float] = MappingProxyType({"python": 0.5, "java": 2.0})
 
 
 def seconds_for(limit: TimeLimit, language: Language) -> float | None:
@@ -870,7 +874,8 @@ class BehaviourRanker(Ranker):
     kind = "behaviour"
 
     def __init__(self, name: str, language: Language | None = None, *,
-                 fallback: Ranker, timeout: float = 0.5, start_timeout: float = 2.0,
+                 fallback: Ranker, timeout: float | Mapping[Language, float] = CALL_TIMEOUTS,
+                 start_timeout: float = 2.0,
                  max_inputs: int = 24, seed: int = 0, max_processes: int = 2,
                  budget: TimeLimit = None,
                  deadline: TimeLimit = None, workers: int | None = None,
@@ -902,6 +907,10 @@ class BehaviourRanker(Ranker):
         self.runs = 0
         self._compiler: Any = None
 
+    def call_timeout(self, language: Language) -> float:
+        """Seconds per call in ``language`` (a table without it: the shipped figure)."""
+        return seconds_for(self.timeout, language) or CALL_TIMEOUTS[language]
+
     def _java_compiler(self) -> Any:
         if self._compiler is None:
             from franc.java import JavaCompiler  # lazy: starts a JVM
@@ -929,7 +938,8 @@ class BehaviourRanker(Ranker):
         limits = PYTHON_LIMITS if plan.language == "python" else JAVA_LIMITS
         outcomes = run_calls(plan.language, code, plan.entry,
                              [Call(plan.inputs[k]) for k in inputs],
-                             dataclasses.replace(limits, timeout=self.timeout), compiler=compiler,
+                             dataclasses.replace(limits, timeout=self.call_timeout(plan.language)),
+                             compiler=compiler,
                              max_processes=self.max_processes, deadline=deadline,
                              budget=seconds_for(self.budget, plan.language),
                              start_timeout=self.start_timeout)
@@ -950,7 +960,7 @@ class BehaviourRanker(Ranker):
         """Per candidate (None: does not compile), one row per input of the plan: cached
         outcomes, the others from one sandboxed process per program, run in parallel under
         the ranker's ``deadline``."""
-        keys = {c.code: plan.keys(c.code, (self.timeout, self.start_timeout))
+        keys = {c.code: plan.keys(c.code, (self.call_timeout(plan.language), self.start_timeout))
                 for c in candidates if c.compiles}
         known: dict[str, list[Any] | None] = {
             k: json.loads(v) for k, v in

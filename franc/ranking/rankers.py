@@ -264,7 +264,8 @@ class ExamplesPolicy(KindPolicy):
 class BehaviourPolicy(KindPolicy):
     #: The static ranker deciding where nothing runs: a shipped name or a table.
     fallback: str | dict[str, Any] = "learned"
-    timeout: PositiveFloat = 0.5
+    #: Seconds per call: for every language or a table per language (None: the shipped).
+    timeout: PositiveFloat | dict[Language, PositiveFloat] | None = None
     start_timeout: PositiveFloat = 2.0
     max_inputs: PositiveInt = 24
     seed: int = 0
@@ -341,7 +342,10 @@ def _examples(name: str, language: Language | None, policy: Mapping[str, Any],
 
 def _behaviour(name: str, language: Language | None, policy: Mapping[str, Any],
                source: str) -> Ranker:
-    from franc.ranking.behaviour import BehaviourRanker  # lazy: loads the sandbox lazily
+    from franc.ranking.behaviour import (  # lazy: loads the sandbox lazily
+        CALL_TIMEOUTS,
+        BehaviourRanker,
+    )
 
     table = validate_policy(BehaviourPolicy, policy, source)
     fallback = table.fallback
@@ -350,7 +354,8 @@ def _behaviour(name: str, language: Language | None, policy: Mapping[str, Any],
                                source))
     options = _BUILD.get()
     guards = options.latency_guards
-    return BehaviourRanker(name, language, fallback=static, timeout=table.timeout,
+    return BehaviourRanker(name, language, fallback=static,
+                           timeout=CALL_TIMEOUTS if table.timeout is None else table.timeout,
                            start_timeout=table.start_timeout,
                            max_inputs=table.max_inputs, seed=table.seed,
                            max_processes=table.max_processes,

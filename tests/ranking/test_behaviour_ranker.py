@@ -761,3 +761,16 @@ def test_the_outcome_cache_file_is_shared_by_instances_and_counted(tmp_path: Pat
     assert reopened.get_many(["program-1 input-1", "other"]) == {
         "program-1 input-1": '{"value": 2}'}
     assert len(outcome_cache()) == 0  # without a file, only this process's outcomes count
+
+
+def test_the_time_out_per_call_is_per_language() -> None:
+    from franc.ranking.rankers import from_policy
+
+    shipped = get_ranker("behaviour", "java")
+    # A Java loop through all the ints ends in about a second; Python's never does.
+    assert (shipped.call_timeout("python"), shipped.call_timeout("java")) == (0.5, 2.0)
+    policy = {"kind": "behaviour", "fallback": "original"}
+    one = from_policy("b", {**policy, "timeout": 1.0}, "python")
+    assert (one.call_timeout("python"), one.call_timeout("java")) == (1.0, 1.0)
+    partial = from_policy("b", {**policy, "timeout": {"python": 0.3}}, "python")
+    assert (partial.call_timeout("python"), partial.call_timeout("java")) == (0.3, 2.0)
